@@ -1,0 +1,38 @@
+# The two commands of the README. Both set themselves up on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEB_PACKAGES := pacemaker-cli-utils pacemaker-common pcs resource-agents libxml2-utils corosync iproute2 nftables
+# mypy --strict covers the leaf layer and the pure cores as they arrive.
+MYPY_STRICT := src/hacluster/common src/hacluster/config.py src/hacluster/events.py src/hacluster/totem src/hacluster/cpg src/hacluster/quorum.py src/hacluster/cib src/hacluster/node.py
+
+.PHONY: test demo setup debs lint typecheck pytest clean
+
+setup: $(STAMP) debs
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+debs:
+	@bash scripts/install-debs.sh $(DEB_PACKAGES)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict $(wildcard $(MYPY_STRICT))
+
+pytest: $(STAMP)
+	$(PY) -m pytest tests -ra
+
+test: setup lint typecheck pytest
+
+demo: setup
+	$(PY) -m hacluster.drivers.demo
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

@@ -1,0 +1,30 @@
+"""The leaf layer: value types and errors shared by every other layer. Stdlib only."""
+
+from hacluster.common.errors import (
+    Code,
+    ExitStatus,
+    HaError,
+    Problem,
+    Severity,
+    exit_status_for,
+    has_errors,
+    raise_if_errors,
+)
+from hacluster.common.types import INFINITY, Millis, NodeId, Score, add_scores, parse_score
+
+__all__ = [
+    "INFINITY",
+    "Code",
+    "ExitStatus",
+    "HaError",
+    "Millis",
+    "NodeId",
+    "Problem",
+    "Score",
+    "Severity",
+    "add_scores",
+    "exit_status_for",
+    "has_errors",
+    "parse_score",
+    "raise_if_errors",
+]

@@ -1,0 +1,193 @@
+"""The import rules of DESIGN.md §3, checked by walking every module's AST.
+
+A violation here is a design bug, not a style nit: cores that do I/O cannot be
+simulated, and imports that point upward make layers impossible to test alone.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "hacluster"
+
+IO_MODULES = frozenset(
+    "asyncio socket subprocess threading selectors signal time os pathlib shutil tempfile "
+    "multiprocessing ctypes fcntl pwd grp".split()
+)
+
+# Which hacluster subpackages each subpackage may import (itself is always allowed).
+# A new subpackage must be added here: the table is the layer diagram.
+ALLOWED = {
+    "common": set(),
+    "config": {"common"},
+    "events": {"common", "config"},
+    "totem": {"common", "config", "events"},
+    "cpg": {"common", "config", "events"},
+    "quorum": {"common", "config", "events"},
+    "cib": {"common", "events"},
+    "executor": {"common", "events"},
+    "fencing": {"common", "events"},
+    "scheduler": {"common", "cib"},
+    "controller": {"common", "events", "cib", "scheduler"},
+    "node": {"common", "config", "events", "totem", "cpg", "quorum", "cib", "controller",
+             "executor", "fencing"},
+    "sim": {"common", "config", "events", "node", "totem", "cpg", "quorum", "cib",
+            "controller", "executor", "fencing"},
+    "drivers": {"common", "config", "events", "node", "cib", "totem", "cpg", "quorum",
+                "api"},
+    "api": {"common", "config", "events", "cib", "scheduler", "controller"},
+    "cli": {"common", "api"},
+    "agents": {"common"},
+}
+# Where real I/O is allowed: the drivers, the CLIs, and the api's environment module.
+IO_ALLOWED_PREFIXES = ("drivers", "cli", "api.env")
+
+
+def modules() -> Iterator[tuple[str, Path, ast.Module]]:
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).with_suffix("")
+        parts = [p for p in rel.parts if p != "__init__"]
+        name = ".".join(parts)
+        yield name, path, ast.parse(path.read_text(), str(path))
+
+
+def imported_names(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module, node.lineno
+            for alias in node.names:
+                yield f"{node.module}.{alias.name}", node.lineno
+
+
+def top(name: str) -> str:
+    return name.split(".")[0] if name else ""
+
+
+def is_io_allowed(module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in IO_ALLOWED_PREFIXES)
+
+
+def violations_of(module: str, tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    own = top(module)
+    for target, line in imported_names(tree):
+        root = top(target)
+        if not is_io_allowed(module) and root in IO_MODULES:
+            found.append(f"{module}:{line} imports {target} (I/O outside drivers/cli)")
+        if root != "hacluster":
+            continue
+        sub = target.split(".")[1] if target.count(".") >= 1 else ""
+        if not sub or sub == "__version__" or sub == own:
+            continue
+        if own in ALLOWED and sub in ALLOWED and sub not in ALLOWED[own]:
+            found.append(f"{module}:{line} imports hacluster.{sub} (layer {own} may not)")
+        if own not in ALLOWED and module:
+            found.append(f"{module}: subpackage {own!r} is not in the layer table")
+        depth = target.split(".")
+        if sub in ALLOWED and len(depth) > 3 and (SRC / sub).is_dir():
+            inner = SRC / sub / depth[2]
+            if inner.with_suffix(".py").exists() or inner.is_dir():
+                found.append(f"{module}:{line} imports internals {target}; use hacluster.{sub}")
+    return found
+
+
+def state_violations_of(module: str, tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    mutable_calls = {"list", "dict", "set", "defaultdict", "deque", "OrderedDict", "Counter"}
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        if value is None:
+            continue
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if names == ["__all__"]:
+            continue
+        is_mutable = isinstance(
+            value, ast.List | ast.Dict | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp
+        ) or (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in mutable_calls
+        )
+        if is_mutable:
+            found.append(f"{module}:{node.lineno} module-level mutable state {names}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            found.append(f"{module}:{node.lineno} uses 'global'")
+    return found
+
+
+def call_violations_of(module: str, tree: ast.Module) -> list[str]:
+    found: list[str] = []
+    if is_io_allowed(module):
+        return found
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            found.append(f"{module}:{node.lineno} calls open() outside drivers/cli")
+        if isinstance(func, ast.Attribute):
+            owner = func.value
+            owner_name = owner.id if isinstance(owner, ast.Name) else (
+                owner.attr if isinstance(owner, ast.Attribute) else "")
+            if func.attr in ("now", "utcnow", "today") and owner_name in ("datetime", "date"):
+                found.append(f"{module}:{node.lineno} reads the clock ({owner_name}.{func.attr})")
+            if owner_name == "random" and func.attr not in ("Random",):
+                found.append(f"{module}:{node.lineno} uses global randomness random.{func.attr}")
+    return found
+
+
+ALL = list(modules())
+
+
+@pytest.mark.parametrize("module,path,tree", ALL, ids=[m for m, _, _ in ALL])
+def test_module_respects_layers_and_io_ban(module: str, path: Path, tree: ast.Module) -> None:
+    problems = violations_of(module, tree) + state_violations_of(module, tree)
+    problems += call_violations_of(module, tree)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("module,path,tree", ALL, ids=[m for m, _, _ in ALL])
+def test_module_opens_with_a_docstring(module: str, path: Path, tree: ast.Module) -> None:
+    assert ast.get_docstring(tree), f"{path} needs a docstring: what it owns, what it must never do"
+
+
+def test_nothing_imports_the_cli() -> None:
+    for module, _, tree in ALL:
+        if top(module) == "cli":
+            continue
+        for target, line in imported_names(tree):
+            assert not target.startswith("hacluster.cli"), f"{module}:{line} imports {target}"
+
+
+def test_sim_and_drivers_never_import_each_other() -> None:
+    for module, _, tree in ALL:
+        for target, line in imported_names(tree):
+            if top(module) == "sim":
+                assert not target.startswith("hacluster.drivers"), f"{module}:{line}"
+            if top(module) == "drivers":
+                assert not target.startswith("hacluster.sim"), f"{module}:{line}"
+
+
+def test_the_checker_catches_a_core_that_opens_a_socket() -> None:
+    tree = ast.parse("import socket\n")
+    assert violations_of("totem.srp", tree)
+    assert not violations_of("drivers.udp", tree)
+
+
+def test_the_checker_catches_an_upward_import_and_module_state() -> None:
+    assert violations_of("scheduler.placement", ast.parse("from hacluster.totem import srp\n"))
+    assert state_violations_of("cib.ops", ast.parse("CACHE = {}\n"))
+    assert call_violations_of("totem.srp", ast.parse("import random\nx = random.random()\n"))
