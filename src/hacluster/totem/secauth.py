@@ -1,0 +1,189 @@
+"""Packet sealing for `secauth: on`: authenticated encryption plus replay protection.
+
+Owns the sealed datagram format, the per-sender key derivation (HKDF over the authkey
+bytes) and the per-sender sliding replay window. Pure: the authkey bytes and the sender's
+boot epoch come in as arguments; it never reads files or clocks and never raises on peer
+input (a bad packet is dropped and counted in `status()`).
+Spec: corosync.conf(5) secauth / crypto_cipher / crypto_hash (meaning only, not the wire).
+
+Wire format (big endian), the header is the AEAD's associated data:
+    magic "HS" | version u8 | cipher u8 | sender node id u32 | epoch u64 | counter u64 |
+    ciphertext || 16-byte tag
+The key of one (sender, epoch) is HKDF(authkey, info=sender||epoch), so the 96-bit nonce
+(the counter) never repeats under one key even though every node shares the authkey.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+MAGIC = b"HS"
+VERSION = 1
+HEADER = struct.Struct("!2sBBIQQ")
+TAG_BYTES = 16
+OVERHEAD = HEADER.size + TAG_BYTES
+REPLAY_WINDOW = 1024
+KEY_CACHE_MAX = 256
+COUNTER_MAX = 2**64 - 1
+_SALT = b"hacluster totem secauth v1"
+
+# crypto_cipher name -> (wire id, key bytes); "chacha20" is ours, the rest are Corosync's names.
+CIPHERS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {"aes256": (1, 32), "aes192": (2, 24), "aes128": (3, 16), "chacha20": (4, 32)}
+)
+HASHES: Mapping[str, type[hashes.HashAlgorithm]] = MappingProxyType(
+    {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+     "sha512": hashes.SHA512, "md5": hashes.MD5}
+)
+MIN_KEY_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class SecauthStatus:
+    """Counters of what was sealed, accepted and dropped (and why)."""
+
+    sealed: int
+    accepted: int
+    truncated: int
+    forged: int
+    replayed: int
+    stale_epoch: int
+
+    @property
+    def dropped(self) -> int:
+        return self.truncated + self.forged + self.replayed + self.stale_epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An authentic, fresh packet: who sealed it and its plaintext."""
+
+    sender: int
+    epoch: int
+    data: bytes
+
+
+@dataclass(slots=True)
+class _Window:
+    """Replay state of one sender: its epoch, the highest counter seen, a bitmap below it."""
+
+    epoch: int
+    highest: int
+    bitmap: int  # bit i set: counter (highest - i) was accepted
+
+
+def is_enabled(secauth: str | bool, crypto_cipher: str, crypto_hash: str) -> bool:
+    """Corosync's rule: secauth on, or either crypto_* set and not "none"."""
+    if secauth is True or str(secauth).lower() in ("on", "yes", "true", "1"):
+        return True
+    return crypto_cipher not in ("", "none") or crypto_hash not in ("", "none")
+
+
+def window_verdict(window: _Window | None, epoch: int, counter: int) -> str:
+    """'new' (accept, first or newer epoch), 'fresh' (accept), 'replayed' or 'stale_epoch'."""
+    if window is None or epoch > window.epoch:
+        return "new"
+    if epoch < window.epoch:
+        return "stale_epoch"
+    if counter > window.highest:
+        return "fresh"
+    age = window.highest - counter
+    if age >= REPLAY_WINDOW or (window.bitmap >> age) & 1:
+        return "replayed"
+    return "fresh"
+
+
+def window_accept(window: _Window | None, epoch: int, counter: int) -> _Window:
+    """The window after accepting (epoch, counter); the verdict must have been an accept."""
+    if window is None or epoch > window.epoch:
+        return _Window(epoch, counter, 1)
+    if counter > window.highest:
+        shift = counter - window.highest
+        bitmap = ((window.bitmap << shift) | 1) & ((1 << REPLAY_WINDOW) - 1)
+        return _Window(epoch, counter, bitmap)
+    window.bitmap |= 1 << (window.highest - counter)
+    return window
+
+
+class Secauth:
+    """Seals our packets and opens our peers'; one instance per node and authkey."""
+
+    def __init__(self, authkey: bytes, node_id: int, epoch: int,
+                 cipher: str = "aes256", crypto_hash: str = "sha256") -> None:
+        assert len(authkey) >= MIN_KEY_BYTES, "authkey too short"
+        assert cipher in CIPHERS, f"unknown crypto_cipher {cipher}"
+        assert crypto_hash in HASHES, f"unknown crypto_hash {crypto_hash}"
+        assert 0 <= node_id < 2**32 and 0 <= epoch < 2**64
+        self._authkey = bytes(authkey)
+        self._node_id = node_id
+        self._epoch = epoch
+        self._cipher = cipher
+        self._cipher_id, self._key_bytes = CIPHERS[cipher]
+        self._hash = HASHES[crypto_hash]
+        self._counter = 0
+        self._keys: dict[tuple[int, int], AESGCM | ChaCha20Poly1305] = {}
+        self._windows: dict[int, _Window] = {}
+        self._counts = {"sealed": 0, "accepted": 0, "truncated": 0, "forged": 0,
+                        "replayed": 0, "stale_epoch": 0}
+
+    def _aead(self, sender: int, epoch: int) -> AESGCM | ChaCha20Poly1305:
+        cached = self._keys.get((sender, epoch))
+        if cached is not None:
+            return cached
+        info = b"sender" + struct.pack("!IQ", sender, epoch)
+        key = HKDF(algorithm=self._hash(), length=self._key_bytes, salt=_SALT,
+                   info=info).derive(self._authkey)
+        aead: AESGCM | ChaCha20Poly1305 = (
+            ChaCha20Poly1305(key) if self._cipher == "chacha20" else AESGCM(key))
+        if len(self._keys) >= KEY_CACHE_MAX:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[(sender, epoch)] = aead
+        return aead
+
+    def seal(self, data: bytes) -> bytes:
+        """Our datagram, sealed under our (node id, epoch) key with the next counter."""
+        assert self._counter < COUNTER_MAX, "nonce counter exhausted: restart with a new epoch"
+        self._counter += 1
+        header = HEADER.pack(MAGIC, VERSION, self._cipher_id, self._node_id, self._epoch,
+                             self._counter)
+        nonce = struct.pack("!IQ", 0, self._counter)
+        sealed = self._aead(self._node_id, self._epoch).encrypt(nonce, data, header)
+        self._counts["sealed"] += 1
+        return header + sealed
+
+    def open(self, packet: bytes) -> Opened | None:
+        """The authentic fresh plaintext, or None (and a counter bumped) for anything else."""
+        if len(packet) < OVERHEAD:
+            return self._drop("truncated")
+        magic, version, cipher_id, sender, epoch, counter = HEADER.unpack_from(packet)
+        if magic != MAGIC or version != VERSION or cipher_id != self._cipher_id:
+            return self._drop("forged")
+        window = self._windows.get(sender)
+        verdict = window_verdict(window, epoch, counter)
+        if verdict in ("replayed", "stale_epoch"):
+            return self._drop(verdict)
+        nonce = struct.pack("!IQ", 0, counter)
+        try:
+            data = self._aead(sender, epoch).decrypt(nonce, packet[HEADER.size:],
+                                                     packet[:HEADER.size])
+        except InvalidTag:
+            return self._drop("forged")
+        # Only an authentic packet may move the window: forgeries must not shift it.
+        self._windows[sender] = window_accept(window, epoch, counter)
+        self._counts["accepted"] += 1
+        return Opened(sender, epoch, data)
+
+    def _drop(self, reason: str) -> Opened | None:
+        self._counts[reason] += 1
+        return None
+
+    def status(self) -> SecauthStatus:
+        return SecauthStatus(**self._counts)
