@@ -1,0 +1,81 @@
+"""The CIB: Pacemaker's cluster information base as an immutable document and pure operations.
+
+Public API for every other layer (import from here, never from the modules):
+parse_cib / CIBDocument (with `.root` lxml element and `.version` CIBVersion tuple),
+the cibadmin-style operations returning (new document, v2 patchset), patchset
+create/apply, validation, schema upgrade and the replication core.
+Must never do I/O: files are the drivers' business (drivers/cibfile.py).
+"""
+
+from hacluster.cib.diff import (
+    apply_diff,
+    bumped_version,
+    create_diff,
+    diff_changes,
+    diff_version,
+    element_path,
+    finish_update,
+    is_configuration_change,
+)
+from hacluster.cib.document import (
+    CONFIGURATION_SECTIONS,
+    DEFAULT_SCHEMA,
+    NEWEST_FEATURE_SET,
+    SECTION_PATHS,
+    CIBDocument,
+    CIBVersion,
+    XMLElement,
+    content_digest,
+    copy_element,
+    empty_cib,
+    parse_cib,
+    parse_fragment,
+    parse_xml,
+    serialize,
+)
+from hacluster.cib.ops import (
+    Update,
+    create,
+    delete,
+    erase,
+    modify,
+    query,
+    replace,
+    replace_document,
+)
+from hacluster.cib.validate import schema_version, validate
+
+__all__ = [
+    "CONFIGURATION_SECTIONS",
+    "DEFAULT_SCHEMA",
+    "NEWEST_FEATURE_SET",
+    "SECTION_PATHS",
+    "CIBDocument",
+    "CIBVersion",
+    "Update",
+    "XMLElement",
+    "apply_diff",
+    "bumped_version",
+    "content_digest",
+    "copy_element",
+    "create",
+    "create_diff",
+    "delete",
+    "diff_changes",
+    "diff_version",
+    "element_path",
+    "empty_cib",
+    "erase",
+    "finish_update",
+    "is_configuration_change",
+    "modify",
+    "parse_cib",
+    "parse_fragment",
+    "parse_xml",
+    "query",
+    "replace",
+    "replace_document",
+    "schema_version",
+    "serialize",
+    "validate",
+]
