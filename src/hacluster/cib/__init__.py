@@ -43,6 +43,7 @@ from hacluster.cib.ops import (
     replace,
     replace_document,
 )
+from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "replace",
     "replace_document",
     "schema_version",
+    "upgrade",
     "serialize",
     "validate",
 ]
