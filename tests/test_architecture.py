@@ -44,7 +44,7 @@ ALLOWED = {
     "agents": {"common"},
 }
 # Where real I/O is allowed: the drivers, the CLIs, and the api's environment module.
-IO_ALLOWED_PREFIXES = ("drivers", "cli", "api.env")
+IO_ALLOWED_PREFIXES = ("drivers", "cli", "api.env", "api.client")
 
 
 def modules() -> Iterator[tuple[str, Path, ast.Module]]:

@@ -1,0 +1,209 @@
+"""`haclusterd`: one node's daemon. Loads corosync.conf, builds the Node, runs it for real.
+
+Owns the process: command line, daemonizing (unless -f), logging {} setup, the pid file lock
+in the state dir, signals (SIGTERM/SIGINT → Shutdown, a graceful leave), and wiring the UDP
+transport and the IPC server to the single task loop (drivers/loop.py). Must never make a
+protocol decision: hacluster.node decides, this only executes.
+Usage: haclusterd [-f] [-c FILE] [--address ADDR] [--state-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hacluster.common import Code, HaError
+from hacluster.drivers.ipc import IpcServer
+from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms
+from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
+from hacluster.drivers.udp import UdpTransport
+from hacluster.totem import secauth
+
+log = logging.getLogger("hacluster.daemon")
+
+PID_FILE = "haclusterd.pid"
+SOCKET_FILE = "haclusterd.sock"
+
+CoreFactory = Callable[[DaemonSettings], Core]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="haclusterd", description="hacluster node daemon")
+    parser.add_argument("-f", "--foreground", action="store_true", help="do not daemonize")
+    parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="corosync.conf to load")
+    parser.add_argument("--address", help="local address (several nodes on one host)")
+    parser.add_argument("--state-dir", help="pid file, IPC socket and node files "
+                        "(default $HACLUSTER_STATE_DIR or /var/lib/hacluster)")
+    return parser.parse_args(argv)
+
+
+def setup_logging(settings: LogSettings, node_id: int) -> None:
+    """logging {}: to_stderr / to_logfile+logfile / timestamp / debug; node id on each line."""
+    stamp = "%(asctime)s " if settings.timestamp else ""
+    formatter = logging.Formatter(
+        f"{stamp}[%(process)d] node={node_id} %(name)s %(levelname)s: %(message)s")
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handlers: list[logging.Handler] = []
+    if settings.to_stderr:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if settings.to_logfile and settings.logfile:
+        os.makedirs(os.path.dirname(settings.logfile) or ".", exist_ok=True)
+        handlers.append(logging.FileHandler(settings.logfile))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if settings.debug else logging.INFO)
+
+
+@contextlib.contextmanager
+def pid_file_lock(state_dir: str) -> Iterator[None]:
+    """Hold an exclusive lock on the pid file for the process' life; a second daemon fails."""
+    os.makedirs(state_dir, mode=0o750, exist_ok=True)
+    path = os.path.join(state_dir, PID_FILE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise HaError.single(Code.DAEMON_ALREADY_RUNNING,
+                                 f"haclusterd already running in {state_dir} (pid {holder})",
+                                 pid=holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    finally:
+        os.close(fd)
+
+
+def daemonize() -> None:
+    """Classic double fork: detach from the terminal and session; stdio to /dev/null."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def make_sealer(settings: DaemonSettings) -> secauth.Secauth | None:
+    if not settings.secauth:
+        return None
+    # The boot epoch is wall-clock ms so a restarted sender's epoch is always newer.
+    epoch = time.time_ns() // 1_000_000
+    return secauth.Secauth(settings.authkey, settings.node_id, epoch,
+                           settings.crypto_cipher, settings.crypto_hash)
+
+
+def describe_settings(settings: DaemonSettings) -> dict[str, Any]:
+    return {
+        "node_id": settings.node_id, "address": settings.address, "port": settings.port,
+        "cluster_name": settings.cluster_name, "token_ms": settings.token_ms,
+        "members": list(settings.members),
+        "addresses": {str(n): a for n, a in sorted({**settings.peers,
+                                                     settings.node_id: settings.address}.items())},
+        "names": {str(n): name for n, name in sorted(settings.names.items())},
+        "secauth": settings.secauth, "crypto_cipher": settings.crypto_cipher,
+        "crypto_hash": settings.crypto_hash, "config_path": settings.config_path,
+        "cmap": [list(entry) for entry in settings.cmap],
+    }
+
+
+async def serve(settings: DaemonSettings, core_factory: CoreFactory,
+                on_ready: Callable[[DaemonLoop], None] | None = None) -> None:
+    """Run one node until SIGTERM/SIGINT (or the core's Shutdown has been stepped).
+
+    With `on_ready` (tests running several nodes in one process) no signal handler is
+    installed: the caller stops the node with `DaemonLoop.shutdown()`."""
+    loop = asyncio.get_running_loop()
+    core = core_factory(settings)
+    daemon_loop = DaemonLoop(core, _NoTransport(), settings.state_dir,
+                             lambda: describe_settings(settings))
+    peers = {node: (address, settings.port) for node, address in settings.peers.items()}
+    transport = UdpTransport((settings.address, settings.port), peers,
+                             daemon_loop.packet_in, daemon_loop.peer_unreachable,
+                             monotonic_ms, settings.token_ms, make_sealer(settings))
+    try:
+        transport.open(loop)
+    except OSError as error:
+        raise HaError.single(Code.DAEMON_BIND_FAILED,
+                             f"cannot bind {settings.address}:{settings.port}: {error.strerror}",
+                             address=settings.address, port=settings.port) from None
+    daemon_loop.transport = transport
+    ipc = IpcServer(os.path.join(settings.state_dir, SOCKET_FILE), daemon_loop.on_request,
+                    daemon_loop.on_close)
+    await ipc.start()
+    if on_ready is None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, daemon_loop.shutdown)
+    else:
+        on_ready(daemon_loop)
+    log.info("haclusterd started node=%d address=%s:%d members=%s secauth=%s",
+             settings.node_id, settings.address, settings.port, list(settings.members),
+             "on" if settings.secauth else "off")
+    try:
+        await daemon_loop.run()
+    finally:
+        transport.close()
+        await ipc.stop()
+        log.info("haclusterd stopped node=%d", settings.node_id)
+
+
+class _NoTransport:
+    """Placeholder until the socket is bound (nothing is stepped before that)."""
+
+    def send(self, dst: Any, data: bytes) -> None:
+        raise AssertionError("send before the transport is open")
+
+    def multicast(self, data: bytes) -> None:
+        raise AssertionError("multicast before the transport is open")
+
+    def stats(self) -> Any:
+        return None
+
+
+def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool) -> int:
+    if not foreground:
+        daemonize()
+    setup_logging(settings.logging, settings.node_id)
+    try:
+        with pid_file_lock(settings.state_dir):
+            asyncio.run(serve(settings, core_factory))
+    except HaError as error:
+        for problem in error.problems:
+            log.error("%s", problem.message)
+        return int(error.exit_status)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from hacluster.drivers.nodecore import build_node, load_settings
+
+    try:
+        settings = load_settings(args.config, args.address, state_dir_from(args.state_dir))
+    except HaError as error:
+        for problem in error.problems:
+            print(f"haclusterd: {problem.message}", file=sys.stderr)
+        return int(error.exit_status)
+    return run(settings, build_node, args.foreground)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

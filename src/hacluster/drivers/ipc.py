@@ -1,0 +1,173 @@
+"""The daemon's Unix-socket server for local tools: framing, peer credentials, routing.
+
+Owns accepting connections on `haclusterd.sock`, the SO_PEERCRED check (uid 0, the daemon's
+own uid, or a member of group `haclient`; anyone else gets one clear error frame and is
+closed), reading request frames and writing reply / event frames. Must never interpret a
+request: each one goes to the `on_request` callback with a Connection to answer on.
+Frame format: hacluster.api.client (4-byte length + JSON object).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import logging
+import os
+import pwd
+import socket
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from hacluster.api import client
+from hacluster.common import Code
+
+log = logging.getLogger(__name__)
+
+ALLOWED_GROUP = "haclient"
+_UCRED = struct.Struct("3i")
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end of a Unix socket."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    pid, uid, gid = _UCRED.unpack(raw)
+    return pid, uid, gid
+
+
+def supplementary_groups(pid: int) -> frozenset[int]:
+    """The peer's supplementary groups from /proc (empty when it already exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("Groups:"):
+                    return frozenset(int(g) for g in line.split()[1:])
+    except OSError:
+        pass
+    return frozenset()
+
+
+def is_peer_allowed(pid: int, uid: int, gid: int) -> bool:
+    """uid 0, our own uid, or a member of `haclient` (primary, supplementary or listed)."""
+    if uid in (0, os.geteuid()):
+        return True
+    try:
+        group = grp.getgrnam(ALLOWED_GROUP)
+    except KeyError:
+        return False
+    if gid == group.gr_gid or group.gr_gid in supplementary_groups(pid):
+        return True
+    try:
+        return pwd.getpwuid(uid).pw_name in group.gr_mem
+    except KeyError:
+        return False
+
+
+class Connection:
+    """One accepted client: write replies and pushed events to it."""
+
+    def __init__(self, number: int, writer: asyncio.StreamWriter, uid: int) -> None:
+        self.number = number
+        self.uid = uid
+        self._writer = writer
+        self.subscriptions: set[str] = set()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._writer.is_closing()
+
+    def reply(self, request_id: Any, ok: bool, body: Any = None,
+              problems: list[dict[str, Any]] | None = None) -> None:
+        self.write({"id": request_id, "ok": ok, "body": body, "problems": problems or []})
+
+    def push(self, event: str, body: Any) -> None:
+        self.write({"event": event, "body": body})
+
+    def write(self, message: dict[str, Any]) -> None:
+        if self._writer.is_closing():
+            return
+        self._writer.write(client.encode_frame(message))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+RequestHandler = Callable[[Connection, Any, str, Any], None]
+
+
+class IpcServer:
+    """Serves `path`; calls on_request(connection, id, name, body) for every frame."""
+
+    def __init__(self, path: str, on_request: RequestHandler,
+                 on_close: Callable[[Connection], None]) -> None:
+        self.path = path
+        self._on_request = on_request
+        self._on_close = on_close
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: dict[int, Connection] = {}
+        self._next_number = 1
+        self.refused = 0
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+        self._server = await asyncio.start_unix_server(self._serve, path=self.path)
+        os.chmod(self.path, 0o777)  # access is decided by SO_PEERCRED, not file mode
+
+    async def stop(self) -> None:
+        for connection in list(self._connections.values()):
+            connection.close()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 1.0)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        pid, uid, gid = peer_credentials(sock)
+        if not is_peer_allowed(pid, uid, gid):
+            await self._refuse(writer, pid, uid)
+            return
+        connection = Connection(self._next_number, writer, uid)
+        self._next_number += 1
+        self._connections[connection.number] = connection
+        try:
+            await self._read_requests(reader, connection)
+        finally:
+            self._connections.pop(connection.number, None)
+            self._on_close(connection)
+            writer.close()
+
+    async def _refuse(self, writer: asyncio.StreamWriter, pid: int, uid: int) -> None:
+        self.refused += 1
+        log.warning("ipc client refused pid=%d uid=%d", pid, uid)
+        message = (f"access denied: uid {uid} is neither root nor a member of group "
+                   f"{ALLOWED_GROUP!r}")
+        writer.write(client.encode_frame({
+            "id": None, "ok": False, "body": None,
+            "problems": [{"code": Code.IPC_ACCESS_DENIED.value, "message": message}]}))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
+
+    async def _read_requests(self, reader: asyncio.StreamReader,
+                             connection: Connection) -> None:
+        while True:
+            try:
+                header = await reader.readexactly(client.FRAME_HEADER.size)
+                (length,) = client.FRAME_HEADER.unpack(header)
+                if length > client.FRAME_MAX:
+                    return
+                payload = await reader.readexactly(length)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            message = client.decode_payload(payload)
+            if message is None or not isinstance(message.get("name"), str):
+                connection.reply(None, False, problems=[{
+                    "code": Code.IPC_PROTOCOL.value, "message": "malformed request frame"}])
+                continue
+            self._on_request(connection, message.get("id"), message["name"],
+                             message.get("body"))

@@ -1,0 +1,251 @@
+"""The daemon's single task loop: wait for the earliest of deadline, packet or request; step.
+
+Owns the event queue, the clock (monotonic ms), running the core's outputs in list order
+(Send/Multicast to the transport, Reply to the IPC connection, Persist to an atomic file,
+Log to logging, anything else published to subscribed IPC clients) and the daemon-local
+requests (ping, status, subscribe). Must never make a protocol decision: that is the core's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import enum
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from hacluster import events
+from hacluster.common import Code, NodeId
+from hacluster.drivers.ipc import Connection
+
+log = logging.getLogger(__name__)
+
+LOG_LEVELS: Mapping[str, int] = MappingProxyType({
+    "debug": logging.DEBUG, "info": logging.INFO, "notice": logging.INFO,
+    "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL})
+EVENT_BATCH_MAX = 512
+
+
+class Core(Protocol):
+    """The contract of DESIGN.md §2, as the daemon sees hacluster.node.Node."""
+
+    def step(self, now_ms: int, event: Any) -> list[Any]: ...
+
+    def next_deadline_ms(self) -> int | None: ...
+
+    def status(self) -> Any: ...
+
+
+class Transport(Protocol):
+    def send(self, dst: NodeId, data: bytes) -> None: ...
+
+    def multicast(self, data: bytes) -> None: ...
+
+    def stats(self) -> Any: ...
+
+
+def monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, enums, tuples, sets, bytes and mappings as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out["_type"] = type(value).__name__
+        return out
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write-temp, fsync, rename, fsync the directory: readers see old or new, never half."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DaemonLoop:
+    """Feeds one core from a queue and executes what it returns, in order."""
+
+    def __init__(self, core: Core, transport: Transport, state_dir: str,
+                 describe: Callable[[], dict[str, Any]],
+                 clock_ms: Callable[[], int] = monotonic_ms) -> None:
+        self.core = core
+        self.transport = transport
+        self.state_dir = state_dir
+        self.clock_ms = clock_ms
+        self._describe = describe
+        self._queue: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._pending: dict[int, tuple[Connection, Any]] = {}
+        self._subscribers: dict[int, Connection] = {}
+        self._next_request = 1
+        self._stopping = False
+        self.steps = 0
+        self.started_ms = clock_ms()
+
+    # ------------------------------------------------------------------ inputs
+
+    def put(self, event: Any) -> None:
+        """Queue an input (called from transport/IPC/signal callbacks) and wake the loop."""
+        self._queue.append(event)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def packet_in(self, data: bytes, src: str) -> None:
+        self.put(events.PacketIn(data, src))
+
+    def peer_unreachable(self, node_id: NodeId) -> None:
+        self.put(events.PeerUnreachable(node_id))
+
+    def shutdown(self) -> None:
+        """SIGTERM: step Shutdown (the core sends its leave), then stop the loop."""
+        if not self._stopping:
+            self._stopping = True
+            self.put(events.Shutdown())
+
+    # -------------------------------------------------------------------- loop
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = 0
+            while self._queue and batch < EVENT_BATCH_MAX:
+                event = self._queue.popleft()
+                self.step(event)
+                batch += 1
+                if isinstance(event, events.Shutdown):
+                    return
+            deadline = self.core.next_deadline_ms()
+            now = self.clock_ms()
+            if deadline is not None and deadline <= now:
+                self.step(events.Tick())
+                continue
+            if self._queue:
+                await asyncio.sleep(0)  # let the transport and IPC read between batches
+                continue
+            await self._wait(loop, None if deadline is None else deadline - now)
+
+    async def _wait(self, loop: asyncio.AbstractEventLoop, timeout_ms: int | None) -> None:
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        handle = None
+        if timeout_ms is not None:
+            handle = loop.call_later(timeout_ms / 1000, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if handle is not None:
+                handle.cancel()
+
+    def step(self, event: Any) -> None:
+        outputs = self.core.step(self.clock_ms(), event)
+        self.steps += 1
+        for output in outputs:
+            self.execute(output)
+
+    # ----------------------------------------------------------------- outputs
+
+    def execute(self, output: Any) -> None:
+        match output:
+            case events.Send(dst=dst, data=data):
+                self.transport.send(dst, data)
+            case events.Multicast(data=data):
+                self.transport.multicast(data)
+            case events.Reply():
+                self._reply(output)
+            case events.Persist(name=name, data=data):
+                self._persist(name, data)
+            case events.Log(level=level, message=message):
+                log.log(LOG_LEVELS.get(level, logging.INFO), "%s", message)
+            case _:
+                self._publish(output)
+
+    def _persist(self, name: str, data: bytes) -> None:
+        assert "/" not in name and not name.startswith("."), f"bad state file name {name!r}"
+        write_atomically(os.path.join(self.state_dir, name), data)
+
+    def _reply(self, reply: events.Reply) -> None:
+        pending = self._pending.pop(reply.request_id, None)
+        if pending is None:
+            log.debug("reply for a gone client request=%d", reply.request_id)
+            return
+        connection, client_id = pending
+        problems = [to_jsonable(p) for p in reply.problems]
+        connection.reply(client_id, reply.ok, to_jsonable(reply.body), problems)
+
+    def _publish(self, output: Any) -> None:
+        kind = type(output).__name__
+        body = to_jsonable(output)
+        for connection in list(self._subscribers.values()):
+            if kind in connection.subscriptions or "*" in connection.subscriptions:
+                connection.push(kind, body)
+
+    # -------------------------------------------------------------- requests
+
+    def on_request(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
+        if name == "daemon.ping":
+            connection.reply(client_id, True, {"pid": os.getpid()})
+        elif name == "daemon.status":
+            connection.reply(client_id, True, self.describe())
+        elif name == "daemon.subscribe":
+            wanted = body.get("events", ["*"]) if isinstance(body, dict) else ["*"]
+            connection.subscriptions.update(str(w) for w in wanted)
+            self._subscribers[connection.number] = connection
+            connection.reply(client_id, True, {"events": sorted(connection.subscriptions)})
+        else:
+            request_id = self._next_request
+            self._next_request += 1
+            self._pending[request_id] = (connection, client_id)
+            self.put(events.ClientRequest(request_id, name, body))
+
+    def on_close(self, connection: Connection) -> None:
+        self._subscribers.pop(connection.number, None)
+        gone = [rid for rid, (c, _) in self._pending.items() if c is connection]
+        for request_id in gone:
+            del self._pending[request_id]
+
+    def describe(self) -> dict[str, Any]:
+        """Everything the tools show: settings, core status, transport counters."""
+        info = dict(self._describe())
+        info["status"] = to_jsonable(self.core.status())
+        info["transport"] = to_jsonable(self.transport.stats())
+        info["uptime_ms"] = self.clock_ms() - self.started_ms
+        info["steps"] = self.steps
+        info["pid"] = os.getpid()
+        return info
+
+    def unknown_request(self, connection: Connection, client_id: Any, name: str) -> None:
+        connection.reply(client_id, False, problems=[{
+            "code": Code.IPC_UNKNOWN_REQUEST.value, "message": f"unknown request {name!r}"}])
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    with contextlib.suppress(asyncio.InvalidStateError):
+        waiter.set_result(None)

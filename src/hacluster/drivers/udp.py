@@ -1,0 +1,215 @@
+"""The Totem transport for `transport: udpu`: one UDP socket, a unicast to each member.
+
+Owns the socket bound to the node's own address and mcastport, optional secauth sealing at
+the edge, and turning ICMP port-unreachable evidence into events.PeerUnreachable. Must never
+interpret Totem packets nor decide membership: it only moves bytes and reports facts.
+
+ICMP evidence: IP_RECVERR queues each error with the original destination address, so an
+error is attributed to the member it concerns. A pending error also fails the *next* send
+(whoever it was for), so a refused send is retried once after draining the queue. A member is
+reported unreachable only after `refusals_needed` refusals within one window (a token period)
+and never from a single stray error; any packet heard from it clears the count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from hacluster.common import NodeId
+from hacluster.totem import secauth
+
+log = logging.getLogger(__name__)
+
+IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+MAX_DATAGRAM = 65535
+ERRQUEUE_DRAIN_MAX = 64
+READ_BATCH_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class UdpStats:
+    """What the transport did: datagrams, errors and the secauth drop counters."""
+
+    sent: int
+    received: int
+    send_errors: int
+    refused: int
+    unreachable_reported: int
+    unknown_source: int
+    auth_dropped: int
+
+
+class UnreachableDetector:
+    """Counts refusals per member; says when they add up to evidence (≥ N within a window)."""
+
+    def __init__(self, window_ms: int, refusals_needed: int = 2) -> None:
+        assert window_ms > 0 and refusals_needed >= 2, "one stray error is never evidence"
+        self.window_ms = window_ms
+        self.refusals_needed = refusals_needed
+        self._times: dict[NodeId, deque[int]] = {}
+
+    def refused(self, node_id: NodeId, now_ms: int) -> bool:
+        """Record one refusal; True when the member should be reported unreachable."""
+        times = self._times.setdefault(node_id, deque())
+        times.append(now_ms)
+        while times and now_ms - times[0] > self.window_ms:
+            times.popleft()
+        if len(times) >= self.refusals_needed:
+            times.clear()
+            return True
+        return False
+
+    def heard(self, node_id: NodeId) -> None:
+        """A packet from the member arrived: earlier refusals were a restart, not a death."""
+        self._times.pop(node_id, None)
+
+
+class UdpTransport:
+    """A bound UDP socket for one node; callbacks deliver packets and unreachable members."""
+
+    def __init__(
+        self,
+        local: tuple[str, int],
+        peers: Mapping[NodeId, tuple[str, int]],
+        on_packet: Callable[[bytes, str], None],
+        on_unreachable: Callable[[NodeId], None],
+        clock_ms: Callable[[], int],
+        unreachable_window_ms: int,
+        sealer: secauth.Secauth | None = None,
+    ) -> None:
+        self.local = local
+        self.peers = dict(peers)
+        self._by_address = {address: node for node, address in self.peers.items()}
+        self._on_packet = on_packet
+        self._on_unreachable = on_unreachable
+        self._clock_ms = clock_ms
+        self._detector = UnreachableDetector(unreachable_window_ms)
+        self._secauth = sealer
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._counts = dict.fromkeys(
+            ("sent", "received", "send_errors", "refused", "unreachable_reported",
+             "unknown_source"), 0)
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Bind the socket and start reading on `loop`."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        sock.setblocking(False)
+        try:
+            sock.bind(self.local)
+        except OSError:
+            sock.close()
+            raise
+        self._sock, self._loop = sock, loop
+        loop.add_reader(sock.fileno(), self._on_readable)
+        log.info("udpu transport bound address=%s:%d members=%d", *self.local, len(self.peers))
+
+    def close(self) -> None:
+        if self._sock is None:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+        self._sock = None
+
+    def send(self, dst: NodeId, data: bytes) -> None:
+        address = self.peers.get(dst)
+        if address is None:
+            log.debug("send to unknown member dropped node=%s", dst)
+            self._counts["send_errors"] += 1
+            return
+        wire = self._secauth.seal(data) if self._secauth is not None else data
+        self._sendto(wire, address)
+
+    def multicast(self, data: bytes) -> None:
+        """udpu: one unicast per configured member, ourselves excluded; sealed once."""
+        wire = self._secauth.seal(data) if self._secauth is not None else data
+        for node in sorted(self.peers):
+            self._sendto(wire, self.peers[node])
+
+    def _sendto(self, wire: bytes, address: tuple[str, int]) -> None:
+        assert self._sock is not None, "transport not open"
+        for _attempt in range(2):
+            try:
+                self._sock.sendto(wire, address)
+                self._counts["sent"] += 1
+                return
+            except ConnectionRefusedError:
+                # A queued error for some member surfaced here; this packet was not sent.
+                self._drain_errors()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as error:
+                log.debug("send failed address=%s error=%s", address, error)
+                break
+        self._counts["send_errors"] += 1
+
+    def _on_readable(self) -> None:
+        assert self._sock is not None
+        self._drain_errors()
+        for _ in range(READ_BATCH_MAX):
+            try:
+                data, address = self._sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionRefusedError:
+                self._drain_errors()
+                continue
+            except OSError as error:
+                log.debug("receive failed error=%s", error)
+                return
+            self._receive(data, address)
+
+    def _receive(self, data: bytes, address: tuple[str, int]) -> None:
+        node = self._by_address.get(address)
+        if node is None:
+            self._counts["unknown_source"] += 1
+            log.debug("packet from a non-member dropped address=%s", address)
+            return
+        if self._secauth is not None:
+            opened = self._secauth.open(data)
+            if opened is None:
+                log.debug("packet failed secauth address=%s", address)
+                return
+            data = opened.data
+        self._counts["received"] += 1
+        self._detector.heard(node)
+        self._on_packet(data, f"{address[0]}:{address[1]}")
+
+    def _drain_errors(self) -> None:
+        """Read the socket's error queue and count refusals per member."""
+        assert self._sock is not None
+        for _ in range(ERRQUEUE_DRAIN_MAX):
+            try:
+                _, _, _, address = self._sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                if error.errno != errno.EAGAIN:
+                    log.debug("error queue read failed error=%s", error)
+                return
+            self._refused(address)
+
+    def _refused(self, address: tuple[str, int]) -> None:
+        self._counts["refused"] += 1
+        node = self._by_address.get(address)
+        if node is None:
+            return
+        if self._detector.refused(node, self._clock_ms()):
+            self._counts["unreachable_reported"] += 1
+            log.debug("member unreachable node=%s address=%s", node, address)
+            self._on_unreachable(node)
+
+    def stats(self) -> UdpStats:
+        auth = self._secauth.status().dropped if self._secauth is not None else 0
+        return UdpStats(auth_dropped=auth, **self._counts)

@@ -1,0 +1,239 @@
+"""The daemon's loop, IPC server and client against a tiny fake core with the step() contract."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_drivers_udp import free_port
+
+from hacluster import events
+from hacluster.api import client
+from hacluster.common import Code, HaError, NodeId
+from hacluster.drivers.daemon import pid_file_lock, serve
+from hacluster.drivers.ipc import IpcServer
+from hacluster.drivers.loop import DaemonLoop, to_jsonable
+from hacluster.drivers.settings import DaemonSettings
+
+
+@dataclass(frozen=True, slots=True)
+class FakeStatus:
+    node_id: int
+    heard: tuple[int, ...]
+    unreachable: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    sender: int
+    data: str
+
+
+class FakeCore:
+    """Heartbeats every 20 ms; echoes requests; publishes every heartbeat as Delivered."""
+
+    def __init__(self, node_id: int) -> None:
+        self.node_id = node_id
+        self.deadline_ms: int | None = None
+        self.heard: set[int] = set()
+        self.unreachable: list[int] = []
+        self.seen: list[Any] = []
+
+    def step(self, now_ms: int, event: Any) -> list[Any]:
+        self.seen.append(event)
+        match event:
+            case events.Tick():
+                self.deadline_ms = now_ms + 20
+                return [events.Multicast(f"hb {self.node_id}".encode())]
+            case events.PacketIn(data=data):
+                sender = int(data.split()[1])
+                self.heard.add(sender)
+                return [Delivered(sender, data.decode())]
+            case events.PeerUnreachable(node_id=node):
+                self.unreachable.append(node)
+                return [events.Log("info", f"unreachable {node}")]
+            case events.ClientRequest(request_id=rid, name="echo", body=body):
+                return [events.Persist("echo", repr(body).encode()),
+                        events.Reply(rid, True, {"echo": body})]
+            case events.ClientRequest(request_id=rid, name=name):
+                return [events.Reply(rid, False, None, ({"code": "IPC_UNKNOWN_REQUEST",
+                                                         "message": f"no {name}"},))]
+            case events.Shutdown():
+                return [events.Multicast(f"bye {self.node_id}".encode())]
+        return []
+
+    def next_deadline_ms(self) -> int | None:
+        return 0 if self.deadline_ms is None else self.deadline_ms
+
+    def status(self) -> FakeStatus:
+        return FakeStatus(self.node_id, tuple(sorted(self.heard)), tuple(self.unreachable))
+
+
+def settings_for(me: int, port: int, state_dir: Path, nodes: int = 3) -> DaemonSettings:
+    peers = {NodeId(n): f"127.0.0.{n}" for n in range(1, nodes + 1) if n != me}
+    return DaemonSettings(NodeId(me), f"127.0.0.{me}", port, peers, {}, 1000,
+                          str(state_dir), "fake.conf")
+
+
+def test_to_jsonable_flattens_dataclasses_enums_sets_and_bytes() -> None:
+    value = to_jsonable(FakeStatus(1, (2, 3), ()))
+    assert value == {"node_id": 1, "heard": [2, 3], "unreachable": [], "_type": "FakeStatus"}
+    assert to_jsonable({1: frozenset({3, 1}), "b": b"x"}) == {"1": [1, 3], "b": "x"}
+
+
+def test_a_second_daemon_in_the_same_state_dir_is_refused(tmp_path: Path) -> None:
+    with pid_file_lock(str(tmp_path)):
+        assert (tmp_path / "haclusterd.pid").read_text().strip() == str(os.getpid())
+        script = ("import sys; from hacluster.drivers.daemon import pid_file_lock\n"
+                  "from hacluster.common import HaError\n"
+                  f"try:\n  pid_file_lock({str(tmp_path)!r}).__enter__()\n"
+                  "except HaError as e: print(e.problems[0].code); sys.exit(0)\n"
+                  "sys.exit(1)\n")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              timeout=30)
+        assert done.returncode == 0 and "DAEMON_ALREADY_RUNNING" in done.stdout
+    assert not (tmp_path / "haclusterd.pid").exists()
+
+
+def run_cluster(tmp_path: Path, port: int, body: Any, nodes: int = 3) -> list[FakeCore]:
+    """Run `nodes` fake daemons in one event loop; `body(dirs)` runs in a thread meanwhile."""
+    cores: list[FakeCore] = []
+    dirs = [tmp_path / f"n{i}" for i in range(1, nodes + 1)]
+    for d in dirs:
+        d.mkdir()
+
+    def factory(settings: DaemonSettings) -> FakeCore:
+        cores.append(FakeCore(settings.node_id))
+        return cores[-1]
+
+    async def scenario() -> None:
+        loops: list[DaemonLoop] = []
+        tasks = [asyncio.create_task(serve(settings_for(i + 1, port, d, nodes), factory,
+                                           loops.append))
+                 for i, d in enumerate(dirs)]
+        try:
+            await asyncio.wait_for(asyncio.to_thread(body, dirs), 20)
+        finally:
+            for daemon_loop in loops:
+                daemon_loop.shutdown()
+            await asyncio.wait_for(asyncio.gather(*tasks), 5)
+
+    asyncio.run(scenario())
+    return cores
+
+
+def wait_for(predicate: Any, timeout_s: float = 5.0) -> None:
+    event = threading.Event()
+    for _ in range(int(timeout_s / 0.02)):
+        if predicate():
+            return
+        event.wait(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> None:
+    port = free_port("fake-cluster")
+    results: dict[str, Any] = {}
+
+    def body(dirs: list[Path]) -> None:
+        def heard_all() -> bool:
+            status = client.call("daemon.status", state_dir_path=str(dirs[0]))
+            return bool(status["status"]["heard"] == [2, 3])
+
+        wait_for(heard_all)
+        results["echo"] = client.call("echo", {"x": 1}, state_dir_path=str(dirs[1]))
+        with pytest.raises(HaError) as failure:
+            client.call("nope", state_dir_path=str(dirs[1]))
+        results["unknown"] = failure.value.problems[0].code
+        results["status"] = client.call("daemon.status", state_dir_path=str(dirs[2]))
+        results["persisted"] = (dirs[1] / "echo").read_text()
+
+    cores = run_cluster(tmp_path, port, body)
+    assert results["echo"] == {"echo": {"x": 1}}
+    assert results["unknown"] is Code.IPC_UNKNOWN_REQUEST
+    assert results["persisted"] == "{'x': 1}"
+    status = results["status"]
+    assert status["node_id"] == 3 and status["transport"]["received"] > 0
+    assert status["addresses"] == {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"}
+    assert all(isinstance(c.seen[-1], events.Shutdown) for c in cores)
+    assert not any((tmp_path / f"n{i}" / "haclusterd.sock").exists() for i in (1, 2, 3))
+
+
+def test_subscribers_receive_published_outputs(tmp_path: Path) -> None:
+    port = free_port("subscribe")
+    got: list[dict[str, Any]] = []
+
+    def body(dirs: list[Path]) -> None:
+        with client.Client(str(dirs[0])) as conn:
+            assert conn.call("daemon.subscribe", {"events": ["Delivered"]}) == {
+                "events": ["Delivered"]}
+            for message in conn.events():
+                got.append(message)
+                if len(got) >= 3:
+                    break
+
+    run_cluster(tmp_path, port, body, nodes=2)
+    assert all(m["event"] == "Delivered" and m["body"]["sender"] == 2 for m in got)
+
+
+def test_a_killed_peer_is_reported_unreachable_to_the_core(tmp_path: Path) -> None:
+    port = free_port("unreachable")
+    (tmp_path / "n1").mkdir()
+
+    async def scenario() -> FakeCore:
+        core = FakeCore(1)
+        task = asyncio.create_task(serve(settings_for(1, port, tmp_path / "n1", 2),
+                                         lambda s: core))
+        await asyncio.sleep(0.3)  # heartbeats every 20 ms to the silent 127.0.0.2
+        os.kill(os.getpid(), 15)  # the real SIGTERM path: the handler steps Shutdown
+        await asyncio.wait_for(task, 5)
+        return core
+
+    core = asyncio.run(scenario())
+    assert core.unreachable and set(core.unreachable) == {2}
+
+
+def test_the_client_says_clearly_when_no_daemon_runs(tmp_path: Path) -> None:
+    with pytest.raises(HaError) as failure:
+        client.call("daemon.ping", state_dir_path=str(tmp_path))
+    assert failure.value.problems[0].code is Code.IPC_NOT_RUNNING
+    assert "is it running" in failure.value.problems[0].message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another uid")
+def test_a_client_that_is_neither_root_nor_haclient_is_refused() -> None:
+    # pytest's tmp dirs are 0700: nobody could not even reach the socket's directory.
+    tmp_path = Path(tempfile.mkdtemp(prefix="hacluster-ipc-"))
+    os.chmod(tmp_path, 0o755)
+    try:
+        done = asyncio.run(refusal_scenario(tmp_path))
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    assert "IPC_ACCESS_DENIED" in done.stdout and "haclient" in done.stdout
+
+
+async def refusal_scenario(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    loop = DaemonLoop(FakeCore(1), None, str(tmp_path), dict)  # type: ignore[arg-type]
+    server = IpcServer(str(tmp_path / "haclusterd.sock"), loop.on_request, loop.on_close)
+    await server.start()
+    # Import first: the interpreter's stdlib may not be readable by nobody.
+    script = ("import os\n"
+              "from hacluster.api import client\n"
+              "from hacluster.common import HaError\n"
+              "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+              f"try: client.call('daemon.ping', state_dir_path={str(tmp_path)!r})\n"
+              "except HaError as e: print(e.problems[0].code, e.problems[0].message)\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    await server.stop()
+    return subprocess.CompletedProcess([], proc.returncode or 0, out.decode(), "")

@@ -1,0 +1,176 @@
+"""The udpu transport on real loopback sockets: delivery, secauth at the edge, ICMP evidence."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import zlib
+
+import pytest
+
+from hacluster.common import NodeId
+from hacluster.drivers.udp import UdpTransport, UnreachableDetector
+from hacluster.totem.secauth import Secauth
+
+KEY = b"k" * 64
+
+
+def free_port(seed: str) -> int:
+    """A port chosen from the test's name and pid so parallel runs do not clash."""
+    base = 20000 + zlib.crc32(f"{seed}{os.getpid()}".encode()) % 20000
+    for port in range(base, base + 200):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            probe.close()
+    raise RuntimeError("no free port")
+
+
+class Ends:
+    def __init__(self) -> None:
+        self.packets: list[tuple[bytes, str]] = []
+        self.unreachable: list[NodeId] = []
+        self.now_ms = 0
+
+    def clock(self) -> int:
+        return self.now_ms
+
+
+def make(port: int, me: int, peers: dict[int, str], ends: Ends,
+         key: bytes | None = None) -> UdpTransport:
+    sealer = Secauth(key, me, 1) if key else None
+    return UdpTransport((f"127.0.0.{me}", port),
+                        {NodeId(n): (a, port) for n, a in peers.items()},
+                        lambda d, s: ends.packets.append((d, s)),
+                        ends.unreachable.append, ends.clock, 1000, sealer)
+
+
+async def settle(condition, timeout_s: float = 2.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout_s
+    while not condition() and loop.time() < end:
+        await asyncio.sleep(0.005)
+
+
+def test_one_stray_refusal_is_never_evidence() -> None:
+    detector = UnreachableDetector(window_ms=1000)
+    assert not detector.refused(NodeId(2), 0)
+    assert not detector.refused(NodeId(2), 2000), "the first one expired out of the window"
+    assert detector.refused(NodeId(2), 2500)
+
+
+def test_hearing_from_a_member_clears_its_refusals() -> None:
+    detector = UnreachableDetector(window_ms=1000)
+    detector.refused(NodeId(3), 0)
+    detector.heard(NodeId(3))
+    assert not detector.refused(NodeId(3), 10)
+
+
+def test_the_detector_refuses_a_single_error_threshold() -> None:
+    with pytest.raises(AssertionError):
+        UnreachableDetector(window_ms=1000, refusals_needed=1)
+
+
+def test_a_unicast_and_a_multicast_reach_the_members() -> None:
+    port = free_port("unicast")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e2, e3 = Ends(), Ends(), Ends()
+        t1 = make(port, 1, {2: "127.0.0.2", 3: "127.0.0.3"}, e1)
+        t2 = make(port, 2, {1: "127.0.0.1", 3: "127.0.0.3"}, e2)
+        t3 = make(port, 3, {1: "127.0.0.1", 2: "127.0.0.2"}, e3)
+        for t in (t1, t2, t3):
+            t.open(loop)
+        try:
+            t1.send(NodeId(2), b"to-two")
+            t1.multicast(b"to-all")
+            await settle(lambda: len(e2.packets) == 2 and len(e3.packets) == 1)
+            assert [d for d, _ in e2.packets] == [b"to-two", b"to-all"]
+            assert e2.packets[0][1] == f"127.0.0.1:{port}"
+            assert [d for d, _ in e3.packets] == [b"to-all"]
+            assert e1.packets == [] and t1.stats().sent == 3
+        finally:
+            for t in (t1, t2, t3):
+                t.close()
+
+    asyncio.run(scenario())
+
+
+def test_packets_from_non_members_are_dropped_and_counted() -> None:
+    port = free_port("nonmember")
+
+    async def scenario() -> None:
+        ends = Ends()
+        t1 = make(port, 1, {2: "127.0.0.2"}, ends)
+        t1.open(asyncio.get_running_loop())
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stranger.bind(("127.0.0.9", 0))
+        try:
+            stranger.sendto(b"hello", ("127.0.0.1", port))
+            await settle(lambda: t1.stats().unknown_source == 1)
+            assert ends.packets == [] and t1.stats().unknown_source == 1
+        finally:
+            stranger.close()
+            t1.close()
+
+    asyncio.run(scenario())
+
+
+def test_secauth_at_the_edge_passes_plaintext_and_drops_a_wrong_key() -> None:
+    port = free_port("secauth")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e2, e3 = Ends(), Ends(), Ends()
+        t1 = make(port, 1, {2: "127.0.0.2", 3: "127.0.0.3"}, e1, KEY)
+        t2 = make(port, 2, {1: "127.0.0.1", 3: "127.0.0.3"}, e2, KEY)
+        t3 = make(port, 3, {1: "127.0.0.1", 2: "127.0.0.2"}, e3, b"x" * 64)
+        for t in (t1, t2, t3):
+            t.open(loop)
+        try:
+            t1.multicast(b"sealed")
+            t3.multicast(b"intruder")
+            await settle(lambda: e2.packets and t2.stats().auth_dropped >= 1
+                         and t1.stats().auth_dropped >= 1)
+            assert [d for d, _ in e2.packets] == [b"sealed"]
+            assert e3.packets == [] and t3.stats().auth_dropped == 1
+            assert t2.stats().auth_dropped == 1
+        finally:
+            for t in (t1, t2, t3):
+                t.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_closed_port_is_reported_unreachable_after_repeated_refusals() -> None:
+    port = free_port("refused")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e3 = Ends(), Ends()
+        t1 = make(port, 1, {2: "127.0.0.2", 3: "127.0.0.3"}, e1)
+        t3 = make(port, 3, {1: "127.0.0.1", 2: "127.0.0.2"}, e3)
+        t1.open(loop)
+        t3.open(loop)
+        try:
+            t1.send(NodeId(2), b"one")  # nothing listens on 127.0.0.2
+            await settle(lambda: t1.stats().refused >= 1)
+            assert e1.unreachable == [], "a single refusal is not evidence"
+            t1.multicast(b"two")  # the live member 3 must still get it
+            await settle(lambda: e1.unreachable and e3.packets)
+            assert e1.unreachable == [NodeId(2)]
+            assert [d for d, _ in e3.packets] == [b"two"]
+            t1.send(NodeId(3), b"three")
+            await settle(lambda: len(e3.packets) == 2)
+            assert [d for d, _ in e3.packets] == [b"two", b"three"]
+        finally:
+            t1.close()
+            t3.close()
+
+    asyncio.run(scenario())
