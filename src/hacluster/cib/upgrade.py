@@ -66,11 +66,11 @@ def _master_to_clone(master: XMLElement, taken: set[str]) -> None:
 
 def _rename_roles(element: XMLElement) -> None:
     for name in ROLE_ATTRS:
-        value = element.get(name)
+        value = element.get(name, "")
         if value in ROLE_NAMES:
             element.set(name, ROLE_NAMES[value])
     if element.tag == "nvpair" and element.get("name") == "target-role":
-        value = element.get("value")
+        value = element.get("value", "")
         if value in ROLE_NAMES:
             element.set("value", ROLE_NAMES[value])
 
