@@ -1,0 +1,88 @@
+"""CIB persistence: atomic writes, digest files, backups, recovery from torn or corrupt files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from hacluster.common import Code, HaError
+from hacluster.drivers.cibfile import CIBStore, atomic_write
+
+V = '<cib validate-with="pacemaker-3.7" admin_epoch="0" epoch="{n}" num_updates="0"/>'
+
+
+def version(n: int) -> bytes:
+    return V.format(n=n).encode()
+
+
+def test_save_then_load_returns_the_newest_copy(tmp_path: Path) -> None:
+    store = CIBStore(tmp_path)
+    assert store.load() is None
+    store.save(version(1))
+    store.save(version(2))
+    loaded = store.load()
+    assert loaded is not None and loaded.data == version(2) and not loaded.recovered
+    assert (tmp_path / "cib.xml.sig").read_text().strip()
+    assert [n for n, _ in store.backups()] == [2, 1]
+
+
+def test_torn_write_falls_back_to_the_newest_valid_backup(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    store = CIBStore(tmp_path)
+    store.save(version(1))
+    store.save(version(2))
+    data = (tmp_path / "cib.xml").read_bytes()
+    (tmp_path / "cib.xml").write_bytes(data[: len(data) // 2])
+    (tmp_path / "cib-2.raw").write_bytes(b"<cib")  # the newest backup is torn too
+    with caplog.at_level(logging.ERROR):
+        loaded = store.load()
+    assert loaded is not None and loaded.recovered and loaded.data == version(1)
+    assert any(r.levelno == logging.ERROR and "backup" in r.getMessage() for r in caplog.records)
+
+
+def test_flipped_byte_is_detected_by_the_digest(tmp_path: Path) -> None:
+    store = CIBStore(tmp_path)
+    store.save(version(1))
+    store.save(version(2))
+    data = bytearray((tmp_path / "cib.xml").read_bytes())
+    data[data.index(b"2")] = ord("7")  # still well-formed XML, but not what was written
+    (tmp_path / "cib.xml").write_bytes(bytes(data))
+    loaded = store.load()
+    assert loaded is not None and loaded.recovered
+    assert loaded.source.name == "cib-2.raw" and loaded.data == version(2)
+
+
+def test_missing_sig_counts_as_corrupt(tmp_path: Path) -> None:
+    store = CIBStore(tmp_path)
+    store.save(version(1))
+    (tmp_path / "cib.xml.sig").unlink()
+    loaded = store.load()
+    assert loaded is not None and loaded.recovered and loaded.data == version(1)
+
+
+def test_no_valid_copy_at_all_is_an_error(tmp_path: Path) -> None:
+    store = CIBStore(tmp_path)
+    store.save(version(1))
+    for path in tmp_path.glob("*.sig"):
+        path.write_text("0" * 32)
+    with pytest.raises(HaError) as info:
+        store.load()
+    assert info.value.problems[0].code is Code.CIB_NO_VALID_COPY
+
+
+def test_backups_are_pruned_to_keep(tmp_path: Path) -> None:
+    store = CIBStore(tmp_path, keep=3)
+    for n in range(1, 8):
+        store.save(version(n))
+    assert [n for n, _ in store.backups()] == [7, 6, 5]
+    assert len(list(tmp_path.glob("cib-*.raw.sig"))) == 3
+
+
+def test_atomic_write_leaves_no_temp_files_and_replaces_content(tmp_path: Path) -> None:
+    target = tmp_path / "f.xml"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.xml"]
