@@ -87,6 +87,8 @@ class Code(StrEnum):
     CONFIG_SECAUTH_NO_KEY = "CONFIG_SECAUTH_NO_KEY"
     CONFIG_MISSING_KEY = "CONFIG_MISSING_KEY"
     KEY_EXISTS = "KEY_EXISTS"
+    CONFIG_CONFLICT = "CONFIG_CONFLICT"
+    KEY_BAD_SIZE = "KEY_BAD_SIZE"
     # --- totem / cpg / quorum ---
     # --- cib ---
     CIB_XML_SYNTAX = "CIB_XML_SYNTAX"
