@@ -162,7 +162,7 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
     assert results["unknown"] is Code.IPC_UNKNOWN_REQUEST
     assert results["persisted"] == "{'x': 1}"
     status = results["status"]
-    assert status["node_id"] == 3 and status["transport"]["received"] > 0
+    assert status["node_id"] == 3 and status["transport_stats"]["received"] > 0
     assert status["addresses"] == {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"}
     assert all(isinstance(c.seen[-1], events.Shutdown) for c in cores)
     assert not any((tmp_path / f"n{i}" / "haclusterd.sock").exists() for i in (1, 2, 3))

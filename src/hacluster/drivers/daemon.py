@@ -114,6 +114,7 @@ def make_sealer(settings: DaemonSettings) -> secauth.Secauth | None:
 def describe_settings(settings: DaemonSettings) -> dict[str, Any]:
     return {
         "node_id": settings.node_id, "address": settings.address, "port": settings.port,
+        "transport": "udpu",
         "cluster_name": settings.cluster_name, "token_ms": settings.token_ms,
         "members": list(settings.members),
         "addresses": {str(n): a for n, a in sorted({**settings.peers,
@@ -126,7 +127,8 @@ def describe_settings(settings: DaemonSettings) -> dict[str, Any]:
 
 
 async def serve(settings: DaemonSettings, core_factory: CoreFactory,
-                on_ready: Callable[[DaemonLoop], None] | None = None) -> None:
+                on_ready: Callable[[DaemonLoop], None] | None = None,
+                status_view: Callable[[Any], dict[str, Any]] | None = None) -> None:
     """Run one node until SIGTERM/SIGINT (or the core's Shutdown has been stepped).
 
     With `on_ready` (tests running several nodes in one process) no signal handler is
@@ -134,7 +136,7 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     loop = asyncio.get_running_loop()
     core = core_factory(settings)
     daemon_loop = DaemonLoop(core, _NoTransport(), settings.state_dir,
-                             lambda: describe_settings(settings))
+                             lambda: describe_settings(settings), status_view=status_view)
     peers = {node: (address, settings.port) for node, address in settings.peers.items()}
     transport = UdpTransport((settings.address, settings.port), peers,
                              daemon_loop.packet_in, daemon_loop.peer_unreachable,

@@ -94,12 +94,14 @@ class DaemonLoop:
 
     def __init__(self, core: Core, transport: Transport, state_dir: str,
                  describe: Callable[[], dict[str, Any]],
-                 clock_ms: Callable[[], int] = monotonic_ms) -> None:
+                 clock_ms: Callable[[], int] = monotonic_ms,
+                 status_view: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self.core = core
         self.transport = transport
         self.state_dir = state_dir
         self.clock_ms = clock_ms
         self._describe = describe
+        self._status_view = status_view
         self._queue: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._pending: dict[int, tuple[Connection, Any]] = {}
@@ -214,6 +216,9 @@ class DaemonLoop:
             connection.reply(client_id, True, {"pid": os.getpid()})
         elif name == "daemon.status":
             connection.reply(client_id, True, self.describe())
+        elif name == "daemon.shutdown":
+            connection.reply(client_id, True, {"pid": os.getpid()})
+            self.shutdown()
         elif name == "daemon.subscribe":
             wanted = body.get("events", ["*"]) if isinstance(body, dict) else ["*"]
             connection.subscriptions.update(str(w) for w in wanted)
@@ -234,8 +239,11 @@ class DaemonLoop:
     def describe(self) -> dict[str, Any]:
         """Everything the tools show: settings, core status, transport counters."""
         info = dict(self._describe())
-        info["status"] = to_jsonable(self.core.status())
-        info["transport"] = to_jsonable(self.transport.stats())
+        status = self.core.status()
+        info["status"] = to_jsonable(status)
+        if self._status_view is not None:
+            info["view"] = self._status_view(status)
+        info["transport_stats"] = to_jsonable(self.transport.stats())
         info["uptime_ms"] = self.clock_ms() - self.started_ms
         info["steps"] = self.steps
         info["pid"] = os.getpid()

@@ -1,0 +1,142 @@
+"""The seam between the daemon and the cluster model: config file → settings, settings → Node.
+
+Owns loading corosync.conf through hacluster.config, finding the local node (an explicit
+--address wins; else the hostname; else the first member address this host can bind),
+reading the authkey when secauth is on, the cmap-style key list the tools show, building
+hacluster.node.Node, and normalizing its status for the tools ("view"). Must never step the
+Node or touch sockets beyond the bind probe.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from typing import Any
+
+from hacluster.common import Code, HaError, NodeId
+from hacluster.config import DEFAULT_MCASTPORT, ClusterConfig, find_local_node, parse_config
+from hacluster.drivers.settings import DaemonSettings, LogSettings, effective_crypto, read_authkey
+from hacluster.drivers.settings import read_text as read_config_text
+from hacluster.totem import secauth
+
+TOTEM_CMAP_KEYS = (
+    ("block_unlisted_ips", "block_unlisted_ips", "u32"),
+    ("cancel_token_hold_on_retransmit", "cancel_token_hold_on_retransmit", "u32"),
+    ("consensus", "consensus_ms", "u32"), ("downcheck", "downcheck_ms", "u32"),
+    ("fail_recv_const", "fail_recv_const", "u32"),
+    ("heartbeat_failures_allowed", "heartbeat_failures_allowed", "u32"),
+    ("hold", "hold_ms", "u32"), ("join", "join_ms", "u32"),
+    ("max_messages", "max_messages", "u32"),
+    ("max_network_delay", "max_network_delay_ms", "u32"), ("merge", "merge_ms", "u32"),
+    ("miss_count_const", "miss_count_const", "u32"), ("send_join", "send_join_ms", "u32"),
+    ("seqno_unchanged_const", "seqno_unchanged_const", "u32"), ("token", "token_ms", "u32"),
+    ("token_retransmit", "token_retransmit_ms", "u32"),
+    ("token_retransmits_before_loss_const", "token_retransmits_before_loss_const", "u32"),
+    ("token_warning", "token_warning_percent", "u32"), ("window_size", "window_size", "u32"),
+)
+
+
+def is_local_address(address: str) -> bool:
+    """True when this host owns `address` (binding an ephemeral port on it works)."""
+    probe = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET,
+                          socket.SOCK_DGRAM)
+    try:
+        probe.bind((address, 0))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def local_node_of(config: ClusterConfig, override_address: str | None, path: str) -> Any:
+    if override_address is not None:
+        node = find_local_node(config, override_address=override_address)
+    else:
+        candidates = [a for n in config.nodes for a in n.addresses if is_local_address(a)]
+        node = find_local_node(config, candidates, socket.gethostname())
+    if node is None:
+        where = f"address {override_address}" if override_address else "this host"
+        raise HaError.single(Code.CONFIG_LOCAL_NODE_NOT_FOUND,
+                             f"{path}: no node of the cluster matches {where}", path=path)
+    return node
+
+
+def cmap_of(config: ClusterConfig, local_id: int) -> tuple[tuple[str, str, Any], ...]:
+    """The configuration keys corosync-cmapctl shows, with Corosync's names and types."""
+    totem = config.totem
+    entries: list[tuple[str, str, Any]] = []
+    for key, attribute, kind in TOTEM_CMAP_KEYS:
+        value = getattr(totem, attribute)
+        entries.append((f"runtime.config.totem.{key}", kind, int(value)))
+    entries += [("totem.cluster_name", "str", totem.cluster_name),
+                ("totem.transport", "str", totem.transport),
+                ("totem.crypto_cipher", "str", totem.crypto_cipher),
+                ("totem.crypto_hash", "str", totem.crypto_hash),
+                ("totem.version", "u32", totem.version)]
+    for position, node in enumerate(config.nodes):
+        prefix = f"nodelist.node.{position}"
+        entries.append((f"{prefix}.nodeid", "u32", node.nodeid))
+        for ring, address in enumerate(node.addresses):
+            entries.append((f"{prefix}.ring{ring}_addr", "str", address))
+        if node.name:
+            entries.append((f"{prefix}.name", "str", node.name))
+        if node.nodeid == local_id:
+            entries.append(("nodelist.local_node_pos", "u32", position))
+    quorum = config.quorum
+    if quorum.provider:
+        entries.append(("quorum.provider", "str", quorum.provider))
+    entries += [("runtime.votequorum.two_node", "u8", int(quorum.two_node)),
+                ("runtime.votequorum.ev_barrier", "u32", quorum.expected_votes)]
+    return tuple(entries)
+
+
+def log_settings_of(config: ClusterConfig) -> LogSettings:
+    logging_config = config.logging
+    return LogSettings(to_stderr=logging_config.to_stderr, to_logfile=logging_config.to_logfile,
+                       logfile=logging_config.logfile,
+                       timestamp=str(logging_config.timestamp) not in ("off", "no", "False"),
+                       debug=str(logging_config.debug) in ("on", "trace", "yes", "True"))
+
+
+def load_settings(path: str, override_address: str | None, state_dir: str) -> DaemonSettings:
+    """Everything the daemon needs, or an HaError naming what is wrong (config, key)."""
+    config = parse_config(read_config_text(path), path)
+    local = local_node_of(config, override_address, path)
+    totem = config.totem
+    port = totem.interfaces[0].mcastport if totem.interfaces else DEFAULT_MCASTPORT
+    enabled = secauth.is_enabled(totem.secauth, totem.crypto_cipher, totem.crypto_hash)
+    cipher, crypto_hash = totem.crypto_cipher, totem.crypto_hash
+    authkey = b""
+    if enabled:
+        cipher, crypto_hash = effective_crypto(True, cipher, crypto_hash)
+        authkey = totem.key.encode() if totem.key else read_authkey(totem.keyfile)
+    peers = {NodeId(n.nodeid): n.addresses[0] for n in config.nodes
+             if n.nodeid != local.nodeid and n.addresses}
+    names = {NodeId(n.nodeid): n.name for n in config.nodes if n.name}
+    return DaemonSettings(
+        node_id=NodeId(local.nodeid), address=override_address or local.addresses[0],
+        port=port, peers=peers, names=names, token_ms=totem.token_ms, state_dir=state_dir,
+        config_path=path, cluster_name=totem.cluster_name, secauth=enabled,
+        crypto_cipher=cipher, crypto_hash=crypto_hash, keyfile=totem.keyfile,
+        authkey=authkey, logging=log_settings_of(config), cmap=cmap_of(config, local.nodeid),
+        config=config)
+
+
+def node_seed(settings: DaemonSettings) -> random.Random:
+    """The Node's jitter source: seeded per boot so restarts do not repeat their timing."""
+    return random.Random(f"{settings.node_id}-{time.time_ns()}")
+
+
+def build_node(settings: DaemonSettings) -> Any:
+    """The Node for these settings (hacluster.node), or a clear error while it is missing."""
+    import importlib
+
+    try:
+        node_module = importlib.import_module("hacluster.node")
+    except ImportError as error:
+        raise HaError.single(Code.INTERNAL_ERROR,
+                             f"hacluster.node is not available: {error}") from None
+    return node_module.Node(settings.node_id, settings.members, settings.config,
+                            node_seed(settings))
