@@ -8,6 +8,7 @@ Must never do I/O: files are the drivers' business (drivers/cibfile.py).
 """
 
 from hacluster.cib.diff import (
+    apply_changes,
     apply_diff,
     bumped_version,
     create_diff,
@@ -43,6 +44,7 @@ from hacluster.cib.ops import (
     replace,
     replace_document,
 )
+from hacluster.cib.requests import OPERATIONS, CIBRequest, apply_request, request_from_bytes
 from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
@@ -52,10 +54,14 @@ __all__ = [
     "NEWEST_FEATURE_SET",
     "SECTION_PATHS",
     "CIBDocument",
+    "CIBRequest",
+    "OPERATIONS",
     "CIBVersion",
     "Update",
     "XMLElement",
+    "apply_changes",
     "apply_diff",
+    "apply_request",
     "bumped_version",
     "content_digest",
     "copy_element",
@@ -76,6 +82,7 @@ __all__ = [
     "query",
     "replace",
     "replace_document",
+    "request_from_bytes",
     "schema_version",
     "upgrade",
     "serialize",

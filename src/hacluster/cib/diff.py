@@ -281,3 +281,14 @@ def finish_update(old: CIBDocument, new_root: XMLElement,
         target.set(name, str(value))
     probe.set("digest", new.digest())
     return new, probe
+
+
+def apply_changes(doc: CIBDocument, diff: XMLElement) -> tuple[CIBDocument, XMLElement]:
+    """Apply a patchset's changes whatever its versions (crm_diff --no-version, as
+    `pcs cluster cib-push diff-against=` uses): the result gets the usual version bump."""
+    if diff.tag != "diff" or diff.get("format") != "2":
+        raise _invalid("not a format 2 patchset")
+    work = doc.copy_root()
+    for change in diff_changes(diff):
+        _apply_change(work, change)
+    return finish_update(doc, work)

@@ -1,0 +1,88 @@
+"""CIB write requests as values: what a client asked for, carried between nodes and applied.
+
+Owns `CIBRequest` (operation name, XML, section, XPath, options), its byte encoding for
+replication, and `apply_request`, the one dispatch from a request to the pure operations.
+The same function runs on a file (api/env.py CibFile) and on every replica in agreed order,
+so a write means the same thing everywhere. Must never do I/O or read a clock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from hacluster.cib.diff import apply_changes, apply_diff
+from hacluster.cib.document import CIBDocument, parse_cib, parse_fragment
+from hacluster.cib.ops import Update, create, delete, erase, modify, replace, replace_document
+from hacluster.cib.upgrade import upgrade
+from hacluster.common import Code, HaError
+
+OPERATIONS = frozenset({"create", "modify", "replace", "delete", "erase", "upgrade",
+                        "apply-diff", "replace-config"})
+
+
+@dataclass(frozen=True, slots=True)
+class CIBRequest:
+    """One client write. `options` are flags: "allow-create" (modify), "no-version"
+    (apply-diff without a version check), "force" (accepted for erase/upgrade)."""
+
+    operation: str
+    xml: str = ""
+    section: str | None = None
+    xpath: str | None = None
+    options: frozenset[str] = frozenset()
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"operation": self.operation, "xml": self.xml, "section": self.section,
+                           "xpath": self.xpath, "options": sorted(self.options)},
+                          sort_keys=True).encode()
+
+
+def request_from_bytes(data: bytes) -> CIBRequest:
+    """Decode a request; anything malformed is CIB_DIFF_INVALID (peers drop, never raise)."""
+    try:
+        raw = json.loads(data)
+        request = CIBRequest(str(raw["operation"]), str(raw.get("xml") or ""),
+                             raw.get("section"), raw.get("xpath"),
+                             frozenset(str(o) for o in raw.get("options") or ()))
+    except (ValueError, KeyError, TypeError):
+        raise HaError.single(Code.CIB_DIFF_INVALID, "malformed CIB request") from None
+    if request.operation not in OPERATIONS:
+        raise HaError.single(Code.CIB_DIFF_INVALID, f"unknown CIB operation {request.operation!r}")
+    return request
+
+
+def _replace_config(doc: CIBDocument, xml: str) -> Update:
+    """pcs cluster cib-push --config: only the configuration section of the given CIB."""
+    pushed = parse_cib(xml)
+    return replace(doc, pushed.configuration, "configuration")
+
+
+def apply_request(doc: CIBDocument, request: CIBRequest) -> Update:
+    """Apply one write to `doc`: (new document, patchset) or HaError."""
+    op = request.operation
+    if op == "erase":
+        return erase(doc)
+    if op == "upgrade":
+        return upgrade(doc)
+    if op == "delete" and request.xpath is not None:
+        return delete(doc, None, request.section, request.xpath)
+    if op == "replace-config":
+        return _replace_config(doc, request.xml)
+    fragment = parse_fragment(request.xml)
+    if op == "create":
+        return create(doc, fragment, request.section)
+    if op == "modify":
+        return modify(doc, fragment, request.section, "allow-create" in request.options)
+    if op == "replace":
+        if fragment.tag == "cib":
+            return replace_document(doc, parse_cib(request.xml))
+        return replace(doc, fragment, request.section)
+    if op == "delete":
+        return delete(doc, fragment, request.section)
+    if op == "apply-diff":
+        if "no-version" in request.options:
+            return apply_changes(doc, fragment)
+        new = apply_diff(doc, fragment)
+        return new, fragment
+    raise HaError.single(Code.CIB_DIFF_INVALID, f"unknown CIB operation {op!r}")

@@ -1,0 +1,113 @@
+"""`cibadmin`: read and write the CIB of a file (CIB_file=FILE) or of the live cluster.
+
+Owns the command line (the real tool's options: -Q -C -M -R -D -E --upgrade --empty -P,
+-o/--scope, -A/--xpath, -x/-X/-p input, -l, -f/--force, -c, -n, -V) and rendering; every
+decision is in hacluster.api.cib. Exit statuses follow Pacemaker's crm_exit_t.
+Must never touch XML itself beyond reading the input text the user gave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hacluster.api import cib as api
+from hacluster.common import Code, ExitStatus, HaError
+
+COMMANDS = (
+    ("-Q", "--query", "query"), ("-C", "--create", "create"), ("-M", "--modify", "modify"),
+    ("-R", "--replace", "replace"), ("-D", "--delete", "delete"), ("-E", "--erase", "erase"),
+    ("-P", "--patch", "apply-diff"),
+)
+NEEDS_XML = frozenset({"create", "modify", "replace", "apply-diff"})
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cibadmin", description="Query and change the cluster information base "
+        "(set CIB_file=FILE to work on a file instead of the live cluster).")
+    commands = parser.add_mutually_exclusive_group()
+    for short, long, name in COMMANDS:
+        commands.add_argument(short, long, dest="command", action="store_const", const=name)
+    commands.add_argument("--upgrade", dest="command", action="store_const", const="upgrade")
+    commands.add_argument("-a", "--empty", dest="empty", nargs="?", const="", default=None,
+                          metavar="SCHEMA", help="print an empty CIB")
+    parser.add_argument("-o", "--scope", "--obj_type", dest="section", metavar="SECTION")
+    parser.add_argument("-A", "--xpath", dest="xpath")
+    parser.add_argument("-x", "--xml-file", dest="xml_file")
+    parser.add_argument("-X", "--xml-text", dest="xml_text")
+    parser.add_argument("-p", "--xml-pipe", dest="xml_pipe", action="store_true")
+    parser.add_argument("-l", "--local", action="store_true")
+    parser.add_argument("-f", "--force", action="store_true")
+    parser.add_argument("-c", "--allow-create", action="store_true")
+    parser.add_argument("-n", "--no-children", action="store_true")
+    parser.add_argument("-s", "--sync-call", action="store_true")
+    parser.add_argument("-t", "--timeout", type=int, default=None)
+    parser.add_argument("-V", "--verbose", action="count", default=0)
+    return parser
+
+
+def read_input(args: argparse.Namespace) -> str | None:
+    if args.xml_text is not None:
+        return str(args.xml_text)
+    if args.xml_file is not None:
+        try:
+            with open(args.xml_file, encoding="utf-8") as handle:
+                return handle.read()
+        except OSError as error:
+            raise HaError.single(Code.FILE_NOT_FOUND,
+                                 f"cannot read {args.xml_file}: {error.strerror}") from None
+    if args.xml_pipe:
+        return sys.stdin.read()
+    return None
+
+
+def dangerous(what: str) -> HaError:
+    return HaError.single(
+        Code.CIB_DANGEROUS,
+        f"{what} is considered dangerous: the --force flag is required to proceed")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.empty is not None:
+        print(api.empty_text(args.empty or None), end="")
+        return 0
+    command = args.command or "query"
+    env = api.environment()
+    if command == "query":
+        print(api.query_text(env, args.section, args.xpath, args.no_children), end="")
+        return 0
+    if command in ("erase", "upgrade") and not args.force:
+        raise dangerous(f"--{command}")
+    xml = read_input(args)
+    if command in NEEDS_XML and xml is None:
+        print(f"cibadmin: --{command} needs -X, -x or -p", file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    if command == "delete" and xml is None and args.xpath is None:
+        print("cibadmin: --delete needs -X, -x, -p or --xpath", file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    options = {"allow-create"} if args.allow_create else set()
+    if command == "apply-diff" and args.force:
+        options.add("no-version")
+    xpath = args.xpath if command == "delete" and xml is None else None
+    request = api.CIBRequest(command, xml or "", args.section, xpath, frozenset(options))
+    api.submit(env, request)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="cibadmin: %(levelname)s: %(message)s")
+    try:
+        return run(args)
+    except HaError as error:
+        for problem in error.problems:
+            print(f"Call failed: {problem.message}", file=sys.stderr)
+        return api.exit_status(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
