@@ -44,11 +44,23 @@ from hacluster.cib.ops import (
     replace,
     replace_document,
 )
+from hacluster.cib.replica import (
+    Broadcast,
+    CIBReplica,
+    Delivered,
+    MembershipChanged,
+    ReplicaStatus,
+)
 from hacluster.cib.requests import OPERATIONS, CIBRequest, apply_request, request_from_bytes
 from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
 __all__ = [
+    "Broadcast",
+    "CIBReplica",
+    "Delivered",
+    "MembershipChanged",
+    "ReplicaStatus",
     "CONFIGURATION_SECTIONS",
     "DEFAULT_SCHEMA",
     "NEWEST_FEATURE_SET",

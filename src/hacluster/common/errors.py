@@ -114,6 +114,8 @@ class Code(StrEnum):
     CIB_CORRUPT = "CIB_CORRUPT"
     CIB_NO_VALID_COPY = "CIB_NO_VALID_COPY"
     CIB_NO_LIVE_CLUSTER = "CIB_NO_LIVE_CLUSTER"
+    CIB_NO_QUORUM = "CIB_NO_QUORUM"
+    CIB_SYNC_INTERRUPTED = "CIB_SYNC_INTERRUPTED"
     # --- scheduler ---
     # --- daemon / ipc ---
     IPC_NOT_RUNNING = "IPC_NOT_RUNNING"

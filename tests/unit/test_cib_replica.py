@@ -1,0 +1,275 @@
+"""CIB replication core, driven by a tiny in-test agreed order with partitions and crashes.
+
+Invariants after every run: once healed, every replica has the same digest; no acknowledged
+write is lost; a replica's version never goes backwards (across restarts too)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from hacluster.cib import (
+    Broadcast,
+    CIBReplica,
+    CIBRequest,
+    CIBVersion,
+    Delivered,
+    MembershipChanged,
+    parse_cib,
+)
+from hacluster.common import Code, NodeId
+from hacluster.events import ClientRequest, Persist, Reply
+
+BASE = b"""<cib validate-with="pacemaker-3.7" admin_epoch="0" epoch="1" num_updates="0">
+<configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>"""
+
+
+def primitive(rid: str) -> CIBRequest:
+    return CIBRequest("create", f'<primitive id="{rid}" class="ocf" provider="pacemaker" '
+                      'type="Dummy"/>', "resources")
+
+
+@dataclass
+class AgreedOrder:
+    """One FIFO per partition: every live member of a partition gets the same sequence."""
+
+    nodes: int
+    expected_votes: int | None = None
+    replicas: dict[NodeId, CIBReplica] = field(default_factory=dict)
+    persisted: dict[NodeId, bytes] = field(default_factory=dict)
+    groups: list[tuple[NodeId, ...]] = field(default_factory=list)
+    queues: dict[tuple[NodeId, ...], list[tuple[NodeId, bytes]]] = field(default_factory=dict)
+    replies: dict[tuple[NodeId, int], Reply] = field(default_factory=dict)
+    last_version: dict[NodeId, CIBVersion] = field(default_factory=dict)
+    trace: list[tuple[NodeId, str]] = field(default_factory=list)
+    ring: int = 0
+
+    def __post_init__(self) -> None:
+        for n in range(1, self.nodes + 1):
+            self.start(NodeId(n))
+
+    def start(self, node: NodeId) -> None:
+        doc = parse_cib(self.persisted.get(node, BASE))
+        self.replicas[node] = CIBReplica(node, doc, random.Random(node), self.expected_votes)
+        self.observe(node)
+
+    def observe(self, node: NodeId) -> None:
+        version = self.replicas[node].status().version
+        assert version >= self.last_version.get(node, version), f"node {node} went backwards"
+        self.last_version[node] = version
+
+    def group_of(self, node: NodeId) -> tuple[NodeId, ...]:
+        return next(g for g in self.groups if node in g)
+
+    def step(self, node: NodeId, event: object) -> list[object]:
+        outputs = self.replicas[node].step(0, event)  # type: ignore[arg-type]
+        for out in outputs:
+            self.trace.append((node, type(out).__name__))
+            if isinstance(out, Broadcast):
+                self.queues[self.group_of(node)].append((node, out.payload))
+            elif isinstance(out, Persist):
+                self.persisted[node] = out.data
+            elif isinstance(out, Reply):
+                self.replies[(node, out.request_id)] = out
+        self.observe(node)
+        return list(outputs)
+
+    def partition(self, *groups: tuple[int, ...]) -> None:
+        """A new configuration: in-flight messages of old rings are lost, each group forms."""
+        self.ring += 1
+        self.groups = [tuple(NodeId(n) for n in sorted(g)) for g in groups if g]
+        self.queues = {g: [] for g in self.groups}
+        for group in self.groups:
+            for node in group:
+                self.step(node, MembershipChanged(group, self.ring))
+
+    def heal(self) -> None:
+        self.partition(tuple(sorted(self.replicas)))
+
+    def crash(self, node: NodeId) -> None:
+        del self.replicas[node]
+        self.partition(*[tuple(n for n in g if n != node) for g in self.groups])
+
+    def deliver_one(self, group: tuple[NodeId, ...]) -> None:
+        sender, payload = self.queues[group].pop(0)
+        for node in group:
+            self.step(node, Delivered(sender, payload))
+
+    def drain(self) -> None:
+        while any(self.queues.values()):
+            for group in self.groups:
+                if self.queues[group]:
+                    self.deliver_one(group)
+
+    def write(self, node: NodeId, request_id: int, request: CIBRequest) -> None:
+        self.step(node, ClientRequest(request_id, "cib_request", request))
+
+    def acked(self) -> list[tuple[NodeId, int]]:
+        return [k for k, r in self.replies.items() if r.ok]
+
+    def digests(self) -> set[str]:
+        return {r.status().digest for r in self.replicas.values()}
+
+
+def cluster(nodes: int = 3, expected_votes: int | None = None) -> AgreedOrder:
+    order = AgreedOrder(nodes, expected_votes)
+    order.heal()
+    order.drain()
+    return order
+
+
+def test_a_write_is_acknowledged_only_after_delivery_and_persist() -> None:
+    order = cluster()
+    order.write(NodeId(1), 7, primitive("d1"))
+    assert not order.replies, "no reply before the write comes back in agreed order"
+    order.trace.clear()
+    order.drain()
+    reply = order.replies[(NodeId(1), 7)]
+    assert reply.ok
+    mine = [kind for node, kind in order.trace if node == NodeId(1)]
+    assert mine == ["Persist", "Reply"]
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(3)].doc.find_by_id("d1") is not None
+
+
+def test_concurrent_writes_are_applied_in_the_same_order_everywhere() -> None:
+    order = cluster()
+    for n in (1, 2, 3):
+        order.write(NodeId(n), 1, primitive("same"))
+        order.write(NodeId(n), 2, primitive(f"own{n}"))
+    order.drain()
+    oks = [k for k in order.acked() if k[1] == 1]
+    assert len(oks) == 1, "exactly one create of the same id wins"
+    losers = [r for k, r in order.replies.items() if k[1] == 1 and not r.ok]
+    assert all(r.problems[0].code is Code.CIB_ID_EXISTS for r in losers)
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(1)].status().version == CIBVersion(0, 5, 0)
+
+
+def test_membership_change_installs_the_highest_version_and_logs_the_loser(
+        caplog: pytest.LogCaptureFixture) -> None:
+    order = cluster()
+    order.partition((1, 2), (3,))
+    order.write(NodeId(1), 1, primitive("while-3-was-away"))
+    order.drain()
+    assert order.replies[(NodeId(1), 1)].ok, "without expected_votes any partition writes"
+    with caplog.at_level(logging.INFO):
+        order.heal()
+        order.drain()
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(3)].doc.find_by_id("while-3-was-away") is not None
+    assert any("full sync" in r.getMessage() for r in caplog.records)
+
+
+def test_a_minority_partition_refuses_writes() -> None:
+    order = cluster(5, expected_votes=5)
+    order.partition((1, 2, 3), (4, 5))
+    order.write(NodeId(4), 1, primitive("minority"))
+    order.write(NodeId(1), 1, primitive("majority"))
+    order.drain()
+    assert order.replies[(NodeId(4), 1)].problems[0].code is Code.CIB_NO_QUORUM
+    assert order.replies[(NodeId(1), 1)].ok
+    order.heal()
+    order.drain()
+    doc = order.replicas[NodeId(5)].doc
+    assert doc.find_by_id("majority") is not None and doc.find_by_id("minority") is None
+
+
+def test_pushing_an_older_cib_is_a_version_conflict_but_a_diff_push_works() -> None:
+    order = cluster()
+    order.write(NodeId(1), 1, primitive("d1"))
+    order.drain()
+    stale = BASE.decode().replace('epoch="1"', 'epoch="0"')
+    order.write(NodeId(2), 2, CIBRequest("replace", stale))
+    order.drain()
+    assert order.replies[(NodeId(2), 2)].problems[0].code is Code.CIB_VERSION_CONFLICT
+    assert order.replicas[NodeId(2)].doc.find_by_id("d1") is not None
+
+
+def test_writes_queued_behind_a_sync_are_applied_after_it_or_refused_when_interrupted() -> None:
+    order = cluster()
+    group = (NodeId(1), NodeId(2), NodeId(3))
+
+    def new_ring_with_write(request_id: int, rid: str) -> None:
+        # Node 2 sees the new ring and writes before node 3 has announced its version,
+        # so the write is delivered while the sync is still running.
+        order.ring += 1
+        order.groups = [group]
+        order.queues = {group: []}
+        order.step(NodeId(1), MembershipChanged(group, order.ring))
+        order.step(NodeId(2), MembershipChanged(group, order.ring))
+        order.write(NodeId(2), request_id, primitive(rid))
+        order.step(NodeId(3), MembershipChanged(group, order.ring))
+
+    new_ring_with_write(1, "queued")
+    order.drain()
+    assert order.replies[(NodeId(2), 1)].ok, "applied once the sync finished"
+    new_ring_with_write(2, "interrupted")
+    for _ in range(3):
+        order.deliver_one(group)  # two announcements and the write: still syncing
+    assert (NodeId(2), 2) not in order.replies
+    order.partition((1, 2, 3))  # another membership change interrupts the sync
+    assert order.replies[(NodeId(2), 2)].problems[0].code is Code.CIB_SYNC_INTERRUPTED
+    order.drain()
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(1)].doc.find_by_id("interrupted") is None
+    assert order.replicas[NodeId(3)].doc.find_by_id("queued") is not None
+
+
+def test_malformed_peer_messages_are_dropped_and_counted() -> None:
+    order = cluster()
+    replica = order.replicas[NodeId(1)]
+    for junk in (b"not json", b'{"type":"nope"}', b'{"type":"update","request":"{}"}',
+                 b'{"type":"sync","ring":99,"xml":"<x"}'):
+        assert replica.step(0, Delivered(NodeId(2), junk)) == []
+    assert replica.status().dropped == 3
+
+
+def run_random_schedule(seed: int, nodes: int = 5, steps: int = 60) -> AgreedOrder:
+    rng = random.Random(seed)
+    order = cluster(nodes, expected_votes=nodes)
+    down: set[NodeId] = set()
+    request_id = 0
+    for _ in range(steps):
+        roll = rng.random()
+        alive = sorted(order.replicas)
+        if roll < 0.5:
+            request_id += 1
+            order.write(rng.choice(alive), request_id, primitive(f"w{request_id}"))
+        elif roll < 0.65:
+            shuffled = alive[:]
+            rng.shuffle(shuffled)
+            cut = rng.randint(1, len(shuffled))
+            order.partition(tuple(shuffled[:cut]), tuple(shuffled[cut:]))
+        elif roll < 0.72 and len(alive) > 2:
+            victim = rng.choice(alive)
+            order.crash(victim)
+            down.add(victim)
+        elif roll < 0.8 and down:
+            back = sorted(down)[0]
+            down.discard(back)
+            order.start(back)
+            order.heal()
+        else:
+            for group in order.groups:
+                for _ in range(rng.randint(0, 4)):
+                    if order.queues[group]:
+                        order.deliver_one(group)
+    for node in sorted(down):
+        order.start(node)
+    order.heal()
+    order.drain()
+    return order
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_partitions_and_crashes_converge_without_losing_acknowledged_writes(
+        seed: int) -> None:
+    order = run_random_schedule(seed)
+    assert len(order.digests()) == 1, f"seed {seed}: replicas differ after heal"
+    doc = next(iter(order.replicas.values())).doc
+    for _node, request_id in order.acked():
+        assert doc.find_by_id(f"w{request_id}") is not None, f"seed {seed}: lost w{request_id}"
