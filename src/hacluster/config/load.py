@@ -98,8 +98,7 @@ def _convert(reader: Reader, entry: Entry, path: str, spec: KeySpec) -> Value | 
     except ValueError as why:
         code = Code.CONFIG_BAD_VALUE
         reason = str(why)
-    column = entry.column + len(entry.key) + 1
-    reader.at(code, entry.line, column, f"{path}.{entry.key}: {reason}", key=entry.key,
+    reader.at(code, entry.line, entry.value_column, f"{path}.{entry.key}: {reason}", key=entry.key,
               value=entry.value)
     return None
 

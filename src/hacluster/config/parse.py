@@ -24,7 +24,8 @@ class Entry:
     key: str
     value: str
     line: int
-    column: int
+    column: int  # of the key
+    value_column: int = 0  # of the value's first character
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +110,15 @@ def _parse_line(
                               f"bad section name {name!r} before '{{'")
         stack.append(_Open(name, number, column, [], []))
         return None
-    key, colon, value = body.partition(":")
-    key = key.strip()
+    raw_key, colon, raw_value = body.partition(":")
+    key = raw_key.strip()
+    value = raw_value.strip()
+    value_column = column + len(raw_key) + 1 + len(raw_value) - len(raw_value.lstrip())
     if not colon:
         return problem_at(Code.CONFIG_SYNTAX, filename, number, column,
                           "line is neither 'key: value', 'name {' nor '}'")
     if not _NAME.fullmatch(key):
         return problem_at(Code.CONFIG_SYNTAX, filename, number, column,
                           f"bad key {key!r} before ':'")
-    stack[-1].entries.append(Entry(key, value.strip(), number, column))
+    stack[-1].entries.append(Entry(key, value, number, column, value_column))
     return None
