@@ -1,0 +1,42 @@
+"""The scheduler: `schedule(cib_root, now_s) -> Transition`, a pipeline of pure stages.
+
+unpack (CIB -> ClusterModel) -> placement (Assignment) -> actions (Plan) -> ordering
+(edges + mandatory/unrunnable propagation) -> graph (Transition + summary text).
+Must never do I/O or read the clock: `now_s` (wall-clock seconds) is always passed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_transition
+from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
+from hacluster.scheduler.ordering import order_actions
+from hacluster.scheduler.placement import Assignment, assign
+from hacluster.scheduler.unpack import unpack
+
+
+def schedule(cib_root: Any, now_s: int) -> Transition:
+    """Decide the transition for one CIB (an lxml root element) at time `now_s`."""
+    model = unpack(cib_root, now_s)
+    assignment = assign(model)
+    plan = create_actions(model, assignment)
+    edges = order_actions(model, assignment, plan)
+    return build_transition(model, assignment, plan, edges)
+
+
+__all__ = [
+    "Assignment",
+    "ClusterModel",
+    "GraphAction",
+    "Node",
+    "PrimitiveState",
+    "Resource",
+    "Role",
+    "Synapse",
+    "Transition",
+    "assign",
+    "schedule",
+    "unpack",
+]

@@ -1,0 +1,156 @@
+"""Per-resource actions: start/stop/promote/demote (and clone/group pseudo actions),
+recovery of failed resources, fencing of unclean nodes, quorum loss handling.
+
+Owns deciding which actions exist and their initial optional/runnable flags, per
+Pacemaker Explained (resource roles, on-fail, no-quorum-policy, fencing). Must never
+place resources (placement.py) or relate actions to each other (ordering.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hacluster.scheduler.model import ClusterModel, Role
+from hacluster.scheduler.placement import Assignment, is_managed
+
+
+@dataclass(slots=True)
+class Action:
+    """One graph action under construction (private to a schedule run)."""
+
+    rsc: str | None
+    task: str
+    node: str | None
+    optional: bool
+    runnable: bool = True
+    pseudo: bool = False
+    reason: str = ""
+
+    @property
+    def key(self) -> tuple[str | None, str, str | None]:
+        return (self.rsc, self.task, self.node)
+
+
+@dataclass(slots=True)
+class Plan:
+    actions: dict[tuple[str | None, str, str | None], Action] = field(default_factory=dict)
+    by_rsc: dict[tuple[str | None, str], list[Action]] = field(default_factory=dict)
+    fenced: dict[str, str] = field(default_factory=dict)
+
+    def add(self, action: Action) -> Action:
+        old = self.actions.get(action.key)
+        if old is not None:
+            old.optional = old.optional and action.optional
+            return old
+        self.actions[action.key] = action
+        self.by_rsc.setdefault((action.rsc, action.task), []).append(action)
+        return action
+
+    def find(self, rsc: str | None, task: str) -> list[Action]:
+        return self.by_rsc.get((rsc, task), [])
+
+
+def quorum_blocks(model: ClusterModel, rid: str) -> str:
+    """Reason a start/promote of `rid` needs quorum it lacks ('' when it may run)."""
+    if model.have_quorum:
+        return ""
+    policy = model.prop("no-quorum-policy", "stop").lower()
+    if policy == "ignore":
+        return ""
+    if model.resources[rid].is_fencing or model.meta(rid, "requires", "") == "nothing":
+        return ""
+    if policy == "freeze":
+        state = model.states.get(rid)
+        if state is not None and state.running_on:
+            return ""
+        return "quorum freeze"
+    return "no quorum"
+
+
+def can_fence(model: ClusterModel) -> bool:
+    if not model.stonith_enabled:
+        return False
+    return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore"
+
+
+def create_actions(model: ClusterModel, asg: Assignment) -> Plan:
+    plan = Plan()
+    if can_fence(model):
+        for name, node in model.nodes.items():
+            if node.unclean:
+                reason = model.fence_nodes.get(name) or node.fence_reason or "node is unclean"
+                plan.fenced[name] = reason
+                plan.add(Action(None, "stonith", name, False))
+    for rid, rsc in model.resources.items():
+        if rsc.kind == "primitive":
+            primitive_actions(model, asg, plan, rid)
+        else:
+            for task in ("start", "running", "stop", "stopped"):
+                plan.add(Action(rid, task, None, True, pseudo=True))
+            if rsc.promotable:
+                for task in ("promote", "promoted", "demote", "demoted"):
+                    plan.add(Action(rid, task, None, True, pseudo=True))
+    return plan
+
+
+def promotable(model: ClusterModel, rid: str) -> bool:
+    parent = model.resources[rid].parent
+    while parent is not None:
+        if model.resources[parent].promotable:
+            return True
+        parent = model.resources[parent].parent
+    return False
+
+
+def current_roles(model: ClusterModel, rid: str) -> dict[str, Role]:
+    state = model.states.get(rid)
+    if state is None:
+        return {}
+    out = {}
+    for node, role in state.roles.items():
+        if node not in model.nodes:
+            continue
+        if role == Role.STARTED and promotable(model, rid):
+            role = Role.UNPROMOTED
+        out[node] = role
+    return out
+
+
+def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str) -> None:
+    if not is_managed(model, rid):
+        return
+    state = model.states.get(rid)
+    roles = current_roles(model, rid)
+    nxt = asg.nodes.get(rid)
+    next_role = asg.roles.get(rid, Role.STOPPED)
+    failed = state.failed_nodes if state else frozenset()
+    multiple = len(roles) > 1
+    for node, role in roles.items():
+        must_stop = nxt != node or node in failed or multiple
+        unclean = model.nodes[node].unclean
+        if role == Role.PROMOTED and (must_stop or next_role != Role.PROMOTED):
+            demote = plan.add(Action(rid, "demote", node, False, pseudo=unclean))
+            demote.runnable = not unclean or node in plan.fenced
+        stop = plan.add(Action(rid, "stop", node, not must_stop, pseudo=unclean))
+        if unclean:
+            stop.runnable = node in plan.fenced
+        elif not model.nodes[node].online:
+            stop.runnable = False
+        if must_stop and nxt is None:
+            stop.reason = "node availability"
+    if nxt is None:
+        return
+    here = roles.get(nxt)
+    start_needed = here is None or nxt in failed or multiple
+    start = plan.add(Action(rid, "start", nxt, not start_needed))
+    blocker = quorum_blocks(model, rid)
+    if blocker:
+        start.runnable, start.reason = False, blocker
+        if blocker == "no quorum":
+            start.optional = False
+    if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed):
+        promote = plan.add(Action(rid, "promote", nxt, False))
+        if blocker:
+            promote.runnable, promote.reason = False, blocker
+    if here == Role.PROMOTED and next_role != Role.PROMOTED and not start_needed:
+        plan.add(Action(rid, "demote", nxt, False))

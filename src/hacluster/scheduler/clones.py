@@ -1,0 +1,214 @@
+"""Clone instance assignment (clone-max, clone-node-max, current instances first) and
+promotion of promotable clone instances (promoted-max, promoted-node-max, scores).
+
+Owns Pacemaker Explained's "Clones" and "Promotable clones" placement semantics. Must
+never create actions or do I/O; it only fills the placement Work of one run.
+"""
+
+from __future__ import annotations
+
+from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.model import Role
+from hacluster.scheduler.placement import (
+    Work,
+    blocked_from_running,
+    choose_node,
+    colocation_effect,
+    group_util,
+    log_scores,
+    nodes_of,
+    own_scores,
+    primitive_scores,
+    record,
+    scores_for,
+    unmanaged_node,
+)
+
+
+def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, int]:
+    """Clone-level scores plus the instance's own stickiness and bans."""
+    scores = dict(base)
+    for prim in work.model.primitives(inst):
+        own = primitive_scores(work, prim, False)
+        for node, value in own.items():
+            if node in scores:
+                scores[node] = add_scores(scores[node], value)
+    return scores
+
+
+def current_node(work: Work, inst: str) -> str | None:
+    for prim in work.model.primitives(inst):
+        state = work.model.states.get(prim)
+        if state and state.running_on:
+            if state.failed_nodes:
+                return None
+            return state.running_on[0]
+    return None
+
+
+def assign_clone(work: Work, rid: str) -> None:
+    model = work.model
+    clone = model.resources[rid]
+    scores = scores_for(work, rid)
+    log_scores(work, "pcmk__clone_allocate", rid, scores)
+    per_node: dict[str, int] = {}
+    count = 0
+    done: set[str] = set()
+    instances = [i for i in clone.children if not model.resources[i].orphan]
+    stopped_all = blocked_from_running(model, rid)
+    for inst in clone.children:
+        frozen, here = unmanaged_node(model, model.primitives(inst)[0]) if \
+            model.primitives(inst) else (False, None)
+        if frozen or model.resources[inst].orphan:
+            place_instance(work, inst, here if frozen else None)
+            done.add(inst)
+            if frozen and here:
+                per_node[here] = per_node.get(here, 0) + 1
+                count += 1
+    if not stopped_all:
+        for inst in instances:
+            node = current_node(work, inst)
+            if inst in done or node is None or count >= clone.clone_max:
+                continue
+            iscores = instance_scores(work, inst, scores)
+            if per_node.get(node, 0) >= clone.clone_node_max or iscores.get(node, -1) < 0:
+                continue
+            if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
+                continue
+            place_instance(work, inst, node)
+            per_node[node] = per_node.get(node, 0) + 1
+            count += 1
+            done.add(inst)
+    for inst in instances:
+        if inst in done:
+            continue
+        node = None
+        if count < clone.clone_max and not stopped_all:
+            iscores = instance_scores(work, inst, scores)
+            allowed = {n for n in model.nodes if per_node.get(n, 0) < clone.clone_node_max}
+            node = choose_node(work, iscores, (), util_of(work, inst), allowed)
+        place_instance(work, inst, node)
+        if node is not None:
+            per_node[node] = per_node.get(node, 0) + 1
+            count += 1
+    work.assigned[rid] = None
+    if clone.promotable:
+        promote(work, rid)
+
+
+def util_of(work: Work, inst: str) -> dict[str, int]:
+    return group_util(work.model, inst)
+
+
+def place_instance(work: Work, inst: str, node: str | None) -> None:
+    model = work.model
+    rsc = model.resources[inst]
+    if rsc.kind == "primitive":
+        record(work, inst, node, rsc.utilization if node else {})
+        return
+    work.assigned[inst] = node
+    ok = node is not None
+    for m in rsc.children:
+        own = primitive_scores(work, m)
+        ok = ok and own.get(node or "", 0) >= 0 and not blocked_from_running(model, m)
+        record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
+
+
+def promotion_score(work: Work, inst: str, node: str) -> int:
+    model = work.model
+    clone = model.resources[model.resources[inst].parent or inst]
+    total, found = 0, False
+    for prim in model.primitives(inst):
+        rsc = model.resources[prim]
+        names = [f"master-{prim}"] if clone.unique else [f"master-{rsc.base}", f"master-{prim}"]
+        for name in names:
+            value = model.nodes[node].attrs.get(name)
+            if value is not None:
+                from hacluster.common import parse_score
+
+                total = add_scores(total, parse_score(value) or 0)
+                found = True
+                break
+    return total if found else -1
+
+
+def promote(work: Work, rid: str) -> None:
+    """Pick promoted instances: highest promotion score first, within the limits."""
+    model = work.model
+    clone = model.resources[rid]
+    candidates: list[tuple[int, int, str, str]] = []
+    for idx, inst in enumerate(clone.children):
+        node = work.assigned.get(inst)
+        prims = model.primitives(inst)
+        for p in prims:
+            if work.assigned.get(p) is not None:
+                work.roles[p] = Role.UNPROMOTED
+        if node is None or not prims or work.assigned.get(prims[0]) is None:
+            continue
+        score = promotion_score(work, inst, node)
+        score = add_scores(score, role_location(work, rid, node))
+        cur = model.states.get(prims[0])
+        is_promoted = bool(cur and cur.roles.get(node) == Role.PROMOTED)
+        candidates.append((score, idx, inst, node))
+        work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
+        del is_promoted
+    candidates = apply_role_colocations(work, rid, candidates)
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    limit = clone.promoted_max
+    from hacluster.scheduler.placement import target_role
+
+    if target_role(model, rid) in (Role.UNPROMOTED, Role.STARTED) and \
+            model.meta(rid, "target-role", "") .lower() in ("unpromoted", "slave"):
+        limit = 0
+    per_node: dict[str, int] = {}
+    chosen = 0
+    for score, _idx, inst, node in candidates:
+        if chosen >= limit or score < 0 or per_node.get(node, 0) >= clone.promoted_node_max:
+            continue
+        if not model.nodes[node].can_run:
+            continue
+        for p in model.primitives(inst):
+            if work.assigned.get(p) is not None:
+                work.roles[p] = Role.PROMOTED
+        per_node[node] = per_node.get(node, 0) + 1
+        chosen += 1
+
+
+def fmt(score: int) -> str:
+    return "INFINITY" if score >= INFINITY else "-INFINITY" if score <= -INFINITY else str(score)
+
+
+def role_location(work: Work, rid: str, node: str) -> int:
+    total = 0
+    for loc_node, score, role in work.loc_of.get(rid, ()):
+        if role == Role.PROMOTED and loc_node == node:
+            total = add_scores(total, score)
+    return total
+
+
+def apply_role_colocations(work: Work, rid: str,
+                           candidates: list[tuple[int, int, str, str]]
+                           ) -> list[tuple[int, int, str, str]]:
+    """Colocations naming the Promoted role of this clone shift promotion scores."""
+    model = work.model
+    out = []
+    for score, idx, inst, node in candidates:
+        for c in work.with_of.get(rid, ()):
+            if c.dependent_role != Role.PROMOTED:
+                continue
+            prim_nodes = nodes_of(work, c.primary, c.primary_role)
+            eff = colocation_effect(model, {node: 0}, prim_nodes, c)
+            score = add_scores(score, eff[node])
+        for c in work.deps_of.get(rid, ()):
+            if c.primary_role != Role.PROMOTED or c.dependent in work.assigned:
+                continue
+            dep = own_scores(work, c.dependent)
+            value = dep.get(node, 0)
+            if c.score >= INFINITY or c.score <= -INFINITY:
+                value = value if c.score > 0 else -value
+            else:
+                value = int(value * c.score / INFINITY)
+            if abs(value) < INFINITY:
+                score = add_scores(score, value)
+        out.append((score, idx, inst, node))
+    return out

@@ -1,0 +1,180 @@
+"""Constraint unpacking: rsc_location (scores, rules, patterns, sets), rsc_colocation and
+rsc_order, including resource sets, into flat Location/Colocation/Order values.
+
+Owns Pacemaker Explained's "Resource Constraints" chapter semantics at unpack time:
+rules are evaluated per node here. Must never place resources or do I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hacluster.common import parse_score
+from hacluster.scheduler.model import Colocation, Location, Node, Order, Resource, parse_role
+from hacluster.scheduler.rules import evaluate_rule, rule_score
+
+Element = Any
+
+
+def unpack_constraints(block: Element | None, nodes: Mapping[str, Node],
+                       resources: Mapping[str, Resource], ids: Mapping[str, Element],
+                       now_s: int) -> tuple[tuple[Location, ...], tuple[Colocation, ...],
+                                            tuple[Order, ...]]:
+    locs: list[Location] = []
+    colocs: list[Colocation] = []
+    orders: list[Order] = []
+    for el in (block if block is not None else []):
+        if el.tag == "rsc_location":
+            locs.extend(unpack_location(el, nodes, resources, ids, now_s))
+        elif el.tag == "rsc_colocation":
+            colocs.extend(unpack_colocation(el, resources, ids))
+        elif el.tag == "rsc_order":
+            orders.extend(unpack_order(el, resources, ids))
+    return tuple(locs), tuple(colocs), tuple(orders)
+
+
+def set_members(el: Element, ids: Mapping[str, Element]) -> list[str]:
+    if el.get("id-ref") in ids:
+        el = ids[el.get("id-ref")]
+    return [ref.get("id") for ref in el.findall("resource_ref")]
+
+
+def sets_of(el: Element, ids: Mapping[str, Element]) -> list[Element]:
+    out = []
+    for s in el.findall("resource_set"):
+        out.append(ids[s.get("id-ref")] if s.get("id-ref") in ids else s)
+    return out
+
+
+def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[str, Resource],
+                    ids: Mapping[str, Element], now_s: int) -> list[Location]:
+    targets: list[tuple[str, str | None]] = []
+    if el.get("rsc"):
+        targets.append((el.get("rsc"), el.get("role")))
+    elif el.get("rsc-pattern"):
+        pattern = re.compile(el.get("rsc-pattern"))
+        for rid, rsc in resources.items():
+            if rsc.parent is None and pattern.search(rid) and rsc.kind != "clone" \
+                    or (rsc.kind == "clone" and pattern.search(rid)):
+                targets.append((rid, el.get("role")))
+    for rset in sets_of(el, ids):
+        targets.extend((m, rset.get("role") or el.get("role")) for m in set_members(rset, ids))
+    out: list[Location] = []
+    cid = el.get("id", "")
+    for rid, role_text in targets:
+        if rid not in resources:
+            continue
+        role = parse_role(role_text)
+        if el.get("node") is not None:
+            score = parse_score(el.get("score", "0"))
+            if el.get("node") in nodes and score is not None:
+                out.append(Location(cid, rid, el.get("node"), score, role))
+            continue
+        for rule in el.findall("rule"):
+            if rule.get("id-ref") in ids:
+                rule = ids[rule.get("id-ref")]
+            rrole = parse_role(rule.get("role")) or role
+            for name, node in nodes.items():
+                if not evaluate_rule(rule, node.attrs, now_s):
+                    continue
+                score = rule_score(rule, node.attrs)
+                if score is not None:
+                    out.append(Location(cid, rid, name, score, rrole))
+    return out
+
+
+def unpack_colocation(el: Element, resources: Mapping[str, Resource],
+                      ids: Mapping[str, Element]) -> list[Colocation]:
+    cid = el.get("id", "")
+    score = parse_score(el.get("score", "0"))
+    if score is None:
+        score = 0
+    influence = el.get("influence", "true").lower() in ("true", "yes", "1", "on")
+    if el.get("rsc") is not None:
+        dep, prim = el.get("rsc"), el.get("with-rsc")
+        if dep not in resources or prim not in resources:
+            return []
+        return [Colocation(cid, dep, prim, score,
+                           parse_role(el.get("rsc-role")), parse_role(el.get("with-rsc-role")),
+                           influence, el.get("node-attribute", "#uname"))]
+    out: list[Colocation] = []
+    sets = sets_of(el, ids)
+    for rset in sets:
+        members = [m for m in set_members(rset, ids) if m in resources]
+        role = parse_role(rset.get("role"))
+        if rset.get("sequential", "true").lower() in ("true", "1", "yes"):
+            for prev, cur in zip(members, members[1:], strict=False):
+                out.append(Colocation(cid, cur, prev, score, role, role, influence))
+    for s1, s2 in zip(sets, sets[1:], strict=False):
+        m1 = [m for m in set_members(s1, ids) if m in resources]
+        m2 = [m for m in set_members(s2, ids) if m in resources]
+        if not m1 or not m2:
+            continue
+        seq1 = s1.get("sequential", "true").lower() in ("true", "1", "yes")
+        seq2 = s2.get("sequential", "true").lower() in ("true", "1", "yes")
+        deps = [m1[0]] if seq1 else m1
+        prims = [m2[-1]] if seq2 else m2
+        for d in deps:
+            for p in prims:
+                out.append(Colocation(cid, d, p, score, parse_role(s1.get("role")),
+                                      parse_role(s2.get("role")), influence))
+    return out
+
+
+def order_kind(el: Element) -> str:
+    kind = el.get("kind")
+    if kind:
+        return kind.capitalize() if kind.lower() != "serialize" else "Serialize"
+    score = parse_score(el.get("score", "INFINITY"))
+    return "Optional" if score == 0 else "Mandatory"
+
+
+def unpack_order(el: Element, resources: Mapping[str, Resource],
+                 ids: Mapping[str, Element]) -> list[Order]:
+    cid = el.get("id", "")
+    kind = order_kind(el)
+    symmetrical_default = "false" if kind == "Serialize" else "true"
+    sym = el.get("symmetrical", symmetrical_default).lower() in ("true", "1", "yes")
+    if el.get("first") is not None:
+        first, then = el.get("first"), el.get("then")
+        if first not in resources or then not in resources:
+            return []
+        return [Order(cid, first, el.get("first-action", "start"), then,
+                      el.get("then-action", el.get("first-action", "start")), kind, sym)]
+    return unpack_order_sets(el, cid, kind, sym, resources, ids)
+
+
+def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
+                      resources: Mapping[str, Resource],
+                      ids: Mapping[str, Element]) -> list[Order]:
+    out: list[Order] = []
+    sets = sets_of(el, ids)
+    for rset in sets:
+        members = [m for m in set_members(rset, ids) if m in resources]
+        action = rset.get("action", "start")
+        skind = order_kind(rset) if (rset.get("kind") or rset.get("score")) else kind
+        if rset.get("sequential", "true").lower() in ("true", "1", "yes"):
+            for prev, cur in zip(members, members[1:], strict=False):
+                out.append(Order(cid, prev, action, cur, action, skind, sym))
+    for s1, s2 in zip(sets, sets[1:], strict=False):
+        m1 = [m for m in set_members(s1, ids) if m in resources]
+        m2 = [m for m in set_members(s2, ids) if m in resources]
+        if not m1 or not m2:
+            continue
+        seq1 = s1.get("sequential", "true").lower() in ("true", "1", "yes")
+        seq2 = s2.get("sequential", "true").lower() in ("true", "1", "yes")
+        a1, a2 = s1.get("action", "start"), s2.get("action", "start")
+        firsts = [m1[-1]] if seq1 else m1
+        thens = [m2[0]] if seq2 else m2
+        require_all = s1.get("require-all", "true").lower() in ("true", "1", "yes")
+        if not require_all:
+            for t in thens:
+                out.append(Order(f"{cid}", firsts[0], a1, t, a2, kind, sym,
+                                 require_all=False, first_set=tuple(m1)))
+            continue
+        for f in firsts:
+            for t in thens:
+                out.append(Order(cid, f, a1, t, a2, kind, sym))
+    return out

@@ -1,0 +1,197 @@
+"""The Transition: synapses/actions/inputs as frozen values, its XML form, and the
+'Transition Summary' text exactly as crm_simulate prints it.
+
+Owns the per-resource summary decision (Start/Stop/Move/Recover/Restart/Promote/Demote/
+Re-promote, "due to ..." and "(blocked)") and fencing lines. Must never change decisions
+made by earlier stages or do I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
+from hacluster.scheduler.model import ClusterModel, Role
+from hacluster.scheduler.ordering import Edge
+from hacluster.scheduler.placement import Assignment, is_managed
+
+
+@dataclass(frozen=True, slots=True)
+class GraphAction:
+    """One action of the transition graph."""
+
+    id: int
+    rsc: str | None
+    task: str
+    node: str | None
+    pseudo: bool
+    optional: bool
+    runnable: bool
+    reason: str
+
+    @property
+    def key(self) -> str:
+        if self.rsc is None:
+            return f"{self.task} {self.node}"
+        return f"{self.rsc}_{self.task}_0"
+
+
+@dataclass(frozen=True, slots=True)
+class Synapse:
+    id: int
+    action: GraphAction
+    inputs: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What the scheduler decided: graph synapses plus the summary lines."""
+
+    synapses: tuple[Synapse, ...]
+    summary: tuple[str, ...]
+    score_lines: tuple[str, ...]
+
+    def summary_lines(self) -> list[str]:
+        """Lines of the 'Transition Summary:' section (without the header)."""
+        return list(self.summary)
+
+
+def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
+                     edges: list[Edge]) -> Transition:
+    lines: list[str] = []
+    for node, reason in plan.fenced.items():
+        lines.append(f"  * Fence (reboot) {node} '{reason}'")
+    for rid, rsc in model.resources.items():
+        if rsc.kind == "primitive":
+            lines.extend(summary_for(model, asg, plan, rid))
+    return Transition(synapses=synapses_of(plan, edges), summary=tuple(lines),
+                      score_lines=asg.score_lines)
+
+
+def synapses_of(plan: Plan, edges: list[Edge]) -> tuple[Synapse, ...]:
+    live = [a for a in plan.actions.values() if not a.optional and a.runnable]
+    ids = {a.key: i for i, a in enumerate(live)}
+    inputs: dict[int, set[int]] = {i: set() for i in ids.values()}
+    for e in edges:
+        if e.first in ids and e.then in ids:
+            inputs[ids[e.then]].add(ids[e.first])
+    out = []
+    for a in live:
+        i = ids[a.key]
+        ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason)
+        out.append(Synapse(i, ga, tuple(sorted(inputs[i]))))
+    return tuple(out)
+
+
+def first(actions: list[Action], node: str | None) -> Action | None:
+    for a in actions:
+        if node is None or a.node == node:
+            return a
+    return None
+
+
+def display_name(model: ClusterModel, rid: str) -> str:
+    return rid
+
+
+def summary_for(model: ClusterModel, asg: Assignment, plan: Plan, rid: str) -> list[str]:
+    rsc = model.resources[rid]
+    roles = current_roles(model, rid)
+    nxt = asg.nodes.get(rid)
+    current = next(iter(roles), None)
+    if current is None and rsc.orphan:
+        return []
+    if not is_managed(model, rid) or (current is None and nxt is None):
+        return []
+    role = max(roles.values(), default=Role.STOPPED)
+    next_role = asg.roles.get(rid, Role.STOPPED)
+    if nxt is not None and next_role == Role.STARTED and promotable(model, rid):
+        next_role = Role.UNPROMOTED
+    state = model.states.get(rid)
+    failed = bool(state and state.failed_nodes)
+    moving = current is not None and nxt is not None and current != nxt
+    start = first(plan.find(rid, "start"), nxt) if nxt else None
+    stop_node = current if (start is not None and start.runnable) else None
+    stop = first(plan.find(rid, "stop"), stop_node)
+    promote = first(plan.find(rid, "promote"), nxt) if nxt else None
+    demote = first(plan.find(rid, "demote"), nxt) if nxt else None
+    need_role = promotable(model, rid)
+    fmt = Formatter(rid, role, next_role, need_role)
+    if role == next_role and nxt is not None:
+        if start is None or start.optional:
+            if demote and promote and not demote.optional and not promote.optional:
+                return [fmt.line("Re-promote", current, nxt, promote, demote)]
+            return []
+        if not start.runnable:
+            return [fmt.line("Stop", current, None, stop, stop if (stop and stop.reason)
+                             else start)]
+        if moving and current:
+            return [fmt.line("Recover" if failed else "Move", current, nxt, stop, None)]
+        if failed:
+            return [fmt.line("Recover", current, None, stop, None)]
+        return [fmt.line("Restart", current, nxt, start, None)]
+    if stop and (next_role == Role.STOPPED or (start is not None and not start.runnable)):
+        out = []
+        for node in roles:
+            stop_op = first(plan.find(rid, "stop"), node)
+            src = stop_op if (stop_op and stop_op.reason) else start
+            out.append(fmt.line("Stop", node, None, stop_op, src))
+        return out
+    if stop is not None and failed and not stop.optional:
+        return [fmt.line("Recover", current, nxt, stop, start)]
+    if moving:
+        return [fmt.line("Move", current, nxt, stop, None)]
+    if start is not None and not start.optional:
+        return [fmt.line("Start", current, nxt, start, None)]
+    if role == Role.PROMOTED:
+        return [fmt.line("Demote", current, nxt, demote, None)]
+    if next_role == Role.PROMOTED:
+        return [fmt.line("Promote", current, nxt, promote, None)]
+    if role == Role.STOPPED and next_role > Role.STOPPED:
+        return [fmt.line("Start", current, nxt, start, None)]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Formatter:
+    rid: str
+    role: Role
+    next_role: Role
+    need_role: bool
+
+    def line(self, change: str, origin: str | None, dest: str | None, action: Action | None,
+             source: Action | None) -> str:
+        details = self.details(origin, dest)
+        src = source or action
+        reason = ""
+        if action is not None and src is not None:
+            if src.reason and not action.runnable:
+                reason = f" due to {src.reason} (blocked)"
+            elif src.reason:
+                reason = f" due to {src.reason}"
+            elif not action.runnable:
+                reason = " blocked"
+        elif action is None and src is not None and src.reason:
+            reason = f" due to {src.reason}"
+        return f"  * {change:<10} {self.rid:<10} ( {details} ) {reason}".rstrip()
+
+    def details(self, origin: str | None, dest: str | None) -> str:
+        role, nrole = self.role.text, self.next_role.text
+        need = self.role > Role.STARTED or self.next_role > Role.UNPROMOTED
+        if need and origin is None:
+            return f"{role} -> {nrole} {dest}"
+        if origin is None:
+            return f"{dest}"
+        if need and dest is None:
+            return f"{role} {origin}"
+        if dest is None:
+            return f"{origin}"
+        if need and self.role == self.next_role:
+            return f"{role} {dest}"
+        if origin == dest:
+            return f"{role} -> {nrole} {dest}" if need else f"{origin}"
+        if self.role == self.next_role and need:
+            return f"{origin} -> {dest} {role}"
+        if self.role == self.next_role or not need:
+            return f"{origin} -> {dest}"
+        return f"{role} {origin} -> {nrole} {dest}"

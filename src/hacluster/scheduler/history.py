@@ -1,0 +1,368 @@
+"""Status section -> per-primitive state: role per node from lrm_rsc_op history, failures,
+on-fail, fail counts with failure-timeout, and anonymous clone instance mapping.
+
+Owns Pacemaker Explained's operation-history semantics (rc codes, op-status, probes,
+migration-threshold, failure-timeout). Must never do I/O or read the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from hacluster.common import INFINITY, parse_score
+from hacluster.scheduler.model import (
+    EMPTY_STATE,
+    Node,
+    PrimitiveState,
+    Resource,
+    Role,
+)
+from hacluster.scheduler.unpack_time import interval_value
+
+Element = Any
+RC_OK, RC_NOT_RUNNING, RC_PROMOTED, RC_FAILED_PROMOTED = 0, 7, 8, 9
+RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
+HARD_RCS = frozenset({2, 3, 4, 5, 6})
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHistory:
+    """What one lrm_resource's operations say about one node."""
+
+    role: Role
+    failed: bool
+    on_fail: str
+    banned: bool
+    fatal: bool
+    pending_start: bool
+    stop_failed: bool
+    last_rc: int
+
+
+def op_sort_key(op: Element) -> tuple[int, int]:
+    call = int(op.get("call-id", "0") or 0)
+    return (1, 0) if call < 0 else (0, call)
+
+
+def target_rc(op: Element) -> int:
+    key = op.get("transition-key") or ""
+    parts = key.split(":")
+    if len(parts) >= 3 and parts[2].lstrip("-").isdigit():
+        return int(parts[2])
+    return -1
+
+
+def default_on_fail(task: str, stonith: bool) -> str:
+    if task == "stop":
+        return "fence" if stonith else "block"
+    return "restart"
+
+
+def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str | None:
+    if rsc is None:
+        return None
+    for op in rsc.ops:
+        if op.name == task and op.interval_ms == interval_ms and op.on_fail:
+            return op.on_fail.lower()
+    return None
+
+
+def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeHistory:
+    """Walk one resource's operations on one node in call order."""
+    role, failed, on_fail = Role.UNKNOWN, False, "ignore"
+    banned = fatal = pending = stop_failed = False
+    last_rc = 0
+    for op in sorted(ops, key=op_sort_key):
+        task = op.get("operation", "")
+        interval = int(op.get("interval", "0") or 0)
+        rc = int(op.get("rc-code", "0") or 0)
+        status = int(op.get("op-status", "0") or 0)
+        is_probe = task == "monitor" and interval == 0
+        if status == -1 or op.get("call-id") == "-1":
+            if task in ("start", "promote", "migrate_from"):
+                role, pending = max(role, Role.STARTED), True
+            continue
+        pending = False
+        if status in (1,):  # cancelled
+            continue
+        if rc == RC_DEGRADED:
+            rc = RC_OK
+        if rc == RC_DEGRADED_PROMOTED:
+            rc = RC_PROMOTED
+        expected = target_rc(op)
+        ok = status == 0 and (rc == expected or expected < 0 and rc in (0, 7, 8)
+                              or is_probe and rc in (0, 7, 8)
+                              or task == "monitor" and rc == RC_PROMOTED and expected == 8)
+        if task in ("stop", "start", "promote", "demote") and status == 0 and rc == 0:
+            ok = True
+        if ok:
+            role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
+                                                              failed, on_fail, stop_failed)
+            last_rc = rc
+            continue
+        last_rc = rc
+        if is_probe and rc == 5 or status == 7:
+            banned = True
+            role = Role.STOPPED if role == Role.UNKNOWN else role
+            continue
+        if rc in HARD_RCS and not is_probe:
+            banned = True
+            fatal = fatal or rc == 6
+        action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
+        if action == "ignore":
+            role = max(role, Role.STARTED) if task != "stop" else role
+            continue
+        failed, on_fail = True, worse_on_fail(on_fail, action)
+        role = failure_role(task, rc, role)
+        if task == "stop":
+            stop_failed = True
+    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc)
+
+
+ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,
+                "fence": 6})
+
+
+def worse_on_fail(a: str, b: str) -> str:
+    return a if ON_FAIL_RANK.get(a, 2) >= ON_FAIL_RANK.get(b, 2) else b
+
+
+def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, on_fail: str,
+                 stop_failed: bool) -> tuple[Role, bool, str, bool]:
+    if task == "stop":
+        keep = on_fail if on_fail in ("stop", "fence", "standby") else "ignore"
+        return Role.STOPPED, False if keep == "ignore" else failed, keep, False
+    if task in ("start", "migrate_from"):
+        return Role.STARTED, failed, on_fail, stop_failed
+    if task == "promote":
+        return Role.PROMOTED, failed, on_fail, stop_failed
+    if task == "demote":
+        return Role.UNPROMOTED, failed, on_fail, stop_failed
+    if task == "monitor":
+        if rc == RC_NOT_RUNNING:
+            return Role.STOPPED, failed, on_fail, stop_failed
+        if rc == RC_PROMOTED:
+            return Role.PROMOTED, failed, on_fail, stop_failed
+        if role in (Role.UNKNOWN, Role.STOPPED):
+            return Role.STARTED, failed, on_fail, stop_failed
+    return role, failed, on_fail, stop_failed
+
+
+def failure_role(task: str, rc: int, role: Role) -> Role:
+    if rc == RC_FAILED_PROMOTED or task == "demote":
+        return Role.PROMOTED
+    if task == "promote":
+        return max(role, Role.UNPROMOTED)
+    if rc == RC_NOT_RUNNING and task == "monitor" and role in (Role.UNKNOWN, Role.STOPPED):
+        return Role.STOPPED
+    return max(role, Role.STARTED)
+
+
+def node_by_state(ns: Element, nodes: Mapping[str, Node]) -> str | None:
+    for name, node in nodes.items():
+        if node.id == ns.get("id"):
+            return name
+    uname = ns.get("uname")
+    return uname if uname in nodes else None
+
+
+def instance_for(lrm_id: str, node: str, resources: dict[str, Resource],
+                 active: dict[str, set[str]], node_map: dict[tuple[str, str], str],
+                 is_active: bool) -> str | None:
+    """Which resource (or clone instance) an lrm_resource id on `node` belongs to."""
+    if lrm_id in resources and resources[lrm_id].kind == "primitive":
+        rsc = resources[lrm_id]
+        clone = clone_of(rsc, resources)
+        if clone is None or clone.unique:
+            return lrm_id
+        base = rsc.base
+    else:
+        base = lrm_id.split(":")[0]
+        templates = [r for r in resources.values() if r.base == base and r.kind == "primitive"
+                     and not r.orphan]
+        if not templates:
+            return None
+        clone = clone_of(templates[0], resources)
+        if clone is None:
+            return templates[0].id if templates[0].id == base else None
+        if clone.unique:
+            return lrm_id if lrm_id in resources else None
+    instances = clone.children
+    key = (node, clone.id)
+    if key in node_map:
+        return member_of(node_map[key], base, resources)
+    if not is_active:
+        return None
+    for inst in instances:
+        if not active.get(inst):
+            node_map[key] = inst
+            active.setdefault(inst, set()).add(node)
+            return member_of(inst, base, resources)
+    return None
+
+
+def clone_of(rsc: Resource, resources: Mapping[str, Resource]) -> Resource | None:
+    pid = rsc.parent
+    while pid is not None:
+        parent = resources[pid]
+        if parent.kind == "clone":
+            return parent
+        pid = parent.parent
+    return None
+
+
+def member_of(instance: str, base: str, resources: Mapping[str, Resource]) -> str | None:
+    """The primitive with `base` inside clone instance `instance` (itself or a member)."""
+    rsc = resources[instance]
+    if rsc.kind == "primitive":
+        return instance if rsc.base == base else None
+    for child in rsc.children:
+        if resources[child].base == base:
+            return child
+    return None
+
+
+def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Resource],
+                  top: tuple[str, ...], props: Mapping[str, str], stonith: bool,
+                  fence: dict[str, str], now_s: int
+                  ) -> tuple[dict[str, PrimitiveState], dict[str, Resource], dict[str, str],
+                             dict[str, Node]]:
+    histories: dict[str, dict[str, NodeHistory]] = {}
+    active: dict[str, set[str]] = {}
+    node_map: dict[tuple[str, str], str] = {}
+    status = root.find("status")
+    entries: list[tuple[str, str, NodeHistory]] = []
+    for ns in (status.findall("node_state") if status is not None else []):
+        node = node_by_state(ns, nodes)
+        if node is None:
+            continue
+        for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+            lrm_id = lrm_rsc.get("id")
+            guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
+            hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
+            entries.append((node, lrm_id, hist))
+    # Active entries first claim instances, so inactive ones never steal a number.
+    for node, lrm_id, hist in entries:
+        is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
+        rid = instance_for(lrm_id, node, resources, active, node_map, is_active)
+        if rid is None and is_active:
+            rid = add_orphan(lrm_id, resources)
+        if rid is None:
+            continue
+        if is_active:
+            active.setdefault(top_instance(rid, resources), set()).add(node)
+        histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
+                                                            hist)
+    states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
+              for rid, rsc in resources.items() if rsc.kind == "primitive"}
+    nodes = dict(nodes)
+    for rid, per_node in histories.items():
+        for node, hist in per_node.items():
+            apply_node_effects(rid, node, hist, nodes, fence, stonith)
+    return states, resources, fence, nodes
+
+
+def top_instance(rid: str, resources: Mapping[str, Resource]) -> str:
+    rsc = resources[rid]
+    while rsc.parent is not None and resources[rsc.parent].kind != "clone":
+        rsc = resources[rsc.parent]
+    return rsc.id
+
+
+def merge_history(old: NodeHistory | None, new: NodeHistory) -> NodeHistory:
+    if old is None:
+        return new
+    return old if old.role >= new.role and not new.failed else new
+
+
+def add_orphan(lrm_id: str, resources: dict[str, Resource]) -> str | None:
+    base = lrm_id.split(":")[0]
+    template = next((r for r in resources.values() if r.base == base), None)
+    if template is None:
+        resources[lrm_id] = Resource(id=lrm_id, kind="primitive", parent=None, children=(),
+                                     meta={}, agent="", ops=(), utilization={}, params={},
+                                     orphan=True, base=base)
+        return lrm_id
+    clone = clone_of(template, resources) if template.kind == "primitive" else None
+    if clone is None or template.parent is None or resources[template.parent].kind != "clone":
+        return None
+    n = len(clone.children)
+    while f"{base}:{n}" in resources:
+        n += 1
+    oid = f"{base}:{n}"
+    resources[oid] = replace(template, id=oid, orphan=True)
+    resources[clone.id] = replace(clone, children=clone.children + (oid,))
+    return oid
+
+
+def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
+               failure_timeout_s: int, now_s: int) -> int:
+    clone = clone_of(rsc, resources)
+    names = {rsc.id}
+    if clone is not None and not clone.unique:
+        names.add(rsc.base)
+    total, last = 0, 0
+    for key, value in node.attrs.items():
+        for name in names:
+            if key == f"fail-count-{name}" or key.startswith(f"fail-count-{name}#"):
+                total = min(INFINITY, total + (parse_score(value) or 0))
+            if key == f"last-failure-{name}" or key.startswith(f"last-failure-{name}#"):
+                last = max(last, parse_score(value) or 0)
+    if total and failure_timeout_s > 0 and last and now_s >= last + failure_timeout_s:
+        return 0
+    return total
+
+
+def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str, Node],
+                hist: Mapping[str, NodeHistory], props: Mapping[str, str],
+                now_s: int) -> PrimitiveState:
+    rsc = resources[rid]
+    timeout_s = meta_of(rid, resources, "failure-timeout", props, "0")
+    threshold = meta_of(rid, resources, "migration-threshold", props, str(INFINITY))
+    counts: dict[str, int] = {}
+    banned: set[str] = set()
+    for name, node in nodes.items():
+        count = fail_count(rsc, node, resources, timeout_s // 1000, now_s)
+        if count:
+            counts[name] = count
+            if threshold > 0 and count >= threshold:
+                banned.add(name)
+    if not hist and not counts:
+        return EMPTY_STATE
+    roles = {n: h.role for n, h in hist.items() if h.role not in (Role.UNKNOWN, Role.STOPPED)}
+    banned |= {n for n, h in hist.items() if h.banned}
+    if any(h.fatal for h in hist.values()):
+        banned |= set(nodes)
+    return PrimitiveState(
+        roles=roles, failed_nodes=frozenset(n for n, h in hist.items() if h.failed and n in roles),
+        on_fail={n: h.on_fail for n, h in hist.items() if h.failed},
+        fail_counts=counts, banned_nodes=frozenset(banned),
+        pending_start=frozenset(n for n, h in hist.items() if h.pending_start),
+        probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(
+            n for n, h in hist.items() if h.stop_failed),
+        blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()))
+
+
+def meta_of(rid: str, resources: Mapping[str, Resource], name: str,
+            props: Mapping[str, str], default: str) -> int:
+    rsc: Resource | None = resources[rid]
+    while rsc is not None:
+        if name in rsc.meta:
+            return interval_value(name, rsc.meta[name])
+        rsc = resources.get(rsc.parent) if rsc.parent else None
+    return interval_value(name, props.get(name, default))
+
+
+def apply_node_effects(rid: str, node: str, hist: NodeHistory, nodes: dict[str, Node],
+                       fence: dict[str, str], stonith: bool) -> None:
+    """on-fail=fence/standby and failed stops change the node itself."""
+    if not hist.failed:
+        return
+    if hist.on_fail == "fence" and stonith:
+        nodes[node] = replace(nodes[node], unclean=True)
+        fence.setdefault(node, "node is unclean")
+    elif hist.on_fail == "standby":
+        nodes[node] = replace(nodes[node], standby=True)

@@ -1,0 +1,313 @@
+"""Orderings between actions (implicit per resource, groups, clones, rsc_order constraints
+and sets) and the propagation of 'mandatory' and 'unrunnable' along them.
+
+Owns Pacemaker Explained's ordering semantics (kind Mandatory/Optional/Serialize,
+symmetrical, first-action/then-action, require-all, interleave); this is what makes
+"due to unrunnable X start" and "(blocked)". Must never place resources or do I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.model import ClusterModel, Order, Role
+from hacluster.scheduler.placement import Assignment
+
+THEN_RUNNABLE = "runnable_left"
+IMPLIES_THEN = "implies_then"
+IMPLIES_FIRST = "implies_first"
+RESTART = "restart"
+ONE_OR_MORE = "one_or_more"
+COLLECTIVE_DONE = MappingProxyType({"start": "running", "stop": "stopped", "promote": "promoted",
+                   "demote": "demoted"})
+INVERSE = MappingProxyType({"start": "stop", "stop": "start", "promote": "demote", "demote": "promote",
+           "running": "stopped", "stopped": "running", "promoted": "demoted",
+           "demoted": "promoted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    first: tuple[str | None, str, str | None]
+    then: tuple[str | None, str, str | None]
+    flags: frozenset[str]
+    reason: bool = False
+
+
+def order_actions(model: ClusterModel, asg: Assignment, plan: Plan) -> list[Edge]:
+    edges: list[Edge] = []
+    for rid, rsc in model.resources.items():
+        if rsc.kind == "primitive":
+            edges.extend(primitive_edges(plan, rid))
+        elif rsc.kind == "group":
+            edges.extend(group_edges(model, plan, rid))
+        else:
+            edges.extend(clone_edges(model, plan, rid))
+    for order in model.orders:
+        edges.extend(constraint_edges(model, asg, plan, order))
+    propagate(model, plan, edges)
+    return edges
+
+
+def link(edges: list[Edge], firsts: list[Action], thens: list[Action], flags: set[str],
+         reason: bool = False) -> None:
+    frozen = frozenset(flags)
+    for f in firsts:
+        for t in thens:
+            if f is not t:
+                edges.append(Edge(f.key, t.key, frozen, reason))
+
+
+def primitive_edges(plan: Plan, rid: str) -> list[Edge]:
+    edges: list[Edge] = []
+    stops, starts = plan.find(rid, "stop"), plan.find(rid, "start")
+    for stop in stops:
+        for start in starts:
+            flags = {IMPLIES_THEN, THEN_RUNNABLE}
+            if stop.node == start.node:
+                flags.add(RESTART)
+            link(edges, [stop], [start], flags)
+    link(edges, plan.find(rid, "demote"), stops, {IMPLIES_FIRST})
+    link(edges, starts, plan.find(rid, "promote"), {THEN_RUNNABLE})
+    for stop in stops:
+        if stop.node in plan.fenced:
+            link(edges, [plan.actions[(None, "stonith", stop.node)]], [stop], {THEN_RUNNABLE})
+    return edges
+
+
+def members_actions(model: ClusterModel, plan: Plan, rid: str, task: str) -> list[Action]:
+    out: list[Action] = []
+    for child in model.resources[rid].children:
+        if model.resources[child].kind == "primitive":
+            out.extend(plan.find(child, task))
+        else:
+            out.extend(plan.find(child, task))
+    return out
+
+
+def group_edges(model: ClusterModel, plan: Plan, rid: str) -> list[Edge]:
+    edges: list[Edge] = []
+    members = model.resources[rid].children
+    g = {t: plan.find(rid, t) for t in ("start", "running", "stop", "stopped")}
+    for m in members:
+        link(edges, g["start"], plan.find(m, "start"), {THEN_RUNNABLE, IMPLIES_THEN})
+        link(edges, plan.find(m, "start"), g["running"], set())
+        link(edges, g["stop"], plan.find(m, "stop"), {IMPLIES_THEN})
+        link(edges, plan.find(m, "stop"), g["stopped"], set())
+    for a, b in zip(members, members[1:], strict=False):
+        link(edges, plan.find(a, "start"), plan.find(b, "start"),
+             {IMPLIES_THEN, THEN_RUNNABLE}, reason=True)
+        link(edges, plan.find(b, "stop"), plan.find(a, "stop"), {IMPLIES_FIRST})
+    return edges
+
+
+def clone_edges(model: ClusterModel, plan: Plan, rid: str) -> list[Edge]:
+    edges: list[Edge] = []
+    clone = model.resources[rid]
+    pairs = [("start", "running"), ("stop", "stopped")]
+    if clone.promotable:
+        pairs += [("promote", "promoted"), ("demote", "demoted")]
+    for before, after in pairs:
+        for inst in clone.children:
+            link(edges, plan.find(rid, before), plan.find(inst, before) if
+                 model.resources[inst].kind != "primitive" else plan.find(inst, before),
+                 {THEN_RUNNABLE} if before in ("start", "promote") else set())
+            link(edges, plan.find(inst, after) if model.resources[inst].kind != "primitive"
+                 else plan.find(inst, before), plan.find(rid, after), set())
+    if clone.promotable:
+        link(edges, plan.find(rid, "running"), plan.find(rid, "promote"), set())
+        link(edges, plan.find(rid, "demoted"), plan.find(rid, "stop"), set())
+    return edges
+
+
+def endpoint(model: ClusterModel, plan: Plan, rid: str, task: str, as_first: bool
+             ) -> list[Action]:
+    """The actions standing for `rid`'s `task` in an ordering."""
+    rsc = model.resources[rid]
+    if rsc.kind != "primitive":
+        if as_first:
+            task = COLLECTIVE_DONE.get(task, task)
+        return plan.find(rid, task)
+    found = plan.find(rid, task)
+    if found:
+        return found
+    runnable = task not in ("start", "promote")
+    return [plan.add(Action(rid, task, None, True, runnable=runnable, pseudo=True))]
+
+
+def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
+                     order: Order) -> list[Edge]:
+    edges: list[Edge] = []
+    flags: set[str] = set()
+    if order.kind == "Mandatory":
+        flags.add(IMPLIES_THEN)
+        if order.first_action in ("start", "promote"):
+            flags.add(THEN_RUNNABLE)
+    if not order.require_all:
+        return one_or_more_edges(model, plan, order, flags)
+    first_rsc, then_rsc = model.resources[order.first], model.resources[order.then]
+    interleave = (first_rsc.kind == "clone" and then_rsc.kind == "clone"
+                  and model.meta(order.then, "interleave", "false").lower() == "true")
+    if interleave:
+        edges.extend(interleaved(model, asg, plan, order, flags))
+    else:
+        link(edges, endpoint(model, plan, order.first, order.first_action, True),
+             endpoint(model, plan, order.then, order.then_action, False), flags, reason=True)
+    if order.symmetrical and order.kind != "Serialize":
+        inv_flags = {IMPLIES_FIRST} if order.kind == "Mandatory" else set()
+        first_inv = INVERSE.get(order.then_action, order.then_action)
+        then_inv = INVERSE.get(order.first_action, order.first_action)
+        if interleave:
+            inverse = Order(order.id, order.then, first_inv, order.first, then_inv, "Optional",
+                            False)
+            edges.extend(interleaved(model, asg, plan, inverse, inv_flags))
+        else:
+            link(edges, endpoint(model, plan, order.then, first_inv, True),
+                 endpoint(model, plan, order.first, then_inv, False), inv_flags)
+    return edges
+
+
+def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
+                flags: set[str]) -> list[Edge]:
+    """Clone-to-clone orderings with interleave: instance on the same node only."""
+    edges: list[Edge] = []
+    firsts = model.resources[order.first].children
+    for inst in model.resources[order.then].children:
+        node = asg.nodes.get(inst) or running_node(model, inst)
+        match = [f for f in firsts if (asg.nodes.get(f) or running_node(model, f)) == node]
+        thens = instance_actions(model, plan, inst, order.then_action, False)
+        if not match:
+            if THEN_RUNNABLE in flags:
+                for t in thens:
+                    if t.runnable and not t.optional:
+                        t.runnable = False
+                        t.reason = t.reason or f"unrunnable {order.first} " \
+                            f"{COLLECTIVE_DONE.get(order.first_action, order.first_action)}"
+            continue
+        link(edges, instance_actions(model, plan, match[0], order.first_action, True), thens,
+             flags, reason=True)
+    return edges
+
+
+def running_node(model: ClusterModel, inst: str) -> str | None:
+    for prim in model.primitives(inst):
+        state = model.states.get(prim)
+        if state and state.running_on:
+            return state.running_on[0]
+    return None
+
+
+def instance_actions(model: ClusterModel, plan: Plan, inst: str, task: str,
+                     as_first: bool) -> list[Action]:
+    if model.resources[inst].kind == "primitive":
+        return endpoint(model, plan, inst, task, as_first)
+    return endpoint(model, plan, inst, task, as_first)
+
+
+def one_or_more_edges(model: ClusterModel, plan: Plan, order: Order,
+                      flags: set[str]) -> list[Edge]:
+    edges: list[Edge] = []
+    name = f"one-or-more:{order.id}"
+    if any(model.resources[r].kind == "clone" for r in order.first_set):
+        name = f"clone-one-or-more:{order.id}"
+    pseudo = plan.add(Action(name, "one-or-more", None, True, pseudo=True))
+    for first in order.first_set:
+        link(edges, endpoint(model, plan, first, order.first_action, True), [pseudo],
+             {ONE_OR_MORE})
+    link(edges, [pseudo], endpoint(model, plan, order.then, order.then_action, False), flags,
+         reason=True)
+    return edges
+
+
+def action_name(action: Action) -> str:
+    if action.task == "one-or-more":
+        return str(action.rsc)
+    return f"{action.rsc} {action.task}"
+
+
+def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
+    """Spread 'mandatory' and 'unrunnable' along edges until nothing changes."""
+    inbound_one: dict[tuple[str | None, str, str | None], list[Action]] = {}
+    for e in edges:
+        if ONE_OR_MORE in e.flags:
+            inbound_one.setdefault(e.then, []).append(plan.actions[e.first])
+    changed = True
+    while changed:
+        changed = False
+        for e in edges:
+            f, t = plan.actions[e.first], plan.actions[e.then]
+            if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
+                t.runnable = False
+                if not t.reason:
+                    t.reason = inherited_reason(f)
+                changed = True
+            if IMPLIES_THEN in e.flags and not f.optional and t.optional:
+                t.optional = False
+                if e.reason and not t.reason and f.rsc is not None:
+                    t.reason = f"required {action_name(f)}"
+                changed = True
+            if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
+                f.optional = False
+                changed = True
+            if RESTART in e.flags and not t.optional and t.runnable and f.optional:
+                f.optional = False
+                changed = True
+        changed |= update_collectives(model, plan, inbound_one)
+
+
+def inherited_reason(first: Action) -> str:
+    if first.pseudo and first.task in ("start", "stop", "promote", "demote") and first.reason \
+            and first.node is None and first.reason.startswith("unrunnable"):
+        return first.reason
+    return f"unrunnable {action_name(first)}"
+
+
+def update_collectives(model: ClusterModel, plan: Plan,
+                       inbound_one: dict[tuple[str | None, str, str | None], list[Action]]
+                       ) -> bool:
+    changed = False
+    for key, firsts in inbound_one.items():
+        action = plan.actions[key]
+        if action.runnable and not any(f.runnable for f in firsts):
+            action.runnable = False
+            changed = True
+    for rid, rsc in model.resources.items():
+        if rsc.kind == "primitive":
+            continue
+        prims = model.primitives(rid)
+        pairs = (("start", "running"), ("stop", "stopped"), ("promote", "promoted"),
+                 ("demote", "demoted"))
+        for before, after in pairs:
+            kids = [a for p in prims for a in plan.find(p, before) if a.node is not None]
+            done = plan.find(rid, after)
+            head = plan.find(rid, before)
+            if not done:
+                continue
+            if any(not a.optional for a in kids):
+                for act in done + head:
+                    if act.optional:
+                        act.optional = False
+                        changed = True
+            if after == "running" and done[0].runnable and not collective_can_run(
+                    model, plan, rid, prims, kids):
+                done[0].runnable = False
+                changed = True
+    return changed
+
+
+def collective_can_run(model: ClusterModel, plan: Plan, rid: str, prims: tuple[str, ...],
+                       starts: list[Action]) -> bool:
+    if any(a.runnable for a in starts):
+        return True
+    for p in prims:
+        state = model.states.get(p)
+        if not state or not state.running_on:
+            continue
+        stops = [s for s in plan.find(p, "stop") if not s.optional]
+        if not stops:
+            return True
+    return False
+
+
+UNUSED_ROLE = Role.STOPPED

@@ -1,0 +1,427 @@
+"""Placement: node scores (location, colocation, stickiness, failures, utilization) and the
+assignment of every resource to at most one node, in Pacemaker's assignment order.
+
+Owns Pacemaker Explained's "Resource placement" semantics for primitives and groups;
+clones.py assigns clone instances and promotion. Must never create actions or do I/O.
+The working state below is private to one `assign` call; its result is frozen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.model import ClusterModel, Colocation, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where each primitive goes next and in which role (None: stopped)."""
+
+    nodes: Mapping[str, str | None]
+    roles: Mapping[str, Role]
+    score_lines: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Work:
+    """Mutable scratch state of one assignment run."""
+
+    model: ClusterModel
+    assigned: dict[str, str | None] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    in_progress: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+    used: dict[str, dict[str, int]] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    deps_of: dict[str, list[Colocation]] = field(default_factory=dict)  # primary -> cons
+    with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
+    loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
+
+
+def top_of(model: ClusterModel, rid: str) -> str:
+    rsc = model.resources[rid]
+    while rsc.parent is not None:
+        rsc = model.resources[rsc.parent]
+    return rsc.id
+
+
+def build_work(model: ClusterModel) -> Work:
+    work = Work(model)
+    for c in model.colocations:
+        work.deps_of.setdefault(c.primary, []).append(c)
+        work.with_of.setdefault(c.dependent, []).append(c)
+    for loc in model.locations:
+        work.loc_of.setdefault(loc.rsc, []).append((loc.node, loc.score, loc.role))
+    for name in model.nodes:
+        work.used[name] = {}
+    return work
+
+
+def is_symmetric(model: ClusterModel) -> bool:
+    return model.prop("symmetric-cluster", "true").lower() in ("true", "yes", "1", "on")
+
+
+def location_scores(work: Work, rid: str) -> dict[str, int]:
+    """Scores from the cluster's symmetry and location constraints on `rid` alone."""
+    model = work.model
+    scores: dict[str, int] = {n: 0 for n in model.nodes} if is_symmetric(model) else {}
+    for node, score, role in work.loc_of.get(rid, ()):
+        if role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        scores[node] = add_scores(scores.get(node, 0), score)
+    return scores
+
+
+def stickiness(model: ClusterModel, rid: str) -> int:
+    from hacluster.scheduler.unpack import int_or_zero
+
+    value = model.meta(rid, "resource-stickiness", model.meta(rid, "stickiness", "0"))
+    return int_or_zero(value)
+
+
+def primitive_scores(work: Work, rid: str, with_location: bool = True) -> dict[str, int]:
+    """A primitive's own scores: location, stickiness on its current node, bans."""
+    model = work.model
+    scores = location_scores(work, rid) if with_location else {n: 0 for n in model.nodes}
+    state = model.states.get(rid)
+    if state is None:
+        return scores
+    stick = stickiness(model, rid)
+    if stick and model.meta(rid, "is-managed", "true").lower() != "false":
+        for node in state.running_on:
+            if node in scores and node not in state.failed_nodes:
+                scores[node] = add_scores(scores[node], stick)
+            elif node not in scores and is_symmetric(model):
+                scores[node] = stick
+    for node in state.banned_nodes:
+        scores[node] = -INFINITY
+    return scores
+
+
+def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float,
+                 only_positive: bool = False) -> dict[str, int]:
+    """target + factor*other per node (nodes missing from `other` count as 0)."""
+    out = dict(target)
+    for node, base in target.items():
+        value = other.get(node, 0)
+        if value >= INFINITY:
+            delta = INFINITY if factor > 0 else -INFINITY
+        elif value <= -INFINITY:
+            delta = -INFINITY if factor > 0 else INFINITY
+        else:
+            delta = int(value * factor)
+        if abs(factor) < 1.0 and abs(delta) >= INFINITY:
+            delta = int(INFINITY * factor) if delta > 0 else int(-INFINITY * factor)
+        if only_positive and delta < 0:
+            continue
+        out[node] = add_scores(base, delta)
+    return out
+
+
+def can_run_any(model: ClusterModel, scores: Mapping[str, int]) -> bool:
+    return any(s >= 0 and model.nodes[n].can_run for n, s in scores.items())
+
+
+def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
+             util: Mapping[str, int]) -> tuple[object, ...]:
+    """Sort key for candidate nodes: score, capacity, load, current node, name."""
+    strategy = work.model.prop("placement-strategy", "default")
+    capacity = 0
+    if strategy == "balanced":
+        node_util = work.model.nodes[node].utilization
+        capacity = sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
+    load = 0 if strategy == "minimal" else work.counts.get(node, 0)
+    return (-score, -capacity, load, 0 if node in current else 1, node)
+
+
+def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
+    if work.model.prop("placement-strategy", "default") == "default" or not util:
+        return True
+    have = work.model.nodes[node].utilization
+    used = work.used[node]
+    return all(used.get(k, 0) + v <= have.get(k, 0) for k, v in util.items() if v > 0)
+
+
+def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
+                util: Mapping[str, int], extra_ok: set[str] | None = None) -> str | None:
+    model = work.model
+    candidates = [n for n, s in scores.items()
+                  if s >= 0 and n in model.nodes and model.nodes[n].can_run
+                  and fits(work, n, util) and (extra_ok is None or n in extra_ok)]
+    if not candidates:
+        return None
+    candidates.sort(key=lambda n: node_key(work, n, scores[n], current, util))
+    best = candidates[0]
+    # Equal best scores: stay where we are (the documented "prefer current" tie-break).
+    for node in candidates:
+        if scores[node] == scores[best] and node in current:
+            return node
+    return best
+
+
+def record(work: Work, rid: str, node: str | None, util: Mapping[str, int]) -> None:
+    work.assigned[rid] = node
+    if node is None:
+        return
+    work.counts[node] = work.counts.get(node, 0) + 1
+    for k, v in util.items():
+        work.used[node][k] = work.used[node].get(k, 0) + v
+
+
+def is_managed(model: ClusterModel, rid: str) -> bool:
+    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
+        return False
+    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
+        return False
+    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
+        return False
+    state = model.states.get(rid)
+    if state is not None:
+        if state.blocked:
+            return False
+        if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
+            return False
+    return True
+
+
+def target_role(model: ClusterModel, rid: str) -> Role:
+    from hacluster.scheduler.model import parse_role
+
+    role = parse_role(model.meta(rid, "target-role", "Started")) or Role.STARTED
+    return role
+
+
+def attr_nodes(model: ClusterModel, nodes: set[str], attr: str) -> set[str]:
+    """Nodes sharing `attr`'s value with any of `nodes` (node-attribute colocations)."""
+    if attr == "#uname":
+        return nodes
+    values = {model.nodes[n].attrs.get(attr) for n in nodes if n in model.nodes}
+    values.discard(None)
+    return {n for n, node in model.nodes.items() if node.attrs.get(attr) in values}
+
+
+def colocation_effect(model: ClusterModel, scores: dict[str, int], prim_nodes: set[str] | None,
+                      c: Colocation) -> dict[str, int]:
+    if prim_nodes is None:
+        return scores
+    out = dict(scores)
+    if not prim_nodes:
+        if c.score >= INFINITY:
+            return {n: -INFINITY for n in out}
+        return out
+    matching = attr_nodes(model, prim_nodes, c.node_attribute)
+    for node in out:
+        if c.score >= INFINITY:
+            if node not in matching:
+                out[node] = -INFINITY
+        elif node in matching:
+            out[node] = add_scores(out[node], c.score)
+    return out
+
+
+def nodes_of(work: Work, rid: str, role: Role | None) -> set[str] | None:
+    """Where a (possibly collective) primary was assigned; None if not assigned yet."""
+    model = work.model
+    rsc = model.resources[rid]
+    if rsc.kind == "primitive":
+        if rid not in work.assigned:
+            return None
+        node = work.assigned[rid]
+        if node is None:
+            return set()
+        if role in (Role.PROMOTED, Role.UNPROMOTED) and work.roles.get(rid) != role:
+            return set()
+        return {node}
+    if rsc.kind == "group":
+        if rid not in work.assigned:
+            return None
+        node = work.assigned[rid]
+        return {node} if node is not None else set()
+    if rid not in work.assigned:
+        return None
+    out: set[str] = set()
+    for inst in rsc.children:
+        node = work.assigned.get(inst)
+        if node is None:
+            continue
+        if role in (Role.PROMOTED, Role.UNPROMOTED):
+            prims = model.primitives(inst)
+            if not prims or work.roles.get(prims[0]) != role:
+                continue
+        out.add(node)
+    return out
+
+
+def own_scores(work: Work, rid: str) -> dict[str, int]:
+    """A resource's preferences before colocations: primitives, group sums, clone level."""
+    model = work.model
+    rsc = model.resources[rid]
+    if rsc.kind == "primitive":
+        return primitive_scores(work, rid)
+    scores = location_scores(work, rid)
+    if rsc.kind == "group":
+        for member in rsc.children:
+            merged = merge_factor(scores, primitive_scores(work, member, False), 1.0)
+            merged = merge_factor(merged, location_scores(work, member), 1.0)
+            if can_run_any(work.model, merged):
+                scores = merged
+    return scores
+
+
+def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
+                   seen: frozenset[str]) -> dict[str, int]:
+    """Fold in the preferences of resources colocated with `rid` (Explained: influence)."""
+    model = work.model
+    for c in work.deps_of.get(rid, ()):
+        dep = c.dependent
+        if dep in seen or dep in work.assigned or c.dependent_role == Role.PROMOTED:
+            continue
+        running = any(model.states.get(p) and model.states[p].running_on
+                      for p in model.primitives(rid))
+        if not c.influence and running:
+            continue
+        if abs(c.score) < 1:
+            continue
+        dep_scores = with_influence(work, dep, own_scores(work, dep),
+                                    factor * c.score / INFINITY, seen | {dep})
+        merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY)
+        if can_run_any(model, merged):
+            scores = merged
+    return scores
+
+
+def scores_for(work: Work, rid: str) -> dict[str, int]:
+    """Own scores, then primaries' effects, then dependents' influence."""
+    scores = own_scores(work, rid)
+    for c in work.with_of.get(rid, ()):
+        if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
+                work.model.resources[rid].promotable:
+            continue
+        scores = colocation_effect(work.model, scores, nodes_of(work, c.primary, c.primary_role),
+                                   c)
+    return with_influence(work, rid, scores, 1.0, frozenset({rid}))
+
+
+def assign(model: ClusterModel) -> Assignment:
+    """Assign every resource (pure): priority order, colocation primaries first."""
+    from hacluster.scheduler.clones import assign_clone
+
+    work = build_work(model)
+    order = sorted(model.top, key=lambda r: -priority(model, r))
+    for rid in order:
+        assign_resource(work, rid, assign_clone)
+    roles: dict[str, Role] = {}
+    for rid, rsc in model.resources.items():
+        if rsc.kind != "primitive":
+            continue
+        node = work.assigned.get(rid)
+        roles[rid] = work.roles.get(rid, Role.STARTED) if node else Role.STOPPED
+    nodes = {rid: work.assigned.get(rid) for rid in model.resources}
+    return Assignment(nodes=nodes, roles=roles, score_lines=tuple(work.lines))
+
+
+def priority(model: ClusterModel, rid: str) -> int:
+    from hacluster.scheduler.unpack import int_or_zero
+
+    return int_or_zero(model.meta(rid, "priority", "0"))
+
+
+def assign_resource(work: Work, rid: str, assign_clone) -> None:  # type: ignore[no-untyped-def]
+    if rid in work.assigned or rid in work.in_progress:
+        return
+    work.in_progress.add(rid)
+    model = work.model
+    for prim in [rid, *model.primitives(rid)] if model.resources[rid].kind == "group" else [rid]:
+        for c in work.with_of.get(prim, ()):
+            other = top_of(model, c.primary)
+            if other != top_of(model, rid):
+                assign_resource(work, other, assign_clone)
+    kind = model.resources[rid].kind
+    if kind == "clone":
+        assign_clone(work, rid)
+    elif kind == "group":
+        assign_group(work, rid)
+    else:
+        assign_primitive(work, rid)
+    work.in_progress.discard(rid)
+
+
+def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
+    if is_managed(model, rid):
+        return False, None
+    state = model.states.get(rid)
+    running = state.running_on if state else ()
+    return True, running[0] if running else None
+
+
+def blocked_from_running(model: ClusterModel, rid: str) -> bool:
+    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+        return True
+    return target_role(model, rid) == Role.STOPPED
+
+
+def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:
+    model = work.model
+    rsc = model.resources[rid]
+    frozen, node = unmanaged_node(model, rid)
+    if frozen:
+        record(work, rid, node, {})
+        return
+    if scores is None:
+        scores = scores_for(work, rid)
+    log_scores(work, "pcmk__primitive_assign", rid, scores)
+    if blocked_from_running(model, rid) or rsc.orphan:
+        record(work, rid, None, {})
+        return
+    state = model.states.get(rid)
+    current = state.running_on if state else ()
+    record(work, rid, choose_node(work, scores, current, rsc.utilization), rsc.utilization)
+
+
+def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None:
+    for node in sorted(scores):
+        s = scores[node]
+        text = "INFINITY" if s >= INFINITY else "-INFINITY" if s <= -INFINITY else str(s)
+        work.lines.append(f"{fn}: {rid} allocation score on {node}: {text}")
+
+
+def group_util(model: ClusterModel, rid: str) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for member in model.primitives(rid):
+        for k, v in model.resources[member].utilization.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:
+    """Members go where the group goes, in order; a member that cannot stops the rest."""
+    model = work.model
+    members = model.resources[rid].children
+    if scores is None:
+        scores = scores_for(work, rid)
+    log_scores(work, "pcmk__group_assign", rid, scores)
+    current: tuple[str, ...] = ()
+    for m in members:
+        st = model.states.get(m)
+        if st and st.running_on:
+            current = st.running_on
+            break
+    node: str | None = None
+    if not blocked_from_running(model, rid):
+        node = choose_node(work, scores, current, group_util(model, rid))
+    work.assigned[rid] = node
+    prev_ok = node is not None
+    for m in members:
+        frozen, here = unmanaged_node(model, m)
+        if frozen:
+            record(work, m, here, {})
+            continue
+        own = primitive_scores(work, m)
+        for c in work.with_of.get(m, ()):
+            own = colocation_effect(model, own, nodes_of(work, c.primary, c.primary_role), c)
+        ok = (prev_ok and node is not None and own.get(node, -INFINITY) >= 0
+              and not blocked_from_running(model, m) and not model.resources[m].orphan)
+        record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
+        prev_ok = ok

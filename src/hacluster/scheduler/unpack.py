@@ -1,0 +1,273 @@
+"""CIB XML -> ClusterModel: properties, nodes, resources (clones expanded), constraints.
+
+Owns reading the configuration section as Pacemaker Explained describes it; the
+status section is read by history.py. Must never do I/O or read the clock: `now_s`
+is an argument. Invalid pieces are skipped, never raised on (the CIB is peer input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hacluster.common import INFINITY, parse_score
+from hacluster.scheduler.constraints import unpack_constraints
+from hacluster.scheduler.history import unpack_status
+from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
+from hacluster.scheduler.rules import merged_sets
+
+Element = Any
+
+TRUE_WORDS = frozenset({"true", "yes", "on", "1", "y"})
+
+
+def is_true(text: str | None) -> bool:
+    return text is not None and text.strip().lower() in TRUE_WORDS
+
+
+def parse_interval_ms(text: str | None) -> int:
+    """An interval or timeout: plain seconds, ms/s/m/h suffixes, or ISO 8601 PT..."""
+    if not text:
+        return 0
+    word = text.strip().lower()
+    if word.startswith("pt"):
+        total = 0
+        for amount, unit in __import__("re").findall(r"(\d+)([hms])", word[2:]):
+            total += int(amount) * {"h": 3600000, "m": 60000, "s": 1000}[unit]
+        return total
+    for suffix, factor in (("msec", 1), ("ms", 1), ("sec", 1000), ("s", 1000), ("min", 60000),
+                           ("m", 60000), ("hr", 3600000), ("h", 3600000)):
+        if word.endswith(suffix) and word[: -len(suffix)].strip().isdigit():
+            return int(word[: -len(suffix)]) * factor
+    return int(word) * 1000 if word.isdigit() else 0
+
+
+def id_index(root: Element) -> dict[str, Element]:
+    return {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+
+def unpack(cib_root: Element, now_s: int) -> ClusterModel:
+    """Build the model of one CIB at wall-clock time `now_s` (seconds)."""
+    ids = id_index(cib_root)
+    config = cib_root.find("configuration")
+    props = sets_of(config.find("crm_config") if config is not None else None,
+                    "cluster_property_set", ids)
+    rsc_defaults = sets_of(config.find("rsc_defaults") if config is not None else None,
+                           "meta_attributes", ids)
+    op_defaults = sets_of(config.find("op_defaults") if config is not None else None,
+                          "meta_attributes", ids)
+    stonith = is_true(props.get("stonith-enabled", "true"))
+    quorum = is_true(cib_root.get("have-quorum", "false"))
+    nodes, fence = unpack_nodes(cib_root, ids, props, stonith)
+    resources, top = unpack_resources(config.find("resources") if config is not None else None,
+                                      ids, len(nodes), op_defaults)
+    states, resources, fence, nodes = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
+                                                    stonith, fence, now_s)
+    locs, colocs, orders = unpack_constraints(
+        config.find("constraints") if config is not None else None, nodes, resources, ids, now_s)
+    return ClusterModel(now_s=now_s, properties=props, rsc_defaults=rsc_defaults,
+                        op_defaults=op_defaults, nodes=nodes, resources=resources, top=top,
+                        states=states, locations=locs, colocations=colocs, orders=orders,
+                        have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence)
+
+
+def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
+    return merged_sets(parent, tag, ids)
+
+
+def unpack_nodes(root: Element, ids: Mapping[str, Element], props: Mapping[str, str],
+                 stonith: bool) -> tuple[dict[str, Node], dict[str, str]]:
+    """Nodes in configuration order, with online/standby/unclean from node_state."""
+    states = {}
+    status = root.find("status")
+    if status is not None:
+        for ns in status.findall("node_state"):
+            states[ns.get("id")] = ns
+            if ns.get("uname"):
+                states.setdefault("uname:" + ns.get("uname"), ns)
+    dc = root.get("dc-uuid")
+    nodes: dict[str, Node] = {}
+    fence: dict[str, str] = {}
+    config = root.find("configuration")
+    node_els = config.find("nodes") if config is not None else None
+    for el in (node_els if node_els is not None else []):
+        if el.tag != "node" or el.get("type") in ("remote",):
+            continue
+        name = el.get("uname") or el.get("id")
+        nid = el.get("id") or name
+        attrs = {"#uname": name, "#id": nid, "#kind": "cluster",
+                 "#is_dc": "true" if dc == nid else "false"}
+        if props.get("cluster-name"):
+            attrs["#cluster-name"] = props["cluster-name"]
+        attrs.update(merged_sets(el, "instance_attributes", ids))
+        util = {k: int_or_zero(v) for k, v in merged_sets(el, "utilization", ids).items()}
+        ns = states.get(nid)
+        if ns is None:
+            ns = states.get("uname:" + name)
+        if ns is not None:
+            for ta in ns.findall("transient_attributes"):
+                attrs.update(merged_sets(ta, "instance_attributes", ids))
+        node, reason = node_from_state(name, nid, el.get("type"), attrs, util, ns, props,
+                                       stonith)
+        nodes[name] = node
+        if reason and stonith:
+            fence[name] = reason
+    return nodes, fence
+
+
+def int_or_zero(text: str) -> int:
+    score = parse_score(text)
+    return score if score is not None else 0
+
+
+def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, str],
+                    util: Mapping[str, int], ns: Element | None, props: Mapping[str, str],
+                    stonith: bool) -> tuple[Node, str]:
+    """Decide online/unclean/pending from a node_state element (or its absence)."""
+    online, unclean, pending, reason = False, False, False, ""
+    shutdown = attrs.get("shutdown", "0") not in ("0", "")
+    if ns is None:
+        if stonith and is_true(props.get("startup-fencing", "true")):
+            unclean, reason = True, "node is unclean"
+    else:
+        in_ccm = ns.get("in_ccm", "false")
+        in_cluster = is_true(in_ccm) or (in_ccm.isdigit() and int(in_ccm) > 0)
+        crmd = ns.get("crmd", "offline")
+        crmd_online = crmd == "online" or (crmd.isdigit() and int(crmd) > 0)
+        join = ns.get("join", "down")
+        expected = ns.get("expected", "down" if not in_cluster else "member")
+        terminate = attrs.get("terminate", "")
+        if stonith:
+            online, unclean, pending, reason = state_with_fencing(
+                in_cluster, crmd_online, join, expected, terminate)
+        else:
+            online, pending = state_without_fencing(in_cluster, crmd_online, join, expected)
+    if kind == "ping":
+        online = False
+    standby = is_true(attrs.get("standby")) or pending
+    maintenance = is_true(attrs.get("maintenance"))
+    node = Node(name=name, id=nid, online=online, standby=standby, maintenance=maintenance,
+                unclean=unclean, shutdown=shutdown and online, pending=pending,
+                fence_reason=reason, attrs=attrs, utilization=util)
+    return node, reason
+
+
+def state_with_fencing(in_cluster: bool, crmd_online: bool, join: str, expected: str,
+                       terminate: str) -> tuple[bool, bool, bool, str]:
+    """(online, unclean, pending, fence reason) when fencing is enabled."""
+    do_terminate = is_true(terminate) or (terminate[:1].isdigit() and terminate[:1] != "0")
+    if in_cluster and crmd_online and join == "member":
+        if do_terminate:
+            return True, True, False, "termination was requested"
+        return True, False, False, ""
+    if join == "nack":
+        return False, True, False, "peer failed Pacemaker membership criteria"
+    if not do_terminate and expected == "down":
+        if crmd_online or in_cluster:
+            return False, False, True, ""
+        return False, False, False, ""
+    if not in_cluster:
+        return False, True, False, "peer is no longer part of the cluster"
+    if not crmd_online:
+        return False, True, False, "peer process is no longer available"
+    if do_terminate:
+        return False, True, False, "termination was requested"
+    return False, False, True, ""
+
+
+def state_without_fencing(in_cluster: bool, crmd_online: bool, join: str,
+                          expected: str) -> tuple[bool, bool]:
+    """(online, pending) when fencing is disabled: unclean nodes are simply down."""
+    if not in_cluster:
+        return False, False
+    if crmd_online:
+        if join == "member":
+            return True, False
+        return False, join not in ("down",)
+    return False, False
+
+
+def unpack_ops(el: Element, ids: Mapping[str, Element],
+               op_defaults: Mapping[str, str]) -> tuple[OpConfig, ...]:
+    ops: list[OpConfig] = []
+    block = el.find("operations")
+    if block is not None and block.get("id-ref") in ids:
+        block = ids[block.get("id-ref")]
+    for op in (block if block is not None else []):
+        if op.tag != "op":
+            continue
+        meta = merged_sets(op, "meta_attributes", ids)
+        on_fail = op.get("on-fail") or meta.get("on-fail") or op_defaults.get("on-fail")
+        enabled = op.get("enabled") or meta.get("enabled") or "true"
+        timeout = op.get("timeout") or meta.get("timeout") or op_defaults.get("timeout", "20s")
+        ops.append(OpConfig(name=op.get("name", ""),
+                            interval_ms=parse_interval_ms(op.get("interval", "0")),
+                            role=parse_role(op.get("role")), on_fail=on_fail,
+                            enabled=is_true(enabled), timeout_ms=parse_interval_ms(timeout)))
+    return tuple(ops)
+
+
+def agent_of(el: Element) -> str:
+    cls, prov, typ = el.get("class", ""), el.get("provider"), el.get("type", "")
+    return f"{cls}:{prov}:{typ}" if prov else f"{cls}:{typ}"
+
+
+def unpack_resources(block: Element | None, ids: Mapping[str, Element], n_nodes: int,
+                     op_defaults: Mapping[str, str]) -> tuple[dict[str, Resource],
+                                                              tuple[str, ...]]:
+    out: dict[str, Resource] = {}
+    top: list[str] = []
+    for el in (block if block is not None else []):
+        if el.tag in ("primitive", "group", "clone", "master"):
+            add_resource(el, None, out, ids, n_nodes, op_defaults, "")
+            top.append(el.get("id"))
+    return out, tuple(top)
+
+
+def add_resource(el: Element, parent: str | None, out: dict[str, Resource],
+                 ids: Mapping[str, Element], n_nodes: int, op_defaults: Mapping[str, str],
+                 suffix: str) -> str:
+    """Add `el` (and its descendants) under `parent`; clone children get ':N' ids."""
+    base = el.get("id")
+    rid = base + suffix
+    meta = merged_sets(el, "meta_attributes", ids)
+    if el.tag == "primitive":
+        out[rid] = Resource(
+            id=rid, kind="primitive", parent=parent, children=(), meta=meta, agent=agent_of(el),
+            ops=unpack_ops(el, ids, op_defaults),
+            utilization={k: int_or_zero(v) for k, v in
+                         merged_sets(el, "utilization", ids).items()},
+            params=merged_sets(el, "instance_attributes", ids), base=base)
+        return rid
+    if el.tag == "group":
+        kids = [add_resource(c, rid, out, ids, n_nodes, op_defaults, suffix)
+                for c in el if c.tag == "primitive"]
+        out[rid] = Resource(id=rid, kind="group", parent=parent, children=tuple(kids), meta=meta,
+                            agent="", ops=(), utilization={}, params={}, base=base)
+        return rid
+    return add_clone(el, rid, meta, out, ids, n_nodes, op_defaults)
+
+
+def add_clone(el: Element, rid: str, meta: Mapping[str, str], out: dict[str, Resource],
+              ids: Mapping[str, Element], n_nodes: int, op_defaults: Mapping[str, str]) -> str:
+    child = next((c for c in el if c.tag in ("primitive", "group")), None)
+    promotable = el.tag == "master" or is_true(meta.get("promotable"))
+    clone_max = int_or_zero(meta.get("clone-max", str(n_nodes)))
+    node_max = int_or_zero(meta.get("clone-node-max", "1"))
+    promoted_max = int_or_zero(meta.get("promoted-max", meta.get("master-max", "1")))
+    promoted_node_max = int_or_zero(meta.get("promoted-node-max",
+                                             meta.get("master-node-max", "1")))
+    kids: list[str] = []
+    if child is not None:
+        for i in range(max(0, clone_max)):
+            kids.append(add_resource(child, rid, out, ids, n_nodes, op_defaults, f":{i}"))
+    out[rid] = Resource(id=rid, kind="clone", parent=None, children=tuple(kids), meta=meta,
+                        agent="", ops=(), utilization={}, params={}, promotable=promotable,
+                        unique=is_true(meta.get("globally-unique")), clone_max=clone_max,
+                        clone_node_max=node_max, promoted_max=promoted_max,
+                        promoted_node_max=promoted_node_max,
+                        base=child.get("id") if child is not None else rid)
+    return rid
+
+
+UNUSED = INFINITY

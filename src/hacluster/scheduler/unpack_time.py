@@ -1,0 +1,34 @@
+"""Parsing of durations and score-like meta values (failure-timeout, migration-threshold).
+
+Owns unit handling of Pacemaker's interval/duration syntax. Must never do I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from hacluster.common import INFINITY, parse_score
+
+UNITS_MS = MappingProxyType({"ms": 1, "msec": 1, "s": 1000, "sec": 1000, "m": 60000, "min": 60000,
+            "h": 3600000, "hr": 3600000})
+
+
+def duration_ms(text: str) -> int:
+    """Plain numbers are seconds; ms/s/m/h suffixes and ISO 8601 'PT..' are accepted."""
+    word = text.strip().lower()
+    if word.startswith("pt"):
+        return sum(int(a) * {"h": 3600000, "m": 60000, "s": 1000}[u]
+                   for a, u in re.findall(r"(\d+)([hms])", word[2:]))
+    m = re.fullmatch(r"(\d+)\s*([a-z]*)", word)
+    if not m:
+        return 0
+    return int(m.group(1)) * UNITS_MS.get(m.group(2) or "s", 1000)
+
+
+def interval_value(name: str, text: str) -> int:
+    """failure-timeout in ms; migration-threshold as a score."""
+    if name == "failure-timeout":
+        return duration_ms(text)
+    score = parse_score(text)
+    return INFINITY if score is None else score
