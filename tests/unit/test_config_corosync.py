@@ -58,7 +58,8 @@ def corosync_runtime(tmp_path: Path, text: str, cluster_name: str) -> list[str]:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"corosync exited {proc.returncode}: {proc.stderr.read()[-500:]}")
+                tail = proc.stderr.read()[-500:] if proc.stderr else ""
+                pytest.fail(f"corosync exited {proc.returncode}: {tail}")
             name = subprocess.run(["corosync-cmapctl", "-g", "totem.cluster_name"],
                                   capture_output=True, text=True, timeout=10)
             if name.returncode == 0 and name.stdout.strip().endswith(f"= {cluster_name}"):
