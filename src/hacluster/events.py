@@ -131,3 +131,77 @@ class Log:
 
     level: str
     message: str
+
+
+# ------------------------------------------------- membership and group communication
+# Added by the Totem/CPG/quorum area. Values only, like everything above.
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RingId:
+    """A Totem ring: its representative (lowest member id) and a strictly increasing seq."""
+
+    rep: NodeId
+    seq: int
+
+    def __str__(self) -> str:
+        return f"{self.rep}.{self.seq}"
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """An application message delivered in agreed order on ring `ring_id` (position `seq`,
+    `index` within a packed datagram). `transitional` marks delivery in the transitional
+    configuration (EVS: after a hole that no survivor could fill)."""
+
+    ring_id: RingId
+    seq: int
+    index: int
+    sender: NodeId
+    data: bytes
+    transitional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChange:
+    """A configuration change delivered in line with the messages (EVS): `kind` is
+    "transitional" (survivors of the old ring) then "regular" (the new ring)."""
+
+    kind: str
+    ring_id: RingId
+    members: tuple[NodeId, ...]
+    joined: tuple[NodeId, ...] = ()
+    left: tuple[NodeId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CpgDeliver:
+    """A message of closed process group `group`, delivered in agreed order."""
+
+    group: str
+    node_id: NodeId
+    pid: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CpgConfigChange:
+    """Membership of a group changed. `joined`/`left` hold (node_id, pid, reason) with
+    reason one of "join", "leave", "nodedown", "procdown"; members are (node_id, pid)."""
+
+    group: str
+    members: tuple[tuple[NodeId, int], ...]
+    joined: tuple[tuple[NodeId, int, str], ...] = ()
+    left: tuple[tuple[NodeId, int, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumNotice:
+    """Quorum was gained or lost on this node (votequorum's view after a regular
+    configuration)."""
+
+    quorate: bool
+    ring_id: RingId
+    members: tuple[NodeId, ...]
+    total_votes: int
+    quorum: int

@@ -1,0 +1,219 @@
+"""One cluster node as a single sans-I/O object: Totem, CPG and votequorum composed.
+
+Owns the routing between the cores: Totem's deliveries go to CPG (payloads tagged "C")
+or up to the application (tagged "A"); regular configurations go to CPG and votequorum.
+Must never do I/O: the asyncio daemon and the simulator both drive exactly this object.
+
+API (stable; the daemon and the simulator use only this):
+    node = Node(node_id, members, params, rng, quorum=settings, ring_seq=persisted)
+    outputs = node.step(now_ms, event)      # Tick, PacketIn, PeerUnreachable, Shutdown,
+                                            # or ClientRequest (see handle_request)
+    node.next_deadline_ms()                 # when to Tick next (None: nothing pending)
+    node.status()                           # frozen NodeStatus
+    node.send(data, safe=False)             # totem message -> events.Deliver everywhere
+    node.cpg_join(group, pid) / node.cpg_leave(group, pid) / node.cpg_send(group, pid, data)
+Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it back as ring_seq on
+restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange, QuorumNotice, Reply.
+ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
+"cpg_send" {group, pid, data}, "status" -> Reply(body=NodeStatus).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.common import NodeId
+from hacluster.cpg import Cpg, CpgStatus
+from hacluster.events import (
+    ClientRequest,
+    ConfigChange,
+    CpgConfigChange,
+    CpgDeliver,
+    Deliver,
+    Multicast,
+    PacketIn,
+    PeerUnreachable,
+    Persist,
+    QuorumNotice,
+    Reply,
+    RingId,
+    Send,
+    Shutdown,
+    Tick,
+)
+from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
+from hacluster.totem import RING_SEQ_FILE, Totem, TotemParams, TotemState, TotemStatus
+
+APP = b"A"
+CPG = b"C"
+
+Input = Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest
+Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
+          | QuorumNotice | Reply)
+
+__all__ = ["RING_SEQ_FILE", "Node", "NodeStatus", "params_from_config", "quorum_from_config"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    node_id: NodeId
+    totem: TotemStatus
+    quorum: QuorumState
+    cpg: CpgStatus
+
+    @property
+    def state(self) -> TotemState:
+        return self.totem.state
+
+    @property
+    def ring_id(self) -> RingId:
+        return self.totem.ring_id
+
+    @property
+    def members(self) -> tuple[NodeId, ...]:
+        return self.totem.members
+
+    @property
+    def quorate(self) -> bool:
+        return self.quorum.quorate
+
+
+class Node:
+    """Totem + CPG + votequorum of one node, behind one step() contract."""
+
+    def __init__(self, node_id: NodeId, members: Sequence[NodeId], params: TotemParams | None = None,
+                 rng: random.Random | None = None, *, quorum: QuorumSettings | None = None,
+                 ring_seq: int = 0, logger: Any = None) -> None:
+        self.node_id = node_id
+        self.totem = Totem(node_id, members, params or TotemParams(), rng or random.Random(node_id),
+                           ring_seq=ring_seq, logger=logger)
+        self.cpg = Cpg(node_id)
+        self.votequorum = Votequorum(quorum or settings_for(members))
+        self.log = self.totem.log
+
+    def step(self, now_ms: int, event: Input) -> list[Output]:
+        if isinstance(event, ClientRequest):
+            return self.handle_request(event)
+        out = self._route(now_ms, self.totem.step(now_ms, event))
+        if isinstance(event, Tick):
+            out += self._quorum_time(now_ms)
+        return out
+
+    def next_deadline_ms(self) -> int | None:
+        times = [t for t in (self.totem.next_deadline_ms(), self.votequorum.next_deadline_ms())
+                 if t is not None]
+        return min(times) if times else None
+
+    def status(self) -> NodeStatus:
+        return NodeStatus(self.node_id, self.totem.status(), self.votequorum.state, self.cpg.status())
+
+    # ------------------------------------------------------------------ local clients
+
+    def send(self, data: bytes, safe: bool = False) -> None:
+        self.totem.send(APP + data, safe)
+
+    def cpg_join(self, group: str, pid: int) -> None:
+        self.totem.send(CPG + self.cpg.join_payload(group, pid))
+
+    def cpg_leave(self, group: str, pid: int) -> None:
+        self.totem.send(CPG + self.cpg.leave_payload(group, pid))
+
+    def cpg_send(self, group: str, pid: int, data: bytes) -> None:
+        self.totem.send(CPG + self.cpg.message_payload(group, pid, data))
+
+    def handle_request(self, req: ClientRequest) -> list[Output]:
+        body = req.body if isinstance(req.body, dict) else {}
+        if self.totem.state is TotemState.LEFT and req.name != "status":
+            return [Reply(req.request_id, False, "node has left the cluster")]
+        match req.name:
+            case "send":
+                self.send(bytes(body["data"]), bool(body.get("safe", False)))
+            case "cpg_join":
+                self.cpg_join(str(body["group"]), int(body["pid"]))
+            case "cpg_leave":
+                self.cpg_leave(str(body["group"]), int(body["pid"]))
+            case "cpg_send":
+                self.cpg_send(str(body["group"]), int(body["pid"]), bytes(body["data"]))
+            case "status":
+                return [Reply(req.request_id, True, self.status())]
+            case _:
+                return [Reply(req.request_id, False, f"unknown request {req.name!r}")]
+        return [Reply(req.request_id, True)]
+
+    # ------------------------------------------------------------------ routing
+
+    def _route(self, now_ms: int, outputs: list[Any]) -> list[Output]:
+        out: list[Output] = []
+        for item in outputs:
+            if isinstance(item, Deliver):
+                out += self._deliver(item)
+            elif isinstance(item, ConfigChange):
+                out.append(item)
+                if item.kind == "regular":
+                    out += self._regular(now_ms, item)
+            else:
+                out.append(item)
+        return out
+
+    def _deliver(self, item: Deliver) -> list[Output]:
+        tag, payload = item.data[:1], item.data[1:]
+        if tag == APP:
+            return [Deliver(item.ring_id, item.seq, item.index, item.sender, payload,
+                            item.transitional)]
+        if tag == CPG:
+            return list(self.cpg.deliver(item.sender, payload))
+        return []
+
+    def _regular(self, now_ms: int, change: ConfigChange) -> list[Output]:
+        before = self.votequorum.state.quorate
+        state = self.votequorum.on_configuration(now_ms, change.members)
+        out: list[Output] = []
+        cpg_out, sync = self.cpg.configuration(change.members)
+        out += cpg_out
+        self.totem.send(CPG + sync)
+        if state.quorate != before:
+            self.log.info("quorum %s members=%s", "gained" if state.quorate else "lost",
+                          list(change.members))
+        out.append(QuorumNotice(state.quorate, change.ring_id, change.members,
+                                state.total_votes, state.quorum))
+        return out
+
+    def _quorum_time(self, now_ms: int) -> list[Output]:
+        deadline = self.votequorum.next_deadline_ms()
+        if deadline is None or deadline > now_ms:
+            return []
+        before = self.votequorum.state
+        state = self.votequorum.on_time(now_ms)
+        if state == before:
+            return []
+        return [QuorumNotice(state.quorate, self.totem.status().ring_id, state.members,
+                             state.total_votes, state.quorum)]
+
+
+def params_from_config(config: Any) -> TotemParams:
+    """TotemParams from hacluster.config's ClusterConfig (its TotemConfig's effective ms)."""
+    t = config.totem
+    netmtu = t.netmtu if "netmtu" in t.configured else 1500
+    return TotemParams(
+        token_ms=t.token_ms, token_retransmit_ms=t.token_retransmit_ms,
+        hold_ms=min(t.hold_ms, t.token_retransmit_ms - 1), consensus_ms=t.consensus_ms,
+        join_ms=t.join_ms, merge_ms=t.merge_ms, downcheck_ms=t.downcheck_ms,
+        fail_recv_const=t.fail_recv_const, seqno_unchanged_const=t.seqno_unchanged_const,
+        window_size=t.window_size, max_messages=t.max_messages,
+        miss_count_const=t.miss_count_const, send_join_ms=t.send_join_ms,
+        netmtu=max(576, min(netmtu, 60_000)))
+
+
+def quorum_from_config(config: Any) -> QuorumSettings:
+    """QuorumSettings from ClusterConfig's nodelist votes and quorum section."""
+    q = config.quorum
+    votes = {NodeId(n.nodeid): n.quorum_votes for n in config.nodes}
+    atb_node = NodeId(int(q.auto_tie_breaker_node)) if q.auto_tie_breaker_node.isdigit() else None
+    return QuorumSettings(
+        votes=votes, expected_votes=q.expected_votes_configured, two_node=q.two_node,
+        wait_for_all=q.wait_for_all, last_man_standing=q.last_man_standing,
+        last_man_standing_window_ms=q.last_man_standing_window_ms,
+        auto_tie_breaker=q.auto_tie_breaker, auto_tie_breaker_node=atb_node)

@@ -1,0 +1,221 @@
+"""The simulated world: a virtual clock in int ms, an event heap ordered by (time, seq),
+N real `Node`s, the seeded network, fault injection, and the checker fed by every output.
+
+Owns virtual time and the delivery of datagrams and ticks. Must never read a real clock
+or use randomness other than its random.Random(seed); two runs of one seed are identical.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hacluster.common import NodeId
+from hacluster.events import (
+    ConfigChange,
+    Deliver,
+    Multicast,
+    PacketIn,
+    Persist,
+    QuorumNotice,
+    Send,
+    Shutdown,
+    Tick,
+)
+from hacluster.node import RING_SEQ_FILE, Node
+from hacluster.quorum import QuorumSettings, settings_for
+from hacluster.sim.checks import Checker, Incarnation
+from hacluster.sim.network import Network, NetworkOptions
+from hacluster.totem import TotemParams, TotemState
+
+simlog = logging.getLogger("hacluster.sim")
+
+
+class VirtualTimeAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Stamps each core log line with virtual time and the node id."""
+
+    def __init__(self, logger: logging.Logger, world: World, node_id: NodeId) -> None:
+        super().__init__(logger, {})
+        self.world = world
+        self.node_id = node_id
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return f"t={self.world.now_ms} node={self.node_id} {msg}", kwargs
+
+
+@dataclass(slots=True)
+class World:
+    seed: int
+    node_ids: Sequence[NodeId]
+    params: TotemParams = field(default_factory=TotemParams)
+    options: NetworkOptions = field(default_factory=NetworkOptions)
+    quorum: QuorumSettings | None = None
+    trace: list[str] | None = None
+    now_ms: int = 0
+    rng: random.Random = field(init=False)
+    network: Network = field(init=False)
+    checker: Checker = field(default_factory=Checker)
+    nodes: dict[NodeId, Node] = field(default_factory=dict)
+    incarnation: dict[NodeId, int] = field(default_factory=dict)
+    storage: dict[NodeId, dict[str, bytes]] = field(default_factory=dict)
+    heap: list[tuple[int, int, NodeId, int, bytes | None]] = field(default_factory=list)
+    tick_at: dict[NodeId, int] = field(default_factory=dict)
+    counter: int = 0
+    events: int = 0
+    submitted: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.network = Network(random.Random(self.rng.getrandbits(64)), self.options)
+        if self.quorum is None:
+            self.quorum = settings_for(self.node_ids)
+        for node_id in self.node_ids:
+            self.start(node_id)
+
+    # ------------------------------------------------------------------ nodes
+
+    def who(self, node_id: NodeId) -> Incarnation:
+        return (node_id, self.incarnation.get(node_id, 0))
+
+    def alive(self) -> set[Incarnation]:
+        return {self.who(n) for n in self.nodes}
+
+    def start(self, node_id: NodeId) -> None:
+        assert node_id not in self.nodes
+        self.incarnation[node_id] = self.incarnation.get(node_id, -1) + 1
+        stored = self.storage.setdefault(node_id, {}).get(RING_SEQ_FILE, b"0")
+        logger = VirtualTimeAdapter(logging.getLogger("hacluster.totem"), self, node_id)
+        node = Node(node_id, self.node_ids, self.params, random.Random(self.rng.getrandbits(64)),
+                    quorum=self.quorum, ring_seq=int(stored), logger=logger)
+        self.nodes[node_id] = node
+        self._reschedule(node_id)
+
+    def crash(self, node_id: NodeId) -> None:
+        if node_id in self.nodes:
+            self.checker.forget(self.who(node_id))
+            del self.nodes[node_id]
+            self.tick_at.pop(node_id, None)
+            self._note(f"crash {node_id}")
+
+    def shutdown(self, node_id: NodeId) -> None:
+        self._step(node_id, Shutdown())
+        self.checker.forget(self.who(node_id))
+
+    def submit(self, node_id: NodeId, size: int = 0) -> bytes:
+        """Queue an application message at a node; returns its unique payload."""
+        who = self.who(node_id)
+        self.submitted += 1
+        head = b"m:%d:%d:%d:" % (who[0], who[1], self.submitted)
+        data = head + b"x" * max(0, size - len(head))
+        self.checker.on_submit(who, data)
+        self.nodes[node_id].send(data)
+        self._reschedule(node_id)
+        return data
+
+    # ------------------------------------------------------------------ running
+
+    def run_until(self, end_ms: int, stop: Callable[[], bool] | None = None) -> bool:
+        """Process events up to end_ms; True as soon as `stop()` holds."""
+        while self.heap and self.heap[0][0] <= end_ms:
+            at, _, node_id, kind, data = heapq.heappop(self.heap)
+            self.now_ms = max(self.now_ms, at)
+            if node_id not in self.nodes:
+                continue
+            if kind < 0:
+                if self.tick_at.get(node_id) != at:
+                    continue
+                del self.tick_at[node_id]
+                self._step(node_id, Tick())
+            elif kind == self.incarnation[node_id] or kind >= 0:
+                assert data is not None
+                self._step(node_id, PacketIn(data))
+            self.events += 1
+            if stop is not None and stop():
+                return True
+        self.now_ms = max(self.now_ms, end_ms)
+        return stop() if stop is not None else False
+
+    def run_for(self, ms: int, stop: Callable[[], bool] | None = None) -> bool:
+        return self.run_until(self.now_ms + ms, stop)
+
+    def _step(self, node_id: NodeId, event: Any) -> None:
+        node = self.nodes[node_id]
+        outputs = node.step(self.now_ms, event)
+        self._apply(node_id, outputs)
+        self._reschedule(node_id)
+
+    def _reschedule(self, node_id: NodeId) -> None:
+        deadline = self.nodes[node_id].next_deadline_ms()
+        if deadline is None:
+            return
+        deadline = max(deadline, self.now_ms)
+        current = self.tick_at.get(node_id)
+        if current is not None and current <= deadline:
+            return
+        self.tick_at[node_id] = deadline
+        self._push(deadline, node_id, -1, None)
+
+    def _push(self, at: int, node_id: NodeId, kind: int, data: bytes | None) -> None:
+        self.counter += 1
+        heapq.heappush(self.heap, (at, self.counter, node_id, kind, data))
+
+    def _apply(self, node_id: NodeId, outputs: list[Any]) -> None:
+        who = self.who(node_id)
+        for item in outputs:
+            match item:
+                case Send(dst=dst, data=data):
+                    self._transmit(node_id, dst, data)
+                case Multicast(data=data):
+                    for dst in self.node_ids:
+                        if dst != node_id:
+                            self._transmit(node_id, dst, data)
+                case Persist(name=name, data=data):
+                    self.storage[node_id][name] = data
+                case Deliver():
+                    self.checker.on_deliver(self.now_ms, who, item)
+                    self._note(f"deliver node={node_id} ring={item.ring_id} seq={item.seq}.{item.index} "
+                               f"{'T ' if item.transitional else ''}{item.data[:24]!r}")
+                case ConfigChange():
+                    self.checker.on_config(self.now_ms, who, item)
+                    self._note(f"config node={node_id} {item.kind} ring={item.ring_id} "
+                               f"members={list(item.members)}")
+                case QuorumNotice():
+                    self.checker.on_quorum(self.now_ms, who, item.quorate, item.members)
+                    self.checker.check_quorum(self.now_ms, self.alive())
+                case _:
+                    pass
+
+    def _transmit(self, src: NodeId, dst: NodeId, data: bytes) -> None:
+        for at in self.network.route(self.now_ms, src, dst):
+            self._push(at, dst, 0, data)
+
+    def _note(self, text: str) -> None:
+        if self.trace is not None:
+            self.trace.append(f"{self.now_ms} {text}")
+
+    # ------------------------------------------------------------------ observations
+
+    def is_converged(self, expected: Sequence[NodeId] | None = None) -> bool:
+        """Every live node operational on one ring made of exactly the live nodes."""
+        want = tuple(sorted(expected if expected is not None else self.nodes))
+        rings = set()
+        for node_id in want:
+            node = self.nodes.get(node_id)
+            if node is None:
+                return False
+            st = node.totem
+            if st.state is not TotemState.OPERATIONAL or st.cur.members != want:
+                return False
+            rings.add(st.cur.ring_id)
+        return len(rings) == 1
+
+    def rings(self) -> dict[NodeId, tuple[str, tuple[NodeId, ...]]]:
+        out = {}
+        for node_id, node in sorted(self.nodes.items()):
+            st = node.totem
+            out[node_id] = (f"{st.state}:{st.cur.ring_id}", st.cur.members)
+        return out
