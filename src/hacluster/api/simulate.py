@@ -13,7 +13,10 @@ from typing import Any
 from lxml import etree
 
 from hacluster.common import Code, HaError
-from hacluster.scheduler import Transition, schedule
+from hacluster.scheduler import Transition, parse_iso_s, schedule
+
+__all__ = ["Code", "Injections", "SimulationResult", "graph_xml",
+           "parse_iso_s", "score_lines", "simulate", "status_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +58,14 @@ def execution_date_s(root: Any) -> int | None:
     return int(value)
 
 
-def simulate(text: str | bytes, now_s: int, injections: Injections | None = None
-             ) -> SimulationResult:
-    """Schedule the CIB in `text`; 'now' is its execution-date if present, else `now_s`."""
+def simulate(text: str | bytes, now_s: int, injections: Injections | None = None,
+             forced_now: bool = False) -> SimulationResult:
+    """Schedule the CIB in `text`; 'now' is its execution-date if present (unless
+    `forced_now`, crm_simulate -t), else `now_s`."""
     root = parse_cib_text(text)
     if injections is not None:
         apply_injections(root, injections)
-    date = execution_date_s(root)
+    date = None if forced_now else execution_date_s(root)
     when = date if date is not None else now_s
     return SimulationResult(schedule(root, when), when, date is not None, root)
 
@@ -125,3 +129,29 @@ def inject_op(root: Any, spec: str, failed: bool) -> None:
 
 def score_lines(result: SimulationResult) -> list[str]:
     return list(result.transition.score_lines)
+
+
+def status_view(result: SimulationResult) -> Any:
+    """The status view of the simulated CIB (rendered by the CLI)."""
+    from hacluster.api import status
+
+    return status.status_from_text(etree.tostring(result.cib_root), result.now_s)
+
+
+def graph_xml(result: SimulationResult) -> str:
+    """The transition graph in Pacemaker's <transition_graph> shape."""
+    graph = etree.Element("transition_graph", **{"transition_id": "0"})
+    for syn in result.transition.synapses:
+        el = etree.SubElement(graph, "synapse", id=str(syn.id))
+        holder = etree.SubElement(el, "action_set")
+        a = syn.action
+        tag = "pseudo_event" if a.pseudo else ("crm_event" if a.rsc is None else "rsc_op")
+        attrs = {"id": str(a.id), "operation": a.task, "operation_key": a.key}
+        if a.node:
+            attrs["on_node"] = a.node
+        etree.SubElement(holder, tag, **attrs)
+        inputs = etree.SubElement(el, "inputs")
+        for i in syn.inputs:
+            trigger = etree.SubElement(inputs, "trigger")
+            etree.SubElement(trigger, "rsc_op", id=str(i))
+    return etree.tostring(graph, pretty_print=True).decode()

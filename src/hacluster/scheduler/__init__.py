@@ -14,6 +14,7 @@ from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_tr
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
 from hacluster.scheduler.ordering import order_actions
 from hacluster.scheduler.placement import Assignment, assign
+from hacluster.scheduler.rules import parse_iso_s
 from hacluster.scheduler.unpack import unpack
 
 
@@ -37,6 +38,7 @@ __all__ = [
     "Synapse",
     "Transition",
     "assign",
+    "parse_iso_s",
     "schedule",
     "unpack",
 ]

@@ -281,11 +281,10 @@ def update_collectives(model: ClusterModel, plan: Plan,
         for before, after in pairs:
             kids = [a for p in prims for a in plan.find(p, before) if a.node is not None]
             done = plan.find(rid, after)
-            head = plan.find(rid, before)
             if not done:
                 continue
             if any(not a.optional for a in kids):
-                for act in done + head:
+                for act in done:
                     if act.optional:
                         act.optional = False
                         changed = True

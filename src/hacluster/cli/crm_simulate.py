@@ -1,0 +1,78 @@
+"""`crm_simulate`: schedule a CIB file and print what the cluster would do.
+
+Owns option parsing and printing only (-x/-S/-R/-s/-G/-t and the injections); the work is
+`hacluster.api.simulate`. Must never schedule or parse CIB semantics itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from hacluster.api import simulate as sim
+from hacluster.cli.render import render_cluster_status
+from hacluster.common import HaError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crm_simulate",
+                                description="Simulate the cluster's response to events")
+    p.add_argument("-x", "--xml-file", dest="xml_file")
+    p.add_argument("-L", "--live-check", action="store_true")
+    p.add_argument("-S", "--simulate", action="store_true")
+    p.add_argument("-R", "--run", action="store_true")
+    p.add_argument("-s", "--show-scores", action="store_true")
+    p.add_argument("-G", "--save-graph", dest="save_graph")
+    p.add_argument("-t", "--set-datetime", dest="set_datetime")
+    p.add_argument("-u", "--node-up", action="append", default=[])
+    p.add_argument("-d", "--node-down", action="append", default=[])
+    p.add_argument("-f", "--node-fail", action="append", default=[])
+    p.add_argument("-i", "--op-inject", action="append", default=[])
+    p.add_argument("-F", "--op-fail", action="append", default=[])
+    p.add_argument("-q", "--quorum")
+    p.add_argument("-Q", "--quiet", action="store_true")
+    return p
+
+
+def parse_datetime_s(text: str) -> int:
+    value = sim.parse_iso_s(text)
+    if value is None:
+        raise HaError.single(sim.Code.USAGE, f"invalid date/time '{text}'")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.live_check or not args.xml_file:
+        print("crm_simulate: only -x FILE is supported (no live cluster)", file=sys.stderr)
+        return 64
+    try:
+        with open(args.xml_file, "rb") as fh:
+            text = fh.read()
+        now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
+        inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
+                             tuple(args.op_inject), tuple(args.op_fail), args.quorum)
+        result = sim.simulate(text, now_s, inj, forced_now=bool(args.set_datetime))
+    except (OSError, HaError) as exc:
+        print(f"crm_simulate: {exc}", file=sys.stderr)
+        return 1
+    out: list[str] = []
+    if result.used_execution_date:
+        out.append("Using the original execution date of: "
+                   + time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(result.now_s)))
+    if not args.quiet:
+        out += ["Current cluster status:", *render_cluster_status(sim.status_view(result)), ""]
+    if args.show_scores:
+        out += sim.score_lines(result)
+    if args.simulate or args.run or not args.show_scores:
+        out += ["Transition Summary:", *result.transition.summary_lines(), ""]
+    if args.save_graph:
+        with open(args.save_graph, "w") as fh:
+            fh.write(sim.graph_xml(result))
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
