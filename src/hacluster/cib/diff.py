@@ -17,6 +17,7 @@ from hacluster.cib.document import (
     child_elements,
     content_digest,
     copy_element,
+    is_same_tree,
     make_element,
     xpath_elements,
 )
@@ -123,7 +124,8 @@ def _sync(work: XMLElement, new: XMLElement, out: list[XMLElement]) -> None:
                                                "position": str(position)}))
             work.remove(old_kid)
             work.insert(position, old_kid)
-        _sync(old_kid, new_kid, out)
+        if not is_same_tree(old_kid, new_kid):
+            _sync(old_kid, new_kid, out)
 
 
 def create_diff(old: CIBDocument, new: CIBDocument) -> XMLElement:

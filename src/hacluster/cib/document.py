@@ -161,6 +161,11 @@ def child_elements(element: XMLElement) -> list[XMLElement]:
     return [c for c in element if isinstance(c.tag, str)]
 
 
+def is_same_tree(a: XMLElement, b: XMLElement) -> bool:
+    """Byte-identical subtrees (a fast, conservative equality: attribute order counts)."""
+    return bool(etree.tostring(a) == etree.tostring(b))
+
+
 def iter_elements(element: XMLElement) -> Iterator[XMLElement]:
     for node in element.iter():
         if isinstance(node.tag, str):
