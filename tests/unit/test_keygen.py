@@ -66,3 +66,12 @@ def test_keygen_reports_a_directory_that_does_not_exist(
 ) -> None:
     assert main(["-k", str(tmp_path / "no" / "authkey")]) == 73
     assert "Could not create" in capsys.readouterr().err
+
+
+def test_keygen_rejects_unknown_options_like_corosync_keygen(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["-x"])
+    assert raised.value.code == 1
+    assert "Error parsing command line options." in capsys.readouterr().err

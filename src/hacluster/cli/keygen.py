@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from hacluster.api import config as api_config
 from hacluster.common import Code, ExitStatus, HaError
@@ -20,8 +21,17 @@ from hacluster.common import Code, ExitStatus, HaError
 _DEFAULT_RANDOM = "/dev/urandom"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad options exit 1 with corosync-keygen's own closing line, not argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: {message}\nError parsing command line options.\n")
+        raise SystemExit(int(ExitStatus.ERROR))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="corosync-keygen",
         description="Corosync Cluster Engine Authentication key generator.")
     parser.add_argument("-k", "--key-file", default=api_config.DEFAULT_AUTHKEY_PATH,
