@@ -141,8 +141,10 @@ def unpack_order(el: Element, resources: Mapping[str, Resource],
         first, then = el.get("first"), el.get("then")
         if first not in resources or then not in resources:
             return []
+        require_all = el.get("require-all", "true").lower() in ("true", "1", "yes")
         return [Order(cid, first, el.get("first-action", "start"), then,
-                      el.get("then-action", el.get("first-action", "start")), kind, sym)]
+                      el.get("then-action", el.get("first-action", "start")), kind, sym,
+                      require_all=require_all, first_set=(first,))]
     return unpack_order_sets(el, cid, kind, sym, resources, ids)
 
 
@@ -171,7 +173,7 @@ def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
         require_all = s1.get("require-all", "true").lower() in ("true", "1", "yes")
         if not require_all:
             for t in thens:
-                out.append(Order(f"{cid}", firsts[0], a1, t, a2, kind, sym,
+                out.append(Order(s1.get("id", cid), firsts[0], a1, t, a2, kind, sym,
                                  require_all=False, first_set=tuple(m1)))
             continue
         for f in firsts:

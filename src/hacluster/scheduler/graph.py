@@ -141,6 +141,8 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Plan, rid: str) -> l
         return [fmt.line("Recover", current, nxt, stop, start)]
     if moving:
         return [fmt.line("Move", current, nxt, stop, None)]
+    if next_role == Role.PROMOTED and promote is not None and role < Role.PROMOTED:
+        return [fmt.line("Promote", current, nxt, promote, None)]
     if start is not None and not start.optional:
         return [fmt.line("Start", current, nxt, start, None)]
     if role == Role.PROMOTED:

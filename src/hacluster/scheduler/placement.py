@@ -153,12 +153,7 @@ def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
     if not candidates:
         return None
     candidates.sort(key=lambda n: node_key(work, n, scores[n], current, util))
-    best = candidates[0]
-    # Equal best scores: stay where we are (the documented "prefer current" tie-break).
-    for node in candidates:
-        if scores[node] == scores[best] and node in current:
-            return node
-    return best
+    return candidates[0]
 
 
 def record(work: Work, rid: str, node: str | None, util: Mapping[str, int]) -> None:
