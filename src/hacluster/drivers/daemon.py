@@ -84,7 +84,8 @@ def pid_file_lock(state_dir: str) -> Iterator[None]:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:  # never a successor's file
+                os.unlink(path)
     finally:
         os.close(fd)
 
@@ -180,13 +181,14 @@ class _NoTransport:
         return None
 
 
-def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool) -> int:
+def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool,
+        status_view: Callable[[Any], dict[str, Any]] | None = None) -> int:
     if not foreground:
         daemonize()
     setup_logging(settings.logging, settings.node_id)
     try:
         with pid_file_lock(settings.state_dir):
-            asyncio.run(serve(settings, core_factory))
+            asyncio.run(serve(settings, core_factory, None, status_view))
     except HaError as error:
         for problem in error.problems:
             log.error("%s", problem.message)
@@ -196,7 +198,7 @@ def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool) -
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from hacluster.drivers.nodecore import build_node, load_settings
+    from hacluster.drivers.nodecore import build_node, load_settings, status_view
 
     try:
         settings = load_settings(args.config, args.address, state_dir_from(args.state_dir))
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(f"haclusterd: {problem.message}", file=sys.stderr)
         return int(error.exit_status)
-    return run(settings, build_node, args.foreground)
+    return run(settings, build_node, args.foreground, status_view)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ class Connection:
         self.uid = uid
         self._writer = writer
         self.subscriptions: set[str] = set()
+        self.groups: set[tuple[str, int]] = set()  # CPG (group, pid) joined through us
 
     @property
     def is_closed(self) -> bool:
@@ -108,12 +109,14 @@ class IpcServer:
         self._connections: dict[int, Connection] = {}
         self._next_number = 1
         self.refused = 0
+        self._inode: int | None = None
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
         self._server = await asyncio.start_unix_server(self._serve, path=self.path)
         os.chmod(self.path, 0o777)  # access is decided by SO_PEERCRED, not file mode
+        self._inode = os.stat(self.path).st_ino
 
     async def stop(self) -> None:
         for connection in list(self._connections.values()):
@@ -122,8 +125,10 @@ class IpcServer:
             self._server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
+        # Unlink only our own socket: a successor may already have bound the same path.
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+            if os.stat(self.path).st_ino == self._inode:
+                os.unlink(self.path)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")

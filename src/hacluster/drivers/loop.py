@@ -147,6 +147,7 @@ class DaemonLoop:
             now = self.clock_ms()
             if deadline is not None and deadline <= now:
                 self.step(events.Tick())
+                await asyncio.sleep(0)  # a core always due must not starve packets and IPC
                 continue
             if self._queue:
                 await asyncio.sleep(0)  # let the transport and IPC read between batches
@@ -200,6 +201,10 @@ class DaemonLoop:
             return
         connection, client_id = pending
         problems = [to_jsonable(p) for p in reply.problems]
+        if not reply.ok and not problems:
+            message = reply.body if isinstance(reply.body, str) else "request failed"
+            problems = [{"code": Code.IPC_UNKNOWN_REQUEST.value if message.startswith("unknown")
+                         else Code.INTERNAL_ERROR.value, "message": message}]
         connection.reply(client_id, reply.ok, to_jsonable(reply.body), problems)
 
     def _publish(self, output: Any) -> None:
@@ -225,13 +230,27 @@ class DaemonLoop:
             self._subscribers[connection.number] = connection
             connection.reply(client_id, True, {"events": sorted(connection.subscriptions)})
         else:
-            request_id = self._next_request
-            self._next_request += 1
-            self._pending[request_id] = (connection, client_id)
-            self.put(events.ClientRequest(request_id, name, body))
+            self._forward(connection, client_id, name, body)
+
+    def _forward(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
+        """A request for the Node. JSON has no bytes: "data" travels as UTF-8 text."""
+        if isinstance(body, dict) and isinstance(body.get("data"), str):
+            body = {**body, "data": body["data"].encode()}
+        if name == "cpg_join" and isinstance(body, dict):
+            connection.groups.add((str(body.get("group")), int(body.get("pid", 0))))
+        elif name == "cpg_leave" and isinstance(body, dict):
+            connection.groups.discard((str(body.get("group")), int(body.get("pid", 0))))
+        request_id = self._next_request
+        self._next_request += 1
+        self._pending[request_id] = (connection, client_id)
+        self.put(events.ClientRequest(request_id, name, body))
 
     def on_close(self, connection: Connection) -> None:
+        """A client went away: its CPG processes leave their groups (procdown semantics)."""
         self._subscribers.pop(connection.number, None)
+        for group, pid in sorted(connection.groups):
+            if not self._stopping:
+                self.put(events.ClientRequest(0, "cpg_leave", {"group": group, "pid": pid}))
         gone = [rid for rid, (c, _) in self._pending.items() if c is connection]
         for request_id in gone:
             del self._pending[request_id]

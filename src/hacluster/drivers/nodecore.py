@@ -9,6 +9,7 @@ Node or touch sockets beyond the bind probe.
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import time
@@ -18,6 +19,7 @@ from hacluster.common import Code, HaError, NodeId
 from hacluster.config import DEFAULT_MCASTPORT, ClusterConfig, find_local_node, parse_config
 from hacluster.drivers.settings import DaemonSettings, LogSettings, effective_crypto, read_authkey
 from hacluster.drivers.settings import read_text as read_config_text
+from hacluster.node import RING_SEQ_FILE, Node, params_from_config, quorum_from_config
 from hacluster.totem import secauth
 
 TOTEM_CMAP_KEYS = (
@@ -129,14 +131,41 @@ def node_seed(settings: DaemonSettings) -> random.Random:
     return random.Random(f"{settings.node_id}-{time.time_ns()}")
 
 
-def build_node(settings: DaemonSettings) -> Any:
-    """The Node for these settings (hacluster.node), or a clear error while it is missing."""
-    import importlib
-
+def read_ring_seq(state_dir: str) -> int:
+    """The last ring seq this node persisted (0 on a first boot or an unreadable file)."""
     try:
-        node_module = importlib.import_module("hacluster.node")
-    except ImportError as error:
-        raise HaError.single(Code.INTERNAL_ERROR,
-                             f"hacluster.node is not available: {error}") from None
-    return node_module.Node(settings.node_id, settings.members, settings.config,
-                            node_seed(settings))
+        with open(os.path.join(state_dir, RING_SEQ_FILE), encoding="ascii") as handle:
+            return max(0, int(handle.read().strip() or 0))
+    except (OSError, ValueError):
+        return 0
+
+
+def build_node(settings: DaemonSettings) -> Node:
+    """The Node for these settings, resuming the persisted ring seq."""
+    config = settings.config
+    return Node(settings.node_id, settings.members, params_from_config(config),
+                node_seed(settings), quorum=quorum_from_config(config),
+                ring_seq=read_ring_seq(settings.state_dir))
+
+
+def format_ring_id(ring_id: Any) -> str:
+    """Corosync's "rep.seq" in hex (corosync-quorumtool prints ring ids that way)."""
+    rep, seq = getattr(ring_id, "rep", None), getattr(ring_id, "seq", None)
+    if isinstance(rep, int) and isinstance(seq, int):
+        return f"{rep:x}.{seq:x}"
+    return str(ring_id or "")
+
+
+def status_view(status: Any) -> dict[str, Any]:
+    """The Node's status as the tools read it (see hacluster.api.cluster)."""
+    members = [int(m) for m in (getattr(status, "members", ()) or ())]
+    quorum = getattr(status, "quorum", None)
+    view: dict[str, Any] = {"ring_id": format_ring_id(getattr(status, "ring_id", None)),
+                            "members": sorted(members),
+                            "state": str(getattr(status, "state", ""))}
+    if quorum is not None:
+        view.update(quorate=bool(quorum.quorate), expected_votes=int(quorum.expected_votes),
+                    highest_expected=int(quorum.highest_expected),
+                    total_votes=int(quorum.total_votes), quorum=int(quorum.quorum),
+                    flags=list(quorum.flags))
+    return view
