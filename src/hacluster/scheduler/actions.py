@@ -117,10 +117,12 @@ def current_roles(model: ClusterModel, rid: str) -> dict[str, Role]:
 
 
 def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str) -> None:
-    if not is_managed(model, rid):
-        return
     state = model.states.get(rid)
     roles = current_roles(model, rid)
+    if not is_managed(model, rid):
+        for node in roles:
+            plan.add(Action(rid, "stop", node, True, runnable=False))
+        return
     nxt = asg.nodes.get(rid)
     next_role = asg.roles.get(rid, Role.STOPPED)
     failed = state.failed_nodes if state else frozenset()

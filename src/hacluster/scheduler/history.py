@@ -93,11 +93,9 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         if rc == RC_DEGRADED_PROMOTED:
             rc = RC_PROMOTED
         expected = target_rc(op)
-        ok = status == 0 and (rc == expected or expected < 0 and rc in (0, 7, 8)
-                              or is_probe and rc in (0, 7, 8)
-                              or task == "monitor" and rc == RC_PROMOTED and expected == 8)
-        if task in ("stop", "start", "promote", "demote") and status == 0 and rc == 0:
-            ok = True
+        ok = status in (0, 4) and (rc == expected or rc in (0, 7, 8) and (is_probe or expected < 0)
+                                   or task in ("stop", "start", "promote", "demote") and rc == 0
+                                   and expected < 0)
         if ok:
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)

@@ -98,7 +98,7 @@ def group_edges(model: ClusterModel, plan: Plan, rid: str) -> list[Edge]:
     for a, b in zip(members, members[1:], strict=False):
         link(edges, plan.find(a, "start"), plan.find(b, "start"),
              {IMPLIES_THEN, THEN_RUNNABLE}, reason=True)
-        link(edges, plan.find(b, "stop"), plan.find(a, "stop"), {IMPLIES_FIRST})
+        link(edges, plan.find(b, "stop"), plan.find(a, "stop"), {IMPLIES_FIRST, THEN_RUNNABLE})
     return edges
 
 

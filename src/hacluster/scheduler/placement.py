@@ -354,6 +354,10 @@ def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
 def blocked_from_running(model: ClusterModel, rid: str) -> bool:
     if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
         return True
+    for prim in model.primitives(rid):
+        state = model.states.get(prim)
+        if state and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes):
+            return True
     return target_role(model, rid) == Role.STOPPED
 
 
