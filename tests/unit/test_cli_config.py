@@ -110,3 +110,28 @@ def test_console_script_runs_config_check(shared: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert "runtime.config.totem.token (u32) = 3000" in done.stdout
+
+
+def test_convert_rewrites_the_seed_as_a_nodelist_and_notes_the_token_change(
+    shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(capsys, "config", "convert", str(shared / "eayunstack/corosync.conf"))
+    assert status == 0
+    assert "nodelist {" in out and "memberaddr" not in out and "ringnumber" not in out
+    assert "nodeid: 739271939" in out and "linknumber: 0" in out
+    assert "runtime.config.totem.token: 3000 -> 3650" in err
+    converted = tmp_path / "corosync.conf"
+    converted.write_text(out)
+    status, out, _ = run(capsys, "config", "check", str(converted))
+    assert status == 0
+    assert "nodelist.node.1.nodeid (u32) = 739271940" in out
+    assert "runtime.config.totem.token (u32) = 3650" in out
+
+
+def test_convert_refuses_a_config_with_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = tmp_path / "c.conf"
+    conf.write_text("totem {\n    token: abc\n")
+    status, _, err = run(capsys, "config", "convert", str(conf))
+    assert status == 78 and f"{conf}:2:12" in err

@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hacluster.common import Code, Problem
-from hacluster.config import ClusterConfig, ConfigCheck, NodeConfig, check_config
+from hacluster.config import (
+    ClusterConfig,
+    ConfigCheck,
+    NodeConfig,
+    as_nodelist,
+    check_config,
+    parse_config,
+    write_config,
+)
 
 AUTHKEY_SIZE_DEFAULT = 256
 AUTHKEY_SIZE_MIN = 128
@@ -31,6 +39,8 @@ __all__ = [
     "authkey_size_problems",
     "check_config_text",
     "cmap_entries",
+    "Conversion",
+    "convert_to_nodelist",
 ]
 
 _RUNTIME_TOTEM = (
@@ -129,3 +139,22 @@ def authkey_size_problems(size: int) -> list[Problem]:
         return []
     return [Problem(Code.KEY_BAD_SIZE,
                     f"Unsupported key size (supported <{AUTHKEY_SIZE_MIN},{AUTHKEY_SIZE_MAX}>)")]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A config rewritten in another dialect, and the effective values that moved."""
+
+    text: str
+    changes: tuple[str, ...]
+
+
+def convert_to_nodelist(text: str, filename: str) -> Conversion:
+    """The corosync 2/3 nodelist form of a config; raises HaError when it has errors."""
+    before = parse_config(text, filename)
+    after = as_nodelist(before)
+    old = {e.key: e.value for e in cmap_entries(before)}
+    changes = tuple(
+        f"{e.key}: {old[e.key]} -> {e.value}" for e in cmap_entries(after)
+        if e.key.startswith("runtime.config.") and old.get(e.key) != e.value)
+    return Conversion(write_config(after), changes)

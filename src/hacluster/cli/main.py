@@ -70,6 +70,10 @@ def register_config(commands: Any) -> None:
                        help="this node's address (several nodes on one host: 127.0.0.x)")
     check.add_argument("--hostname", help="look the local node up by this name")
     check.set_defaults(handler=run_config_check)
+    convert = actions.add_parser(
+        "convert", help="print a 1.x member-list config as a corosync 3 nodelist config")
+    convert.add_argument("file", metavar="FILE")
+    convert.set_defaults(handler=run_config_convert)
 
 
 def read_text(path: str) -> str:
@@ -108,6 +112,17 @@ def run_config_check(args: argparse.Namespace) -> int:
     counts = f"{len(errors)} error(s), {len(result.problems) - len(errors)} other(s)"
     print(f"{args.file}: {'OK' if result.ok else 'INVALID'} ({counts})")
     return 0 if result.ok else int(HaError(errors).exit_status)
+
+
+def run_config_convert(args: argparse.Namespace) -> int:
+    result = api_config.convert_to_nodelist(read_text(args.file), args.file)
+    sys.stdout.write(result.text)
+    if result.changes:
+        print("note: as a nodelist, effective timings change (3+ nodes scale the token by"
+              " token_coefficient; set token_coefficient: 0 to keep them):", file=sys.stderr)
+    for change in result.changes:
+        print(f"note:   {change}", file=sys.stderr)
+    return 0
 
 
 def summary_line(result: api_config.ConfigCheck) -> str:

@@ -20,7 +20,7 @@ from hacluster.config.model import (
     TotemConfig,
 )
 from hacluster.config.nodes import derive_nodeid, find_local_node
-from hacluster.config.write import write_config
+from hacluster.config.write import as_nodelist, write_config
 
 __all__ = [
     "DEFAULT_KEYFILE",
@@ -35,6 +35,7 @@ __all__ = [
     "QuorumConfig",
     "RawSection",
     "TotemConfig",
+    "as_nodelist",
     "check_config",
     "derive_nodeid",
     "find_local_node",

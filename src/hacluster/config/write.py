@@ -9,8 +9,10 @@ load produced. Must never do I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from hacluster.config import schema
+from hacluster.config.build import load_config
 from hacluster.config.model import (
     ClusterConfig,
     InterfaceConfig,
@@ -112,3 +114,22 @@ def _logging(logging: LoggingConfig) -> str:
 def _raw(section: RawSection) -> str:
     return _block(section.name, [f"{k}: {v}" for k, v in section.entries],
                   [_raw(s) for s in section.sections])
+
+
+def as_nodelist(config: ClusterConfig) -> ClusterConfig:
+    """The same cluster in the corosync 2/3 dialect: a nodelist with explicit node ids
+    (so they survive a change of address) and `linknumber` instead of `ringnumber`.
+    Derived timings are recomputed: a nodelist of ≥ 3 nodes scales the token."""
+    nodes = tuple(replace(n, nodeid_derived=False) for n in config.nodes)
+    interfaces = tuple(
+        replace(i, linknumber_key="linknumber",
+                configured=_renamed(i.configured, "ringnumber", "linknumber"))
+        for i in config.totem.interfaces)
+    moved = replace(config, nodes=nodes, node_source=NodeSource.NODELIST,
+                    totem=replace(config.totem, interfaces=interfaces))
+    converted, _ = load_config(write_config(moved))
+    return converted
+
+
+def _renamed(keys: frozenset[str], old: str, new: str) -> frozenset[str]:
+    return keys - {old} | {new} if old in keys else keys
