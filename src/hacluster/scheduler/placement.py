@@ -257,10 +257,10 @@ def own_scores(work: Work, rid: str) -> dict[str, int]:
         return primitive_scores(work, rid)
     scores = location_scores(work, rid)
     if rsc.kind == "group":
-        for member in rsc.children:
+        for i, member in enumerate(rsc.children):
             merged = merge_factor(scores, primitive_scores(work, member, False), 1.0)
             merged = merge_factor(merged, location_scores(work, member), 1.0)
-            if can_run_any(work.model, merged):
+            if i == 0 or can_run_any(work.model, merged):
                 scores = merged
     return scores
 
@@ -410,7 +410,6 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     node: str | None = None
     if not blocked_from_running(model, rid):
         node = choose_node(work, scores, current, group_util(model, rid))
-    work.assigned[rid] = node
     prev_ok = node is not None
     for m in members:
         frozen, here = unmanaged_node(model, m)
@@ -424,3 +423,5 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
               and not blocked_from_running(model, m) and not model.resources[m].orphan)
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
         prev_ok = ok
+    first_node = work.assigned.get(members[0]) if members else None
+    work.assigned[rid] = first_node
