@@ -115,8 +115,7 @@ def push(env: CIBEnvironment, xml: bytes, diff_against: bytes | None = None,
     pushed = parse_cib(xml)
     if diff_against is not None:
         original = parse_cib(diff_against)
-        diff = create_diff(original, pushed)
-        del diff.attrib["digest"]
+        diff = create_diff(original, pushed, with_digest=False)
         request = CIBRequest("apply-diff", serialize(diff).decode("utf-8"),
                              options=frozenset({"no-version"}))
         return env.submit(request)

@@ -128,12 +128,15 @@ def _sync(work: XMLElement, new: XMLElement, out: list[XMLElement]) -> None:
             _sync(old_kid, new_kid, out)
 
 
-def create_diff(old: CIBDocument, new: CIBDocument) -> XMLElement:
-    """The v2 patchset that turns `old` into `new` (versions and digest included)."""
+def create_diff(old: CIBDocument, new: CIBDocument, with_digest: bool = True) -> XMLElement:
+    """The v2 patchset that turns `old` into `new` (versions and, unless told not to, the
+    digest of `new` included)."""
     work = old.copy_root()
     changes: list[XMLElement] = []
     _sync(work, new.root, changes)
-    diff = make_element("diff", {"format": "2", "digest": new.digest()})
+    diff = make_element("diff", {"format": "2"})
+    if with_digest:
+        diff.set("digest", new.digest())
     version = make_element("version")
     version.extend([_version_element("source", old.version),
                     _version_element("target", new.version)])
@@ -271,7 +274,7 @@ def finish_update(old: CIBDocument, new_root: XMLElement,
     it with the patchset from `old`. Nothing changed: the old document and an empty patchset."""
     for name, value in zip(VERSION_ATTRS, old.version, strict=True):
         new_root.set(name, str(value))
-    probe = create_diff(old, CIBDocument(new_root))
+    probe = create_diff(old, CIBDocument(new_root), with_digest=False)
     if not diff_changes(probe) and version is None:
         return old, probe
     new_version = version if version is not None else bumped_version(old.version, probe)
