@@ -165,8 +165,9 @@ class Builder:
         return n
 
     def op(self, node: NodeSpec, prim: Prim, rec_id: str, task: str, interval_ms: int,
-           rc: int, target_rc: int, op_status: int = 0) -> str:
-        call = self.next_call(node)
+           rc: int, target_rc: int, op_status: int = 0, same_call: bool = False) -> str:
+        # last_failure_0 repeats the call that failed, so it reuses that call-id.
+        call = self.call_ids.get(node.nid, 1) if same_call else self.next_call(node)
         params = dict(prim.params)
         if interval_ms:
             params["CRM_meta_timeout"] = str(MONITOR_TIMEOUT_MS)
@@ -207,25 +208,29 @@ class Builder:
         ops: list[str] = []
         if st == "failed_start":
             ops.append(self.op(node, prim, "last_0", "start", 0, 1, 0))
-            ops.append(self.op(node, prim, "last_failure_0", "start", 0, 1, 0))
+            ops.append(self.op(node, prim, "last_failure_0", "start", 0, 1, 0, same_call=True))
             self.fail(node, prim, "start_0", "INFINITY")
             return ops
         if st == "failed_stop":
             ops.append(self.op(node, prim, "last_0", "stop", 0, 1, 0))
-            ops.append(self.op(node, prim, "last_failure_0", "stop", 0, 1, 0))
+            ops.append(self.op(node, prim, "last_failure_0", "stop", 0, 1, 0, same_call=True))
             self.fail(node, prim, "stop_0", "INFINITY")
             return ops
         task = "promote" if st == "Promoted" else "start"
         ops.append(self.op(node, prim, "last_0", task, 0, 0, 0))
-        for interval, role in prim.monitors:
+        failing = st == "failed_monitor" and bool(prim.monitors)
+        for k, (interval, role) in enumerate(prim.monitors):
             if role and role != ("Promoted" if st == "Promoted" else "Unpromoted"):
                 continue
-            rc = 8 if st == "Promoted" else 0
-            ops.append(self.op(node, prim, f"monitor_{interval}", "monitor", interval, rc, rc))
-        if st == "failed_monitor" and prim.monitors:
-            interval = prim.monitors[0][0]
-            ops.append(self.op(node, prim, "last_failure_0", "monitor", interval, 7, 0))
-            self.fail(node, prim, f"monitor_{interval}", "1")
+            target = 8 if st == "Promoted" else 0
+            # A failed recurring monitor updates its own record and adds last_failure_0.
+            rc = 7 if failing and k == 0 else target
+            ops.append(self.op(node, prim, f"monitor_{interval}", "monitor", interval, rc,
+                               target))
+            if rc != target:
+                ops.append(self.op(node, prim, "last_failure_0", "monitor", interval, rc,
+                                   target, same_call=True))
+                self.fail(node, prim, f"monitor_{interval}", "1")
         return ops
 
     def fail(self, node: NodeSpec, prim: Prim, op_key: str, count: str) -> None:
