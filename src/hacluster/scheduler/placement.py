@@ -376,7 +376,24 @@ def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None)
         return
     state = model.states.get(rid)
     current = state.running_on if state else ()
-    record(work, rid, choose_node(work, scores, current, rsc.utilization), rsc.utilization)
+    need = colocated_util(work, rid, dict(rsc.utilization), {rid})
+    record(work, rid, choose_node(work, scores, current, need), rsc.utilization)
+
+
+def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
+                   ) -> dict[str, int]:
+    """Utilization of `rid` plus unassigned resources that must be colocated with it."""
+    if work.model.prop("placement-strategy", "default") == "default":
+        return total
+    for c in work.deps_of.get(rid, ()):
+        dep = c.dependent
+        if c.score < INFINITY or dep in seen or dep in work.assigned:
+            continue
+        seen.add(dep)
+        for k, v in group_util(work.model, dep).items():
+            total[k] = total.get(k, 0) + v
+        colocated_util(work, dep, total, seen)
+    return total
 
 
 def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None:
