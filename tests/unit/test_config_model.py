@@ -314,3 +314,17 @@ def test_an_empty_file_is_an_empty_knet_cluster() -> None:
     config, problems = load_config("")
     assert config == ClusterConfig() or config.nodes == ()
     assert [p.code for p in problems] == [Code.CONFIG_NO_MEMBERS]
+
+
+def test_tab_indented_corosync3_config_with_logging_and_quorum_is_clean() -> None:
+    text = ("totem {\n\tversion: 2\n\tcluster_name: tabs\n\tcrypto_cipher: none\n"
+            "\tcrypto_hash: none\n}\nlogging {\n\tfileline: off\n\tto_logfile: yes\n"
+            "\tlogfile: /var/log/corosync/corosync.log\n\tlogger_subsys {\n"
+            "\t\tsubsys: QUORUM\n\t\tdebug: off\n\t}\n}\nquorum {\n"
+            "\tprovider: corosync_votequorum\n}\nnodelist {\n\tnode {\n\t\tname: node1\n"
+            "\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}\n}\n")
+    config, problems = load_config(text)
+    assert problems == ()
+    assert config.totem.cluster_name == "tabs" and config.nodes[0].name == "node1"
+    assert (config.quorum.expected_votes, config.quorum.quorum) == (1, 1)
+    assert find_local_node(config, hostname="node1") == config.nodes[0]

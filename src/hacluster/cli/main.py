@@ -130,7 +130,9 @@ def summary_line(result: api_config.ConfigCheck) -> str:
     quorum = config.quorum
     local = result.local_node
     where = f"node {local.nodeid} ({local.addresses[0]})" if local else "not found"
-    return (f"# {len(config.nodes)} nodes from {config.node_source.value}; expected votes "
+    count = len(config.nodes)
+    return (f"# {count} node{'' if count == 1 else 's'} from {config.node_source.value};"
+            f" expected votes "
             f"{quorum.expected_votes}, quorum {quorum.quorum}; local node: {where}")
 
 
