@@ -4,6 +4,9 @@ Owns `CibFile` (read, apply a request with the pure cib operations, write back a
 and `LiveCluster` (the same two calls sent to the local haclusterd over api/client.py), and
 `environment()` which picks one the way Pacemaker's tools do: an explicit file, else
 $CIB_file, else the live cluster. Must never hold CIB semantics: hacluster.cib owns them.
+IPC names (served by the node's CIBReplica): "cib_query" → {"xml": CIB text};
+"cib_request" with {"request": CIBRequest.to_bytes() text} → {"version": "a.e.n"} once the
+write has been applied in agreed order (or the problems why not).
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ class LiveCluster:
         return self._document(self._call("cib_query"))
 
     def submit(self, request: CIBRequest) -> CIBDocument:
-        return self._document(self._call("cib_request", {"request": request.to_bytes().decode()}))
+        self._call("cib_request", {"request": request.to_bytes().decode()})
+        return self.read()
 
 
 def environment(cib_file: str | None = None, state_dir: str | None = None) -> CIBEnvironment:
