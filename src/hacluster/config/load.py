@@ -1,9 +1,9 @@
-"""From the parsed tree to ClusterConfig: typed values, defaults, derived timings, nodes.
+"""From the parsed tree to ClusterConfig: typed values, defaults, derived timings.
 
 Owns reading each section through the schema tables, reporting every unknown,
 obsolete, duplicate or bad key at its line and column, and the derived values
-Corosync computes (effective token, token_retransmit, hold, consensus, knet pings,
-node ids from IPv4 addresses). Must never raise on user input nor do I/O.
+Corosync computes (effective token, token_retransmit, hold, consensus, knet pings).
+Members and node ids live in nodes.py. Must never raise on user input nor do I/O.
 """
 
 from __future__ import annotations
