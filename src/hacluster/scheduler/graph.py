@@ -85,7 +85,7 @@ def synapses_of(plan: Plan, edges: list[Edge]) -> tuple[Synapse, ...]:
 
 def first(actions: list[Action], node: str | None) -> Action | None:
     for a in actions:
-        if node is None or a.node == node:
+        if a.node is not None and (node is None or a.node == node):
             return a
     return None
 
