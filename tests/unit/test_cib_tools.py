@@ -117,3 +117,71 @@ def test_live_cluster_without_a_daemon_is_a_clear_error(tmp_path: Path,
     monkeypatch.setenv("HACLUSTER_STATE_DIR", str(tmp_path))
     assert cibadmin.main(["-Q"]) == 102
     assert "haclusterd" in capsys.readouterr().err
+
+
+def test_cibadmin_works_against_a_live_node_served_by_a_replica(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The LiveCluster path end to end: our tools → api/client.py → the daemon's IPC server
+    (drivers/ipc.py) → a one-node CIBReplica whose agreed order is a loopback."""
+    import asyncio
+    import itertools
+    import shutil
+    import tempfile
+    import threading
+
+    from hacluster.cib import Broadcast, CIBReplica, Delivered, MembershipChanged
+    from hacluster.common import NodeId
+    from hacluster.drivers.ipc import IpcServer
+    from hacluster.events import ClientRequest, Reply
+
+    if not REFERENCE.is_file():
+        pytest.skip("reference CIB missing")
+    state_dir = tempfile.mkdtemp(prefix="hc-cib-", dir="/tmp")  # short: sun_path is 108 bytes
+    replica = CIBReplica(NodeId(1), parse_cib(REFERENCE.read_bytes()))
+    waiting: dict[int, tuple[object, object]] = {}
+    ids = itertools.count(1)
+
+    def run(event: object) -> None:
+        queue = [event]
+        while queue:
+            for out in replica.step(0, queue.pop(0)):  # type: ignore[arg-type]
+                if isinstance(out, Broadcast):
+                    queue.append(Delivered(NodeId(1), out.payload))
+                elif isinstance(out, Reply):
+                    conn, client_id = waiting.pop(out.request_id)
+                    problems = [{"code": str(p.code), "message": p.message}
+                                for p in out.problems]
+                    conn.reply(client_id, out.ok, out.body, problems)  # type: ignore[attr-defined]
+
+    def on_request(conn: object, client_id: object, name: str, body: object) -> None:
+        internal = next(ids)  # client ids repeat across connections; ours must not
+        waiting[internal] = (conn, client_id)
+        run(ClientRequest(internal, name, body))
+
+    run(MembershipChanged((NodeId(1),), 1))
+    loop = asyncio.new_event_loop()
+    server = IpcServer(f"{state_dir}/haclusterd.sock", on_request, lambda conn: None)
+    loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.delenv("CIB_file", raising=False)
+        monkeypatch.setenv("HACLUSTER_STATE_DIR", state_dir)
+        assert cibadmin.main(["-C", "-o", "resources", "-X",
+                              '<primitive id="live1" class="ocf" provider="pacemaker" '
+                              'type="Dummy"/>']) == 0
+        assert cibadmin.main(["-C", "-o", "resources", "-X",
+                              '<primitive id="live1" class="ocf" provider="pacemaker" '
+                              'type="Dummy"/>']) == 108
+        capsys.readouterr()
+        assert cibadmin.main(["-Q", "--xpath", "//primitive[@id='live1']"]) == 0
+        assert 'id="live1"' in capsys.readouterr().out
+        assert pcs.main(["cluster", "cib"]) == 0
+        assert 'epoch="2"' in capsys.readouterr().out
+        assert replica.status().version == CIBVersion(0, 2, 0)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        shutil.rmtree(state_dir, ignore_errors=True)
