@@ -55,7 +55,8 @@ def assign_clone(work: Work, rid: str) -> None:
     count = 0
     done: set[str] = set()
     instances = [i for i in clone.children if not model.resources[i].orphan]
-    stopped_all = blocked_from_running(model, rid)
+    prims = model.primitives(instances[0]) if instances else ()
+    stopped_all = not prims or blocked_from_running(model, prims[0])
     for inst in clone.children:
         frozen, here = unmanaged_node(model, model.primitives(inst)[0]) if \
             model.primitives(inst) else (False, None)

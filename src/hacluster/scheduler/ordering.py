@@ -93,7 +93,7 @@ def group_edges(model: ClusterModel, plan: Plan, rid: str) -> list[Edge]:
     for m in members:
         link(edges, g["start"], plan.find(m, "start"), {THEN_RUNNABLE, IMPLIES_THEN})
         link(edges, plan.find(m, "start"), g["running"], set())
-        link(edges, g["stop"], plan.find(m, "stop"), {IMPLIES_THEN})
+        link(edges, g["stop"], plan.find(m, "stop"), set())
         link(edges, plan.find(m, "stop"), g["stopped"], set())
     for a, b in zip(members, members[1:], strict=False):
         link(edges, plan.find(a, "start"), plan.find(b, "start"),
@@ -250,6 +250,7 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
             if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
                 f.optional = False
                 changed = True
+                push_to_members(model, plan, f)
             if RESTART in e.flags and not t.optional and t.runnable and f.optional:
                 f.optional = False
                 changed = True
@@ -288,6 +289,12 @@ def update_collectives(model: ClusterModel, plan: Plan,
                     if act.optional:
                         act.optional = False
                         changed = True
+            if before in ("stop", "demote") and kids and all(not a.optional for a in kids):
+                # Only a collective that stops entirely forces what was ordered after it.
+                for act in plan.find(rid, before):
+                    if act.optional:
+                        act.optional = False
+                        changed = True
             if after == "running" and done[0].runnable and not collective_can_run(
                     model, plan, rid, prims, kids):
                 done[0].runnable = False
@@ -310,3 +317,15 @@ def collective_can_run(model: ClusterModel, plan: Plan, rid: str, prims: tuple[s
 
 
 UNUSED_ROLE = Role.STOPPED
+
+
+def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
+    """A collective's 'stopped'/'demoted' made mandatory means its members must act."""
+    if action.node is not None or action.task not in ("stopped", "demoted") \
+            or action.rsc not in model.resources:
+        return
+    task = "stop" if action.task == "stopped" else "demote"
+    for prim in model.primitives(action.rsc):
+        for act in plan.find(prim, task):
+            if act.node is not None:
+                act.optional = False

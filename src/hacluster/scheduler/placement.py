@@ -424,9 +424,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
         if st and st.running_on:
             current = st.running_on
             break
-    node: str | None = None
-    if not blocked_from_running(model, rid):
-        node = choose_node(work, scores, current, group_util(model, rid))
+    node = choose_node(work, scores, current, group_util(model, rid))
     prev_ok = node is not None
     for m in members:
         frozen, here = unmanaged_node(model, m)
