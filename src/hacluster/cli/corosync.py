@@ -38,7 +38,7 @@ def _fetch(failure_line: str) -> api.ClusterStatus | None:
 
 def render_link_status(status: api.ClusterStatus) -> list[str]:
     lines = [f"Local node ID {status.node_id}, transport {status.transport}",
-             "LINK ID 0 udp", f"\taddr\t= {status.address}", "\tstatus:"]
+             "LINK ID 0 ", f"\taddr\t= {status.address}", "\tstatus:"]
     for node in sorted(status.configured):
         if node == status.node_id:
             state = "localhost"
