@@ -106,7 +106,7 @@ def test_unsafe_input_leaves_the_cib_untouched(cib: Path, tmp_path: Path) -> Non
     evil = tmp_path / "evil.xml"
     evil.write_text('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
                     '<primitive id="e" class="ocf" provider="x" type="&e;"/>')
-    assert run_cibadmin(cib, ["-C", "-o", "resources", "-x", str(evil)]) == 65
+    assert run_cibadmin(cib, ["-C", "-o", "resources", "-x", str(evil)]) == 78
     assert cib.read_bytes() == before
 
 

@@ -45,8 +45,9 @@ _CIB_EXIT = MappingProxyType({
     Code.CIB_DIFF_DIGEST_MISMATCH: ExitStatus.DIGEST,
     Code.CIB_CORRUPT: ExitStatus.DIGEST,
     Code.CIB_DANGEROUS: ExitStatus.UNSAFE,
-    Code.CIB_UNSAFE_XML: ExitStatus.DATAERR,
-    Code.CIB_XML_SYNTAX: ExitStatus.DATAERR,
+    # cibadmin answers input it cannot parse with CRM_EX_CONFIG, so do we.
+    Code.CIB_UNSAFE_XML: ExitStatus.CONFIG,
+    Code.CIB_XML_SYNTAX: ExitStatus.CONFIG,
     Code.CIB_NOT_A_CIB: ExitStatus.DATAERR,
     Code.CIB_DIFF_INVALID: ExitStatus.DATAERR,
     Code.CIB_UNKNOWN_SECTION: ExitStatus.INVALID_PARAM,
@@ -55,6 +56,7 @@ _CIB_EXIT = MappingProxyType({
     Code.CIB_NO_LIVE_CLUSTER: ExitStatus.DISCONNECT,
     Code.CIB_NO_VALID_COPY: ExitStatus.DIGEST,
     Code.IPC_NOT_RUNNING: ExitStatus.DISCONNECT,
+    Code.FILE_NOT_FOUND: ExitStatus.NOSUCH,  # cibadmin: "Could not connect to the CIB"
 })
 _INVALID_CONFIG = frozenset({
     Code.CIB_ID_MISSING, Code.CIB_ID_DUPLICATE, Code.CIB_UNKNOWN_REFERENCE, Code.CIB_BAD_SCORE,

@@ -233,14 +233,15 @@ def _matches(element: XMLElement, pattern: XMLElement) -> bool:
 def delete(doc: CIBDocument, fragment: XMLElement | None = None, section: str | None = None,
            xpath: str | None = None, check: bool = True) -> Update:
     """Remove the first element matching `fragment`'s tag and attributes (nothing matching is
-    not an error, as for cibadmin -D), or every element an XPath matches (none: an error)."""
+    not an error, as for cibadmin -D), or the first element an XPath matches (none: an
+    error)."""
     _check_section(section)
     root = doc.copy_root()
     if xpath is not None:
         found = xpath_elements(root, xpath)
         if not found:
             raise _no_such(f"no element matches the XPath '{xpath}'", xpath=xpath)
-        targets = found
+        targets = found[:1]  # as cibadmin -D --xpath: the first match in document order
     else:
         assert fragment is not None, "delete needs an element or an XPath"
         scope = root if section is None else _section_in(root, section)

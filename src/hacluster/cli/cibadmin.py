@@ -57,8 +57,8 @@ def read_input(args: argparse.Namespace) -> str | None:
             with open(args.xml_file, encoding="utf-8") as handle:
                 return handle.read()
         except OSError as error:
-            raise HaError.single(Code.FILE_NOT_FOUND,
-                                 f"cannot read {args.xml_file}: {error.strerror}") from None
+            raise HaError.single(Code.CIB_XML_SYNTAX, f"couldn't parse input from "
+                                 f"{args.xml_file}: {error.strerror}") from None
     if args.xml_pipe:
         return sys.stdin.read()
     return None
