@@ -57,7 +57,7 @@ def quorum_blocks(model: ClusterModel, rid: str) -> str:
     policy = model.prop("no-quorum-policy", "stop").lower()
     if policy == "ignore":
         return ""
-    if model.resources[rid].is_fencing or model.meta(rid, "requires", "") == "nothing":
+    if model.meta(rid, "requires", "") == "nothing":
         return ""
     if policy == "freeze":
         state = model.states.get(rid)
@@ -141,6 +141,8 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
         if must_stop and nxt is None:
             stop.reason = "node availability"
     if nxt is None:
+        # Stand-in for the start that cannot happen: orderings still need it.
+        plan.add(Action(rid, "start", None, True, runnable=False, pseudo=True))
         return
     here = roles.get(nxt)
     start_needed = here is None or nxt in failed or multiple

@@ -20,6 +20,7 @@ IMPLIES_THEN = "implies_then"
 IMPLIES_FIRST = "implies_first"
 RESTART = "restart"
 ONE_OR_MORE = "one_or_more"
+ASYMMETRICAL = "asymmetrical"  # then is required only by a first that can also run
 COLLECTIVE_DONE = MappingProxyType({"start": "running", "stop": "stopped", "promote": "promoted",
                    "demote": "demoted"})
 INVERSE = MappingProxyType({"start": "stop", "stop": "start", "promote": "demote", "demote": "promote",
@@ -142,6 +143,8 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
     flags: set[str] = set()
     if order.kind == "Mandatory":
         flags.add(IMPLIES_THEN)
+        if not order.symmetrical:
+            flags.add(ASYMMETRICAL)
         if order.first_action in ("start", "promote"):
             flags.add(THEN_RUNNABLE)
     if not order.require_all:
@@ -237,15 +240,16 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
         changed = False
         for e in edges:
             f, t = plan.actions[e.first], plan.actions[e.then]
+            if IMPLIES_THEN in e.flags and not f.optional and t.optional and (
+                    f.runnable or ASYMMETRICAL not in e.flags):
+                t.optional = False
+                if e.reason and not t.reason and f.rsc is not None:
+                    t.reason = f"required {action_name(f)}"
+                changed = True
             if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
                 t.runnable = False
                 if not t.reason:
                     t.reason = inherited_reason(f)
-                changed = True
-            if IMPLIES_THEN in e.flags and not f.optional and t.optional:
-                t.optional = False
-                if e.reason and not t.reason and f.rsc is not None:
-                    t.reason = f"required {action_name(f)}"
                 changed = True
             if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
                 f.optional = False
