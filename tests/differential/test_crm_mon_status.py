@@ -38,9 +38,10 @@ def require_real_crm_mon() -> None:
         pytest.skip("the real crm_mon (pacemaker-cli-utils) is not installed")
 
 
-def current_status_section(summary_text: str) -> list[str]:
+def current_status_section(summary_text: str,
+                           header: str = "Current cluster status:") -> list[str]:
     lines = summary_text.splitlines()
-    start = lines.index("Current cluster status:") + 1
+    start = lines.index(header) + 1
     out: list[str] = []
     for line in lines[start:]:
         if line and not line[0].isspace():
@@ -88,6 +89,25 @@ def test_current_cluster_status_matches_the_corpus_expected_summaries(shared: Pa
     print(f"Current cluster status: {len(matched)}/{len(cases)} corpus cases match")
     assert not crashed, crashed[:5]
     assert len(matched) >= 180, f"only {len(matched)}/{len(cases)} match"
+
+
+def test_revised_cluster_status_matches_the_corpus_after_our_transition(shared: Path) -> None:
+    from hacluster.api import simulate
+
+    corpus = shared / "conformance" / "scheduler"
+    cases = sorted(p for p in corpus.iterdir() if (p / "input.xml").exists())
+    matched = 0
+    for case in cases:
+        expected = current_status_section((case / "expected.summary").read_text(),
+                                          "Revised Cluster Status:")
+        result = simulate.simulate((case / "input.xml").read_bytes(), NOW_S)
+        actions = [(s.action.rsc, s.action.task, s.action.node)
+                   for s in result.transition.synapses
+                   if s.action.runnable and not s.action.optional]
+        revised = status.revised_view(simulate.status_view(result), actions)
+        matched += render.render_cluster_status(revised) == expected
+    print(f"Revised Cluster Status: {matched}/{len(cases)} corpus cases match")
+    assert matched >= 160, f"only {matched}/{len(cases)} match"
 
 
 def test_crm_mon_matches_the_real_one_on_the_reference_cib(shared: Path, tmp_path: Path) -> None:

@@ -140,3 +140,25 @@ def test_migration_summary_lists_fail_counts_of_online_nodes_only() -> None:
     assert render.migration_lines(view) == [
         "Migration Summary:", "  * Node: node1:",
         "    * rsc1: migration-threshold=1000000 fail-count=1"]
+
+
+def test_revised_view_applies_stops_before_starts_and_takes_fenced_nodes_offline() -> None:
+    view = st.StatusView(summary(), (node("node1"), node("node2", online=False, unclean=True)),
+                         (prim("a", failed=True, key="a"), prim("b", nodes=("node2",), key="b"),
+                          prim("c", "Stopped", (), key="c")), (), ())
+    actions = [("a", "start", "node1"), ("a", "stop", "node1"), (None, "stonith", "node2"),
+               ("c", "start", "node1")]
+    revised = st.revised_view(view, actions)
+    assert render.node_lines(revised.nodes) == ["* Online: [ node1 ]", "* OFFLINE: [ node2 ]"]
+    assert [render.primitive_state(p) for p in revised.resources] == [  # type: ignore[arg-type]
+        "Started node1", "Stopped", "Started node1"]
+
+
+def test_revised_view_promotes_and_starts_clone_instances_by_their_instance_id() -> None:
+    c = clone((prim("child", "Unpromoted", ("node1",), key="child:0"),
+               prim("child", "Stopped", (), key="child:1")), clone_max=2, promotable=True)
+    view = st.StatusView(summary(), (node("node1"), node("node2")), (c,), (), ())
+    revised = st.revised_view(view, [("child:0", "promote", "node1"),
+                                      ("child:1", "start", "node2")])
+    assert render.clone_lines(revised.resources[0], inactive=True)[1:] == [  # type: ignore[arg-type]
+        "  * Promoted: [ node1 ]", "  * Unpromoted: [ node2 ]"]

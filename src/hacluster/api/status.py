@@ -10,7 +10,7 @@ Spec: Pacemaker Explained, "Cluster Status"; crm_mon(8) of Pacemaker 2.1.5.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.api.env import CIBEnvironment
@@ -45,6 +45,7 @@ class PrimitiveStatus:
     disabled: bool
     unclean: bool  # the (single) node it is active on is unclean
     failure_ignored: bool = False
+    key: str = ""  # the model's id ("child:2" for a clone instance); actions name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +262,13 @@ def primitive_status(model: ClusterModel, rid: str, promotable: bool,
         role = Role.STARTED  # shown as "Starting" below
         return PrimitiveStatus(rid if unique or not rsc.base else rsc.base, rsc.agent,
                                "Starting", nodes, False, rsc.orphan, is_managed(model, rid),
-                               blocked, is_disabled(model, rid), unclean)
+                               blocked, is_disabled(model, rid), unclean, key=rid)
     ignored = failed and state is not None and all(
         state.on_fail.get(n) == "ignore" for n in set(nodes) & set(state.failed_nodes))
     shown = rid if unique or not rsc.base else rsc.base
     return PrimitiveStatus(shown, rsc.agent, role.text, nodes, failed and not ignored,
                            rsc.orphan, is_managed(model, rid), blocked, is_disabled(model, rid),
-                           unclean, ignored)
+                           unclean, ignored, key=rid)
 
 
 def iter_primitives(resources: Iterable[ResourceStatus]) -> Iterable[PrimitiveStatus]:
@@ -386,3 +387,62 @@ def parse_threshold(text: str) -> int:
     if "INFINITY" in text:
         return INFINITY
     return int(text) if text.isdigit() else INFINITY
+
+
+# --- the state after a transition (crm_simulate's "Revised Cluster Status") --------------
+
+Action = tuple[str | None, str, str | None]  # (resource or None, task, node)
+# Stops before starts, so that a restart on one node ends with the resource running there.
+PHASES = ("stonith", "do_shutdown", "stop", "demote", "start", "promote")
+
+
+def revised_view(view: StatusView, actions: Iterable[Action]) -> StatusView:
+    """`view` after every given action succeeded: fenced or shut-down nodes go offline and
+    take their resources with them, stops/starts/promotes/demotes move the roles."""
+    by_phase = sorted((a for a in actions if a[1] in PHASES), key=lambda a: PHASES.index(a[1]))
+    gone = frozenset(a[2] for a in by_phase if a[0] is None and a[2])
+    moves = [a for a in by_phase if a[0] is not None and a[2]]
+    nodes = tuple(NodeStatus(n.name, False, n.standby, n.maintenance, False, False, 0)
+                  if n.name in gone else n for n in view.nodes)
+    resources = tuple(revised_resource(r, gone, moves) for r in view.resources)
+    prims = list(iter_primitives(resources))
+    counted = tuple(replace(n, active_resources=sum(1 for p in prims if n.name in p.nodes))
+                    for n in nodes)
+    summary = replace(view.summary, blocked=sum(1 for p in prims if p.blocked))
+    return StatusView(summary, counted, resources, view.failed_actions, view.fail_counts)
+
+
+def revised_resource(r: ResourceStatus, gone: frozenset[str], moves: list[Action],
+                     promotable: bool = False) -> ResourceStatus:
+    if isinstance(r, PrimitiveStatus):
+        return revised_primitive(r, gone, moves, promotable)
+    if isinstance(r, GroupStatus):
+        return replace(r, members=tuple(revised_primitive(m, gone, moves, promotable)
+                                        for m in r.members))
+    instances = tuple(revised_resource(i, gone, moves, r.promotable) for i in r.instances)
+    return replace(r, instances=instances)  # type: ignore[arg-type]
+
+
+def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: list[Action],
+                      promotable: bool) -> PrimitiveStatus:
+    nodes = [n for n in p.nodes if n not in gone]
+    role, failed = p.role, p.failed and len(nodes) == len(p.nodes)
+    for rsc, task, node in moves:
+        if rsc != (p.key or p.id) or node is None:
+            continue
+        if task == "stop" and node in nodes:
+            nodes.remove(node)
+            failed = False
+        elif task == "start" and node not in nodes:
+            nodes.append(node)
+            role = "Unpromoted" if promotable else "Started"
+            failed = False
+        elif task == "promote":
+            role = "Promoted"
+        elif task == "demote":
+            role = "Unpromoted"
+    if not nodes:
+        role = "Stopped"
+    elif role in ("Stopped", "Starting"):
+        role = "Unpromoted" if promotable else "Started"
+    return replace(p, nodes=tuple(nodes), role=role, failed=failed, unclean=False)
