@@ -246,6 +246,7 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
                 if e.reason and not t.reason and f.rsc is not None:
                     t.reason = f"required {action_name(f)}"
                 changed = True
+                push_to_members(model, plan, t)
             if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
                 t.runnable = False
                 if not t.reason:
@@ -263,7 +264,7 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
 
 def inherited_reason(first: Action) -> str:
     if first.pseudo and first.task in ("start", "stop", "promote", "demote") and first.reason \
-            and first.node is None and first.reason.startswith("unrunnable"):
+            and first.node is None:
         return first.reason
     return f"unrunnable {action_name(first)}"
 
@@ -325,11 +326,12 @@ UNUSED_ROLE = Role.STOPPED
 
 def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
     """A collective's 'stopped'/'demoted' made mandatory means its members must act."""
-    if action.node is not None or action.task not in ("stopped", "demoted") \
-            or action.rsc not in model.resources:
+    tasks = {"stopped": "stop", "demoted": "demote", "start": "start", "promote": "promote"}
+    if action.node is not None or action.task not in tasks or action.rsc not in model.resources \
+            or model.resources[action.rsc].kind == "primitive":
         return
-    task = "stop" if action.task == "stopped" else "demote"
     for prim in model.primitives(action.rsc):
-        for act in plan.find(prim, task):
-            if act.node is not None:
+        for act in plan.find(prim, tasks[action.task]):
+            if act.node is not None and act.optional:
                 act.optional = False
+                act.reason = act.reason or action.reason
