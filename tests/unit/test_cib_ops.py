@@ -180,3 +180,16 @@ def test_a_tampered_patchset_fails_its_digest_check() -> None:
     with pytest.raises(HaError) as info:
         apply_diff(doc, diff)
     assert info.value.problems[0].code is Code.CIB_DIFF_DIGEST_MISMATCH
+
+
+def test_a_stamped_request_records_who_wrote_and_its_patchset_carries_it() -> None:
+    from hacluster.cib import CIBRequest, apply_request
+
+    stamp = (("cib-last-written", "Wed Nov 25 01:00:00 2026"), ("update-client", "cibadmin"))
+    request = CIBRequest("modify", '<nvpair id="opts-stonith" value="true"/>', stamp=stamp)
+    new, diff = apply_request(base(), request)
+    assert new.root.get("update-client") == "cibadmin"
+    assert apply_diff(base(), diff).digest() == new.digest()
+    noop = CIBRequest("modify", '<nvpair id="opts-stonith" value="false"/>', stamp=stamp)
+    same, _ = apply_request(base(), noop)
+    assert same.root.get("update-client") is None, "nothing changed: nothing stamped"

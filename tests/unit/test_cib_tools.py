@@ -179,6 +179,9 @@ def test_cibadmin_works_against_a_live_node_served_by_a_replica(
         assert pcs.main(["cluster", "cib"]) == 0
         assert 'epoch="2"' in capsys.readouterr().out
         assert replica.status().version == CIBVersion(0, 2, 0)
+        root = replica.doc.root
+        assert root.get("update-client") == "cibadmin" and root.get("update-origin") == "1"
+        assert root.get("cib-last-written") and root.get("update-user")
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)

@@ -11,8 +11,11 @@ write has been applied in agreed order (or the problems why not).
 
 from __future__ import annotations
 
+import dataclasses
+import getpass
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -85,10 +88,17 @@ class CibFile:
 
 
 class LiveCluster:
-    """The CIB of the running local node, through haclusterd's Unix socket."""
+    """The CIB of the running local node, through haclusterd's Unix socket. Writes carry
+    the stamp Pacemaker records on the root: cib-last-written (wall clock, read here, at
+    the edge), update-client and update-user; the node adds update-origin."""
 
-    def __init__(self, state_dir: str | None = None) -> None:
+    def __init__(self, state_dir: str | None = None, client_name: str = "cibadmin") -> None:
         self.state_dir = state_dir
+        self.client_name = client_name
+
+    def stamp(self) -> tuple[tuple[str, str], ...]:
+        return (("cib-last-written", time.strftime("%a %b %d %H:%M:%S %Y")),
+                ("update-client", self.client_name), ("update-user", getpass.getuser()))
 
     def _call(self, name: str, body: object = None) -> object:
         from hacluster.api import client
@@ -113,13 +123,15 @@ class LiveCluster:
         return self._document(self._call("cib_query"))
 
     def submit(self, request: CIBRequest) -> CIBDocument:
-        self._call("cib_request", {"request": request.to_bytes().decode()})
+        stamped = dataclasses.replace(request, stamp=self.stamp())
+        self._call("cib_request", {"request": stamped.to_bytes().decode()})
         return self.read()
 
 
-def environment(cib_file: str | None = None, state_dir: str | None = None) -> CIBEnvironment:
+def environment(cib_file: str | None = None, state_dir: str | None = None,
+                client_name: str = "cibadmin") -> CIBEnvironment:
     """An explicit file, else $CIB_file, else the live cluster."""
     path = cib_file or os.environ.get("CIB_file")
     if path:
         return CibFile(path)
-    return LiveCluster(state_dir)
+    return LiveCluster(state_dir, client_name)

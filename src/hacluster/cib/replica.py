@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.cib.document import CIBDocument, CIBVersion, empty_cib, parse_cib
@@ -83,8 +83,10 @@ class CIBReplica:
     """One node's copy of the CIB, kept equal to the others' by applying writes in order."""
 
     def __init__(self, node_id: NodeId, document: CIBDocument | None = None,
-                 rng: random.Random | None = None, expected_votes: int | None = None) -> None:
+                 rng: random.Random | None = None, expected_votes: int | None = None,
+                 node_name: str | None = None) -> None:
         self.node_id = node_id
+        self.node_name = node_name or str(int(node_id))
         self.doc = document if document is not None else empty_cib()
         self.rng = rng  # unused today: sync needs no jitter; kept for the core contract
         self.expected_votes = expected_votes
@@ -131,6 +133,8 @@ class CIBReplica:
             request = self._request_of(event.body)
         except HaError as error:
             return [_error_reply(event.request_id, error)]
+        if request.stamp and "update-origin" not in dict(request.stamp):
+            request = replace(request, stamp=(*request.stamp, ("update-origin", self.node_name)))
         self.pending.add(event.request_id)
         return [Broadcast(_encode({"type": "update", "origin": int(self.node_id),
                                    "request_id": event.request_id,

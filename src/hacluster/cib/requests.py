@@ -12,7 +12,15 @@ import json
 from dataclasses import dataclass
 
 from hacluster.cib.diff import apply_changes, apply_diff
-from hacluster.cib.document import CIBDocument, parse_cib, parse_fragment
+from hacluster.cib.document import (
+    VERSION_ATTRS,
+    CIBDocument,
+    XMLElement,
+    copy_element,
+    make_element,
+    parse_cib,
+    parse_fragment,
+)
 from hacluster.cib.ops import Update, create, delete, erase, modify, replace, replace_document
 from hacluster.cib.upgrade import upgrade
 from hacluster.common import Code, HaError
@@ -21,20 +29,28 @@ OPERATIONS = frozenset({"create", "modify", "replace", "delete", "erase", "upgra
                         "apply-diff", "replace-config"})
 
 
+STAMP_ATTRS = ("cib-last-written", "update-origin", "update-client", "update-user")
+
+
 @dataclass(frozen=True, slots=True)
 class CIBRequest:
     """One client write. `options` are flags: "allow-create" (modify), "no-version"
-    (apply-diff without a version check), "force" (accepted for erase/upgrade)."""
+    (apply-diff without a version check), "force" (accepted for erase/upgrade).
+    `stamp` holds the root attributes a live write records (cib-last-written,
+    update-origin, update-client, update-user): values chosen once, by the client and
+    the origin node, so every replica writes the same ones."""
 
     operation: str
     xml: str = ""
     section: str | None = None
     xpath: str | None = None
     options: frozenset[str] = frozenset()
+    stamp: tuple[tuple[str, str], ...] = ()
 
     def to_bytes(self) -> bytes:
         return json.dumps({"operation": self.operation, "xml": self.xml, "section": self.section,
-                           "xpath": self.xpath, "options": sorted(self.options)},
+                           "xpath": self.xpath, "options": sorted(self.options),
+                           "stamp": [list(item) for item in self.stamp]},
                           sort_keys=True).encode()
 
 
@@ -42,9 +58,11 @@ def request_from_bytes(data: bytes) -> CIBRequest:
     """Decode a request; anything malformed is CIB_DIFF_INVALID (peers drop, never raise)."""
     try:
         raw = json.loads(data)
+        stamp = tuple((str(k), str(v)) for k, v in raw.get("stamp") or ()
+                      if str(k) in STAMP_ATTRS)
         request = CIBRequest(str(raw["operation"]), str(raw.get("xml") or ""),
                              raw.get("section"), raw.get("xpath"),
-                             frozenset(str(o) for o in raw.get("options") or ()))
+                             frozenset(str(o) for o in raw.get("options") or ()), stamp)
     except (ValueError, KeyError, TypeError):
         raise HaError.single(Code.CIB_DIFF_INVALID, "malformed CIB request") from None
     if request.operation not in OPERATIONS:
@@ -59,7 +77,39 @@ def _replace_config(doc: CIBDocument, xml: str) -> Update:
 
 
 def apply_request(doc: CIBDocument, request: CIBRequest) -> Update:
-    """Apply one write to `doc`: (new document, patchset) or HaError."""
+    """Apply one write to `doc`: (new document, patchset) or HaError. A write that changed
+    something also records the request's stamp on the root."""
+    new, diff = _apply_operation(doc, request)
+    if new is doc or not request.stamp:
+        return new, diff
+    return stamp_update(new, diff, request.stamp)
+
+
+def stamp_update(new: CIBDocument, diff: XMLElement,
+                 stamp: tuple[tuple[str, str], ...]) -> Update:
+    """Set the stamp attributes on a copy of `new` and record them in its patchset."""
+    root = new.copy_root()
+    change_list = make_element("change-list")
+    for name, value in stamp:
+        if name in STAMP_ATTRS and root.get(name) != value:
+            root.set(name, value)
+            change_list.append(make_element("change-attr",
+                                            {"name": name, "operation": "set", "value": value}))
+    if not len(change_list):
+        return new, diff
+    stamped = CIBDocument(root)
+    change = make_element("change", {"operation": "modify", "path": "/cib"})
+    result = make_element("change-result")
+    result.append(make_element("cib", {str(k): str(v) for k, v in root.attrib.items()
+                                       if str(k) not in VERSION_ATTRS}))
+    change.extend([change_list, result])
+    patched = copy_element(diff)
+    patched.append(change)
+    patched.set("digest", stamped.digest())
+    return stamped, patched
+
+
+def _apply_operation(doc: CIBDocument, request: CIBRequest) -> Update:
     op = request.operation
     if op == "erase":
         return erase(doc)

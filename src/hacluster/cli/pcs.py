@@ -43,7 +43,7 @@ def _read(path: str) -> bytes:
 
 def cluster_cib(args: argparse.Namespace) -> int:
     positional, options = split_options(args.words)
-    env = api.environment(args.file)
+    env = api.environment(args.file, client_name="pcs")
     scope = options.get("scope")
     text = api.query_text(env, scope) if scope else api.cib_text(env)
     if not positional:
@@ -66,7 +66,7 @@ def cluster_cib_push(args: argparse.Namespace) -> int:
                              "[diff-against=<filename_original> | --config]")
     if "diff-against" in options and args.config:
         raise HaError.single(Code.USAGE, "Cannot use 'diff-against' with '--config'")
-    env = api.environment(args.file)
+    env = api.environment(args.file, client_name="pcs")
     original = _read(options["diff-against"]) if "diff-against" in options else None
     config_only = args.config or options.get("scope") == "configuration"
     api.push(env, _read(positional[0]), original, config_only)
