@@ -191,6 +191,8 @@ def instance_for(lrm_id: str, node: str, resources: dict[str, Resource],
     instances = clone.children
     key = (node, clone.id)
     if key in node_map:
+        if is_active and resources[node_map[key]].kind == "primitive":
+            return None  # a second history of one anonymous instance on a node: an orphan
         return member_of(node_map[key], base, resources)
     if not is_active:
         return None
