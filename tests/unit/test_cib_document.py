@@ -93,7 +93,12 @@ NETWORK_DTD = b"""<?xml version="1.0"?>
 <!DOCTYPE cib SYSTEM "http://127.0.0.1:9/cib.dtd"><cib/>"""
 
 
-@pytest.mark.parametrize("payload", [XXE, LAUGHS, NETWORK_DTD], ids=["xxe", "laughs", "dtd"])
+XXE_UTF16 = XXE.replace(b'<?xml version="1.0"?>',
+                        b'<?xml version="1.0" encoding="UTF-16"?>').decode().encode("utf-16")
+
+
+@pytest.mark.parametrize("payload", [XXE, LAUGHS, NETWORK_DTD, XXE_UTF16],
+                         ids=["xxe", "laughs", "dtd", "xxe-utf16"])
 def test_unsafe_xml_is_rejected_with_a_clear_error(payload: bytes) -> None:
     with pytest.raises(HaError) as info:
         parse_cib(payload)

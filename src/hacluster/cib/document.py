@@ -210,6 +210,9 @@ def parse_xml(data: str | bytes, max_bytes: int = MAX_CIB_BYTES,
     raw = _as_bytes(data)
     if len(raw) > max_bytes:
         raise _unsafe(f"{len(raw)} bytes is over the limit of {max_bytes}")
+    # CIBs are UTF-8; other encodings would hide markup from the byte checks below.
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:4]:
+        raise _unsafe("only UTF-8 XML is accepted")
     # No CIB has a DTD; refusing any DOCTYPE stops XXE and billion-laughs before parsing.
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
         raise _unsafe("a DOCTYPE or ENTITY declaration is not allowed")
