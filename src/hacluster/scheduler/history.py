@@ -154,7 +154,7 @@ def failure_role(task: str, rc: int, role: Role) -> Role:
         return Role.PROMOTED
     if task == "promote":
         return max(role, Role.UNPROMOTED)
-    if rc == RC_NOT_RUNNING and task == "monitor" and role in (Role.UNKNOWN, Role.STOPPED):
+    if rc == RC_NOT_RUNNING and task == "monitor":
         return Role.STOPPED
     return max(role, Role.STARTED)
 

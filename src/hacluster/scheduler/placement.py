@@ -430,6 +430,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
         frozen, here = unmanaged_node(model, m)
         if frozen:
             record(work, m, here, {})
+            prev_ok = prev_ok and here is not None and here == node
             continue
         own = primitive_scores(work, m)
         for c in work.with_of.get(m, ()):
