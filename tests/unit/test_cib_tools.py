@@ -29,6 +29,10 @@ def test_pcs_cluster_cib_prints_or_saves_the_file(cib: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert pcs.main(["-f", str(cib), "cluster", "cib"]) == 0
     assert capsys.readouterr().out.startswith("<cib")
+    assert pcs.main(["-f", str(cib), "cluster", "cib", "--config"]) == 0
+    assert capsys.readouterr().out.startswith("<configuration>")
+    assert pcs.main(["-f", str(cib), "cluster", "cib", "scope=nodes"]) == 0
+    assert capsys.readouterr().out.startswith("<nodes>")
     out = tmp_path / "copy.xml"
     assert pcs.main(["-f", str(cib), "cluster", "cib", str(out)]) == 0
     assert parse_cib(out.read_bytes()).digest() == parse_cib(cib.read_bytes()).digest()

@@ -1,6 +1,7 @@
 """`pcs`: the pcs-style command tree (noun → verb → arguments) over hacluster.api.
 
-Owns argument parsing and rendering only. Today: `pcs [-f FILE] cluster cib [FILE]` and
+Owns argument parsing and rendering only. Today: `pcs [-f FILE] cluster cib [FILE]
+[scope=SECTION | --config]` and
 `pcs [-f FILE] cluster cib-push FILE [diff-against=ORIG] [--config]`; other nouns
 (resource, constraint, property, stonith, node, status) plug in as `add_<noun>(nouns)`
 functions registered in NOUNS. Errors print as "Error: ..." and exit 1, as pcs does.
@@ -44,7 +45,7 @@ def _read(path: str) -> bytes:
 def cluster_cib(args: argparse.Namespace) -> int:
     positional, options = split_options(args.words)
     env = api.environment(args.file, client_name="pcs")
-    scope = options.get("scope")
+    scope = "configuration" if args.config else options.get("scope")
     text = api.query_text(env, scope) if scope else api.cib_text(env)
     if not positional:
         print(text, end="")
@@ -79,6 +80,7 @@ def add_cluster(nouns: argparse._SubParsersAction) -> None:  # type: ignore[type
     verbs = cluster.add_subparsers(dest="verb", required=True)
     cib = verbs.add_parser("cib", help="print the CIB or save it to FILE")
     cib.add_argument("words", nargs="*")
+    cib.add_argument("--config", action="store_true")
     cib.set_defaults(handler=cluster_cib)
     push = verbs.add_parser("cib-push", help="push FILE as the CIB")
     push.add_argument("words", nargs="*")
