@@ -237,8 +237,9 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     entries: list[tuple[str, str, NodeHistory]] = []
     for ns in (status.findall("node_state") if status is not None else []):
         node = node_by_state(ns, nodes)
-        if node is None:
-            continue
+        if node is None or not (nodes[node].online or nodes[node].unclean
+                                or nodes[node].maintenance):
+            continue  # a cleanly offline node runs nothing, whatever its history says
         for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
             lrm_id = lrm_rsc.get("id")
             guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
