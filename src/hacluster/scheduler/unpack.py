@@ -132,16 +132,18 @@ def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, s
     else:
         in_ccm = ns.get("in_ccm", "false")
         in_cluster = is_true(in_ccm) or (in_ccm.isdigit() and int(in_ccm) > 0)
+        raw_ccm = ns.get("in_ccm")
         crmd = ns.get("crmd", "offline")
         crmd_online = crmd == "online" or (crmd.isdigit() and int(crmd) > 0)
         join = ns.get("join", "down")
-        expected = ns.get("expected", "down" if not in_cluster else "member")
+        expected = ns.get("expected")
         terminate = attrs.get("terminate", "")
         if stonith:
             online, unclean, pending, reason = state_with_fencing(
-                in_cluster, crmd_online, join, expected, terminate)
+                raw_ccm, crmd_online, join, expected, terminate)
         else:
-            online, pending = state_without_fencing(in_cluster, crmd_online, join, expected)
+            online, pending = state_without_fencing(in_cluster, crmd_online, join,
+                                                    expected or "down")
     if kind == "ping":
         online = False
     standby = is_true(attrs.get("standby")) or pending
@@ -152,21 +154,24 @@ def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, s
     return node, reason
 
 
-def state_with_fencing(in_cluster: bool, crmd_online: bool, join: str, expected: str,
-                       terminate: str) -> tuple[bool, bool, bool, str]:
+def state_with_fencing(in_ccm: str | None, crmd_online: bool, join: str,
+                       expected: str | None, terminate: str) -> tuple[bool, bool, bool, str]:
     """(online, unclean, pending, fence reason) when fencing is enabled."""
+    in_cluster = in_ccm is not None and (is_true(in_ccm) or (in_ccm.isdigit() and int(in_ccm) > 0))
     do_terminate = is_true(terminate) or (terminate[:1].isdigit() and terminate[:1] != "0")
     if in_cluster and crmd_online and join == "member":
         if do_terminate:
             return True, True, False, "termination was requested"
         return True, False, False, ""
-    if join == "nack":
+    if join in ("nack", "banned"):
         return False, True, False, "peer failed Pacemaker membership criteria"
-    if not do_terminate and expected == "down":
-        if crmd_online or in_cluster:
-            return False, False, True, ""
-        return False, False, False, ""
+    if in_ccm is None:
+        return False, True, False, "peer has not been seen by the cluster"
+    if not do_terminate and expected != "member":
+        return False, False, crmd_online or in_cluster, ""
     if not in_cluster:
+        if not crmd_online and join == "down":
+            return False, False, False, ""
         return False, True, False, "peer is no longer part of the cluster"
     if not crmd_online:
         return False, True, False, "peer process is no longer available"
