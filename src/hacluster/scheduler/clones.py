@@ -66,13 +66,17 @@ def assign_clone(work: Work, rid: str) -> None:
             if frozen and here:
                 per_node[here] = per_node.get(here, 0) + 1
                 count += 1
+    available = [n for n, v in scores.items() if v >= 0 and model.nodes[n].can_run]
+    # First pass: keep instances where they run, but no more than a fair share per node.
+    loop_max = max(1, clone.clone_max // len(available)) if available else 1
     if not stopped_all:
         for inst in instances:
             node = current_node(work, inst)
             if inst in done or node is None or count >= clone.clone_max:
                 continue
             iscores = instance_scores(work, inst, scores)
-            if per_node.get(node, 0) >= clone.clone_node_max or iscores.get(node, -1) < 0:
+            if per_node.get(node, 0) >= min(clone.clone_node_max, loop_max) \
+                    or iscores.get(node, -1) < 0:
                 continue
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
