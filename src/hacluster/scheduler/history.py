@@ -245,7 +245,9 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
             hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
             entries.append((node, lrm_id, hist))
-    # Active entries first claim instances, so inactive ones never steal a number.
+    # Online nodes' histories are read first (then nodes being fenced), as Pacemaker does:
+    # this decides which clone instance number each active history gets.
+    entries.sort(key=lambda e: 0 if nodes[e[0]].online else 1)
     for node, lrm_id, hist in entries:
         is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
         rid = instance_for(lrm_id, node, resources, active, node_map, is_active)
