@@ -151,7 +151,7 @@ def nvpairs(block: Element | None, ids: Mapping[str, Element],
             pair = ids.get(pair.get("id-ref"), pair)
         name = pair.get("name")
         if name is not None and pair.get("value") is not None:
-            out[name] = pair.get("value")
+            out.setdefault(name, pair.get("value"))  # the first of duplicate names wins
     return out
 
 
