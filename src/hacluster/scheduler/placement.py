@@ -174,8 +174,9 @@ def is_managed(model: ClusterModel, rid: str) -> bool:
         return False
     state = model.states.get(rid)
     if state is not None:
-        if state.blocked:
-            return False
+        if state.blocked and any(state.on_fail.get(n) == "block" and n in model.nodes
+                                 and not model.nodes[n].unclean for n in state.failed_nodes):
+            return False  # on-fail=block, unless fencing that node settles it anyway
         if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
             return False
     return True
