@@ -305,7 +305,7 @@ def assign(model: ClusterModel) -> Assignment:
     from hacluster.scheduler.clones import assign_clone
 
     work = build_work(model)
-    order = sorted(model.top, key=lambda r: -priority(model, r))
+    order = assignment_order(work)
     for rid in order:
         assign_resource(work, rid, assign_clone)
     roles: dict[str, Role] = {}
@@ -316,6 +316,25 @@ def assign(model: ClusterModel) -> Assignment:
         roles[rid] = work.roles.get(rid, Role.STARTED) if node else Role.STOPPED
     nodes = {rid: work.assigned.get(rid) for rid in model.resources}
     return Assignment(nodes=nodes, roles=roles, score_lines=tuple(work.lines))
+
+
+def assignment_order(work: Work) -> list[str]:
+    """Priority first; then, node by node (roomiest first), the higher score first."""
+    model = work.model
+    strategy = model.prop("placement-strategy", "default")
+    if strategy == "default":
+        return sorted(model.top, key=lambda r: -priority(model, r))
+
+    def room(name: str) -> int:
+        return sum(model.nodes[name].utilization.values())
+
+    node_order = sorted(model.nodes, key=lambda n: (-room(n), n))
+
+    def key(rid: str) -> tuple[int, tuple[int, ...]]:
+        scores = own_scores(work, rid)
+        return (-priority(model, rid), tuple(-scores.get(n, 0) for n in node_order))
+
+    return sorted(model.top, key=key)
 
 
 def priority(model: ClusterModel, rid: str) -> int:
