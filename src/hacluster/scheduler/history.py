@@ -7,6 +7,7 @@ migration-threshold, failure-timeout). Must never do I/O or read the clock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -26,6 +27,7 @@ Element = Any
 RC_OK, RC_NOT_RUNNING, RC_PROMOTED, RC_FAILED_PROMOTED = 0, 7, 8, 9
 RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
 HARD_RCS = frozenset({2, 3, 4, 5, 6})
+re_instance = re.compile(r":\d+(?=#|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             role = max(role, Role.STARTED) if task != "stop" else role
             continue
         failed, on_fail = True, worse_on_fail(on_fail, action)
-        role = failure_role(task, rc, role)
+        managed = rsc is None or rsc.meta.get("is-managed", "true").lower() not in ("false", "0")
+        role = failure_role(task, rc, role, managed)
         if task == "stop":
             stop_failed = True
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc)
@@ -149,12 +152,13 @@ def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, o
     return role, failed, on_fail, stop_failed
 
 
-def failure_role(task: str, rc: int, role: Role) -> Role:
+def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
     if rc == RC_FAILED_PROMOTED or task == "demote":
         return Role.PROMOTED
     if task == "promote":
         return max(role, Role.UNPROMOTED)
-    if rc == RC_NOT_RUNNING and task == "monitor":
+    if rc == RC_NOT_RUNNING and task == "monitor" and (
+            role in (Role.UNKNOWN, Role.STOPPED) or not managed):
         return Role.STOPPED
     return max(role, Role.STARTED)
 
@@ -309,6 +313,9 @@ def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
         names.add(rsc.base)
     total, last = 0, 0
     for key, value in node.attrs.items():
+        if clone is not None and not clone.unique:
+            # Anonymous instances share one count, whatever instance suffix it was written with.
+            key = re_instance.sub("", key)
         for name in names:
             if key == f"fail-count-{name}" or key.startswith(f"fail-count-{name}#"):
                 total = min(INFINITY, total + (parse_score(value) or 0))
