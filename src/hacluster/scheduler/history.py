@@ -157,8 +157,7 @@ def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
         return Role.PROMOTED
     if task == "promote":
         return max(role, Role.UNPROMOTED)
-    if rc == RC_NOT_RUNNING and task == "monitor" and (
-            role in (Role.UNKNOWN, Role.STOPPED) or not managed):
+    if rc == RC_NOT_RUNNING and task == "monitor" and not managed:
         return Role.STOPPED
     return max(role, Role.STARTED)
 

@@ -331,10 +331,32 @@ def assignment_order(work: Work) -> list[str]:
     node_order = sorted(model.nodes, key=lambda n: (-room(n), n))
 
     def key(rid: str) -> tuple[int, tuple[int, ...]]:
-        scores = own_scores(work, rid)
+        scores = sort_scores(work, rid)
         return (-priority(model, rid), tuple(-scores.get(n, 0) for n in node_order))
 
     return sorted(model.top, key=key)
+
+
+def banned_nodes_of(work: Work, rid: str) -> set[str]:
+    """Nodes where a resource certainly cannot run (bans of all its instances)."""
+    model = work.model
+    out = {n for n, v in own_scores(work, rid).items() if v <= -INFINITY}
+    rsc = model.resources[rid]
+    if rsc.kind == "clone" and rsc.children:
+        first = model.primitives(rsc.children[0])
+        if first and model.states.get(first[0]):
+            out |= set(model.states[first[0]].banned_nodes)
+    return out
+
+
+def sort_scores(work: Work, rid: str) -> dict[str, int]:
+    """Own scores plus what mandatory colocations forbid (for the assignment order)."""
+    scores = own_scores(work, rid)
+    for c in work.with_of.get(rid, ()):
+        if c.score >= INFINITY:
+            for node in banned_nodes_of(work, c.primary):
+                scores[node] = -INFINITY
+    return scores
 
 
 def priority(model: ClusterModel, rid: str) -> int:
