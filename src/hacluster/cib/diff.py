@@ -80,12 +80,13 @@ def _attr_changes(work: XMLElement, new: XMLElement, skip: frozenset[str]) -> li
     return changes
 
 
-def _record_modify(work: XMLElement, new: XMLElement, out: list[XMLElement]) -> None:
-    skip = frozenset(VERSION_ATTRS) if work.getparent() is None else frozenset()
-    attr_changes = _attr_changes(work, new, skip)
+def _record_modify(old: XMLElement, new: XMLElement, path: str, is_root: bool,
+                   out: list[XMLElement]) -> None:
+    skip = frozenset(VERSION_ATTRS) if is_root else frozenset()
+    attr_changes = _attr_changes(old, new, skip)
     if not attr_changes:
         return
-    change = make_element("change", {"operation": "modify", "path": element_path(work)})
+    change = make_element("change", {"operation": "modify", "path": path})
     change_list = make_element("change-list")
     change_list.extend(attr_changes)
     result = make_element(str(new.tag), {str(k): str(v) for k, v in new.attrib.items()
@@ -94,46 +95,61 @@ def _record_modify(work: XMLElement, new: XMLElement, out: list[XMLElement]) -> 
     change_result.append(result)
     change.extend([change_list, change_result])
     out.append(change)
-    _apply_modify(work, change)
 
 
-def _sync(work: XMLElement, new: XMLElement, out: list[XMLElement]) -> None:
-    """Record the changes that turn `work` into `new`, applying each one to `work` as it goes,
-    so every path is valid at the moment its change is applied."""
-    _record_modify(work, new, out)
-    work_kids, new_kids = child_elements(work), child_elements(new)
-    work_keys, new_keys = _keys(work_kids), _keys(new_kids)
-    by_key = dict(zip(work_keys, work_kids, strict=True))
-    matched = {k: by_key[k] for k in new_keys if k in by_key}
-    for key, kid in zip(work_keys, work_kids, strict=True):
-        if key not in matched:
-            out.append(make_element("change", {"operation": "delete", "path": element_path(kid)}))
-            work.remove(kid)
+def _virtual_step(state: list[Key], index: int) -> str:
+    """The path step of the child at `index` of a parent whose children are `state`."""
+    tag, name = state[index]
+    if not name.startswith("#"):
+        return f"{tag}[@id='{name}']"
+    same = [i for i, key in enumerate(state) if key[0] == tag]
+    return tag if len(same) == 1 else f"{tag}[{same.index(index) + 1}]"
+
+
+def _sync(old: XMLElement, new: XMLElement, path: str, out: list[XMLElement],
+          is_root: bool = False) -> None:
+    """Record the changes that turn `old` (at `path`) into `new`. Changes apply in order, so
+    each path is computed on `state`: the parent's children as they are at that moment.
+    Nothing is copied or mutated: the old tree is only read."""
+    _record_modify(old, new, path, is_root, out)
+    old_kids, new_kids = child_elements(old), child_elements(new)
+    old_keys, new_keys = _keys(old_kids), _keys(new_kids)
+    by_key = dict(zip(old_keys, old_kids, strict=True))
+    matched = {k for k in new_keys if k in by_key}
+    state = list(old_keys)
+    index = 0
+    while index < len(state):
+        if state[index] in matched:
+            index += 1
+            continue
+        out.append(make_element("change", {"operation": "delete",
+                                           "path": f"{path}/{_virtual_step(state, index)}"}))
+        del state[index]
     for position, (key, new_kid) in enumerate(zip(new_keys, new_kids, strict=True)):
-        old_kid = matched.get(key)
-        if old_kid is None:
-            change = make_element("change", {"operation": "create", "path": element_path(work),
+        if key not in matched:
+            change = make_element("change", {"operation": "create", "path": path,
                                               "position": str(position)})
             change.append(copy_element(new_kid))
             out.append(change)
-            work.insert(position, copy_element(new_kid))
+            state.insert(position, key)
             continue
-        if work.index(old_kid) != position:
-            out.append(make_element("change", {"operation": "move",
-                                               "path": element_path(old_kid),
-                                               "position": str(position)}))
-            work.remove(old_kid)
-            work.insert(position, old_kid)
+        if state[position] != key:
+            current = state.index(key, position)
+            out.append(make_element("change", {
+                "operation": "move", "path": f"{path}/{_virtual_step(state, current)}",
+                "position": str(position)}))
+            del state[current]
+            state.insert(position, key)
+        old_kid = by_key[key]
         if not is_same_tree(old_kid, new_kid):
-            _sync(old_kid, new_kid, out)
+            _sync(old_kid, new_kid, f"{path}/{_virtual_step(state, position)}", out)
 
 
 def create_diff(old: CIBDocument, new: CIBDocument, with_digest: bool = True) -> XMLElement:
     """The v2 patchset that turns `old` into `new` (versions and, unless told not to, the
     digest of `new` included)."""
-    work = old.copy_root()
     changes: list[XMLElement] = []
-    _sync(work, new.root, changes)
+    _sync(old.root, new.root, "/cib", changes, is_root=True)
     diff = make_element("diff", {"format": "2"})
     if with_digest:
         diff.set("digest", new.digest())
