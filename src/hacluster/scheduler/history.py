@@ -108,13 +108,13 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             banned = True
             role = Role.STOPPED if role == Role.UNKNOWN else role
             continue
-        if rc in HARD_RCS and not is_probe:
-            banned = True
-            fatal = fatal or rc == 6
         action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
         if action == "ignore":
             role = max(role, Role.STARTED) if task != "stop" else role
             continue
+        if rc in HARD_RCS and not is_probe:
+            banned = True
+            fatal = fatal or rc == 6
         failed, on_fail = True, worse_on_fail(on_fail, action)
         managed = rsc is None or rsc.meta.get("is-managed", "true").lower() not in ("false", "0")
         role = failure_role(task, rc, role, managed)

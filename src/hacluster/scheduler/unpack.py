@@ -15,6 +15,7 @@ from hacluster.scheduler.constraints import unpack_constraints
 from hacluster.scheduler.history import unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
 from hacluster.scheduler.rules import merged_sets
+from hacluster.scheduler.unpack_time import duration_ms
 
 Element = Any
 
@@ -30,11 +31,8 @@ def parse_interval_ms(text: str | None) -> int:
     if not text:
         return 0
     word = text.strip().lower()
-    if word.startswith("pt"):
-        total = 0
-        for amount, unit in __import__("re").findall(r"(\d+)([hms])", word[2:]):
-            total += int(amount) * {"h": 3600000, "m": 60000, "s": 1000}[unit]
-        return total
+    if word.startswith("p"):
+        return duration_ms(word)
     for suffix, factor in (("msec", 1), ("ms", 1), ("sec", 1000), ("s", 1000), ("min", 60000),
                            ("m", 60000), ("hr", 3600000), ("h", 3600000)):
         if word.endswith(suffix) and word[: -len(suffix)].strip().isdigit():
