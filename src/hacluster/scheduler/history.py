@@ -137,7 +137,9 @@ def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, o
         keep = on_fail if on_fail in ("stop", "fence", "standby") else "ignore"
         return Role.STOPPED, False if keep == "ignore" else failed, keep, False
     if task in ("start", "migrate_from"):
-        return Role.STARTED, failed, on_fail, stop_failed
+        # A successful start after a failure is the recovery having happened.
+        keep = on_fail if on_fail in ("stop", "fence", "standby", "block") else "ignore"
+        return Role.STARTED, False if keep == "ignore" else failed, keep, stop_failed
     if task == "promote":
         return Role.PROMOTED, failed, on_fail, stop_failed
     if task == "demote":
