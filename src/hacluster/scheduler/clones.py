@@ -78,6 +78,10 @@ def assign_clone(work: Work, rid: str) -> None:
             if per_node.get(node, 0) >= min(clone.clone_node_max, loop_max) \
                     or iscores.get(node, -1) < 0:
                 continue
+            best = max((v for n, v in iscores.items() if model.nodes[n].can_run
+                        and per_node.get(n, 0) < clone.clone_node_max), default=-1)
+            if iscores[node] < best:
+                continue  # a better node exists: the instance is not kept in place
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
             place_instance(work, inst, node)
