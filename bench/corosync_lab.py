@@ -32,25 +32,25 @@ def why_not_runnable() -> str | None:
     return None
 
 
-def corosync_conf(token_ms: int, consensus_ms: int) -> str:
+def corosync_conf(token_ms: int, consensus_ms: int, retransmits: int = 10) -> str:
     nodes = "".join(f"    node {{\n        ring0_addr: {SUBNET}.{i}\n        nodeid: {i}\n    }}\n"
                     for i in (1, 2, 3))
     return ("totem {\n    version: 2\n    cluster_name: bench\n    transport: udpu\n"
             f"    token: {token_ms}\n    token_coefficient: 0\n    consensus: {consensus_ms}\n"
-            "    join: 60\n    max_messages: 20\n    token_retransmits_before_loss_const: 10\n"
+            f"    join: 60\n    max_messages: 20\n    token_retransmits_before_loss_const: {retransmits}\n"
             "    crypto_cipher: none\n    crypto_hash: none\n}\n"
             f"nodelist {{\n{nodes}}}\nquorum {{\n    provider: corosync_votequorum\n}}\n"
             "logging {\n    to_stderr: yes\n    to_syslog: no\n}\n")
 
 
 class CorosyncLab:
-    def __init__(self, token_ms: int, consensus_ms: int) -> None:
+    def __init__(self, token_ms: int, consensus_ms: int, retransmits: int = 10) -> None:
         tag = f"{os.getpid() % 100000}"
         self.hub = f"h3hub-{tag}"
         self.names = [f"h3c{i}-{tag}" for i in (1, 2, 3)]
         self.dir = Path(tempfile.mkdtemp(prefix="h3-corosync-"))
         self.conf = self.dir / "corosync.conf"
-        self.conf.write_text(corosync_conf(token_ms, consensus_ms))
+        self.conf.write_text(corosync_conf(token_ms, consensus_ms, retransmits))
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> CorosyncLab:

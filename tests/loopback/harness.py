@@ -48,7 +48,8 @@ def pick_port(seed: str) -> int:
 
 
 def config_text(port: int, token_ms: int = 1000, consensus_ms: int = 1200,
-                secauth: bool = False, keyfile: str = "", members: int = 3) -> str:
+                secauth: bool = False, keyfile: str = "", members: int = 3,
+                retransmits: int = 10) -> str:
     """The eayunstack loopback config (1.x member dialect), with our port and timings."""
     member_lines = "".join(
         f"        member {{\n            memberaddr: 127.0.0.{n}\n        }}\n"
@@ -56,7 +57,7 @@ def config_text(port: int, token_ms: int = 1000, consensus_ms: int = 1200,
     crypto = f"    secauth: on\n    keyfile: {keyfile}\n" if secauth else "    secauth: off\n"
     return (
         "totem {\n    version: 2\n"
-        f"    token: {token_ms}\n    token_retransmits_before_loss_const: 10\n"
+        f"    token: {token_ms}\n    token_retransmits_before_loss_const: {retransmits}\n"
         f"    join: 60\n    consensus: {consensus_ms}\n    max_messages: 20\n"
         "    clear_node_high_bit: yes\n" + crypto + "    transport: udpu\n"
         "    interface {\n" + member_lines +
