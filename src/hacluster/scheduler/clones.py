@@ -156,6 +156,9 @@ def promote(work: Work, rid: str) -> None:
             continue
         score = promotion_score(work, inst, node)
         score = add_scores(score, role_location(work, rid, node))
+        if any(model.states.get(p) and model.states[p].on_fail.get(node) == "demote"
+               for p in prims):
+            score = -INFINITY  # on-fail=demote: this instance may not stay promoted
         cur = model.states.get(prims[0])
         is_promoted = bool(cur and cur.roles.get(node) == Role.PROMOTED)
         candidates.append((score, idx, inst, node))

@@ -348,7 +348,8 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
     if any(h.fatal for h in hist.values()):
         banned |= set(nodes)
     return PrimitiveState(
-        roles=roles, failed_nodes=frozenset(n for n, h in hist.items() if h.failed and n in roles),
+        roles=roles, failed_nodes=frozenset(n for n, h in hist.items()
+                                            if h.failed and n in roles and h.on_fail != "demote"),
         on_fail={n: h.on_fail for n, h in hist.items() if h.failed},
         fail_counts=counts, banned_nodes=frozenset(banned),
         pending_start=frozenset(n for n, h in hist.items() if h.pending_start),
