@@ -130,8 +130,11 @@ def promotion_score(work: Work, inst: str, node: str) -> int:
     for prim in model.primitives(inst):
         rsc = model.resources[prim]
         names = [f"master-{prim}"] if clone.unique else [f"master-{rsc.base}", f"master-{prim}"]
+        attrs = model.nodes[node].attrs
+        if not clone.unique:
+            names += sorted(k for k in attrs if k.startswith(f"master-{rsc.base}:"))
         for name in names:
-            value = model.nodes[node].attrs.get(name)
+            value = attrs.get(name)
             if value is not None:
                 from hacluster.common import parse_score
 
