@@ -8,6 +8,7 @@ is an argument. Invalid pieces are skipped, never raised on (the CIB is peer inp
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hacluster.common import INFINITY, parse_score
@@ -264,6 +265,10 @@ def add_clone(el: Element, rid: str, meta: Mapping[str, str], out: dict[str, Res
     if child is not None:
         for i in range(max(0, clone_max)):
             kids.append(add_resource(child, rid, out, ids, n_nodes, op_defaults, f":{i}"))
+        if not kids and child.tag == "primitive":
+            # No instances at all: keep an orphan template so history still maps here.
+            tid = add_resource(child, rid, out, ids, n_nodes, op_defaults, ":template")
+            out[tid] = replace(out[tid], orphan=True)
     out[rid] = Resource(id=rid, kind="clone", parent=None, children=tuple(kids), meta=meta,
                         agent="", ops=(), utilization={}, params={}, promotable=promotable,
                         unique=is_true(meta.get("globally-unique")), clone_max=clone_max,
