@@ -179,6 +179,8 @@ def is_managed(model: ClusterModel, rid: str) -> bool:
             return False  # on-fail=block, unless fencing that node settles it anyway
         if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
             return False
+        if len(state.running_on) > 1 and model.meta(rid, "multiple-active", "") == "block":
+            return False
     return True
 
 
@@ -399,6 +401,9 @@ def blocked_from_running(model: ClusterModel, rid: str) -> bool:
     for prim in model.primitives(rid):
         state = model.states.get(prim)
         if state and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes):
+            return True
+        if state and len(state.running_on) > 1 and \
+                model.meta(prim, "multiple-active", "") == "stop_only":
             return True
     return target_role(model, rid) == Role.STOPPED
 
