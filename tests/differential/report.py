@@ -7,6 +7,7 @@ command-line report for the scheduler engineer. Must never write outside a temp 
     python tests/differential/report.py --seeds 1-200 --mix default --first 5
     python tests/differential/report.py --seeds 1-500 --mix clones --knobs running=0.9
     python tests/differential/report.py --write-agreeing      # add passing seeds to the list
+    python tests/differential/report.py --prune               # drop listed seeds that differ
 
 "Ours" is chosen by HACLUSTER_DIFF_OURS: unset/"auto" = in-process
 hacluster.scheduler.schedule(); "cmd:<command with {file}>" = any CLI printing a
@@ -213,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--feature", default="", help="only show differing seeds with this tag")
     p.add_argument("--write-agreeing", action="store_true",
                    help="add every agreeing seed to agreeing_seeds.txt (keeps old ones)")
+    p.add_argument("--prune", action="store_true",
+                   help="drop listed seeds that differ now (an accepted regression; say why)")
     args = p.parse_args(argv)
     if real_tool() is None:
         print("the real crm_simulate is not installed")
@@ -229,9 +232,16 @@ def main(argv: list[str] | None = None) -> int:
     feature_table(results)
     passed = sum(r.ok for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
-    if args.write_agreeing:
-        listed = read_agreeing()
-        listed.setdefault(args.mix, set()).update(r.seed for r in results if r.ok)
+    listed = read_agreeing()
+    regressed = sorted(r.seed for r in results if not r.ok and r.seed in listed.get(args.mix, ()))
+    if regressed:
+        print(f"listed seeds that differ now ({args.mix}): {' '.join(map(str, regressed))}")
+    if args.write_agreeing or args.prune:
+        mine = listed.setdefault(args.mix, set())
+        if args.write_agreeing:
+            mine.update(r.seed for r in results if r.ok)
+        if args.prune:
+            mine.difference_update(regressed)
         write_agreeing(listed)
     return 0
 
