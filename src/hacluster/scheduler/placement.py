@@ -144,9 +144,33 @@ def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
     return all(used.get(k, 0) + v <= have.get(k, 0) for k, v in util.items() if v > 0)
 
 
+def health_score(model: ClusterModel, node: str) -> int:
+    """Node health (Pacemaker Explained: node-health-strategy) as a score for every resource."""
+    from hacluster.scheduler.unpack import int_or_zero
+
+    strategy = model.prop("node-health-strategy", "none").lower()
+    if strategy == "none":
+        return 0
+    colors = {"red": model.prop("node-health-red", "-INFINITY"),
+              "yellow": model.prop("node-health-yellow", "0"),
+              "green": model.prop("node-health-green", "0")}
+    if strategy == "migrate-on-red":
+        colors = {"red": "-INFINITY", "yellow": "0", "green": "0"}
+    elif strategy == "only-green":
+        colors = {"red": "-INFINITY", "yellow": "-INFINITY", "green": "0"}
+    total = 0
+    for key, value in model.nodes[node].attrs.items():
+        if key.startswith("#health"):
+            word = value.strip().lower()
+            total = add_scores(total, int_or_zero(colors.get(word, word)))
+    return total
+
+
 def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
                 util: Mapping[str, int], extra_ok: set[str] | None = None) -> str | None:
     model = work.model
+    if model.prop("node-health-strategy", "none").lower() != "none":
+        scores = {n: add_scores(v, health_score(model, n)) for n, v in scores.items()}
     candidates = [n for n, s in scores.items()
                   if s >= 0 and n in model.nodes and model.nodes[n].can_run
                   and fits(work, n, util) and (extra_ok is None or n in extra_ok)]
