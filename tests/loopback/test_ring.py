@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Cluster, Daemon, config_text, ring_of, wait_until
+from harness import DAEMON, Cluster, Daemon, config_text, ring_of, wait_until
 
 from hacluster.api import client
 
@@ -192,3 +192,31 @@ def test_a_second_daemon_on_the_same_state_dir_refuses_to_start(cluster: Cluster
     assert twin.wait(10) != 0
     assert "already running" in Path(twin.log).read_text()
     assert first.is_running()
+
+
+def test_without_f_the_daemon_detaches_and_cfgtool_h_stops_it(cluster: Cluster) -> None:
+    (daemon,) = [cluster.add(1, config_text(cluster.port))]
+    done = subprocess.run(
+        [*DAEMON, "-c", str(daemon.config), "--address", daemon.address,
+         "--state-dir", str(daemon.state_dir)], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    pid_file = daemon.state_dir / "haclusterd.pid"
+    assert wait_until(lambda: daemon.status() is not None, 10)
+    pid = int(pid_file.read_text())
+    try:
+        assert daemon.call("daemon.ping")["pid"] == pid
+        daemon.call("daemon.shutdown")
+        assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10)
+        assert not pid_file.exists()
+    finally:
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_secauth_without_a_readable_key_refuses_to_start_with_a_clear_error(
+        cluster: Cluster) -> None:
+    missing = cluster.root / "no-such-key"
+    (daemon,) = [cluster.add(1, config_text(cluster.port, secauth=True, keyfile=str(missing)))]
+    daemon.start()
+    assert daemon.wait(20) != 0
+    assert f"cannot read authkey {missing}" in daemon.log.read_text()

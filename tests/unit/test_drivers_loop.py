@@ -237,3 +237,76 @@ async def refusal_scenario(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     out, _ = await asyncio.wait_for(proc.communicate(), 30)
     await server.stop()
     return subprocess.CompletedProcess([], proc.returncode or 0, out.decode(), "")
+
+
+def test_a_malformed_frame_gets_a_protocol_error_and_the_connection_stays_usable(
+        tmp_path: Path) -> None:
+    import socket as socket_module
+
+    async def scenario() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        loop = DaemonLoop(FakeCore(1), None, str(tmp_path), dict)  # type: ignore[arg-type]
+        server = IpcServer(str(tmp_path / "haclusterd.sock"), loop.on_request, loop.on_close)
+        await server.start()
+
+        def talk() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+            sock = socket_module.socket(socket_module.AF_UNIX)
+            sock.connect(str(tmp_path / "haclusterd.sock"))
+            sock.sendall(client.FRAME_HEADER.pack(5) + b"nope!")
+            sock.sendall(client.encode_frame({"id": 7, "name": "daemon.ping"}))
+            frames: list[dict[str, Any] | None] = []
+            data = b""
+            while len(frames) < 2:
+                data += sock.recv(4096)
+                while len(data) >= 4 and len(data) >= 4 + client.FRAME_HEADER.unpack(
+                        data[:4])[0]:
+                    size = client.FRAME_HEADER.unpack(data[:4])[0]
+                    frames.append(client.decode_payload(data[4:4 + size]))
+                    data = data[4 + size:]
+            sock.close()
+            return frames[0], frames[1]
+
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(talk), 10)
+        finally:
+            await server.stop()
+
+    bad, good = asyncio.run(scenario())
+    assert bad is not None and bad["ok"] is False
+    assert bad["problems"][0]["code"] == "IPC_PROTOCOL"
+    assert good is not None and good["id"] == 7 and good["ok"] is True
+
+
+def test_logging_goes_to_the_logfile_with_the_node_id_and_honours_debug(tmp_path: Path) -> None:
+    import logging
+
+    from hacluster.drivers.daemon import setup_logging
+    from hacluster.drivers.settings import LogSettings
+
+    logfile = tmp_path / "log" / "haclusterd.log"
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        setup_logging(LogSettings(to_stderr=False, to_logfile=True, logfile=str(logfile),
+                                  timestamp=False, debug=True), 7)
+        logging.getLogger("hacluster.test").debug("ring formed ring=%s", "1.4")
+        for handler in root.handlers:
+            handler.flush()
+        text = logfile.read_text()
+        assert "node=7 hacluster.test DEBUG: ring formed ring=1.4" in text
+        assert not text[0].isdigit(), "timestamp: off leaves the time out"
+        setup_logging(LogSettings(to_stderr=False, to_logfile=True, logfile=str(logfile),
+                                  timestamp=True, debug=False), 7)
+        logging.getLogger("hacluster.test").debug("hidden")
+        logging.getLogger("hacluster.test").info("shown")
+        for handler in root.handlers:
+            handler.flush()
+        lines = logfile.read_text().splitlines()
+        assert "hidden" not in lines[-1] and lines[-1].endswith("shown")
+        assert lines[-1][:4].isdigit()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])

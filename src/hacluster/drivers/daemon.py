@@ -97,6 +97,7 @@ def daemonize() -> None:
     os.setsid()
     if os.fork() > 0:
         os._exit(0)
+    os.chdir("/")  # never keep a mount busy; every path in the settings is absolute
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
@@ -201,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     from hacluster.drivers.nodecore import build_node, load_settings, status_view
 
     try:
-        settings = load_settings(args.config, args.address, state_dir_from(args.state_dir))
+        settings = load_settings(args.config, args.address,
+                                 os.path.abspath(state_dir_from(args.state_dir)))
     except HaError as error:
         for problem in error.problems:
             print(f"haclusterd: {problem.message}", file=sys.stderr)
