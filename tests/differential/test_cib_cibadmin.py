@@ -20,6 +20,7 @@ VOLATILE = ("cib-last-written", "update-origin", "update-client", "update-user")
 
 DUMMY = '<primitive id="d1" class="ocf" provider="pacemaker" type="Dummy"/>'
 OLDER = "OLDER_CIB"  # replaced by the path of an older copy of the reference
+NEWER = "NEWER_CIB"  # ... and of a newer one
 
 CASES: dict[str, list[list[str]]] = {
     "query-section": [["-Q", "-o", "nodes"]],
@@ -42,6 +43,11 @@ CASES: dict[str, list[list[str]]] = {
     "replace-section": [["-R", "-o", "nodes", "-X", '<nodes><node id="1" uname="n1"/></nodes>']],
     "replace-missing": [["-R", "-o", "resources", "-X", DUMMY]],
     "replace-older-cib": [["-R", "-x", OLDER]],
+    "replace-newer-cib": [["-R", "-x", NEWER]],
+    "modify-root-counters-and-attrs": [["-M", "-X", '<cib admin_epoch="42"/>'],
+                                       ["-M", "-X", '<cib have-quorum="1"/>'],
+                                       ["-M", "-X", '<cib epoch="9"/>'],
+                                       ["-M", "-X", '<cib epoch="2"/>']],
     "delete-created-and-missing": [["-C", "-o", "resources", "-X", DUMMY], ["-D", "-X", DUMMY],
                                    ["-D", "-X", '<primitive id="nonexist"/>']],
     "delete-constraint": [["-D", "-X", '<rsc_location id="vip__public-on-node-1"/>']],
@@ -100,6 +106,9 @@ def test_our_cibadmin_matches_the_real_one(name: str, tmp_path: Path,
     older = tmp_path / "older.xml"
     older.write_bytes(REFERENCE.read_bytes().replace(b'epoch="1"', b'epoch="0"', 1)
                       .replace(b'value="ignore"', b'value="stop"'))
+    newer = tmp_path / "newer.xml"
+    newer.write_bytes(REFERENCE.read_bytes().replace(b'epoch="1"', b'epoch="10"', 1)
+                      .replace(b'value="ignore"', b'value="freeze"'))
     theirs, ours = tmp_path / "theirs.xml", tmp_path / "ours.xml"
     start = REFERENCE.read_bytes().replace(b'epoch="1"', b'epoch="3"', 1)
     theirs.write_bytes(start)
@@ -108,7 +117,8 @@ def test_our_cibadmin_matches_the_real_one(name: str, tmp_path: Path,
         theirs.unlink()
         ours.unlink()
     for step in CASES[name]:
-        argv = [str(older) if word == OLDER else word for word in step]
+        files = {OLDER: str(older), NEWER: str(newer)}
+        argv = [files.get(word, word) for word in step]
         real_rc, real_out = run_real(theirs, argv)
         our_rc, our_out = run_ours(ours, argv, monkeypatch, capsys)
         assert our_rc == real_rc, f"{argv}: ours {our_rc}, real {real_rc}"

@@ -166,14 +166,17 @@ def diff_changes(diff: XMLElement) -> list[XMLElement]:
 
 
 def is_configuration_change(diff: XMLElement) -> bool:
-    """Whether a patchset touches anything but the status section."""
-    return any(not c.get("path", "").startswith("/cib/status") for c in diff_changes(diff)
-               if not (c.get("operation") == "create" and _creates_status(c)))
+    """Whether a patchset touches the configuration section. Status changes and changes of
+    root attributes (have-quorum, dc-uuid, ...) are not: Pacemaker counts those in
+    num_updates, configuration changes in epoch."""
+    return any(c.get("path", "").startswith("/cib/configuration") or _creates_configuration(c)
+               for c in diff_changes(diff))
 
 
-def _creates_status(change: XMLElement) -> bool:
+def _creates_configuration(change: XMLElement) -> bool:
     kids = child_elements(change)
-    return change.get("path") == "/cib" and bool(kids) and kids[0].tag == "status"
+    return (change.get("operation") == "create" and change.get("path") == "/cib"
+            and bool(kids) and kids[0].tag == "configuration")
 
 
 def diff_version(diff: XMLElement, which: str) -> CIBVersion:
@@ -284,21 +287,27 @@ def bumped_version(old: CIBVersion, diff: XMLElement) -> CIBVersion:
     return CIBVersion(old.admin_epoch, old.epoch, old.num_updates + 1)
 
 
-def finish_update(old: CIBDocument, new_root: XMLElement,
-                  version: CIBVersion | None = None) -> tuple[CIBDocument, XMLElement]:
-    """Give a changed copy its new version (the bump rule, or `version` when given) and return
-    it with the patchset from `old`. Nothing changed: the old document and an empty patchset."""
+def finish_update(old: CIBDocument, new_root: XMLElement, version: CIBVersion | None = None,
+                  base: CIBVersion | None = None) -> tuple[CIBDocument, XMLElement]:
+    """Give a changed copy its new version and return it with the patchset from `old`.
+    The version is `version` when given, else the bump rule applied to `base` (a version the
+    caller asked for, e.g. a pushed CIB's own) or to the old version. Nothing changed: the
+    old document and an empty patchset."""
+    start = base if base is not None else old.version
     for name, value in zip(VERSION_ATTRS, old.version, strict=True):
         new_root.set(name, str(value))
     probe = create_diff(old, CIBDocument(new_root), with_digest=False)
-    if not diff_changes(probe) and version is None:
+    changed = bool(diff_changes(probe))
+    if not changed and version is None and start == old.version:
         return old, probe
-    new_version = version if version is not None else bumped_version(old.version, probe)
-    for name, value in zip(VERSION_ATTRS, new_version, strict=True):
+    if version is None:
+        version = bumped_version(start, probe) if changed else CIBVersion(
+            start.admin_epoch, start.epoch, start.num_updates + 1)
+    for name, value in zip(VERSION_ATTRS, version, strict=True):
         new_root.set(name, str(value))
     new = CIBDocument(new_root)
     target = xpath_elements(probe, "version/target")[0]
-    for name, value in zip(VERSION_ATTRS, new_version, strict=True):
+    for name, value in zip(VERSION_ATTRS, version, strict=True):
         target.set(name, str(value))
     probe.set("digest", new.digest())
     return new, probe

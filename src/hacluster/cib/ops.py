@@ -57,8 +57,9 @@ def _section_in(root: XMLElement, section: str, create: bool = False) -> XMLElem
     return created
 
 
-def _finish(old: CIBDocument, new_root: XMLElement, check: bool) -> Update:
-    new, diff = finish_update(old, new_root)
+def _finish(old: CIBDocument, new_root: XMLElement, check: bool,
+            base: CIBVersion | None = None) -> Update:
+    new, diff = finish_update(old, new_root, base=base)
     # Status-only writes (the frequent ones) cannot break the configuration's rules.
     if check and new is not old and is_configuration_change(diff):
         raise_if_errors(validate(new))
@@ -185,8 +186,26 @@ def modify(doc: CIBDocument, fragment: XMLElement, section: str | None = None,
             return create(doc, fragment, section, check)
         raise _no_such(f"no <{fragment.tag}> with id '{fragment.get('id', '')}' to modify",
                        tag=str(fragment.tag), id=fragment.get("id", ""))
+    base = _requested_version(doc, fragment) if target is root else None
     _merge(target, fragment)
-    return _finish(doc, root, check)
+    return _finish(doc, root, check, base)
+
+
+def _requested_version(doc: CIBDocument, fragment: XMLElement) -> CIBVersion | None:
+    """cibadmin -M -X '<cib admin_epoch="N"/>' sets counters; lowering them is refused."""
+    if not any(fragment.get(a) is not None for a in VERSION_ATTRS):
+        return None
+    try:
+        wanted = CIBVersion(*(int(fragment.get(a) or v)
+                              for a, v in zip(VERSION_ATTRS, doc.version, strict=True)))
+    except ValueError:
+        raise HaError.single(Code.CIB_NOT_A_CIB, "CIB version attributes must be numbers") \
+            from None
+    if wanted < doc.version:
+        raise HaError.single(Code.CIB_VERSION_CONFLICT,
+                             f"update was older than existing configuration ({wanted} < "
+                             f"{doc.version})", current=str(doc.version), pushed=str(wanted))
+    return wanted
 
 
 # ---------------------------------------------------------------------------- replace
@@ -218,7 +237,7 @@ def replace_document(doc: CIBDocument, new: CIBDocument, check: bool = True) -> 
             f"update was older than existing configuration ({new.version} < {doc.version})",
             current=str(doc.version), pushed=str(new.version))
     root = new.copy_root()
-    return _finish(doc, root, check)
+    return _finish(doc, root, check, base=max(new.version, doc.version))
 
 
 # ----------------------------------------------------------------------------- delete
