@@ -36,6 +36,10 @@ class Plan:
     actions: dict[tuple[str | None, str, str | None], Action] = field(default_factory=dict)
     by_rsc: dict[tuple[str | None, str], list[Action]] = field(default_factory=dict)
     fenced: dict[str, str] = field(default_factory=dict)
+    # one-or-more pseudo actions: how many runnable firsts they need, and how many
+    # instances already count (active and staying) without any action.
+    needed: dict[tuple[str | None, str, str | None], tuple[int, int]] = field(
+        default_factory=dict)
 
     def add(self, action: Action) -> Action:
         old = self.actions.get(action.key)

@@ -147,9 +147,19 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
             flags.add(ASYMMETRICAL)
         if order.first_action in ("start", "promote"):
             flags.add(THEN_RUNNABLE)
+    first_rsc, then_rsc = model.resources[order.first], model.resources[order.then]
+    clone_min = int(model.meta(order.first, "clone-min", "0") or 0) \
+        if first_rsc.kind == "clone" else 0
+    if clone_min > 0 and order.kind == "Mandatory" and order.require_all:
+        edges.extend(clone_min_edges(model, plan, order, flags, clone_min))
+        if order.symmetrical:
+            inverse = Order(order.id, order.then, INVERSE.get(order.then_action, "stop"),
+                            order.first, INVERSE.get(order.first_action, "stop"), "Optional",
+                            False)
+            edges.extend(constraint_edges(model, asg, plan, inverse))
+        return edges
     if not order.require_all:
         return one_or_more_edges(model, plan, order, flags)
-    first_rsc, then_rsc = model.resources[order.first], model.resources[order.then]
     interleave = (first_rsc.kind == "clone" and then_rsc.kind == "clone"
                   and model.meta(order.then, "interleave", "false").lower() == "true")
     if interleave:
@@ -208,6 +218,26 @@ def instance_actions(model: ClusterModel, plan: Plan, inst: str, task: str,
     return endpoint(model, plan, inst, task, as_first)
 
 
+def clone_min_edges(model: ClusterModel, plan: Plan, order: Order, flags: set[str],
+                    minimum: int) -> list[Edge]:
+    """'then' needs at least clone-min instances of the first clone (Explained: clone-min)."""
+    edges: list[Edge] = []
+    pseudo = plan.add(Action(f"clone-one-or-more:{order.id}", "one-or-more", None, True,
+                             pseudo=True))
+    staying = 0
+    for inst in model.resources[order.first].children:
+        prims = model.primitives(inst)
+        starts = [a for p in prims for a in plan.find(p, order.first_action) if a.node]
+        if starts and all(a.optional for a in starts):
+            staying += 1
+            continue
+        link(edges, starts, [pseudo], {ONE_OR_MORE})
+    plan.needed[pseudo.key] = (minimum, staying)
+    link(edges, [pseudo], endpoint(model, plan, order.then, order.then_action, False), flags,
+         reason=True)
+    return edges
+
+
 def one_or_more_edges(model: ClusterModel, plan: Plan, order: Order,
                       flags: set[str]) -> list[Edge]:
     edges: list[Edge] = []
@@ -231,7 +261,8 @@ def action_name(action: Action) -> str:
 
 def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
     """Spread 'mandatory' and 'unrunnable' along edges until nothing changes."""
-    inbound_one: dict[tuple[str | None, str, str | None], list[Action]] = {}
+    inbound_one: dict[tuple[str | None, str, str | None], list[Action]] = {
+        key: [] for key in plan.needed}
     for e in edges:
         if ONE_OR_MORE in e.flags:
             inbound_one.setdefault(e.then, []).append(plan.actions[e.first])
@@ -275,7 +306,8 @@ def update_collectives(model: ClusterModel, plan: Plan,
     changed = False
     for key, firsts in inbound_one.items():
         action = plan.actions[key]
-        if action.runnable and not any(f.runnable for f in firsts):
+        minimum, staying = plan.needed.get(key, (1, 0))
+        if action.runnable and staying + sum(f.runnable for f in firsts) < minimum:
             action.runnable = False
             changed = True
     for rid, rsc in model.resources.items():
