@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,8 +28,6 @@ sys.path.insert(0, str(HERE.parent / "tests" / "loopback"))
 from corosync_lab import CorosyncLab, why_not_runnable  # noqa: E402
 from corosync_lab import wait_for as lab_wait  # noqa: E402
 from harness import Cluster, Daemon, config_text, pick_port, ring_of, wait_until  # noqa: E402
-
-from hacluster.api import client  # noqa: E402
 
 SEED = (3000, 3600)
 FAST = (300, 360)
@@ -81,73 +77,26 @@ def ours_kill_to_ring(token_ms: int, consensus_ms: int) -> float:
         return time.monotonic() - started
 
 
-def _pipelined_sender(daemon: Daemon, pid: int, count: int, size: int,
-                      marks: list[int]) -> None:
-    """cpg_send requests written back to back; replies drained by a reader thread."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(str(daemon.state_dir / "haclusterd.sock"))
-    data = "x" * size
-    done = threading.Event()
-
-    def drain() -> None:
-        got, buffer = 0, b""
-        while got < count:
-            chunk = sock.recv(1 << 16)
-            if not chunk:
-                break
-            buffer += chunk
-            while len(buffer) >= 4:
-                length = int.from_bytes(buffer[:4], "big")
-                if len(buffer) < 4 + length:
-                    break
-                buffer = buffer[4 + length:]
-                got += 1
-        done.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    marks.append(time.monotonic_ns())
-    for n in range(count):
-        sock.sendall(client.encode_frame({"id": n + 1, "name": "cpg_send", "body": {
-            "group": "bench", "pid": pid, "data": data}}))
-    done.wait(120)
-    sock.close()
-
-
-def _receiver(daemon: Daemon, want: int, ready: threading.Event, marks: list[int]) -> None:
-    with client.Client(str(daemon.state_dir), timeout_ms=120_000) as conn:
-        conn.call("daemon.subscribe", {"events": ["CpgDeliver"]})
-        conn.call("cpg_join", {"group": "bench", "pid": 900 + daemon.index})
-        ready.set()
-        got = 0
-        for message in conn.events():
-            if message["body"].get("group") == "bench":
-                got += 1
-                if got >= want:
-                    break
-    marks.append(time.monotonic_ns())
-
-
 def ours_cpg(daemons: list[Daemon], size: int, senders: int, count: int) -> float:
+    """Receivers on every node and `senders` senders, each a separate process (as theirs)."""
+    script = str(HERE / "ourclient.py")
     total = senders * count
-    ends: list[int] = []
-    starts: list[int] = []
-    ready = [threading.Event() for _ in daemons]
-    receivers = [threading.Thread(target=_receiver, args=(d, total, ready[i], ends))
-                 for i, d in enumerate(daemons)]
-    for thread in receivers:
-        thread.start()
-    assert all(e.wait(10) for e in ready)
-    time.sleep(0.3)  # let the joins settle into every node's group view
-    threads = [threading.Thread(target=_pipelined_sender,
-                                args=(daemons[i % 3], 1000 + i, count, size, starts))
-               for i in range(senders)]
-    for thread in threads:
-        thread.start()
-    for thread in threads + receivers:
-        thread.join(180)
-    if len(ends) < len(daemons):
-        return 0.0
+    receivers = [subprocess.Popen([sys.executable, script, str(d.state_dir), "recv", "bench",
+                                   str(total), str(900 + d.index)],
+                                  stdout=subprocess.PIPE, text=True) for d in daemons]
+    try:
+        for proc in receivers:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)  # let the joins settle into every node's group view
+        sends = [subprocess.Popen([sys.executable, script, str(daemons[i % 3].state_dir),
+                                   "send", "bench", str(count), str(size), str(1000 + i)],
+                                  stdout=subprocess.PIPE, text=True) for i in range(senders)]
+        starts = [int(p.communicate(timeout=300)[0].split()[1]) for p in sends]
+        ends = [int(p.communicate(timeout=300)[0].split()[1]) for p in receivers]
+    finally:
+        for proc in receivers:
+            if proc.poll() is None:
+                proc.kill()
     return total / ((max(ends) - min(starts)) / 1e9)
 
 

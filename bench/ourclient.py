@@ -1,0 +1,68 @@
+"""The same CPG client as bench/cpgclient.py, but for haclusterd (its IPC socket).
+
+    python bench/ourclient.py STATE_DIR recv GROUP COUNT PID    "ready", then "done <ns>"
+    python bench/ourclient.py STATE_DIR send GROUP COUNT SIZE PID   "start <ns>", "sent <ns>"
+Sends are pipelined (requests written back to back, replies drained by a thread), as
+libcpg's cpg_mcast_joined does not wait for delivery either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+from hacluster.api import client
+
+
+def receive(state_dir: str, group: str, count: int, pid: int) -> None:
+    with client.Client(state_dir, timeout_ms=180_000) as conn:
+        conn.call("daemon.subscribe", {"events": ["CpgDeliver"]})
+        conn.call("cpg_join", {"group": group, "pid": pid})
+        print("ready", flush=True)
+        got = 0
+        for message in conn.events():
+            if message["body"].get("group") == group:
+                got += 1
+                if got >= count:
+                    break
+    print(f"done {time.monotonic_ns()}", flush=True)
+
+
+def send(state_dir: str, group: str, count: int, size: int, pid: int) -> None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(os.path.join(state_dir, client.SOCKET_NAME))
+    replies = threading.Event()
+
+    def drain() -> None:
+        got, buffer = 0, b""
+        while got < count:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                break
+            buffer += chunk
+            while len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
+                buffer = buffer[4 + int.from_bytes(buffer[:4], "big"):]
+                got += 1
+        replies.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    body = json.dumps({"group": group, "pid": pid, "data": "x" * size})
+    print(f"start {time.monotonic_ns()}", flush=True)
+    for n in range(count):
+        payload = f'{{"body":{body},"id":{n + 1},"name":"cpg_send"}}'.encode()
+        sock.sendall(client.FRAME_HEADER.pack(len(payload)) + payload)
+    replies.wait(180)
+    print(f"sent {time.monotonic_ns()}", flush=True)
+    sock.close()
+
+
+if __name__ == "__main__":
+    where, mode, group_name, number = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    if mode == "recv":
+        receive(where, group_name, number, int(sys.argv[5]))
+    else:
+        send(where, group_name, number, int(sys.argv[5]), int(sys.argv[6]))
