@@ -100,8 +100,10 @@ def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:
                     (f"{prefix}.join_count", "u32", 1),
                     (f"{prefix}.status", "str", "joined")]
     entries.append(("runtime.totem.pg.mrp.srp.ring_id", "str", status.ring_id))
-    entries += [("runtime.votequorum.this_node_id", "u32", status.node_id),
-                ("runtime.votequorum.quorate", "u8", int(status.quorate))]
+    entries.append(("runtime.votequorum.this_node_id", "u32", status.node_id))
+    if status.configured:
+        entries += [("runtime.votequorum.highest_node_id", "u32", max(status.configured)),
+                    ("runtime.votequorum.lowest_node_id", "u32", min(status.configured))]
     counters = status.transport_stats
     for key in ("sent", "received", "refused", "auth_dropped"):
         if key in counters:
