@@ -233,8 +233,7 @@ def clone_min_edges(model: ClusterModel, plan: Plan, order: Order, flags: set[st
             continue
         link(edges, starts, [pseudo], {ONE_OR_MORE})
     plan.needed[pseudo.key] = (minimum, staying)
-    link(edges, [pseudo], endpoint(model, plan, order.then, order.then_action, False), flags,
-         reason=True)
+    link(edges, [pseudo], endpoint(model, plan, order.then, order.then_action, False), flags)
     return edges
 
 
@@ -309,6 +308,8 @@ def update_collectives(model: ClusterModel, plan: Plan,
         minimum, staying = plan.needed.get(key, (1, 0))
         if action.runnable and staying + sum(f.runnable for f in firsts) < minimum:
             action.runnable = False
+            # Too few instances: what depends on them must stop, not merely wait.
+            action.optional = action.optional and key not in plan.needed
             changed = True
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
