@@ -134,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=900.0, help="per run, seconds")
     args = p.parse_args(argv)
     ours = ours_argv(args.ours)
-    print(f"ours: {' '.join(ours[:3]) + ' ...' if ours else 'unavailable (no scheduler yet)'}")
+    if ours is None:
+        shown = "unavailable (no scheduler yet)"
+    elif INPROCESS_SNIPPET in ours:
+        shown = "hacluster.scheduler.schedule() in a fresh interpreter (no status output)"
+    else:
+        shown = " ".join(ours)
+    print(f"ours: {shown}")
     for name in args.sizes.split(","):
         print(run_size(name.strip(), args, ours), flush=True)
     return 0

@@ -125,6 +125,11 @@ def status_of(env: CIBEnvironment, now_s: int) -> StatusView:
     return status_view(unpack(root, now_s), root)
 
 
+def status_of_root(cib_root: Element, now_s: int) -> StatusView:
+    """The status view of an already parsed CIB root element (no second parse)."""
+    return status_view(unpack(cib_root, now_s), cib_root)
+
+
 def status_from_text(cib_text: str | bytes, now_s: int) -> StatusView:
     """Parse a CIB and build its status view at wall-clock time `now_s`."""
     root = parse_cib(cib_text).root
