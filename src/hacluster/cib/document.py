@@ -22,7 +22,7 @@ from hacluster.common import Code, HaError
 
 XMLElement: TypeAlias = etree._Element
 
-MAX_CIB_BYTES = 64 * 1024 * 1024
+MAX_CIB_BYTES = 256 * 1024 * 1024  # a 10k-resource, 3-node CIB with status is ~21 MiB
 MAX_DEPTH = 64
 NEWEST_FEATURE_SET = "3.16.1"
 DEFAULT_SCHEMA = "pacemaker-3.7"
