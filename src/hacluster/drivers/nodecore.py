@@ -112,7 +112,7 @@ def load_settings(path: str, override_address: str | None, state_dir: str) -> Da
     cipher, crypto_hash = totem.crypto_cipher, totem.crypto_hash
     authkey = b""
     if enabled:
-        cipher, crypto_hash = effective_crypto(True, cipher, crypto_hash)
+        cipher, crypto_hash = effective_crypto(cipher, crypto_hash)
         authkey = totem.key.encode() if totem.key else read_authkey(totem.keyfile)
     peers = {NodeId(n.nodeid): n.addresses[0] for n in config.nodes
              if n.nodeid != local.nodeid and n.addresses}

@@ -85,7 +85,7 @@ def read_authkey(path: str) -> bytes:
     return key
 
 
-def effective_crypto(secauth_on: bool, cipher: str, crypto_hash: str) -> tuple[str, str]:
+def effective_crypto(cipher: str, crypto_hash: str) -> tuple[str, str]:
     """(cipher, hash) to seal with: `secauth: on` alone means aes256 + sha256."""
     cipher = (cipher or "none").lower()
     crypto_hash = (crypto_hash or "none").lower()
@@ -97,7 +97,6 @@ def effective_crypto(secauth_on: bool, cipher: str, crypto_hash: str) -> tuple[s
         raise HaError.single(Code.CONFIG_BAD_VALUE, f"crypto_cipher {cipher!r} is not supported")
     if crypto_hash not in secauth.HASHES:
         raise HaError.single(Code.CONFIG_BAD_VALUE, f"crypto_hash {crypto_hash!r} is not supported")
-    del secauth_on
     return cipher, crypto_hash
 
 
