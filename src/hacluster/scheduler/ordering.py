@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from hacluster.scheduler.actions import Action, Plan
-from hacluster.scheduler.model import ClusterModel, Order, Role
+from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.placement import Assignment
 
 THEN_RUNNABLE = "runnable_left"
@@ -354,16 +354,14 @@ def collective_can_run(model: ClusterModel, plan: Plan, rid: str, prims: tuple[s
     return False
 
 
-UNUSED_ROLE = Role.STOPPED
-
-
 def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
     """A collective's 'stopped'/'demoted' made mandatory means its members must act."""
     tasks = {"stopped": "stop", "demoted": "demote", "start": "start", "promote": "promote"}
-    if action.node is not None or action.task not in tasks or action.rsc not in model.resources \
-            or model.resources[action.rsc].kind == "primitive":
+    rid = action.rsc
+    if action.node is not None or action.task not in tasks or rid is None \
+            or rid not in model.resources or model.resources[rid].kind == "primitive":
         return
-    for prim in model.primitives(action.rsc):
+    for prim in model.primitives(rid):
         for act in plan.find(prim, tasks[action.task]):
             if act.node is not None and act.optional:
                 act.optional = False

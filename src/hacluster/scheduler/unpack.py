@@ -232,7 +232,7 @@ def add_resource(el: Element, parent: str | None, out: dict[str, Resource],
                  ids: Mapping[str, Element], n_nodes: int, op_defaults: Mapping[str, str],
                  suffix: str) -> str:
     """Add `el` (and its descendants) under `parent`; clone children get ':N' ids."""
-    base = el.get("id")
+    base = str(el.get("id"))
     rid = base + suffix
     meta = merged_sets(el, "meta_attributes", ids)
     if el.tag == "primitive":
