@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from hacluster.common import INFINITY
 from hacluster.scheduler.actions import Action, Plan
 from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.placement import Assignment
@@ -48,7 +49,29 @@ def order_actions(model: ClusterModel, asg: Assignment, plan: Plan) -> list[Edge
     for order in model.orders:
         edges.extend(constraint_edges(model, asg, plan, order))
     propagate(model, plan, edges)
+    while enforce_colocations(model, asg, plan):
+        propagate(model, plan, edges)
     return edges
+
+
+def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan) -> bool:
+    """A mandatory colocation's dependent cannot start where its primary is blocked."""
+    changed = False
+    for c in model.colocations:
+        if c.score < INFINITY or model.resources[c.primary].kind != "primitive":
+            continue
+        node = asg.nodes.get(c.primary)
+        blocked = [a for a in plan.find(c.primary, "start") if a.node == node and not a.runnable]
+        if node is None or not blocked:
+            continue
+        for dep in model.primitives(c.dependent):
+            for start in plan.find(dep, "start"):
+                if start.node == node and start.runnable:
+                    start.runnable = False
+                    start.optional = False
+                    start.reason = start.reason or f"colocation with {c.primary}"
+                    changed = True
+    return changed
 
 
 def link(edges: list[Edge], firsts: list[Action], thens: list[Action], flags: set[str],
