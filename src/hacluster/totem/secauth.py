@@ -19,11 +19,10 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 MAGIC = b"HS"
 VERSION = 1
@@ -39,9 +38,10 @@ _SALT = b"hacluster totem secauth v1"
 CIPHERS: Mapping[str, tuple[int, int]] = MappingProxyType(
     {"aes256": (1, 32), "aes192": (2, 24), "aes128": (3, 16), "chacha20": (4, 32)}
 )
-HASHES: Mapping[str, type[hashes.HashAlgorithm]] = MappingProxyType(
-    {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
-     "sha512": hashes.SHA512, "md5": hashes.MD5}
+# crypto_hash name -> the class name in cryptography's hashes module (imported lazily:
+# `cryptography` costs ~9 MB of RSS, and a daemon with secauth off never needs it).
+HASHES: Mapping[str, str] = MappingProxyType(
+    {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512", "md5": "MD5"}
 )
 MIN_KEY_BYTES = 16
 
@@ -127,7 +127,7 @@ class Secauth:
         self._epoch = epoch
         self._cipher = cipher
         self._cipher_id, self._key_bytes = CIPHERS[cipher]
-        self._hash = HASHES[crypto_hash]
+        self._hash_name = HASHES[crypto_hash]
         self._counter = 0
         self._keys: dict[tuple[int, int], AESGCM | ChaCha20Poly1305] = {}
         self._windows: dict[int, _Window] = {}
@@ -138,8 +138,13 @@ class Secauth:
         cached = self._keys.get((sender, epoch))
         if cached is not None:
             return cached
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         info = b"sender" + struct.pack("!IQ", sender, epoch)
-        key = HKDF(algorithm=self._hash(), length=self._key_bytes, salt=_SALT,
+        algorithm: hashes.HashAlgorithm = getattr(hashes, self._hash_name)()
+        key = HKDF(algorithm=algorithm, length=self._key_bytes, salt=_SALT,
                    info=info).derive(self._authkey)
         aead: AESGCM | ChaCha20Poly1305 = (
             ChaCha20Poly1305(key) if self._cipher == "chacha20" else AESGCM(key))
@@ -170,6 +175,8 @@ class Secauth:
         verdict = window_verdict(window, epoch, counter)
         if verdict in ("replayed", "stale_epoch"):
             return self._drop(verdict)
+        from cryptography.exceptions import InvalidTag
+
         nonce = struct.pack("!IQ", 0, counter)
         try:
             data = self._aead(sender, epoch).decrypt(nonce, packet[HEADER.size:],
