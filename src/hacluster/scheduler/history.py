@@ -155,8 +155,10 @@ def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, o
 
 
 def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
-    if rc == RC_FAILED_PROMOTED or task == "demote":
+    if rc == RC_FAILED_PROMOTED:
         return Role.PROMOTED
+    if task == "demote":
+        return Role.UNPROMOTED
     if task == "promote":
         return max(role, Role.UNPROMOTED)
     if rc == RC_NOT_RUNNING and task == "monitor" and not managed:
