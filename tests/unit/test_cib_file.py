@@ -86,3 +86,13 @@ def test_atomic_write_leaves_no_temp_files_and_replaces_content(tmp_path: Path) 
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.xml"]
+
+
+def test_load_document_gives_the_replica_its_starting_cib(tmp_path: Path) -> None:
+    from hacluster.drivers.cibfile import load_document
+
+    store = CIBStore(tmp_path)
+    assert load_document(store) is None
+    store.save(version(4))
+    doc = load_document(store)
+    assert doc is not None and doc.version == (0, 4, 0)

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hacluster.cib import parse_cib
+from hacluster.cib import CIBDocument, parse_cib
 from hacluster.common import Code, HaError
 
 log = logging.getLogger(__name__)
@@ -142,3 +142,10 @@ class CIBStore:
         raise HaError.single(Code.CIB_NO_VALID_COPY,
                              f"no CIB copy in {self.directory} passes its digest check",
                              directory=str(self.directory))
+
+
+def load_document(store: CIBStore) -> CIBDocument | None:
+    """The node's CIB to start a CIBReplica with: the newest valid copy, None when the
+    directory holds none yet (the replica then starts empty and takes the cluster's copy)."""
+    loaded = store.load()
+    return None if loaded is None else parse_cib(loaded.data)
