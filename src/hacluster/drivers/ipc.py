@@ -26,6 +26,9 @@ from hacluster.common import Code
 log = logging.getLogger(__name__)
 
 ALLOWED_GROUP = "haclient"
+# A client that stops reading is cut off once this much is queued for it: the daemon's
+# memory must not grow with a stuck tool.
+WRITE_BUFFER_MAX = 32 * 1024 * 1024
 _UCRED = struct.Struct("3i")
 
 
@@ -87,6 +90,10 @@ class Connection:
 
     def write(self, message: dict[str, Any]) -> None:
         if self._writer.is_closing():
+            return
+        if self._writer.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
+            log.warning("ipc client not reading, disconnected connection=%d", self.number)
+            self._writer.close()
             return
         self._writer.write(client.encode_frame(message))
 

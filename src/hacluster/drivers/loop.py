@@ -30,6 +30,9 @@ LOG_LEVELS: Mapping[str, int] = MappingProxyType({
     "debug": logging.DEBUG, "info": logging.INFO, "notice": logging.INFO,
     "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL})
 EVENT_BATCH_MAX = 512
+# Packets beyond this many queued inputs are dropped (counted): UDP may lose them anyway and
+# Totem retransmits, while an unbounded queue would only turn overload into memory growth.
+QUEUE_PACKETS_MAX = 20_000
 
 
 class Core(Protocol):
@@ -109,6 +112,7 @@ class DaemonLoop:
         self._next_request = 1
         self._stopping = False
         self.steps = 0
+        self.packets_dropped = 0
         self.started_ms = clock_ms()
 
     # ------------------------------------------------------------------ inputs
@@ -120,6 +124,9 @@ class DaemonLoop:
             self._waiter.set_result(None)
 
     def packet_in(self, data: bytes, src: str) -> None:
+        if len(self._queue) >= QUEUE_PACKETS_MAX:
+            self.packets_dropped += 1
+            return
         self.put(events.PacketIn(data, src))
 
     def peer_unreachable(self, node_id: NodeId) -> None:
@@ -265,6 +272,7 @@ class DaemonLoop:
         info["transport_stats"] = to_jsonable(self.transport.stats())
         info["uptime_ms"] = self.clock_ms() - self.started_ms
         info["steps"] = self.steps
+        info["packets_dropped_overload"] = self.packets_dropped
         info["pid"] = os.getpid()
         return info
 
