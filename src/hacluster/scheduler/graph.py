@@ -189,7 +189,7 @@ class Formatter:
             return f"{role} {origin}"
         if dest is None:
             return f"{origin}"
-        if need and self.role == self.next_role:
+        if need and self.role == self.next_role and origin == dest:
             return f"{role} {dest}"
         if origin == dest:
             return f"{role} -> {nrole} {dest}" if need else f"{origin}"
