@@ -88,7 +88,7 @@ def assign_clone(work: Work, rid: str) -> None:
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
             done.add(inst)
-    for inst in instances:
+    for inst in sorted(instances, key=lambda i: displaced_online(work, i, scores)):
         if inst in done:
             continue
         node = None
@@ -103,6 +103,15 @@ def assign_clone(work: Work, rid: str) -> None:
     work.assigned[rid] = None
     if clone.promotable:
         promote(work, rid)
+
+
+def displaced_online(work: Work, inst: str, base: dict[str, int]) -> bool:
+    """An instance banned from a node which is still up goes last: it stops there while
+    free instance numbers start elsewhere (unlike one whose node is being fenced)."""
+    node = current_node(work, inst)
+    if node is None or not work.model.nodes[node].online or work.model.nodes[node].unclean:
+        return False
+    return instance_scores(work, inst, base).get(node, -1) < 0
 
 
 def util_of(work: Work, inst: str) -> dict[str, int]:
