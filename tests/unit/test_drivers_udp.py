@@ -174,3 +174,39 @@ def test_a_closed_port_is_reported_unreachable_after_repeated_refusals() -> None
             t3.close()
 
     asyncio.run(scenario())
+
+
+def test_ipv6_members_exchange_packets_and_refusals_are_attributed() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    probe = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no ::1 here")
+    finally:
+        probe.close()
+    port = free_port("ipv6")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e2 = Ends(), Ends()
+        peers = {NodeId(2): ("::1", port + 1), NodeId(3): ("::1", port + 2)}
+        t1 = UdpTransport(("::1", port), peers, lambda d, s: e1.packets.append((d, s)),
+                          e1.unreachable.append, e1.clock, 1000)
+        t2 = UdpTransport(("::1", port + 1), {NodeId(1): ("::1", port)},
+                          lambda d, s: e2.packets.append((d, s)), e2.unreachable.append,
+                          e2.clock, 1000)
+        t1.open(loop)
+        t2.open(loop)
+        try:
+            t1.multicast(b"v6")  # node 3's port is closed: a refusal
+            t1.multicast(b"v6 again")
+            await settle(lambda: len(e2.packets) == 2 and e1.unreachable)
+            assert [d for d, _ in e2.packets] == [b"v6", b"v6 again"]
+            assert e1.unreachable == [NodeId(3)]
+        finally:
+            t1.close()
+            t2.close()
+
+    asyncio.run(scenario())

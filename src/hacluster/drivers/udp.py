@@ -20,6 +20,7 @@ import socket
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hacluster.common import NodeId
 from hacluster.totem import secauth
@@ -27,6 +28,7 @@ from hacluster.totem import secauth
 log = logging.getLogger(__name__)
 
 IP_RECVERR = getattr(socket, "IP_RECVERR", 11)
+IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
 MAX_DATAGRAM = 65535
 ERRQUEUE_DRAIN_MAX = 64
 READ_BATCH_MAX = 256
@@ -99,9 +101,13 @@ class UdpTransport:
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind the socket and start reading on `loop`."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        is_v6 = ":" in self.local[0]
+        sock = socket.socket(socket.AF_INET6 if is_v6 else socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+        if is_v6:
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+        else:
+            sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
         sock.setblocking(False)
@@ -170,7 +176,8 @@ class UdpTransport:
                 return
             self._receive(data, address)
 
-    def _receive(self, data: bytes, address: tuple[str, int]) -> None:
+    def _receive(self, data: bytes, address: tuple[Any, ...]) -> None:
+        address = (address[0], address[1])  # IPv6 adds flow info and scope id
         node = self._by_address.get(address)
         if node is None:
             self._counts["unknown_source"] += 1
@@ -200,9 +207,9 @@ class UdpTransport:
                 return
             self._refused(address)
 
-    def _refused(self, address: tuple[str, int]) -> None:
+    def _refused(self, address: tuple[Any, ...]) -> None:
         self._counts["refused"] += 1
-        node = self._by_address.get(address)
+        node = self._by_address.get((address[0], address[1]))
         if node is None:
             return
         if self._detector.refused(node, self._clock_ms()):
