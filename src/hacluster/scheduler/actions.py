@@ -131,8 +131,9 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     next_role = asg.roles.get(rid, Role.STOPPED)
     failed = state.failed_nodes if state else frozenset()
     multiple = len(roles) > 1
+    changed_params = state.changed_nodes if state else frozenset()
     for node, role in roles.items():
-        must_stop = nxt != node or node in failed or multiple
+        must_stop = nxt != node or node in failed or multiple or node in changed_params
         unclean = model.nodes[node].unclean
         if role == Role.PROMOTED and (must_stop or next_role != Role.PROMOTED):
             demote = plan.add(Action(rid, "demote", node, False, pseudo=unclean))
@@ -149,7 +150,8 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
         plan.add(Action(rid, "start", None, True, runnable=False, pseudo=True))
         return
     here = roles.get(nxt)
-    start_needed = here is None or nxt in failed or multiple
+    changed = state.changed_nodes if state else frozenset()
+    start_needed = here is None or nxt in failed or multiple or nxt in changed
     start = plan.add(Action(rid, "start", nxt, not start_needed))
     blocker = quorum_blocks(model, rid)
     if blocker:

@@ -7,6 +7,7 @@ migration-threshold, failure-timeout). Must never do I/O or read the clock.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -27,6 +28,10 @@ Element = Any
 RC_OK, RC_NOT_RUNNING, RC_PROMOTED, RC_FAILED_PROMOTED = 0, 7, 8, 9
 RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
 HARD_RCS = frozenset({2, 3, 4, 5, 6})
+# Meta attributes that old CIBs also wrote as instance attributes; never part of a digest.
+META_NAMES = frozenset({"target-role", "is-managed", "resource-stickiness", "priority",
+                        "migration-threshold", "multiple-active", "failure-timeout",
+                        "allow-migrate", "restart-type", "requires", "maintenance"})
 re_instance = re.compile(r":\d+(?=#|$)")
 
 
@@ -42,6 +47,7 @@ class NodeHistory:
     pending_start: bool
     stop_failed: bool
     last_rc: int
+    start_digest: str | None = None
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -77,6 +83,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     role, failed, on_fail = Role.UNKNOWN, False, "ignore"
     banned = fatal = pending = stop_failed = False
     last_rc = 0
+    digest: str | None = None
     for op in sorted(ops, key=op_sort_key):
         task = op.get("operation", "")
         interval = int(op.get("interval", "0") or 0)
@@ -99,6 +106,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
                                    or task in ("stop", "start", "promote", "demote") and rc == 0
                                    and expected < 0)
         if ok:
+            if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
+                digest = op.get("op-digest") if task != "monitor" else digest
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)
             last_rc = rc
@@ -120,7 +129,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         role = failure_role(task, rc, role, managed)
         if task == "stop":
             stop_failed = True
-    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc)
+    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
+                       digest)
 
 
 ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,
@@ -357,7 +367,22 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
         pending_start=frozenset(n for n, h in hist.items() if h.pending_start),
         probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(
             n for n, h in hist.items() if h.stop_failed),
-        blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()))
+        blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()),
+        changed_nodes=frozenset(n for n, h in hist.items() if n in roles and h.start_digest
+                                and rsc.digestible
+                                and h.start_digest not in params_digests(rsc.params)))
+
+
+def params_digests(params: Mapping[str, str]) -> tuple[str, str]:
+    """op-digests a resource's parameters may have been recorded with (the corpus README's
+    recipe), with and without meta attributes that old CIBs wrote as parameters."""
+    def digest(items: list[tuple[str, str]]) -> str:
+        text = " <parameters" + "".join(f' {k}="{v}"' for k, v in items) + "/>\n"
+        return hashlib.md5(text.encode()).hexdigest()
+
+    every = sorted(params.items())
+    return digest(every), digest([(k, v) for k, v in every
+                                  if k.replace("_", "-") not in META_NAMES])
 
 
 def meta_of(rid: str, resources: Mapping[str, Resource], name: str,

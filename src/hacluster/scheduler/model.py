@@ -107,6 +107,7 @@ class Resource:
     promoted_max: int = 1
     promoted_node_max: int = 1
     base: str = ""  # id without the instance suffix
+    digestible: bool = True  # parameters are plain (no rules), so op-digests can be checked
 
     @property
     def is_fencing(self) -> bool:
@@ -136,6 +137,7 @@ class PrimitiveState:
     probed_nodes: frozenset[str]
     stop_failed_nodes: frozenset[str]
     blocked: bool
+    changed_nodes: frozenset[str] = frozenset()  # parameters changed since the start
 
     @property
     def running_on(self) -> tuple[str, ...]:

@@ -241,7 +241,9 @@ def add_resource(el: Element, parent: str | None, out: dict[str, Resource],
             ops=unpack_ops(el, ids, op_defaults),
             utilization={k: int_or_zero(v) for k, v in
                          merged_sets(el, "utilization", ids).items()},
-            params=merged_sets(el, "instance_attributes", ids), base=base)
+            params=merged_sets(el, "instance_attributes", ids), base=base,
+            digestible=not any(b.find("rule") is not None or b.get("id-ref") is not None
+                               for b in el.findall("instance_attributes")))
         return rid
     if el.tag == "group":
         kids = [add_resource(c, rid, out, ids, n_nodes, op_defaults, suffix)
