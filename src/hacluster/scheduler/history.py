@@ -248,12 +248,15 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
                   ) -> tuple[dict[str, PrimitiveState], dict[str, Resource], dict[str, str],
                              dict[str, Node]]:
     histories: dict[str, dict[str, NodeHistory]] = {}
+    locks: dict[str, tuple[str, int]] = {}
     active: dict[str, set[str]] = {}
     node_map: dict[tuple[str, str], str] = {}
     status = root.find("status")
     entries: list[tuple[str, str, NodeHistory]] = []
     for ns in (status.findall("node_state") if status is not None else []):
         node = node_by_state(ns, nodes)
+        if node is not None:
+            record_locks(ns, node, resources, locks)
         if node is None or not (nodes[node].online or nodes[node].unclean
                                 or nodes[node].maintenance):
             continue  # a cleanly offline node runs nothing, whatever its history says
@@ -278,11 +281,24 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
                                                             hist)
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
+    for rid, (node, _when) in locks.items():
+        if rid in states:
+            states[rid] = replace(states[rid], locked_to=node)
     nodes = dict(nodes)
     for rid, per_node in histories.items():
         for node, hist in per_node.items():
             apply_node_effects(rid, node, hist, nodes, fence, stonith)
     return states, resources, fence, nodes
+
+
+def record_locks(ns: Element, node: str, resources: Mapping[str, Resource],
+                 locks: dict[str, tuple[str, int]]) -> None:
+    """shutdown-lock: resources recorded as locked to a node that shut down cleanly."""
+    for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+        when = lrm_rsc.get("shutdown-lock")
+        rid = lrm_rsc.get("id")
+        if when and when.isdigit() and rid in resources:
+            locks[rid] = (node, int(when))
 
 
 def top_instance(rid: str, resources: Mapping[str, Resource]) -> str:

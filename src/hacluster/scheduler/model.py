@@ -138,6 +138,7 @@ class PrimitiveState:
     stop_failed_nodes: frozenset[str]
     blocked: bool
     changed_nodes: frozenset[str] = frozenset()  # parameters changed since the start
+    locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
 
     @property
     def running_on(self) -> tuple[str, ...]:

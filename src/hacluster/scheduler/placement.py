@@ -419,8 +419,35 @@ def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
     return True, running[0] if running else None
 
 
+def is_locked(model: ClusterModel, rid: str) -> bool:
+    """shutdown-lock (Explained: cluster options): a primitive outside clones that runs on
+    a node shutting down cleanly, or was recorded as locked, stays with that node."""
+    if model.prop("shutdown-lock", "false").lower() not in ("true", "yes", "1", "on"):
+        return False
+    rsc = model.resources[rid]
+    if rsc.is_fencing or any(model.resources[p].kind == "clone" for p in ancestors(model, rid)):
+        return False
+    state = model.states.get(rid)
+    if state is None:
+        return False
+    if state.locked_to is not None and state.locked_to in model.nodes:
+        return not model.nodes[state.locked_to].online
+    return any(model.nodes[n].shutdown for n in state.running_on if n in model.nodes)
+
+
+def ancestors(model: ClusterModel, rid: str) -> list[str]:
+    out = []
+    parent = model.resources[rid].parent
+    while parent is not None:
+        out.append(parent)
+        parent = model.resources[parent].parent
+    return out
+
+
 def blocked_from_running(model: ClusterModel, rid: str) -> bool:
     if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+        return True
+    if model.resources[rid].kind == "primitive" and is_locked(model, rid):
         return True
     for prim in model.primitives(rid):
         state = model.states.get(prim)
