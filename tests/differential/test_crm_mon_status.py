@@ -110,6 +110,16 @@ def test_revised_cluster_status_matches_the_corpus_after_our_transition(shared: 
     assert matched >= 160, f"only {matched}/{len(cases)} match"
 
 
+def test_crm_mon_agrees_with_the_real_one_on_most_corpus_inputs(shared: Path) -> None:
+    require_real_crm_mon()
+    corpus = shared / "conformance" / "scheduler"
+    cases = sorted(p for p in corpus.iterdir() if (p / "input.xml").exists())
+    agreed = sum(real_crm_mon(case / "input.xml", "-1") ==
+                 ours_crm_mon((case / "input.xml").read_text(), "-1") for case in cases)
+    print(f"crm_mon -1 on corpus inputs: {agreed}/{len(cases)} agree")
+    assert agreed >= 190, f"only {agreed}/{len(cases)} agree"
+
+
 def test_crm_mon_matches_the_real_one_on_the_reference_cib(shared: Path, tmp_path: Path) -> None:
     require_real_crm_mon()
     cib = shared / "eayunstack" / "reference-cib.loopback.xml"

@@ -290,7 +290,7 @@ def cluster_summary(model: ClusterModel, root: Element | None,
                     prims: list[PrimitiveStatus]) -> ClusterSummary:
     attrs: Mapping[str, str] = dict(root.attrib) if root is not None else {}
     dc_id = attrs.get("dc-uuid")
-    dc = next((n.name for n in model.nodes.values() if n.id == dc_id and n.online), None)
+    dc = next((n.name for n in model.nodes.values() if n.id == dc_id), None)
     return ClusterSummary(
         stack=model.prop("cluster-infrastructure", "unknown"),
         dc=dc,
@@ -339,17 +339,17 @@ def failed_actions(root: Element) -> Iterable[FailedAction]:
 
 
 def is_failure(op: Element, rc: int, status: int) -> bool:
-    if (op.get("id") or "").endswith("_last_failure_0"):
-        return True
     if status == -1:  # pending
         return False
-    if status != 0:  # cancelled, timed out, error, ...: it could not be executed
-        return True
+    if status not in (0, 4):  # cancelled, timed out, ...: it could not be executed
+        return True  # (4, "error", is judged by its rc like a completed call)
     key = op.get("transition-key", "")
     parts = key.split(":")
     target = int(parts[2]) if len(parts) >= 4 and parts[2].isdigit() else 0
-    return rc != target and not (rc in (7, 8) and op.get("operation") == "monitor"
-                                 and op.get("interval", "0") == "0")
+    is_probe = op.get("operation") == "monitor" and op.get("interval", "0") == "0"
+    if is_probe and rc in (0, 7, 8):  # a probe finding it running or stopped is no failure
+        return False
+    return rc != target and not (op.get("operation") == "monitor" and rc == 8)
 
 
 def fail_counts(model: ClusterModel, root: Element) -> Iterable[FailCount]:
@@ -364,6 +364,10 @@ def fail_counts(model: ClusterModel, root: Element) -> Iterable[FailCount]:
         if name not in model.nodes:
             continue
         counts, last = node_fail_counts(model.nodes[name].attrs)
+        # Only resources with an operation history on the node are listed there.
+        known = {(el.get("id") or "").split(":", 1)[0]
+                 for el in ns.iterfind("lrm/lrm_resources/lrm_resource")}
+        counts = {base: n for base, n in counts.items() if base.split(":", 1)[0] in known}
         for base in sorted(counts, key=lambda r: (order.get(r, len(order)), r)):
             owner = next((r for r, x in model.resources.items() if r == base or x.base == base),
                          None)

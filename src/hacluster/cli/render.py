@@ -121,11 +121,16 @@ def clone_lines(c: st.CloneStatus, inactive: bool) -> list[str]:
 
 
 def unique_clone_body(c: st.CloneStatus, inactive: bool) -> list[str]:
+    """Every instance, stopped ones too, once the clone is shown at all (as crm_mon does)."""
+    if not inactive and not any(is_instance_active(i) or
+                                (isinstance(i, st.GroupStatus) and
+                                 any(is_active(m) for m in i.members)) for i in c.instances):
+        return []
     body: list[str] = []
     for inst in c.instances:
         if isinstance(inst, st.GroupStatus):
             body += group_lines(inst, inactive)
-        elif inactive or is_active(inst):
+        else:
             body.append(primitive_line(inst))
     return body
 
@@ -225,6 +230,8 @@ def summary_lines(view: st.StatusView, now_s: int) -> list[str]:
                      f" - partition {quorum} quorum")
     lines.append(f"  * Last updated: {format_time(now_s)}")
     change = s.last_written
+    if s.update_user:
+        change += f" by {s.update_user}"
     if s.update_client:
         change += f" via {s.update_client}"
         if s.update_origin:
@@ -244,10 +251,11 @@ def summary_lines(view: st.StatusView, now_s: int) -> list[str]:
 
 
 def readable_ms(ms: int) -> str:
+    """Pacemaker's duration text in failed actions: "20ms", "10s", "60s", "30.160s"."""
     if ms < 1000:
         return f"{ms}ms"
-    seconds = ms / 1000
-    return f"{seconds:g}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60)}s"
+    seconds, rest_ms = divmod(ms, 1000)
+    return f"{seconds}.{rest_ms:03d}s" if rest_ms else f"{seconds}s"
 
 
 EXEC_STATUS = MappingProxyType({
@@ -258,8 +266,8 @@ EXEC_STATUS = MappingProxyType({
 OCF_RC = MappingProxyType({
     0: "ok", 1: "error", 2: "invalid parameter", 3: "unimplemented feature",
     4: "insufficient privileges", 5: "not installed", 6: "not configured",
-    7: "not running", 8: "promoted", 9: "promoted (failed)", 190: "degraded",
-    191: "promoted (degraded)"})
+    7: "not running", 8: "promoted", 9: "promoted (failed)", 190: "OCF_DEGRADED",
+    191: "OCF_DEGRADED_PROMOTED"})
 
 
 def failed_action_line(a: st.FailedAction) -> str:
