@@ -170,6 +170,9 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
             flags.add(ASYMMETRICAL)
         if order.first_action in ("start", "promote"):
             flags.add(THEN_RUNNABLE)
+    restart_type = model.meta(order.then, "restart-type", "ignore") == "restart"
+    if order.kind == "Optional" and restart_type:
+        flags.add(IMPLIES_THEN)  # the legacy restart-type=restart upgrades optional orders
     first_rsc, then_rsc = model.resources[order.first], model.resources[order.then]
     clone_min = int(model.meta(order.first, "clone-min", "0") or 0) \
         if first_rsc.kind == "clone" else 0
@@ -191,7 +194,7 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
         link(edges, endpoint(model, plan, order.first, order.first_action, True),
              endpoint(model, plan, order.then, order.then_action, False), flags, reason=True)
     if order.symmetrical and order.kind != "Serialize":
-        inv_flags = {IMPLIES_FIRST} if order.kind == "Mandatory" else set()
+        inv_flags = {IMPLIES_FIRST} if order.kind == "Mandatory" or restart_type else set()
         first_inv = INVERSE.get(order.then_action, order.then_action)
         then_inv = INVERSE.get(order.first_action, order.first_action)
         if interleave:
