@@ -193,3 +193,13 @@ def test_a_stamped_request_records_who_wrote_and_its_patchset_carries_it() -> No
     noop = CIBRequest("modify", '<nvpair id="opts-stonith" value="false"/>', stamp=stamp)
     same, _ = apply_request(base(), noop)
     assert same.root.get("update-client") is None, "nothing changed: nothing stamped"
+
+
+def test_a_patchset_with_an_impossible_attribute_is_invalid_not_a_crash() -> None:
+    doc = base()
+    _, diff = modify(doc, frag('<nvpair id="opts-stonith" value="true"/>'))
+    diff.xpath("//change-attr")[0].set("name", "bad name")
+    del diff.attrib["digest"]
+    with pytest.raises(HaError) as info:
+        apply_diff(doc, diff)
+    assert info.value.problems[0].code is Code.CIB_DIFF_INVALID

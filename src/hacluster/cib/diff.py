@@ -266,8 +266,7 @@ def apply_diff(doc: CIBDocument, diff: XMLElement, check_version: bool = True) -
             f"patchset applies to version {source} but the CIB is at {doc.version}",
             source=str(source), current=str(doc.version))
     work = doc.copy_root()
-    for change in diff_changes(diff):
-        _apply_change(work, change)
+    _apply_all(work, diff)
     for name, value in zip(VERSION_ATTRS, target, strict=True):
         work.set(name, str(value))
     expected = diff.get("digest")
@@ -319,6 +318,13 @@ def apply_changes(doc: CIBDocument, diff: XMLElement) -> tuple[CIBDocument, XMLE
     if diff.tag != "diff" or diff.get("format") != "2":
         raise _invalid("not a format 2 patchset")
     work = doc.copy_root()
-    for change in diff_changes(diff):
-        _apply_change(work, change)
+    _apply_all(work, diff)
     return finish_update(doc, work)
+
+
+def _apply_all(work: XMLElement, diff: XMLElement) -> None:
+    for change in diff_changes(diff):
+        try:
+            _apply_change(work, change)
+        except ValueError as error:  # e.g. an attribute name lxml refuses
+            raise _invalid(f"patchset change cannot be applied: {error}") from None

@@ -273,6 +273,11 @@ class CIBReplica:
             new, _ = apply_request(self.doc, request)
         except HaError as error:
             return self._refuse(origin, message, error)
+        except (ValueError, TypeError) as error:
+            # Every replica fails the same way on the same request: refusing it everywhere
+            # keeps the copies equal, and peer input never raises out of step().
+            return self._refuse(origin, message, HaError.single(
+                Code.CIB_DIFF_INVALID, f"the request cannot be applied: {error}"))
         outputs: list[Output] = []
         if new is not self.doc:
             assert new.version >= self.doc.version, "versions never go backwards"
