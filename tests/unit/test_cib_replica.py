@@ -5,6 +5,7 @@ write is lost; a replica's version never goes backwards (across restarts too).""
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -292,3 +293,27 @@ def test_random_partitions_and_crashes_converge_without_losing_acknowledged_writ
     for node, request_id in order.acked():
         if order.created.get((node, request_id)):
             assert doc.find_by_id(f"w{request_id}") is not None, f"seed {seed}: lost w{request_id}"
+
+
+def test_peer_input_never_raises_whatever_it_holds() -> None:
+    rng = random.Random(7)
+    order = cluster()
+    replica = order.replicas[NodeId(1)]
+    values: list[object] = [None, 1, -1, "x", [], {}, [1, 2, 3], "<cib/>", "//*", "resources",
+                            "<primitive id='a' class='ocf' provider='p' type='t'/>",
+                            '<diff format="2"><version><source/><target/></version>'
+                            '<change operation="delete" path="/cib"/></diff>']
+    kinds = ["update", "version", "sync", "nope", None]
+    for _ in range(400):
+        message: dict[str, object] = {"type": rng.choice(kinds)}
+        for key in ("ring", "version", "digest", "xml", "origin", "request_id"):
+            if rng.random() < 0.6:
+                message[key] = rng.choice(values)
+        if rng.random() < 0.7:
+            request = {"operation": rng.choice(["create", "modify", "replace", "delete",
+                                                "apply-diff", "erase", "bogus", None]),
+                       "xml": rng.choice(values), "section": rng.choice(values),
+                       "xpath": rng.choice(values), "options": rng.choice(values)}
+            message["request"] = json.dumps(request)
+        replica.step(0, Delivered(NodeId(rng.randint(1, 3)), json.dumps(message).encode()))
+    assert replica.status().version >= CIBVersion(0, 1, 0)
