@@ -220,7 +220,7 @@ def apply_role_colocations(work: Work, rid: str,
         for c in work.with_of.get(rid, ()):
             if c.dependent_role != Role.PROMOTED:
                 continue
-            prim_nodes = nodes_of(work, c.primary, c.primary_role)
+            prim_nodes = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY)
             eff = colocation_effect(model, {node: 0}, prim_nodes, c)
             score = add_scores(score, eff[node])
         for c in work.deps_of.get(rid, ()):

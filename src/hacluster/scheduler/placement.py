@@ -243,8 +243,11 @@ def colocation_effect(model: ClusterModel, scores: dict[str, int], prim_nodes: s
     return out
 
 
-def nodes_of(work: Work, rid: str, role: Role | None) -> set[str] | None:
-    """Where a (possibly collective) primary was assigned; None if not assigned yet."""
+def nodes_of(work: Work, rid: str, role: Role | None, fully: bool = False
+             ) -> set[str] | None:
+    """Where a (possibly collective) primary was assigned; None if not assigned yet.
+    `fully`: a mandatory colocation with a group needs the whole group, i.e. its last
+    member (Explained: groups); otherwise the group is where its first member is."""
     model = work.model
     rsc = model.resources[rid]
     if rsc.kind == "primitive":
@@ -259,13 +262,14 @@ def nodes_of(work: Work, rid: str, role: Role | None) -> set[str] | None:
     if rsc.kind == "group":
         if rid not in work.assigned:
             return None
-        node = work.assigned[rid]
+        node = work.assigned[rsc.children[-1]] if fully and rsc.children else work.assigned[rid]
         return {node} if node is not None else set()
     if rid not in work.assigned:
         return None
     out: set[str] = set()
     for inst in rsc.children:
-        node = work.assigned.get(inst)
+        kids = model.resources[inst].children
+        node = work.assigned.get(kids[-1] if fully and kids else inst)
         if node is None:
             continue
         if role in (Role.PROMOTED, Role.UNPROMOTED):
@@ -321,8 +325,8 @@ def scores_for(work: Work, rid: str) -> dict[str, int]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
-        scores = colocation_effect(work.model, scores, nodes_of(work, c.primary, c.primary_role),
-                                   c)
+        where = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY)
+        scores = colocation_effect(work.model, scores, where, c)
     return with_influence(work, rid, scores, 1.0, frozenset({rid}))
 
 
@@ -532,7 +536,8 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
             continue
         own = primitive_scores(work, m)
         for c in work.with_of.get(m, ()):
-            own = colocation_effect(model, own, nodes_of(work, c.primary, c.primary_role), c)
+            where = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY)
+            own = colocation_effect(model, own, where, c)
         ok = (prev_ok and node is not None and own.get(node, -INFINITY) >= 0
               and not blocked_from_running(model, m) and not model.resources[m].orphan)
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
