@@ -287,6 +287,9 @@ def own_scores(work: Work, rid: str) -> dict[str, int]:
     if rsc.kind == "primitive":
         return primitive_scores(work, rid)
     scores = location_scores(work, rid)
+    if rsc.kind == "clone" and rsc.children and model.primitives(rsc.children[0]) and \
+            blocked_from_running(model, model.primitives(rsc.children[0])[0]):
+        return {n: -INFINITY for n in scores}  # target-role=Stopped bans every node
     if rsc.kind == "group":
         for i, member in enumerate(rsc.children):
             merged = merge_factor(scores, primitive_scores(work, member, False), 1.0)
@@ -313,7 +316,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         dep_scores = with_influence(work, dep, own_scores(work, dep),
                                     factor * c.score / INFINITY, seen | {dep})
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY)
-        if can_run_any(model, merged):
+        if can_run_any(model, merged) or model.resources[rid].kind == "clone":
             scores = merged
     return scores
 
