@@ -28,7 +28,7 @@ from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettin
 from hacluster.drivers.udp import UdpTransport
 from hacluster.totem import secauth
 
-log = logging.getLogger("hacluster.daemon")
+log = logging.getLogger(__name__)
 
 PID_FILE = "haclusterd.pid"
 SOCKET_FILE = "haclusterd.sock"
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                                  os.path.abspath(state_dir_from(args.state_dir)))
     except HaError as error:
         for problem in error.problems:
-            print(f"haclusterd: {problem.message}", file=sys.stderr)
+            sys.stderr.write(f"haclusterd: {problem.message}\n")
         return int(error.exit_status)
     return run(settings, build_node, args.foreground, status_view)
 
