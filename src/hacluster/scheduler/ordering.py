@@ -368,6 +368,13 @@ def update_collectives(model: ClusterModel, plan: Plan,
 
 def collective_can_run(model: ClusterModel, plan: Plan, rid: str, prims: tuple[str, ...],
                        starts: list[Action]) -> bool:
+    """A group runs only if every member can; a clone if any instance can."""
+    rsc = model.resources[rid]
+    kids = [model.resources[c] for c in rsc.children]
+    if rsc.kind == "group":
+        return all(member_can_run(model, plan, m.id) for m in kids)
+    if kids and kids[0].kind == "group":
+        return any(a.runnable for k in kids for a in plan.find(k.id, "running"))
     if any(a.runnable for a in starts):
         return True
     for p in prims:
@@ -392,3 +399,11 @@ def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
             if act.node is not None and act.optional:
                 act.optional = False
                 act.reason = act.reason or action.reason
+
+
+def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:
+    if any(a.node is not None and a.runnable for a in plan.find(rid, "start")):
+        return True
+    state = model.states.get(rid)
+    return bool(state and state.running_on) and not any(
+        not a.optional for a in plan.find(rid, "stop"))

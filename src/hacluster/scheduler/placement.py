@@ -243,7 +243,7 @@ def colocation_effect(model: ClusterModel, scores: dict[str, int], prim_nodes: s
     return out
 
 
-def nodes_of(work: Work, rid: str, role: Role | None, fully: bool = False
+def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
              ) -> set[str] | None:
     """Where a (possibly collective) primary was assigned; None if not assigned yet.
     `fully`: a mandatory colocation with a group needs the whole group, i.e. its last
@@ -269,7 +269,7 @@ def nodes_of(work: Work, rid: str, role: Role | None, fully: bool = False
     out: set[str] = set()
     for inst in rsc.children:
         kids = model.resources[inst].children
-        node = work.assigned.get(kids[-1] if fully and kids else inst)
+        node = work.assigned.get(kids[-1] if fully == "instances" and kids else inst)
         if node is None:
             continue
         if role in (Role.PROMOTED, Role.UNPROMOTED):
@@ -313,12 +313,26 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
             continue
         if abs(c.score) < 1:
             continue
+        is_clone = model.resources[rid].kind == "clone"
+        if is_clone and model.resources[dep].kind != "clone":
+            continue  # one instance somewhere is enough for it: it does not steer the clone
         dep_scores = with_influence(work, dep, own_scores(work, dep),
                                     factor * c.score / INFINITY, seen | {dep})
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY)
-        if can_run_any(model, merged) or model.resources[rid].kind == "clone":
+        if can_run_any(model, merged) or is_clone:
             scores = merged
     return scores
+
+
+def whole_group(work: Work, c: Colocation) -> bool | str:
+    """How much of a group primary a mandatory colocation needs: a group needs all its
+    members; clone-to-clone colocations pair instances, so each group instance must be
+    whole; a primitive with a clone of groups only needs the instances placed."""
+    if c.score < INFINITY:
+        return False
+    if work.model.resources[c.dependent].kind == "clone":
+        return "instances"
+    return True
 
 
 def scores_for(work: Work, rid: str) -> dict[str, int]:
@@ -328,7 +342,7 @@ def scores_for(work: Work, rid: str) -> dict[str, int]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
-        where = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY)
+        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
         scores = colocation_effect(work.model, scores, where, c)
     return with_influence(work, rid, scores, 1.0, frozenset({rid}))
 
@@ -509,8 +523,12 @@ def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None
 
 
 def group_util(model: ClusterModel, rid: str) -> dict[str, int]:
+    """Utilization of the members that will run: a member kept stopped (target-role)
+    stops every member after it, so none of those need room."""
     total: dict[str, int] = {}
     for member in model.primitives(rid):
+        if blocked_from_running(model, member):
+            break
         for k, v in model.resources[member].utilization.items():
             total[k] = total.get(k, 0) + v
     return total
