@@ -129,7 +129,7 @@ def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
     """Sort key for candidate nodes: score, capacity, load, current node, name."""
     strategy = work.model.prop("placement-strategy", "default")
     capacity = 0
-    if strategy == "balanced":
+    if strategy in ("balanced", "utilization"):
         node_util = work.model.nodes[node].utilization
         capacity = sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
     load = 0 if strategy == "minimal" else work.counts.get(node, 0)
@@ -496,7 +496,10 @@ def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None)
     state = model.states.get(rid)
     current = state.running_on if state else ()
     need = colocated_util(work, rid, dict(rsc.utilization), {rid})
-    record(work, rid, choose_node(work, scores, current, need), rsc.utilization)
+    node = choose_node(work, scores, current, need)
+    if node is None and need != rsc.utilization:
+        node = choose_node(work, scores, current, rsc.utilization)  # not all of them fit
+    record(work, rid, node, rsc.utilization)
 
 
 def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
