@@ -210,3 +210,26 @@ def test_ipv6_members_exchange_packets_and_refusals_are_attributed() -> None:
             t2.close()
 
     asyncio.run(scenario())
+
+
+def test_a_key_holder_sealing_as_another_node_is_dropped() -> None:
+    port = free_port("mismatch")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e3 = Ends(), Ends()
+        t1 = make(port, 1, {3: "127.0.0.3"}, e1, KEY)
+        t3 = UdpTransport(("127.0.0.3", port), {NodeId(1): ("127.0.0.1", port)},
+                          lambda d, s: e3.packets.append((d, s)), e3.unreachable.append,
+                          e3.clock, 1000, Secauth(KEY, 2, 1))  # right key, claims node 2
+        t1.open(loop)
+        t3.open(loop)
+        try:
+            t3.multicast(b"spoof")
+            await settle(lambda: t1.stats().sender_mismatch == 1)
+            assert e1.packets == [] and t1.stats().sender_mismatch == 1
+        finally:
+            t1.close()
+            t3.close()
+
+    asyncio.run(scenario())

@@ -44,6 +44,7 @@ class UdpStats:
     refused: int
     unreachable_reported: int
     unknown_source: int
+    sender_mismatch: int
     auth_dropped: int
 
 
@@ -97,7 +98,7 @@ class UdpTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._counts = dict.fromkeys(
             ("sent", "received", "send_errors", "refused", "unreachable_reported",
-             "unknown_source"), 0)
+             "unknown_source", "sender_mismatch"), 0)
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         """Bind the socket and start reading on `loop`."""
@@ -187,6 +188,12 @@ class UdpTransport:
             opened = self._secauth.open(data)
             if opened is None:
                 log.debug("packet failed secauth address=%s", address)
+                return
+            if opened.sender != node:
+                # Sealed by a key holder, but not by the member this address belongs to.
+                self._counts["sender_mismatch"] += 1
+                log.debug("sealed sender does not match address node=%s sender=%s",
+                          node, opened.sender)
                 return
             data = opened.data
         self._counts["received"] += 1
