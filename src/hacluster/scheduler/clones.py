@@ -232,7 +232,7 @@ def apply_role_colocations(work: Work, rid: str,
                 value = value if c.score > 0 else -value
             else:
                 value = int(value * c.score / INFINITY)
-            if abs(value) < INFINITY:
+            if value < INFINITY or c.score >= INFINITY:
                 score = add_scores(score, value)
         out.append((score, idx, inst, node))
     return out
