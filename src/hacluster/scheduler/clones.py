@@ -158,6 +158,7 @@ def promote(work: Work, rid: str) -> None:
     model = work.model
     clone = model.resources[rid]
     candidates: list[tuple[int, int, str, str]] = []
+    promoted_now: set[str] = set()
     for idx, inst in enumerate(clone.children):
         node = work.assigned.get(inst)
         prims = model.primitives(inst)
@@ -175,9 +176,11 @@ def promote(work: Work, rid: str) -> None:
         is_promoted = bool(cur and cur.roles.get(node) == Role.PROMOTED)
         candidates.append((score, idx, inst, node))
         work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
-        del is_promoted
+        if is_promoted:
+            promoted_now.add(inst)
     candidates = apply_role_colocations(work, rid, candidates)
-    candidates.sort(key=lambda c: (-c[0], c[1]))
+    # Equal scores: the instance that is promoted now stays promoted, then instance order.
+    candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
     limit = clone.promoted_max
     from hacluster.scheduler.placement import target_role
 
