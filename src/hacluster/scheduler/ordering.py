@@ -296,12 +296,13 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
         changed = False
         for e in edges:
             f, t = plan.actions[e.first], plan.actions[e.then]
-            if IMPLIES_THEN in e.flags and not f.optional and t.optional and (
-                    f.runnable or ASYMMETRICAL not in e.flags):
-                t.optional = False
+            if IMPLIES_THEN in e.flags and not f.optional and (
+                    f.runnable or ASYMMETRICAL not in e.flags) and (
+                    t.optional or restart_without_reason(model, e, t)):
                 if e.reason and not t.reason and f.rsc is not None:
                     t.reason = f"required {action_name(f)}"
-                changed = True
+                changed = changed or t.optional
+                t.optional = False
                 push_to_members(model, plan, t)
             if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
                 t.runnable = False
@@ -407,3 +408,11 @@ def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:
     state = model.states.get(rid)
     return bool(state and state.running_on) and not any(
         not a.optional for a in plan.find(rid, "stop"))
+
+
+def restart_without_reason(model: ClusterModel, edge: Edge, then: Action) -> bool:
+    """A restart already forced by its own stop still learns which ordering requires it."""
+    if not edge.reason or then.reason or then.task != "start" or then.rsc is None:
+        return False
+    state = model.states.get(then.rsc)
+    return bool(state and then.node in state.roles)
