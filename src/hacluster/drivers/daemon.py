@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from hacluster.common import Code, HaError
+from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
@@ -150,6 +151,8 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
                              f"cannot bind {settings.address}:{settings.port}: {error.strerror}",
                              address=settings.address, port=settings.port) from None
     daemon_loop.transport = transport
+    agents = AgentRunner(daemon_loop.put)
+    daemon_loop.agents = agents
     ipc = IpcServer(os.path.join(settings.state_dir, SOCKET_FILE), daemon_loop.on_request,
                     daemon_loop.on_close)
     await ipc.start()
@@ -164,6 +167,7 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     try:
         await daemon_loop.run()
     finally:
+        await agents.stop()
         transport.close()
         await ipc.stop()
         log.info("haclusterd stopped node=%d", settings.node_id)

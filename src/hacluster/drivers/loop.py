@@ -45,6 +45,10 @@ class Core(Protocol):
     def status(self) -> Any: ...
 
 
+class Agents(Protocol):
+    def start(self, run: events.RunAgent) -> None: ...
+
+
 class Transport(Protocol):
     def send(self, dst: NodeId, data: bytes) -> None: ...
 
@@ -105,6 +109,7 @@ class DaemonLoop:
         self.clock_ms = clock_ms
         self._describe = describe
         self._status_view = status_view
+        self.agents: Agents | None = None  # RunAgent runner; without one they are published
         self._queue: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._pending: dict[int, tuple[Connection, Any]] = {}
@@ -194,6 +199,8 @@ class DaemonLoop:
                 self._persist(name, data)
             case events.Log(level=level, message=message):
                 log.log(LOG_LEVELS.get(level, logging.INFO), "%s", message)
+            case events.RunAgent() if self.agents is not None:
+                self.agents.start(output)
             case _:
                 self._publish(output)
 
