@@ -162,3 +162,16 @@ def test_revised_view_promotes_and_starts_clone_instances_by_their_instance_id()
                                       ("child:1", "start", "node2")])
     assert render.clone_lines(revised.resources[0], inactive=True)[1:] == [  # type: ignore[arg-type]
         "  * Promoted: [ node1 ]", "  * Unpromoted: [ node2 ]"]
+
+
+def test_crm_mon_xml_has_the_sections_of_the_real_one_in_order() -> None:
+    view = st.StatusView(summary(), (node("node1"),), (prim("rsc1"),), (), ())
+    lines = render.render_crm_mon_xml(view, 0, "crm_mon -1 --output-as xml")
+    assert lines[0] == '<pacemaker-result api-version="2.25" request="crm_mon -1 --output-as xml">'
+    sections = [ln.strip() for ln in lines if ln.startswith("  <") and not ln.startswith("  </")]
+    assert [s.split()[0].rstrip(">/") for s in sections] == [
+        "<summary", "<nodes", "<resources", "<node_history", "<status"]
+    assert '    <resource id="rsc1" resource_agent="ocf:pacemaker:Dummy" role="Started" ' \
+        'active="true" orphaned="false" blocked="false" managed="true" failed="false" ' \
+        'failure_ignored="false" nodes_running_on="1">' in lines
+    assert lines[-1] == "</pacemaker-result>"

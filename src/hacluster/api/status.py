@@ -14,8 +14,27 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.api.env import CIBEnvironment
+from hacluster.api.ophistory import (
+    Ban,
+    FailCount,
+    FailedAction,
+    OpRecord,
+    ResourceHistory,
+    bans,
+    fail_counts,
+    failed_actions,
+    node_history,
+    parse_threshold,
+)
 from hacluster.cib import parse_cib
 from hacluster.scheduler import ClusterModel, Role, unpack
+
+__all__ = [
+    "Ban", "CloneStatus", "ClusterSummary", "FailCount", "FailedAction", "GroupStatus",
+    "NodeStatus", "OpRecord", "PrimitiveStatus", "ResourceHistory", "ResourceStatus",
+    "StatusView", "iter_primitives", "revised_view", "sorted_node_names", "status_from_text",
+    "status_of", "status_of_root", "status_view",
+]
 
 Element = Any
 INFINITY = 1000000
@@ -30,6 +49,12 @@ class NodeStatus:
     unclean: bool
     pending: bool
     active_resources: int
+    id: str = ""
+    feature_set: str = ""  # the node's #feature-set attribute, "" when offline
+    is_dc: bool = False
+    expected_up: bool = False
+    shutdown: bool = False
+    attributes: tuple[tuple[str, str], ...] = ()  # user attributes, sorted by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +111,8 @@ class ClusterSummary:
     instances_configured: int
     disabled: int
     blocked: int
-
-
-@dataclass(frozen=True, slots=True)
-class FailedAction:
-    rsc: str
-    task: str
-    interval_ms: int
-    node: str
-    rc: int
-    op_status: int
-    exit_reason: str
-    last_rc_change_s: int | None
-    exec_ms: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FailCount:
-    node: str
-    rsc: str
-    migration_threshold: int
-    fail_count: int
-    last_failure_s: int | None
+    dc_id: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # crm_mon's <cluster_options>, in its order
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +122,8 @@ class StatusView:
     resources: tuple[ResourceStatus, ...]
     failed_actions: tuple[FailedAction, ...]
     fail_counts: tuple[FailCount, ...]
+    history: tuple[ResourceHistory, ...] = ()
+    bans: tuple[Ban, ...] = ()
 
 
 def status_of(env: CIBEnvironment, now_s: int) -> StatusView:
@@ -140,14 +147,17 @@ def status_view(model: ClusterModel, root: Element | None = None) -> StatusView:
     """The view of `model`; `root` (the CIB element) adds failures and the change stamp.
     For crm_simulate's "Revised Cluster Status", pass the post-transition model alone."""
     resources = tuple(resource_status(model, rid) for rid in by_priority(model))
-    seen = seen_nodes(root) if root is not None else frozenset(model.nodes)
-    nodes = tuple(node_status(model, name, name in seen or model.nodes[name].id in seen)
+    states = node_states(root) if root is not None else None
+    dc_id = root.get("dc-uuid", "") if root is not None else ""
+    nodes = tuple(node_status(model, name, states, dc_id)
                   for name in sorted_node_names(model.nodes))
     prims = list(iter_primitives(resources))
     summary = cluster_summary(model, root, prims)
-    failed = tuple(failed_actions(root)) if root is not None else ()
-    counts = tuple(fail_counts(model, root)) if root is not None else ()
-    return StatusView(summary, nodes, resources, failed, counts)
+    if root is None:
+        return StatusView(summary, nodes, resources, (), ())
+    return StatusView(summary, nodes, resources, tuple(failed_actions(root)),
+                      tuple(fail_counts(model, root)), tuple(node_history(model, root)),
+                      tuple(bans(model, root)))
 
 
 def by_priority(model: ClusterModel) -> list[str]:
@@ -179,20 +189,37 @@ def sorted_node_names(nodes: Iterable[str]) -> list[str]:
     return sorted(nodes, key=natural_key)
 
 
-def seen_nodes(root: Element) -> frozenset[str]:
-    """Nodes with a node_state entry; the others were never seen and show plain OFFLINE."""
-    found: set[str] = set()
+def node_states(root: Element) -> dict[str, Element]:
+    """node_state entries by uname and by id; nodes without one were never seen."""
+    found: dict[str, Element] = {}
     for ns in root.iterfind("status/node_state"):
-        found.update(x for x in (ns.get("uname"), ns.get("id")) if x)
-    return frozenset(found)
+        for key in (ns.get("id"), ns.get("uname")):
+            if key:
+                found.setdefault(key, ns)
+    return found
 
 
-def node_status(model: ClusterModel, name: str, seen: bool) -> NodeStatus:
+HIDDEN_ATTRIBUTE_PREFIXES = ("#", "fail-count-", "last-failure-")
+HIDDEN_ATTRIBUTES = frozenset({"standby", "maintenance", "probe_complete", "shutdown",
+                               "terminate"})
+
+
+def node_status(model: ClusterModel, name: str, states: Mapping[str, Element] | None,
+                dc_id: str) -> NodeStatus:
     node = model.nodes[name]
+    ns = None if states is None else states.get(node.id, states.get(name))
+    seen = states is None or ns is not None
     active = sum(1 for st in model.states.values() if name in st.roles)
     unclean = node.unclean or name in model.fence_nodes
+    attributes = tuple(sorted((k, v) for k, v in node.attrs.items()
+                              if not k.startswith(HIDDEN_ATTRIBUTE_PREFIXES)
+                              and k not in HIDDEN_ATTRIBUTES))
     return NodeStatus(name, node.online, node.standby and seen, node.maintenance, unclean,
-                      node.pending, active)
+                      node.pending, active, id=node.id,
+                      feature_set=node.attrs.get("#feature-set", "") if node.online else "",
+                      is_dc=bool(dc_id) and node.id == dc_id,
+                      expected_up=ns is not None and ns.get("expected") == "member",
+                      shutdown=node.shutdown, attributes=attributes)
 
 
 def is_true(text: str) -> bool:
@@ -304,98 +331,34 @@ def cluster_summary(model: ClusterModel, root: Element | None,
         instances_configured=sum(1 for p in prims if not p.orphan),
         disabled=sum(1 for p in prims if p.disabled and not p.orphan),
         blocked=sum(1 for p in prims if p.blocked),
+        dc_id=(dc_id or "") if dc is not None else "",
+        options=cluster_options(model),
     )
 
 
-def int_attr(el: Element, name: str) -> int | None:
-    text = el.get(name)
-    try:
-        return int(text) if text is not None else None
-    except ValueError:
-        return None
+def cluster_options(model: ClusterModel) -> tuple[tuple[str, str], ...]:
+    """The options crm_mon's XML summary reports, with Pacemaker's defaults."""
+    def flag(name: str, default: str) -> str:
+        return "true" if is_true(model.prop(name, default)) else "false"
+    return (("stonith-enabled", flag("stonith-enabled", "true")),
+            ("symmetric-cluster", flag("symmetric-cluster", "true")),
+            ("no-quorum-policy", model.prop("no-quorum-policy", "stop")),
+            ("maintenance-mode", flag("maintenance-mode", "false")),
+            ("stop-all-resources", flag("stop-all-resources", "false")),
+            ("stonith-timeout-ms", str(duration_ms(model.prop("stonith-timeout", "60s")))),
+            ("priority-fencing-delay-ms",
+             str(duration_ms(model.prop("priority-fencing-delay", "0")))))
 
 
-def failed_actions(root: Element) -> Iterable[FailedAction]:
-    """Operations whose result differs from what was expected, as crm_mon lists them."""
-    seen: set[tuple[str, str]] = set()
-    for ns in root.iterfind("status/node_state"):
-        node = ns.get("uname") or ns.get("id") or ""
-        ops = list(ns.iterfind("lrm/lrm_resources/lrm_resource/lrm_rsc_op"))
-        # the last_failure_0 record is the one reported when last_0 repeats the same call
-        ops.sort(key=lambda op: not (op.get("id") or "").endswith("_last_failure_0"))
-        for op in ops:
-            rc, status = int_attr(op, "rc-code"), int_attr(op, "op-status")
-            if rc is None or status is None or not is_failure(op, rc, status):
-                continue
-            key = op.get("operation_key") or op.get("id") or ""
-            if (key, node) in seen:
-                continue  # last_0 and last_failure_0 of one failed call are listed once
-            seen.add((key, node))
-            parts = key.rsplit("_", 2)
-            rsc = parts[0] if len(parts) == 3 else key
-            yield FailedAction(rsc, op.get("operation", ""), int_attr(op, "interval") or 0,
-                               node, rc, status, op.get("exit-reason", ""),
-                               int_attr(op, "last-rc-change"), int_attr(op, "exec-time"))
-
-
-def is_failure(op: Element, rc: int, status: int) -> bool:
-    if status == -1:  # pending
-        return False
-    if status not in (0, 4):  # cancelled, timed out, ...: it could not be executed
-        return True  # (4, "error", is judged by its rc like a completed call)
-    key = op.get("transition-key", "")
-    parts = key.split(":")
-    target = int(parts[2]) if len(parts) >= 4 and parts[2].isdigit() else 0
-    is_probe = op.get("operation") == "monitor" and op.get("interval", "0") == "0"
-    if is_probe and rc in (0, 7, 8):  # a probe finding it running or stopped is no failure
-        return False
-    return rc != target and not (op.get("operation") == "monitor" and rc == 8)
-
-
-def fail_counts(model: ClusterModel, root: Element) -> Iterable[FailCount]:
-    """Per node (in status order) and resource: the summed fail-count-<rsc>#<op> attributes."""
-    order: dict[str, int] = {}
-    for i, (rid, resource) in enumerate(model.resources.items()):
-        order.setdefault(rid, i)
-        order.setdefault(resource.base or rid, i)
-    by_id = {node.id: name for name, node in model.nodes.items()}
-    for ns in root.iterfind("status/node_state"):
-        name = by_id.get(ns.get("id") or "") or ns.get("uname") or ""
-        if name not in model.nodes:
-            continue
-        counts, last = node_fail_counts(model.nodes[name].attrs)
-        # Only resources with an operation history on the node are listed there.
-        known = {(el.get("id") or "").split(":", 1)[0]
-                 for el in ns.iterfind("lrm/lrm_resources/lrm_resource")}
-        counts = {base: n for base, n in counts.items() if base.split(":", 1)[0] in known}
-        for base in sorted(counts, key=lambda r: (order.get(r, len(order)), r)):
-            owner = next((r for r, x in model.resources.items() if r == base or x.base == base),
-                         None)
-            threshold = model.meta(owner, "migration-threshold", str(INFINITY)) \
-                if owner is not None else str(INFINITY)
-            yield FailCount(name, base, parse_threshold(threshold), counts[base],
-                            last.get(base))
-
-
-def node_fail_counts(attrs: Mapping[str, str]) -> tuple[dict[str, int], dict[str, int]]:
-    """(resource -> summed fail count, resource -> latest last-failure) of one node."""
-    counts: dict[str, int] = {}
-    last: dict[str, int] = {}
-    for attr, value in attrs.items():
-        if attr.startswith("fail-count-"):
-            base = attr[len("fail-count-"):].split("#", 1)[0]
-            n = INFINITY if "INFINITY" in value else (int(value) if value.isdigit() else 0)
-            counts[base] = min(INFINITY, counts.get(base, 0) + n)
-        elif attr.startswith("last-failure-") and value.isdigit():
-            base = attr[len("last-failure-"):].split("#", 1)[0]
-            last[base] = max(last.get(base, 0), int(value))
-    return {k: v for k, v in counts.items() if v > 0}, last
-
-
-def parse_threshold(text: str) -> int:
-    if "INFINITY" in text:
-        return INFINITY
-    return int(text) if text.isdigit() else INFINITY
+def duration_ms(text: str) -> int:
+    """"60s", "2min", "500ms", "90" (seconds) -> milliseconds; 0 when unreadable."""
+    word = text.strip().lower()
+    for suffix, factor in (("ms", 1), ("msec", 1), ("min", 60000), ("s", 1000),
+                           ("sec", 1000), ("m", 60000), ("h", 3600000), ("hr", 3600000)):
+        number = word[: -len(suffix)].strip()
+        if word.endswith(suffix) and number.isdigit():
+            return int(number) * factor
+    return int(word) * 1000 if word.isdigit() else 0
 
 
 # --- the state after a transition (crm_simulate's "Revised Cluster Status") --------------

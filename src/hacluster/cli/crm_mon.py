@@ -1,7 +1,7 @@
 """`crm_mon`: print the cluster status once, as Pacemaker 2.1.5's `crm_mon -1` does.
 
 Owns the command line only (-1/--one-shot, -r/--inactive, -f/--failcounts,
---output-as text); the view comes from hacluster.api.status and the text from
+--output-as text|xml); the view comes from hacluster.api.status and the text from
 cli/render.py. Reads $CIB_file when set, else the live cluster. Must never decide status.
 """
 
@@ -28,8 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show inactive resources too")
     parser.add_argument("-f", "--failcounts", action="store_true",
                         help="show the fail counts (Migration Summary)")
-    parser.add_argument("--output-as", default="text", choices=("text",),
-                        help="output format (text only)")
+    parser.add_argument("--output-as", default="text", choices=("text", "xml"),
+                        help="output format")
     return parser
 
 
@@ -42,8 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"crm_mon: {problem.message}", file=sys.stderr)
         return int(ExitStatus.ERROR)
-    lines = render.render_crm_mon(view, now_s, inactive=args.inactive,
-                                  fail_counts=args.failcounts)
+    if args.output_as == "xml":
+        typed = sys.argv if argv is None else ["crm_mon", *argv]
+        request = " ".join(typed)  # the command line as given, like the real tool
+        lines = render.render_crm_mon_xml(view, now_s, request)
+    else:
+        lines = render.render_crm_mon(view, now_s, inactive=args.inactive,
+                                      fail_counts=args.failcounts)
     sys.stdout.write("\n".join(lines) + "\n")
     return int(ExitStatus.OK)
 
