@@ -220,3 +220,15 @@ def test_secauth_without_a_readable_key_refuses_to_start_with_a_clear_error(
     daemon.start()
     assert daemon.wait(20) != 0
     assert f"cannot read authkey {missing}" in daemon.log.read_text()
+
+
+def test_a_killed_node_restarts_and_rejoins_with_a_newer_ring(cluster: Cluster) -> None:
+    daemons = start(cluster)
+    first_ring, _ = formed(cluster, daemons)
+    daemons[2].signal(signal.SIGKILL)
+    daemons[2].wait(5)
+    assert wait_until(lambda: (r := ring_of(daemons[:2])) and len(r[1]) == 2, 10)
+    daemons[2].start()  # same state dir: it resumes its persisted ring seq
+    ring_id, members = formed(cluster, daemons)
+    assert len(members) == 3 and ring_id != first_ring
+    assert int(ring_id.split(".")[1], 16) > int(first_ring.split(".")[1], 16)
