@@ -60,6 +60,7 @@ def shape(text: str) -> list[str]:
         if line.startswith("Date:"):
             line = "Date: <date>"
         line = re.sub(r"^Ring ID: +\S+", "Ring ID: <ring>", line)
+        line = re.sub(r"0x[0-9a-f]{8}", "N", line)
         line = re.sub(r"\d+(\.\d+)*", "N", line)
         # Membership rows: node ids (10 digits here, 1 digit there) and names differ.
         line = re.sub(r"^ *N +N( .*)?$", "<member>", line)
@@ -85,7 +86,8 @@ def test_our_tool_output_has_the_shape_of_corosyncs(cluster: Cluster) -> None:
             lab.start(index)
         assert wait_for(lambda: lab.quorum(1) == (3, True), 20)
         for args in (["corosync-quorumtool", "-s"], ["corosync-quorumtool", "-l"],
-                     ["corosync-cfgtool", "-s"]):
+                     ["corosync-quorumtool", "-s", "-H"], ["corosync-quorumtool", "-l", "-p"],
+                     ["corosync-quorumtool", "-l", "-i", "-oi"], ["corosync-cfgtool", "-s"]):
             theirs = subprocess.run(lab.exec_in(1, *args), capture_output=True, text=True,
                                     timeout=30)
             ours = tool(daemons[0].state_dir, *args)

@@ -155,3 +155,14 @@ def test_the_tools_talk_to_a_running_daemon(
     assert "Ring ID:          1.7" in out and "Quorate:          Yes" in out
     assert "\t\tnodeid:          2:\tconnected" in out
     assert "runtime.members.2.status (str) = joined" in out
+
+
+def test_hexadecimal_ids_parsable_columns_and_orders() -> None:
+    status = api.status_from_reply(REPLY)
+    assert tools.render_quorum(status, "now", True)[5] == "Node ID:          0x00000001"
+    assert tools.render_members(status, False, True)[-1] == "0x00000003          1 node-3"
+    parsable = tools.render_members(status, False, parsable=True)
+    assert parsable[2] == "    Nodeid      Votes    Qdevice Name"
+    assert parsable[-1] == "         3          1         NR node-3"
+    by_name = tools.render_members(status, False, order="n")
+    assert [row.split()[-1] for row in by_name[3:]] == ["(local)", "node-3"]

@@ -80,7 +80,11 @@ def cfgtool_main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------- quorumtool
 
 
-def render_quorum(status: api.ClusterStatus, now_text: str) -> list[str]:
+def format_nodeid(node_id: int, hexadecimal: bool) -> str:
+    return f"0x{node_id:08x}" if hexadecimal else str(node_id)
+
+
+def render_quorum(status: api.ClusterStatus, now_text: str, hexadecimal: bool = False) -> list[str]:
     flags = "".join(f"{f} " for f in FLAG_ORDER if f in status.flags)
     quorum_note = " " if status.quorate else "Activity blocked"
     return [
@@ -88,7 +92,7 @@ def render_quorum(status: api.ClusterStatus, now_text: str) -> list[str]:
         f"{'Date:':<18}{now_text}",
         f"{'Quorum provider:':<18}corosync_votequorum",
         f"{'Nodes:':<18}{len(status.members)}",
-        f"{'Node ID:':<18}{status.node_id}",
+        f"{'Node ID:':<18}{format_nodeid(status.node_id, hexadecimal)}",
         f"{'Ring ID:':<18}{status.ring_id}",
         f"{'Quorate:':<18}{'Yes' if status.quorate else 'No'}",
         "", "Votequorum information", "----------------------",
@@ -101,13 +105,27 @@ def render_quorum(status: api.ClusterStatus, now_text: str) -> list[str]:
     ]
 
 
-def render_members(status: api.ClusterStatus, show_addresses: bool) -> list[str]:
+def ordered_members(status: api.ClusterStatus, order: str) -> list[int]:
+    """-o a (address order, as the ring lists them), n (by name) or i (by node id)."""
+    members = sorted(status.members)
+    if order == "n":
+        return sorted(members, key=status.name_of)
+    if order == "a":
+        return sorted(members, key=lambda n: status.addresses.get(n, ""))
+    return members
+
+
+def render_members(status: api.ClusterStatus, show_addresses: bool, hexadecimal: bool = False,
+                   order: str = "a", parsable: bool = False) -> list[str]:
+    qdevice = f" {'Qdevice':>10}" if parsable else ""
     lines = ["Membership information", "----------------------",
-             f"{'Nodeid':>10} {'Votes':>10} Name"]
-    for node in sorted(status.members):
+             f"{'Nodeid':>10} {'Votes':>10}{qdevice} Name"]
+    for node in ordered_members(status, order):
         name = status.addresses.get(node, str(node)) if show_addresses else status.name_of(node)
         local = " (local)" if node == status.node_id else ""
-        lines.append(f"{node:>10} {status.votes.get(node, 1):>10} {name}{local}")
+        column = f" {'NR':>10}" if parsable else ""  # NR: no quorum device registered
+        lines.append(f"{format_nodeid(node, hexadecimal):>10} {status.votes.get(node, 1):>10}"
+                     f"{column} {name}{local}")
     return lines
 
 
@@ -118,14 +136,19 @@ def quorumtool_main(argv: list[str] | None = None, clock: Callable[[], str] = ti
     group.add_argument("-s", action="store_true", help="show quorum status")
     group.add_argument("-l", action="store_true", help="list nodes")
     parser.add_argument("-i", action="store_true", help="show addresses instead of names")
+    parser.add_argument("-H", action="store_true", help="show node ids in hexadecimal")
+    parser.add_argument("-p", action="store_true", help="machine parsable member list")
+    parser.add_argument("-o", choices=("a", "n", "i"), default="a", help="order of nodes")
     args = parser.parse_args(argv)
     status = _fetch("Cannot initialize CMAP service")
     if status is None:
         return EXIT_ERROR
+    members = render_members(status, args.i, args.H, args.o, args.p)
     if args.l:
-        print("\n" + "\n".join(render_members(status, args.i)))
+        print("\n" + "\n".join(members))
         return EXIT_OK
-    print("\n".join(render_quorum(status, clock()) + render_members(status, args.i)))
+    print("\n".join(render_quorum(status, clock(), args.H) + members))
+    # corosync-quorumtool(8): 2 = not quorate, returned only for -s (and no option).
     return EXIT_OK if status.quorate else EXIT_NOT_QUORATE
 
 
