@@ -8,7 +8,7 @@ never create actions or do I/O; it only fills the placement Work of one run.
 from __future__ import annotations
 
 from hacluster.common import INFINITY, add_scores
-from hacluster.scheduler.model import Role
+from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
     Work,
     blocked_from_running,
@@ -173,11 +173,12 @@ def promote(work: Work, rid: str) -> None:
                for p in prims):
             score = -INFINITY  # on-fail=demote: this instance may not stay promoted
         cur = model.states.get(prims[0])
-        is_promoted = bool(cur and cur.roles.get(node) == Role.PROMOTED)
+        if cur and cur.roles.get(node) == Role.PROMOTED:
+            promoted_now.add(inst)
+        elif not may_promote_without_quorum(model, prims[0]):
+            score = -INFINITY  # without quorum (freeze/stop) nothing new gets promoted
         candidates.append((score, idx, inst, node))
         work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
-        if is_promoted:
-            promoted_now.add(inst)
     candidates = apply_role_colocations(work, rid, candidates)
     # Equal scores: the instance that is promoted now stays promoted, then instance order.
     candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
@@ -199,6 +200,13 @@ def promote(work: Work, rid: str) -> None:
                 work.roles[p] = Role.PROMOTED
         per_node[node] = per_node.get(node, 0) + 1
         chosen += 1
+
+
+def may_promote_without_quorum(model: ClusterModel, rid: str) -> bool:
+    """no-quorum-policy freeze/stop (Explained: cluster options) forbid new promotions."""
+    if model.have_quorum or model.meta(rid, "requires", "") == "nothing":
+        return True
+    return model.prop("no-quorum-policy", "stop").lower() == "ignore"
 
 
 def fmt(score: int) -> str:

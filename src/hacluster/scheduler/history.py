@@ -253,21 +253,35 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     node_map: dict[tuple[str, str], str] = {}
     status = root.find("status")
     entries: list[tuple[str, str, NodeHistory]] = []
+    unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
     for ns in (status.findall("node_state") if status is not None else []):
         node = node_by_state(ns, nodes)
         if node is not None:
             record_locks(ns, node, resources, locks)
-        if node is None or not (nodes[node].online or nodes[node].unclean
-                                or nodes[node].maintenance):
-            continue  # a cleanly offline node runs nothing, whatever its history says
+        if node is None:
+            continue
+        offline = not (nodes[node].online or nodes[node].unclean or nodes[node].maintenance)
+        if offline and not stonith:
+            continue  # without fencing, a node that is down runs nothing
+        found = []
         for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
             lrm_id = lrm_rsc.get("id")
             guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
             hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
-            entries.append((node, lrm_id, hist))
+            found.append((node, lrm_id, hist))
+        if offline:
+            # A node that left cleanly runs nothing, unless its history says a managed
+            # resource is still active there: then it must be fenced to be sure.
+            active_there = [e for e in found if e[2].role not in (Role.UNKNOWN, Role.STOPPED)
+                            and is_managed_guess(resources, e[1])]
+            if not active_there:
+                continue
+            nodes[node] = replace(nodes[node], unclean=True)
+            fence.setdefault(node, f"{active_there[0][1]} is thought to be active there")
+        entries.extend(found)
     # Online nodes' histories are read first (then nodes being fenced), as Pacemaker does:
     # this decides which clone instance number each active history gets.
-    entries.sort(key=lambda e: 0 if nodes[e[0]].online else 1)
+    entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership else 0)
     for node, lrm_id, hist in entries:
         is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
         rid = instance_for(lrm_id, node, resources, active, node_map, is_active)
@@ -289,6 +303,15 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         for node, hist in per_node.items():
             apply_node_effects(rid, node, hist, nodes, fence, stonith)
     return states, resources, fence, nodes
+
+
+def is_managed_guess(resources: Mapping[str, Resource], lrm_id: str) -> bool:
+    rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
+    while rsc is not None:
+        if rsc.meta.get("is-managed", "true").lower() in ("false", "no", "0", "off"):
+            return False
+        rsc = resources.get(rsc.parent) if rsc.parent else None
+    return True
 
 
 def record_locks(ns: Element, node: str, resources: Mapping[str, Resource],

@@ -306,7 +306,7 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
                 push_to_members(model, plan, t)
             if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
                 t.runnable = False
-                if not t.reason:
+                if not t.reason and f.rsc != t.rsc:  # a blocked own stop gives no reason
                     t.reason = inherited_reason(f)
                 changed = True
             if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
