@@ -97,3 +97,17 @@ def test_our_tool_output_has_the_shape_of_corosyncs(cluster: Cluster) -> None:
                 mine = [m for m in mine if "addr" not in m]
                 real = [r for r in real if "addr" not in r]
             assert mine == real, (args, ours.stdout, theirs.stdout)
+        for prefix in ("runtime.config.totem", "runtime.members", "nodelist.node"):
+            theirs = subprocess.run(lab.exec_in(1, "corosync-cmapctl", prefix),
+                                    capture_output=True, text=True, timeout=30)
+            ours = tool(daemons[0].state_dir, "corosync-cmapctl", prefix)
+            assert key_types(ours.stdout) == key_types(theirs.stdout), prefix
+
+
+def key_types(text: str) -> list[str]:
+    """`key (type)` of each cmapctl line, node ids and positions generalized."""
+    out = []
+    for line in text.splitlines():
+        key = line.split(" = ")[0]
+        out.append(re.sub(r"\.\d+\.", ".N.", key))
+    return sorted(set(out))

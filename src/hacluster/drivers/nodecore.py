@@ -72,6 +72,18 @@ def cmap_of(config: ClusterConfig, local_id: int) -> tuple[tuple[str, str, Any],
     for key, attribute, kind in TOTEM_CMAP_KEYS:
         value = getattr(totem, attribute)
         entries.append((f"runtime.config.totem.{key}", kind, int(value)))
+    # Corosync 3.1 lists its knet settings even for udpu; so do we (they change nothing here).
+    entries += [
+        ("runtime.config.totem.knet_compression_level", "i32", totem.knet_compression_level),
+        ("runtime.config.totem.knet_compression_model", "str", totem.knet_compression_model),
+        ("runtime.config.totem.knet_compression_threshold", "u32",
+         totem.knet_compression_threshold),
+        ("runtime.config.totem.knet_mtu", "u32", totem.knet_mtu),
+        ("runtime.config.totem.knet_pmtud_interval", "u32", totem.knet_pmtud_interval_s)]
+    for number, interface in enumerate(totem.interfaces or ()):
+        prefix = f"runtime.config.totem.interface.{interface.linknumber or number}"
+        entries += [(f"{prefix}.knet_ping_interval", "u32", interface.knet_ping_interval_ms),
+                    (f"{prefix}.knet_ping_timeout", "u32", interface.knet_ping_timeout_ms)]
     entries += [("totem.cluster_name", "str", totem.cluster_name),
                 ("totem.transport", "str", totem.transport),
                 ("totem.crypto_cipher", "str", totem.crypto_cipher),
