@@ -7,6 +7,7 @@ the protocol logic (the simulator does that). Timings use token 1000 / consensus
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import DAEMON, Cluster, Daemon, config_text, ring_of, wait_until
+from harness import DAEMON, REPO, Cluster, Daemon, config_text, ring_of, wait_until
 
 from hacluster.api import client
 
@@ -232,3 +233,18 @@ def test_a_killed_node_restarts_and_rejoins_with_a_newer_ring(cluster: Cluster) 
     ring_id, members = formed(cluster, daemons)
     assert len(members) == 3 and ring_id != first_ring
     assert int(ring_id.split(".")[1], 16) > int(first_ring.split(".")[1], 16)
+
+
+def test_the_seed_loopback_config_itself_forms_a_ring(cluster: Cluster) -> None:
+    seed = REPO.parent / "shared" / "eayunstack" / "corosync.loopback.conf"
+    if not seed.exists():
+        pytest.skip(f"seed config not found at {seed}")
+    text = re.sub(r"mcastport:\s*5405", f"mcastport: {cluster.port}", seed.read_text())
+    assert str(cluster.port) in text
+    daemons = [cluster.add(i, text) for i in (1, 2, 3)]
+    for daemon in daemons:
+        daemon.start()
+    ring_id, members = formed(cluster, daemons)
+    assert len(members) == 3
+    cmap = daemons[0].call("daemon.status")["cmap"]
+    assert ["runtime.config.totem.token", "u32", 3000] in cmap
