@@ -42,6 +42,11 @@ class Mix:
     monitor: float = 0.7
     target_stopped: float = 0.05
     unmanaged: float = 0.0
+    unique_clone: float = 0.0  # of clones: globally-unique=true, instances "child:N"
+    clone_group: float = 0.0  # of plain clones: a cloned group instead of a primitive
+    on_fail: float = 0.0  # of primitives: an on-fail policy on the monitor
+    utilization: float = 0.0  # of CIBs: placement-strategy with node/resource utilization
+    resource_sets: float = 0.0  # of CIBs: one ordered set and one colocated set
     rsc_stickiness: float = 0.1
     migration_threshold: float = 0.1
     default_stickiness: float = 0.5
@@ -79,6 +84,8 @@ MIXES = MappingProxyType({
                     migration_threshold=0.4, running=0.8),
     "nodes": Mix(node_standby=0.25, node_offline=0.2, node_unclean=0.2, node_unseen=0.05,
                  no_quorum=0.2, running=0.8),
+    "advanced": Mix(unique_clone=0.5, clone_group=0.4, on_fail=0.3, utilization=0.5,
+                    resource_sets=0.5, clone=0.25, unmanaged=0.05, failed_monitor=0.1),
     "bench": Mix(node_standby=0.0, node_offline=0.0, node_unclean=0.0, stonith=0.0,
                  no_quorum=0.0, group=0.05, clone=0.02, promotable=0.01, location=0.2,
                  colocation=0.05, order=0.05, running=0.95, failed_monitor=0.01,
@@ -113,6 +120,8 @@ class Prim:
     agent: tuple[str, str, str]  # class, provider, type
     params: tuple[tuple[str, str], ...]
     monitors: tuple[tuple[int, str], ...]  # (interval_ms, role or "")
+    on_fail: str = ""  # of the first monitor
+    utilization: tuple[tuple[str, str], ...] = ()
 
 
 def digest_of(params: dict[str, str]) -> str:
@@ -134,6 +143,7 @@ class Builder:
         self.top_ids: list[tuple[str, str]] = []  # (id, kind)
         self.call_ids: dict[str, int] = {}
         self.stonith = self.chance(mix.stonith)
+        self.utilization = self.chance(mix.utilization)
         self.nodes = [self.make_node(i) for i in range(1, n_nodes + 1)]
         self.ip_next = 1
 
@@ -257,7 +267,15 @@ class Builder:
             monitors = ((10000, "Promoted"), (11000, "Unpromoted"))
         elif kind == "stonith" or self.chance(self.mix.monitor):
             monitors = ((60000 if kind == "stonith" else 10000, ""),)
-        prim = Prim(rid, agent, params, monitors)
+        on_fail = ""
+        if monitors and kind in ("dummy", "ipaddr") and self.chance(self.mix.on_fail):
+            on_fail = self.rng.choice(("ignore", "block", "stop", "restart", "standby"))
+            self.tag("on_fail")
+        util: tuple[tuple[str, str], ...] = ()
+        if self.utilization and kind != "stonith":
+            util = (("cpu", str(self.rng.randint(1, 2))),
+                    ("memory", str(self.rng.choice((512, 1024, 2048)))))
+        prim = Prim(rid, agent, params, monitors, on_fail, util)
         return prim, self.prim_xml(prim, meta or {})
 
     def prim_xml(self, prim: Prim, meta: dict[str, str]) -> str:
@@ -270,8 +288,12 @@ class Builder:
         if meta:
             out.append(nvset("meta_attributes", f"{prim.rid}-meta_attributes", meta))
         ops = []
-        for interval, role in prim.monitors:
+        if prim.utilization:
+            out.append(nvset("utilization", f"{prim.rid}-utilization", dict(prim.utilization)))
+        for k, (interval, role) in enumerate(prim.monitors):
             rattr = f' role="{role}"' if role else ""
+            if k == 0 and prim.on_fail:
+                rattr += f' on-fail="{prim.on_fail}"'
             ops.append(f'<op id="{prim.rid}-monitor-interval-{interval // 1000}s" '
                        f'name="monitor" interval="{interval // 1000}s" '
                        f'timeout="{MONITOR_TIMEOUT_MS // 1000}s"{rattr}/>')
@@ -354,6 +376,12 @@ class Builder:
         self.top_ids.append((gid, "group"))
 
     def add_clone(self, cid: str, promotable: bool) -> None:
+        if self.chance(self.mix.unique_clone):
+            self.add_unique_clone(cid, promotable)
+            return
+        if not promotable and self.chance(self.mix.clone_group):
+            self.add_cloned_group(cid)
+            return
         self.tag("promotable" if promotable else "clone")
         child = f"{cid}-child"
         prim, xml = self.make_prim(child, "stateful" if promotable else "dummy")
@@ -384,6 +412,49 @@ class Builder:
                 self.tag(state)
         self.history(prim, placed)
         self.top_ids.append((cid, "promotable" if promotable else "clone"))
+
+    def add_unique_clone(self, cid: str, promotable: bool) -> None:
+        """globally-unique=true: each instance has its own id ("child:N") in the status."""
+        self.tag("unique_clone")
+        child = f"{cid}-child"
+        prim, xml = self.make_prim(child, "stateful" if promotable else "dummy")
+        clone_max = self.rng.randint(1, len(self.nodes) + 1)
+        # clone-node-max stays 1: interleaving clones must agree on instances per node
+        meta = {"globally-unique": "true", "clone-max": str(clone_max)}
+        if promotable:
+            meta.update({"promotable": "true", "promoted-max": "1"})
+        self.resources_xml.append(f'<clone id="{cid}">{xml}'
+                                  + nvset("meta_attributes", f"{cid}-meta_attributes", meta)
+                                  + "</clone>")
+        hosts = self.host_candidates()
+        for i in range(clone_max):
+            inst = replace(prim, rid=f"{child}:{i}")
+            placed: dict[str, str] = {}
+            if hosts and self.chance(self.mix.running):
+                node = self.rng.choice(hosts)
+                placed[node.uname] = "Unpromoted" if promotable else "Started"
+                if promotable:
+                    node.attrs[f"master-{inst.rid}"] = self.rng.choice(("5", "10"))
+            self.history(inst, placed)
+        self.top_ids.append((cid, "promotable" if promotable else "clone"))
+
+    def add_cloned_group(self, cid: str) -> None:
+        """An anonymous clone of a two-member group, members active together per node."""
+        self.tag("clone_group")
+        gid = f"{cid}-group"
+        members = [self.make_prim(f"{gid}-r{k}", "dummy") for k in range(2)]
+        meta = {"interleave": "true"} if self.chance(0.5) else {}
+        mxml = nvset("meta_attributes", f"{cid}-meta_attributes", meta) if meta else ""
+        self.resources_xml.append(f'<clone id="{cid}"><group id="{gid}">'
+                                  + "".join(x for _, x in members) + f"</group>{mxml}</clone>")
+        running = [n for n in self.host_candidates() if self.chance(self.mix.running)]
+        for k, (prim, _) in enumerate(members):
+            placed = {n.uname: "Started" for n in running}
+            if k == 1 and running and self.chance(self.mix.failed_monitor * 2):
+                placed[running[0].uname] = "failed_monitor"
+                self.tag("failed_monitor")
+            self.history(prim, placed)
+        self.top_ids.append((cid, "clone"))
 
     def add_stonith(self) -> None:
         self.tag("stonith_device")
@@ -417,8 +488,24 @@ class Builder:
             f'<rsc_location id="{cid}" rsc="{rid}"><rule id="{cid}-rule" score="{score}"'
             f'{role}><expression id="{cid}-rule-expr" {expr}/></rule></rsc_location>')
 
+    def add_set_constraints(self, tops: list[tuple[str, str]]) -> None:
+        """One ordered set and one colocated set over three top-level resources."""
+        if len(tops) < 3 or not self.chance(self.mix.resource_sets):
+            return
+        self.tag("resource_sets")
+        ids = [t[0] for t in sorted(self.rng.sample(tops, 3), key=tops.index)]
+        refs = "".join(f'<resource_ref id="{r}"/>' for r in ids)
+        self.constraints_xml.append(
+            f'<rsc_order id="order-set" kind="Mandatory"><resource_set id="order-set-0">'
+            f"{refs}</resource_set></rsc_order>")
+        refs = "".join(f'<resource_ref id="{r}"/>' for r in reversed(ids))
+        self.constraints_xml.append(
+            f'<rsc_colocation id="colocation-set" score="INFINITY">'
+            f'<resource_set id="colocation-set-0">{refs}</resource_set></rsc_colocation>')
+
     def add_pair_constraints(self) -> None:
         tops = [t for t in self.top_ids if t[0] != "fencing"]
+        self.add_set_constraints(tops)
         for j in range(1, len(tops)):
             i = self.rng.randrange(j)
             (first, fkind), (then, _) = tops[i], tops[j]
@@ -470,6 +557,10 @@ class Builder:
             props["no-quorum-policy"] = self.rng.choice(("stop", "freeze", "ignore"))
         elif self.chance(0.3):
             props["no-quorum-policy"] = "ignore"
+        if self.utilization:
+            self.tag("utilization")
+            props["placement-strategy"] = self.rng.choice(("utilization", "balanced",
+                                                           "minimal"))
         xml = ("<crm_config>" + nvset("cluster_property_set", "cib-bootstrap-options", props)
                + "</crm_config>")
         return xml, quorate
@@ -481,8 +572,14 @@ class Builder:
             if n.standby:
                 attrs["standby"] = "on"
                 self.tag("standby")
+            util = ""
+            if self.utilization:
+                util = nvset("utilization", f"nodes-{n.nid}-utilization",
+                             {"cpu": str(self.rng.choice((2, 4, 8))),
+                              "memory": str(self.rng.choice((2048, 4096, 8192)))})
             out.append(f'<node id="{n.nid}" uname="{n.uname}">'
-                       + nvset("instance_attributes", f"nodes-{n.nid}", attrs) + "</node>")
+                       + nvset("instance_attributes", f"nodes-{n.nid}", attrs) + util
+                       + "</node>")
         return "<nodes>" + "".join(out) + "</nodes>"
 
     def node_state_xml(self, n: NodeSpec) -> str:

@@ -58,7 +58,7 @@ def test_normalize_applies_the_readme_comparison_rule() -> None:
 
 
 @pytest.mark.parametrize("mix", ["default", "failures", "nodes", "clones", "promotable",
-                                 "constraints", "groups"])
+                                 "constraints", "groups", "advanced"])
 def test_generated_cibs_pass_the_real_crm_verify(mix: str) -> None:
     require_real_crm_simulate()
     for seed in (1, 2, 3):
