@@ -90,8 +90,11 @@ def apply_injections(root: Any, inj: Injections) -> None:
         node_state(root, name).attrib.update(
             {"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"})
     for name in inj.node_down:
-        node_state(root, name).attrib.update(
+        ns = node_state(root, name)
+        ns.attrib.update(
             {"in_ccm": "false", "crmd": "offline", "join": "down", "expected": "down"})
+        for lrm in ns.findall("lrm"):
+            ns.remove(lrm)  # a node taken down cleanly forgets what it ran, as crm_simulate does
     for name in inj.node_fail:
         node_state(root, name).attrib.update(
             {"in_ccm": "false", "crmd": "offline", "join": "down", "expected": "member"})
