@@ -283,10 +283,6 @@ class DaemonLoop:
         info["pid"] = os.getpid()
         return info
 
-    def unknown_request(self, connection: Connection, client_id: Any, name: str) -> None:
-        connection.reply(client_id, False, problems=[{
-            "code": Code.IPC_UNKNOWN_REQUEST.value, "message": f"unknown request {name!r}"}])
-
 
 def _wake(waiter: asyncio.Future[None]) -> None:
     with contextlib.suppress(asyncio.InvalidStateError):
