@@ -7,7 +7,7 @@ never create actions or do I/O; it only fills the placement Work of one run.
 
 from __future__ import annotations
 
-from hacluster.common import INFINITY, add_scores
+from hacluster.common import INFINITY, add_scores, parse_score
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
     Work,
@@ -133,20 +133,22 @@ def place_instance(work: Work, inst: str, node: str | None) -> None:
 
 
 def promotion_score(work: Work, inst: str, node: str) -> int:
+    """The node attribute master-<name>: the name the instance's history used on that node,
+    else its own id, else (anonymous clones) the primitive's plain id. -1 when unset."""
     model = work.model
     clone = model.resources[model.resources[inst].parent or inst]
     total, found = 0, False
+    attrs = model.nodes[node].attrs
     for prim in model.primitives(inst):
         rsc = model.resources[prim]
-        names = [f"master-{prim}"] if clone.unique else [f"master-{rsc.base}", f"master-{prim}"]
-        attrs = model.nodes[node].attrs
+        state = model.states.get(prim)
+        names = [state.history_names[node]] if state and node in state.history_names else []
+        names.append(prim)
         if not clone.unique:
-            names += sorted(k for k in attrs if k.startswith(f"master-{rsc.base}:"))
+            names.append(rsc.base)
         for name in names:
-            value = attrs.get(name)
+            value = attrs.get(f"master-{name}")
             if value is not None:
-                from hacluster.common import parse_score
-
                 total = add_scores(total, parse_score(value) or 0)
                 found = True
                 break

@@ -249,6 +249,7 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
                              dict[str, Node]]:
     histories: dict[str, dict[str, NodeHistory]] = {}
     locks: dict[str, tuple[str, int]] = {}
+    names: dict[str, dict[str, str]] = {}
     active: dict[str, set[str]] = {}
     node_map: dict[tuple[str, str], str] = {}
     status = root.find("status")
@@ -293,8 +294,12 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             active.setdefault(top_instance(rid, resources), set()).add(node)
         histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
                                                             hist)
+        names.setdefault(rid, {}).setdefault(node, lrm_id)
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
+    for rid, per_node in names.items():
+        if rid in states and states[rid] is not EMPTY_STATE:
+            states[rid] = replace(states[rid], history_names=per_node)
     for rid, (node, _when) in locks.items():
         if rid in states:
             states[rid] = replace(states[rid], locked_to=node)

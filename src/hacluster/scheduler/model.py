@@ -139,6 +139,7 @@ class PrimitiveState:
     blocked: bool
     changed_nodes: frozenset[str] = frozenset()  # parameters changed since the start
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
+    history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
 
     @property
     def running_on(self) -> tuple[str, ...]:
