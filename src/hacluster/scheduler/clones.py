@@ -26,13 +26,20 @@ from hacluster.scheduler.placement import (
 
 
 def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, int]:
-    """Clone-level scores plus the instance's own stickiness and bans."""
+    """Clone-level scores plus the instance's own stickiness and bans; a promotable
+    instance also prefers the nodes where it would be promoted."""
     scores = dict(base)
     for prim in work.model.primitives(inst):
         own = primitive_scores(work, prim, False)
         for node, value in own.items():
             if node in scores:
                 scores[node] = add_scores(scores[node], value)
+    parent = work.model.resources[inst].parent
+    if parent is not None and work.model.resources[parent].promotable:
+        for node in scores:
+            preference = promotion_score(work, inst, node)
+            if preference > 0:
+                scores[node] = add_scores(scores[node], preference)
     return scores
 
 
@@ -88,7 +95,13 @@ def assign_clone(work: Work, rid: str) -> None:
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
             done.add(inst)
-    for inst in sorted(instances, key=lambda i: displaced_online(work, i, scores)):
+    def order(inst: str) -> tuple[bool, int]:
+        # Instances that prefer some node more (e.g. to be promoted there) choose first.
+        best = max((v for n, v in instance_scores(work, inst, scores).items()
+                    if model.nodes[n].can_run), default=-INFINITY)
+        return displaced_online(work, inst, scores), -best
+
+    for inst in sorted(instances, key=order):
         if inst in done:
             continue
         node = None
