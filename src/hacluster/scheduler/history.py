@@ -297,9 +297,9 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         names.setdefault(rid, {}).setdefault(node, lrm_id)
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
-    for rid, per_node in names.items():
+    for rid, seen_as in names.items():
         if rid in states and states[rid] is not EMPTY_STATE:
-            states[rid] = replace(states[rid], history_names=per_node)
+            states[rid] = replace(states[rid], history_names=seen_as)
     for rid, (node, _when) in locks.items():
         if rid in states:
             states[rid] = replace(states[rid], locked_to=node)
