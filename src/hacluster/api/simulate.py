@@ -16,7 +16,7 @@ from hacluster.common import Code, HaError
 from hacluster.scheduler import Transition, parse_iso_s, schedule
 
 __all__ = ["Code", "Injections", "SimulationResult", "graph_xml",
-           "parse_iso_s", "score_lines", "simulate", "status_view"]
+           "parse_iso_s", "score_lines", "revised_status_view", "simulate", "status_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,13 @@ def status_view(result: SimulationResult) -> Any:
     from hacluster.api import status
 
     return status.status_from_text(etree.tostring(result.cib_root), result.now_s)
+
+
+def revised_status_view(result: SimulationResult) -> Any:
+    """The status view after every action of the transition succeeded."""
+    from hacluster.api import status
+
+    return status.revised_view(status_view(result), result.transition.action_tuples())
 
 
 def graph_xml(result: SimulationResult) -> str:

@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         out += sim.score_lines(result)
     if args.simulate or args.run or not args.show_scores:
         out += ["Transition Summary:", *result.transition.summary_lines(), ""]
+    if args.simulate or args.run:
+        out += ["Executing Cluster Transition:", *result.transition.execution_lines(), ""]
+        if not args.quiet:
+            out += ["Revised Cluster Status:",
+                    *render_cluster_status(sim.revised_status_view(result)), ""]
     if args.save_graph:
         with open(args.save_graph, "w") as fh:
             fh.write(sim.graph_xml(result))

@@ -55,6 +55,39 @@ class Transition:
         """Lines of the 'Transition Summary:' section (without the header)."""
         return list(self.summary)
 
+    def executed(self) -> list[GraphAction]:
+        """Every action of the graph, inputs before the actions that wait for them."""
+        by_id = {syn.id: syn for syn in self.synapses}
+        waiting = {syn.id: set(syn.inputs) for syn in self.synapses}
+        done: list[GraphAction] = []
+        ready = sorted(i for i, inputs in waiting.items() if not inputs)
+        while ready:
+            current = ready.pop(0)
+            done.append(by_id[current].action)
+            for other, inputs in waiting.items():
+                if current in inputs:
+                    inputs.discard(current)
+                    if not inputs:
+                        ready.append(other)
+            waiting.pop(current, None)
+        return done
+
+    def action_tuples(self) -> list[tuple[str | None, str, str | None]]:
+        """(resource or None, task, node) of each executed action, e.g. for revised status."""
+        return [(a.rsc, a.task, a.node) for a in self.executed()]
+
+    def execution_lines(self) -> list[str]:
+        """The 'Executing Cluster Transition:' lines (one valid order of the graph)."""
+        lines = []
+        for a in self.executed():
+            if a.task == "stonith":
+                lines.append(f"  * Fencing {a.node} (reboot)")
+            elif a.pseudo or a.node is None:
+                lines.append(f"  * Pseudo action:   {a.rsc}_{a.task}_0")
+            else:
+                lines.append(f"  * Resource action: {a.rsc:<15} {a.task} on {a.node}")
+        return lines
+
 
 def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
                      edges: list[Edge]) -> Transition:
