@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "bench"))
 import cibgen  # noqa: E402
 
 from hacluster.api import status  # noqa: E402
-from hacluster.cli import render  # noqa: E402
+from hacluster.cli import render, render_xml  # noqa: E402
 
 REAL_CRM_MON = "/usr/sbin/crm_mon"
 NOW_S = 1700000000
@@ -176,7 +176,7 @@ def real_crm_mon_xml(xml_path: Path) -> list[str]:
 
 def ours_crm_mon_xml(xml: str) -> list[str]:
     view = status.status_from_text(xml, NOW_S)
-    return normalized_xml(render.render_crm_mon_xml(view, NOW_S, "crm_mon"))
+    return normalized_xml(render_xml.render_crm_mon_xml(view, NOW_S, "crm_mon"))
 
 
 def test_crm_mon_xml_matches_the_real_one_on_the_reference_cib(shared: Path) -> None:

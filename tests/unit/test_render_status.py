@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hacluster.api import status as st
-from hacluster.cli import render
+from hacluster.cli import render, render_xml
 
 
 def node(name: str, online: bool = True, **kw: bool | int) -> st.NodeStatus:
@@ -166,7 +166,7 @@ def test_revised_view_promotes_and_starts_clone_instances_by_their_instance_id()
 
 def test_crm_mon_xml_has_the_sections_of_the_real_one_in_order() -> None:
     view = st.StatusView(summary(), (node("node1"),), (prim("rsc1"),), (), ())
-    lines = render.render_crm_mon_xml(view, 0, "crm_mon -1 --output-as xml")
+    lines = render_xml.render_crm_mon_xml(view, 0, "crm_mon -1 --output-as xml")
     assert lines[0] == '<pacemaker-result api-version="2.25" request="crm_mon -1 --output-as xml">'
     sections = [ln.strip() for ln in lines if ln.startswith("  <") and not ln.startswith("  </")]
     assert [s.split()[0].rstrip(">/") for s in sections] == [

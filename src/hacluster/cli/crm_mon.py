@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from hacluster.api import env as api_env
 from hacluster.api import status
-from hacluster.cli import render
+from hacluster.cli import render, render_xml
 from hacluster.common import ExitStatus, HaError
 
 
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.output_as == "xml":
         typed = sys.argv if argv is None else ["crm_mon", *argv]
         request = " ".join(typed)  # the command line as given, like the real tool
-        lines = render.render_crm_mon_xml(view, now_s, request)
+        lines = render_xml.render_crm_mon_xml(view, now_s, request)
     else:
         lines = render.render_crm_mon(view, now_s, inactive=args.inactive,
                                       fail_counts=args.failcounts)
