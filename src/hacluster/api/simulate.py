@@ -97,7 +97,7 @@ def apply_injections(root: Any, inj: Injections) -> None:
             ns.remove(lrm)  # a node taken down cleanly forgets what it ran, as crm_simulate does
     for name in inj.node_fail:
         node_state(root, name).attrib.update(
-            {"in_ccm": "false", "crmd": "offline", "join": "down", "expected": "member"})
+            {"in_ccm": "false", "crmd": "online", "join": "member", "expected": "member"})
     if inj.quorum is not None:
         root.set("have-quorum", "1" if inj.quorum.lower() in ("1", "true", "yes") else "0")
     for spec in inj.op_inject + inj.op_fail:
