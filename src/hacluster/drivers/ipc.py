@@ -76,6 +76,7 @@ class Connection:
         self._writer = writer
         self.subscriptions: set[str] = set()
         self.groups: set[tuple[str, int]] = set()  # CPG (group, pid) joined through us
+        self._pending: list[bytes] = []
 
     @property
     def is_closed(self) -> bool:
@@ -89,15 +90,25 @@ class Connection:
         self.write({"event": event, "body": body})
 
     def write(self, message: dict[str, Any]) -> None:
+        """Queue one frame; the frames of one loop iteration go out in one write (syscall)."""
         if self._writer.is_closing():
+            return
+        self._pending.append(client.encode_frame(message))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        frames, self._pending = self._pending, []
+        if self._writer.is_closing() or not frames:
             return
         if self._writer.transport.get_write_buffer_size() > WRITE_BUFFER_MAX:
             log.warning("ipc client not reading, disconnected connection=%d", self.number)
             self._writer.close()
             return
-        self._writer.write(client.encode_frame(message))
+        self._writer.write(b"".join(frames))
 
     def close(self) -> None:
+        self._flush()  # what was answered before the close still goes out
         self._writer.close()
 
 
