@@ -63,6 +63,11 @@ def monotonic_ms() -> int:
 
 def to_jsonable(value: Any) -> Any:
     """Dataclasses, enums, tuples, sets, bytes and mappings as plain JSON values."""
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):  # exact types: enums go below
+        return value
+    if kind is bytes:
+        return value.decode("utf-8", "backslashreplace")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         out["_type"] = type(value).__name__
