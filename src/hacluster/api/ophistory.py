@@ -96,6 +96,7 @@ def fail_counts(model: ClusterModel, root: Element) -> Iterable[FailCount]:
         order.setdefault(rid, i)
         order.setdefault(resource.base or rid, i)
     by_id = {node.id: name for name, node in model.nodes.items()}
+    owners = owner_index(model)
     for ns in root.iterfind("status/node_state"):
         name = by_id.get(ns.get("id") or "") or ns.get("uname") or ""
         if name not in model.nodes:
@@ -106,8 +107,7 @@ def fail_counts(model: ClusterModel, root: Element) -> Iterable[FailCount]:
                  for el in ns.iterfind("lrm/lrm_resources/lrm_resource")}
         counts = {base: n for base, n in counts.items() if base.split(":", 1)[0] in known}
         for base in sorted(counts, key=lambda r: (order.get(r, len(order)), r)):
-            owner = next((r for r, x in model.resources.items() if r == base or x.base == base),
-                         None)
+            owner = owners.get(base)
             threshold = model.meta(owner, "migration-threshold", str(INFINITY)) \
                 if owner is not None else str(INFINITY)
             yield FailCount(name, base, parse_threshold(threshold), counts[base],
@@ -168,12 +168,14 @@ class Ban:
     promoted_only: bool
 
 
-def owner_of(model: ClusterModel, rsc: str) -> str | None:
-    """The configured resource a history entry belongs to (instances by their base id)."""
-    base = rsc.split(":", 1)[0]
-    if rsc in model.resources:
-        return rsc
-    return next((r for r, x in model.resources.items() if x.base in (rsc, base)), None)
+def owner_index(model: ClusterModel) -> dict[str, str]:
+    """History id -> the configured resource it belongs to (instances by their base id)."""
+    owners: dict[str, str] = {}
+    for rid, rsc in model.resources.items():
+        owners.setdefault(rid, rid)
+        if rsc.base:
+            owners.setdefault(rsc.base, rid)
+    return owners
 
 
 def op_record(op: Element) -> OpRecord | None:
@@ -190,6 +192,7 @@ def op_record(op: Element) -> OpRecord | None:
 def node_history(model: ClusterModel, root: Element) -> Iterable[ResourceHistory]:
     """Per online node (status order), per resource with shown operations, by call id."""
     by_id = {node.id: name for name, node in model.nodes.items()}
+    owners = owner_index(model)
     for ns in root.iterfind("status/node_state"):
         name = by_id.get(ns.get("id") or "") or ns.get("uname") or ""
         if name not in model.nodes or not model.nodes[name].online:
@@ -200,7 +203,7 @@ def node_history(model: ClusterModel, root: Element) -> Iterable[ResourceHistory
             if not ops:
                 continue
             rsc = entry.get("id") or ""
-            owner = owner_of(model, rsc)
+            owner = owners.get(rsc, owners.get(rsc.split(":", 1)[0]))
             threshold = model.meta(owner, "migration-threshold", str(INFINITY)) \
                 if owner is not None else str(INFINITY)
             base = rsc.split(":", 1)[0]
