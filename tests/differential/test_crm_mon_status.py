@@ -91,6 +91,19 @@ def test_current_cluster_status_matches_the_corpus_expected_summaries(shared: Pa
     assert len(matched) >= 180, f"only {len(matched)}/{len(cases)} match"
 
 
+def test_the_disabled_and_blocked_note_matches_the_corpus(shared: Path) -> None:
+    corpus = shared / "conformance" / "scheduler"
+    cases = sorted(p for p in corpus.iterdir() if (p / "input.xml").exists())
+    matched = 0
+    for case in cases:
+        notes = [ln for ln in (case / "expected.summary").read_text().splitlines()
+                 if "resource instances DISABLED" in ln]
+        view = status.status_from_text((case / "input.xml").read_bytes(), NOW_S)
+        matched += render.disabled_blocked_line(view) == (notes[0] if notes else None)
+    print(f"DISABLED/BLOCKED note: {matched}/{len(cases)} corpus cases match")
+    assert matched >= 215
+
+
 def test_revised_cluster_status_matches_the_corpus_after_our_transition(shared: Path) -> None:
     from hacluster.api import simulate
 
