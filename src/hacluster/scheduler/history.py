@@ -280,9 +280,10 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             nodes[node] = replace(nodes[node], unclean=True)
             fence.setdefault(node, f"{active_there[0][1]} is thought to be active there")
         entries.extend(found)
-    # Online nodes' histories are read first (then nodes being fenced), as Pacemaker does:
-    # this decides which clone instance number each active history gets.
-    entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership else 0)
+    # When a clone has more active histories than instances, those on nodes about to be
+    # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
+    surplus = surplus_histories(entries, resources, nodes)
+    entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership and e[1] in surplus else 0)
     for node, lrm_id, hist in entries:
         is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
         rid = instance_for(lrm_id, node, resources, active, node_map, is_active)
@@ -308,6 +309,27 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         for node, hist in per_node.items():
             apply_node_effects(rid, node, hist, nodes, fence, stonith)
     return states, resources, fence, nodes
+
+
+def surplus_histories(entries: list[tuple[str, str, NodeHistory]],
+                      resources: Mapping[str, Resource], nodes: Mapping[str, Node]
+                      ) -> set[str]:
+    counts: dict[str, int] = {}
+    clones: dict[str, Resource] = {}
+    for _node, lrm_id, hist in entries:
+        rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
+        clone = clone_of(rsc, resources) if rsc is not None else None
+        if clone is None or clone.unique or hist.role in (Role.UNKNOWN, Role.STOPPED):
+            continue
+        counts[clone.id] = counts.get(clone.id, 0) + 1
+        clones[lrm_id] = clone
+    out = set()
+    for lrm_id, clone in clones.items():
+        rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
+        requires = rsc.meta.get("requires", clone.meta.get("requires", "")) if rsc else ""
+        if counts[clone.id] > clone.clone_max and requires in ("quorum", "nothing"):
+            out.add(lrm_id)
+    return out
 
 
 def is_managed_guess(resources: Mapping[str, Resource], lrm_id: str) -> bool:
