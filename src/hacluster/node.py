@@ -173,7 +173,8 @@ class Node:
         out: list[Output] = []
         cpg_out, sync = self.cpg.configuration(change.members)
         out += cpg_out
-        self.totem.send(CPG + sync)
+        if self.totem.state is not TotemState.LEFT:
+            self.totem.send(CPG + sync)
         if state.quorate != before:
             self.log.info("quorum %s members=%s", "gained" if state.quorate else "lost",
                           list(change.members))

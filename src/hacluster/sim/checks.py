@@ -49,9 +49,9 @@ class Checker:
     def on_deliver(self, now_ms: int, who: Incarnation, d: Deliver) -> None:
         rec = self.record(who)
         if d.data not in self.submitted:
-            self.fail(now_ms, f"(d) node {who} delivered an invented message {d.data!r}")
+            self.fail(now_ms, f"(d) node {who} delivered an invented message {d.data[:40]!r}")
         if d.data in rec.delivered:
-            self.fail(now_ms, f"(d) node {who} delivered {d.data!r} twice")
+            self.fail(now_ms, f"(d) node {who} delivered {d.data[:40]!r} twice")
         rec.delivered.add(d.data)
         rec.in_ring.add(d.data)
         if rec.ring is not None and d.ring_id != rec.ring:
@@ -60,7 +60,7 @@ class Checker:
         first = self.order.setdefault(key, d.data)
         if first != d.data:
             self.fail(now_ms, f"(b) ring {d.ring_id} position {d.seq}.{d.index}: "
-                              f"{first!r} elsewhere, {d.data!r} at node {who}")
+                              f"{first[:40]!r} elsewhere, {d.data[:40]!r} at node {who}")
         pos = (d.seq, d.index)
         if pos <= rec.last_pos:
             self.fail(now_ms, f"(b) node {who} delivered {pos} after {rec.last_pos}")
@@ -78,7 +78,7 @@ class Checker:
             got = frozenset(rec.in_ring)
             other = self.moves.setdefault(move, (who, got))
             if other[1] != got:
-                diff = sorted(other[1] ^ got)[:4]
+                diff = [m[:24] for m in sorted(other[1] ^ got)[:4]]
                 self.fail(now_ms, f"(c) {other[0]} and {who} moved {move[0]}->{move[1]} "
                                   f"with different deliveries, e.g. {diff}")
         rec.ring = c.ring_id

@@ -21,12 +21,12 @@ RING_SEQ_STEP = 4
 def merge_join(me: NodeId, proc: frozenset[NodeId], fail: frozenset[NodeId],
                join: Join) -> tuple[frozenset[NodeId], frozenset[NodeId]]:
     """The proc and fail sets after hearing `join`. A sender that counts us as failed
-    cannot agree with us: it goes to our fail set (the rings merge again later)."""
+    cannot agree with us: it goes to our fail set, and its other verdicts are not taken
+    (taking them would spread failures from a ring we will not be in)."""
     new_proc = proc | frozenset(join.proc) | {join.sender}
-    new_fail = fail | (frozenset(join.fail) - {me})
     if me in join.fail:
-        new_fail = new_fail | {join.sender}
-    return new_proc, new_fail
+        return new_proc, fail | {join.sender}
+    return new_proc, fail | frozenset(join.fail)
 
 
 def is_same_sets(proc: frozenset[NodeId], fail: frozenset[NodeId], join: Join) -> bool:

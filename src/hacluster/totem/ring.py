@@ -76,14 +76,19 @@ class RingLog:
                 out.extend(self.reassemble(msg, transitional=False))
         return out
 
-    def deliver_transitional(self) -> tuple[list[Deliver], list[Deliver]]:
+    def deliver_transitional(self, survivors: tuple[NodeId, ...]) -> tuple[list[Deliver], list[Deliver]]:
         """At the end of recovery: (contiguous messages, messages after holes). Holes are
-        datagrams no survivor had, so every survivor delivers the same rest."""
+        datagrams no survivor had, so every survivor delivers the same rest. A hole was
+        sent by a node that did not survive (survivors hold their own datagrams), so it may
+        have been a fragment of that node's message: its half-built messages are dropped."""
         regular: list[Deliver] = []
         after_hole: list[Deliver] = []
         for seq in sorted(s for s in self.store if s > self.delivered):
             msg = self.store[seq]
             contiguous = seq == self.delivered + 1
+            if not contiguous:
+                for sender in [s for s in self.partial if s not in survivors]:
+                    del self.partial[sender]
             self.delivered = seq
             if msg.encapsulated:
                 continue

@@ -125,7 +125,7 @@ class Totem:
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
         out: list[Output] = []
-        if not self.started and self.state is not TotemState.LEFT:
+        if not self.started and not isinstance(event, Shutdown):
             self.started = True
             out += self._enter_gather(now_ms, (), (), "start")
         match event:
@@ -400,14 +400,17 @@ class Totem:
     def _on_join(self, now: int, join: Join) -> list[Output]:
         self.ring_seq_high = max(self.ring_seq_high, join.ring_seq)
         if self.state is TotemState.OPERATIONAL:
-            if join.sender in self.cur.members and join.ring_seq < self.cur.ring_id.seq:
+            # A join older than our ring is stale (members) or comes from a node that never
+            # heard of it: that one hears our merge-detect and comes back with our seq.
+            if join.ring_seq < self.cur.ring_id.seq:
                 self.counters["dropped_stale_join"] += 1
                 return []
             out = self._enter_gather(now, (), (), f"join from {join.sender}", check=False)
             return out + self._gather_join(now, join)
         if self.state in (TotemState.COMMIT, TotemState.RECOVERY):
             assert self.commit is not None
-            if join.ring_seq < self.commit.ring_id.seq:
+            # older than the new ring and nothing we did not know when we agreed: stale
+            if join.ring_seq < self.commit.ring_id.seq and mb.is_subset_join(self.proc, self.fail, join):
                 self.counters["dropped_stale_join"] += 1
                 return []
             out = self._enter_gather(now, self._known_members(), (), f"join from {join.sender}",
@@ -543,7 +546,7 @@ class Totem:
         configuration), then install the new ring with its regular configuration."""
         old, new = self.cur, self.nxt
         assert new is not None
-        regular, after_hole = old.deliver_transitional()
+        regular, after_hole = old.deliver_transitional(self.transitional)
         left = tuple(sorted(set(old.members) - set(self.transitional)))
         joined = tuple(sorted(set(new.members) - set(self.transitional)))
         out: list[Output] = [*regular]
@@ -565,6 +568,7 @@ class Totem:
             return []
         if self.me != self.cur.members[0]:
             return []
+        self.ring_seq_high = max(self.ring_seq_high, msg.ring_id.seq)
         return self._enter_gather(now, (msg.sender,), (), f"merge with {msg.ring_id}")
 
     def _on_leave(self, now: int, msg: Leave) -> list[Output]:
