@@ -137,7 +137,11 @@ def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, s
         join = ns.get("join", "down")
         expected = ns.get("expected")
         terminate = attrs.get("terminate", "")
-        if stonith:
+        if shutdown and stonith:
+            # A node asked to shut down is still up while its controller runs, and is
+            # cleanly gone once it stopped (whatever the membership layer says).
+            online = crmd_online
+        elif stonith:
             online, unclean, pending, reason = state_with_fencing(
                 raw_ccm, crmd_online, join, expected, terminate)
         else:
