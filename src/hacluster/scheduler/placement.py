@@ -133,7 +133,9 @@ def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
         node_util = work.model.nodes[node].utilization
         capacity = sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
     load = 0 if strategy == "minimal" else work.counts.get(node, 0)
-    return (-score, -capacity, load, 0 if node in current else 1, node)
+    # Among equals, the node it runs on first (Pacemaker's "current node") wins.
+    rank = current.index(node) if node in current else len(current)
+    return (-score, -capacity, load, rank, node)
 
 
 def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
