@@ -67,6 +67,7 @@ class World:
     counter: int = 0
     events: int = 0
     submitted: int = 0
+    listeners: list[Callable[[NodeId, Any], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -166,6 +167,8 @@ class World:
     def _apply(self, node_id: NodeId, outputs: list[Any]) -> None:
         who = self.who(node_id)
         for item in outputs:
+            for listener in self.listeners:
+                listener(node_id, item)
             match item:
                 case Send(dst=dst, data=data):
                     self._transmit(node_id, dst, data)

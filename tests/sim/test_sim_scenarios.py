@@ -1,0 +1,143 @@
+"""Named Totem/CPG/quorum scenarios on the simulator (TigerBeetle replica_test style).
+Every run also passes the checker's invariants after every event."""
+
+from __future__ import annotations
+
+from hacluster.common import NodeId
+from hacluster.events import CpgConfigChange, CpgDeliver
+from hacluster.sim import NetworkOptions, World
+from hacluster.totem import TotemState, params_for_token
+
+N1, N2, N3, N4, N5 = (NodeId(i) for i in range(1, 6))
+THREE = [N1, N2, N3]
+
+
+def world_of(ids: list[NodeId], token_ms: int = 1000, seed: int = 7, **net: float) -> World:
+    world = World(seed, ids, params_for_token(token_ms), NetworkOptions(**net))  # type: ignore[arg-type]
+    assert world.run_for(5_000, world.is_converged), world.rings()
+    return world
+
+
+def assert_clean(world: World) -> None:
+    assert not world.checker.violations, world.checker.violations[:3]
+
+
+def delivered(world: World, node: NodeId) -> set[bytes]:
+    return world.checker.record(world.who(node)).delivered
+
+
+def test_three_nodes_form_one_ring() -> None:
+    world = world_of(THREE)
+    ring = world.nodes[N1].status().ring_id
+    assert all(world.nodes[n].status().ring_id == ring for n in THREE)
+    assert world.nodes[N2].status().members == (N1, N2, N3)
+    assert all(world.nodes[n].status().quorate for n in THREE)
+    assert_clean(world)
+
+
+def test_messages_are_delivered_everywhere_in_one_order() -> None:
+    world = world_of(THREE)
+    sent = [world.submit(THREE[i % 3], size=(3000 if i % 7 == 0 else 20)) for i in range(60)]
+    world.run_for(3_000)
+    for node in THREE:
+        assert set(sent) <= delivered(world, node)
+    assert_clean(world)
+
+
+def test_crash_of_one_node_gives_a_two_node_ring_after_token_plus_consensus() -> None:
+    world = world_of(THREE)
+    params = world.params
+    world.run_for(500)
+    start = world.now_ms
+    world.crash(N3)
+    assert world.run_for(10_000, lambda: world.is_converged([N1, N2]))
+    took = world.now_ms - start
+    assert took <= params.token_ms + params.consensus_ms + 10 * params.join_ms
+    assert took >= params.consensus_ms
+    assert all(world.nodes[n].status().quorate for n in (N1, N2))
+    assert_clean(world)
+
+
+def test_partition_leaves_the_single_node_inquorate_and_heal_gives_one_ring() -> None:
+    world = world_of(THREE)
+    world.network.partition([[N1], [N2, N3]])
+    world.run_for(6_000)
+    assert world.nodes[N1].status().members == (N1,)
+    assert not world.nodes[N1].status().quorate
+    assert world.nodes[N2].status().members == (N2, N3)
+    assert world.nodes[N2].status().quorate and world.nodes[N3].status().quorate
+    world.network.heal()
+    assert world.run_for(5_000, world.is_converged), world.rings()
+    assert all(world.nodes[n].status().quorate for n in THREE)
+    assert_clean(world)
+
+
+def test_five_nodes_under_thirty_percent_loss_deliver_everything_in_order() -> None:
+    ids = [N1, N2, N3, N4, N5]
+    world = World(11, ids, params_for_token(1000), NetworkOptions(loss=0.3, delay_max_ms=5))
+    assert world.run_for(60_000, world.is_converged), world.rings()
+    sent = [world.submit(ids[i % 5], size=(2000 if i % 9 == 0 else 50)) for i in range(100)]
+    world.run_for(20_000, lambda: all(set(sent) <= delivered(world, n) for n in ids))
+    for node in ids:
+        assert set(sent) <= delivered(world, node), node
+    assert world.network.dropped > 0
+    assert_clean(world)
+
+
+def test_graceful_leave_forms_a_new_ring_in_about_one_join_round() -> None:
+    world = world_of(THREE)
+    world.run_for(300)
+    start = world.now_ms
+    world.shutdown(N3)
+    assert world.nodes[N3].status().state is TotemState.LEFT
+    assert world.run_for(5_000, lambda: world.is_converged([N1, N2]))
+    assert world.now_ms - start < world.params.token_ms  # no token loss, no consensus wait
+    assert_clean(world)
+
+
+def test_a_node_restarting_with_the_same_id_rejoins_with_a_fresh_ring_id() -> None:
+    world = world_of(THREE)
+    old_ring = world.nodes[N1].status().ring_id
+    world.crash(N2)
+    world.run_for(200)
+    world.start(N2)
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    new_ring = world.nodes[N2].status().ring_id
+    assert new_ring.seq > old_ring.seq
+    msg = world.submit(N2)
+    world.run_for(2_000)
+    assert all(msg in delivered(world, n) for n in THREE)
+    assert_clean(world)
+
+
+def test_cpg_members_see_joins_messages_and_node_down() -> None:
+    world = world_of(THREE)
+    seen: dict[NodeId, list[object]] = {n: [] for n in THREE}
+
+    def spy(node_id: NodeId, item: object) -> None:
+        if isinstance(item, CpgDeliver | CpgConfigChange):
+            seen[node_id].append(item)
+
+    world.listeners.append(spy)
+    for node in THREE:
+        world.nodes[node].cpg_join("pcmk", 100 + node)
+    world.run_for(1_000)
+    world.nodes[N1].cpg_send("pcmk", 101, b"hello")
+    world.run_for(1_000)
+    assert CpgDeliver("pcmk", N1, 101, b"hello") in seen[N3]
+    world.crash(N2)
+    world.run_for(5_000)
+    downs = [c for c in seen[N1] if isinstance(c, CpgConfigChange) and c.left]
+    assert downs and downs[-1].left == ((N2, 102, "nodedown"),)
+    assert downs[-1].members == ((N1, 101), (N3, 103))
+    assert_clean(world)
+
+
+def test_safe_messages_are_delivered_once_every_member_has_them() -> None:
+    world = world_of(THREE)
+    world.nodes[N1].send(b"m:1:0:safe", safe=True)
+    world.checker.on_submit(world.who(N1), b"m:1:0:safe")
+    world._reschedule(N1)
+    world.run_for(2_000)
+    assert all(b"m:1:0:safe" in delivered(world, n) for n in THREE)
+    assert_clean(world)
