@@ -379,9 +379,10 @@ def assignment_order(work: Work) -> list[str]:
 
     node_order = sorted(model.nodes, key=lambda n: (-room(n), n))
 
-    def key(rid: str) -> tuple[int, tuple[int, ...]]:
+    def key(rid: str) -> tuple[int, int, tuple[int, ...]]:
         scores = sort_scores(work, rid)
-        return (-priority(model, rid), tuple(-scores.get(n, 0) for n in node_order))
+        best = max((v for n, v in scores.items() if model.nodes[n].can_run), default=0)
+        return (-priority(model, rid), -best, tuple(-scores.get(n, 0) for n in node_order))
 
     return sorted(model.top, key=key)
 
