@@ -99,6 +99,7 @@ def test_cpg_messages_from_all_three_arrive_in_one_order_everywhere(cluster: Clu
 
 def time_to_new_ring(cluster: Cluster, daemons: list[Daemon], victim: Daemon, sig: int) -> float:
     formed(cluster, daemons)
+    time.sleep(0.3)  # a stable ring: every member past recovery, CPG/quorum synced
     survivors = [d for d in daemons if d is not victim]
     started = time.monotonic()
     victim.signal(sig)
@@ -114,7 +115,7 @@ def test_sigkill_of_one_node_gives_a_new_ring_fast_thanks_to_icmp(cluster: Clust
     print(f"sigkill -> new ring: {elapsed * 1000:.0f} ms (token 1000, consensus 1200)")
     # Without ICMP evidence this takes token + consensus (2.2 s); the Totem core still
     # waits out token loss (1 s) before PeerUnreachable may shorten gather.
-    assert elapsed < 1.6
+    assert elapsed < 1.6, f"{elapsed * 1000:.0f} ms\n{cluster.logs()}"
     status = daemons[0].status()
     assert status is not None and status.quorate
 
@@ -123,7 +124,7 @@ def test_sigterm_of_one_node_gives_a_new_ring_within_half_a_second(cluster: Clus
     daemons = start(cluster)
     elapsed = time_to_new_ring(cluster, daemons, daemons[2], signal.SIGTERM)
     print(f"sigterm -> new ring: {elapsed * 1000:.0f} ms")
-    assert elapsed < 0.5
+    assert elapsed < 0.5, f"{elapsed * 1000:.0f} ms\n{cluster.logs()}"
     assert daemons[2].wait(5) == 0, "a SIGTERM'd daemon exits cleanly"
     assert not (daemons[2].state_dir / "haclusterd.sock").exists()
 

@@ -221,7 +221,28 @@ def test_a_client_that_is_neither_root_nor_haclient_is_refused() -> None:
     assert "IPC_ACCESS_DENIED" in done.stdout and "haclient" in done.stdout
 
 
-async def refusal_scenario(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another uid")
+def test_a_member_of_haclient_is_allowed_and_owns_a_new_state_dir_by_group() -> None:
+    import grp
+
+    try:
+        gid = grp.getgrnam("haclient").gr_gid
+    except KeyError:
+        pytest.skip("no group haclient on this machine")
+    base = Path(tempfile.mkdtemp(prefix="hacluster-ipc-"))
+    os.chmod(base, 0o755)
+    state_dir = base / "state"
+    try:
+        with pid_file_lock(str(state_dir)):
+            assert state_dir.stat().st_gid == gid and state_dir.stat().st_mode & 0o777 == 0o750
+        done = asyncio.run(refusal_scenario(state_dir, groups=f"[{gid}]"))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert done.stdout.startswith("ok "), done.stdout
+
+
+async def refusal_scenario(tmp_path: Path,
+                           groups: str = "[]") -> subprocess.CompletedProcess[str]:
     loop = DaemonLoop(FakeCore(1), None, str(tmp_path), dict)  # type: ignore[arg-type]
     server = IpcServer(str(tmp_path / "haclusterd.sock"), loop.on_request, loop.on_close)
     await server.start()
@@ -229,8 +250,9 @@ async def refusal_scenario(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     script = ("import os\n"
               "from hacluster.api import client\n"
               "from hacluster.common import HaError\n"
-              "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
-              f"try: client.call('daemon.ping', state_dir_path={str(tmp_path)!r})\n"
+              f"os.setgroups({groups}); os.setgid(65534); os.setuid(65534)\n"
+              f"try: print('ok', client.call('daemon.ping', "
+              f"state_dir_path={str(tmp_path)!r}))\n"
               "except HaError as e: print(e.problems[0].code, e.problems[0].message)\n")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE)

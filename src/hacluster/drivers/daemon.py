@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
+import grp
 import logging
 import os
 import signal
@@ -23,7 +24,7 @@ from typing import Any
 
 from hacluster.common import Code, HaError
 from hacluster.drivers.agents import AgentRunner
-from hacluster.drivers.ipc import IpcServer
+from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
 from hacluster.drivers.udp import UdpTransport
@@ -67,10 +68,24 @@ def setup_logging(settings: LogSettings, node_id: int) -> None:
     root.setLevel(logging.DEBUG if settings.debug else logging.INFO)
 
 
+def give_to_haclient(state_dir: str) -> None:
+    """A new state dir belongs to group haclient (when it exists and we are root), so its
+    members can reach the IPC socket; SO_PEERCRED still decides who may talk."""
+    try:
+        gid = grp.getgrnam(ALLOWED_GROUP).gr_gid
+    except KeyError:
+        return
+    if os.geteuid() == 0:
+        os.chown(state_dir, 0, gid)
+        os.chmod(state_dir, 0o750)
+
+
 @contextlib.contextmanager
 def pid_file_lock(state_dir: str) -> Iterator[None]:
     """Hold an exclusive lock on the pid file for the process' life; a second daemon fails."""
-    os.makedirs(state_dir, mode=0o750, exist_ok=True)
+    if not os.path.isdir(state_dir):
+        os.makedirs(state_dir, mode=0o750)
+        give_to_haclient(state_dir)
     path = os.path.join(state_dir, PID_FILE)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
