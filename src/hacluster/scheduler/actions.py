@@ -153,6 +153,9 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     changed = state.changed_nodes if state else frozenset()
     start_needed = here is None or nxt in failed or multiple or nxt in changed
     start = plan.add(Action(rid, "start", nxt, not start_needed))
+    base = model.resources[rid].base or rid
+    if any(base not in known for known in model.unprobed_members.values()):
+        start.runnable = False  # it cannot be probed on a node that is still joining
     blocker = quorum_blocks(model, rid)
     if blocker:
         start.runnable, start.reason = False, blocker

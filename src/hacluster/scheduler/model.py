@@ -208,6 +208,9 @@ class ClusterModel:
     have_quorum: bool
     stonith_enabled: bool
     fence_nodes: Mapping[str, str] = field(default_factory=dict)  # node -> reason
+    # Pending nodes already in the membership, with the resources they have history for:
+    # a resource must be probed there before it may start anywhere.
+    unprobed_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)

@@ -67,7 +67,23 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
     return ClusterModel(now_s=now_s, properties=props, rsc_defaults=rsc_defaults,
                         op_defaults=op_defaults, nodes=nodes, resources=resources, top=top,
                         states=states, locations=locs, colocations=colocs, orders=orders,
-                        have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence)
+                        have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
+                        unprobed_members=pending_members(cib_root, nodes))
+
+
+def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, frozenset[str]]:
+    """Pending nodes that are in the membership, and what they already probed."""
+    out: dict[str, frozenset[str]] = {}
+    status = root.find("status")
+    for ns in (status.findall("node_state") if status is not None else []):
+        name = ns.get("uname")
+        node = nodes.get(name or "")
+        if node is None or not node.pending or not is_true(ns.get("in_ccm")):
+            continue
+        known = {str(r.get("id")).split(":")[0]
+                 for r in ns.iterfind("lrm/lrm_resources/lrm_resource")}
+        out[node.name] = frozenset(known)
+    return out
 
 
 def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
