@@ -210,3 +210,13 @@ def test_crm_mon_xml_agrees_with_the_real_one_on_most_random_cibs(tmp_path: Path
             agreed += ours_crm_mon_xml(xml) == real_crm_mon_xml(path)
     print(f"crm_mon --output-as xml: {agreed}/{total} generated CIBs agree")
     assert agreed >= 0.75 * total
+
+
+def test_a_missing_cib_file_is_reported_like_the_real_crm_mon(tmp_path: Path) -> None:
+    require_real_crm_mon()
+    env = dict(os.environ, CIB_file=str(tmp_path / "absent.xml"), LC_ALL="C")
+    real = subprocess.run([REAL_CRM_MON, "-1"], env=env, capture_output=True, text=True)
+    ours = subprocess.run([sys.executable, "-m", "hacluster.cli.crm_mon", "-1"], env=env,
+                          capture_output=True, text=True)
+    assert (ours.returncode, ours.stdout, ours.stderr) == \
+        (real.returncode, real.stdout, real.stderr)

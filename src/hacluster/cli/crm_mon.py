@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from hacluster.api import env as api_env
 from hacluster.api import status
 from hacluster.cli import render, render_xml
-from hacluster.common import ExitStatus, HaError
+from hacluster.common import Code, ExitStatus, HaError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cannot_connect(output_as: str, argv: Sequence[str] | None) -> int:
+    """What Pacemaker 2.1.5 does when the CIB is unreachable: a message, and exit 0."""
+    message = "Could not connect to the CIB: No such device or address"
+    if output_as != "xml":
+        print(message, file=sys.stderr)
+        return int(ExitStatus.OK)
+    request = " ".join(sys.argv if argv is None else ["crm_mon", *argv])
+    lines = [f'<pacemaker-result api-version="2.25" request="{render_xml.xml_escape(request)}">',
+             '  <status code="0" message="OK">', "    <errors>",
+             f"      <error>{message}</error>", "    </errors>", "  </status>",
+             "</pacemaker-result>"]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return int(ExitStatus.OK)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     now_s = int(time.time())
     try:
         view = status.status_of(api_env.environment(), now_s)
     except HaError as error:
+        if any(p.code == Code.FILE_NOT_FOUND for p in error.problems):
+            return cannot_connect(args.output_as, argv)
         for problem in error.problems:
             print(f"crm_mon: {problem.message}", file=sys.stderr)
         return int(ExitStatus.ERROR)
