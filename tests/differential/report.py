@@ -8,6 +8,7 @@ command-line report for the scheduler engineer. Must never write outside a temp 
     python tests/differential/report.py --seeds 1-500 --mix clones --knobs running=0.9
     python tests/differential/report.py --write-agreeing      # add passing seeds to the list
     python tests/differential/report.py --prune               # drop listed seeds that differ
+    python tests/differential/report.py --mix advanced --save /tmp/diff   # CIBs to replay
 
 "Ours" is chosen by HACLUSTER_DIFF_OURS: unset/"auto" = in-process
 hacluster.scheduler.schedule(); "cmd:<command with {file}>" = any CLI printing a
@@ -193,6 +194,18 @@ def print_diff(r: SeedResult) -> None:
         print(f"    only ours: {line}")
 
 
+def save_differing(folder: Path, bad: list[SeedResult], knobs: str) -> None:
+    """<mix>-<seed>.xml plus .real/.ours summaries, for crm_simulate -S -x by hand."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in bad:
+        stem = folder / f"{r.mix}-{r.seed}"
+        mix = cibgen.with_overrides(cibgen.MIXES[r.mix], knobs)
+        stem.with_suffix(".xml").write_text(cibgen.generate(r.seed, mix=mix).xml)
+        stem.with_suffix(".real").write_text("\n".join(r.theirs) + "\n")
+        stem.with_suffix(".ours").write_text("\n".join(r.ours) + "\n" + r.error)
+    print(f"saved {len(bad)} differing CIBs in {folder}")
+
+
 def feature_table(results: list[SeedResult]) -> None:
     total: Counter[str] = Counter()
     failed: Counter[str] = Counter()
@@ -214,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--feature", default="", help="only show differing seeds with this tag")
     p.add_argument("--write-agreeing", action="store_true",
                    help="add every agreeing seed to agreeing_seeds.txt (keeps old ones)")
+    p.add_argument("--save", metavar="DIR", default="",
+                   help="write each differing CIB and both summaries into DIR")
     p.add_argument("--prune", action="store_true",
                    help="drop listed seeds that differ now (an accepted regression; say why)")
     args = p.parse_args(argv)
@@ -229,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     bad = [r for r in results if not r.ok and (not args.feature or args.feature in r.features)]
     for r in bad[: args.first]:
         print_diff(r)
+    if args.save:
+        save_differing(Path(args.save), bad, args.knobs)
     feature_table(results)
     passed = sum(r.ok for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
