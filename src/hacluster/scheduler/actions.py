@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hacluster.scheduler.model import ClusterModel, Role
-from hacluster.scheduler.placement import Assignment, is_managed
+from hacluster.scheduler.placement import Assignment
+from hacluster.scheduler.policy import is_managed
 
 
 @dataclass(slots=True)

@@ -11,7 +11,6 @@ from hacluster.common import INFINITY, add_scores, parse_score
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
     Work,
-    blocked_from_running,
     choose_node,
     colocation_effect,
     group_util,
@@ -21,8 +20,8 @@ from hacluster.scheduler.placement import (
     primitive_scores,
     record,
     scores_for,
-    unmanaged_node,
 )
+from hacluster.scheduler.policy import blocked_from_running, target_role, unmanaged_node
 
 
 def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, int]:
@@ -198,8 +197,6 @@ def promote(work: Work, rid: str) -> None:
     # Equal scores: the instance that is promoted now stays promoted, then instance order.
     candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
     limit = clone.promoted_max
-    from hacluster.scheduler.placement import target_role
-
     if target_role(model, rid) in (Role.UNPROMOTED, Role.STARTED) and \
             model.meta(rid, "target-role", "") .lower() in ("unpromoted", "slave"):
         limit = 0

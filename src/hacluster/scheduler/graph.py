@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
-from hacluster.scheduler.placement import Assignment, is_managed
+from hacluster.scheduler.placement import Assignment
+from hacluster.scheduler.policy import is_managed
 
 
 @dataclass(frozen=True, slots=True)

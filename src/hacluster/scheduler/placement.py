@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 
 from hacluster.common import INFINITY, add_scores
 from hacluster.scheduler.model import ClusterModel, Colocation, Role
+from hacluster.scheduler.policy import (
+    blocked_from_running,
+    health_score,
+    unmanaged_node,
+)
+from hacluster.scheduler.unpack_time import int_or_zero
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +81,6 @@ def location_scores(work: Work, rid: str) -> dict[str, int]:
 
 
 def stickiness(model: ClusterModel, rid: str) -> int:
-    from hacluster.scheduler.unpack import int_or_zero
-
     value = model.meta(rid, "resource-stickiness", model.meta(rid, "stickiness", "0"))
     return int_or_zero(value)
 
@@ -146,28 +150,6 @@ def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
     return all(used.get(k, 0) + v <= have.get(k, 0) for k, v in util.items() if v > 0)
 
 
-def health_score(model: ClusterModel, node: str) -> int:
-    """Node health (Pacemaker Explained: node-health-strategy) as a score for every resource."""
-    from hacluster.scheduler.unpack import int_or_zero
-
-    strategy = model.prop("node-health-strategy", "none").lower()
-    if strategy == "none":
-        return 0
-    colors = {"red": model.prop("node-health-red", "-INFINITY"),
-              "yellow": model.prop("node-health-yellow", "0"),
-              "green": model.prop("node-health-green", "0")}
-    if strategy == "migrate-on-red":
-        colors = {"red": "-INFINITY", "yellow": "0", "green": "0"}
-    elif strategy == "only-green":
-        colors = {"red": "-INFINITY", "yellow": "-INFINITY", "green": "0"}
-    total = 0
-    for key, value in model.nodes[node].attrs.items():
-        if key.startswith("#health"):
-            word = value.strip().lower()
-            total = add_scores(total, int_or_zero(colors.get(word, word)))
-    return total
-
-
 def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
                 util: Mapping[str, int], extra_ok: set[str] | None = None) -> str | None:
     model = work.model
@@ -189,32 +171,6 @@ def record(work: Work, rid: str, node: str | None, util: Mapping[str, int]) -> N
     work.counts[node] = work.counts.get(node, 0) + 1
     for k, v in util.items():
         work.used[node][k] = work.used[node].get(k, 0) + v
-
-
-def is_managed(model: ClusterModel, rid: str) -> bool:
-    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
-        return False
-    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
-        return False
-    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
-        return False
-    state = model.states.get(rid)
-    if state is not None:
-        if state.blocked and any(state.on_fail.get(n) == "block" and n in model.nodes
-                                 and not model.nodes[n].unclean for n in state.failed_nodes):
-            return False  # on-fail=block, unless fencing that node settles it anyway
-        if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
-            return False
-        if len(state.running_on) > 1 and model.meta(rid, "multiple-active", "") == "block":
-            return False
-    return True
-
-
-def target_role(model: ClusterModel, rid: str) -> Role:
-    from hacluster.scheduler.model import parse_role
-
-    role = parse_role(model.meta(rid, "target-role", "Started")) or Role.STARTED
-    return role
 
 
 def attr_nodes(model: ClusterModel, nodes: set[str], attr: str) -> set[str]:
@@ -410,8 +366,6 @@ def sort_scores(work: Work, rid: str) -> dict[str, int]:
 
 
 def priority(model: ClusterModel, rid: str) -> int:
-    from hacluster.scheduler.unpack import int_or_zero
-
     return int_or_zero(model.meta(rid, "priority", "0"))
 
 
@@ -433,54 +387,6 @@ def assign_resource(work: Work, rid: str, assign_clone) -> None:  # type: ignore
     else:
         assign_primitive(work, rid)
     work.in_progress.discard(rid)
-
-
-def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
-    if is_managed(model, rid):
-        return False, None
-    state = model.states.get(rid)
-    running = state.running_on if state else ()
-    return True, running[0] if running else None
-
-
-def is_locked(model: ClusterModel, rid: str) -> bool:
-    """shutdown-lock (Explained: cluster options): a primitive outside clones that runs on
-    a node shutting down cleanly, or was recorded as locked, stays with that node."""
-    if model.prop("shutdown-lock", "false").lower() not in ("true", "yes", "1", "on"):
-        return False
-    rsc = model.resources[rid]
-    if rsc.is_fencing or any(model.resources[p].kind == "clone" for p in ancestors(model, rid)):
-        return False
-    state = model.states.get(rid)
-    if state is None:
-        return False
-    if state.locked_to is not None and state.locked_to in model.nodes:
-        return not model.nodes[state.locked_to].online
-    return any(model.nodes[n].shutdown for n in state.running_on if n in model.nodes)
-
-
-def ancestors(model: ClusterModel, rid: str) -> list[str]:
-    out = []
-    parent = model.resources[rid].parent
-    while parent is not None:
-        out.append(parent)
-        parent = model.resources[parent].parent
-    return out
-
-
-def blocked_from_running(model: ClusterModel, rid: str) -> bool:
-    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
-        return True
-    if model.resources[rid].kind == "primitive" and is_locked(model, rid):
-        return True
-    for prim in model.primitives(rid):
-        state = model.states.get(prim)
-        if state and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes):
-            return True
-        if state and len(state.running_on) > 1 and \
-                model.meta(prim, "multiple-active", "") == "stop_only":
-            return True
-    return target_role(model, rid) == Role.STOPPED
 
 
 def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hacluster.common import INFINITY, parse_score
+from hacluster.common import INFINITY
 from hacluster.scheduler.constraints import unpack_constraints
 from hacluster.scheduler.history import unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
 from hacluster.scheduler.rules import merged_sets
-from hacluster.scheduler.unpack_time import duration_ms
+from hacluster.scheduler.unpack_time import duration_ms, int_or_zero
 
 Element = Any
 
@@ -128,11 +128,6 @@ def unpack_nodes(root: Element, ids: Mapping[str, Element], props: Mapping[str, 
         if reason and stonith:
             fence[name] = reason
     return nodes, fence
-
-
-def int_or_zero(text: str) -> int:
-    score = parse_score(text)
-    return score if score is not None else 0
 
 
 def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, str],

@@ -37,3 +37,9 @@ def interval_value(name: str, text: str) -> int:
         return duration_ms(text)
     score = parse_score(text)
     return INFINITY if score is None else score
+
+
+def int_or_zero(text: str) -> int:
+    """A score-like integer (INFINITY words allowed); 0 when the text is not a number."""
+    score = parse_score(text)
+    return score if score is not None else 0

@@ -1,0 +1,106 @@
+"""Resource policy read from meta attributes and cluster options: managed or not
+(is-managed, maintenance, on-fail=block, multiple-active=block), target-role, stop-all-
+resources, shutdown-lock, and node health (node-health-strategy).
+
+Owns the "may this resource act / run at all" questions of Pacemaker Explained's resource
+meta-attribute and cluster-option tables. Must never place resources or do I/O.
+"""
+
+from __future__ import annotations
+
+from hacluster.common import add_scores
+from hacluster.scheduler.model import ClusterModel, Role, parse_role
+from hacluster.scheduler.unpack_time import int_or_zero
+
+
+def health_score(model: ClusterModel, node: str) -> int:
+    """Node health (Pacemaker Explained: node-health-strategy) as a score for every resource."""
+    strategy = model.prop("node-health-strategy", "none").lower()
+    if strategy == "none":
+        return 0
+    colors = {"red": model.prop("node-health-red", "-INFINITY"),
+              "yellow": model.prop("node-health-yellow", "0"),
+              "green": model.prop("node-health-green", "0")}
+    if strategy == "migrate-on-red":
+        colors = {"red": "-INFINITY", "yellow": "0", "green": "0"}
+    elif strategy == "only-green":
+        colors = {"red": "-INFINITY", "yellow": "-INFINITY", "green": "0"}
+    total = 0
+    for key, value in model.nodes[node].attrs.items():
+        if key.startswith("#health"):
+            word = value.strip().lower()
+            total = add_scores(total, int_or_zero(colors.get(word, word)))
+    return total
+
+
+def is_managed(model: ClusterModel, rid: str) -> bool:
+    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
+        return False
+    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
+        return False
+    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
+        return False
+    state = model.states.get(rid)
+    if state is not None:
+        if state.blocked and any(state.on_fail.get(n) == "block" and n in model.nodes
+                                 and not model.nodes[n].unclean for n in state.failed_nodes):
+            return False  # on-fail=block, unless fencing that node settles it anyway
+        if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
+            return False
+        if len(state.running_on) > 1 and model.meta(rid, "multiple-active", "") == "block":
+            return False
+    return True
+
+
+def target_role(model: ClusterModel, rid: str) -> Role:
+
+    role = parse_role(model.meta(rid, "target-role", "Started")) or Role.STARTED
+    return role
+
+
+def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
+    if is_managed(model, rid):
+        return False, None
+    state = model.states.get(rid)
+    running = state.running_on if state else ()
+    return True, running[0] if running else None
+
+
+def is_locked(model: ClusterModel, rid: str) -> bool:
+    """shutdown-lock (Explained: cluster options): a primitive outside clones that runs on
+    a node shutting down cleanly, or was recorded as locked, stays with that node."""
+    if model.prop("shutdown-lock", "false").lower() not in ("true", "yes", "1", "on"):
+        return False
+    rsc = model.resources[rid]
+    if rsc.is_fencing or any(model.resources[p].kind == "clone" for p in ancestors(model, rid)):
+        return False
+    state = model.states.get(rid)
+    if state is None:
+        return False
+    if state.locked_to is not None and state.locked_to in model.nodes:
+        return not model.nodes[state.locked_to].online
+    return any(model.nodes[n].shutdown for n in state.running_on if n in model.nodes)
+
+
+def ancestors(model: ClusterModel, rid: str) -> list[str]:
+    out = []
+    parent = model.resources[rid].parent
+    while parent is not None:
+        out.append(parent)
+        parent = model.resources[parent].parent
+    return out
+
+
+def blocked_from_running(model: ClusterModel, rid: str) -> bool:
+    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+        return True
+    if model.resources[rid].kind == "primitive" and is_locked(model, rid):
+        return True
+    for prim in model.primitives(rid):
+        state = model.states.get(prim)
+        if state and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes):
+            return True
+        if state and len(state.running_on) > 1 and \
+                model.meta(prim, "multiple-active", "") == "stop_only":
+            return True
+    return target_role(model, rid) == Role.STOPPED
