@@ -12,10 +12,11 @@ API (stable; the daemon and the simulator use only this):
     node.status()                           # frozen NodeStatus
     node.send(data, safe=False)             # totem message -> events.Deliver everywhere
     node.cpg_join(group, pid) / node.cpg_leave(group, pid) / node.cpg_send(group, pid, data)
+    node.cpg_process_exit(pid)              # the process died: "procdown" in its groups
 Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it back as ring_seq on
 restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange, QuorumNotice, Reply.
 ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
-"cpg_send" {group, pid, data}, "status" -> Reply(body=NodeStatus).
+"cpg_send" {group, pid, data}, "cpg_process_exit" {pid}, "status" -> Reply(body=NodeStatus).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.common import NodeId
+from hacluster.config import ClusterConfig
 from hacluster.cpg import Cpg, CpgStatus
 from hacluster.events import (
     ClientRequest,
@@ -124,6 +126,12 @@ class Node:
     def cpg_send(self, group: str, pid: int, data: bytes) -> None:
         self.totem.send(CPG + self.cpg.message_payload(group, pid, data))
 
+    def cpg_process_exit(self, pid: int) -> None:
+        """A local process died: it leaves each of its groups with reason "procdown"."""
+        for group, member_pid in sorted(self.cpg.local):
+            if member_pid == pid:
+                self.totem.send(CPG + self.cpg.leave_payload(group, pid, "procdown"))
+
     def handle_request(self, req: ClientRequest) -> list[Output]:
         body = req.body if isinstance(req.body, dict) else {}
         if self.totem.state is TotemState.LEFT and req.name != "status":
@@ -137,6 +145,8 @@ class Node:
                 self.cpg_leave(str(body["group"]), int(body["pid"]))
             case "cpg_send":
                 self.cpg_send(str(body["group"]), int(body["pid"]), bytes(body["data"]))
+            case "cpg_process_exit":
+                self.cpg_process_exit(int(body["pid"]))
             case "status":
                 return [Reply(req.request_id, True, self.status())]
             case _:
@@ -194,7 +204,7 @@ class Node:
                              state.total_votes, state.quorum)]
 
 
-def params_from_config(config: Any) -> TotemParams:
+def params_from_config(config: ClusterConfig) -> TotemParams:
     """TotemParams from hacluster.config's ClusterConfig (its TotemConfig's effective ms)."""
     t = config.totem
     netmtu = t.netmtu if "netmtu" in t.configured else 1500
@@ -208,7 +218,7 @@ def params_from_config(config: Any) -> TotemParams:
         netmtu=max(576, min(netmtu, 60_000)))
 
 
-def quorum_from_config(config: Any) -> QuorumSettings:
+def quorum_from_config(config: ClusterConfig) -> QuorumSettings:
     """QuorumSettings from ClusterConfig's nodelist votes and quorum section."""
     q = config.quorum
     votes = {NodeId(n.nodeid): n.quorum_votes for n in config.nodes}

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from hacluster.common import NodeId
+from hacluster.quorum import settings_for
 from hacluster.sim.network import NetworkOptions
 from hacluster.sim.world import World
 from hacluster.totem import TotemParams, TotemState, params_for_token
@@ -36,6 +37,7 @@ class Plan:
     options: NetworkOptions
     safety_ms: int
     faults: bool
+    tie_breaker: bool = False
 
 
 def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
@@ -50,14 +52,16 @@ def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
                              loss=rng.choice((0.0, 0.01, 0.05, 0.15, 0.3)),
                              duplicate=rng.choice((0.0, 0.02, 0.1)),
                              reorder=rng.choice((0.0, 0.1)), reorder_ms=rng.choice((5, 50)))
-    return Plan(n, params, options, token * rng.choice((10, 20)), True)
+    tie_breaker = n % 2 == 0 and rng.random() < 0.5
+    return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker)
 
 
 def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
              keep_trace: bool = False) -> SeedResult:
     plan = plan_for(seed, swarm, nodes)
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
-    world = World(seed, ids, plan.params, plan.options, trace=[] if keep_trace else None)
+    quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
+    world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None)
     rng = random.Random(seed ^ 0x5EED)
     reason = _safety_phase(world, rng, plan) or ""
     converge_ms = -1
@@ -126,7 +130,7 @@ def _submit_somewhere(world: World, rng: random.Random) -> None:
     up = [n for n in sorted(world.nodes) if world.nodes[n].totem.state is not TotemState.LEFT]
     if up:
         size = rng.choice((0, 0, 0, 100, 1000, 5000))
-        world.submit(rng.choice(up), size)
+        world.submit(rng.choice(up), size, safe=rng.random() < 0.1)
 
 
 def _liveness_phase(world: World, plan: Plan) -> tuple[str, int]:

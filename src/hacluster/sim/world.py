@@ -106,14 +106,14 @@ class World:
         self._step(node_id, Shutdown())
         self.checker.forget(self.who(node_id))
 
-    def submit(self, node_id: NodeId, size: int = 0) -> bytes:
-        """Queue an application message at a node; returns its unique payload."""
+    def submit(self, node_id: NodeId, size: int = 0, safe: bool = False) -> bytes:
+        """Queue an application message (agreed, or safe) at a node; returns its payload."""
         who = self.who(node_id)
         self.submitted += 1
         head = b"m:%d:%d:%d:" % (who[0], who[1], self.submitted)
         data = head + b"x" * max(0, size - len(head))
         self.checker.on_submit(who, data)
-        self.nodes[node_id].send(data)
+        self.nodes[node_id].send(data, safe)
         self._reschedule(node_id)
         return data
 
