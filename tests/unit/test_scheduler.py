@@ -92,3 +92,52 @@ def test_number_and_version_comparisons_follow_their_type() -> None:
     assert compare_values("10", "9", "number", "gt") == 1
     assert compare_values("10", "9", "string", "gt") == -1
     assert compare_values("1.10", "1.9", "version", "gt") == 1
+
+
+def test_a_red_node_is_avoided_under_migrate_on_red() -> None:
+    root = cib(prim("r1"), '<rsc_location id="l" rsc="r1" node="node1" score="50"/>',
+               props='<nvpair id="h" name="node-health-strategy" value="migrate-on-red"/>')
+    state = root.find("status/node_state")
+    attrs = etree.SubElement(etree.SubElement(state, "transient_attributes", id="t"),
+                             "instance_attributes", id="ti")
+    etree.SubElement(attrs, "nvpair", id="hr", name="#health-disk", value="red")
+    assert lines(root) == ["* Start r1 ( node2 )"]
+
+
+def test_changed_parameters_restart_a_running_resource() -> None:
+    text = prim("r1").replace(
+        "</primitive>",
+        '<instance_attributes id="ia"><nvpair id="p" name="ip" value="10.0.0.9"/>'
+        "</instance_attributes></primitive>")
+    root = cib(text, "", {"r1": "node1"})
+    op = root.find(".//lrm_rsc_op")
+    op.set("op-digest", "f2317cad3d54cec5d7d7aa7d0bf35cf8")  # digest of no parameters
+    assert lines(root) == ["* Restart r1 ( node1 ) due to resource definition change"]
+
+
+def test_multiple_active_block_leaves_the_resource_alone() -> None:
+    meta = '<nvpair id="ma" name="multiple-active" value="block"/>'
+    root = cib(prim("r1", meta), "", {"r1": "node1"})
+    extra = root.find("status/node_state[@uname='node2']")
+    extra.append(etree.fromstring(RUNNING.format(n="node2", r="r1", rc=0)))
+    assert lines(root) == []
+
+
+def test_clone_min_blocks_the_then_clone_until_enough_instances_run() -> None:
+    first = ('<clone id="a-clone"><meta_attributes id="am"><nvpair id="cm" name="clone-min" '
+             f'value="3"/></meta_attributes>{prim("a")}</clone>')
+    then = f'<clone id="b-clone">{prim("b")}</clone>'
+    order = '<rsc_order id="o" first="a-clone" then="b-clone" kind="Mandatory"/>'
+    got = sorted(lines(cib(first + then, order)))
+    assert got[:2] == ["* Start a:0 ( node1 )", "* Start a:1 ( node2 )"]
+    assert all("due to unrunnable clone-one-or-more:o (blocked)" in x for x in got[2:])
+
+
+def test_a_failed_start_with_migration_threshold_one_moves_away() -> None:
+    meta = '<nvpair id="mt" name="migration-threshold" value="1"/>'
+    root = cib(prim("r1", meta), "", {"r1": "node1"}, rc=1)
+    state = root.find("status/node_state")
+    attrs = etree.SubElement(etree.SubElement(state, "transient_attributes", id="t"),
+                             "instance_attributes", id="ti")
+    etree.SubElement(attrs, "nvpair", id="fc", name="fail-count-r1", value="1")
+    assert lines(root) == ["* Recover r1 ( node1 -> node2 )"]

@@ -154,6 +154,8 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     changed = state.changed_nodes if state else frozenset()
     start_needed = here is None or nxt in failed or multiple or nxt in changed
     start = plan.add(Action(rid, "start", nxt, not start_needed))
+    if state is not None and nxt in state.redefined_nodes and here is not None:
+        start.reason = start.reason or "resource definition change"
     base = model.resources[rid].base or rid
     if any(base not in known for known in model.unprobed_members.values()):
         start.runnable = False  # it cannot be probed on a node that is still joining

@@ -48,6 +48,7 @@ class NodeHistory:
     stop_failed: bool
     last_rc: int
     start_digest: str | None = None
+    agent_changed: bool = False
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -269,6 +270,10 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             lrm_id = lrm_rsc.get("id")
             guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
             hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
+            if guess is not None and guess.agent and lrm_rsc.get("type") and (
+                    lrm_rsc.get("provider") or guess.agent.count(":") == 1) \
+                    and agent_of_history(lrm_rsc) != guess.agent:
+                hist = replace(hist, agent_changed=True)
             found.append((node, lrm_id, hist))
         if offline:
             # A node that left cleanly runs nothing, unless its history says a managed
@@ -434,9 +439,18 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
         probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(
             n for n, h in hist.items() if h.stop_failed),
         blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()),
-        changed_nodes=frozenset(n for n, h in hist.items() if n in roles and h.start_digest
-                                and rsc.digestible
-                                and h.start_digest not in params_digests(rsc.params)))
+        changed_nodes=frozenset(n for n, h in hist.items() if n in roles and (
+            h.agent_changed or h.start_digest and rsc.digestible
+            and h.start_digest not in params_digests(rsc.params))),
+        redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
+                                  and not h.agent_changed and h.start_digest
+                                  and rsc.digestible
+                                  and h.start_digest not in params_digests(rsc.params)))
+
+
+def agent_of_history(lrm_rsc: Element) -> str:
+    cls, prov, typ = lrm_rsc.get("class", ""), lrm_rsc.get("provider"), lrm_rsc.get("type", "")
+    return f"{cls}:{prov}:{typ}" if prov else f"{cls}:{typ}"
 
 
 def params_digests(params: Mapping[str, str]) -> tuple[str, str]:

@@ -137,7 +137,8 @@ class PrimitiveState:
     probed_nodes: frozenset[str]
     stop_failed_nodes: frozenset[str]
     blocked: bool
-    changed_nodes: frozenset[str] = frozenset()  # parameters changed since the start
+    changed_nodes: frozenset[str] = frozenset()  # agent or parameters changed since start
+    redefined_nodes: frozenset[str] = frozenset()  # of those, the parameter changes
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
 
