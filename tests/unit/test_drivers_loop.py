@@ -332,3 +332,34 @@ def test_logging_goes_to_the_logfile_with_the_node_id_and_honours_debug(tmp_path
         for handler in saved[0]:
             root.addHandler(handler)
         root.setLevel(saved[1])
+
+
+def test_a_core_bug_stops_the_daemon_with_ex_software_and_a_log_line(tmp_path: Path) -> None:
+    import dataclasses
+    import logging
+
+    from hacluster.drivers.daemon import run
+    from hacluster.drivers.settings import LogSettings
+
+    class BrokenCore(FakeCore):
+        def step(self, now_ms: int, event: Any) -> list[Any]:
+            raise AssertionError("invariant broken")
+
+    logfile = tmp_path / "daemon.log"
+    settings = dataclasses.replace(
+        settings_for(1, free_port("broken"), tmp_path / "state", 1),
+        logging=LogSettings(to_stderr=False, to_logfile=True, logfile=str(logfile)))
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        assert run(settings, lambda s: BrokenCore(1), foreground=True) == 70
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    text = logfile.read_text()
+    assert "stopped by an internal error node=1" in text and "invariant broken" in text
+    assert not (tmp_path / "state" / "haclusterd.pid").exists()

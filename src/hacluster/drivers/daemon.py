@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hacluster.common import Code, HaError
+from hacluster.common import Code, ExitStatus, HaError
 from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms
@@ -98,10 +98,12 @@ def pid_file_lock(state_dir: str) -> Iterator[None]:
                                  pid=holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-        with contextlib.suppress(FileNotFoundError):
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:  # never a successor's file
-                os.unlink(path)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:  # never a successor's file
+                    os.unlink(path)
     finally:
         os.close(fd)
 
@@ -213,6 +215,9 @@ def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool,
         for problem in error.problems:
             log.error("%s", problem.message)
         return int(error.exit_status)
+    except Exception:  # a bug (failed assert in a core): say so in the log, exit as EX_SOFTWARE
+        log.exception("haclusterd stopped by an internal error node=%d", settings.node_id)
+        return int(ExitStatus.SOFTWARE)
     return 0
 
 

@@ -146,7 +146,7 @@ class UdpTransport:
 
     def _sendto(self, wire: bytes, address: tuple[str, int]) -> None:
         assert self._sock is not None, "transport not open"
-        for _attempt in range(2):
+        for _attempt in range(3):  # a fresh ICMP error may land between drain and retry
             try:
                 self._sock.sendto(wire, address)
                 self._counts["sent"] += 1
