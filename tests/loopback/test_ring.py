@@ -224,8 +224,17 @@ def test_secauth_without_a_readable_key_refuses_to_start_with_a_clear_error(
     assert f"cannot read authkey {missing}" in daemon.log.read_text()
 
 
-def test_a_killed_node_restarts_and_rejoins_with_a_newer_ring(cluster: Cluster) -> None:
-    daemons = start(cluster)
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "secauth"])
+def test_a_killed_node_restarts_and_rejoins_with_a_newer_ring(cluster: Cluster,
+                                                              sealed: bool) -> None:
+    """With secauth the restarted sender's counter starts again: its newer boot epoch is
+    what makes its packets fresh rather than replays."""
+    options: dict[str, Any] = {}
+    if sealed:
+        key = cluster.root / "authkey"
+        key.write_bytes(os.urandom(64))
+        options = {"secauth": True, "keyfile": str(key)}
+    daemons = start(cluster, **options)
     first_ring, _ = formed(cluster, daemons)
     daemons[2].signal(signal.SIGKILL)
     daemons[2].wait(5)
