@@ -363,3 +363,15 @@ def test_a_core_bug_stops_the_daemon_with_ex_software_and_a_log_line(tmp_path: P
     text = logfile.read_text()
     assert "stopped by an internal error node=1" in text and "invariant broken" in text
     assert not (tmp_path / "state" / "haclusterd.pid").exists()
+
+
+def test_the_boot_epoch_only_grows_even_when_the_clock_steps_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hacluster.drivers import daemon
+
+    (tmp_path / daemon.EPOCH_FILE).write_text(f"{10**15}\n")  # far in the future
+    first = daemon.next_boot_epoch(str(tmp_path))
+    second = daemon.next_boot_epoch(str(tmp_path))
+    assert first == 10**15 + 1 and second == first + 1
+    (tmp_path / daemon.EPOCH_FILE).write_text("garbage")
+    assert daemon.next_boot_epoch(str(tmp_path)) > 1_700_000_000_000  # wall-clock ms again

@@ -25,7 +25,7 @@ from typing import Any
 from hacluster.common import Code, ExitStatus, HaError
 from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
-from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms
+from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms, write_atomically
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
 from hacluster.drivers.udp import UdpTransport
 from hacluster.totem import secauth
@@ -33,6 +33,7 @@ from hacluster.totem import secauth
 log = logging.getLogger(__name__)
 
 PID_FILE = "haclusterd.pid"
+EPOCH_FILE = "secauth.epoch"
 SOCKET_FILE = "haclusterd.sock"
 
 CoreFactory = Callable[[DaemonSettings], Core]
@@ -122,12 +123,26 @@ def daemonize() -> None:
     os.close(null)
 
 
+def next_boot_epoch(state_dir: str) -> int:
+    """A boot epoch newer than every earlier one of this node: wall-clock ms, but never
+    below the last epoch + 1 (persisted), so a clock stepped back cannot make our packets
+    look like replays to peers that remember the old epoch."""
+    path = os.path.join(state_dir, EPOCH_FILE)
+    try:
+        with open(path, encoding="ascii") as handle:
+            last = int(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        last = 0
+    epoch = max(time.time_ns() // 1_000_000, last + 1)
+    write_atomically(path, f"{epoch}\n".encode())
+    return epoch
+
+
 def make_sealer(settings: DaemonSettings) -> secauth.Secauth | None:
     if not settings.secauth:
         return None
-    # The boot epoch is wall-clock ms so a restarted sender's epoch is always newer.
-    epoch = time.time_ns() // 1_000_000
-    return secauth.Secauth(settings.authkey, settings.node_id, epoch,
+    return secauth.Secauth(settings.authkey, settings.node_id,
+                           next_boot_epoch(settings.state_dir),
                            settings.crypto_cipher, settings.crypto_hash)
 
 
