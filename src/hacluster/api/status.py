@@ -9,6 +9,7 @@ Spec: Pacemaker Explained, "Cluster Status"; crm_mon(8) of Pacemaker 2.1.5.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,7 +25,6 @@ from hacluster.api.ophistory import (
     fail_counts,
     failed_actions,
     node_history,
-    parse_threshold,
 )
 from hacluster.cib import parse_cib
 from hacluster.scheduler import ClusterModel, Role, unpack
@@ -164,8 +164,11 @@ def by_priority(model: ClusterModel) -> list[str]:
     """Top-level resources as Pacemaker lists them: by `priority` meta, highest first,
     configuration order among equals (a stable sort)."""
     def priority(rid: str) -> int:
-        text = model.meta(rid, "priority", "0")
-        return parse_threshold(text) if text.lstrip("-").isdigit() or "INF" in text else 0
+        text = model.meta(rid, "priority", "0").strip()
+        if "INFINITY" in text:
+            return -INFINITY if text.startswith("-") else INFINITY
+        digits = re.match(r"[-+]?\d+", text)  # like strtol: "2.0" is 2
+        return int(digits.group()) if digits else 0
     return sorted(model.top, key=lambda rid: -priority(rid))
 
 
@@ -298,8 +301,10 @@ def primitive_status(model: ClusterModel, rid: str, promotable: bool,
     ignored = failed and state is not None and all(
         state.on_fail.get(n) == "ignore" for n in set(nodes) & set(state.failed_nodes))
     shown = rid if unique or not rsc.base else rsc.base
+    # a resource active on a node in maintenance is left alone there: shown unmanaged
+    managed = is_managed(model, rid) and not any(model.nodes[n].maintenance for n in nodes)
     return PrimitiveStatus(shown, rsc.agent, role.text, nodes, failed and not ignored,
-                           rsc.orphan, is_managed(model, rid), blocked, is_disabled(model, rid),
+                           rsc.orphan, managed, blocked, is_disabled(model, rid),
                            unclean, ignored, key=rid)
 
 
