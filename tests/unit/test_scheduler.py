@@ -11,7 +11,8 @@ NODE_STATE = ('<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join
               'expected="member">{lrm}</node_state>')
 RUNNING = ('<lrm id="{n}"><lrm_resources><lrm_resource id="{r}" class="ocf" provider="heartbeat" '
            'type="Dummy"><lrm_rsc_op id="{r}_start_0" operation="start" interval="0" '
-           'op-status="0" rc-code="{rc}" call-id="2" transition-key="1:1:0:x"/>'
+           'op-status="0" rc-code="{rc}" call-id="2" transition-key="1:1:0:x" '
+           'op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>'
            '</lrm_resource></lrm_resources></lrm>')
 
 
@@ -22,7 +23,7 @@ def cib(resources: str, constraints: str = "", running: dict[str, str] | None = 
         NODE_STATE.format(n=n, lrm="".join(RUNNING.format(n=n, r=r, rc=rc)
                                            for r, where in running.items() if where == n))
         for n in nodes)
-    text = (f'<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
+    text = (f'<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="cps">'
             f'<nvpair id="s" name="stonith-enabled" value="false"/>{props}'
             f'</cluster_property_set></crm_config><nodes>'
             + "".join(f'<node id="{n}" uname="{n}"/>' for n in nodes)

@@ -13,7 +13,7 @@ from typing import Any
 from lxml import etree
 
 from hacluster.common import Code, HaError
-from hacluster.scheduler import Transition, parse_iso_s, schedule
+from hacluster.scheduler import Transition, op_digest, parse_iso_s, schedule
 
 __all__ = ["Code", "Injections", "SimulationResult", "graph_xml",
            "parse_iso_s", "score_lines", "revised_status_view", "simulate", "status_view"]
@@ -127,7 +127,18 @@ def inject_op(root: Any, spec: str, failed: bool) -> None:
     etree.SubElement(entry, "lrm_rsc_op", id=f"{rsc}_{task}_{interval}", operation=task,
                      interval=interval, **{"rc-code": str(rc), "op-status": "0",
                                            "call-id": str(max(calls, default=0) + 1),
-                                           "transition-key": f"0:0:{target}:inject"})
+                                           "transition-key": f"0:0:{target}:inject",
+                                           "op-digest": op_digest(params_of(root, rsc))})
+
+
+def params_of(root: Any, rsc: str) -> dict[str, str]:
+    """The configured instance attributes of primitive `rsc` (or of its clone base)."""
+    base = rsc.split(":")[0]
+    for prim in root.iter("primitive"):
+        if prim.get("id") == base:
+            return {p.get("name"): p.get("value") for block in prim.findall("instance_attributes")
+                    for p in block.findall("nvpair") if p.get("name") and p.get("value")}
+    return {}
 
 
 def score_lines(result: SimulationResult) -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from hacluster.scheduler.actions import create_actions
 from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_transition
+from hacluster.scheduler.history import op_digest
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
 from hacluster.scheduler.ordering import order_actions
 from hacluster.scheduler.placement import Assignment, assign
@@ -38,6 +39,7 @@ __all__ = [
     "Synapse",
     "Transition",
     "assign",
+    "op_digest",
     "parse_iso_s",
     "schedule",
     "unpack",

@@ -108,7 +108,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
                                    and expected < 0)
         if ok:
             if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
-                digest = op.get("op-digest") if task != "monitor" else digest
+                digest = op.get("op-digest", "") if task != "monitor" else digest
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)
             last_rc = rc
@@ -440,17 +440,27 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
             n for n, h in hist.items() if h.stop_failed),
         blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()),
         changed_nodes=frozenset(n for n, h in hist.items() if n in roles and (
-            h.agent_changed or h.start_digest and rsc.digestible
-            and h.start_digest not in params_digests(rsc.params))),
+            h.agent_changed or is_redefined(h, rsc))),
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
-                                  and not h.agent_changed and h.start_digest
-                                  and rsc.digestible
-                                  and h.start_digest not in params_digests(rsc.params)))
+                                  and not h.agent_changed and is_redefined(h, rsc)))
+
+
+def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:
+    """The last start's op-digest no longer matches the parameters (a missing digest
+    counts as a change, as Pacemaker treats it)."""
+    if hist.start_digest is None or not rsc.digestible:
+        return False
+    return hist.start_digest not in params_digests(rsc.params)
 
 
 def agent_of_history(lrm_rsc: Element) -> str:
     cls, prov, typ = lrm_rsc.get("class", ""), lrm_rsc.get("provider"), lrm_rsc.get("type", "")
     return f"{cls}:{prov}:{typ}" if prov else f"{cls}:{typ}"
+
+
+def op_digest(params: Mapping[str, str]) -> str:
+    """The op-digest Pacemaker records for an operation on a resource with `params`."""
+    return params_digests(params)[0]
 
 
 def params_digests(params: Mapping[str, str]) -> tuple[str, str]:
