@@ -4,6 +4,10 @@ Owns the IPC frame format (shared with drivers/ipc.py): a 4-byte big-endian leng
 JSON object. Requests are {"id", "name", "body"}; replies {"id", "ok", "body", "problems"};
 pushed events {"event", "body"}. Must never hold cluster logic or print: it moves frames
 and turns socket failures into HaError with daemon/ipc codes.
+Requests the daemon answers itself: daemon.ping, daemon.status, daemon.shutdown,
+daemon.subscribe {"events": [output class names, or "*"]} (then CpgDeliver, ConfigChange,
+QuorumNotice... arrive as pushed events). Every other name goes to the Node as a
+ClientRequest (e.g. cpg_join/cpg_leave {group, pid}, cpg_send {group, pid, data: text}).
 """
 
 from __future__ import annotations
