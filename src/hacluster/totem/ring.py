@@ -20,7 +20,7 @@ class RingLog:
     """Mutable bookkeeping of one ring on one node (internal to the Totem core)."""
 
     __slots__ = ("ring_id", "members", "store", "my_aru", "high_seq", "delivered", "safe",
-                 "last_token_seq", "sent_last_visit", "partial", "idle_visits", "collected")
+                 "last_token_seq", "sent_last_visit", "partial", "idle_visits", "collected", "stuck_visits", "aru_at_visit")
 
     def __init__(self, ring_id: RingId, members: tuple[NodeId, ...]) -> None:
         assert members and list(members) == sorted(set(members))
@@ -36,6 +36,8 @@ class RingLog:
         self.partial: dict[NodeId, list[bytes]] = {}
         self.idle_visits = 0
         self.collected = 0
+        self.stuck_visits = 0
+        self.aru_at_visit = 0
 
     def next_member(self, me: NodeId) -> NodeId:
         at = self.members.index(me)
@@ -128,6 +130,14 @@ class RingLog:
         for seq in range(self.collected + 1, floor + 1):
             self.store.pop(seq, None)
         self.collected = max(self.collected, floor)
+
+    def is_failing_to_receive(self, seq: int, limit: int) -> bool:
+        """Count token visits on which we lack messages and our aru did not move; after
+        `limit` of them in a row (fail_recv_const) this node cannot receive."""
+        stuck = self.my_aru < seq and self.my_aru == self.aru_at_visit
+        self.stuck_visits = self.stuck_visits + 1 if stuck else 0
+        self.aru_at_visit = self.my_aru
+        return self.stuck_visits >= limit
 
     def advance_safe(self, safe: int) -> None:
         self.safe = max(self.safe, min(safe, self.my_aru))

@@ -1,5 +1,5 @@
 """The Totem single-ring protocol core: token rotation, total order, retransmission, flow
-control, and the membership phases gather -> commit -> recovery -> operational.
+control, token hold, and the dispatch of every input (membership phases: phases.py).
 
 Owns one node's protocol state; sans-I/O: step(now_ms, event) -> outputs, with deadlines
 it computes itself. Must never read clocks, sockets or global randomness, and never raise
@@ -10,28 +10,15 @@ timer meanings from corosync.conf(5).
 
 from __future__ import annotations
 
-import logging
-import random
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any
-
-from hacluster.common import NodeId
 from hacluster.events import (
-    ConfigChange,
-    Deliver,
     Multicast,
     PacketIn,
     PeerUnreachable,
-    Persist,
     RingId,
     Send,
     Shutdown,
     Tick,
 )
-from hacluster.totem import membership as mb
 from hacluster.totem.messages import (
     MCAST_OVERHEAD,
     CommitToken,
@@ -46,80 +33,20 @@ from hacluster.totem.messages import (
     encode,
     pack_messages,
 )
-from hacluster.totem.params import TotemParams
+from hacluster.totem.phases import MembershipPhases
 from hacluster.totem.ring import RingLog
-
-log = logging.getLogger(__name__)
+from hacluster.totem.state import RING_SEQ_FILE, Input, Output, TotemState, TotemStatus
 
 RTR_MAX = 64
 # Room kept in every datagram so an old message still fits once encapsulated for recovery.
 ENCAP_MARGIN = 128
-RING_SEQ_FILE = "totem.ringseq"
 
-Output = Send | Multicast | Persist | Deliver | ConfigChange
-Input = Tick | PacketIn | PeerUnreachable | Shutdown
+__all__ = ["RING_SEQ_FILE", "Totem", "TotemState", "TotemStatus"]
 
 
-class TotemState(StrEnum):
-    GATHER = "gather"
-    COMMIT = "commit"
-    RECOVERY = "recovery"
-    OPERATIONAL = "operational"
-    LEFT = "left"
-
-
-@dataclass(frozen=True, slots=True)
-class TotemStatus:
-    """A snapshot for tests, tools and the simulator's checks."""
-
-    node_id: NodeId
-    state: TotemState
-    ring_id: RingId
-    members: tuple[NodeId, ...]
-    ring_seq_high: int
-    my_aru: int
-    delivered: int
-    queue_length: int
-    counters: tuple[tuple[str, int], ...]
-
-    def counter(self, name: str) -> int:
-        return dict(self.counters).get(name, 0)
-
-
-class Totem:
+class Totem(MembershipPhases):
     """One node's Totem SRP. Outputs go to the wire (Send/Multicast), to disk (Persist:
     the ring seq, so a restart never reuses a ring id) or up (Deliver/ConfigChange)."""
-
-    def __init__(self, node_id: NodeId, nodes: Sequence[NodeId], params: TotemParams,
-                 rng: random.Random, ring_seq: int = 0, logger: Any = None) -> None:
-        assert node_id in nodes, "this node must be in the configured node list"
-        self.me = node_id
-        self.nodes = tuple(sorted(set(nodes)))
-        self.params = params
-        self.rng = rng
-        self.log: Any = logger if logger is not None else log
-        self.state = TotemState.GATHER
-        self.cur = RingLog(RingId(node_id, ring_seq), (node_id,))
-        self.nxt: RingLog | None = None
-        self.ring_seq_high = ring_seq
-        self.proc: frozenset[NodeId] = frozenset({node_id})
-        self.fail: frozenset[NodeId] = frozenset()
-        self.agreed: set[NodeId] = {node_id}
-        self.rep_suspect = False
-        self.commit: CommitToken | None = None
-        self.transitional: tuple[NodeId, ...] = ()
-        self.recovery_queue: list[bytes] = []
-        self.queue: list[tuple[bytes, bool]] = []
-        self.queue_offset = 0
-        self.started = False
-        self.counters: Counter[str] = Counter()
-        self.token_loss_at: int | None = None
-        self.retransmit: tuple[int, NodeId, bytes, int] | None = None  # at, dst, data, seq
-        self.held: tuple[int, Token] | None = None
-        self.join_at: int | None = None
-        self.consensus_at: int | None = None
-        self.commit_at: int | None = None
-        self.merge_at: int | None = None
 
     # ------------------------------------------------------------------ the contract
 
@@ -139,29 +66,12 @@ class Totem:
                 out += self._leave()
         return out
 
-    def next_deadline_ms(self) -> int | None:
-        if not self.started:
-            return 0 if self.state is not TotemState.LEFT else None
-        times = [self.token_loss_at, self.join_at, self.consensus_at, self.commit_at,
-                 self.merge_at]
-        if self.retransmit is not None:
-            times.append(self.retransmit[0])
-        if self.held is not None:
-            times.append(self.held[0])
-        present = [t for t in times if t is not None]
-        return min(present) if present else None
-
-    def status(self) -> TotemStatus:
-        return TotemStatus(self.me, self.state, self.cur.ring_id, self.cur.members,
-                           self.ring_seq_high, self.cur.my_aru, self.cur.delivered,
-                           len(self.queue), tuple(sorted(self.counters.items())))
-
     def send(self, data: bytes, safe: bool = False) -> None:
         """Queue an application message for agreed (or safe) delivery to the ring."""
         assert self.state is not TotemState.LEFT, "send after leaving"
         self.queue.append((bytes(data), safe))
         if self.held is not None and self.nxt is None:
-            self.held = (min(self.held[0], self.held[0] - self.params.hold_ms), self.held[1])
+            self.held = (0, self.held[1])  # stop holding the token: pass it at once
 
     # ------------------------------------------------------------------ dispatch
 
@@ -224,12 +134,6 @@ class Totem:
             out.append(Multicast(encode(MergeDetect(self.me, self.cur.ring_id))))
         return out
 
-    def _known_members(self) -> frozenset[NodeId]:
-        found = set(self.cur.members)
-        if self.commit is not None:
-            found |= set(self.commit.members)
-        return frozenset(found)
-
     # ------------------------------------------------------------------ token and messages
 
     def _ring_for(self, ring_id: RingId) -> RingLog | None:
@@ -279,6 +183,10 @@ class Totem:
         recovered = tok.recovered or (self.state is TotemState.RECOVERY and quiet >= len(ring.members))
         passed = Token(self.me, ring.ring_id, tok.token_seq + 1, seq, aru, aru_id, safe, fcc,
                        quiet, recovered, tuple(rtr))
+        if ring.is_failing_to_receive(seq, p.fail_recv_const):
+            self.log.warning("failed to receive ring=%s aru=%d seq=%d", ring.ring_id, ring.my_aru, seq)
+            self.counters["failed_to_receive"] += 1
+            return out + self._enter_gather(now, self._known_members(), (), "failed to receive")
         if self.state is TotemState.RECOVERY and recovered:
             out += self._finish_recovery(now)
         if self.state is TotemState.OPERATIONAL:
@@ -364,243 +272,3 @@ class Totem:
         old = decode(msg.chunks[0][1])
         if isinstance(old, Mcast) and old.ring_id == self.cur.ring_id and old.sender in self.cur.members:
             self.cur.insert(old, 1 << 40)
-
-    # ------------------------------------------------------------------ membership
-
-    def _enter_gather(self, now: int, proc: Iterable[NodeId], fail: Iterable[NodeId],
-                      reason: str, check: bool = True) -> list[Output]:
-        if self.state is not TotemState.GATHER or reason == "start":
-            self.log.info("gather entered reason=%s ring=%s", reason, self.cur.ring_id)
-        self.state = TotemState.GATHER
-        self.proc = frozenset(proc) | frozenset(self.cur.members) | {self.me}
-        self.fail = frozenset(fail) - {self.me}
-        self.agreed = {self.me}
-        self.rep_suspect = False
-        self.nxt = None
-        self.commit = None
-        self.recovery_queue = []
-        self.held = None
-        self.retransmit = None
-        self.token_loss_at = self.commit_at = self.merge_at = None
-        self.queue_offset = 0  # a half-sent fragmented message starts again on the new ring
-        self.consensus_at = now + self.params.consensus_ms
-        out = self._send_join(now)
-        return out + self._check_consensus(now) if check else out
-
-    def _join_packet(self) -> bytes:
-        ring_seq = max(self.ring_seq_high, self.cur.ring_id.seq)
-        return encode(Join(self.me, self.cur.ring_id, ring_seq, tuple(sorted(self.proc)),
-                           tuple(sorted(self.fail))))
-
-    def _send_join(self, now: int) -> list[Output]:
-        jitter = self.rng.randint(0, self.params.send_join_ms) if self.params.send_join_ms else 0
-        self.join_at = now + self.params.join_ms + jitter
-        return [Multicast(self._join_packet())]
-
-    def _on_join(self, now: int, join: Join) -> list[Output]:
-        self.ring_seq_high = max(self.ring_seq_high, join.ring_seq)
-        if self.state is TotemState.OPERATIONAL:
-            # A join older than our ring is stale (members) or comes from a node that never
-            # heard of it: that one hears our merge-detect and comes back with our seq.
-            if join.ring_seq < self.cur.ring_id.seq:
-                self.counters["dropped_stale_join"] += 1
-                return []
-            out = self._enter_gather(now, (), (), f"join from {join.sender}", check=False)
-            return out + self._gather_join(now, join)
-        if self.state in (TotemState.COMMIT, TotemState.RECOVERY):
-            assert self.commit is not None
-            # older than the new ring and nothing we did not know when we agreed: stale
-            if join.ring_seq < self.commit.ring_id.seq and mb.is_subset_join(self.proc, self.fail, join):
-                self.counters["dropped_stale_join"] += 1
-                return []
-            out = self._enter_gather(now, self._known_members(), (), f"join from {join.sender}",
-                                     check=False)
-            return out + self._gather_join(now, join)
-        return self._gather_join(now, join)
-
-    def _gather_join(self, now: int, join: Join) -> list[Output]:
-        if join.sender in self.fail:
-            return []
-        if mb.is_same_sets(self.proc, self.fail, join):
-            self.agreed.add(join.sender)
-            return self._check_consensus(now)
-        if mb.is_subset_join(self.proc, self.fail, join):
-            return []
-        proc, fail = mb.merge_join(self.me, self.proc, self.fail, join)
-        if mb.is_same_sets(proc, fail, join):
-            out = self._change_sets(now, proc, fail)
-            self.agreed.add(join.sender)
-            return out + self._check_consensus(now)
-        return self._change_sets(now, proc, fail)
-
-    def _on_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
-        """Positive evidence that nothing listens there: during gather this node may go to
-        the fail set at once instead of waiting out consensus. Never shortens token loss."""
-        if self.state is not TotemState.GATHER or node_id == self.me:
-            return []
-        if node_id not in self.proc or node_id in self.fail:
-            return []
-        return self._change_sets(now, self.proc, self.fail | {node_id})
-
-    def _on_consensus_timeout(self, now: int) -> list[Output]:
-        silent = frozenset(mb.candidates(self.proc, self.fail)) - self.agreed
-        self.consensus_at = now + self.params.consensus_ms
-        if not silent:
-            # everybody agreed but no commit token came: give the representative one more
-            # consensus period, then count it as failed
-            if not self.rep_suspect:
-                self.rep_suspect = True
-                return []
-            silent = frozenset(mb.candidates(self.proc, self.fail)[:1]) - {self.me}
-        self.log.info("consensus timeout failing=%s", sorted(silent))
-        return self._change_sets(now, self.proc, self.fail | silent)
-
-    def _change_sets(self, now: int, proc: frozenset[NodeId], fail: frozenset[NodeId]) -> list[Output]:
-        """New proc/fail sets: agreement starts over and gets a full consensus period
-        (sets only grow within one gather, so this happens a bounded number of times)."""
-        self.proc, self.fail = proc, fail
-        self.agreed = {self.me}
-        self.rep_suspect = False
-        self.consensus_at = now + self.params.consensus_ms
-        return self._send_join(now) + self._check_consensus(now)
-
-    def _check_consensus(self, now: int) -> list[Output]:
-        if self.state is not TotemState.GATHER or not mb.has_consensus(self.proc, self.fail, self.agreed):
-            return []
-        members = mb.candidates(self.proc, self.fail)
-        if members[0] != self.me:
-            return []
-        ring_id = mb.next_ring_id(self.me, max(self.ring_seq_high, self.cur.ring_id.seq))
-        commit = CommitToken(self.me, ring_id, 1, members, (mb.commit_entry(self.me, self.cur),))
-        return self._enter_commit(now, commit)
-
-    def _enter_commit(self, now: int, commit: CommitToken) -> list[Output]:
-        self.state = TotemState.COMMIT
-        self.commit = commit
-        self.ring_seq_high = max(self.ring_seq_high, commit.ring_id.seq)
-        self.join_at = self.consensus_at = None
-        self.commit_at = now + self.params.token_ms
-        persist = Persist(RING_SEQ_FILE, str(commit.ring_id.seq).encode())
-        return [persist, *self._forward_commit(now, commit)]
-
-    def _forward_commit(self, now: int, commit: CommitToken) -> list[Output]:
-        at = commit.members.index(self.me)
-        after = commit.members[(at + 1) % len(commit.members)]
-        if after == self.me:
-            return self._on_commit(now, commit)
-        data = encode(commit)
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, 0)
-        return [Send(after, data)]
-
-    def _on_commit(self, now: int, commit: CommitToken) -> list[Output]:
-        if self.me not in commit.members or commit.ring_id.rep != commit.members[0]:
-            self.counters["dropped_foreign_commit"] += 1
-            return []
-        mine = self.commit is not None and commit.ring_id == self.commit.ring_id
-        full = len(commit.entries) == len(commit.members)
-        is_rep = self.me == commit.members[0]
-        if self.state is TotemState.GATHER:
-            return self._accept_commit(now, commit)
-        if self.state is TotemState.COMMIT and mine and full and commit.rotation == 1 and is_rep:
-            second = replace(commit, sender=self.me, rotation=2)
-            self.commit = second
-            return self._enter_recovery(now, second) + self._forward_commit(now, second)
-        if self.state is TotemState.COMMIT and mine and full and commit.rotation == 2 and not is_rep:
-            second = replace(commit, sender=self.me)
-            self.commit = second
-            return self._enter_recovery(now, second) + self._forward_commit(now, second)
-        if self.state is TotemState.RECOVERY and mine and is_rep and commit.rotation == 2:
-            assert self.nxt is not None
-            if self.nxt.last_token_seq >= 0:
-                return []
-            self.retransmit = None
-            first = Token(self.me, commit.ring_id, 0, 0, 0, 0, 0, 0, 0, False)
-            return self._on_token(now, first, local=True)
-        self.counters["dropped_duplicate_commit"] += 1
-        return []
-
-    def _accept_commit(self, now: int, commit: CommitToken) -> list[Output]:
-        at = commit.members.index(self.me)
-        expected = list(commit.members[:at])
-        if (commit.rotation != 1 or commit.members != mb.candidates(self.proc, self.fail)
-                or [e.node_id for e in commit.entries] != expected
-                or commit.ring_id.seq <= self.cur.ring_id.seq):
-            self.counters["dropped_unexpected_commit"] += 1
-            return []
-        entry = mb.commit_entry(self.me, self.cur)
-        filled = replace(commit, sender=self.me, entries=(*commit.entries, entry))
-        return self._enter_commit(now, filled)
-
-    def _enter_recovery(self, now: int, commit: CommitToken) -> list[Output]:
-        self.state = TotemState.RECOVERY
-        self.commit_at = None
-        self.nxt = RingLog(commit.ring_id, commit.members)
-        self.transitional = mb.transitional_members(self.cur.ring_id, commit.entries)
-        self.recovery_queue = [encode(m) for m in mb.recovery_plan(self.me, self.cur, commit.entries)]
-        self.token_loss_at = now + self.params.token_ms
-        self.log.debug("recovery entered ring=%s resend=%d", commit.ring_id, len(self.recovery_queue))
-        return []
-
-    def _finish_recovery(self, now: int) -> list[Output]:
-        """EVS: deliver the old ring's messages (those after a hole in the transitional
-        configuration), then install the new ring with its regular configuration."""
-        old, new = self.cur, self.nxt
-        assert new is not None
-        regular, after_hole = old.deliver_transitional(self.transitional)
-        left = tuple(sorted(set(old.members) - set(self.transitional)))
-        joined = tuple(sorted(set(new.members) - set(self.transitional)))
-        out: list[Output] = [*regular]
-        out.append(ConfigChange("transitional", new.ring_id, self.transitional, (), left))
-        out += after_hole
-        out.append(ConfigChange("regular", new.ring_id, new.members, joined, left))
-        self.cur, self.nxt = new, None
-        self.state = TotemState.OPERATIONAL
-        self.commit = None
-        self.recovery_queue = []
-        self.counters["rings_formed"] += 1
-        if self.me == new.members[0] and len(new.members) < len(self.nodes):
-            self.merge_at = now + self.params.merge_ms
-        self.log.info("ring formed ring=%s members=%s", new.ring_id, list(new.members))
-        return out
-
-    def _on_merge_detect(self, now: int, msg: MergeDetect) -> list[Output]:
-        if msg.ring_id == self.cur.ring_id or msg.sender in self.cur.members:
-            return []
-        if self.me != self.cur.members[0]:
-            return []
-        self.ring_seq_high = max(self.ring_seq_high, msg.ring_id.seq)
-        return self._enter_gather(now, (msg.sender,), (), f"merge with {msg.ring_id}")
-
-    def _on_leave(self, now: int, msg: Leave) -> list[Output]:
-        if msg.ring_seq < self.cur.ring_id.seq:
-            self.counters["dropped_stale_leave"] += 1
-            return []
-        if self.state is TotemState.GATHER:
-            if msg.sender not in self.proc or msg.sender in self.fail:
-                return []
-            return self._change_sets(now, self.proc, self.fail | {msg.sender})
-        if msg.sender not in self._known_members():
-            return []
-        return self._enter_gather(now, self._known_members(), (msg.sender,), f"leave of {msg.sender}")
-
-    def _leave(self) -> list[Output]:
-        if self.state is TotemState.LEFT:
-            return []
-        self.log.info("leaving ring=%s", self.cur.ring_id)
-        self.state = TotemState.LEFT
-        self.started = True
-        self.token_loss_at = self.join_at = self.consensus_at = self.commit_at = None
-        self.merge_at = None
-        self.held = self.retransmit = None
-        self.queue = []
-        return [Multicast(self._leave_packet())]
-
-    def _leave_packet(self) -> bytes:
-        return encode(Leave(self.me, self.cur.ring_id, max(self.ring_seq_high, self.cur.ring_id.seq)))
-
-    def _answer_after_leaving(self, msg: Message) -> list[Output]:
-        """Someone still counts us in: tell it again that we left (the first leave may have
-        been lost)."""
-        if isinstance(msg, Join) and (self.me not in msg.proc or self.me in msg.fail):
-            return []
-        return [Send(msg.sender, self._leave_packet())]
