@@ -146,7 +146,8 @@ def status_from_text(cib_text: str | bytes, now_s: int) -> StatusView:
 def status_view(model: ClusterModel, root: Element | None = None) -> StatusView:
     """The view of `model`; `root` (the CIB element) adds failures and the change stamp.
     For crm_simulate's "Revised Cluster Status", pass the post-transition model alone."""
-    resources = tuple(resource_status(model, rid) for rid in by_priority(model))
+    known = known_on(model, root) if root is not None else None
+    resources = tuple(resource_status(model, rid, known) for rid in by_priority(model))
     states = node_states(root) if root is not None else None
     dc_id = root.get("dc-uuid", "") if root is not None else ""
     nodes = tuple(node_status(model, name, states, dc_id)
@@ -241,17 +242,31 @@ def is_managed(model: ClusterModel, rid: str) -> bool:
     return is_true(model.meta(rid, "is-managed", "true"))
 
 
-def resource_status(model: ClusterModel, rid: str) -> ResourceStatus:
+Known = Mapping[str, frozenset[str]] | None  # resource id -> nodes with history of it
+
+
+def known_on(model: ClusterModel, root: Element) -> dict[str, frozenset[str]]:
+    """Per lrm_resource id (instance suffix dropped): the nodes that have a record of it."""
+    by_id = {node.id: name for name, node in model.nodes.items()}
+    found: dict[str, set[str]] = {}
+    for ns in root.iterfind("status/node_state"):
+        name = by_id.get(ns.get("id") or "") or ns.get("uname") or ""
+        for entry in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+            found.setdefault((entry.get("id") or "").split(":", 1)[0], set()).add(name)
+    return {rsc: frozenset(nodes) for rsc, nodes in found.items()}
+
+
+def resource_status(model: ClusterModel, rid: str, known: Known = None) -> ResourceStatus:
     rsc = model.resources[rid]
     if rsc.kind == "group":
         members = tuple(primitive_status(model, child, False) for child in rsc.children)
         return GroupStatus(rid, members, is_disabled(model, rid), is_managed(model, rid))
     if rsc.kind == "clone":
-        return clone_status(model, rid)
+        return clone_status(model, rid, known)
     return primitive_status(model, rid, False)
 
 
-def clone_status(model: ClusterModel, rid: str) -> CloneStatus:
+def clone_status(model: ClusterModel, rid: str, known: Known = None) -> CloneStatus:
     rsc = model.resources[rid]
     instances: list[PrimitiveStatus | GroupStatus] = []
     for child in rsc.children:
@@ -266,17 +281,24 @@ def clone_status(model: ClusterModel, rid: str) -> CloneStatus:
             instances.append(primitive_status(model, child, rsc.promotable, rsc.unique))
     child_id = rsc.base or (model.resources[rsc.children[0]].base if rsc.children else "")
     return CloneStatus(rid, child_id, rsc.promotable, rsc.unique, is_disabled(model, rid),
-                       is_managed(model, rid), tuple(instances), stopped_list_nodes(model),
+                       is_managed(model, rid), tuple(instances),
+                       stopped_list_nodes(model, rid, known),
                        rsc.clone_max or sum(1 for c in rsc.children
                                             if not model.resources[c].orphan))
 
 
-def stopped_list_nodes(model: ClusterModel) -> tuple[str, ...]:
-    """Nodes a clone may list as "Stopped": every node in a symmetric cluster; none in an
-    asymmetric one, whose allowed nodes come only from constraints not yet applied."""
-    if not is_true(model.prop("symmetric-cluster", "true")):
+def stopped_list_nodes(model: ClusterModel, rid: str, known: Known) -> tuple[str, ...]:
+    """Nodes a clone may list as "Stopped": every node in a symmetric cluster; in an
+    asymmetric one (no allowed nodes before constraints apply) the nodes that have a
+    record of one of its primitives, as Pacemaker falls back to where it is known."""
+    names = sorted_node_names(model.nodes)
+    if is_true(model.prop("symmetric-cluster", "true")):
+        return tuple(names)
+    if known is None:
         return ()
-    return tuple(sorted_node_names(model.nodes))
+    bases = {(model.resources[p].base or p).split(":", 1)[0] for p in model.primitives(rid)}
+    seen = frozenset().union(*(known.get(b, frozenset()) for b in bases))
+    return tuple(n for n in names if n in seen)
 
 
 def primitive_status(model: ClusterModel, rid: str, promotable: bool,
