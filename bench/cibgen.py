@@ -47,6 +47,7 @@ class Mix:
     on_fail: float = 0.0  # of primitives: an on-fail policy on the monitor
     utilization: float = 0.0  # of CIBs: placement-strategy with node/resource utilization
     resource_sets: float = 0.0  # of CIBs: one ordered set and one colocated set
+    asymmetric: float = 0.0  # of CIBs: symmetric-cluster=false, every resource opted in
     rsc_stickiness: float = 0.1
     migration_threshold: float = 0.1
     default_stickiness: float = 0.5
@@ -85,7 +86,8 @@ MIXES = MappingProxyType({
     "nodes": Mix(node_standby=0.25, node_offline=0.2, node_unclean=0.2, node_unseen=0.05,
                  no_quorum=0.2, running=0.8),
     "advanced": Mix(unique_clone=0.5, clone_group=0.4, on_fail=0.3, utilization=0.5,
-                    resource_sets=0.5, clone=0.25, unmanaged=0.05, failed_monitor=0.1),
+                    resource_sets=0.5, clone=0.25, unmanaged=0.05, failed_monitor=0.1,
+                    asymmetric=0.3),
     "bench": Mix(node_standby=0.0, node_offline=0.0, node_unclean=0.0, stonith=0.0,
                  no_quorum=0.0, group=0.05, clone=0.02, promotable=0.01, location=0.2,
                  colocation=0.05, order=0.05, running=0.95, failed_monitor=0.01,
@@ -144,6 +146,7 @@ class Builder:
         self.call_ids: dict[str, int] = {}
         self.stonith = self.chance(mix.stonith)
         self.utilization = self.chance(mix.utilization)
+        self.asymmetric = self.chance(mix.asymmetric)
         self.nodes = [self.make_node(i) for i in range(1, n_nodes + 1)]
         self.ip_next = 1
 
@@ -544,6 +547,12 @@ class Builder:
         for rid, kind in list(self.top_ids):
             if rid != "fencing" and self.chance(m.location):
                 self.add_location(rid, kind)
+            if self.asymmetric:  # opt in everywhere but one node
+                node = self.rng.choice(self.nodes).uname
+                self.constraints_xml.append(
+                    f'<rsc_location id="allow-{rid}" rsc="{rid}"><rule id="allow-{rid}-rule" '
+                    f'score="100"><expression id="allow-{rid}-expr" attribute="#uname" '
+                    f'operation="ne" value="{node}"/></rule></rsc_location>')
         self.add_pair_constraints()
         return self.document()
 
@@ -551,7 +560,10 @@ class Builder:
         quorate = not self.chance(self.mix.no_quorum)
         props = {"stonith-enabled": "true" if self.stonith else "false",
                  "cluster-infrastructure": "corosync", "cluster-name": "gencluster",
-                 "have-watchdog": "false", "symmetric-cluster": "true"}
+                 "have-watchdog": "false",
+                 "symmetric-cluster": "false" if self.asymmetric else "true"}
+        if self.asymmetric:
+            self.tag("asymmetric")
         if not quorate:
             self.tag("no_quorum")
             props["no-quorum-policy"] = self.rng.choice(("stop", "freeze", "ignore"))
