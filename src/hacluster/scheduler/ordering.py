@@ -415,4 +415,4 @@ def restart_without_reason(model: ClusterModel, edge: Edge, then: Action) -> boo
     if not edge.reason or then.reason or then.task != "start" or then.rsc is None:
         return False
     state = model.states.get(then.rsc)
-    return bool(state and then.node in state.roles)
+    return bool(state and then.node in state.roles and len(state.roles) == 1)

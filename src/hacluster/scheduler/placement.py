@@ -272,7 +272,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         if abs(c.score) < 1:
             continue
         is_clone = model.resources[rid].kind == "clone"
-        if is_clone and model.resources[dep].kind != "clone":
+        if is_clone and model.resources[dep].kind != "clone" and c.score > 0:
             continue  # one instance somewhere is enough for it: it does not steer the clone
         dep_scores = with_influence(work, dep, own_scores(work, dep),
                                     factor * c.score / INFINITY, seen | {dep})
