@@ -375,3 +375,36 @@ def test_the_boot_epoch_only_grows_even_when_the_clock_steps_back(
     assert first == 10**15 + 1 and second == first + 1
     (tmp_path / daemon.EPOCH_FILE).write_text("garbage")
     assert daemon.next_boot_epoch(str(tmp_path)) > 1_700_000_000_000  # wall-clock ms again
+
+
+def test_to_syslog_sends_to_the_syslog_socket_with_the_facility(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+    import socket as socket_module
+
+    from hacluster.drivers import daemon
+    from hacluster.drivers.settings import LogSettings
+
+    path = tmp_path / "log.sock"
+    sink = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_DGRAM)
+    sink.bind(str(path))
+    sink.settimeout(5)
+    monkeypatch.setattr(daemon, "SYSLOG_SOCKET", str(path))
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        daemon.setup_logging(LogSettings(to_stderr=False, to_syslog=True,
+                                         syslog_facility="local0"), 7)
+        logging.getLogger("hacluster.test").info("quorum gained members=[1, 2]")
+        datagram = sink.recv(4096).decode()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+        sink.close()
+    # local0 (16) * 8 + info (6) = 134
+    assert datagram.startswith("<134>haclusterd[")
+    assert "node=7 hacluster.test INFO: quorum gained members=[1, 2]" in datagram

@@ -20,6 +20,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from logging.handlers import SysLogHandler
 from typing import Any
 
 from hacluster.common import Code, ExitStatus, HaError
@@ -33,6 +34,7 @@ from hacluster.totem import secauth
 log = logging.getLogger(__name__)
 
 PID_FILE = "haclusterd.pid"
+SYSLOG_SOCKET = "/dev/log"
 EPOCH_FILE = "secauth.epoch"
 SOCKET_FILE = "haclusterd.sock"
 
@@ -50,7 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def setup_logging(settings: LogSettings, node_id: int) -> None:
-    """logging {}: to_stderr / to_logfile+logfile / timestamp / debug; node id on each line."""
+    """logging {}: to_stderr / to_logfile+logfile / to_syslog (when /dev/log exists) /
+    timestamp / debug; the node id on each line."""
     stamp = "%(asctime)s " if settings.timestamp else ""
     formatter = logging.Formatter(
         f"{stamp}[%(process)d] node={node_id} %(name)s %(levelname)s: %(message)s")
@@ -66,6 +69,13 @@ def setup_logging(settings: LogSettings, node_id: int) -> None:
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)
+    if settings.to_syslog and os.path.exists(SYSLOG_SOCKET):
+        facility = SysLogHandler.facility_names.get(settings.syslog_facility,
+                                                    SysLogHandler.LOG_DAEMON)
+        syslog = SysLogHandler(SYSLOG_SOCKET, facility)
+        syslog.setFormatter(logging.Formatter(
+            f"haclusterd[%(process)d]: node={node_id} %(name)s %(levelname)s: %(message)s"))
+        root.addHandler(syslog)
     root.setLevel(logging.DEBUG if settings.debug else logging.INFO)
 
 

@@ -111,7 +111,9 @@ def log_settings_of(config: ClusterConfig) -> LogSettings:
     return LogSettings(to_stderr=logging_config.to_stderr, to_logfile=logging_config.to_logfile,
                        logfile=logging_config.logfile,
                        timestamp=str(logging_config.timestamp) not in ("off", "no", "False"),
-                       debug=str(logging_config.debug) in ("on", "trace", "yes", "True"))
+                       debug=str(logging_config.debug) in ("on", "trace", "yes", "True"),
+                       to_syslog=logging_config.to_syslog,
+                       syslog_facility=logging_config.syslog_facility)
 
 
 def load_settings(path: str, override_address: str | None, state_dir: str) -> DaemonSettings:

@@ -30,6 +30,8 @@ class LogSettings:
     logfile: str = ""
     timestamp: bool = True
     debug: bool = False
+    to_syslog: bool = False
+    syslog_facility: str = "daemon"
 
 
 @dataclass(frozen=True, slots=True)
