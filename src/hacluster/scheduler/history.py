@@ -256,6 +256,7 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     status = root.find("status")
     entries: list[tuple[str, str, NodeHistory]] = []
     unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
+    thought_active: list[str] = []
     for ns in (status.findall("node_state") if status is not None else []):
         node = node_by_state(ns, nodes)
         if node is not None:
@@ -283,7 +284,7 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             if not active_there:
                 continue
             nodes[node] = replace(nodes[node], unclean=True)
-            fence.setdefault(node, f"{active_there[0][1]} is thought to be active there")
+            thought_active.append(node)
         entries.extend(found)
     # When a clone has more active histories than instances, those on nodes about to be
     # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
@@ -301,6 +302,11 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
                                                             hist)
         names.setdefault(rid, {}).setdefault(node, lrm_id)
+    for node in thought_active:
+        # Fencing is explained with the first resource (as numbered) found active there.
+        first = next((rid for rid, per_node in histories.items() if node in per_node
+                      and per_node[node].role not in (Role.UNKNOWN, Role.STOPPED)), node)
+        fence.setdefault(node, f"{first} is thought to be active there")
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
     for rid, seen_as in names.items():

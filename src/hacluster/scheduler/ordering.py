@@ -299,7 +299,8 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
             if IMPLIES_THEN in e.flags and not f.optional and (
                     f.runnable or ASYMMETRICAL not in e.flags) and (
                     t.optional or restart_without_reason(model, e, t)):
-                if e.reason and not t.reason and f.rsc is not None:
+                if e.reason and not t.reason and f.rsc is not None and (
+                        f.runnable or is_restart(model, t)):
                     t.reason = f"required {action_name(f)}"
                 changed = changed or t.optional
                 t.optional = False
@@ -408,6 +409,14 @@ def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:
     state = model.states.get(rid)
     return bool(state and state.running_on) and not any(
         not a.optional for a in plan.find(rid, "stop"))
+
+
+def is_restart(model: ClusterModel, then: Action) -> bool:
+    """A start on the node the resource already runs on (or a collective's start)."""
+    if then.node is None:
+        return True
+    state = model.states.get(then.rsc or "")
+    return bool(state and then.node in state.roles)
 
 
 def restart_without_reason(model: ClusterModel, edge: Edge, then: Action) -> bool:
