@@ -141,3 +141,35 @@ def test_safe_messages_are_delivered_once_every_member_has_them() -> None:
     world.run_for(2_000)
     assert all(b"m:1:0:safe" in delivered(world, n) for n in THREE)
     assert_clean(world)
+
+
+def test_icmp_evidence_shortens_the_gather_after_a_crash() -> None:
+    world = world_of(THREE)
+    world.icmp = True
+    world.run_for(500)
+    start = world.now_ms
+    world.crash(N3)
+    assert world.run_for(10_000, lambda: world.is_converged([N1, N2]))
+    took = world.now_ms - start
+    assert took < world.params.token_ms + world.params.join_ms * 5  # no consensus wait
+    assert_clean(world)
+
+
+def test_two_partitions_with_traffic_merge_and_keep_extended_virtual_synchrony() -> None:
+    ids = [N1, N2, N3, N4, N5]
+    world = World(3, ids, params_for_token(500), NetworkOptions(loss=0.05, delay_max_ms=5))
+    assert world.run_for(30_000, world.is_converged)
+    for round_ in range(6):
+        if round_ % 2 == 0:
+            world.network.partition([[N1, N4], [N2, N3, N5]])
+        else:
+            world.network.heal()
+        for i in range(30):
+            world.submit(ids[i % 5], size=1500 if i % 4 == 0 else 10)
+        world.run_for(3_000)
+    world.network.heal()
+    assert world.run_for(30_000, world.is_converged), world.rings()
+    fresh = world.submit(N5)
+    world.run_for(2_000)
+    assert all(fresh in delivered(world, n) for n in ids)
+    assert_clean(world)

@@ -146,3 +146,13 @@ def test_shutdown_multicasts_a_leave_and_answers_joins_with_another() -> None:
     again = core.step(now + 2, PacketIn(encode(join)))
     assert again and isinstance(decode(again[0].data), Leave)  # type: ignore[union-attr]
     assert core.next_deadline_ms() is None
+
+
+def test_a_node_that_keeps_missing_messages_declares_it_after_fail_recv_const_visits() -> None:
+    from hacluster.totem.ring import RingLog
+
+    log = RingLog(RingId(NodeId(1), 4), (NodeId(1), NodeId(2)))
+    assert not any(log.is_failing_to_receive(seq=5, limit=3) for _ in range(2))
+    assert log.is_failing_to_receive(seq=5, limit=3)
+    fresh = RingLog(RingId(NodeId(1), 4), (NodeId(1), NodeId(2)))
+    assert not any(fresh.is_failing_to_receive(seq=0, limit=3) for _ in range(10))

@@ -38,6 +38,7 @@ class Plan:
     safety_ms: int
     faults: bool
     tie_breaker: bool = False
+    icmp: bool = False
 
 
 def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
@@ -53,7 +54,8 @@ def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
                              duplicate=rng.choice((0.0, 0.02, 0.1)),
                              reorder=rng.choice((0.0, 0.1)), reorder_ms=rng.choice((5, 50)))
     tie_breaker = n % 2 == 0 and rng.random() < 0.5
-    return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker)
+    icmp = rng.random() < 0.3
+    return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker, icmp)
 
 
 def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
@@ -62,6 +64,7 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
     quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
     world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None)
+    world.icmp = plan.icmp
     rng = random.Random(seed ^ 0x5EED)
     reason = _safety_phase(world, rng, plan) or ""
     converge_ms = -1

@@ -20,6 +20,7 @@ from hacluster.events import (
     Deliver,
     Multicast,
     PacketIn,
+    PeerUnreachable,
     Persist,
     QuorumNotice,
     Send,
@@ -33,6 +34,7 @@ from hacluster.sim.network import Network, NetworkOptions
 from hacluster.totem import TotemParams, TotemState
 
 simlog = logging.getLogger("hacluster.sim")
+TICK, PACKET, UNREACHABLE = -1, 0, 1
 
 
 class VirtualTimeAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -68,6 +70,7 @@ class World:
     events: int = 0
     submitted: int = 0
     listeners: list[Callable[[NodeId, Any], None]] = field(default_factory=list)
+    icmp: bool = False  # report PeerUnreachable for datagrams sent to a crashed node
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -131,7 +134,10 @@ class World:
                     continue
                 del self.tick_at[node_id]
                 self._step(node_id, Tick())
-            elif kind == self.incarnation[node_id] or kind >= 0:
+            elif kind == UNREACHABLE:
+                assert data is not None
+                self._step(node_id, PeerUnreachable(NodeId(int(data))))
+            else:
                 assert data is not None
                 self._step(node_id, PacketIn(data))
             self.events += 1
@@ -158,7 +164,7 @@ class World:
         if current is not None and current <= deadline:
             return
         self.tick_at[node_id] = deadline
-        self._push(deadline, node_id, -1, None)
+        self._push(deadline, node_id, TICK, None)
 
     def _push(self, at: int, node_id: NodeId, kind: int, data: bytes | None) -> None:
         self.counter += 1
@@ -193,8 +199,11 @@ class World:
                     pass
 
     def _transmit(self, src: NodeId, dst: NodeId, data: bytes) -> None:
+        if dst not in self.nodes and self.icmp:
+            # like a connected UDP socket seeing ICMP port unreachable from a dead peer
+            self._push(self.now_ms + 1, src, UNREACHABLE, str(dst).encode())
         for at in self.network.route(self.now_ms, src, dst):
-            self._push(at, dst, 0, data)
+            self._push(at, dst, PACKET, data)
 
     def _note(self, text: str) -> None:
         if self.trace is not None:
