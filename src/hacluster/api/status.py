@@ -156,9 +156,41 @@ def status_view(model: ClusterModel, root: Element | None = None) -> StatusView:
     summary = cluster_summary(model, root, prims)
     if root is None:
         return StatusView(summary, nodes, resources, (), ())
-    return StatusView(summary, nodes, resources, tuple(failed_actions(root)),
+    failed = tuple(failed_actions(root))
+    resources = tuple(mark_ignored(r, ignored_failures(model, failed)) for r in resources)
+    return StatusView(summary, nodes, resources, failed,
                       tuple(fail_counts(model, root)), tuple(node_history(model, root)),
                       tuple(bans(model, root)))
+
+
+def ignored_failures(model: ClusterModel,
+                     failed: Iterable[FailedAction]) -> frozenset[tuple[str, str]]:
+    """(resource base id, node) of failures whose operation is configured on-fail=ignore."""
+    found: set[tuple[str, str]] = set()
+    for a in failed:
+        base = a.rsc.split(":", 1)[0]
+        rsc = model.resources.get(a.rsc) or next(
+            (r for r in model.resources.values() if r.base == base), None)
+        if rsc is not None and any(op.name == a.task and op.interval_ms == a.interval_ms
+                                   and op.on_fail == "ignore" for op in rsc.ops):
+            found.add((base, a.node))
+    return frozenset(found)
+
+
+def mark_ignored(r: ResourceStatus, ignored: frozenset[tuple[str, str]]) -> ResourceStatus:
+    """Show "(failure ignored)" where an ignored failure happened on an active node."""
+    if not ignored:
+        return r
+    if isinstance(r, PrimitiveStatus):
+        base = (r.key or r.id).split(":", 1)[0]
+        if any((base, n) in ignored for n in r.nodes):
+            return replace(r, failed=False, failure_ignored=True)
+        return r
+    if isinstance(r, GroupStatus):
+        return replace(r, members=tuple(mark_ignored(m, ignored)  # type: ignore[misc]
+                                        for m in r.members))
+    return replace(r, instances=tuple(mark_ignored(i, ignored)  # type: ignore[misc]
+                                      for i in r.instances))
 
 
 def by_priority(model: ClusterModel) -> list[str]:
