@@ -55,6 +55,7 @@ class NodeStatus:
     expected_up: bool = False
     shutdown: bool = False
     attributes: tuple[tuple[str, str], ...] = ()  # user attributes, sorted by name
+    health: str = "green"  # the worst #health-* attribute: green, yellow or red
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +256,14 @@ def node_status(model: ClusterModel, name: str, states: Mapping[str, Element] | 
                       feature_set=node.attrs.get("#feature-set", "") if node.online else "",
                       is_dc=bool(dc_id) and node.id == dc_id,
                       expected_up=ns is not None and ns.get("expected") == "member",
-                      shutdown=node.shutdown, attributes=attributes)
+                      shutdown=node.shutdown, attributes=attributes,
+                      health=node_health(node.attrs))
+
+
+def node_health(attrs: Mapping[str, str]) -> str:
+    """Pacemaker's node health colour from the #health-* attributes (red wins)."""
+    colours = {v.strip().lower() for k, v in attrs.items() if k.startswith("#health")}
+    return next((c for c in ("red", "yellow") if c in colours), "green")
 
 
 def is_true(text: str) -> bool:

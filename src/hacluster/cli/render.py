@@ -44,6 +44,8 @@ def node_state_text(node: st.NodeStatus) -> str | None:
         return "standby (with active resources)" if node.active_resources else "standby"
     if node.maintenance:
         return "maintenance" if node.online else "OFFLINE (maintenance)"
+    if node.online and node.health != "green":
+        return f"online (health is {node.health.upper()})"
     return None
 
 
@@ -136,15 +138,16 @@ def unique_clone_body(c: st.CloneStatus, inactive: bool) -> list[str]:
 
 
 def group_instance_node(g: st.GroupStatus) -> tuple[str, str] | None:
-    """(node, role) when every member is plainly active on the same node."""
+    """(node, role) when every member is plainly active on the same node; a group
+    with a promoted member counts as promoted."""
     if not g.members or not all(is_plain(m) for m in g.members):
         return None
     nodes = {m.nodes[0] for m in g.members}
     if len(nodes) != 1:
         return None
     roles = {m.role for m in g.members}
-    role = "Promoted" if roles == {"Promoted"} else ("Unpromoted" if "Unpromoted" in roles
-                                                     else "Started")
+    role = "Promoted" if "Promoted" in roles else ("Unpromoted" if "Unpromoted" in roles
+                                                   else "Started")
     return nodes.pop(), role
 
 

@@ -56,7 +56,7 @@ def xml_node(n: st.NodeStatus) -> str:
     attrs: list[tuple[str, object]] = [
         ("name", n.name), ("id", n.id), ("online", n.online), ("standby", n.standby),
         ("standby_onfail", False), ("maintenance", n.maintenance), ("pending", n.pending),
-        ("unclean", n.unclean), ("health", "green")]
+        ("unclean", n.unclean), ("health", n.health)]
     if n.feature_set:
         attrs.append(("feature_set", n.feature_set))
     attrs += [("shutdown", n.shutdown), ("expected_up", n.expected_up), ("is_dc", n.is_dc),
