@@ -47,6 +47,20 @@ def report_failover(label: str, params: TotemParams, runs: int) -> None:
     print(f"{label}_new_ring_mean: {statistics.mean(ring):.0f} ms")
     print(f"{label}_new_ring_max: {max(ring)} ms")
     print(f"{label}_theory_token_plus_consensus: {params.token_ms + params.consensus_ms} ms")
+    leaves = [leave(params, seed) for seed in range(1, runs + 1)]
+    print(f"{label}_graceful_leave_new_ring_mean: {statistics.mean(leaves):.0f} ms")
+    print(f"{label}_join_round: {params.join_ms} ms")
+
+
+def leave(params: TotemParams, seed: int) -> int:
+    """ms from a graceful leave until the survivors run a new ring."""
+    world = World(seed, IDS, params, NetworkOptions(delay_min_ms=1, delay_max_ms=2))
+    assert world.run_for(60_000, world.is_converged)
+    world.run_for(random.Random(seed).randint(0, params.token_ms))
+    start = world.now_ms
+    world.shutdown(NodeId(3))
+    assert world.run_for(10 * params.token_ms, lambda: world.is_converged(IDS[:2]))
+    return world.now_ms - start
 
 
 def throughput(size: int, messages: int) -> None:

@@ -40,6 +40,7 @@ from hacluster.totem.state import RING_SEQ_FILE, Input, Output, TotemState, Tote
 RTR_MAX = 64
 # Room kept in every datagram so an old message still fits once encapsulated for recovery.
 ENCAP_MARGIN = 128
+OWN_WINDOW = 1 << 40
 
 __all__ = ["RING_SEQ_FILE", "Totem", "TotemState", "TotemStatus"]
 
@@ -170,7 +171,7 @@ class Totem(MembershipPhases):
         allowed = min(p.max_messages, p.window_size - max(0, tok.fcc - ring.sent_last_visit))
         fresh = self._take_new(ring, max(0, allowed - len(out)), tok.seq)
         for msg in fresh:
-            ring.insert(msg, p.window_size + len(fresh))
+            ring.insert(msg, OWN_WINDOW)  # our own datagram: never too far ahead
             out.append(Multicast(encode(msg)))
         seq = tok.seq + len(fresh)
         fcc = max(0, tok.fcc - ring.sent_last_visit + len(fresh))
@@ -271,4 +272,4 @@ class Totem(MembershipPhases):
             return
         old = decode(msg.chunks[0][1])
         if isinstance(old, Mcast) and old.ring_id == self.cur.ring_id and old.sender in self.cur.members:
-            self.cur.insert(old, 1 << 40)
+            self.cur.insert(old, OWN_WINDOW)
