@@ -257,7 +257,8 @@ def node_status(model: ClusterModel, name: str, states: Mapping[str, Element] | 
                       is_dc=bool(dc_id) and node.id == dc_id,
                       expected_up=ns is not None and ns.get("expected") == "member",
                       shutdown=node.shutdown, attributes=attributes,
-                      health=node_health(node.attrs))
+                      health=node_health(node.attrs)
+                      if model.prop("node-health-strategy", "none") != "none" else "green")
 
 
 def node_health(attrs: Mapping[str, str]) -> str:
@@ -466,9 +467,11 @@ def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: list[Acti
                       promotable: bool) -> PrimitiveStatus:
     nodes = [n for n in p.nodes if n not in gone]
     role, failed = p.role, p.failed and len(nodes) == len(p.nodes)
+    blocked = p.blocked
     for rsc, task, node in moves:
         if rsc != (p.key or p.id) or node is None:
             continue
+        blocked = False  # an action ran, so it was not blocked
         if task == "stop" and node in nodes:
             nodes.remove(node)
             failed = False
@@ -484,4 +487,7 @@ def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: list[Acti
         role = "Stopped"
     elif role in ("Stopped", "Starting"):
         role = "Unpromoted" if promotable else "Started"
-    return replace(p, nodes=tuple(nodes), role=role, failed=failed, unclean=False)
+    # an unclean node that was not fenced still holds the resource, flagged as before
+    unclean = p.unclean and tuple(nodes) == p.nodes
+    return replace(p, nodes=tuple(nodes), role=role, failed=failed, unclean=unclean,
+                   blocked=blocked)
