@@ -257,6 +257,7 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     entries: list[tuple[str, str, NodeHistory]] = []
     unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
     thought_active: list[str] = []
+    first_active: dict[str, str] = {}
     for ns in (status.findall("node_state") if status is not None else []):
         node = node_by_state(ns, nodes)
         if node is not None:
@@ -299,14 +300,13 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
             continue
         if is_active:
             active.setdefault(top_instance(rid, resources), set()).add(node)
+            first_active.setdefault(node, rid)
         histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
                                                             hist)
         names.setdefault(rid, {}).setdefault(node, lrm_id)
     for node in thought_active:
         # Fencing is explained with the first resource (as numbered) found active there.
-        first = next((rid for rid, per_node in histories.items() if node in per_node
-                      and per_node[node].role not in (Role.UNKNOWN, Role.STOPPED)), node)
-        fence.setdefault(node, f"{first} is thought to be active there")
+        fence.setdefault(node, f"{first_active.get(node, node)} is thought to be active there")
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
     for rid, seen_as in names.items():

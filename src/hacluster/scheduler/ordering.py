@@ -350,6 +350,10 @@ def update_collectives(model: ClusterModel, plan: Plan,
             done = plan.find(rid, after)
             if not done:
                 continue
+            if before == "start" and rsc.kind == "group":
+                for head in plan.find(rid, "start"):
+                    if not head.optional and head.reason:
+                        push_to_members(model, plan, head)
             if any(not a.optional for a in kids):
                 for act in done:
                     if act.optional:
@@ -396,11 +400,14 @@ def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
     if action.node is not None or action.task not in tasks or rid is None \
             or rid not in model.resources or model.resources[rid].kind == "primitive":
         return
+    siblings = {f"required {p} start" for p in model.primitives(rid)}
     for prim in model.primitives(rid):
         for act in plan.find(prim, tasks[action.task]):
             if act.node is not None and act.optional:
                 act.optional = False
                 act.reason = act.reason or action.reason
+            elif act.node is not None and action.reason and act.reason in siblings:
+                act.reason = action.reason  # the group's own requirement explains it better
 
 
 def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:
