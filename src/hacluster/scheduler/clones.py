@@ -46,9 +46,12 @@ def current_node(work: Work, inst: str) -> str | None:
     for prim in work.model.primitives(inst):
         state = work.model.states.get(prim)
         if state and state.running_on:
-            if state.failed_nodes:
+            node = state.running_on[0]
+            # A failed instance is recovered in place unless its node lost it for good.
+            if node in state.failed_nodes and (node in state.banned_nodes
+                                              or state.on_fail.get(node) not in (None, "restart")):
                 return None
-            return state.running_on[0]
+            return node
     return None
 
 
