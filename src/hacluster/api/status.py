@@ -313,10 +313,10 @@ def clone_status(model: ClusterModel, rid: str, known: Known = None) -> CloneSta
     for child in rsc.children:
         inst = model.resources[child]
         if inst.kind == "group":
-            shown = child if rsc.unique else child  # groups keep ":N" in their header
+            # a group instance keeps its ":N" in the header, even in an anonymous clone
             members = tuple(primitive_status(model, m, rsc.promotable, rsc.unique)
                             for m in inst.children)
-            instances.append(GroupStatus(shown, members, is_disabled(model, child),
+            instances.append(GroupStatus(child, members, is_disabled(model, child),
                                          is_managed(model, child)))
         else:
             instances.append(primitive_status(model, child, rsc.promotable, rsc.unique))
