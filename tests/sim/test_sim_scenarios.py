@@ -173,3 +173,23 @@ def test_two_partitions_with_traffic_merge_and_keep_extended_virtual_synchrony()
     world.run_for(2_000)
     assert all(fresh in delivered(world, n) for n in ids)
     assert_clean(world)
+
+
+def test_an_idle_ring_holds_the_token_and_never_retransmits_it() -> None:
+    world = world_of(THREE, token_ms=1000)
+    events = world.events
+    world.run_for(60_000)
+    assert all(world.nodes[n].status().totem.counter("token_retransmits") == 0 for n in THREE)
+    assert world.events - events < 2_000  # ~5 rotations a second, not one per ms
+
+
+def test_delivered_messages_are_garbage_collected() -> None:
+    world = world_of(THREE)
+    for _ in range(50):
+        for i in range(20):
+            world.submit(THREE[i % 3], 300)
+        world.run_for(500)
+    world.run_for(2_000)
+    assert all(len(delivered(world, n)) == 1000 for n in THREE)
+    assert all(len(world.nodes[n].totem.cur.store) == 0 for n in THREE)
+    assert_clean(world)
