@@ -42,6 +42,13 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
     return scores
 
 
+def stickiness_here(work: Work, inst: str, node: str) -> int:
+    total = 0
+    for prim in work.model.primitives(inst):
+        total = add_scores(total, primitive_scores(work, prim, False).get(node, 0))
+    return total
+
+
 def current_node(work: Work, inst: str) -> str | None:
     for prim in work.model.primitives(inst):
         state = work.model.states.get(prim)
@@ -87,10 +94,10 @@ def assign_clone(work: Work, rid: str) -> None:
             if per_node.get(node, 0) >= min(clone.clone_node_max, loop_max) \
                     or iscores.get(node, -1) < 0:
                 continue
-            best = max((v for n, v in iscores.items() if model.nodes[n].can_run
+            best = max((v for n, v in scores.items() if model.nodes[n].can_run
                         and per_node.get(n, 0) < clone.clone_node_max), default=-1)
-            if iscores[node] < best:
-                continue  # a better node exists: the instance is not kept in place
+            if add_scores(scores.get(node, 0), stickiness_here(work, inst, node)) < best:
+                continue  # the clone prefers another node more than this one's stickiness
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
             place_instance(work, inst, node)
