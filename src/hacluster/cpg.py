@@ -116,10 +116,12 @@ class Cpg:
             return self._add(group, [(sender, pid)], "join")
         return self._remove(group, [(sender, pid)], reason)
 
-    def configuration(self, members: Sequence[NodeId]) -> tuple[list[Output], bytes]:
-        """A regular configuration: members on nodes gone are "nodedown"; returns the
+    def configuration(self, members: Sequence[NodeId],
+                      left: Sequence[NodeId] = ()) -> tuple[list[Output], bytes]:
+        """A regular configuration: members on nodes gone are "nodedown" (also on nodes
+        that left and came back, i.e. restarted: their processes are new); returns the
         outputs and our sync payload (our local members) to send on the new ring."""
-        alive = set(members)
+        alive = set(members) - (set(left) - {self.me})
         out: list[Output] = []
         for group in sorted(self.groups):
             gone = sorted(m for m in self.groups[group] if m[0] not in alive)

@@ -181,7 +181,7 @@ class Node:
         before = self.votequorum.state.quorate
         state = self.votequorum.on_configuration(now_ms, change.members)
         out: list[Output] = []
-        cpg_out, sync = self.cpg.configuration(change.members)
+        cpg_out, sync = self.cpg.configuration(change.members, change.left)
         out += cpg_out
         if self.totem.state is not TotemState.LEFT:
             self.totem.send(CPG + sync)

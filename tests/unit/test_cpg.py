@@ -49,3 +49,12 @@ def test_garbage_payloads_are_dropped_and_counted() -> None:
         assert cpg.deliver(B, junk) == []
     assert cpg.status().dropped == 5
     assert decode_op(b"\x03\x09\x00\x01g\x00\x00\x00\x01") is None
+
+
+def test_a_restarted_node_loses_its_old_processes() -> None:
+    cpg = Cpg(A)
+    other = Cpg(B)
+    cpg.deliver(A, cpg.join_payload("g", 10))
+    cpg.deliver(B, other.join_payload("g", 20))
+    out, _ = cpg.configuration([A, B], left=[B])  # B left and came back in one change
+    assert out == [CpgConfigChange("g", ((A, 10),), (), ((B, 20, "nodedown"),))]

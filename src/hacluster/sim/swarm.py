@@ -82,6 +82,8 @@ def _safety_phase(world: World, rng: random.Random, plan: Plan) -> str | None:
             _inject(world, rng, plan)
         elif rng.random() < 0.05:
             _crash_or_restart(world, rng)
+        if rng.random() < 0.1:
+            _cpg_change(world, rng)
         burst = rng.randint(5, 40) if rng.random() < 0.1 else rng.randint(0, 3)
         for _ in range(burst):
             _submit_somewhere(world, rng)
@@ -117,6 +119,34 @@ def _inject(world: World, rng: random.Random, plan: Plan) -> None:
             victim = rng.choice(up)
             world._note(f"shutdown {victim}")
             world.shutdown(victim)
+
+
+def _cpg_change(world: World, rng: random.Random) -> None:
+    """A process joins or leaves a closed process group somewhere."""
+    up = [n for n in sorted(world.nodes) if world.nodes[n].totem.state is not TotemState.LEFT]
+    if not up:
+        return
+    node = world.nodes[rng.choice(up)]
+    group = rng.choice(("a", "b"))
+    pid = rng.randint(1, 4)
+    if (group, pid) in node.cpg.local:
+        node.cpg_leave(group, pid)
+    else:
+        node.cpg_join(group, pid)
+    world._reschedule(node.node_id)
+
+
+def _cpg_views_agree(world: World) -> str:
+    """After convergence every node sees each group as the union of the nodes' locals."""
+    expected: dict[str, set[tuple[int, int]]] = {}
+    for node_id, node in sorted(world.nodes.items()):
+        for group, pid in node.cpg.local:
+            expected.setdefault(group, set()).add((node_id, pid))
+    want = tuple((g, tuple(sorted(m))) for g, m in sorted(expected.items()))
+    for node_id, node in sorted(world.nodes.items()):
+        if node.cpg.status().groups != want:
+            return f"(cpg) node {node_id} sees {node.cpg.status().groups}, expected {want}"
+    return ""
 
 
 def _crash_or_restart(world: World, rng: random.Random) -> None:
@@ -166,7 +196,8 @@ def _liveness_phase(world: World, plan: Plan) -> tuple[str, int]:
         return world.checker.violations[0], converged_ms
     if not done:
         return f"(e) messages sent after convergence not delivered everywhere: {world.rings()}", converged_ms
-    return "", converged_ms
+    world.run_for(4 * p.token_ms)
+    return _cpg_views_agree(world), converged_ms
 
 
 def _own_delivered(world: World) -> bool:
