@@ -354,7 +354,10 @@ def update_collectives(model: ClusterModel, plan: Plan,
                 for head in plan.find(rid, "start"):
                     if not head.optional and head.reason:
                         push_to_members(model, plan, head)
-            if any(not a.optional for a in kids):
+            if any(not a.optional for a in kids) and not (
+                    after == "running" and rsc.kind == "clone"
+                    and clone_stays_up(model, plan, prims)):
+                # A clone already up that merely adds instances requires nothing new.
                 for act in done:
                     if act.optional:
                         act.optional = False
@@ -432,3 +435,12 @@ def restart_without_reason(model: ClusterModel, edge: Edge, then: Action) -> boo
         return False
     state = model.states.get(then.rsc)
     return bool(state and then.node in state.roles and len(state.roles) == 1)
+
+
+def clone_stays_up(model: ClusterModel, plan: Plan, prims: tuple[str, ...]) -> bool:
+    """Some instance is active now and is not being stopped."""
+    for p in prims:
+        state = model.states.get(p)
+        if state and state.running_on and all(a.optional for a in plan.find(p, "stop")):
+            return True
+    return False
