@@ -24,11 +24,12 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from hacluster.common import NodeId
 from hacluster.config import ClusterConfig
-from hacluster.cpg import Cpg, CpgStatus
+from hacluster.cpg import MAX_GROUP, Cpg, CpgStatus
 from hacluster.events import (
     ClientRequest,
     ConfigChange,
@@ -133,24 +134,26 @@ class Node:
                 self.totem.send(CPG + self.cpg.leave_payload(group, pid, "procdown"))
 
     def handle_request(self, req: ClientRequest) -> list[Output]:
+        """Client input is not trusted: a malformed request gets Reply(ok=False)."""
         body = req.body if isinstance(req.body, dict) else {}
         if self.totem.state is TotemState.LEFT and req.name != "status":
             return [Reply(req.request_id, False, "node has left the cluster")]
+        if req.name == "status":
+            return [Reply(req.request_id, True, self.status())]
+        problem = _request_problem(req.name, body)
+        if problem:
+            return [Reply(req.request_id, False, problem)]
         match req.name:
             case "send":
                 self.send(bytes(body["data"]), bool(body.get("safe", False)))
             case "cpg_join":
-                self.cpg_join(str(body["group"]), int(body["pid"]))
+                self.cpg_join(body["group"], body["pid"])
             case "cpg_leave":
-                self.cpg_leave(str(body["group"]), int(body["pid"]))
+                self.cpg_leave(body["group"], body["pid"])
             case "cpg_send":
-                self.cpg_send(str(body["group"]), int(body["pid"]), bytes(body["data"]))
+                self.cpg_send(body["group"], body["pid"], bytes(body["data"]))
             case "cpg_process_exit":
-                self.cpg_process_exit(int(body["pid"]))
-            case "status":
-                return [Reply(req.request_id, True, self.status())]
-            case _:
-                return [Reply(req.request_id, False, f"unknown request {req.name!r}")]
+                self.cpg_process_exit(body["pid"])
         return [Reply(req.request_id, True)]
 
     # ------------------------------------------------------------------ routing
@@ -202,6 +205,31 @@ class Node:
             return []
         return [QuorumNotice(state.quorate, self.totem.status().ring_id, state.members,
                              state.total_votes, state.quorum)]
+
+
+REQUEST_FIELDS = MappingProxyType({
+    "send": ("data",), "cpg_join": ("group", "pid"), "cpg_leave": ("group", "pid"),
+    "cpg_send": ("group", "pid", "data"), "cpg_process_exit": ("pid",)})
+MAX_REQUEST_DATA = 1 << 20
+
+
+def _request_problem(name: str, body: dict[str, Any]) -> str:
+    """Why a client request cannot be served ("" when it can)."""
+    if name not in REQUEST_FIELDS:
+        return f"unknown request {name!r}"
+    for key in REQUEST_FIELDS[name]:
+        if key not in body:
+            return f"{name} needs {key!r}"
+    if "data" in body and (not isinstance(body["data"], bytes | bytearray)
+                           or len(body["data"]) > MAX_REQUEST_DATA):
+        return "data must be bytes of at most 1 MiB"
+    if "pid" in body and (not isinstance(body["pid"], int) or not 0 <= body["pid"] < 1 << 32):
+        return "pid must be an unsigned 32-bit integer"
+    if "group" in body:
+        group = body["group"]
+        if not isinstance(group, str) or not 0 < len(group.encode()) <= MAX_GROUP:
+            return f"group must be a name of 1..{MAX_GROUP} bytes"
+    return ""
 
 
 def params_from_config(config: ClusterConfig) -> TotemParams:

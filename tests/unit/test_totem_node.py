@@ -38,3 +38,15 @@ def test_client_requests_reach_the_cores_and_status_is_a_snapshot() -> None:
     assert any(getattr(o, "data", None) == b"hi" for o in seen)
     bad = node.step(61, ClientRequest(4, "nonsense"))[0]
     assert isinstance(bad, Reply) and not bad.ok
+
+
+def test_malformed_client_requests_get_a_refusal_not_an_exception() -> None:
+    node = Node(NodeId(1), [NodeId(1)], rng=random.Random(1))
+    node.step(0, Tick())
+    bad = [("send", {}), ("send", {"data": "text"}), ("cpg_join", {"group": "", "pid": 1}),
+           ("cpg_join", {"group": "g", "pid": -1}), ("cpg_send", {"group": "g" * 200, "pid": 1,
+                                                                 "data": b""}),
+           ("cpg_leave", None)]
+    for i, (name, body) in enumerate(bad):
+        reply = node.step(1, ClientRequest(i, name, body))[0]
+        assert isinstance(reply, Reply) and not reply.ok, (name, body)
