@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from hacluster.common import INFINITY, add_scores
 from hacluster.scheduler.model import ClusterModel, Colocation, Role
 from hacluster.scheduler.policy import (
+    ancestors,
     blocked_from_running,
     health_score,
     unmanaged_node,
@@ -81,7 +82,10 @@ def location_scores(work: Work, rid: str) -> dict[str, int]:
 
 
 def stickiness(model: ClusterModel, rid: str) -> int:
-    value = model.meta(rid, "resource-stickiness", model.meta(rid, "stickiness", "0"))
+    """resource-stickiness; clone instances default to 1 (Explained: clone options)."""
+    in_clone = any(model.resources[a].kind == "clone" for a in ancestors(model, rid))
+    value = model.meta(rid, "resource-stickiness",
+                       model.meta(rid, "stickiness", "1" if in_clone else "0"))
     return int_or_zero(value)
 
 
