@@ -25,6 +25,7 @@ from hacluster.api.ophistory import (
     fail_counts,
     failed_actions,
     node_history,
+    owner_index,
 )
 from hacluster.cib import parse_cib
 from hacluster.scheduler import ClusterModel, Role, unpack
@@ -133,9 +134,10 @@ def status_of(env: CIBEnvironment, now_s: int) -> StatusView:
     return status_view(unpack(root, now_s), root)
 
 
-def status_of_root(cib_root: Element, now_s: int) -> StatusView:
-    """The status view of an already parsed CIB root element (no second parse)."""
-    return status_view(unpack(cib_root, now_s), cib_root)
+def status_of_root(cib_root: Element, now_s: int, history: bool = True) -> StatusView:
+    """The status view of an already parsed CIB root element (no second parse);
+    `history=False` skips what only crm_mon shows (operation history, fail counts, bans)."""
+    return status_view(unpack(cib_root, now_s), cib_root, history)
 
 
 def status_from_text(cib_text: str | bytes, now_s: int) -> StatusView:
@@ -144,9 +146,11 @@ def status_from_text(cib_text: str | bytes, now_s: int) -> StatusView:
     return status_view(unpack(root, now_s), root)
 
 
-def status_view(model: ClusterModel, root: Element | None = None) -> StatusView:
-    """The view of `model`; `root` (the CIB element) adds failures and the change stamp.
-    For crm_simulate's "Revised Cluster Status", pass the post-transition model alone."""
+def status_view(model: ClusterModel, root: Element | None = None,
+                history: bool = True) -> StatusView:
+    """The view of `model`; `root` (the CIB element) adds failures, the change stamp and,
+    with `history`, the operation history, fail counts and bans crm_mon reports.
+    For crm_simulate's "Revised Cluster Status", apply the transition with revised_view()."""
     known = known_on(model, root) if root is not None else None
     resources = tuple(resource_status(model, rid, known) for rid in by_priority(model))
     states = node_states(root) if root is not None else None
@@ -158,7 +162,10 @@ def status_view(model: ClusterModel, root: Element | None = None) -> StatusView:
     if root is None:
         return StatusView(summary, nodes, resources, (), ())
     failed = tuple(failed_actions(root))
-    resources = tuple(mark_ignored(r, ignored_failures(model, failed)) for r in resources)
+    ignored = ignored_failures(model, failed)
+    resources = tuple(mark_ignored(r, ignored) for r in resources)
+    if not history:
+        return StatusView(summary, nodes, resources, failed, ())
     return StatusView(summary, nodes, resources, failed,
                       tuple(fail_counts(model, root)), tuple(node_history(model, root)),
                       tuple(bans(model, root)))
@@ -168,10 +175,11 @@ def ignored_failures(model: ClusterModel,
                      failed: Iterable[FailedAction]) -> frozenset[tuple[str, str]]:
     """(resource base id, node) of failures whose operation is configured on-fail=ignore."""
     found: set[tuple[str, str]] = set()
+    owners = owner_index(model)
     for a in failed:
         base = a.rsc.split(":", 1)[0]
-        rsc = model.resources.get(a.rsc) or next(
-            (r for r in model.resources.values() if r.base == base), None)
+        owner = owners.get(a.rsc, owners.get(base))
+        rsc = model.resources[owner] if owner is not None else None
         if rsc is not None and any(op.name == a.task and op.interval_ms == a.interval_ms
                                    and op.on_fail == "ignore" for op in rsc.ops):
             found.add((base, a.node))
