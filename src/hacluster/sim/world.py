@@ -129,7 +129,7 @@ class World:
             self.now_ms = max(self.now_ms, at)
             if node_id not in self.nodes:
                 continue
-            if kind < 0:
+            if kind == TICK:
                 if self.tick_at.get(node_id) != at:
                     continue
                 del self.tick_at[node_id]

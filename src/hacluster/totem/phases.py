@@ -20,6 +20,8 @@ from hacluster.totem.messages import CommitToken, Join, Leave, MergeDetect, Mess
 from hacluster.totem.ring import RingLog
 from hacluster.totem.state import RING_SEQ_FILE, Output, TotemCore, TotemState
 
+NEVER_SEQ = 1 << 62
+
 
 class MembershipPhases(TotemCore):
     """Gather, commit, recovery, merge and leave."""
@@ -147,7 +149,8 @@ class MembershipPhases(TotemCore):
         if after == self.me:
             return self._on_commit(now, commit)
         data = encode(commit)
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, 0)
+        # only the commit token coming back (or the new ring's token) is progress here
+        self.retransmit = (now + self.params.token_retransmit_ms, after, data, NEVER_SEQ)
         return [Send(after, data)]
 
     def _on_commit(self, now: int, commit: CommitToken) -> list[Output]:
