@@ -175,3 +175,10 @@ def test_crm_mon_xml_has_the_sections_of_the_real_one_in_order() -> None:
         'active="true" orphaned="false" blocked="false" managed="true" failed="false" ' \
         'failure_ignored="false" nodes_running_on="1">' in lines
     assert lines[-1] == "</pacemaker-result>"
+
+
+def test_a_pending_monitor_is_flagged_and_keeps_the_instance_out_of_the_lists() -> None:
+    p = st.PrimitiveStatus("r", "ocf:pacemaker:Dummy", "Started", ("node1",), False, False,
+                           True, False, False, False, pending="Monitoring")
+    assert render.primitive_state(p) == "Started node1 (Monitoring)"
+    assert not render.is_plain(p)

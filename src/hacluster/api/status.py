@@ -73,6 +73,7 @@ class PrimitiveStatus:
     unclean: bool  # the (single) node it is active on is unclean
     failure_ignored: bool = False
     key: str = ""  # the model's id ("child:2" for a clone instance); actions name it
+    pending: str = ""  # "Monitoring" while a recurring monitor is recorded as pending
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,8 @@ def status_view(model: ClusterModel, root: Element | None = None,
         return StatusView(summary, nodes, resources, (), ())
     failed = tuple(failed_actions(root))
     ignored = ignored_failures(model, failed)
-    resources = tuple(mark_ignored(r, ignored) for r in resources)
+    monitoring = pending_monitors(root)
+    resources = tuple(mark_pending(mark_ignored(r, ignored), monitoring) for r in resources)
     if not history:
         return StatusView(summary, nodes, resources, failed, ())
     return StatusView(summary, nodes, resources, failed,
@@ -184,6 +186,32 @@ def ignored_failures(model: ClusterModel,
                                    and op.on_fail == "ignore" for op in rsc.ops):
             found.add((base, a.node))
     return frozenset(found)
+
+
+def pending_monitors(root: Element) -> frozenset[tuple[str, str]]:
+    """(lrm resource id, node) whose recurring monitor is recorded as pending (op-status -1)."""
+    found: set[tuple[str, str]] = set()
+    for ns in root.iterfind("status/node_state"):
+        node = ns.get("uname") or ns.get("id") or ""
+        for entry in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+            for op in entry.iterfind("lrm_rsc_op"):
+                if (op.get("op-status") == "-1" and op.get("operation") == "monitor"
+                        and op.get("interval", "0") not in ("0", "")):
+                    found.add((entry.get("id") or "", node))
+    return frozenset(found)
+
+
+def mark_pending(r: ResourceStatus, monitoring: frozenset[tuple[str, str]]) -> ResourceStatus:
+    if not monitoring:
+        return r
+    if isinstance(r, PrimitiveStatus):
+        hit = len(r.nodes) == 1 and ((r.key or r.id), r.nodes[0]) in monitoring
+        return replace(r, pending="Monitoring") if hit else r
+    if isinstance(r, GroupStatus):
+        return replace(r, members=tuple(mark_pending(m, monitoring)  # type: ignore[misc]
+                                        for m in r.members))
+    return replace(r, instances=tuple(mark_pending(i, monitoring)  # type: ignore[misc]
+                                      for i in r.instances))
 
 
 def mark_ignored(r: ResourceStatus, ignored: frozenset[tuple[str, str]]) -> ResourceStatus:

@@ -83,7 +83,8 @@ def primitive_state(p: st.PrimitiveStatus) -> str:
     if not p.nodes:
         return f"{prefix}{role}{flags(*tail)}"
     if len(p.nodes) == 1:
-        return f"{prefix}{role} {p.nodes[0]}{flags('UNCLEAN' if p.unclean else None, *tail)}"
+        node_flags = ("UNCLEAN" if p.unclean else None, p.pending or None)
+        return f"{prefix}{role} {p.nodes[0]}{flags(*node_flags, *tail)}"
     return f"{prefix}{role}{flags(*tail)} [ {' '.join(p.nodes)} ]"
 
 
@@ -109,7 +110,7 @@ def group_lines(g: st.GroupStatus, inactive: bool) -> list[str]:
 def is_plain(p: st.PrimitiveStatus) -> bool:
     """An instance that collapses into a "Started: [ ... ]" list."""
     return (len(p.nodes) == 1 and not p.failed and p.managed and not p.orphan
-            and not p.blocked and not p.unclean and p.role != "Starting")
+            and not p.blocked and not p.unclean and p.role != "Starting" and not p.pending)
 
 
 def clone_lines(c: st.CloneStatus, inactive: bool) -> list[str]:
