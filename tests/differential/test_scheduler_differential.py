@@ -74,6 +74,15 @@ def test_generated_cibs_pass_the_real_crm_verify(mix: str) -> None:
         assert not unexpected, f"seed {seed} mix {mix}: {unexpected}"
 
 
+def test_generated_cibs_also_pass_our_own_cib_validation() -> None:
+    from hacluster.cib import parse_cib, validate
+
+    for mix in ("default", "advanced", "failures", "nodes"):
+        for seed in range(1, 6):
+            problems = validate(parse_cib(cibgen.generate(seed, mix=mix).xml))
+            assert not problems, f"seed {seed} mix {mix}: {problems[:3]}"
+
+
 def test_a_steady_cluster_needs_no_actions_so_the_digests_are_right() -> None:
     require_real_crm_simulate()
     steady = cibgen.with_overrides(cibgen.MIXES["primitives"],
