@@ -99,7 +99,7 @@ def primitive_scores(work: Work, rid: str, with_location: bool = True) -> dict[s
     stick = stickiness(model, rid)
     if stick and model.meta(rid, "is-managed", "true").lower() != "false":
         for node in state.running_on:
-            if node in scores:
+            if node in scores and node not in state.failed_nodes:
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
