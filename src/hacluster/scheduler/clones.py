@@ -104,11 +104,12 @@ def assign_clone(work: Work, rid: str) -> None:
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
             done.add(inst)
-    def order(inst: str) -> tuple[bool, int]:
-        # Instances that prefer some node more (e.g. to be promoted there) choose first.
-        best = max((v for n, v in instance_scores(work, inst, scores).items()
-                    if model.nodes[n].can_run), default=-INFINITY)
-        return displaced_online(work, inst, scores), -best
+    def order(inst: str) -> tuple[bool, tuple[int, ...]]:
+        # Instances that prefer some node more (e.g. to be promoted there) choose first;
+        # equal best scores compare the next best, and so on.
+        ranked = sorted((v for n, v in instance_scores(work, inst, scores).items()
+                         if model.nodes[n].can_run), reverse=True)
+        return displaced_online(work, inst, scores), tuple(-v for v in ranked)
 
     for inst in sorted(instances, key=order):
         if inst in done:
