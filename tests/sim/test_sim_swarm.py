@@ -35,6 +35,12 @@ def test_swarm_seeds_hold_for_two_and_seven_nodes(nodes: int) -> None:
         assert result.ok, f"--seed {seed} --swarm --nodes {nodes}: {result.reason[:300]}"
 
 
+def test_hostile_network_seeds_keep_every_invariant_and_converge() -> None:
+    for seed in range(1, 61):
+        result = run_seed(seed, swarm=True, hostile=True)
+        assert result.ok, f"--seed {seed} --hostile: {result.reason[:300]}"
+
+
 def test_plain_seeds_pass() -> None:
     for seed in range(1, 11):
         assert run_seed(seed, swarm=False).ok

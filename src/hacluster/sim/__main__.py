@@ -1,4 +1,4 @@
-"""`python -m hacluster.sim --seeds A-B [--swarm] [--nodes N]`: run seeds, print one line
+"""`python -m hacluster.sim --seeds A-B [--swarm] [--hostile] [--nodes N]`: run seeds, print one line
 per failing seed with the command that reproduces it, end with `N passed, M failed`.
 
 Owns only argument parsing and the report. Must never add randomness of its own.
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--swarm", action="store_true", help="faults chosen from the seed")
     ap.add_argument("--nodes", type=int, default=None)
+    ap.add_argument("--hostile", action="store_true", help="swarm with heavy loss/dup/reorder")
     ap.add_argument("--trace", action="store_true", help="print every delivery and change")
     ap.add_argument("-v", "--verbose", action="store_true", help="log at debug (virtual time)")
     args = ap.parse_args(argv)
@@ -32,14 +33,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s", stream=sys.stdout)
     passed = failed = 0
     for seed in seeds:
-        result = run_seed(seed, args.swarm, args.nodes, keep_trace=args.trace)
+        result = run_seed(seed, args.swarm or args.hostile, args.nodes, keep_trace=args.trace,
+                          hostile=args.hostile)
         if args.trace:
             sys.stdout.write("".join(line + "\n" for line in result.trace))
         if result.ok:
             passed += 1
             continue
         failed += 1
-        extra = (" --swarm" if args.swarm else "") + (f" --nodes {args.nodes}" if args.nodes else "")
+        extra = (" --swarm" if args.swarm else "") + (" --hostile" if args.hostile else "")
+        extra += f" --nodes {args.nodes}" if args.nodes else ""
         sys.stdout.write(f"seed {seed} FAILED: {result.reason}\n"
                          f"  reproduce: python -m hacluster.sim --seed {seed}{extra}\n")
     sys.stdout.write(f"{passed} passed, {failed} failed\n")

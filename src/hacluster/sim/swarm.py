@@ -41,7 +41,10 @@ class Plan:
     icmp: bool = False
 
 
-def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
+def plan_for(seed: int, swarm: bool, nodes: int | None, hostile: bool = False) -> Plan:
+    """The run a seed stands for. `hostile`: heavy loss, duplication and reordering, and
+    delays up to a fifteenth of the token (rings cannot form when a rotation of the commit
+    token takes longer than the token timeout, with corosync as with us)."""
     rng = random.Random(seed)
     n = nodes or rng.choice((3, 3, 4, 5))
     if not swarm:
@@ -53,14 +56,18 @@ def plan_for(seed: int, swarm: bool, nodes: int | None) -> Plan:
                              loss=rng.choice((0.0, 0.01, 0.05, 0.15, 0.3)),
                              duplicate=rng.choice((0.0, 0.02, 0.1)),
                              reorder=rng.choice((0.0, 0.1)), reorder_ms=rng.choice((5, 50)))
+    if hostile:
+        options = NetworkOptions(delay_min_ms=1, delay_max_ms=rng.choice((5, token // 30, token // 15)),
+                                 loss=rng.choice((0.2, 0.4, 0.5)), duplicate=rng.choice((0.1, 0.3)),
+                                 reorder=rng.choice((0.2, 0.5)), reorder_ms=rng.choice((5, token // 30)))
     tie_breaker = n % 2 == 0 and rng.random() < 0.5
     icmp = rng.random() < 0.3
     return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker, icmp)
 
 
 def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
-             keep_trace: bool = False) -> SeedResult:
-    plan = plan_for(seed, swarm, nodes)
+             keep_trace: bool = False, hostile: bool = False) -> SeedResult:
+    plan = plan_for(seed, swarm, nodes, hostile)
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
     quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
     world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None)
