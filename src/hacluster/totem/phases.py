@@ -26,7 +26,6 @@ NEVER_SEQ = 1 << 62
 class MembershipPhases(TotemCore):
     """Gather, commit, recovery, merge and leave."""
 
-
     def _enter_gather(self, now: int, proc: Iterable[NodeId], fail: Iterable[NodeId],
                       reason: str, check: bool = True) -> list[Output]:
         if self.state is not TotemState.GATHER or reason == "start":
