@@ -36,7 +36,8 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
     parent = work.model.resources[inst].parent
     if parent is not None and work.model.resources[parent].promotable:
         for node in scores:
-            preference = promotion_score(work, inst, node)
+            # Only a score recorded for this very instance steers where it is placed.
+            preference = promotion_score(work, inst, node, specific_only=True)
             if preference > 0:
                 scores[node] = add_scores(scores[node], preference)
     return scores
@@ -155,7 +156,7 @@ def place_instance(work: Work, inst: str, node: str | None) -> None:
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
 
 
-def promotion_score(work: Work, inst: str, node: str) -> int:
+def promotion_score(work: Work, inst: str, node: str, specific_only: bool = False) -> int:
     """The node attribute master-<name>: the name the instance's history used on that node,
     else its own id, else (anonymous clones) the primitive's plain id. -1 when unset."""
     model = work.model
@@ -167,7 +168,7 @@ def promotion_score(work: Work, inst: str, node: str) -> int:
         state = model.states.get(prim)
         names = [state.history_names[node]] if state and node in state.history_names else []
         names.append(prim)
-        if not clone.unique:
+        if not clone.unique and not specific_only:
             names.append(rsc.base)
         for name in names:
             value = attrs.get(f"master-{name}")
