@@ -21,7 +21,12 @@ from hacluster.scheduler.unpack import unpack
 
 def schedule(cib_root: Any, now_s: int) -> Transition:
     """Decide the transition for one CIB (an lxml root element) at time `now_s`."""
-    model = unpack(cib_root, now_s)
+    return schedule_model(unpack(cib_root, now_s))
+
+
+def schedule_model(model: ClusterModel) -> Transition:
+    """The stages after unpack, for a caller that also needs the model (crm_simulate's
+    status view) and must not unpack the same CIB twice."""
     assignment = assign(model)
     plan = create_actions(model, assignment)
     edges = order_actions(model, assignment, plan)
@@ -42,5 +47,6 @@ __all__ = [
     "op_digest",
     "parse_iso_s",
     "schedule",
+    "schedule_model",
     "unpack",
 ]

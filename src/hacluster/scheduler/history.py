@@ -498,6 +498,6 @@ def apply_node_effects(rid: str, node: str, hist: NodeHistory, nodes: dict[str, 
         return
     if hist.on_fail == "fence" and stonith:
         nodes[node] = replace(nodes[node], unclean=True)
-        fence.setdefault(node, "node is unclean")
+        fence.setdefault(node, f"{rid} failed there")
     elif hist.on_fail == "standby":
         nodes[node] = replace(nodes[node], standby=True)

@@ -89,7 +89,8 @@ def stickiness(model: ClusterModel, rid: str) -> int:
     return int_or_zero(value)
 
 
-def primitive_scores(work: Work, rid: str, with_location: bool = True) -> dict[str, int]:
+def primitive_scores(work: Work, rid: str, with_location: bool = True,
+                     influence: bool = False) -> dict[str, int]:
     """A primitive's own scores: location, stickiness on its current node, bans."""
     model = work.model
     scores = location_scores(work, rid) if with_location else {n: 0 for n in model.nodes}
@@ -99,7 +100,9 @@ def primitive_scores(work: Work, rid: str, with_location: bool = True) -> dict[s
     stick = stickiness(model, rid)
     if stick and model.meta(rid, "is-managed", "true").lower() != "false":
         for node in state.running_on:
-            if node in scores and node not in state.failed_nodes:
+            # A failed resource still sticks to its own node (it is recovered there),
+            # but that does not pull what it is colocated with.
+            if node in scores and not (influence and node in state.failed_nodes):
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
@@ -242,19 +245,20 @@ def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
     return out
 
 
-def own_scores(work: Work, rid: str) -> dict[str, int]:
+def own_scores(work: Work, rid: str, influence: bool = False) -> dict[str, int]:
     """A resource's preferences before colocations: primitives, group sums, clone level."""
     model = work.model
     rsc = model.resources[rid]
     if rsc.kind == "primitive":
-        return primitive_scores(work, rid)
+        return primitive_scores(work, rid, influence=influence)
     scores = location_scores(work, rid)
     if rsc.kind == "clone" and rsc.children and model.primitives(rsc.children[0]) and \
             blocked_from_running(model, model.primitives(rsc.children[0])[0]):
         return {n: -INFINITY for n in scores}  # target-role=Stopped bans every node
     if rsc.kind == "group":
         for i, member in enumerate(rsc.children):
-            merged = merge_factor(scores, primitive_scores(work, member, False), 1.0)
+            merged = merge_factor(scores, primitive_scores(work, member, False, influence),
+                                  1.0)
             merged = merge_factor(merged, location_scores(work, member), 1.0)
             if i == 0 or can_run_any(work.model, merged):
                 scores = merged
@@ -278,7 +282,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         is_clone = model.resources[rid].kind == "clone"
         if is_clone and model.resources[dep].kind != "clone" and c.score > 0:
             continue  # one instance somewhere is enough for it: it does not steer the clone
-        dep_scores = with_influence(work, dep, own_scores(work, dep),
+        dep_scores = with_influence(work, dep, own_scores(work, dep, influence=True),
                                     factor * c.score / INFINITY, seen | {dep})
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY)
         if can_run_any(model, merged) or is_clone:
