@@ -13,7 +13,14 @@ from typing import Any
 from lxml import etree
 
 from hacluster.common import Code, HaError
-from hacluster.scheduler import Transition, op_digest, parse_iso_s, schedule
+from hacluster.scheduler import (
+    ClusterModel,
+    Transition,
+    op_digest,
+    parse_iso_s,
+    schedule_model,
+    unpack,
+)
 
 __all__ = ["Code", "Injections", "SimulationResult", "graph_xml",
            "parse_iso_s", "score_lines", "revised_status_view", "simulate", "status_view"]
@@ -37,6 +44,7 @@ class SimulationResult:
     now_s: int
     used_execution_date: bool
     cib_root: Any
+    model: ClusterModel | None = None  # the unpacked CIB, shared with the status view
 
 
 def parse_cib_text(text: str | bytes) -> Any:
@@ -67,7 +75,8 @@ def simulate(text: str | bytes, now_s: int, injections: Injections | None = None
         apply_injections(root, injections)
     date = None if forced_now else execution_date_s(root)
     when = date if date is not None else now_s
-    return SimulationResult(schedule(root, when), when, date is not None, root)
+    model = unpack(root, when)
+    return SimulationResult(schedule_model(model), when, date is not None, root, model)
 
 
 def node_state(root: Any, name: str) -> Any:
@@ -146,17 +155,21 @@ def score_lines(result: SimulationResult) -> list[str]:
 
 
 def status_view(result: SimulationResult) -> Any:
-    """The status view of the simulated CIB (rendered by the CLI)."""
+    """The status view of the simulated CIB (rendered by the CLI). Built from the model
+    the scheduler already unpacked: no second serialize, parse and unpack of the CIB."""
     from hacluster.api import status
 
-    return status.status_from_text(etree.tostring(result.cib_root), result.now_s)
+    model = result.model if result.model is not None else unpack(result.cib_root, result.now_s)
+    return status.status_view(model, result.cib_root, history=False)
 
 
-def revised_status_view(result: SimulationResult) -> Any:
-    """The status view after every action of the transition succeeded."""
+def revised_status_view(result: SimulationResult, current: Any = None) -> Any:
+    """The status view after every action of the transition succeeded; `current` is
+    status_view(result) when the caller already has it."""
     from hacluster.api import status
 
-    return status.revised_view(status_view(result), result.transition.action_tuples())
+    view = current if current is not None else status_view(result)
+    return status.revised_view(view, result.transition.action_tuples())
 
 
 def graph_xml(result: SimulationResult) -> str:

@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     if result.used_execution_date:
         out.append("Using the original execution date of: "
                    + time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(result.now_s)))
-    if not args.quiet:
-        out += ["Current cluster status:", *render_cluster_status(sim.status_view(result)), ""]
+    view = None if args.quiet else sim.status_view(result)
+    if view is not None:
+        out += ["Current cluster status:", *render_cluster_status(view), ""]
     if args.show_scores:
         out += sim.score_lines(result)
     if args.simulate or args.run or not args.show_scores:
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         out += ["Executing Cluster Transition:", *result.transition.execution_lines(), ""]
         if not args.quiet:
             out += ["Revised Cluster Status:",
-                    *render_cluster_status(sim.revised_status_view(result)), ""]
+                    *render_cluster_status(sim.revised_status_view(result, view)), ""]
     if args.save_graph:
         with open(args.save_graph, "w") as fh:
             fh.write(sim.graph_xml(result))
