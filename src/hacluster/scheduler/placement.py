@@ -168,7 +168,14 @@ def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
     if not candidates:
         return None
     candidates.sort(key=lambda n: node_key(work, n, scores[n], current, util))
-    return candidates[0]
+    best = candidates[0]
+    # A positive best score that the current node shares keeps the resource in place
+    # (with nothing to lose, a resource is instead moved to balance the load).
+    if scores[best] > 0:
+        for node in current:
+            if node in candidates and scores[node] == scores[best]:
+                return node
+    return best
 
 
 def record(work: Work, rid: str, node: str | None, util: Mapping[str, int]) -> None:
