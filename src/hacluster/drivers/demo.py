@@ -1,20 +1,40 @@
-"""`python -m hacluster.drivers.demo`: describe the EayunStack loopback cluster.
+"""`python -m hacluster.drivers.demo` (`make demo`): the EayunStack cluster, live on loopback.
 
-Owns the demo's steps, one small function each: find ../shared (or $HACLUSTER_SHARED),
-read corosync.loopback.conf, and print what an operator needs to know about the
-cluster it describes (nodes, effective Totem timings, quorum). Later steps (start the
-nodes, form a ring) grow here. Must never send traffic outside 127.0.0.0/8.
+Owns the demo's order and step 1, one small function each: find ../shared (or
+$HACLUSTER_SHARED), read corosync.loopback.conf and print what an operator needs to know
+(nodes, effective Totem timings, quorum); then run the live steps (demo_live: three
+haclusterd on 127.0.0.1/2/3, CPG, crash/leave/rejoin), the CIB steps (demo_cib) and a
+closing line of measured figures. Must never send traffic outside 127.0.0.0/8 and never
+exit without killing every process group and removing the temp dir it made (also on
+Ctrl-C and SIGTERM).
+Usage: python -m hacluster.drivers.demo [--port N] [--seed-timings]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
+import signal
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from hacluster.common import HaError, Problem, Severity
 from hacluster.config import ClusterConfig, load_config
+from hacluster.drivers.demo_cib import CibFigures, run_cib_steps
+from hacluster.drivers.demo_cluster import SEED_PORT, DemoCluster, choose_port, live_config_text
+from hacluster.drivers.demo_live import (
+    DemoFailed,
+    Figures,
+    step_cpg,
+    step_crash_and_rejoin,
+    step_form_ring,
+    step_leave_and_regain,
+)
 
 CONFIG_NAME = "eayunstack/corosync.loopback.conf"
 
@@ -84,20 +104,120 @@ def describe_problems(problems: Sequence[Problem]) -> list[str]:
     return ["Config notes:", *(f"  {p}" for p in problems)]
 
 
-def main() -> int:
-    path = find_shared() / CONFIG_NAME
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def heading(number: int, title: str) -> None:
+    say("")
+    say(f"=== {number}. {title} " + "=" * max(0, 70 - len(title)))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m hacluster.drivers.demo",
+                                     description="a live 3-node hacluster on 127.0.0.1-3")
+    parser.add_argument("--port", type=int, default=int(os.environ.get(
+        "HACLUSTER_DEMO_PORT", SEED_PORT)), help="UDP port to try first (default 5405)")
+    parser.add_argument("--seed-timings", action="store_true",
+                        help="keep the seed's token 3000 / consensus 3600 (slower)")
+    return parser.parse_args(argv)
+
+
+def step_config(path: Path) -> ClusterConfig:
+    config, problems = read_cluster(path)
+    say(f"the cluster described by {path}")
+    say("")
+    for block in (describe_nodes(config), describe_timings(config), describe_quorum(config),
+                  describe_problems(problems)):
+        for line in block:
+            say(line)
+        say("")
+    return config
+
+
+def write_live_config(path: Path, workdir: Path, args: argparse.Namespace) -> DemoCluster:
+    port = choose_port(args.port)
+    text, notes = live_config_text(path.read_text(encoding="utf-8"), port,
+                                   fast=not args.seed_timings)
+    cluster = DemoCluster.create(workdir, text)
+    say(f"for the live part the demo runs a temp copy, {cluster.config}:")
+    for note in notes:
+        say(f"  - {note}")
+    return cluster
+
+
+def run_live(cluster: DemoCluster, figures: Figures) -> None:
+    heading(2, "three haclusterd on 127.0.0.1/2/3 form one ring")
+    step_form_ring(cluster, say, figures)
+    heading(3, "CPG: one total order on every node")
+    step_cpg(cluster, say, figures)
+    heading(4, "failures: crash, rejoin, graceful leave, quorum lost and regained")
+    step_crash_and_rejoin(cluster, say, figures)
+    step_leave_and_regain(cluster, say, figures)
+
+
+def summarize(figures: Figures, cib: CibFigures, token: str, total_s: float) -> None:
+    heading(6, "summary")
+    say(f"measured on this machine ({token}): ring of 3 in {figures.form_ms} ms;"
+        f" after SIGKILL a new ring in {figures.sigkill_ring_ms} ms;"
+        f" rejoin in {figures.rejoin_ms} ms;")
+    say(f"  after SIGTERM (graceful leave) a new ring in {figures.sigterm_ring_ms} ms;"
+        f" lone node-1 inquorate; quorum regained {figures.regain_ms} ms after a restart;")
+    say(f"  {figures.cpg_messages} CPG messages in one order on 3 nodes;"
+        f" scheduler: {cib.starts_all_up} starts on 3 nodes,"
+        f" {len(cib.summary_node_fail)} action(s) when node-3 fails,"
+        f" {cib.starts_standby} starts with node-2 in standby.")
+    for note in figures.notes:
+        say(f"  NOTE: {note}")
+    say(f"demo finished in {total_s:.1f} s; every daemon stopped, temp dir removed")
+
+
+def raise_interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
+    started = time.monotonic()
+    heading(1, "the cluster config")
+    step_config(path)
+    (workdir / "live").mkdir()
+    cluster = write_live_config(path, workdir / "live", args)
+    figures = Figures()
     try:
-        config, problems = read_cluster(path)
-    except (OSError, HaError) as error:
-        sys.stderr.write(f"demo: cannot load {path}: {error}\n")
-        return 78 if isinstance(error, HaError) else 66
-    lines = [f"hacluster demo: the cluster described by {path}", ""]
-    for step in (describe_nodes(config), describe_timings(config), describe_quorum(config),
-                 describe_problems(problems)):
-        lines.extend(step)
-        lines.append("")
-    sys.stdout.write("\n".join(lines))
+        run_live(cluster, figures)
+    finally:
+        cluster.kill_all()
+    say("all three daemons stopped")
+    heading(5, "the EayunStack CIB: crm_mon, crm_simulate, cibadmin, pcs")
+    cib = run_cib_steps(find_shared(), workdir, say)
+    token = "seed timings" if args.seed_timings else "token 1000 ms, consensus 1200 ms"
+    summarize(figures, cib, token, time.monotonic() - started)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    path = find_shared() / CONFIG_NAME
+    if not path.exists():
+        sys.stderr.write(f"demo: cannot find {path} (set HACLUSTER_SHARED)\n")
+        return 66
+    signal.signal(signal.SIGTERM, raise_interrupt)
+    signal.signal(signal.SIGHUP, raise_interrupt)
+    workdir = Path(tempfile.mkdtemp(prefix="hacluster-demo-"))
+    try:
+        return run(args, path, workdir)
+    except HaError as error:
+        sys.stderr.write(f"demo: {error}\n")
+        return 78
+    except DemoFailed as error:
+        sys.stderr.write(f"demo: FAILED: {error}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("demo: interrupted; stopping every daemon it started\n")
+        return 130
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
