@@ -307,7 +307,9 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     for node in thought_active:
         # Fencing is explained with the first resource (as numbered) found active there.
         fence.setdefault(node, f"{first_active.get(node, node)} is thought to be active there")
-    states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s)
+    failures: FailureIndex = {}
+    states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s,
+                               failures)
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
     for rid, seen_as in names.items():
         if rid in states and states[rid] is not EMPTY_STATE:
@@ -395,22 +397,46 @@ def add_orphan(lrm_id: str, resources: dict[str, Resource]) -> str | None:
     return oid
 
 
-def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
-               failure_timeout_s: int, now_s: int) -> int:
-    clone = clone_of(rsc, resources)
-    names = {rsc.id}
-    if clone is not None and not clone.unique:
-        names.add(rsc.base)
-    total, last = 0, 0
-    for key, value in node.attrs.items():
-        if clone is not None and not clone.unique:
+# Per run: (node name, anonymous) -> resource name -> its failure attributes, each as
+# (position among the node's attributes, is a fail-count (else last-failure), value).
+FailureIndex = dict[tuple[str, bool], dict[str, list[tuple[int, bool, int]]]]
+FAILURE_PREFIXES = (("fail-count-", True), ("last-failure-", False))
+
+
+def failure_attrs(node: Node, anonymous: bool) -> dict[str, list[tuple[int, bool, int]]]:
+    """The fail-count-<rsc>[#op] and last-failure-<rsc>[#op] attributes of `node` grouped
+    by <rsc> (instance suffixes stripped when `anonymous`): one pass over the attributes
+    instead of one per primitive."""
+    found: dict[str, list[tuple[int, bool, int]]] = {}
+    for pos, (key, value) in enumerate(node.attrs.items()):
+        if anonymous:
             # Anonymous instances share one count, whatever instance suffix it was written with.
             key = re_instance.sub("", key)
-        for name in names:
-            if key == f"fail-count-{name}" or key.startswith(f"fail-count-{name}#"):
-                total = min(INFINITY, total + (parse_score(value) or 0))
-            if key == f"last-failure-{name}" or key.startswith(f"last-failure-{name}#"):
-                last = max(last, parse_score(value) or 0)
+        for prefix, is_count in FAILURE_PREFIXES:
+            if key.startswith(prefix):
+                name = key[len(prefix):].split("#", 1)[0]
+                found.setdefault(name, []).append((pos, is_count, parse_score(value) or 0))
+    return found
+
+
+def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
+               failure_timeout_s: int, now_s: int, index: FailureIndex | None = None) -> int:
+    clone = clone_of(rsc, resources)
+    anonymous = clone is not None and not clone.unique
+    names = {rsc.id, rsc.base} if anonymous else {rsc.id}
+    key = (node.name, anonymous)
+    if index is None or key not in index:
+        attrs = failure_attrs(node, anonymous)
+        if index is not None:
+            index[key] = attrs
+    else:
+        attrs = index[key]
+    total, last = 0, 0
+    for _pos, is_count, value in sorted(e for name in names for e in attrs.get(name, ())):
+        if is_count:
+            total = min(INFINITY, total + value)
+        else:
+            last = max(last, value)
     if total and failure_timeout_s > 0 and last and now_s >= last + failure_timeout_s:
         return 0
     return total
@@ -418,14 +444,14 @@ def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
 
 def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str, Node],
                 hist: Mapping[str, NodeHistory], props: Mapping[str, str],
-                now_s: int) -> PrimitiveState:
+                now_s: int, failures: FailureIndex | None = None) -> PrimitiveState:
     rsc = resources[rid]
     timeout_s = meta_of(rid, resources, "failure-timeout", props, "0")
     threshold = meta_of(rid, resources, "migration-threshold", props, str(INFINITY))
     counts: dict[str, int] = {}
     banned: set[str] = set()
     for name, node in nodes.items():
-        count = fail_count(rsc, node, resources, timeout_s // 1000, now_s)
+        count = fail_count(rsc, node, resources, timeout_s // 1000, now_s, failures)
         if count:
             counts[name] = count
             if threshold > 0 and count >= threshold:
