@@ -19,7 +19,7 @@ import pytest
 from harness import REPO, pick_port
 
 from hacluster.drivers.demo_cib import start_injections
-from hacluster.drivers.demo_cluster import live_config_text
+from hacluster.drivers.demo_cluster import live_config_text, port_note
 
 SHARED = Path(os.environ.get("HACLUSTER_SHARED") or REPO.parent / "shared")
 SEED = SHARED / "eayunstack" / "corosync.loopback.conf"
@@ -59,7 +59,7 @@ def test_the_demo_runs_a_live_cluster_and_the_cib_steps_and_leaves_nothing_behin
                           env=demo_env(port), stdin=subprocess.DEVNULL)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    assert f"UDP port 5405 is busy here: using mcastport {port}" in out or port == 5405
+    assert f"mcastport {port} as asked" in out
     assert re.search(r"ring of 3 formed: ring id \S+, members node-1, node-2, node-3", out)
     assert "Quorate:          Yes" in out
     assert "all 9 messages arrived on all three nodes in the same order" in out
@@ -127,10 +127,16 @@ def test_the_live_config_takes_our_port_fast_timings_and_a_quorum_section() -> N
     assert "token: 1000" in text and "consensus: 1200" in text
     assert "token_retransmits_before_loss_const: 10" in text
     assert "provider: corosync_votequorum" in text
-    assert any("5405 is busy" in note for note in notes)
+    assert any("1000 ms" in note for note in notes)
     kept, notes = live_config_text(seed, 5405, fast=False)
     assert "token: 3000" in kept and "mcastport: 5405" in kept
     assert any("unchanged" in note for note in notes)
+
+
+def test_the_port_note_says_why_the_port_differs_from_the_seed() -> None:
+    assert port_note(5405, 5405).startswith("mcastport 5405 as in the seed")
+    assert port_note(5405, 21000) == "UDP port 5405 is busy here: using mcastport 21000 instead"
+    assert port_note(23000, 23000).startswith("mcastport 23000 as asked")
 
 
 def test_start_lines_become_op_injections_for_the_primitive_or_clone_child() -> None:

@@ -26,9 +26,15 @@ from types import FrameType
 from hacluster.common import HaError, Problem, Severity
 from hacluster.config import ClusterConfig, load_config
 from hacluster.drivers.demo_cib import CibFigures, run_cib_steps
-from hacluster.drivers.demo_cluster import SEED_PORT, DemoCluster, choose_port, live_config_text
-from hacluster.drivers.demo_live import (
+from hacluster.drivers.demo_cluster import (
+    SEED_PORT,
+    DemoCluster,
     DemoFailed,
+    choose_port,
+    live_config_text,
+    port_note,
+)
+from hacluster.drivers.demo_live import (
     Figures,
     step_cpg,
     step_crash_and_rejoin,
@@ -142,7 +148,7 @@ def write_live_config(path: Path, workdir: Path, args: argparse.Namespace) -> De
                                    fast=not args.seed_timings)
     cluster = DemoCluster.create(workdir, text)
     say(f"for the live part the demo runs a temp copy, {cluster.config}:")
-    for note in notes:
+    for note in [port_note(args.port, port), *notes]:
         say(f"  - {note}")
     return cluster
 
@@ -183,7 +189,8 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
     step_config(path)
     (workdir / "live").mkdir()
     cluster = write_live_config(path, workdir / "live", args)
-    figures = Figures()
+    live, _ = read_cluster(cluster.config)
+    figures = Figures(token_ms=live.totem.token_ms, consensus_ms=live.totem.consensus_ms)
     try:
         run_live(cluster, figures)
     finally:
@@ -191,7 +198,8 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
     say("all three daemons stopped")
     heading(5, "the EayunStack CIB: crm_mon, crm_simulate, cibadmin, pcs")
     cib = run_cib_steps(find_shared(), workdir, say)
-    token = "seed timings" if args.seed_timings else "token 1000 ms, consensus 1200 ms"
+    token = (f"{'seed timings' if args.seed_timings else 'fast timings'}: token"
+             f" {figures.token_ms} ms, consensus {figures.consensus_ms} ms")
     summarize(figures, cib, token, time.monotonic() - started)
     return 0
 

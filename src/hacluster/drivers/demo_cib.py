@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hacluster.drivers.demo_cluster import tool_path
+from hacluster.drivers.demo_cluster import DemoFailed, tool_path
 
 CIB_NAME = "eayunstack/reference-cib.loopback.xml"
 NODES = ("node-1", "node-2", "node-3")
@@ -39,9 +39,14 @@ class CibFigures:
 
 
 def run_tool(cib: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """One of our tools on the CIB file; a non-zero exit stops the demo with its stderr."""
     env = {**os.environ, "CIB_file": str(cib)}
-    return subprocess.run([tool_path(argv[0]), *argv[1:]], capture_output=True, text=True,
+    done = subprocess.run([tool_path(argv[0]), *argv[1:]], capture_output=True, text=True,
                           timeout=60, env=env, stdin=subprocess.DEVNULL)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.splitlines()[-15:])
+        raise DemoFailed(f"{' '.join(argv[:3])} ... exited {done.returncode}:\n{tail}")
+    return done
 
 
 def show(say: Say, done: subprocess.CompletedProcess[str], shown: str,

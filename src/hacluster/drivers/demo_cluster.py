@@ -33,6 +33,10 @@ QUORUM_SECTION = "quorum {\n    provider: corosync_votequorum\n}\n"
 LOGGING_SECTION = "logging {\n    to_stderr: yes\n    timestamp: on\n    debug: off\n}\n"
 
 
+class DemoFailed(Exception):
+    """A step did not reach the state it waits for, or a tool failed; the message says which."""
+
+
 def tool_path(name: str) -> str:
     """Our console script next to this interpreter (the venv), never the system's tool."""
     local = Path(sys.executable).parent / name
@@ -70,15 +74,20 @@ def choose_port(wanted: int) -> int:
     raise RuntimeError("no free UDP port on 127.0.0.1-3")
 
 
+def port_note(wanted: int, port: int) -> str:
+    """Say honestly why the live config uses `port`."""
+    if port != wanted:
+        return f"UDP port {wanted} is busy here: using mcastport {port} instead"
+    if port != SEED_PORT:
+        return f"mcastport {port} as asked (--port / $HACLUSTER_DEMO_PORT), not the seed's 5405"
+    return f"mcastport {SEED_PORT} as in the seed (free on 127.0.0.1-3)"
+
+
 def live_config_text(seed: str, port: int, fast: bool) -> tuple[str, list[str]]:
     """The seed config with our port (and fast timings, a quorum and a logging section when
     missing); plus one line per change, so the demo can say what it changed."""
     notes: list[str] = []
     text = re.sub(r"(mcastport:\s*)\d+", rf"\g<1>{port}", seed)
-    if port != SEED_PORT:
-        notes.append(f"UDP port {SEED_PORT} is busy here: using mcastport {port} instead")
-    else:
-        notes.append(f"mcastport {SEED_PORT} as in the seed (free on 127.0.0.1-3)")
     if fast:
         text = re.sub(r"(\btoken:\s*)\d+", rf"\g<1>{FAST_TOKEN_MS}", text)
         text = re.sub(r"(\bconsensus:\s*)\d+", rf"\g<1>{FAST_CONSENSUS_MS}", text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hacluster.api import client
-from hacluster.drivers.demo_cluster import DemoCluster, wait_until
+from hacluster.drivers.demo_cluster import DemoCluster, DemoFailed, wait_until
 
 FORM_TIMEOUT_S = 30.0
 RING_TIMEOUT_S = 15.0
@@ -25,14 +25,12 @@ CPG_PER_NODE = 3
 Say = Callable[[str], None]
 
 
-class DemoFailed(Exception):
-    """A live step did not reach the state it waits for; the message says which."""
-
-
 @dataclass
 class Figures:
     """What the demo measured, for the closing line (milliseconds)."""
 
+    token_ms: int = 0
+    consensus_ms: int = 0
     form_ms: int = 0
     sigkill_ring_ms: int = 0
     rejoin_ms: int = 0
@@ -159,6 +157,9 @@ def step_crash_and_rejoin(cluster: DemoCluster, say: Say, figures: Figures) -> N
     cluster.wait_exit(3)
     say(f"node-1 and node-2 formed ring {ring_id} ({members_text(cluster, members)})"
         f" {figures.sigkill_ring_ms} ms after the kill")
+    say(f"  (the token is declared lost after token = {figures.token_ms} ms; the kernel's ICMP"
+        " port-unreachable for node-3's address lets the survivors skip waiting for it, else"
+        f" token + consensus = {figures.token_ms + figures.consensus_ms} ms)")
     show_quorum_line(cluster, say, 1)
     say("restart node-3 (same state dir)")
     started = time.monotonic()
@@ -186,6 +187,7 @@ def step_leave_and_regain(cluster: DemoCluster, say: Say, figures: Figures) -> N
     rc = cluster.wait_exit(2)
     say(f"node-1 and node-3 formed ring {ring_id} {figures.sigterm_ring_ms} ms after the"
         f" SIGTERM; node-2 exited with status {rc}")
+    say("  (a leaving node says so before it goes: no timeout is waited out)")
     say("SIGTERM node-3 too: node-1 is left alone")
     started = time.monotonic()
     cluster.signal(3, signal.SIGTERM)
