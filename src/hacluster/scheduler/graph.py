@@ -8,6 +8,7 @@ made by earlier stages or do I/O.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
@@ -60,16 +61,22 @@ class Transition:
         """Every action of the graph, inputs before the actions that wait for them."""
         by_id = {syn.id: syn for syn in self.synapses}
         waiting = {syn.id: set(syn.inputs) for syn in self.synapses}
+        # Who waits for whom, in synapse order: each finished action wakes only its
+        # dependents (a scan of every synapse per action was quadratic on big graphs).
+        dependents: dict[int, list[int]] = {}
+        for sid, inputs in waiting.items():
+            for i in inputs:
+                dependents.setdefault(i, []).append(sid)
         done: list[GraphAction] = []
-        ready = sorted(i for i, inputs in waiting.items() if not inputs)
+        ready = deque(sorted(i for i, inputs in waiting.items() if not inputs))
         while ready:
-            current = ready.pop(0)
+            current = ready.popleft()
             done.append(by_id[current].action)
-            for other, inputs in waiting.items():
-                if current in inputs:
-                    inputs.discard(current)
-                    if not inputs:
-                        ready.append(other)
+            for other in dependents.get(current, ()):
+                inputs = waiting[other]
+                inputs.discard(current)
+                if not inputs:
+                    ready.append(other)
             waiting.pop(current, None)
         return done
 
