@@ -124,8 +124,9 @@ def step_cpg(cluster: DemoCluster, say: Say, figures: Figures) -> None:
         reader.start()
     if not all(e.wait(10) for e in joined) or not all(e.wait(10) for e in ready):
         raise DemoFailed("the CPG group did not reach 3 members")
-    say(f"one process per node joined CPG group '{CPG_GROUP}'; each node now sends"
-        f" {CPG_PER_NODE} messages, all at the same time")
+    say(f"one process per node joined CPG group '{CPG_GROUP}' (IPC cpg_join); each node now"
+        f" sends {CPG_PER_NODE} messages (IPC cpg_send), all three nodes at the same time;"
+        " each column is one node's delivery order")
     senders = [threading.Thread(target=cpg_send_all, args=(cluster, i), daemon=True)
                for i in (1, 2, 3)]
     for thread in senders:
