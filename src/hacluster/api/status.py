@@ -477,7 +477,11 @@ def revised_view(view: StatusView, actions: Iterable[Action]) -> StatusView:
     take their resources with them, stops/starts/promotes/demotes move the roles."""
     by_phase = sorted((a for a in actions if a[1] in PHASES), key=lambda a: PHASES.index(a[1]))
     gone = frozenset(a[2] for a in by_phase if a[0] is None and a[2])
-    moves = [a for a in by_phase if a[0] is not None and a[2]]
+    # Grouped by resource (phase order kept) so each primitive reads only its own actions.
+    moves: dict[str, list[Action]] = {}
+    for a in by_phase:
+        if a[0] is not None and a[2]:
+            moves.setdefault(a[0], []).append(a)
     nodes = tuple(NodeStatus(n.name, False, n.standby, n.maintenance, False, False, 0)
                   if n.name in gone else n for n in view.nodes)
     resources = tuple(revised_resource(r, gone, moves) for r in view.resources)
@@ -488,7 +492,7 @@ def revised_view(view: StatusView, actions: Iterable[Action]) -> StatusView:
     return StatusView(summary, counted, resources, view.failed_actions, view.fail_counts)
 
 
-def revised_resource(r: ResourceStatus, gone: frozenset[str], moves: list[Action],
+def revised_resource(r: ResourceStatus, gone: frozenset[str], moves: Mapping[str, list[Action]],
                      promotable: bool = False) -> ResourceStatus:
     if isinstance(r, PrimitiveStatus):
         return revised_primitive(r, gone, moves, promotable)
@@ -499,12 +503,12 @@ def revised_resource(r: ResourceStatus, gone: frozenset[str], moves: list[Action
     return replace(r, instances=instances)  # type: ignore[arg-type]
 
 
-def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: list[Action],
+def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: Mapping[str, list[Action]],
                       promotable: bool) -> PrimitiveStatus:
     nodes = [n for n in p.nodes if n not in gone]
     role, failed = p.role, p.failed and len(nodes) == len(p.nodes)
     blocked = p.blocked
-    for rsc, task, node in moves:
+    for rsc, task, node in moves.get(p.key or p.id, ()):
         if rsc != (p.key or p.id) or node is None:
             continue
         blocked = False  # an action ran, so it was not blocked
