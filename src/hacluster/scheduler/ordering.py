@@ -165,9 +165,8 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
     edges: list[Edge] = []
     flags: set[str] = set()
     if order.kind == "Mandatory":
-        flags.add(IMPLIES_THEN)
-        if not order.symmetrical:
-            flags.add(ASYMMETRICAL)
+        # An asymmetrical order only keeps 'then' from running without 'first'.
+        flags.add(IMPLIES_THEN if order.symmetrical else ASYMMETRICAL)
         if order.first_action in ("start", "promote"):
             flags.add(THEN_RUNNABLE)
     restart_type = model.meta(order.then, "restart-type", "ignore") == "restart"
