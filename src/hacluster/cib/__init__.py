@@ -21,6 +21,8 @@ from hacluster.cib.diff import (
 from hacluster.cib.document import (
     CONFIGURATION_SECTIONS,
     DEFAULT_SCHEMA,
+    MAX_CIB_BYTES,
+    MAX_LOCAL_CIB_BYTES,
     NEWEST_FEATURE_SET,
     SECTION_PATHS,
     CIBDocument,
@@ -63,6 +65,8 @@ __all__ = [
     "ReplicaStatus",
     "CONFIGURATION_SECTIONS",
     "DEFAULT_SCHEMA",
+    "MAX_CIB_BYTES",
+    "MAX_LOCAL_CIB_BYTES",
     "NEWEST_FEATURE_SET",
     "SECTION_PATHS",
     "CIBDocument",

@@ -23,6 +23,10 @@ from hacluster.common import Code, HaError
 XMLElement: TypeAlias = etree._Element
 
 MAX_CIB_BYTES = 256 * 1024 * 1024  # a 10k-resource, 3-node CIB with status is ~21 MiB
+# A file the operator names on the command line (crm_simulate -x, CIB_file) comes from the
+# operator, not from a peer: it may be larger (32 nodes x 10k resources with status is
+# ~210 MB). Still bounded, so a wrong path (a disk image, /dev/zero) fails cleanly.
+MAX_LOCAL_CIB_BYTES = 4 * 1024 * 1024 * 1024
 MAX_DEPTH = 64
 NEWEST_FEATURE_SET = "3.16.1"
 DEFAULT_SCHEMA = "pacemaker-3.7"
@@ -234,9 +238,11 @@ def parse_fragment(data: str | bytes) -> XMLElement:
     return parse_xml(data)
 
 
-def parse_cib(data: str | bytes) -> CIBDocument:
-    """Parse a whole CIB safely and complete missing mandatory sections and version attributes."""
-    root = parse_xml(data)
+def parse_cib(data: str | bytes, max_bytes: int = MAX_CIB_BYTES) -> CIBDocument:
+    """Parse a whole CIB safely and complete missing mandatory sections and version attributes.
+    `max_bytes` stays MAX_CIB_BYTES for anything from a peer or client; only a local file
+    the operator named may pass MAX_LOCAL_CIB_BYTES."""
+    root = parse_xml(data, max_bytes)
     return document_from_element(root)
 
 

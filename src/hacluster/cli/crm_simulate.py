@@ -14,6 +14,8 @@ from hacluster.api import simulate as sim
 from hacluster.cli.render import render_cluster_status
 from hacluster.common import HaError
 
+CHUNK_BYTES = 1 << 20  # the CIB file is fed to the parser in pieces, never held whole
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="crm_simulate",
@@ -49,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         return 64
     try:
         with open(args.xml_file, "rb") as fh:
-            text = fh.read()
+            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""))
         now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
         inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
                              tuple(args.op_inject), tuple(args.op_fail), args.quorum)
-        result = sim.simulate(text, now_s, inj, forced_now=bool(args.set_datetime))
+        result = sim.simulate_root(root, now_s, inj, forced_now=bool(args.set_datetime))
     except (OSError, HaError) as exc:
         print(f"crm_simulate: {exc}", file=sys.stderr)
         return 1
