@@ -185,10 +185,22 @@ def node_by_state(ns: Element, nodes: Mapping[str, Node]) -> str | None:
     return uname if uname in nodes else None
 
 
+def templates_by_base(resources: Mapping[str, Resource]) -> dict[str, list[Resource]]:
+    """Configured (non-orphan) primitives by base id, in resource order: built once per
+    unpack instead of a scan of every resource per lrm_resource."""
+    found: dict[str, list[Resource]] = {}
+    for r in resources.values():
+        if r.kind == "primitive" and not r.orphan:
+            found.setdefault(r.base, []).append(r)
+    return found
+
+
 def instance_for(lrm_id: str, node: str, resources: dict[str, Resource],
                  active: dict[str, set[str]], node_map: dict[tuple[str, str], str],
-                 is_active: bool) -> str | None:
-    """Which resource (or clone instance) an lrm_resource id on `node` belongs to."""
+                 is_active: bool, templates_of: Mapping[str, list[Resource]] | None = None
+                 ) -> str | None:
+    """Which resource (or clone instance) an lrm_resource id on `node` belongs to;
+    `templates_of` is templates_by_base(resources) when the caller has it."""
     if lrm_id in resources and resources[lrm_id].kind == "primitive":
         rsc = resources[lrm_id]
         clone = clone_of(rsc, resources)
@@ -197,8 +209,9 @@ def instance_for(lrm_id: str, node: str, resources: dict[str, Resource],
         base = rsc.base
     else:
         base = lrm_id.split(":")[0]
-        templates = [r for r in resources.values() if r.base == base and r.kind == "primitive"
-                     and not r.orphan]
+        templates = (templates_of.get(base, []) if templates_of is not None else
+                     [r for r in resources.values() if r.base == base
+                      and r.kind == "primitive" and not r.orphan])
         if not templates:
             return None
         clone = clone_of(templates[0], resources)
@@ -291,9 +304,11 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
     surplus = surplus_histories(entries, resources, nodes)
     entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership and e[1] in surplus else 0)
+    # Orphans added below are never templates, so the index stays valid through the loop.
+    templates_of = templates_by_base(resources)
     for node, lrm_id, hist in entries:
         is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
-        rid = instance_for(lrm_id, node, resources, active, node_map, is_active)
+        rid = instance_for(lrm_id, node, resources, active, node_map, is_active, templates_of)
         if rid is None and is_active:
             rid = add_orphan(lrm_id, resources)
         if rid is None:
