@@ -7,7 +7,7 @@ is an argument. Invalid pieces are skipped, never raised on (the CIB is peer inp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +42,31 @@ def parse_interval_ms(text: str | None) -> int:
 
 
 def id_index(root: Element) -> dict[str, Element]:
-    return {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    """Elements by id, for id-ref; later duplicates win. Operation history (<lrm>) is
+    skipped: nothing refers to it by id-ref, and it is most of a big CIB's elements."""
+    ids: dict[str, Element] = {}
+    for el in indexed_elements(root):
+        if isinstance(el.tag, str) and el.get("id"):
+            ids[el.get("id")] = el
+    return ids
+
+
+def indexed_elements(root: Element) -> Iterator[Element]:
+    """root.iter() in document order, minus the subtrees of status/node_state/lrm."""
+    yield root
+    for top in root:
+        if top.tag != "status":
+            yield from top.iter()
+            continue
+        yield top
+        for ns in top:
+            if ns.tag != "node_state":
+                yield from ns.iter()
+                continue
+            yield ns
+            for part in ns:
+                if part.tag != "lrm":
+                    yield from part.iter()
 
 
 def unpack(cib_root: Element, now_s: int) -> ClusterModel:
