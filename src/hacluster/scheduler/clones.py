@@ -132,7 +132,8 @@ def assign_clone(work: Work, rid: str) -> None:
 def displaced_online(work: Work, inst: str, base: dict[str, int]) -> bool:
     """An instance banned from a node which is still up goes last: it stops there while
     free instance numbers start elsewhere (unlike one whose node is being fenced)."""
-    node = current_node(work, inst)
+    node = next((st.running_on[0] for p in work.model.primitives(inst)
+                 if (st := work.model.states.get(p)) is not None and st.running_on), None)
     if node is None or not work.model.nodes[node].online or work.model.nodes[node].unclean:
         return False
     return instance_scores(work, inst, base).get(node, -1) < 0
