@@ -94,3 +94,31 @@ def test_executed_runs_inputs_first_in_synapse_order_and_skips_unsatisfiable_one
                 Synapse(4, action(4), (99,)))
     order = [a.id for a in Transition(synapses, (), ()).executed()]
     assert order == [0, 1, 2, 3]
+
+
+def test_the_op_attributes_crm_simulate_drops_are_read_by_no_stage() -> None:
+    from pathlib import Path
+
+    import hacluster
+
+    src = Path(hacluster.__file__).parent
+    readers = [*sorted((src / "scheduler").glob("*.py")), src / "api" / "status.py",
+               src / "api" / "ophistory.py", src / "cli" / "render.py"]
+    for path in readers:
+        text = path.read_text()
+        for name in sim.UNREAD_OP_ATTRS:
+            assert f'"{name}"' not in text and f"'{name}'" not in text, (path, name)
+
+
+def test_a_lean_parse_keeps_everything_but_the_unread_op_attributes() -> None:
+    op = ('<lrm_rsc_op id="r1_last_0" operation="start" crm-debug-origin="x" '
+          'transition-magic="0:0;1:1:0:u" on_node="n1" crm_feature_set="3.16.1" rc-code="0"/>')
+    data = CIB.replace('<node_state id="n2"', '<node_state id="n9" uname="n9"><lrm id="n9">'
+                       f'<lrm_resources><lrm_resource id="r1">{op}</lrm_resource>'
+                       '</lrm_resources></lrm></node_state><node_state id="n2"').encode()
+    lean = sim.parse_cib_chunks([data], lean=True)
+    full = sim.parse_cib_chunks([data])
+    kept = lean.find(".//lrm_rsc_op").attrib
+    assert dict(kept) == {"id": "r1_last_0", "operation": "start", "rc-code": "0"}
+    assert len(full.find(".//lrm_rsc_op").attrib) == 7
+    assert lean.find("configuration") is not None and lean.get("execution-date") == "1000"

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 64
     try:
         with open(args.xml_file, "rb") as fh:
-            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""))
+            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), lean=True)
         now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
         inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
                              tuple(args.op_inject), tuple(args.op_fail), args.quorum)
