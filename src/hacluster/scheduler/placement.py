@@ -112,7 +112,7 @@ def primitive_scores(work: Work, rid: str, with_location: bool = True,
 
 
 def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float,
-                 only_positive: bool = False) -> dict[str, int]:
+                 only_positive: bool = False, keep_tiny: bool = True) -> dict[str, int]:
     """target + factor*other per node (nodes missing from `other` count as 0)."""
     out = dict(target)
     for node, base in target.items():
@@ -123,6 +123,8 @@ def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float
             delta = -INFINITY if factor > 0 else INFINITY
         else:
             delta = int(value * factor)
+            if delta == 0 and value * factor != 0 and keep_tiny:
+                delta = 1 if value * factor > 0 else -1  # a preference never vanishes
         if abs(factor) < 1.0 and abs(delta) >= INFINITY:
             delta = int(INFINITY * factor) if delta > 0 else int(-INFINITY * factor)
         if only_positive and delta < 0:
@@ -291,7 +293,8 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
             continue  # one instance somewhere is enough for it: it does not steer the clone
         dep_scores = with_influence(work, dep, own_scores(work, dep, influence=True),
                                     factor * c.score / INFINITY, seen | {dep})
-        merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY)
+        merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
+                              keep_tiny=not is_clone)
         if can_run_any(model, merged) or is_clone:
             scores = merged
     return scores
