@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from types import MappingProxyType
+from dataclasses import replace
 from typing import Any
 
 from hacluster.common import INFINITY, parse_score
@@ -22,159 +21,15 @@ from hacluster.scheduler.model import (
     Resource,
     Role,
 )
+from hacluster.scheduler.operations import NodeHistory, replay_ops
 from hacluster.scheduler.unpack_time import interval_value
 
 Element = Any
-RC_OK, RC_NOT_RUNNING, RC_PROMOTED, RC_FAILED_PROMOTED = 0, 7, 8, 9
-RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
-HARD_RCS = frozenset({2, 3, 4, 5, 6})
 # Meta attributes that old CIBs also wrote as instance attributes; never part of a digest.
 META_NAMES = frozenset({"target-role", "is-managed", "resource-stickiness", "priority",
                         "migration-threshold", "multiple-active", "failure-timeout",
                         "allow-migrate", "restart-type", "requires", "maintenance"})
 re_instance = re.compile(r":\d+(?=#|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class NodeHistory:
-    """What one lrm_resource's operations say about one node."""
-
-    role: Role
-    failed: bool
-    on_fail: str
-    banned: bool
-    fatal: bool
-    pending_start: bool
-    stop_failed: bool
-    last_rc: int
-    start_digest: str | None = None
-    agent_changed: bool = False
-
-
-def op_sort_key(op: Element) -> tuple[int, int]:
-    call = int(op.get("call-id", "0") or 0)
-    return (1, 0) if call < 0 else (0, call)
-
-
-def target_rc(op: Element) -> int:
-    key = op.get("transition-key") or ""
-    parts = key.split(":")
-    if len(parts) >= 3 and parts[2].lstrip("-").isdigit():
-        return int(parts[2])
-    return -1
-
-
-def default_on_fail(task: str, stonith: bool) -> str:
-    if task == "stop":
-        return "fence" if stonith else "block"
-    return "restart"
-
-
-def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str | None:
-    if rsc is None:
-        return None
-    for op in rsc.ops:
-        if op.name == task and op.interval_ms == interval_ms and op.on_fail:
-            return op.on_fail.lower()
-    return None
-
-
-def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeHistory:
-    """Walk one resource's operations on one node in call order."""
-    role, failed, on_fail = Role.UNKNOWN, False, "ignore"
-    banned = fatal = pending = stop_failed = False
-    last_rc = 0
-    digest: str | None = None
-    for op in sorted(ops, key=op_sort_key):
-        task = op.get("operation", "")
-        interval = int(op.get("interval", "0") or 0)
-        rc = int(op.get("rc-code", "0") or 0)
-        status = int(op.get("op-status", "0") or 0)
-        is_probe = task == "monitor" and interval == 0
-        if status == -1 or op.get("call-id") == "-1":
-            if task in ("start", "promote", "migrate_from"):
-                role, pending = max(role, Role.STARTED), True
-            continue
-        pending = False
-        if status in (1,):  # cancelled
-            continue
-        if rc == RC_DEGRADED:
-            rc = RC_OK
-        if rc == RC_DEGRADED_PROMOTED:
-            rc = RC_PROMOTED
-        expected = target_rc(op)
-        ok = status in (0, 4) and (rc == expected or rc in (0, 7, 8) and (is_probe or expected < 0)
-                                   or task in ("stop", "start", "promote", "demote") and rc == 0
-                                   and expected < 0)
-        if ok:
-            if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
-                digest = op.get("op-digest", "") if task != "monitor" else digest
-            role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
-                                                              failed, on_fail, stop_failed)
-            last_rc = rc
-            continue
-        last_rc = rc
-        if is_probe and rc == 5 or status == 7:
-            banned = True
-            role = Role.STOPPED if role == Role.UNKNOWN else role
-            continue
-        action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
-        if action == "ignore":
-            role = max(role, Role.STARTED) if task != "stop" else role
-            continue
-        if rc in HARD_RCS and not is_probe:
-            banned = True
-            fatal = fatal or rc == 6
-        failed, on_fail = True, worse_on_fail(on_fail, action)
-        managed = rsc is None or rsc.meta.get("is-managed", "true").lower() not in ("false", "0")
-        role = failure_role(task, rc, role, managed)
-        if task == "stop":
-            stop_failed = True
-    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
-                       digest)
-
-
-ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,
-                "fence": 6})
-
-
-def worse_on_fail(a: str, b: str) -> str:
-    return a if ON_FAIL_RANK.get(a, 2) >= ON_FAIL_RANK.get(b, 2) else b
-
-
-def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, on_fail: str,
-                 stop_failed: bool) -> tuple[Role, bool, str, bool]:
-    if task == "stop":
-        keep = on_fail if on_fail in ("stop", "fence", "standby") else "ignore"
-        return Role.STOPPED, False if keep == "ignore" else failed, keep, False
-    if task in ("start", "migrate_from"):
-        # A successful start after a failure is the recovery having happened.
-        keep = on_fail if on_fail in ("stop", "fence", "standby", "block") else "ignore"
-        return Role.STARTED, False if keep == "ignore" else failed, keep, stop_failed
-    if task == "promote":
-        return Role.PROMOTED, failed, on_fail, stop_failed
-    if task == "demote":
-        return Role.UNPROMOTED, failed, on_fail, stop_failed
-    if task == "monitor":
-        if rc == RC_NOT_RUNNING:
-            return Role.STOPPED, failed, on_fail, stop_failed
-        if rc == RC_PROMOTED:
-            return Role.PROMOTED, failed, on_fail, stop_failed
-        if role in (Role.UNKNOWN, Role.STOPPED):
-            return Role.STARTED, failed, on_fail, stop_failed
-    return role, failed, on_fail, stop_failed
-
-
-def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
-    if rc == RC_FAILED_PROMOTED:
-        return Role.PROMOTED
-    if task == "demote":
-        return Role.UNPROMOTED
-    if task == "promote":
-        return max(role, Role.UNPROMOTED)
-    if rc == RC_NOT_RUNNING and task == "monitor" and not managed:
-        return Role.STOPPED
-    return max(role, Role.STARTED)
 
 
 def node_by_state(ns: Element, nodes: Mapping[str, Node]) -> str | None:
@@ -261,64 +116,14 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
                   fence: dict[str, str], now_s: int
                   ) -> tuple[dict[str, PrimitiveState], dict[str, Resource], dict[str, str],
                              dict[str, Node]]:
-    histories: dict[str, dict[str, NodeHistory]] = {}
     locks: dict[str, tuple[str, int]] = {}
-    names: dict[str, dict[str, str]] = {}
-    active: dict[str, set[str]] = {}
-    node_map: dict[tuple[str, str], str] = {}
-    status = root.find("status")
-    entries: list[tuple[str, str, NodeHistory]] = []
     unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
-    thought_active: list[str] = []
-    first_active: dict[str, str] = {}
-    for ns in (status.findall("node_state") if status is not None else []):
-        node = node_by_state(ns, nodes)
-        if node is not None:
-            record_locks(ns, node, resources, locks)
-        if node is None:
-            continue
-        offline = not (nodes[node].online or nodes[node].unclean or nodes[node].maintenance)
-        if offline and not stonith:
-            continue  # without fencing, a node that is down runs nothing
-        found = []
-        for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
-            lrm_id = lrm_rsc.get("id")
-            guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
-            hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
-            if guess is not None and guess.agent and lrm_rsc.get("type") and (
-                    lrm_rsc.get("provider") or guess.agent.count(":") == 1) \
-                    and agent_of_history(lrm_rsc) != guess.agent:
-                hist = replace(hist, agent_changed=True)
-            found.append((node, lrm_id, hist))
-        if offline:
-            # A node that left cleanly runs nothing, unless its history says a managed
-            # resource is still active there: then it must be fenced to be sure.
-            active_there = [e for e in found if e[2].role not in (Role.UNKNOWN, Role.STOPPED)
-                            and is_managed_guess(resources, e[1])]
-            if not active_there:
-                continue
-            nodes[node] = replace(nodes[node], unclean=True)
-            thought_active.append(node)
-        entries.extend(found)
+    entries, thought_active = read_histories(root, nodes, resources, stonith, locks)
     # When a clone has more active histories than instances, those on nodes about to be
     # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
     surplus = surplus_histories(entries, resources, nodes)
     entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership and e[1] in surplus else 0)
-    # Orphans added below are never templates, so the index stays valid through the loop.
-    templates_of = templates_by_base(resources)
-    for node, lrm_id, hist in entries:
-        is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
-        rid = instance_for(lrm_id, node, resources, active, node_map, is_active, templates_of)
-        if rid is None and is_active:
-            rid = add_orphan(lrm_id, resources)
-        if rid is None:
-            continue
-        if is_active:
-            active.setdefault(top_instance(rid, resources), set()).add(node)
-            first_active.setdefault(node, rid)
-        histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
-                                                            hist)
-        names.setdefault(rid, {}).setdefault(node, lrm_id)
+    histories, names, first_active = map_histories(entries, resources)
     for node in thought_active:
         # Fencing is explained with the first resource (as numbered) found active there.
         fence.setdefault(node, f"{first_active.get(node, node)} is thought to be active there")
@@ -337,6 +142,78 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         for node, hist in per_node.items():
             apply_node_effects(rid, node, hist, nodes, fence, stonith)
     return states, resources, fence, nodes
+
+
+Entry = tuple[str, str, NodeHistory]  # node, lrm_resource id, what its operations say
+
+
+def read_histories(root: Element, nodes: dict[str, Node], resources: Mapping[str, Resource],
+                   stonith: bool, locks: dict[str, tuple[str, int]]
+                   ) -> tuple[list[Entry], list[str]]:
+    """Every node's resource histories, and the offline nodes they show still running
+    something (to be fenced). Marks those nodes unclean in `nodes`."""
+    entries: list[Entry] = []
+    thought_active: list[str] = []
+    status = root.find("status")
+    for ns in (status.findall("node_state") if status is not None else []):
+        node = node_by_state(ns, nodes)
+        if node is None:
+            continue
+        record_locks(ns, node, resources, locks)
+        offline = not (nodes[node].online or nodes[node].unclean or nodes[node].maintenance)
+        if offline and not stonith:
+            continue  # without fencing, a node that is down runs nothing
+        found = [(node, str(lrm_rsc.get("id")), history_of(lrm_rsc, resources, stonith))
+                 for lrm_rsc in ns.iterfind("lrm/lrm_resources/lrm_resource")]
+        if offline:
+            # A node that left cleanly runs nothing, unless its history says a managed
+            # resource is still active there: then it must be fenced to be sure.
+            if not any(e[2].role not in (Role.UNKNOWN, Role.STOPPED)
+                       and is_managed_guess(resources, e[1]) for e in found):
+                continue
+            nodes[node] = replace(nodes[node], unclean=True)
+            thought_active.append(node)
+        entries.extend(found)
+    return entries, thought_active
+
+
+def history_of(lrm_rsc: Element, resources: Mapping[str, Resource],
+               stonith: bool) -> NodeHistory:
+    lrm_id = str(lrm_rsc.get("id"))
+    guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
+    hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
+    if guess is not None and guess.agent and lrm_rsc.get("type") and (
+            lrm_rsc.get("provider") or guess.agent.count(":") == 1) \
+            and agent_of_history(lrm_rsc) != guess.agent:
+        hist = replace(hist, agent_changed=True)
+    return hist
+
+
+def map_histories(entries: list[Entry], resources: dict[str, Resource]
+                  ) -> tuple[dict[str, dict[str, NodeHistory]], dict[str, dict[str, str]],
+                             dict[str, str]]:
+    """Which resource (or clone instance, or orphan) each history belongs to."""
+    histories: dict[str, dict[str, NodeHistory]] = {}
+    names: dict[str, dict[str, str]] = {}
+    first_active: dict[str, str] = {}
+    active: dict[str, set[str]] = {}
+    node_map: dict[tuple[str, str], str] = {}
+    # Orphans added below are never templates, so the index stays valid through the loop.
+    templates_of = templates_by_base(resources)
+    for node, lrm_id, hist in entries:
+        is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
+        rid = instance_for(lrm_id, node, resources, active, node_map, is_active, templates_of)
+        if rid is None and is_active:
+            rid = add_orphan(lrm_id, resources)
+        if rid is None:
+            continue
+        if is_active:
+            active.setdefault(top_instance(rid, resources), set()).add(node)
+            first_active.setdefault(node, rid)
+        histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
+                                                            hist)
+        names.setdefault(rid, {}).setdefault(node, lrm_id)
+    return histories, names, first_active
 
 
 def surplus_histories(entries: list[tuple[str, str, NodeHistory]],

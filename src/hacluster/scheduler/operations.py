@@ -1,0 +1,167 @@
+"""Replay of one resource's operation history on one node (lrm_rsc_op entries in call
+order): the role it leaves, whether it failed and which on-fail applies.
+
+Owns Pacemaker Explained's operation result semantics (rc codes, op-status, probes,
+expected results from the transition key, on-fail defaults). Must never do I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from hacluster.scheduler.model import Resource, Role
+
+Element = Any
+
+
+RC_OK, RC_NOT_RUNNING, RC_PROMOTED, RC_FAILED_PROMOTED = 0, 7, 8, 9
+
+
+RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
+
+
+HARD_RCS = frozenset({2, 3, 4, 5, 6})
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHistory:
+    """What one lrm_resource's operations say about one node."""
+
+    role: Role
+    failed: bool
+    on_fail: str
+    banned: bool
+    fatal: bool
+    pending_start: bool
+    stop_failed: bool
+    last_rc: int
+    start_digest: str | None = None
+    agent_changed: bool = False
+
+
+def op_sort_key(op: Element) -> tuple[int, int]:
+    call = int(op.get("call-id", "0") or 0)
+    return (1, 0) if call < 0 else (0, call)
+
+
+def target_rc(op: Element) -> int:
+    key = op.get("transition-key") or ""
+    parts = key.split(":")
+    if len(parts) >= 3 and parts[2].lstrip("-").isdigit():
+        return int(parts[2])
+    return -1
+
+
+def default_on_fail(task: str, stonith: bool) -> str:
+    if task == "stop":
+        return "fence" if stonith else "block"
+    return "restart"
+
+
+def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str | None:
+    if rsc is None:
+        return None
+    for op in rsc.ops:
+        if op.name == task and op.interval_ms == interval_ms and op.on_fail:
+            return op.on_fail.lower()
+    return None
+
+
+def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeHistory:
+    """Walk one resource's operations on one node in call order."""
+    role, failed, on_fail = Role.UNKNOWN, False, "ignore"
+    banned = fatal = pending = stop_failed = False
+    last_rc = 0
+    digest: str | None = None
+    for op in sorted(ops, key=op_sort_key):
+        task = op.get("operation", "")
+        interval = int(op.get("interval", "0") or 0)
+        rc = int(op.get("rc-code", "0") or 0)
+        status = int(op.get("op-status", "0") or 0)
+        is_probe = task == "monitor" and interval == 0
+        if status == -1 or op.get("call-id") == "-1":
+            if task in ("start", "promote", "migrate_from"):
+                role, pending = max(role, Role.STARTED), True
+            continue
+        pending = False
+        if status in (1,):  # cancelled
+            continue
+        if rc == RC_DEGRADED:
+            rc = RC_OK
+        if rc == RC_DEGRADED_PROMOTED:
+            rc = RC_PROMOTED
+        expected = target_rc(op)
+        ok = status in (0, 4) and (rc == expected or rc in (0, 7, 8) and (is_probe or expected < 0)
+                                   or task in ("stop", "start", "promote", "demote") and rc == 0
+                                   and expected < 0)
+        if ok:
+            if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
+                digest = op.get("op-digest", "") if task != "monitor" else digest
+            role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
+                                                              failed, on_fail, stop_failed)
+            last_rc = rc
+            continue
+        last_rc = rc
+        if is_probe and rc == 5 or status == 7:
+            banned = True
+            role = Role.STOPPED if role == Role.UNKNOWN else role
+            continue
+        action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
+        if action == "ignore":
+            role = max(role, Role.STARTED) if task != "stop" else role
+            continue
+        if rc in HARD_RCS and not is_probe:
+            banned = True
+            fatal = fatal or rc == 6
+        failed, on_fail = True, worse_on_fail(on_fail, action)
+        managed = rsc is None or rsc.meta.get("is-managed", "true").lower() not in ("false", "0")
+        role = failure_role(task, rc, role, managed)
+        if task == "stop":
+            stop_failed = True
+    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
+                       digest)
+
+
+ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,
+                "fence": 6})
+
+
+def worse_on_fail(a: str, b: str) -> str:
+    return a if ON_FAIL_RANK.get(a, 2) >= ON_FAIL_RANK.get(b, 2) else b
+
+
+def success_role(task: str, rc: int, role: Role, is_probe: bool, failed: bool, on_fail: str,
+                 stop_failed: bool) -> tuple[Role, bool, str, bool]:
+    if task == "stop":
+        keep = on_fail if on_fail in ("stop", "fence", "standby") else "ignore"
+        return Role.STOPPED, False if keep == "ignore" else failed, keep, False
+    if task in ("start", "migrate_from"):
+        # A successful start after a failure is the recovery having happened.
+        keep = on_fail if on_fail in ("stop", "fence", "standby", "block") else "ignore"
+        return Role.STARTED, False if keep == "ignore" else failed, keep, stop_failed
+    if task == "promote":
+        return Role.PROMOTED, failed, on_fail, stop_failed
+    if task == "demote":
+        return Role.UNPROMOTED, failed, on_fail, stop_failed
+    if task == "monitor":
+        if rc == RC_NOT_RUNNING:
+            return Role.STOPPED, failed, on_fail, stop_failed
+        if rc == RC_PROMOTED:
+            return Role.PROMOTED, failed, on_fail, stop_failed
+        if role in (Role.UNKNOWN, Role.STOPPED):
+            return Role.STARTED, failed, on_fail, stop_failed
+    return role, failed, on_fail, stop_failed
+
+
+def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
+    if rc == RC_FAILED_PROMOTED:
+        return Role.PROMOTED
+    if task == "demote":
+        return Role.UNPROMOTED
+    if task == "promote":
+        return max(role, Role.UNPROMOTED)
+    if rc == RC_NOT_RUNNING and task == "monitor" and not managed:
+        return Role.STOPPED
+    return max(role, Role.STARTED)
