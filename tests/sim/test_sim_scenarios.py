@@ -4,7 +4,7 @@ Every run also passes the checker's invariants after every event."""
 from __future__ import annotations
 
 from hacluster.common import NodeId
-from hacluster.events import CpgConfigChange, CpgDeliver
+from hacluster.events import CpgConfigChange, CpgDeliver, PeerUnreachable
 from hacluster.sim import NetworkOptions, World
 from hacluster.totem import TotemState, params_for_token
 
@@ -143,15 +143,47 @@ def test_safe_messages_are_delivered_once_every_member_has_them() -> None:
     assert_clean(world)
 
 
-def test_icmp_evidence_shortens_the_gather_after_a_crash() -> None:
+def test_icmp_evidence_forms_the_new_ring_before_the_token_would_be_lost() -> None:
+    """Crashes at many points of the token's rotation, of the representative and of others:
+    the dead node's predecessor sees it refuse the token and starts gather at once."""
+    for offset_ms in range(0, 400, 37):
+        for victim in (N1, N3):
+            world = world_of(THREE)
+            world.icmp = True
+            world.run_for(500 + offset_ms)
+            start = world.now_ms
+            world.crash(victim)
+            survivors = [n for n in THREE if n != victim]
+            assert world.run_for(10_000, lambda: world.is_converged(survivors))  # noqa: B023
+            took = world.now_ms - start
+            p = world.params
+            # at worst: a rotation with token hold, the send and one re-send, then the round
+            assert took < p.hold_ms + 2 * p.token_retransmit_ms + 5 * p.join_ms < p.token_ms
+            assert all(world.nodes[n].totem.status().counter("tokens_lost") == 0 for n in survivors)
+            assert_clean(world)
+
+
+def test_without_icmp_a_silent_crash_still_takes_token_plus_consensus() -> None:
     world = world_of(THREE)
-    world.icmp = True
     world.run_for(500)
     start = world.now_ms
     world.crash(N3)
     assert world.run_for(10_000, lambda: world.is_converged([N1, N2]))
-    took = world.now_ms - start
-    assert took < world.params.token_ms + world.params.join_ms * 5  # no consensus wait
+    assert world.now_ms - start >= world.params.token_ms + world.params.consensus_ms - 300
+
+
+def test_a_spoofed_unreachable_costs_one_membership_round_and_the_live_node_rejoins() -> None:
+    world = world_of(THREE)
+    rounds = world.nodes[N1].totem.status().counter("rings_formed")
+    for _ in range(300):  # a forged ICMP flood about the live node 3, aimed at its predecessor
+        world.run_for(1)
+        world._step(N2, PeerUnreachable(N3))
+        if world.nodes[N2].totem.status().counter("successor_unreachable"):
+            break
+    assert world.nodes[N2].totem.status().counter("successor_unreachable") == 1
+    assert world.run_for(5_000, lambda: world.is_converged(THREE)), world.rings()
+    assert world.nodes[N1].totem.status().counter("rings_formed") > rounds
+    assert world.nodes[N3].status().members == (N1, N2, N3)
     assert_clean(world)
 
 

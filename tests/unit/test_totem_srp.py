@@ -125,11 +125,11 @@ def test_a_current_join_from_a_member_starts_gather() -> None:
     assert core.state is TotemState.GATHER
 
 
-def test_peer_unreachable_fails_a_node_during_gather_only() -> None:
+def test_peer_unreachable_fails_a_node_at_once_during_gather() -> None:
     nodes, now = formed()
     core = nodes[NodeId(1)]
     core.step(now + 1, PeerUnreachable(NodeId(3)))
-    assert core.state is TotemState.OPERATIONAL  # never shortens token loss detection
+    assert core.state is TotemState.OPERATIONAL  # 3 is not the successor of 1: ignored
     fresh = Join(NodeId(2), core.cur.ring_id, core.cur.ring_id.seq, tuple(IDS), ())
     core.step(now + 2, PacketIn(encode(fresh)))
     core.step(now + 3, PeerUnreachable(NodeId(3)))
@@ -156,3 +156,83 @@ def test_a_node_that_keeps_missing_messages_declares_it_after_fail_recv_const_vi
     assert log.is_failing_to_receive(seq=5, limit=3)
     fresh = RingLog(RingId(NodeId(1), 4), (NodeId(1), NodeId(2)))
     assert not any(fresh.is_failing_to_receive(seq=0, limit=3) for _ in range(10))
+
+
+# ------------------------------------------------------------------ operational fast path
+
+N1, N2, N3 = IDS
+
+
+def token_sent_to(nodes: dict[NodeId, Totem], now: int, dst: NodeId) -> tuple[Totem, int]:
+    """Run the ring with `dst` dead (its packets lost) until its predecessor has just passed
+    the token to it; returns that predecessor and the time of the send."""
+    before = next(c for c in nodes.values() if c.cur.next_member(c.me) == dst)
+    for _ in range(2_000):
+        pending = before.retransmit
+        if pending is not None and pending[1] == dst:
+            return before, pending[0] - PARAMS.token_retransmit_ms
+        now = pump(nodes, now, {}, now + 1, drop=frozenset({dst}))
+        now += 1
+    raise AssertionError("the token never went to the dead node")
+
+
+def test_an_operational_node_whose_successor_is_unreachable_twice_gathers_without_it() -> None:
+    nodes, now = formed()
+    core, sent_at = token_sent_to(nodes, now, N3)
+    core.step(sent_at + 1, PeerUnreachable(N3))
+    assert core.state is TotemState.OPERATIONAL  # one report for one send is not enough
+    out = core.step(sent_at + 2, PeerUnreachable(N3))
+    assert core.state is TotemState.GATHER and N3 in core.fail
+    assert any(isinstance(o, Multicast) and isinstance(decode(o.data), Join) for o in out)
+    assert core.status().counter("successor_unreachable") == 1
+    assert core.status().counter("tokens_lost") == 0
+
+
+def test_one_report_after_the_token_was_resent_is_enough_and_beats_token_loss() -> None:
+    nodes, now = formed()
+    core, sent_at = token_sent_to(nodes, now, N3)
+    resend_at = core.next_deadline_ms()
+    assert resend_at == sent_at + PARAMS.token_retransmit_ms
+    out = core.step(resend_at, Tick())
+    assert [o.dst for o in out if isinstance(o, Send)] == [N3]  # the token re-sent to 3
+    joined = core.step(resend_at + 1, PeerUnreachable(N3))  # ≥ 2 refusals: the UDP driver
+    assert core.state is TotemState.GATHER and N3 in core.fail
+    # the survivors form their ring long before the token would even be declared lost
+    survivors = {n: c for n, c in nodes.items() if n != N3}
+    done = pump(nodes, resend_at + 1, {core.me: joined},
+                sent_at + PARAMS.token_ms - 1, drop=frozenset({N3}))
+    assert done < sent_at + PARAMS.token_ms
+    assert all(c.state is TotemState.OPERATIONAL and c.cur.members == (N1, N2)
+               for c in survivors.values())
+    assert all(c.status().counter("tokens_lost") == 0 for c in survivors.values())
+
+
+def test_evidence_about_a_member_that_is_not_the_token_successor_is_ignored() -> None:
+    nodes, now = formed()
+    core, sent_at = token_sent_to(nodes, now, N3)
+    other = nodes[N1]  # its successor is 2; 3 is reached by the token through 2
+    for at in range(1, 5):
+        other.step(sent_at + at, PeerUnreachable(N3))
+    assert other.state is TotemState.OPERATIONAL
+    assert other.status().counter("unreachable_ignored") == 4
+
+
+def test_evidence_is_cleared_when_the_successor_speaks_again() -> None:
+    nodes, now = formed()
+    core, sent_at = token_sent_to(nodes, now, N3)
+    core.step(sent_at + 1, PeerUnreachable(N3))
+    stale = Token(N3, core.cur.ring_id, 0, 0, 0, 0, 0, 0, 0, False)
+    core.step(sent_at + 2, PacketIn(encode(stale)))  # dropped as a duplicate, but 3 is alive
+    core.step(sent_at + 3, PeerUnreachable(N3))
+    assert core.state is TotemState.OPERATIONAL
+    core.step(sent_at + 4, PeerUnreachable(N3))
+    assert core.state is TotemState.GATHER
+
+
+def test_evidence_with_no_token_outstanding_is_ignored() -> None:
+    nodes, now = formed()
+    core, sent_at = token_sent_to(nodes, now, N3)
+    core.retransmit = None  # as if 3 had taken the token and passed it on
+    for at in range(1, 4):
+        core.step(sent_at + at, PeerUnreachable(N3))
+    assert core.state is TotemState.OPERATIONAL

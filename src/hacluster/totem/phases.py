@@ -93,13 +93,49 @@ class MembershipPhases(TotemCore):
         return self._change_sets(now, proc, fail)
 
     def _on_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
-        """Positive evidence that nothing listens there: during gather this node may go to
-        the fail set at once instead of waiting out consensus. Never shortens token loss."""
-        if self.state is not TotemState.GATHER or node_id == self.me:
+        """Positive evidence that nothing listens at a member's (host, port): the kernel of a
+        live host answered a datagram to it with ICMP port unreachable (the driver reports
+        only repeated refusals, attributed by address). During gather the member goes to the
+        fail set at once instead of waiting out consensus; while operational see
+        `_on_successor_unreachable`. Silence is never evidence: a lossy or partitioned network
+        sends no ICMP, so it still takes token + consensus, as configured."""
+        if node_id == self.me:
+            return []
+        if self.state is TotemState.OPERATIONAL:
+            return self._on_successor_unreachable(now, node_id)
+        if self.state is not TotemState.GATHER:
             return []
         if node_id not in self.proc or node_id in self.fail:
             return []
         return self._change_sets(now, self.proc, self.fail | {node_id})
+
+    def _on_successor_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
+        """The operational fast path. The token is stuck at a member only if its predecessor
+        cannot hand it over, so only evidence about the member we are passing the token to
+        (and have not yet seen take it) is acted on; evidence about any other member is
+        counted and ignored: whoever forwards the token to that member sees the same
+        evidence and acts (or the token is lost, as without ICMP).
+
+        Acting needs two observations for one outstanding token: two reports, or one report
+        after the token was already re-sent (the first send went unanswered, the refusals
+        continue). Then the member goes straight to the fail set and gather starts now
+        instead of after token_ms (and gather then needs no consensus wait for it). Any packet
+        from the member clears the count (srp._on_packet), the fail set lives only for this
+        gather, so a false positive (a spoofed ICMP) costs one membership round: the member,
+        still alive and reachable, is back in the next ring through merge detection."""
+        pending = self.retransmit
+        is_successor = node_id == self.cur.next_member(self.me)
+        if pending is None or pending[1] != node_id or not is_successor:
+            self.counters["unreachable_ignored"] += 1
+            return []
+        self.unreachable_hits += 1
+        if self.unreachable_hits < 2 and self.token_sends < 2:
+            return []
+        self.counters["successor_unreachable"] += 1
+        self.log.info("token successor unreachable node=%s ring=%s sends=%d reports=%d",
+                      node_id, self.cur.ring_id, self.token_sends, self.unreachable_hits)
+        return self._enter_gather(now, self._known_members(), (node_id,),
+                                  f"successor {node_id} unreachable")
 
     def _on_consensus_timeout(self, now: int) -> list[Output]:
         silent = frozenset(mb.candidates(self.proc, self.fail)) - self.agreed

@@ -10,6 +10,7 @@ timer meanings from corosync.conf(5).
 
 from __future__ import annotations
 
+from hacluster.common import NodeId
 from hacluster.events import (
     Multicast,
     PacketIn,
@@ -84,6 +85,8 @@ class Totem(MembershipPhases):
         if msg.sender == self.me or msg.sender not in self.nodes:
             self.counters["dropped_unknown_sender"] += 1
             return []
+        if self.retransmit is not None and msg.sender == self.retransmit[1]:
+            self.unreachable_hits = 0  # it speaks: earlier refusals were not its death
         return self._dispatch(now, msg)
 
     def _dispatch(self, now: int, msg: Message) -> list[Output]:
@@ -117,6 +120,7 @@ class Totem(MembershipPhases):
         if self.retransmit is not None and self.retransmit[0] <= now:
             at, dst, data, seq = self.retransmit
             self.retransmit = (now + self.params.token_retransmit_ms, dst, data, seq)
+            self.token_sends += 1
             self.counters["token_retransmits"] += 1
             out.append(Send(dst, data))
         if self.token_loss_at is not None and self.token_loss_at <= now:
@@ -230,8 +234,14 @@ class Totem(MembershipPhases):
             delay = self.params.hold_ms if idle else 0
             self.held = (now + delay, tok)
             return []
-        data = encode(tok)
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, tok.seq)
+        return self._send_token(now, after, encode(tok), tok.seq)
+
+    def _send_token(self, now: int, after: NodeId, data: bytes, seq: int) -> list[Output]:
+        """Pass the token on and keep it for retransmission; evidence about the successor
+        is counted afresh for every token (phases._on_unreachable)."""
+        self.retransmit = (now + self.params.token_retransmit_ms, after, data, seq)
+        self.token_sends = 1
+        self.unreachable_hits = 0
         return [Send(after, data)]
 
     def _release_held(self, now: int) -> list[Output]:
@@ -244,9 +254,7 @@ class Totem(MembershipPhases):
         after = ring.next_member(self.me)
         if after == self.me:
             return self._on_token(now, tok, local=True)
-        data = encode(tok)
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, tok.seq)
-        return [Send(after, data)]
+        return self._send_token(now, after, encode(tok), tok.seq)
 
     def _on_mcast(self, msg: Mcast) -> list[Output]:
         window = self.params.window_size

@@ -95,6 +95,10 @@ class TotemCore:
         self.counters: Counter[str] = Counter()
         self.token_loss_at: int | None = None
         self.retransmit: tuple[int, NodeId, bytes, int] | None = None  # at, dst, data, seq
+        # the outstanding token's sends to retransmit's dst, and the PeerUnreachable reports
+        # about that dst since the first send (the operational fast path, phases.py)
+        self.token_sends = 0
+        self.unreachable_hits = 0
         self.held: tuple[int, Token] | None = None
         self.join_at: int | None = None
         self.consensus_at: int | None = None
