@@ -35,12 +35,29 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
                 scores[node] = add_scores(scores[node], value)
     parent = work.model.resources[inst].parent
     if parent is not None and work.model.resources[parent].promotable:
+        shared_on = shared_score_nodes(work, inst, set(scores))
         for node in scores:
-            # Only a score recorded for this very instance steers where it is placed.
-            preference = promotion_score(work, inst, node, specific_only=True)
+            # A score recorded for this very instance steers where it is placed; the
+            # primitive's shared score only where the instance may take it.
+            preference = promotion_score(work, inst, node, specific_only=node not in shared_on)
             if preference > 0:
                 scores[node] = add_scores(scores[node], preference)
     return scores
+
+
+def shared_score_nodes(work: Work, inst: str, nodes: set[str]) -> set[str]:
+    """Active instances take a shared (anonymous) promotion score where they run; the
+    instance holding stopped histories only on nodes read after them; others anywhere."""
+    out: set[str] = set(nodes)
+    for prim in work.model.primitives(inst):
+        state = work.model.states.get(prim)
+        if state is None:
+            continue
+        if state.running_on:
+            out &= set(state.running_on)
+        elif state.shared_score_nodes is not None:
+            out &= set(state.shared_score_nodes)
+    return out
 
 
 def stickiness_here(work: Work, inst: str, node: str) -> int:

@@ -141,6 +141,9 @@ class PrimitiveState:
     redefined_nodes: frozenset[str] = frozenset()  # of those, the parameter changes
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
+    # Nodes where an anonymous instance holding stopped histories takes the shared
+    # promotion score (None: not such a holder).
+    shared_score_nodes: frozenset[str] | None = None
 
     @property
     def running_on(self) -> tuple[str, ...]:
