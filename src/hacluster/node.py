@@ -1,11 +1,13 @@
 """One cluster node as a single sans-I/O object: Totem, CPG and votequorum composed.
 
 Owns the routing between the cores: Totem's deliveries go to CPG (payloads tagged "C")
-or up to the application (tagged "A"); regular configurations go to CPG and votequorum.
+or up to the application (tagged "A"); regular configurations go to CPG, votequorum and
+the CIB manager (node_cib.py, when the node hosts a CIBReplica: CPG group "cib").
 Must never do I/O: the asyncio daemon and the simulator both drive exactly this object.
 
 API (stable; the daemon and the simulator use only this):
-    node = Node(node_id, members, params, rng, quorum=settings, ring_seq=persisted)
+    node = Node(node_id, members, params, rng, quorum=settings, ring_seq=persisted,
+                cib=CIBReplica(...) or None)
     outputs = node.step(now_ms, event)      # Tick, PacketIn, PeerUnreachable, Shutdown,
                                             # or ClientRequest (see handle_request)
     node.next_deadline_ms()                 # when to Tick next (None: nothing pending)
@@ -16,7 +18,8 @@ API (stable; the daemon and the simulator use only this):
 Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it back as ring_seq on
 restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange, QuorumNotice, Reply.
 ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
-"cpg_send" {group, pid, data}, "cpg_process_exit" {pid}, "status" -> Reply(body=NodeStatus).
+"cpg_send" {group, pid, data}, "cpg_process_exit" {pid}, "status" -> Reply(body=NodeStatus),
+"cib_query" / "cib_request" (see hacluster.api.env) -> the CIBReplica; Persist("cib.xml").
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from hacluster.cib import CIBReplica
 from hacluster.common import NodeId
 from hacluster.config import ClusterConfig
-from hacluster.cpg import MAX_GROUP, Cpg, CpgStatus
+from hacluster.cpg import MAX_GROUP, MESSAGE, Cpg, CpgStatus, decode_op
 from hacluster.events import (
     ClientRequest,
     ConfigChange,
@@ -47,6 +51,7 @@ from hacluster.events import (
     Shutdown,
     Tick,
 )
+from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBStatus, NodeCIB
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
 from hacluster.totem import RING_SEQ_FILE, Totem, TotemParams, TotemState, TotemStatus
 
@@ -57,7 +62,8 @@ Input = Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest
 Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
           | QuorumNotice | Reply)
 
-__all__ = ["RING_SEQ_FILE", "Node", "NodeStatus", "params_from_config", "quorum_from_config"]
+__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBStatus", "Node", "NodeStatus", "params_from_config",
+           "quorum_from_config"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,7 @@ class NodeStatus:
     totem: TotemStatus
     quorum: QuorumState
     cpg: CpgStatus
+    cib: CIBStatus | None = None
 
     @property
     def state(self) -> TotemState:
@@ -89,15 +96,23 @@ class Node:
 
     def __init__(self, node_id: NodeId, members: Sequence[NodeId], params: TotemParams | None = None,
                  rng: random.Random | None = None, *, quorum: QuorumSettings | None = None,
-                 ring_seq: int = 0, logger: Any = None) -> None:
+                 ring_seq: int = 0, logger: Any = None, cib: CIBReplica | None = None) -> None:
         self.node_id = node_id
-        self.totem = Totem(node_id, members, params or TotemParams(), rng or random.Random(node_id),
+        rng = rng or random.Random(node_id)
+        self.totem = Totem(node_id, members, params or TotemParams(), rng,
                            ring_seq=ring_seq, logger=logger)
         self.cpg = Cpg(node_id)
         self.votequorum = Votequorum(quorum or settings_for(members))
         self.log = self.totem.log
+        self.cib: NodeCIB | None = None
+        self.now_ms = 0  # of the step in progress: the CIB manager is stepped with it
+        if cib is not None:
+            # Its own Random: drawing from the node's would shift Totem's jitter.
+            self.cib = NodeCIB(cib, random.Random(rng.getrandbits(64) ^ 0xC1B))
+            self.cpg_join(CIB_GROUP, CIB_PID)
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
+        self.now_ms = max(self.now_ms, now_ms)
         if isinstance(event, ClientRequest):
             return self.handle_request(event)
         out = self._route(now_ms, self.totem.step(now_ms, event))
@@ -111,7 +126,8 @@ class Node:
         return min(times) if times else None
 
     def status(self) -> NodeStatus:
-        return NodeStatus(self.node_id, self.totem.status(), self.votequorum.state, self.cpg.status())
+        return NodeStatus(self.node_id, self.totem.status(), self.votequorum.state,
+                          self.cpg.status(), self.cib.status() if self.cib else None)
 
     # ------------------------------------------------------------------ local clients
 
@@ -140,6 +156,8 @@ class Node:
             return [Reply(req.request_id, False, "node has left the cluster")]
         if req.name == "status":
             return [Reply(req.request_id, True, self.status())]
+        if req.name in CIB_REQUESTS and self.cib is not None:
+            return self._cib_outputs(*self.cib.request(self.now_ms, req))
         problem = _request_problem(req.name, body)
         if problem:
             return [Reply(req.request_id, False, problem)]
@@ -177,8 +195,24 @@ class Node:
             return [Deliver(item.ring_id, item.seq, item.index, item.sender, payload,
                             item.transitional)]
         if tag == CPG:
+            op = decode_op(payload)
+            if self.cib is not None and isinstance(op, tuple) and op[0] == MESSAGE \
+                    and op[1] == CIB_GROUP and op[2] == CIB_PID:
+                # The CIB manager is part of every node: it hears the group from the start
+                # (a CPG member only hears messages ordered after its own join).
+                return self._cib_outputs(*self.cib.deliver(self.now_ms, item.sender,
+                                                           op[3]))
             return list(self.cpg.deliver(item.sender, payload))
         return []
+
+    def _cib_outputs(self, outputs: list[Persist | Reply], sends: list[bytes]) -> list[Output]:
+        """The CIB manager's broadcasts go out as safe CPG messages; Persist and Reply leave
+        the node in order (a Persist always precedes the Reply it makes durable)."""
+        if self.totem.state is not TotemState.LEFT:
+            for payload in sends:
+                self.totem.send(CPG + self.cpg.message_payload(CIB_GROUP, CIB_PID, payload),
+                                True)
+        return list(outputs)
 
     def _regular(self, now_ms: int, change: ConfigChange) -> list[Output]:
         before = self.votequorum.state.quorate
@@ -193,6 +227,9 @@ class Node:
                           list(change.members))
         out.append(QuorumNotice(state.quorate, change.ring_id, change.members,
                                 state.total_votes, state.quorum))
+        if self.cib is not None:
+            out += self._cib_outputs(*self.cib.membership(now_ms, change.members,
+                                                          change.ring_id.seq))
         return out
 
     def _quorum_time(self, now_ms: int) -> list[Output]:

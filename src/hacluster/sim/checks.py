@@ -1,7 +1,10 @@
 """Invariants of the simulated cluster, checked as outputs happen (so after every event):
 (a) members of a ring agree on its members; (b) one total order per ring; (c) EVS: nodes
 that move together from one configuration to the next delivered the same messages of the
-old one; (d) nothing delivered twice or invented; (f) quorate views always intersect.
+old one; (d) nothing delivered twice or invented; (f) quorate views always intersect;
+(g) a node's CIB version never goes backwards (across its restarts too: it comes back from
+its persisted copy). CIB convergence and "no acknowledged write lost" are checked by the
+liveness phase (World.cib_problem) with the acknowledgements recorded here.
 Liveness (e) is checked by world.py's liveness phase with `undelivered`.
 
 Owns the record of who delivered what. Must never influence the run (read-only).
@@ -35,6 +38,9 @@ class Checker:
         self.ring_members: dict[RingId, tuple[NodeId, ...]] = {}
         self.order: dict[tuple[RingId, int, int], bytes] = {}
         self.moves: dict[tuple[RingId, RingId], tuple[Incarnation, frozenset[bytes]]] = {}
+        self.cib_versions: dict[NodeId, tuple[int, int, int]] = {}
+        self.cib_acked: set[str] = set()
+        self.cib_refused = 0
 
     def fail(self, now_ms: int, text: str) -> None:
         self.violations.append(f"t={now_ms} {text}")
@@ -98,6 +104,18 @@ class Checker:
                 if not va & vb:
                     self.fail(now_ms, f"(f) disjoint quorate partitions {sorted(va)} at {a} "
                                       f"and {sorted(vb)} at {b}")
+
+    def on_cib_persist(self, now_ms: int, node_id: NodeId, version: tuple[int, int, int]) -> None:
+        last = self.cib_versions.get(node_id)
+        if last is not None and tuple(version) < last:
+            self.fail(now_ms, f"(g) node {node_id} CIB version went back from {last} to {version}")
+        self.cib_versions[node_id] = tuple(version)  # type: ignore[assignment]
+
+    def on_cib_reply(self, now_ms: int, node_id: NodeId, name: str, ok: bool) -> None:
+        if ok:
+            self.cib_acked.add(name)
+        else:
+            self.cib_refused += 1
 
     def forget(self, who: Incarnation) -> None:
         """A crashed incarnation no longer counts for quorum."""

@@ -1,8 +1,10 @@
 """The simulated world: a virtual clock in int ms, an event heap ordered by (time, seq),
 N real `Node`s, the seeded network, fault injection, and the checker fed by every output.
 
-Owns virtual time and the delivery of datagrams and ticks. Must never read a real clock
-or use randomness other than its random.Random(seed); two runs of one seed are identical.
+Owns virtual time and the delivery of datagrams and ticks, and (with `cib=True`) each
+node's CIB replica, its persisted cib.xml (kept across crashes in `storage`, as a disk
+would) and the CIB clients' writes. Must never read a real clock or use randomness other
+than its random.Random(seed); two runs of one seed are identical.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hacluster.cib import CIBReplica, CIBRequest, parse_cib
 from hacluster.common import NodeId
 from hacluster.events import (
+    ClientRequest,
     ConfigChange,
     Deliver,
     Multicast,
@@ -23,6 +27,7 @@ from hacluster.events import (
     PeerUnreachable,
     Persist,
     QuorumNotice,
+    Reply,
     Send,
     Shutdown,
     Tick,
@@ -34,6 +39,7 @@ from hacluster.sim.network import Network, NetworkOptions
 from hacluster.totem import TotemParams, TotemState
 
 simlog = logging.getLogger("hacluster.sim")
+PERSIST_CIB = "cib.xml"
 TICK, PACKET, UNREACHABLE = -1, 0, 1
 
 
@@ -71,6 +77,8 @@ class World:
     submitted: int = 0
     listeners: list[Callable[[NodeId, Any], None]] = field(default_factory=list)
     icmp: bool = False  # report PeerUnreachable for datagrams sent to a crashed node
+    cib: bool = False  # each node hosts a CIBReplica (CPG group "cib")
+    cib_requests: dict[tuple[Incarnation, int], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -94,9 +102,26 @@ class World:
         stored = self.storage.setdefault(node_id, {}).get(RING_SEQ_FILE, b"0")
         logger = VirtualTimeAdapter(logging.getLogger("hacluster.totem"), self, node_id)
         node = Node(node_id, self.node_ids, self.params, random.Random(self.rng.getrandbits(64)),
-                    quorum=self.quorum, ring_seq=int(stored), logger=logger)
+                    quorum=self.quorum, ring_seq=int(stored), logger=logger,
+                    cib=self._replica(node_id) if self.cib else None)
         self.nodes[node_id] = node
         self._reschedule(node_id)
+
+    def _replica(self, node_id: NodeId) -> CIBReplica:
+        """A replica started from what the node persisted (a crash keeps the disk)."""
+        saved = self.storage[node_id].get(PERSIST_CIB)
+        doc = parse_cib(saved) if saved is not None else None
+        # Writes need a strict majority of the configured nodes: partitions never both write.
+        return CIBReplica(node_id, doc, expected_votes=len(self.node_ids))
+
+    def cib_write(self, node_id: NodeId, request: CIBRequest, name: str = "") -> int:
+        """A CIB client's write at a node; its Reply is recorded by the checker under `name`."""
+        self.counter += 1
+        request_id = self.counter
+        self.cib_requests[(self.who(node_id), request_id)] = name
+        self._note(f"cib write node={node_id} {name}")
+        self._step(node_id, ClientRequest(request_id, "cib_request", request))
+        return request_id
 
     def crash(self, node_id: NodeId) -> None:
         if node_id in self.nodes:
@@ -184,6 +209,12 @@ class World:
                             self._transmit(node_id, dst, data)
                 case Persist(name=name, data=data):
                     self.storage[node_id][name] = data
+                    if name == PERSIST_CIB:
+                        self.checker.on_cib_persist(self.now_ms, node_id, parse_cib(data).version)
+                case Reply(request_id=request_id, ok=ok):
+                    name = self.cib_requests.pop((who, request_id), None)
+                    if name is not None:
+                        self.checker.on_cib_reply(self.now_ms, node_id, name, ok)
                 case Deliver():
                     self.checker.on_deliver(self.now_ms, who, item)
                     self._note(f"deliver node={node_id} ring={item.ring_id} seq={item.seq}.{item.index} "
@@ -224,6 +255,26 @@ class World:
                 return False
             rings.add(st.cur.ring_id)
         return len(rings) == 1
+
+    def cib_problem(self) -> str:
+        """After healing: every node's CIB has one digest and holds every acknowledged write
+        ("" when so)."""
+        if not self.cib:
+            return ""
+        digests = {}
+        for node_id, node in sorted(self.nodes.items()):
+            assert node.cib is not None
+            st = node.cib.replica.status()
+            if st.syncing:
+                return f"(cib) node {node_id} still syncing at version {st.version}"
+            digests[node_id] = (st.digest[:8], str(st.version))
+            doc = node.cib.replica.doc
+            lost = [name for name in sorted(self.checker.cib_acked) if doc.find_by_id(name) is None]
+            if lost:
+                return f"(cib) node {node_id} lost acknowledged writes {lost[:4]}"
+        if len({d for d, _ in digests.values()}) > 1:
+            return f"(cib) copies differ after healing: {digests}"
+        return ""
 
     def rings(self) -> dict[NodeId, tuple[str, tuple[NodeId, ...]]]:
         out = {}

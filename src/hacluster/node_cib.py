@@ -1,0 +1,83 @@
+"""The node's CIB manager: one CIBReplica whose agreed order is CPG group "cib" over Totem.
+
+Owns the routing between node.py and the replica: CPG messages of group "cib" and regular
+configurations go in (in delivery order, so virtual synchrony holds), Broadcasts go out as
+safe CPG messages (delivered only once every ring member has them), client requests get
+ids unique per node boot (IPC client ids repeat across connections), and Replies go back
+under the client's own id. Must never do I/O: Persist("cib.xml") leaves as an output, in
+order, before anything that depends on it. Spec: DESIGN.md §2; Pacemaker Explained "CIB".
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.cib import Broadcast, CIBReplica, CIBVersion, Delivered, MembershipChanged
+from hacluster.common import NodeId
+from hacluster.events import ClientRequest, Persist, Reply
+
+CIB_GROUP = "cib"
+CIB_PID = 0  # the node's own CIB manager, not a client process
+CIB_REQUESTS = frozenset({"cib_query", "cib_request"})
+
+
+@dataclass(frozen=True, slots=True)
+class CIBStatus:
+    version: CIBVersion
+    digest: str
+    syncing: bool
+    applied: int
+    dropped: int
+    pending: int
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(str(v) for v in self.version)
+
+
+class NodeCIB:
+    """The replica plus the request-id map of one node boot."""
+
+    def __init__(self, replica: CIBReplica, rng: random.Random) -> None:
+        self.replica = replica
+        # Ids start at a random point per boot, so a write from an earlier boot that is
+        # delivered late can never be mistaken for one of ours.
+        self._next_id = rng.getrandbits(40) << 16
+        self._clients: dict[int, int] = {}
+
+    def request(self, now_ms: int, req: ClientRequest) -> tuple[list[Persist | Reply], list[bytes]]:
+        """A client's cib_query / cib_request: (outputs, payloads to broadcast)."""
+        assert req.name in CIB_REQUESTS
+        self._next_id += 1
+        self._clients[self._next_id] = req.request_id
+        return self._split(self.replica.step(now_ms, ClientRequest(self._next_id, req.name,
+                                                                    req.body)))
+
+    def deliver(self, now_ms: int, sender: NodeId,
+                payload: bytes) -> tuple[list[Persist | Reply], list[bytes]]:
+        return self._split(self.replica.step(now_ms, Delivered(sender, payload)))
+
+    def membership(self, now_ms: int, members: tuple[NodeId, ...],
+                   ring_seq: int) -> tuple[list[Persist | Reply], list[bytes]]:
+        return self._split(self.replica.step(now_ms, MembershipChanged(members, ring_seq)))
+
+    def status(self) -> CIBStatus:
+        st = self.replica.status()
+        return CIBStatus(st.version, st.digest, st.syncing, st.applied, st.dropped, st.pending)
+
+    def _split(self, outputs: list[Any]) -> tuple[list[Persist | Reply], list[bytes]]:
+        out: list[Persist | Reply] = []
+        sends: list[bytes] = []
+        for item in outputs:
+            if isinstance(item, Broadcast):
+                sends.append(item.payload)
+            elif isinstance(item, Reply):
+                client_id = self._clients.pop(item.request_id, None)
+                if client_id is not None:
+                    out.append(Reply(client_id, item.ok, item.body, item.problems))
+            else:
+                assert isinstance(item, Persist), f"unexpected replica output {item!r}"
+                out.append(item)
+        return out, sends
