@@ -112,8 +112,11 @@ def assign_clone(work: Work, rid: str) -> None:
             if per_node.get(node, 0) >= min(clone.clone_node_max, loop_max) \
                     or iscores.get(node, -1) < 0:
                 continue
+            # Nodes other instances already run on are theirs to keep, not alternatives.
+            taken = {current_node(work, i) for i in instances if i != inst}
             best = max((v for n, v in scores.items() if model.nodes[n].can_run
-                        and per_node.get(n, 0) < clone.clone_node_max), default=-1)
+                        and per_node.get(n, 0) < clone.clone_node_max and n not in taken),
+                       default=-1)
             if add_scores(scores.get(node, 0), stickiness_here(work, inst, node)) < best:
                 continue  # the clone prefers another node more than this one's stickiness
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
