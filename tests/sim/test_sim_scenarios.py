@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hacluster.common import NodeId
 from hacluster.events import CpgConfigChange, CpgDeliver, PeerUnreachable
-from hacluster.sim import NetworkOptions, World
+from hacluster.sim import NetworkOptions, World, run_seed
 from hacluster.totem import TotemState, params_for_token
 
 N1, N2, N3, N4, N5 = (NodeId(i) for i in range(1, 6))
@@ -225,3 +225,11 @@ def test_delivered_messages_are_garbage_collected() -> None:
     assert all(len(delivered(world, n)) == 1000 for n in THREE)
     assert all(len(world.nodes[n].totem.cur.store) == 0 for n in THREE)
     assert_clean(world)
+
+
+def test_swarm_seeds_with_icmp_take_the_operational_fast_path_and_still_converge() -> None:
+    """Crashes (true evidence) and forged floods (false evidence) in the swarm: the fast
+    path fires, and every invariant and the liveness phase still hold."""
+    results = [run_seed(seed, swarm=True) for seed in range(1, 41)]
+    assert all(r.ok for r in results), [(r.seed, r.reason[:200]) for r in results if not r.ok]
+    assert sum(r.fast_paths for r in results) >= 3

@@ -1,6 +1,8 @@
 """Seeded simulator runs: a safety phase with faults chosen from the seed (loss,
 duplication, reordering, partitions symmetric and asymmetric, clogging, crashes,
-restarts, graceful leaves) then a liveness phase that heals everything and must converge:
+restarts, graceful leaves, and with ICMP evidence on: forged port-unreachable floods about
+live nodes, so Totem's operational fast path is exercised by true and false evidence alike)
+then a liveness phase that heals everything and must converge:
 one ring of all nodes within a bound, and every message delivered (VOPR style).
 
 Owns the fault schedule and the verdict of one seed. Must never use randomness other
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from hacluster.common import NodeId
 from hacluster.quorum import settings_for
 from hacluster.sim.network import NetworkOptions
-from hacluster.sim.world import World
+from hacluster.sim.world import UNREACHABLE, World
 from hacluster.totem import TotemParams, TotemState, params_for_token
 
 
@@ -28,6 +30,7 @@ class SeedResult:
     events: int
     converge_ms: int
     trace: tuple[str, ...]
+    fast_paths: int = 0  # Totem's successor_unreachable counts, summed over the final nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,7 @@ def plan_for(seed: int, swarm: bool, nodes: int | None, hostile: bool = False) -
                                  loss=rng.choice((0.2, 0.4, 0.5)), duplicate=rng.choice((0.1, 0.3)),
                                  reorder=rng.choice((0.2, 0.5)), reorder_ms=rng.choice((5, token // 30)))
     tie_breaker = n % 2 == 0 and rng.random() < 0.5
-    icmp = rng.random() < 0.3
+    icmp = rng.random() < 0.4
     return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker, icmp)
 
 
@@ -78,7 +81,8 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
     if not reason:
         reason, converge_ms = _liveness_phase(world, plan)
     trace = tuple(world.trace or ())
-    return SeedResult(seed, not reason, reason, world.now_ms, world.events, converge_ms, trace)
+    fast = sum(n.totem.status().counter("successor_unreachable") for n in world.nodes.values())
+    return SeedResult(seed, not reason, reason, world.now_ms, world.events, converge_ms, trace, fast)
 
 
 def _safety_phase(world: World, rng: random.Random, plan: Plan) -> str | None:
@@ -126,6 +130,22 @@ def _inject(world: World, rng: random.Random, plan: Plan) -> None:
             victim = rng.choice(up)
             world._note(f"shutdown {victim}")
             world.shutdown(victim)
+    elif roll < 0.28 and plan.icmp:
+        _forge_unreachable(world, rng, plan)
+
+
+def _forge_unreachable(world: World, rng: random.Random, plan: Plan) -> None:
+    """A flood of forged ICMP port-unreachable reports about a node that is alive, aimed at
+    another node: at worst one membership round in which the live node is failed, after
+    which it must come back (the fail set never outlives its gather)."""
+    if len(world.nodes) < 2:
+        return
+    victim, fooled = rng.sample(sorted(world.nodes), 2)
+    every_ms = rng.randint(1, 10)
+    until = world.now_ms + rng.randint(every_ms, plan.params.token_ms)
+    world._note(f"forge unreachable {victim} at {fooled} until {until}")
+    for at in range(world.now_ms + 1, until, every_ms):
+        world._push(at, fooled, UNREACHABLE, str(victim).encode())
 
 
 def _cpg_change(world: World, rng: random.Random) -> None:
