@@ -39,7 +39,8 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
         for node in scores:
             # A score recorded for this very instance steers where it is placed; the
             # primitive's shared score only where the instance may take it.
-            preference = promotion_score(work, inst, node, specific_only=node not in shared_on)
+            shared = node in shared_on and base.get(node, 0) >= 0
+            preference = promotion_score(work, inst, node, specific_only=not shared)
             if preference > 0:
                 scores[node] = add_scores(scores[node], preference)
     return scores
