@@ -7,6 +7,7 @@ Owns option parsing and printing only (-x/-S/-R/-s/-G/-t and the injections); th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return 64
     try:
         with open(args.xml_file, "rb") as fh:
-            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), lean=True)
+            lean = os.fstat(fh.fileno()).st_size > sim.LEAN_ABOVE_BYTES
+            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), lean=lean)
         now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
         inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
                              tuple(args.op_inject), tuple(args.op_fail), args.quorum)
