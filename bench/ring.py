@@ -4,7 +4,9 @@ Prints `name: ours theirs ratio` lines (ratio = ours / theirs; for times lower i
 for msg/s higher is better). Ours: three haclusterd on 127.0.0.1/2/3 (1.x member dialect).
 Theirs: three corosync in network namespaces (bench/corosync_lab.py), nodelist dialect with
 token_coefficient 0 so both run the same token. When Corosync cannot run, theirs is `n/a`.
-    python bench/ring.py [--quick] [--skip-theirs]
+    python bench/ring.py [--quick] [--skip-theirs] [--sigkill-only] [--kill-runs N]
+The SIGKILL figures are medians of --kill-runs runs (default 3): with ICMP evidence ours
+depends on where the token is when the node dies (at most a rotation plus a token re-send).
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ def ours_kill_to_ring(token_ms: int, consensus_ms: int) -> float:
         if not ring:
             raise RuntimeError("survivors formed no ring")
         return time.monotonic() - started
+
+
+def median_of(runs: int, fn: Callable[[], float]) -> float:
+    values = [fn() for _ in range(runs)]
+    print(f"#   runs: {' '.join(f'{v:.3f}' for v in values)}", flush=True)
+    return statistics.median(values)
 
 
 def ours_cpg(daemons: list[Daemon], size: int, senders: int, count: int) -> float:
@@ -188,10 +196,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer CPG messages")
     parser.add_argument("--skip-theirs", action="store_true")
+    parser.add_argument("--sigkill-only", action="store_true", help="only the SIGKILL figures")
+    parser.add_argument("--kill-runs", type=int, default=3, help="SIGKILL runs per side (median)")
     args = parser.parse_args(argv)
     skip = "skipped" if args.skip_theirs else why_not_runnable()
-    ours_count, theirs_count = (300, 3000) if args.quick else (1500, 20000)
+    if not args.sigkill_only:
+        measure_start_and_cpg(args.quick, skip)
+    for label, timing in (("seed_3000_3600", SEED), ("token_1000_1200", SMALL),
+                          ("token_300_360", FAST)):
+        ours_value = measure(lambda t=timing: median_of(args.kill_runs,
+                                                        lambda: ours_kill_to_ring(*t)), None)
+        theirs_value = measure(lambda t=timing: median_of(args.kill_runs,
+                                                          lambda: theirs_kill_to_ring(*t)), skip)
+        line(f"sigkill_to_new_ring_{label}_s", ours_value, theirs_value, "")  # type: ignore[arg-type]
+    return 0
 
+
+def measure_start_and_cpg(quick: bool, skip: str | None) -> None:
+    ours_count, theirs_count = (300, 3000) if quick else (1500, 20000)
     ours_starts: list[float] = []
     for _ in range(START_RUNS - 1):
         with ours(*SMALL) as (_, _, elapsed):
@@ -221,15 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:
             theirs_start = f"n/a ({type(error).__name__})"
     line("start_3_nodes_to_quorate_ring_s_median_of_3", ours_start, theirs_start, "")
-    for label, timing in (("seed_3000_3600", SEED), ("token_300_360", FAST)):
-        ours_value = measure(lambda t=timing: ours_kill_to_ring(*t), None)
-        theirs_value = measure(lambda t=timing: theirs_kill_to_ring(*t), skip)
-        line(f"sigkill_to_new_ring_{label}_s", ours_value, theirs_value, "")  # type: ignore[arg-type]
     for (size, senders), value in ours_rates.items():
         other = theirs_rates.get((size, senders), f"n/a ({skip})" if skip else "n/a")
         line(f"cpg_msgs_per_s_{size}B_{senders}_senders", value, other, "")  # type: ignore[arg-type]
     line("idle_rss_kib_per_daemon", ours_rss, theirs_rss, "")
-    return 0
 
 
 if __name__ == "__main__":
