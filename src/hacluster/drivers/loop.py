@@ -2,6 +2,7 @@
 
 Owns the event queue, the clock (monotonic ms), running the core's outputs in list order
 (Send/Multicast to the transport, Reply to the IPC connection, Persist to an atomic file,
+cib.xml through CIBStore with its digest and backups,
 Log to logging, anything else published to subscribed IPC clients) and the daemon-local
 requests (ping, status, subscribe). Must never make a protocol decision: that is the core's.
 """
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 from hacluster import events
 from hacluster.common import Code, NodeId
+from hacluster.drivers.cibfile import CIB_NAME, CIBStore
 from hacluster.drivers.ipc import Connection
 
 log = logging.getLogger(__name__)
@@ -211,6 +213,9 @@ class DaemonLoop:
 
     def _persist(self, name: str, data: bytes) -> None:
         assert "/" not in name and not name.startswith("."), f"bad state file name {name!r}"
+        if name == CIB_NAME:
+            CIBStore(self.state_dir).save(data)
+            return
         write_atomically(os.path.join(self.state_dir, name), data)
 
     def _reply(self, reply: events.Reply) -> None:
