@@ -325,12 +325,22 @@ def scores_for(work: Work, rid: str) -> dict[str, int]:
 
 def assign(model: ClusterModel) -> Assignment:
     """Assign every resource (pure): priority order, colocation primaries first."""
+    return assignment_of(assign_work(model))
+
+
+def assign_work(model: ClusterModel) -> Work:
+    """The assignment run itself; its scratch state is what explain.py reads."""
     from hacluster.scheduler.clones import assign_clone
 
     work = build_work(model)
     order = assignment_order(work)
     for rid in order:
         assign_resource(work, rid, assign_clone)
+    return work
+
+
+def assignment_of(work: Work) -> Assignment:
+    model = work.model
     roles: dict[str, Role] = {}
     for rid, rsc in model.resources.items():
         if rsc.kind != "primitive":
