@@ -233,3 +233,23 @@ def test_swarm_seeds_with_icmp_take_the_operational_fast_path_and_still_converge
     results = [run_seed(seed, swarm=True) for seed in range(1, 41)]
     assert all(r.ok for r in results), [(r.seed, r.reason[:200]) for r in results if not r.ok]
     assert sum(r.fast_paths for r in results) >= 3
+
+
+def test_icmp_evidence_also_shortens_a_crash_during_commit_or_recovery() -> None:
+    """Node 4 rejoins (gather, commit, recovery) and node 3 dies at many points of it: the
+    member that cannot hand it the commit token or the new ring's token acts at once."""
+    four = [N1, N2, N3, N4]
+    for offset_ms in range(0, 500, 8):
+        world = world_of(four)
+        world.icmp = True
+        world.crash(N4)
+        assert world.run_for(5_000, lambda: world.is_converged(THREE))  # noqa: B023
+        world.run_for(300)
+        world.start(N4)
+        world.run_for(offset_ms)
+        start = world.now_ms
+        world.crash(N3)
+        survivors = [N1, N2, N4]
+        assert world.run_for(10_000, lambda: world.is_converged(survivors))  # noqa: B023
+        assert world.now_ms - start < world.params.token_ms, (offset_ms, world.now_ms - start)
+        assert_clean(world)

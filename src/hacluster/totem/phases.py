@@ -96,25 +96,24 @@ class MembershipPhases(TotemCore):
         """Positive evidence that nothing listens at a member's (host, port): the kernel of a
         live host answered a datagram to it with ICMP port unreachable (the driver reports
         only repeated refusals, attributed by address). During gather the member goes to the
-        fail set at once instead of waiting out consensus; while operational see
+        fail set at once instead of waiting out consensus; in the other states see
         `_on_successor_unreachable`. Silence is never evidence: a lossy or partitioned network
         sends no ICMP, so it still takes token + consensus, as configured."""
-        if node_id == self.me:
+        if node_id == self.me or self.state is TotemState.LEFT:
             return []
-        if self.state is TotemState.OPERATIONAL:
-            return self._on_successor_unreachable(now, node_id)
         if self.state is not TotemState.GATHER:
-            return []
+            return self._on_successor_unreachable(now, node_id)
         if node_id not in self.proc or node_id in self.fail:
             return []
         return self._change_sets(now, self.proc, self.fail | {node_id})
 
     def _on_successor_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
-        """The operational fast path. The token is stuck at a member only if its predecessor
-        cannot hand it over, so only evidence about the member we are passing the token to
-        (and have not yet seen take it) is acted on; evidence about any other member is
-        counted and ignored: whoever forwards the token to that member sees the same
-        evidence and acts (or the token is lost, as without ICMP).
+        """The fast path of operational (and commit, recovery). The token (or the commit
+        token) is stuck at a member only if its predecessor cannot hand it over, so only
+        evidence about the member we are passing it to (`retransmit`'s destination, not yet
+        seen to take it) is acted on; evidence about any other member is counted and
+        ignored: whoever forwards the token to that member sees the same evidence and acts
+        (or the token is lost, as without ICMP).
 
         Acting needs two observations for one outstanding token: two reports, or one report
         after the token was already re-sent (the first send went unanswered, the refusals
@@ -124,16 +123,17 @@ class MembershipPhases(TotemCore):
         gather, so a false positive (a spoofed ICMP) costs one membership round: the member,
         still alive and reachable, is back in the next ring through merge detection."""
         pending = self.retransmit
-        is_successor = node_id == self.cur.next_member(self.me)
-        if pending is None or pending[1] != node_id or not is_successor:
+        if pending is None or pending[1] != node_id:
             self.counters["unreachable_ignored"] += 1
             return []
+        assert self.state is not TotemState.OPERATIONAL or node_id == self.cur.next_member(self.me)
         self.unreachable_hits += 1
         if self.unreachable_hits < 2 and self.token_sends < 2:
             return []
         self.counters["successor_unreachable"] += 1
-        self.log.info("token successor unreachable node=%s ring=%s sends=%d reports=%d",
-                      node_id, self.cur.ring_id, self.token_sends, self.unreachable_hits)
+        self.log.info("token successor unreachable node=%s state=%s ring=%s sends=%d reports=%d",
+                      node_id, self.state, self.cur.ring_id, self.token_sends,
+                      self.unreachable_hits)
         return self._enter_gather(now, self._known_members(), (node_id,),
                                   f"successor {node_id} unreachable")
 
@@ -186,6 +186,7 @@ class MembershipPhases(TotemCore):
         data = encode(commit)
         # only the commit token coming back (or the new ring's token) is progress here
         self.retransmit = (now + self.params.token_retransmit_ms, after, data, NEVER_SEQ)
+        self.token_sends, self.unreachable_hits = 1, 0
         return [Send(after, data)]
 
     def _on_commit(self, now: int, commit: CommitToken) -> list[Output]:
