@@ -1,7 +1,8 @@
 """Totem membership: gather (join messages, consensus on proc and fail sets), commit
 (the commit token's two rotations), recovery (old ring messages retransmitted on the new
-ring so survivors deliver the same set: extended virtual synchrony), merge detection and
-graceful leave.
+ring so survivors deliver the same set: extended virtual synchrony), merge detection,
+graceful leave, and ICMP evidence (a token successor that refuses the token is failed at
+once instead of after token loss: `_on_successor_unreachable` says why that is safe).
 
 Owns the membership transitions of the Totem core, as methods over TotemCore's state.
 Must never order application messages (srp.py does) nor do I/O. Follows the Totem paper
