@@ -178,18 +178,29 @@ class Node:
 
     def _route(self, now_ms: int, outputs: list[Any]) -> list[Output]:
         out: list[Output] = []
+        quorate = self._recovery_quorate(outputs)
         for item in outputs:
             if isinstance(item, Deliver):
-                out += self._deliver(item)
+                out += self._deliver(item, quorate)
             elif isinstance(item, ConfigChange):
                 out.append(item)
                 if item.kind == "regular":
                     out += self._regular(now_ms, item)
+                    quorate = True
             else:
                 out.append(item)
         return out
 
-    def _deliver(self, item: Deliver) -> list[Output]:
+    def _recovery_quorate(self, outputs: list[Any]) -> bool:
+        """When Totem installs a new ring it first flushes the old ring's messages, which
+        not every old member may hold: the CIB applies writes among them only when the
+        survivors (the transitional configuration) are a majority."""
+        for item in outputs:
+            if isinstance(item, ConfigChange) and item.kind == "transitional":
+                return self.cib is None or self.cib.is_majority(item.members)
+        return True
+
+    def _deliver(self, item: Deliver, quorate: bool = True) -> list[Output]:
         tag, payload = item.data[:1], item.data[1:]
         if tag == APP:
             return [Deliver(item.ring_id, item.seq, item.index, item.sender, payload,
@@ -201,7 +212,7 @@ class Node:
                 # The CIB manager is part of every node: it hears the group from the start
                 # (a CPG member only hears messages ordered after its own join).
                 return self._cib_outputs(*self.cib.deliver(self.now_ms, item.sender,
-                                                           op[3]))
+                                                           op[3], quorate))
             return list(self.cpg.deliver(item.sender, payload))
         return []
 

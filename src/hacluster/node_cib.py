@@ -55,9 +55,13 @@ class NodeCIB:
         return self._split(self.replica.step(now_ms, ClientRequest(self._next_id, req.name,
                                                                     req.body)))
 
-    def deliver(self, now_ms: int, sender: NodeId,
-                payload: bytes) -> tuple[list[Persist | Reply], list[bytes]]:
-        return self._split(self.replica.step(now_ms, Delivered(sender, payload)))
+    def deliver(self, now_ms: int, sender: NodeId, payload: bytes,
+                quorate: bool = True) -> tuple[list[Persist | Reply], list[bytes]]:
+        return self._split(self.replica.step(now_ms, Delivered(sender, payload, quorate)))
+
+    def is_majority(self, members: tuple[NodeId, ...]) -> bool:
+        expected = self.replica.expected_votes
+        return expected is None or len(members) * 2 > expected
 
     def membership(self, now_ms: int, members: tuple[NodeId, ...],
                    ring_seq: int) -> tuple[list[Persist | Reply], list[bytes]]:

@@ -7,7 +7,9 @@ membership change the members announce (version, digest); the highest version by
 Pacemaker's precedence wins (ties: lowest node id), and when the copies differ the winner
 sends a full sync that the others install, logging what they discard. Writes are refused
 in a partition without quorum (when `expected_votes` is given), so a minority can never
-hold acknowledged writes that a heal would throw away.
+hold acknowledged writes that a heal would throw away; with quorum, the writer is answered
+only once a majority of the configured nodes has applied (and persisted) the write: each
+other member says "applied" in the agreed order, after its Persist.
 Must never do I/O, read a clock or raise on peer input (malformed messages are counted).
 Spec: DESIGN.md §2 step() contract; Pacemaker Explained "CIB versions"; CPG virtual synchrony.
 """
@@ -32,10 +34,14 @@ PERSIST_NAME = "cib.xml"
 
 @dataclass(frozen=True, slots=True)
 class Delivered:
-    """A message came out of the agreed order (CPG), ours included."""
+    """A message came out of the agreed order (CPG), ours included. `quorate=False`: it was
+    delivered while the ring broke (the old ring's messages flushed during recovery) and the
+    survivors moving on with us are no majority; not every member may have it, so a write
+    is refused there (the majority side applies it, and its copy wins the heal)."""
 
     sender: NodeId
     payload: bytes
+    quorate: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,8 @@ class CIBReplica:
         self.announced: dict[NodeId, tuple[CIBVersion, str]] = {}
         self.queued: list[tuple[NodeId, dict[str, Any]]] = []
         self.pending: set[int] = set()
+        # our applied writes waiting for a majority: request id -> nodes that applied it
+        self.confirming: dict[int, set[NodeId]] = {}
         self.applied = 0
         self.dropped = 0
 
@@ -114,7 +122,7 @@ class CIBReplica:
     def status(self) -> ReplicaStatus:
         return ReplicaStatus(self.node_id, self.doc.version, self.doc.digest(), self.members,
                              self.ring_id, self.syncing, self.is_quorate(), self.applied,
-                             self.dropped, len(self.pending))
+                             self.dropped, len(self.pending) + len(self.confirming))
 
     def is_quorate(self) -> bool:
         if self.expected_votes is None:
@@ -152,6 +160,11 @@ class CIBReplica:
 
     def _on_membership(self, event: MembershipChanged) -> list[Output]:
         outputs: list[Output] = []
+        for request_id in sorted(self.confirming):
+            outputs.append(_error_reply(request_id, HaError.single(
+                Code.CIB_SYNC_INTERRUPTED, "the membership changed before a majority had "
+                "applied the write: it may or may not be kept; query before retrying")))
+        self.confirming = {}
         for origin, message in self.queued:
             outputs += self._refuse(origin, message, HaError.single(
                 Code.CIB_SYNC_INTERRUPTED, "the membership changed before the write was "
@@ -178,7 +191,9 @@ class CIBReplica:
             if self.syncing:
                 self.queued.append((event.sender, message))
                 return []
-            return self._apply_update(event.sender, message)
+            return self._apply_update(event.sender, message, event.quorate)
+        if kind == "applied":
+            return self._on_applied(event.sender, message)
         if kind == "version":
             return self._on_version(event.sender, message)
         if kind == "sync":
@@ -260,13 +275,29 @@ class CIBReplica:
         self.pending.discard(request_id)
         return [_error_reply(request_id, error)]
 
-    def _apply_update(self, origin: NodeId, message: dict[str, Any]) -> list[Output]:
+    def _majority(self) -> int:
+        return 1 if self.expected_votes is None else self.expected_votes // 2 + 1
+
+    def _on_applied(self, sender: NodeId, message: dict[str, Any]) -> list[Output]:
+        request_id = message.get("request_id")
+        if message.get("origin") != int(self.node_id) or request_id not in self.confirming:
+            return []
+        assert isinstance(request_id, int)
+        confirmed = self.confirming[request_id]
+        confirmed.add(sender)
+        if len(confirmed) < self._majority():
+            return []
+        del self.confirming[request_id]
+        return [Reply(request_id, True, {"version": str(self.doc.version)})]
+
+    def _apply_update(self, origin: NodeId, message: dict[str, Any],
+                      quorate: bool = True) -> list[Output]:
         try:
             request = request_from_bytes(str(message["request"]).encode())
         except (HaError, KeyError):
             self.dropped += 1
             return []
-        if not self.is_quorate():
+        if not quorate or not self.is_quorate():
             return self._refuse(origin, message, HaError.single(
                 Code.CIB_NO_QUORUM, "this partition has no quorum: CIB writes are refused"))
         try:
@@ -285,9 +316,17 @@ class CIBReplica:
             self.applied += 1
             outputs.append(Persist(PERSIST_NAME, new.to_bytes()))
         request_id = message.get("request_id")
-        if origin == self.node_id and request_id in self.pending:
+        if origin != self.node_id:
+            if self.expected_votes is not None:
+                # after our Persist: the writer may count us among the majority that has it
+                outputs.append(Broadcast(_encode({"type": "applied", "origin": int(origin),
+                                                  "request_id": request_id})))
+            return outputs
+        if request_id in self.pending:
             assert isinstance(request_id, int)
             self.pending.discard(request_id)
-            outputs.append(Reply(request_id, True, {"version": str(new.version)}))
+            self.confirming[request_id] = {self.node_id}
+            outputs += self._on_applied(self.node_id, {"origin": int(self.node_id),
+                                                       "request_id": request_id})
         return outputs
 

@@ -40,7 +40,7 @@ from hacluster.totem import TotemParams, TotemState
 
 simlog = logging.getLogger("hacluster.sim")
 PERSIST_CIB = "cib.xml"
-TICK, PACKET, UNREACHABLE = -1, 0, 1
+TICK, PACKET, UNREACHABLE, CIB_CLIENT = -1, 0, 1, 2
 
 
 class VirtualTimeAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -79,10 +79,14 @@ class World:
     icmp: bool = False  # report PeerUnreachable for datagrams sent to a crashed node
     cib: bool = False  # each node hosts a CIBReplica (CPG group "cib")
     cib_requests: dict[tuple[Incarnation, int], str] = field(default_factory=dict)
+    cib_clients_until_ms: int = -1
+    cib_writes: int = 0
+    cib_rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.network = Network(random.Random(self.rng.getrandbits(64)), self.options)
+        self.cib_rng = random.Random(self.seed ^ 0xC1B)  # CIB clients never shift the rest
         if self.quorum is None:
             self.quorum = settings_for(self.node_ids)
         for node_id in self.node_ids:
@@ -123,6 +127,24 @@ class World:
         self._step(node_id, ClientRequest(request_id, "cib_request", request))
         return request_id
 
+    def start_cib_clients(self, until_ms: int) -> None:
+        """CIB clients write on random live nodes, every few hundred ms, until `until_ms`."""
+        assert self.cib, "the world runs without CIB replicas"
+        self.cib_clients_until_ms = until_ms
+        self._push(self.now_ms + self.cib_rng.randint(1, 300), NodeId(0), CIB_CLIENT, None)
+
+    def _cib_client(self) -> None:
+        if self.now_ms >= self.cib_clients_until_ms:
+            return
+        up = [n for n in sorted(self.nodes) if self.nodes[n].totem.state is not TotemState.LEFT]
+        if up:
+            self.cib_writes += 1
+            name = f"w{self.cib_writes}"
+            self.cib_write(self.cib_rng.choice(up), CIBRequest(
+                "create", f'<primitive id="{name}" class="ocf" provider="pacemaker" '
+                          f'type="Dummy"/>', "resources"), name)
+        self._push(self.now_ms + self.cib_rng.randint(20, 400), NodeId(0), CIB_CLIENT, None)
+
     def crash(self, node_id: NodeId) -> None:
         if node_id in self.nodes:
             self.checker.forget(self.who(node_id))
@@ -152,6 +174,9 @@ class World:
         while self.heap and self.heap[0][0] <= end_ms:
             at, _, node_id, kind, data = heapq.heappop(self.heap)
             self.now_ms = max(self.now_ms, at)
+            if kind == CIB_CLIENT:
+                self._cib_client()
+                continue
             if node_id not in self.nodes:
                 continue
             if kind == TICK:
@@ -209,8 +234,10 @@ class World:
                             self._transmit(node_id, dst, data)
                 case Persist(name=name, data=data):
                     self.storage[node_id][name] = data
-                    if name == PERSIST_CIB:
-                        self.checker.on_cib_persist(self.now_ms, node_id, parse_cib(data).version)
+                    cib = self.nodes[node_id].cib
+                    if name == PERSIST_CIB and cib is not None:
+                        # the copy after this step: at least as new as the one persisted
+                        self.checker.on_cib_persist(self.now_ms, node_id, cib.replica.doc.version)
                 case Reply(request_id=request_id, ok=ok):
                     name = self.cib_requests.pop((who, request_id), None)
                     if name is not None:
@@ -256,11 +283,13 @@ class World:
             rings.add(st.cur.ring_id)
         return len(rings) == 1
 
-    def cib_problem(self) -> str:
+    def cib_problem(self, settle_ms: int = 0) -> str:
         """After healing: every node's CIB has one digest and holds every acknowledged write
-        ("" when so)."""
+        ("" when so). Waits up to `settle_ms` for the last sync to finish first."""
         if not self.cib:
             return ""
+        self.run_for(settle_ms, lambda: all(
+            n.cib is not None and not n.cib.replica.syncing for n in self.nodes.values()))
         digests = {}
         for node_id, node in sorted(self.nodes.items()):
             assert node.cib is not None
