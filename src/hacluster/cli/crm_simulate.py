@@ -10,10 +10,13 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 
+from hacluster.api import env as api_env
+from hacluster.api import explain as api_explain
 from hacluster.api import simulate as sim
 from hacluster.cli.render import render_cluster_status
-from hacluster.common import HaError
+from hacluster.common import HaError, Severity
 
 CHUNK_BYTES = 1 << 20  # the CIB file is fed to the parser in pieces, never held whole
 
@@ -35,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-F", "--op-fail", action="append", default=[])
     p.add_argument("-q", "--quorum")
     p.add_argument("-Q", "--quiet", action="store_true")
+    p.add_argument("--explain", metavar="RSC",
+                   help="say why RSC is where it is (or stopped) and what happens to it")
     return p
 
 
@@ -57,10 +62,18 @@ def main(argv: list[str] | None = None) -> int:
         now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
         inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
                              tuple(args.op_inject), tuple(args.op_fail), args.quorum)
+        checked(root)
+        if args.explain:
+            sim.apply_injections(root, inj)
+            print(api_explain.explain_root(root, args.explain, now_s).text())
+            return 0
         result = sim.simulate_root(root, now_s, inj, forced_now=bool(args.set_datetime))
-    except (OSError, HaError) as exc:
+    except OSError as exc:
         print(f"crm_simulate: {exc}", file=sys.stderr)
-        return 1
+        return 66
+    except HaError as exc:
+        print(f"crm_simulate: {exc}", file=sys.stderr)
+        return int(exc.exit_status)
     out: list[str] = []
     if result.used_execution_date:
         out.append("Using the original execution date of: "
@@ -82,6 +95,45 @@ def main(argv: list[str] | None = None) -> int:
             fh.write(sim.graph_xml(result))
     print("\n".join(out))
     return 0
+
+
+def register_explain(commands: Any) -> None:
+    """`hacluster explain RSC [-x FILE]`: a file, else $CIB_file, else the live cluster."""
+    cmd = commands.add_parser("explain", help="say why a resource is where it is (or stopped)")
+    cmd.add_argument("rsc", metavar="RSC")
+    cmd.add_argument("-x", "--xml-file", dest="xml_file",
+                     help="a CIB file (default: $CIB_file, else the live cluster)")
+    cmd.add_argument("-t", "--set-datetime", dest="set_datetime")
+    cmd.set_defaults(handler=run_explain)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
+    if args.xml_file:
+        try:
+            with open(args.xml_file, "rb") as fh:
+                root = sim.parse_cib_text(fh.read())
+        except OSError as exc:
+            print(f"hacluster explain: {exc}", file=sys.stderr)
+            return 66
+        for problem in api_explain.check_cib(root):
+            if problem.severity != Severity.ERROR:
+                print(f"hacluster explain: {problem}", file=sys.stderr)
+        print(api_explain.explain_root(root, args.rsc, now_s).text())
+        return 0
+    print(api_explain.explain_env(api_env.environment(), args.rsc, now_s).text())
+    return 0
+
+
+def checked(root: object) -> None:
+    """Warnings go to stderr, one line each; errors stop here (HaError)."""
+    problems = api_explain.check_cib(root)
+    for problem in problems:
+        if problem.severity != Severity.ERROR:
+            print(f"crm_simulate: {problem}", file=sys.stderr)
+    errors = [p for p in problems if p.severity == Severity.ERROR]
+    if errors:
+        raise HaError(errors)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from hacluster.common import Code, ExitStatus, HaError, Problem, Severity
 # One line per subcommand module; imported lazily, in this order, when `hacluster` runs.
 SUBCOMMANDS: tuple[str, ...] = (
     "hacluster.cli.main:register_config",
+    "hacluster.cli.crm_simulate:register_explain",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.explain import Explanation, explain, rule_constraints_of
 from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_transition
 from hacluster.scheduler.history import op_digest
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
@@ -36,6 +37,7 @@ def schedule_model(model: ClusterModel) -> Transition:
 __all__ = [
     "Assignment",
     "ClusterModel",
+    "Explanation",
     "GraphAction",
     "Node",
     "PrimitiveState",
@@ -44,8 +46,10 @@ __all__ = [
     "Synapse",
     "Transition",
     "assign",
+    "explain",
     "op_digest",
     "parse_iso_s",
+    "rule_constraints_of",
     "schedule",
     "schedule_model",
     "unpack",

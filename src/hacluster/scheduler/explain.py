@@ -1,0 +1,392 @@
+"""Explain: why one resource is where it is (or stopped), in plain operator words.
+
+Owns turning the scheduler's own run (the placement Work of `assign_work`, the model, the
+transition) into sentences: node scores and the contributions behind them (location
+constraints and rules, stickiness, colocations, failures, node states, target-role,
+is-managed, blocked stops, unrunnable orders, utilization). Must never score anything
+itself: every number comes from placement's functions or the run's recorded scores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.common import INFINITY, Code, HaError
+from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.graph import Transition, build_transition
+from hacluster.scheduler.model import ClusterModel, Node, Role
+from hacluster.scheduler.ordering import order_actions
+from hacluster.scheduler.placement import (
+    Work,
+    assign_work,
+    assignment_of,
+    is_symmetric,
+    nodes_of,
+    stickiness,
+)
+from hacluster.scheduler.policy import (
+    ancestors,
+    blocked_from_running,
+    is_managed,
+    target_role,
+)
+from hacluster.scheduler.unpack_time import int_or_zero
+
+SCORE_LINE = re.compile(r"^(\S+): (\S+) allocation score on (\S+): (\S+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The explanation of one resource: plain lines, first the verdict."""
+
+    rsc: str
+    lines: tuple[str, ...]
+    transition: Transition
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One scheduler run kept whole for explaining: the same stages as schedule_model."""
+
+    model: ClusterModel
+    work: Work
+    transition: Transition
+    rule_constraints: frozenset[tuple[str, str]]
+
+
+def run_scheduler(model: ClusterModel, rule_constraints: frozenset[tuple[str, str]] = frozenset()) -> Run:
+    """schedule_model's stages, keeping placement's Work (its scores and assignment)."""
+    work = assign_work(model)
+    assignment = assignment_of(work)
+    plan = create_actions(model, assignment)
+    edges = order_actions(model, assignment, plan)
+    return Run(model, work, build_transition(model, assignment, plan, edges), rule_constraints)
+
+
+def explain(model: ClusterModel, rsc: str,
+            rule_constraints: frozenset[tuple[str, str]] = frozenset()) -> Explanation:
+    """Explain `rsc` (a primitive, group, clone, clone instance or a clone's primitive
+    base id). `rule_constraints`: (id, rsc) of rsc_location constraints with rules
+    (rule_constraints_of), so a rule that matched no node can be named."""
+    targets = resolve(model, rsc)
+    run = run_scheduler(model, rule_constraints)
+    lines: list[str] = []
+    kind = model.resources[targets[0]].kind if targets == (rsc,) else "clone"
+    if kind != "primitive" and targets == (rsc,):
+        lines += explain_collective(run, rsc)
+        for member in model.resources[rsc].children:
+            for prim in model.primitives(member):
+                lines += ["", *explain_primitive(run, prim)]
+    else:
+        for i, prim in enumerate(targets):
+            lines += ([""] if i else []) + explain_primitive(run, prim)
+    return Explanation(rsc, tuple(lines), run.transition)
+
+
+def rule_constraints_of(cib_root: Any) -> frozenset[tuple[str, str]]:
+    """(id, rsc) of every rsc_location that places its resource by rules."""
+    out = set()
+    for el in cib_root.iterfind("configuration/constraints/rsc_location"):
+        if el.find("rule") is not None and el.get("id") and el.get("rsc"):
+            out.add((el.get("id"), el.get("rsc")))
+    return frozenset(out)
+
+
+def resolve(model: ClusterModel, rsc: str) -> tuple[str, ...]:
+    if rsc in model.resources:
+        return (rsc,)
+    found = tuple(r.id for r in model.resources.values()
+                  if r.kind == "primitive" and (r.base == rsc or r.id.split(":")[0] == rsc))
+    if not found:
+        raise HaError.single(Code.SCHED_UNKNOWN_RESOURCE,
+                             f"resource '{rsc}' is not in the CIB", rsc=rsc)
+    return found
+
+
+# ----------------------------------------------------------------------- verdicts
+
+
+def fmt(score: int) -> str:
+    return "INFINITY" if score >= INFINITY else "-INFINITY" if score <= -INFINITY else str(score)
+
+
+def final_scores(run: Run, rid: str) -> dict[str, int]:
+    """The allocation scores the run recorded for `rid` (its last block)."""
+    out: dict[str, int] = {}
+    for line in run.work.lines:
+        m = SCORE_LINE.match(line)
+        if m and m.group(2) == rid:
+            if m.group(3) in out and list(out)[0] == m.group(3):
+                out = {}  # a later block (e.g. a second pass) supersedes the first
+            text = m.group(4)
+            out[m.group(3)] = (INFINITY if text == "INFINITY" else -INFINITY
+                               if text == "-INFINITY" else int(text))
+    return out
+
+
+def deciding_scores(run: Run, rid: str) -> tuple[str, dict[str, int]]:
+    """The scores that placed `rid`: its own, else its group's or clone instance's."""
+    for holder in (rid, *ancestors(run.model, rid)):
+        scores = final_scores(run, holder)
+        if scores:
+            return holder, scores
+    return rid, {}
+
+
+def summary_for(run: Run, rid: str) -> list[str]:
+    pattern = re.compile(rf"(?<![\w:-]){re.escape(rid)}(?![\w:-])")
+    return [line.strip() for line in run.transition.summary if pattern.search(line)]
+
+
+def verdict(run: Run, rid: str) -> str:
+    model = run.model
+    state = model.states.get(rid)
+    now = sorted(state.roles.items()) if state else []
+    where = run.work.assigned.get(rid)
+    role = run.work.roles.get(rid, Role.STARTED)
+    now_text = ", ".join(f"{r.text} on {n}" for n, r in now) or "Stopped"
+    if where is None:
+        nxt = "stays stopped" if not now else "will be stopped"
+    elif [n for n, _ in now] == [where]:
+        nxt = f"stays on {where}"
+    elif now:
+        nxt = f"moves to {where}"
+    else:
+        nxt = f"starts on {where}"
+    if where is not None and role in (Role.PROMOTED, Role.UNPROMOTED):
+        nxt += f" as {role.text}"
+    return f"{rid}: now {now_text}; {nxt}"
+
+
+def explain_primitive(run: Run, rid: str) -> list[str]:
+    model = run.model
+    rsc = model.resources[rid]
+    chain = [rid, *ancestors(model, rid)]
+    member = f" (in {', '.join(chain[1:])})" if len(chain) > 1 else ""
+    lines = [verdict(run, rid) + member]
+    holder, scores = deciding_scores(run, rid)
+    if scores:
+        label = "scores" if holder == rid else f"scores of {holder}"
+        lines.append(f"  {label}: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
+    reasons = (policy_reasons(run, rid) + node_reasons(model, scores)
+               + location_reasons(run, chain) + stickiness_reasons(run, rid)
+               + failure_reasons(run, rid) + colocation_reasons(run, chain)
+               + order_reasons(run, rid) + utilization_reasons(run, rid, rsc.utilization))
+    lines += [f"  - {r}" for r in reasons]
+    actions = summary_for(run, rid)
+    lines += [f"  transition: {a}" for a in actions] or ["  transition: nothing to do"]
+    return lines
+
+
+def explain_collective(run: Run, rid: str) -> list[str]:
+    model = run.model
+    rsc = model.resources[rid]
+    lines: list[str] = []
+    if rsc.kind == "clone":
+        placed = sorted({n for i in rsc.children for p in model.primitives(i)
+                         if (n := run.work.assigned.get(p))})
+        extra = f", promoted-max {rsc.promoted_max}" if rsc.promotable else ""
+        lines.append(f"{rid}: clone of {len(rsc.children)} instances (clone-max "
+                     f"{rsc.clone_max}, clone-node-max {rsc.clone_node_max}{extra}); "
+                     f"runs on {', '.join(placed) or 'no node'}")
+    else:
+        where = run.work.assigned.get(rid)
+        lines.append(f"{rid}: group of {', '.join(rsc.children)}; "
+                     f"{'placed on ' + where if where else 'stopped'} (members follow the "
+                     "group in order: a member that cannot run stops the rest)")
+    _, scores = deciding_scores(run, rid)
+    if scores:
+        lines.append("  scores: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
+    reasons = (location_reasons(run, [rid, *ancestors(model, rid)])
+               + colocation_reasons(run, [rid]))
+    lines += [f"  - {r}" for r in reasons]
+    return lines
+
+
+# ----------------------------------------------------------------------- reasons
+
+
+def policy_reasons(run: Run, rid: str) -> list[str]:
+    model = run.model
+    out: list[str] = []
+    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+        out.append("Stopped: stop-all-resources=true")
+    elif target_role(model, rid) == Role.STOPPED:
+        owner = next((r for r in (rid, *ancestors(model, rid))
+                      if "target-role" in model.resources[r].meta), None)
+        where = f" (set on {owner})" if owner and owner != rid else ""
+        out.append(f"Stopped: target-role=Stopped{where}")
+    elif blocked_from_running(model, rid):
+        out.append("kept stopped: on-fail=stop, multiple-active=stop_only or shutdown-lock")
+    if not is_managed(model, rid):
+        out.append(f"unmanaged ({unmanaged_why(model, rid)}): the cluster leaves it as it is")
+    state = model.states.get(rid)
+    if state and state.stop_failed_nodes:
+        nodes = ", ".join(sorted(state.stop_failed_nodes))
+        out.append(f"blocked: a stop failed on {nodes}; it can only move after fencing "
+                   "or a cleanup")
+    if rid in model.resources and model.resources[rid].orphan:
+        out.append("orphan: no longer configured, so it is stopped")
+    return out
+
+
+def unmanaged_why(model: ClusterModel, rid: str) -> str:
+    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
+        return "maintenance-mode=true"
+    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
+        return "is-managed=false"
+    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
+        return "maintenance=true"
+    state = model.states.get(rid)
+    if state and any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
+        return "its node is in maintenance"
+    return "on-fail=block or multiple-active=block"
+
+
+def node_words(node: Node) -> list[str]:
+    words = [w for w, on in (("offline", not node.online), ("unclean", node.unclean),
+                             ("standby", node.standby), ("maintenance", node.maintenance),
+                             ("shutting down", node.shutdown), ("pending", node.pending))
+             if on]
+    return words
+
+
+def node_reasons(model: ClusterModel, scores: Mapping[str, int]) -> list[str]:
+    out: list[str] = []
+    for name, node in model.nodes.items():
+        words = node_words(node)
+        if words and not node.can_run:
+            out.append(f"{name} cannot run resources: {'/'.join(words)}")
+    return out
+
+
+def location_reasons(run: Run, chain: list[str]) -> list[str]:
+    model = run.model
+    out: list[str] = []
+    positive = False
+    matched: set[str] = set()
+    rule_ids = {cid for cid, _ in run.rule_constraints}
+    for loc in model.locations:
+        if loc.rsc not in chain:
+            continue
+        matched.add(loc.id)
+        positive = positive or loc.score > 0
+        subject = "" if loc.rsc == chain[0] else f" (on {loc.rsc})"
+        via = "rule of location constraint" if loc.id in rule_ids else "location constraint"
+        role = f" in role {loc.role.text}" if loc.role else ""
+        verb = ("banned from" if loc.score <= -INFINITY else "avoids" if loc.score < 0
+                else "prefers")
+        out.append(f"{verb} {loc.node}{role} by {via} {loc.id} ({fmt(loc.score)}){subject}")
+    for cid, target in sorted(run.rule_constraints):
+        if target in chain and cid not in matched:
+            out.append(f"location constraint {cid}: its rule matched no node")
+    if not is_symmetric(model) and not positive:
+        out.append("no node allows it: symmetric-cluster is false and no location "
+                   "constraint gives a positive score")
+    return out
+
+
+def stickiness_reasons(run: Run, rid: str) -> list[str]:
+    model = run.model
+    state = model.states.get(rid)
+    stick = stickiness(model, rid)
+    if not state or not state.running_on or not stick:
+        return []
+    where = run.work.assigned.get(rid)
+    out = []
+    for node in state.running_on:
+        if node == where:
+            out.append(f"stays on {node}: resource-stickiness {stick}")
+        else:
+            out.append(f"resource-stickiness {stick} on {node} (its current node) was not "
+                       "enough to keep it there")
+    return out
+
+
+def failure_reasons(run: Run, rid: str) -> list[str]:
+    model = run.model
+    state = model.states.get(rid)
+    if not state:
+        return []
+    threshold = int_or_zero(model.meta(rid, "migration-threshold", str(INFINITY)))
+    timeout = model.meta(rid, "failure-timeout", "0")
+    out = []
+    for node, count in sorted(state.fail_counts.items()):
+        if 0 < threshold <= count:
+            text = f"fail-count {fmt(count)} reached migration-threshold {fmt(threshold)} " \
+                   f"on {node}: banned there"
+        else:
+            limit = fmt(threshold) if threshold > 0 else "none"
+            text = f"fail-count {fmt(count)} on {node} (migration-threshold {limit})"
+        if timeout not in ("0", ""):
+            text += f"; failures expire after failure-timeout {timeout}"
+        out.append(text)
+    for node in sorted(state.banned_nodes - set(state.fail_counts)):
+        out.append(f"banned from {node}: an operation there failed with a hard error "
+                   "(not installed, not configured or fatal)")
+    for node in sorted(state.failed_nodes):
+        out.append(f"failed on {node} (on-fail={state.on_fail.get(node, 'restart')})")
+    return out
+
+
+def colocation_reasons(run: Run, chain: list[str]) -> list[str]:
+    out: list[str] = []
+    for c in run.model.colocations:
+        if c.dependent in chain:
+            where = nodes_of(run.work, c.primary, c.primary_role, c.score >= INFINITY)
+            role = f" ({c.primary_role.text})" if c.primary_role else ""
+            place = ("not placed yet" if where is None else
+                     f"on {', '.join(sorted(where))}" if where else "not running anywhere")
+            effect = (" so it cannot run anywhere" if not where and c.score >= INFINITY
+                      else "")
+            out.append(f"colocated with {c.primary}{role} ({c.id}, {fmt(c.score)}): "
+                       f"{c.primary} is {place}{effect}")
+        elif c.primary in chain:
+            out.append(f"{c.dependent} is colocated with it ({c.id}, {fmt(c.score)})")
+    return out
+
+
+def order_reasons(run: Run, rid: str) -> list[str]:
+    out: list[str] = []
+    for syn in run.transition.synapses:
+        a = syn.action
+        if a.rsc == rid and not a.runnable:
+            why = f": {a.reason}" if a.reason else ""
+            out.append(f"{a.task} on {a.node or 'any node'} is unrunnable{why}")
+    chain = [rid, *ancestors(run.model, rid)]
+    for order in run.model.orders:
+        if order.then not in chain or order.kind != "Mandatory":
+            continue
+        where = nodes_of(run.work, order.first, None)
+        if where is not None and not where:
+            out.append(f"unrunnable: mandatory order {order.id} ({order.first} "
+                       f"{order.first_action} then {order.then} {order.then_action}): "
+                       f"{order.first} cannot {order.first_action}")
+    return out
+
+
+def utilization_reasons(run: Run, rid: str, need: Mapping[str, int]) -> list[str]:
+    model = run.model
+    strategy = model.prop("placement-strategy", "default")
+    if strategy == "default" or not any(v > 0 for v in need.values()):
+        return []
+    where = run.work.assigned.get(rid)
+    out = []
+    for name, node in model.nodes.items():
+        if name == where or not node.can_run:
+            continue
+        used = run.work.used[name]
+        free = {k: node.utilization.get(k, 0) - used.get(k, 0) for k in need}
+        short = [k for k, v in need.items() if v > 0 and free[k] < v]
+        if short:
+            wants = ", ".join(f"{k}={need[k]}" for k in short)
+            has = ", ".join(f"{k}={free[k]}" for k in short)
+            out.append(f"not enough capacity on {name}: needs {wants}, free {has} "
+                       f"(placement-strategy={strategy})")
+    return out
