@@ -32,9 +32,8 @@ class PackedElement(etree.ElementBase):
     """An lrm_resource / lrm_rsc_op whose attributes a lean parse packed into its text."""
 
     def get(self, key: Any, default: Any = None) -> Any:
-        try:
-            attrs = self._packed
-        except AttributeError:
+        attrs = self.__dict__.get("_packed")
+        if attrs is None:
             text = self.text
             if not text or text[0] != SEP:
                 return super().get(key, default)
