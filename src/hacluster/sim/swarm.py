@@ -73,13 +73,17 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
     plan = plan_for(seed, swarm, nodes, hostile)
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
     quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
-    world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None)
+    world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None,
+                  cib=plan.faults)
     world.icmp = plan.icmp
+    if plan.faults:  # CIB clients write on random nodes through the fault phase
+        world.start_cib_clients(world.now_ms + plan.safety_ms)
     rng = random.Random(seed ^ 0x5EED)
     reason = _safety_phase(world, rng, plan) or ""
     converge_ms = -1
     if not reason:
         reason, converge_ms = _liveness_phase(world, plan)
+        reason = reason or world.cib_problem(10 * plan.params.token_ms)
     trace = tuple(world.trace or ())
     fast = sum(n.totem.status().counter("successor_unreachable") for n in world.nodes.values())
     return SeedResult(seed, not reason, reason, world.now_ms, world.events, converge_ms, trace, fast)
