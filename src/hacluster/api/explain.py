@@ -20,6 +20,8 @@ RESOURCE_REFS = (("rsc_location", "rsc"), ("rsc_colocation", "rsc"),
                  ("rsc_order", "then"), ("rsc_ticket", "rsc"), ("resource_ref", "id"))
 RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle", "template")
 UNSUPPORTED_KINDS = ("bundle",)
+# Operation history attributes the scheduler reads as integers.
+OP_INT_ATTRS = ("call-id", "interval", "rc-code", "op-status")
 
 
 def explain_root(root: Any, rsc: str, now_s: int) -> Explanation:
@@ -30,7 +32,26 @@ def explain_root(root: Any, rsc: str, now_s: int) -> Explanation:
         raise HaError(errors)
     date = root.get("execution-date")
     when = int(date) if date is not None and date.strip().lstrip("-").isdigit() else now_s
-    return explain(unpack(root, when), rsc, rule_constraints_of(root))
+    try:
+        return explain(unpack(root, when), rsc, rule_constraints_of(root))
+    except ValueError as exc:
+        raise bad_value_error(root, exc) from exc
+
+
+def bad_value_error(root: Any, exc: ValueError) -> Exception:
+    """Name the operation history entry with a non-numeric value that made scheduling
+    fail (looked for only after a failure, so good CIBs pay nothing); when there is none
+    the ValueError is a bug of ours and is returned as it is."""
+    for op in root.iter("lrm_rsc_op"):
+        for attr in OP_INT_ATTRS:
+            value = op.get(attr)
+            if value and not value.strip().lstrip("-").isdigit():
+                state = next((p for p in op.iterancestors() if p.tag == "node_state"), None)
+                node = state.get("uname", "?") if state is not None else "?"
+                return HaError([error(f"operation history {op.get('id', '?')} on {node} has "
+                                      f"a non-numeric {attr} '{value}'", operation=str(
+                                          op.get("id", "")), attribute=attr)])
+    return exc
 
 
 def explain_env(env: CIBEnvironment, rsc: str, now_s: int) -> Explanation:

@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             sim.apply_injections(root, inj)
             print(api_explain.explain_root(root, args.explain, now_s).text())
             return 0
-        result = sim.simulate_root(root, now_s, inj, forced_now=bool(args.set_datetime))
+        try:
+            result = sim.simulate_root(root, now_s, inj, forced_now=bool(args.set_datetime))
+        except ValueError as exc:
+            raise api_explain.bad_value_error(root, exc) from exc
     except OSError as exc:
         print(f"crm_simulate: {exc}", file=sys.stderr)
         return 66
