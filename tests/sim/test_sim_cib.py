@@ -4,7 +4,7 @@ copies converge after healing, no acknowledged write is lost."""
 
 from __future__ import annotations
 
-from hacluster.cib import CIBRequest
+from hacluster.cib import CIBRequest, apply_request
 from hacluster.common import NodeId
 from hacluster.sim import NetworkOptions, World
 from hacluster.totem import params_for_token
@@ -82,3 +82,42 @@ def test_crash_and_restart_keeps_acknowledged_writes() -> None:
     assert world.cib_problem() == "", world.cib_problem()
     assert set(versions(world).values()) == {"0.3.0"}
     assert not world.checker.violations, world.checker.violations
+
+
+def test_swarm_seeds_with_cib_clients_keep_every_cib_invariant() -> None:
+    from hacluster.sim import run_seed
+
+    for seed in range(1, 21):
+        result = run_seed(seed, swarm=True)
+        assert result.ok, f"--seed {seed} --swarm: {result.reason[:300]}"
+
+
+def test_cib_clients_write_through_faults_and_their_acknowledged_writes_survive() -> None:
+    world = world_of(4, IDS, loss=0.05)
+    world.start_cib_clients(world.now_ms + 6_000)
+    world.run_for(1_500)
+    world.network.partition([IDS[:2], IDS[2:]])
+    world.run_for(1_500)
+    world.crash(NodeId(3))
+    world.run_for(1_500)
+    world.network.heal()
+    world.start(NodeId(3))
+    world.run_for(2_000)
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    assert len(world.checker.cib_acked) >= 5 and world.checker.cib_refused >= 1
+    assert world.cib_problem(5_000) == "", world.cib_problem()
+    assert not world.checker.violations, world.checker.violations
+
+
+def test_the_checks_catch_a_version_going_back_and_copies_that_differ() -> None:
+    world = world_of(5, IDS[:3])
+    world.cib_write(NodeId(1), primitive("x"), "x")
+    world.run_for(2_000)
+    assert world.cib_problem() == "" and world.checker.cib_acked == {"x"}
+    world.checker.on_cib_persist(world.now_ms, NodeId(1), (0, 1, 0))
+    assert any("(g)" in v for v in world.checker.violations)
+    replica = world.nodes[NodeId(2)].cib.replica  # type: ignore[union-attr]
+    replica.doc = apply_request(replica.doc, primitive("only-here"))[0]
+    assert "copies differ" in world.cib_problem()
+    world.checker.cib_acked.add("never-written")
+    assert "lost acknowledged writes" in world.cib_problem()

@@ -246,8 +246,10 @@ class CIBReplica:
             self.dropped += 1  # not what the winner announced: wait for the next membership
             return []
         if incoming.digest() != self.doc.digest():
-            log.warning("cib replaced by full sync from=%s discarded version=%s kept=%s",
-                        sender, self.doc.version, incoming.version)
+            # Catching up with a newer copy is routine; a same-version conflict is not.
+            log.log(logging.WARNING if incoming.version == self.doc.version else logging.INFO,
+                    "cib replaced by full sync from=%s discarded version=%s kept=%s",
+                    sender, self.doc.version, incoming.version)
             self.doc = incoming
             outputs.append(Persist(PERSIST_NAME, self.doc.to_bytes()))
         for node, (version, digest) in sorted(self.announced.items()):

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = parse_range(args.seeds) if args.seeds else range(args.seed or 0, (args.seed or 0) + 1)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(message)s", stream=sys.stdout)
+    else:  # a seed's own warnings are part of the run, not of the report
+        logging.basicConfig(level=logging.ERROR, format="%(message)s", stream=sys.stderr)
     passed = failed = 0
     for seed in seeds:
         result = run_seed(seed, args.swarm or args.hostile, args.nodes, keep_trace=args.trace,
