@@ -107,7 +107,7 @@ class Node:
         self.cib: NodeCIB | None = None
         self.now_ms = 0  # of the step in progress: the CIB manager is stepped with it
         if cib is not None:
-            # Its own Random: drawing from the node's would shift Totem's jitter.
+            # One draw at construction seeds its own Random; it never draws from Totem's.
             self.cib = NodeCIB(cib, random.Random(rng.getrandbits(64) ^ 0xC1B))
             self.cpg_join(CIB_GROUP, CIB_PID)
 
@@ -159,6 +159,8 @@ class Node:
         if req.name in CIB_REQUESTS and self.cib is not None:
             return self._cib_outputs(*self.cib.request(self.now_ms, req))
         problem = _request_problem(req.name, body)
+        if not problem and self.cib is not None and body.get("group") == CIB_GROUP:
+            problem = f"group {CIB_GROUP!r} is reserved for the node's CIB manager"
         if problem:
             return [Reply(req.request_id, False, problem)]
         match req.name:

@@ -86,3 +86,15 @@ def test_the_node_maps_client_ids_to_ids_unique_per_boot_and_back() -> None:
                                                                           {"version": "0.2.0"})
     other = NodeCIB(CIBReplica(NodeId(1)), random.Random(2))
     assert other._next_id != cib._next_id - 1
+
+
+def test_clients_cannot_join_or_send_to_the_cib_group() -> None:
+    from hacluster.node import Node
+
+    node = Node(NodeId(1), (NodeId(1),), cib=CIBReplica(NodeId(1)))
+    for name, body in (("cpg_join", {"group": "cib", "pid": 5}),
+                       ("cpg_send", {"group": "cib", "pid": 0, "data": b"{}"})):
+        (reply,) = node.step(0, ClientRequest(3, name, body))
+        assert isinstance(reply, Reply) and not reply.ok and "reserved" in reply.body
+    (ok,) = node.step(0, ClientRequest(4, "cpg_join", {"group": "other", "pid": 5}))
+    assert isinstance(ok, Reply) and ok.ok
