@@ -78,7 +78,8 @@ CASES = {
                        lrm={"node1": running("A")}), "A",
                    ["stays on node1: resource-stickiness 100",
                     "prefers node2 by location constraint pref-node2 (50)",
-                    "now Started on node1; stays on node1"]),
+                    "now Started on node1; stays on node1",
+                    "why: node1 has the highest score (100)"]),
     "migration-threshold": (
         cib(prim("A", meta("A", **{"migration-threshold": "3"})), lrm={"node1": running("A")},
             transient={"node1": '<nvpair id="fc" name="fail-count-A#monitor_10000" value="3"/>'}),
@@ -88,7 +89,8 @@ CASES = {
                     "gives a positive score", "stays stopped"]),
     "target-role": (cib(prim("A", meta("A", **{"target-role": "Stopped"})),
                         lrm={"node1": running("A")}), "A",
-                    ["Stopped: target-role=Stopped", "will be stopped", "Stop       A"]),
+                    ["Stopped: target-role=Stopped", "will be stopped", "Stop       A",
+                     "why: Stopped: target-role=Stopped"]),
     "unmanaged": (cib(prim("A", meta("A", **{"is-managed": "false"})),
                       '<rsc_location id="ban1" rsc="A" node="node1" score="-INFINITY"/>',
                       lrm={"node1": running("A")}), "A",
@@ -100,12 +102,18 @@ CASES = {
     "order": (cib(prim("A", meta("A", **{"target-role": "Stopped"})) + prim("B"),
                   '<rsc_order id="A-then-B" first="A" then="B" kind="Mandatory"/>'), "B",
               ["unrunnable: mandatory order A-then-B (A start then B start): A cannot start"]),
+    "promotable": (cib('<clone id="P">' + meta("P", promotable="true") + prim("S") + "</clone>",
+                       '<rsc_location id="P-pref" rsc="P" node="node1" score="10" '
+                       'role="Promoted"/>'), "S",
+                   ["promotion scores: node1=", "starts on node1 as Promoted", "prefers node1 in role Promoted by location "
+                    "constraint P-pref (10) (on P)"]),
     "offline": (cib(prim("A"), offline=("node2",)), "A",
-                ["node2 cannot run resources: offline", "starts on node1"]),
+                ["cannot run resources: node2 (offline)", "starts on node1",
+                 "why: node1 has the highest score (0)"]),
     "standby": (cib(prim("A"), node_attrs={"node1": '<instance_attributes id="n1a"><nvpair '
                                            'id="n1s" name="standby" value="on"/>'
                                            '</instance_attributes>'}), "A",
-                ["node1 cannot run resources: standby", "starts on node2"]),
+                ["cannot run resources: node1 (standby)", "starts on node2"]),
     "rule-matched": (cib(prim("A"), '<rsc_location id="by-rule" rsc="A"><rule id="r1" '
                          'score="200"><expression id="e1" attribute="#uname" operation="eq" '
                          'value="node2"/></rule></rsc_location>'), "A",

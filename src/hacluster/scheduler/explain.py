@@ -82,7 +82,7 @@ def explain(model: ClusterModel, rsc: str,
         lines += explain_collective(run, rsc)
         for member in model.resources[rsc].children:
             for prim in model.primitives(member):
-                lines += ["", *explain_primitive(run, prim)]
+                lines += ["", *explain_primitive(run, prim, below=rsc)]
     else:
         for i, prim in enumerate(targets):
             lines += ([""] if i else []) + explain_primitive(run, prim)
@@ -164,7 +164,9 @@ def verdict(run: Run, rid: str) -> str:
     return f"{rid}: now {now_text}; {nxt}"
 
 
-def explain_primitive(run: Run, rid: str) -> list[str]:
+def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]:
+    """`below`: a collective already explained above, whose own constraints and the
+    node states are not repeated for each member."""
     model = run.model
     rsc = model.resources[rid]
     chain = [rid, *ancestors(model, rid)]
@@ -174,14 +176,56 @@ def explain_primitive(run: Run, rid: str) -> list[str]:
     if scores:
         label = "scores" if holder == rid else f"scores of {holder}"
         lines.append(f"  {label}: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
-    reasons = (policy_reasons(run, rid) + node_reasons(model, scores)
-               + location_reasons(run, chain) + stickiness_reasons(run, rid)
-               + failure_reasons(run, rid) + colocation_reasons(run, chain)
+    promotion = promotion_scores(run, rid, chain)
+    if promotion:
+        lines.append("  promotion scores: " + promotion)
+    lines.append(f"  why: {headline(run, rid, scores)}")
+    own = chain[:chain.index(below)] if below in chain else chain
+    reasons = (policy_reasons(run, rid) + ([] if below else node_reasons(model, scores))
+               + location_reasons(run, own, chain) + stickiness_reasons(run, rid)
+               + failure_reasons(run, rid) + colocation_reasons(run, own)
                + order_reasons(run, rid) + utilization_reasons(run, rid, rsc.utilization))
     lines += [f"  - {r}" for r in reasons]
     actions = summary_for(run, rid)
     lines += [f"  transition: {a}" for a in actions] or ["  transition: nothing to do"]
     return lines
+
+
+def promotion_scores(run: Run, rid: str, chain: list[str]) -> str:
+    """The promotion scores the run recorded for the clone instance holding `rid`."""
+    found: list[str] = []
+    for holder in chain:
+        prefix = f"{holder} promotion score on "
+        found += [line[len(prefix):].replace(": ", "=") for line in run.work.lines
+                  if line.startswith(prefix)]
+        if found:
+            break
+    return ", ".join(found)
+
+
+def headline(run: Run, rid: str, scores: Mapping[str, int]) -> str:
+    """The deciding reason in one phrase."""
+    model = run.model
+    where = run.work.assigned.get(rid)
+    able = {n: v for n, v in scores.items() if n in model.nodes and model.nodes[n].can_run}
+    if where is not None:
+        if not is_managed(model, rid):
+            return f"unmanaged, so it stays where it is ({where})"
+        best = max(able.values(), default=scores.get(where, 0))
+        ties = sorted(n for n, v in able.items() if v == best)
+        if scores.get(where) == best and len(ties) > 1:
+            return (f"{where} ties with {', '.join(n for n in ties if n != where)} at "
+                    f"{fmt(best)}; the tie goes to the current node, then the least loaded")
+        if scores.get(where) == best:
+            return f"{where} has the highest score ({fmt(best)})"
+        return f"{where}: the higher-scored nodes had no room or were taken"
+    if policy_reasons(run, rid):
+        return policy_reasons(run, rid)[0]
+    if not any(node.can_run for node in model.nodes.values()):
+        return "no node can run resources"
+    if not able or all(v < 0 for v in able.values()):
+        return "no node that can run resources scores 0 or more"
+    return "every allowed node lacked capacity or was taken by other instances"
 
 
 def explain_collective(run: Run, rid: str) -> list[str]:
@@ -203,7 +247,7 @@ def explain_collective(run: Run, rid: str) -> list[str]:
     _, scores = deciding_scores(run, rid)
     if scores:
         lines.append("  scores: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
-    reasons = (location_reasons(run, [rid, *ancestors(model, rid)])
+    reasons = (node_reasons(model, scores) + location_reasons(run, [rid, *ancestors(model, rid)])
                + colocation_reasons(run, [rid]))
     lines += [f"  - {r}" for r in reasons]
     return lines
@@ -258,34 +302,37 @@ def node_words(node: Node) -> list[str]:
 
 
 def node_reasons(model: ClusterModel, scores: Mapping[str, int]) -> list[str]:
-    out: list[str] = []
-    for name, node in model.nodes.items():
-        words = node_words(node)
-        if words and not node.can_run:
-            out.append(f"{name} cannot run resources: {'/'.join(words)}")
-    return out
+    down = [f"{name} ({'/'.join(node_words(node))})" for name, node in model.nodes.items()
+            if not node.can_run and node_words(node)]
+    return [f"cannot run resources: {', '.join(down)}"] if down else []
 
 
-def location_reasons(run: Run, chain: list[str]) -> list[str]:
+def location_reasons(run: Run, chain: list[str], whole: list[str] | None = None) -> list[str]:
+    """Constraints on `chain`; `whole` (default `chain`) is what symmetric-cluster=false
+    opt-ins are looked for on (a member's collective may opt it in)."""
     model = run.model
     out: list[str] = []
     positive = False
     matched: set[str] = set()
     rule_ids = {cid for cid, _ in run.rule_constraints}
+    grouped: dict[tuple[str, str, int, str], list[str]] = {}
     for loc in model.locations:
         if loc.rsc not in chain:
             continue
         matched.add(loc.id)
         positive = positive or loc.score > 0
-        subject = "" if loc.rsc == chain[0] else f" (on {loc.rsc})"
-        via = "rule of location constraint" if loc.id in rule_ids else "location constraint"
         role = f" in role {loc.role.text}" if loc.role else ""
-        verb = ("banned from" if loc.score <= -INFINITY else "avoids" if loc.score < 0
-                else "prefers")
-        out.append(f"{verb} {loc.node}{role} by {via} {loc.id} ({fmt(loc.score)}){subject}")
+        grouped.setdefault((loc.id, loc.rsc, loc.score, role), []).append(loc.node)
+    for (cid, target, score, role), nodes in grouped.items():
+        subject = "" if target == chain[0] else f" (on {target})"
+        via = "rule of location constraint" if cid in rule_ids else "location constraint"
+        verb = "banned from" if score <= -INFINITY else "avoids" if score < 0 else "prefers"
+        out.append(f"{verb} {', '.join(nodes)}{role} by {via} {cid} ({fmt(score)}){subject}")
     for cid, target in sorted(run.rule_constraints):
         if target in chain and cid not in matched:
             out.append(f"location constraint {cid}: its rule matched no node")
+    if whole is not None:
+        positive = any(loc.score > 0 for loc in model.locations if loc.rsc in whole)
     if not is_symmetric(model) and not positive:
         out.append("no node allows it: symmetric-cluster is false and no location "
                    "constraint gives a positive score")
