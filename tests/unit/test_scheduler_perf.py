@@ -131,7 +131,7 @@ def lrm_cib(op: str) -> bytes:
 def test_a_lean_parse_answers_get_as_the_full_parse_except_for_unread_attributes() -> None:
     op = ('<lrm_rsc_op id="r1_last_0" operation="start" crm-debug-origin="x" '
           'transition-magic="0:0;1:1:0:u" on_node="n1" crm_feature_set="3.16.1" rc-code="0" '
-          'exit-reason="a &amp; b"/>')
+          'exit-reason="a &amp; b" a="x" ab="y" b="a=" c=""/>')
     lean = sim.parse_cib_chunks([lrm_cib(op)], lean=True)
     full = sim.parse_cib_chunks([lrm_cib(op)])
     for path in (".//lrm_rsc_op", ".//lrm_resource"):

@@ -24,7 +24,8 @@ UNREAD_OP_ATTRS = frozenset({"crm-debug-origin", "crm_feature_set", "transition-
 PACKED_TAGS = ("lrm_resource", "lrm_rsc_op")
 # DEL: XML-legal (lxml accepts it as text), ASCII (the text stays a compact str) and never
 # in a CIB's names or values; an element whose names or values hold one anyway is left
-# unpacked, so the packing is always exact. Packed text: SEP name SEP value SEP name ...
+# unpacked, so the packing is always exact. Packed text: SEP name=value SEP name=value ...
+# SEP then only starts fields, and XML names never hold "=", so SEP+name+"=" is unique.
 SEP = "\x7f"
 
 
@@ -32,15 +33,16 @@ class PackedElement(etree.ElementBase):
     """An lrm_resource / lrm_rsc_op whose attributes a lean parse packed into its text."""
 
     def get(self, key: Any, default: Any = None) -> Any:
-        attrs = self.__dict__.get("_packed")
-        if attrs is None:
-            text = self.text
-            if not text or text[0] != SEP:
-                return super().get(key, default)
-            # Cached on this proxy only: callers that read one element many times hold it.
-            parts = text.split(SEP)
-            attrs = self._packed = dict(zip(parts[1::2], parts[2::2], strict=False))
-        return attrs.get(key, default)
+        text = self.text
+        if not text or text[0] != SEP:
+            return super().get(key, default)
+        field = f"{SEP}{key}="
+        start = text.find(field)
+        if start < 0:
+            return default
+        start += len(field)
+        end = text.find(SEP, start)
+        return text[start:end] if end >= 0 else text[start:]
 
 
 def too_large(size: int, max_bytes: int) -> HaError:
@@ -89,9 +91,9 @@ def parse_cib_chunks(chunks: Iterable[bytes], max_bytes: int, lean: bool = False
 def pack(events: Iterable[tuple[str, Any]]) -> None:
     for _event, el in events:
         attrs = el.attrib
-        fields = [f"{SEP}{k}{SEP}{v}" for k, v in attrs.items() if k not in UNREAD_OP_ATTRS]
+        fields = [f"{SEP}{k}={v}" for k, v in attrs.items() if k not in UNREAD_OP_ATTRS]
         packed = "".join(fields) or SEP
-        if packed.count(SEP) != max(2 * len(fields), 1):
+        if packed.count(SEP) != max(len(fields), 1):
             continue  # a name or value holds the separator: keep this element as parsed
         attrs.clear()
         el.text = packed
