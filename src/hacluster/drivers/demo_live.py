@@ -158,9 +158,9 @@ def step_crash_and_rejoin(cluster: DemoCluster, say: Say, figures: Figures) -> N
     cluster.wait_exit(3)
     say(f"node-1 and node-2 formed ring {ring_id} ({members_text(cluster, members)})"
         f" {figures.sigkill_ring_ms} ms after the kill")
-    say(f"  (the token is declared lost after token = {figures.token_ms} ms; the kernel's ICMP"
-        " port-unreachable for node-3's address lets the survivors skip waiting for it, else"
-        f" token + consensus = {figures.token_ms + figures.consensus_ms} ms)")
+    say("  (node-3's host is alive, so its kernel answers the token with ICMP port-unreachable:"
+        " two such answers make the token holder start a new ring at once; a silent loss"
+        f" would take token + consensus = {figures.token_ms + figures.consensus_ms} ms)")
     show_quorum_line(cluster, say, 1)
     say("restart node-3 (same state dir)")
     started = time.monotonic()
