@@ -84,6 +84,19 @@ CASES = {
         cib(prim("A", meta("A", **{"migration-threshold": "3"})), lrm={"node1": running("A")},
             transient={"node1": '<nvpair id="fc" name="fail-count-A#monitor_10000" value="3"/>'}),
         "A", ["fail-count 3 reached migration-threshold 3 on node1", "moves to node2"]),
+    "failure-timeout": (
+        cib(prim("A", meta("A", **{"migration-threshold": "3", "failure-timeout": "10min"})),
+            lrm={"node1": running("A")},
+            transient={"node1": '<nvpair id="fc" name="fail-count-A#monitor_10000" value="1"/>'
+                                f'<nvpair id="lf" name="last-failure-A#monitor_10000" '
+                                f'value="{NOW_S - 60}"/>'}),
+        "A", ["fail-count 1 on node1 (migration-threshold 3); failures expire after "
+              "failure-timeout 10min", "stays on node1"]),
+    "group": (cib('<group id="G">' + prim("A") + prim("B") + "</group>",
+                  '<rsc_location id="G-pref" rsc="G" node="node2" score="20"/>'), "G",
+              ["G: group of A, B; placed on node2", "prefers node2 by location constraint "
+               "G-pref (20)", "A: now Stopped; starts on node2 (in G)",
+               "B: now Stopped; starts on node2 (in G)"]),
     "asymmetric": (cib(prim("A"), props=prop("symmetric-cluster", "false")), "A",
                    ["no node allows it: symmetric-cluster is false and no location constraint "
                     "gives a positive score", "stays stopped"]),

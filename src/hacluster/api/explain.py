@@ -24,14 +24,16 @@ UNSUPPORTED_KINDS = ("bundle",)
 OP_INT_ATTRS = ("call-id", "interval", "rc-code", "op-status")
 
 
-def explain_root(root: Any, rsc: str, now_s: int) -> Explanation:
-    """Explain `rsc` in the CIB `root` at wall-clock `now_s` (execution-date wins)."""
+def explain_root(root: Any, rsc: str, now_s: int, forced_now: bool = False) -> Explanation:
+    """Explain `rsc` in the CIB `root` at wall-clock `now_s`; the CIB's execution-date
+    wins unless `forced_now` (crm_simulate -t), as in simulate()."""
     problems = check_cib(root)
     errors = [p for p in problems if p.severity == Severity.ERROR]
     if errors:
         raise HaError(errors)
     date = root.get("execution-date")
-    when = int(date) if date is not None and date.strip().lstrip("-").isdigit() else now_s
+    when = int(date) if date is not None and date.strip().lstrip("-").isdigit() \
+        and not forced_now else now_s
     try:
         return explain(unpack(root, when), rsc, rule_constraints_of(root))
     except ValueError as exc:
@@ -54,9 +56,10 @@ def bad_value_error(root: Any, exc: ValueError) -> Exception:
     return exc
 
 
-def explain_env(env: CIBEnvironment, rsc: str, now_s: int) -> Explanation:
+def explain_env(env: CIBEnvironment, rsc: str, now_s: int,
+                forced_now: bool = False) -> Explanation:
     """explain_root on the CIB of a file (CIB_file) or the live cluster."""
-    return explain_root(env.read().root, rsc, now_s)
+    return explain_root(env.read().root, rsc, now_s, forced_now)
 
 
 def check_cib(root: Any) -> list[Problem]:

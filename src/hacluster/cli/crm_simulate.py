@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         checked(root)
         if args.explain:
             sim.apply_injections(root, inj)
-            print(api_explain.explain_root(root, args.explain, now_s).text())
+            print(api_explain.explain_root(root, args.explain, now_s,
+                                           bool(args.set_datetime)).text())
             return 0
         try:
             result = sim.simulate_root(root, now_s, inj, forced_now=bool(args.set_datetime))
@@ -122,9 +123,11 @@ def run_explain(args: argparse.Namespace) -> int:
         for problem in api_explain.check_cib(root):
             if problem.severity != Severity.ERROR:
                 print(f"hacluster explain: {problem}", file=sys.stderr)
-        print(api_explain.explain_root(root, args.rsc, now_s).text())
+        print(api_explain.explain_root(root, args.rsc, now_s,
+                                       bool(args.set_datetime)).text())
         return 0
-    print(api_explain.explain_env(api_env.environment(), args.rsc, now_s).text())
+    print(api_explain.explain_env(api_env.environment(), args.rsc, now_s,
+                                  bool(args.set_datetime)).text())
     return 0
 
 

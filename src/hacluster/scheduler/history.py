@@ -333,7 +333,10 @@ def failure_attrs(node: Node, anonymous: bool) -> dict[str, list[tuple[int, bool
         for prefix, is_count in FAILURE_PREFIXES:
             if key.startswith(prefix):
                 name = key[len(prefix):].split("#", 1)[0]
-                found.setdefault(name, []).append((pos, is_count, parse_score(value) or 0))
+                # last-failure is a timestamp, not a score: never clamp it to INFINITY.
+                number = parse_score(value) if is_count else \
+                    (int(value) if value.strip().isdigit() else None)
+                found.setdefault(name, []).append((pos, is_count, number or 0))
     return found
 
 
