@@ -175,3 +175,14 @@ def test_lean_and_full_parses_agree_on_every_corpus_case(shared: Path) -> None:
         assert view == sim.status_view(full), case
         assert status.revised_view(view, lean.transition.action_tuples()) == \
             sim.revised_status_view(full), case
+
+
+def test_injections_act_on_a_lean_parse_as_on_a_full_one() -> None:
+    op = ('<lrm_rsc_op id="r1_last_0" operation="start" interval="0" call-id="4" '
+          'operation_key="r1_start_0" transition-key="1:1:0:u" rc-code="0" op-status="0"/>')
+    inj = sim.Injections(node_down=("n2",), op_fail=("r1_monitor_10000@n9=1",),
+                         op_inject=("d_monitor_0@n1=7",))
+    lean = sim.simulate_root(sim.parse_cib_chunks([lrm_cib(op)], lean=True), 0, inj)
+    full = sim.simulate(lrm_cib(op), 0, inj)
+    assert lean.transition == full.transition
+    assert sim.status_view(lean) == sim.status_view(full)
