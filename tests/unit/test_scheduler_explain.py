@@ -201,6 +201,12 @@ BAD_INPUTS = {
     "unknown-resource": (cib(prim("A"), '<rsc_colocation id="c1" rsc="A" with-rsc="GHOST" '
                                         'score="INFINITY"/>'),
                          "constraint c1 references unknown resource 'GHOST'"),
+    "score-not-a-score": (cib(prim("A"), '<rsc_location id="l1" rsc="A" node="node1" '
+                                         'score="abc"/>'),
+                          "rsc_location l1 has score 'abc', which is not an integer"),
+    "bad-rsc-pattern": (cib(prim("A"), '<rsc_location id="l1" rsc-pattern="A[" '
+                                       'node="node1" score="10"/>'),
+                        "rsc_location l1 has rsc-pattern 'A[', which is not a regular"),
 }
 
 
@@ -228,6 +234,16 @@ def test_check_cib_warns_about_an_unsupported_bundle_and_accepts_the_rest() -> N
     problems = api_explain.check_cib(etree.fromstring(xml.encode()))
     assert [p.severity.value for p in problems] == ["warning"]
     assert "bundle B is not supported" in problems[0].message
+
+
+def test_check_cib_warns_that_tickets_and_tag_references_are_ignored() -> None:
+    xml = cib(prim("A"), '<rsc_ticket id="t1" rsc="A" ticket="T"/>'
+                         '<rsc_location id="l1" rsc="cp" node="node1" score="10"/>')
+    messages = [p.message for p in api_explain.check_cib(etree.fromstring(xml.encode()))
+                if not p.is_error()]
+    assert any("rsc_ticket t1 is not supported" in m for m in messages)
+    assert any("constraint l1 references 'cp', which is not a resource" in m
+               for m in messages)
 
 
 def test_crm_simulate_explain_option_prints_the_explanation(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ raises. Must never print, read files or read the clock: callers pass roots and `
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hacluster.api.env import CIBEnvironment
-from hacluster.common import Code, HaError, Problem, Severity
+from hacluster.common import Code, HaError, Problem, Severity, parse_score
 from hacluster.scheduler import Explanation, explain, rule_constraints_of, unpack
 
 # Constraint attributes that name a resource (or a tag/template) by id.
@@ -19,7 +20,7 @@ RESOURCE_REFS = (("rsc_location", "rsc"), ("rsc_colocation", "rsc"),
                  ("rsc_colocation", "with-rsc"), ("rsc_order", "first"),
                  ("rsc_order", "then"), ("rsc_ticket", "rsc"), ("resource_ref", "id"))
 RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle", "template")
-UNSUPPORTED_KINDS = ("bundle",)
+UNSUPPORTED_KINDS = ("bundle", "template")
 # Operation history attributes the scheduler reads as integers.
 OP_INT_ATTRS = ("call-id", "interval", "rc-code", "op-status")
 
@@ -69,38 +70,78 @@ def check_cib(root: Any) -> list[Problem]:
     config = root.find("configuration")
     if config is None:
         return [error("the CIB has no <configuration> section")]
+    return reference_problems(root, config) + score_problems(config) + \
+        unsupported_problems(config)
+
+
+def reference_problems(root: Any, config: Any) -> list[Problem]:
+    """Constraints naming no id at all are errors (the real crm_simulate rejects them as
+    invalid configuration); naming a tag or another non-resource id is ignored."""
     ids = {el.get("id") for tag in RESOURCE_TAGS for el in config.iter(tag)}
-    ids |= {el.get("id") for el in config.iter("tag")}
-    # Any id passes the schema (IDREF); a reference to no id at all is what the real
-    # crm_simulate rejects as invalid configuration, so only that is an error here.
     any_ids = {el.get("id") for el in root.iter() if el.get("id")}
     problems: list[Problem] = []
     for tag, attr in RESOURCE_REFS:
         for el in config.iter(tag):
             ref = el.get(attr)
-            if tag == "resource_ref" and el.getparent() is not None and \
-                    el.getparent().tag == "obj_ref":
-                continue
-            if ref is None or ref in ids:
+            parent = el.getparent()
+            if ref is None or ref in ids or (parent is not None and parent.tag == "obj_ref"):
                 continue
             owner = el if tag != "resource_ref" else next(
                 (p for p in el.iterancestors() if p.tag.startswith("rsc_")), el)
             cid = owner.get("id", "?")
             if ref in any_ids:
-                problems.append(Problem(
-                    Code.SCHED_INVALID_CIB, f"constraint {cid} references '{ref}', which "
-                    "is not a resource: the constraint is ignored",
-                    {"constraint": cid, "resource": ref}, Severity.WARNING))
+                problems.append(warning(f"constraint {cid} references '{ref}', which is not "
+                                        "a resource (tags are not supported): the constraint "
+                                        "is ignored", constraint=cid, resource=ref))
             else:
                 problems.append(error(f"constraint {cid} references unknown resource "
                                       f"'{ref}'", constraint=cid, resource=ref))
+    return problems
+
+
+def score_problems(config: Any) -> list[Problem]:
+    """Scores that are no score (the schema's integer or [+-]INFINITY) and rsc-pattern
+    regular expressions that do not compile."""
+    problems: list[Problem] = []
+    for tag in ("rsc_location", "rsc_colocation", "rsc_order", "rule"):
+        for el in config.iter(tag):
+            score = el.get("score")
+            if score is not None and score.strip() and parse_score(score) is None:
+                problems.append(error(f"{tag} {el.get('id', '?')} has score '{score}', which "
+                                      "is not an integer or INFINITY", element=str(
+                                          el.get("id", ""))))
+    for el in config.iter("rsc_location"):
+        pattern = el.get("rsc-pattern")
+        if pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(error(f"rsc_location {el.get('id', '?')} has rsc-pattern "
+                                  f"'{pattern}', which is not a regular expression: {exc}",
+                                  constraint=str(el.get("id", ""))))
+    return problems
+
+
+def unsupported_problems(config: Any) -> list[Problem]:
+    problems: list[Problem] = []
     for kind in UNSUPPORTED_KINDS:
         for el in config.iter(kind):
-            problems.append(Problem(
-                Code.SCHED_INVALID_CIB,
-                f"{kind} {el.get('id', '?')} is not supported: it is ignored (never started)",
-                {"resource": el.get("id", "")}, Severity.WARNING))
+            problems.append(warning(f"{kind} {el.get('id', '?')} is not supported: it is "
+                                    "ignored (never started)", resource=str(el.get("id", ""))))
+    for el in config.iter("rsc_ticket"):
+        problems.append(warning(f"rsc_ticket {el.get('id', '?')} is not supported: tickets "
+                                "are ignored", constraint=str(el.get("id", ""))))
+    for el in config.iter("primitive"):
+        if el.get("template"):
+            problems.append(warning(f"primitive {el.get('id', '?')} uses template "
+                                    f"'{el.get('template')}': resource templates are not "
+                                    "supported", resource=str(el.get("id", ""))))
     return problems
+
+
+def warning(message: str, **details: str) -> Problem:
+    return Problem(Code.SCHED_INVALID_CIB, message, details, Severity.WARNING)
 
 
 def error(message: str, **details: str) -> Problem:
