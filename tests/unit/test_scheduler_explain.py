@@ -114,7 +114,11 @@ CASES = {
                          "it cannot run anywhere", "stays stopped"]),
     "order": (cib(prim("A", meta("A", **{"target-role": "Stopped"})) + prim("B"),
                   '<rsc_order id="A-then-B" first="A" then="B" kind="Mandatory"/>'), "B",
-              ["unrunnable: mandatory order A-then-B (A start then B start): A cannot start"]),
+              ["unrunnable: mandatory order A-then-B (A start then B start): A cannot start",
+               "would start on node1, but that is blocked", "why: blocked: unrunnable A start"]),
+    "no-quorum": (cib(prim("A")).replace('have-quorum="1"', 'have-quorum="0"'), "A",
+                  ["the partition has no quorum (no-quorum-policy=stop): nothing may start",
+                   "why: blocked: no quorum"]),
     "promotable": (cib('<clone id="P">' + meta("P", promotable="true") + prim("S") + "</clone>",
                        '<rsc_location id="P-pref" rsc="P" node="node1" score="10" '
                        'role="Promoted"/>'), "S",

@@ -161,7 +161,19 @@ def verdict(run: Run, rid: str) -> str:
         nxt = f"starts on {where}"
     if where is not None and role in (Role.PROMOTED, Role.UNPROMOTED):
         nxt += f" as {role.text}"
+    if blocked_by(run, rid):
+        nxt = f"{nxt.replace('starts on', 'would start on').replace('moves to', 'would move to')}"\
+              ", but that is blocked"
     return f"{rid}: now {now_text}; {nxt}"
+
+
+def blocked_by(run: Run, rid: str) -> str:
+    """The summary's reason when the transition cannot do what placement decided."""
+    for line in summary_for(run, rid):
+        if line.endswith("(blocked)"):
+            due = line.rsplit("due to", 1)
+            return due[1].removesuffix("(blocked)").strip() if len(due) == 2 else "blocked"
+    return ""
 
 
 def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]:
@@ -179,7 +191,8 @@ def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]
     promotion = promotion_scores(run, rid, chain)
     if promotion:
         lines.append("  promotion scores: " + promotion)
-    lines.append(f"  why: {headline(run, rid, scores)}")
+    blocked = blocked_by(run, rid)
+    lines.append(f"  why: {'blocked: ' + blocked if blocked else headline(run, rid, scores)}")
     own = chain[:chain.index(below)] if below in chain else chain
     reasons = (policy_reasons(run, rid) + ([] if below else node_reasons(model, scores))
                + location_reasons(run, own, chain) + stickiness_reasons(run, rid)
@@ -270,6 +283,9 @@ def policy_reasons(run: Run, rid: str) -> list[str]:
         out.append("kept stopped: on-fail=stop, multiple-active=stop_only or shutdown-lock")
     if not is_managed(model, rid):
         out.append(f"unmanaged ({unmanaged_why(model, rid)}): the cluster leaves it as it is")
+    policy = model.prop("no-quorum-policy", "stop")
+    if not model.have_quorum and policy != "ignore":
+        out.append(f"the partition has no quorum (no-quorum-policy={policy}): nothing may start")
     state = model.states.get(rid)
     if state and state.stop_failed_nodes:
         nodes = ", ".join(sorted(state.stop_failed_nodes))
