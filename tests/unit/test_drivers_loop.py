@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from hacluster.api import client
 from hacluster.common import Code, HaError, NodeId
 from hacluster.drivers.daemon import pid_file_lock, serve
 from hacluster.drivers.ipc import IpcServer
-from hacluster.drivers.loop import DaemonLoop, to_jsonable
+from hacluster.drivers.loop import DaemonLoop, event_body, to_jsonable
 from hacluster.drivers.settings import DaemonSettings
 
 
@@ -166,6 +167,30 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
     assert status["addresses"] == {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"}
     assert all(isinstance(c.seen[-1], events.Shutdown) for c in cores)
     assert not any((tmp_path / f"n{i}" / "haclusterd.sock").exists() for i in (1, 2, 3))
+
+
+def test_cpg_deliver_events_encode_exactly_as_the_generic_path() -> None:
+    for data in (b"x" * 100, b"", b"caf\xc3\xa9", b"\xff\x00bad utf-8"):
+        output = events.CpgDeliver("bench", NodeId(2130706433), 4242, data)
+        fast = client.encode_frame({"event": "CpgDeliver", "body": event_body(output)})
+        assert fast == client.encode_frame({"event": "CpgDeliver", "body": to_jsonable(output)})
+
+
+def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -> None:
+    left, right = socket.socketpair()
+    conn = client.Client.__new__(client.Client)
+    conn._sock, conn._buffer, conn._next_id = left, bytearray(), 1
+    frames = [client.encode_frame({"event": "E", "body": {"n": n, "pad": "y" * n * 50}})
+              for n in range(200)]
+    sender = threading.Thread(target=lambda: [right.sendall(f) for f in [
+        b"".join(frames[:150]), *(frames[150][i:i + 7] for i in range(0, len(frames[150]), 7)),
+        b"".join(frames[151:])]])
+    sender.start()
+    got = [conn._receive()["body"]["n"] for _ in range(200)]
+    sender.join()
+    left.close()
+    right.close()
+    assert got == list(range(200))
 
 
 def test_subscribers_receive_published_outputs(tmp_path: Path) -> None:

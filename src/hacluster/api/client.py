@@ -26,6 +26,7 @@ FRAME_MAX = 16 * 1024 * 1024
 SOCKET_NAME = "haclusterd.sock"
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
 DEFAULT_TIMEOUT_MS = 5000
+READ_CHUNK = 256 * 1024
 
 
 def state_dir(explicit: str | None = None) -> str:
@@ -61,6 +62,7 @@ class Client:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout_ms / 1000)
         self._next_id = 1
+        self._buffer = bytearray()  # received bytes not yet returned as frames
         try:
             self._sock.connect(self.path)
         except (FileNotFoundError, ConnectionRefusedError) as error:
@@ -131,11 +133,12 @@ class Client:
         return message
 
     def _read_exact(self, size: int) -> bytes:
-        chunks: list[bytes] = []
-        remaining = size
-        while remaining:
+        """`size` bytes from the buffer, refilled by large reads: a burst of pushed events
+        costs one recv() per buffer-full, not two per frame."""
+        buffer = self._buffer
+        while len(buffer) < size:
             try:
-                chunk = self._sock.recv(remaining)
+                chunk = self._sock.recv(max(READ_CHUNK, size - len(buffer)))
             except TimeoutError:
                 raise HaError.single(Code.IPC_TIMEOUT,
                                      "haclusterd did not answer in time") from None
@@ -144,9 +147,10 @@ class Client:
                                      f"lost connection to haclusterd: {error}") from None
             if not chunk:
                 raise HaError.single(Code.IPC_DISCONNECTED, "haclusterd closed the connection")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            buffer += chunk
+        data = bytes(buffer[:size])
+        del buffer[:size]
+        return data
 
 
 def error_from_reply(reply: dict[str, Any]) -> HaError:

@@ -76,7 +76,7 @@ class Connection:
         self._writer = writer
         self.subscriptions: set[str] = set()
         self.groups: set[tuple[str, int]] = set()  # CPG (group, pid) joined through us
-        self._pending: list[bytes] = []
+        self._pending: list[bytes | Callable[[], bytes]] = []
 
     @property
     def is_closed(self) -> bool:
@@ -91,9 +91,15 @@ class Connection:
 
     def write(self, message: dict[str, Any]) -> None:
         """Queue one frame; the frames of one loop iteration go out in one write (syscall)."""
+        if not self._writer.is_closing():
+            self.write_frame(client.encode_frame(message))
+
+    def write_frame(self, frame: bytes | Callable[[], bytes]) -> None:
+        """Queue an encoded frame, or a function that encodes it when the queue is flushed:
+        the loop's steps (and the token they pass on) do not wait for JSON encoding."""
         if self._writer.is_closing():
             return
-        self._pending.append(client.encode_frame(message))
+        self._pending.append(frame)
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
 
@@ -105,7 +111,7 @@ class Connection:
             log.warning("ipc client not reading, disconnected connection=%d", self.number)
             self._writer.close()
             return
-        self._writer.write(b"".join(frames))
+        self._writer.write(b"".join(f if isinstance(f, bytes) else f() for f in frames))
 
     def close(self) -> None:
         self._flush()  # what was answered before the close still goes out

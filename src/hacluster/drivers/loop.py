@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import functools
 import logging
 import os
 import time
@@ -22,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from hacluster import events
+from hacluster.api import client
 from hacluster.common import Code, NodeId
 from hacluster.drivers.cibfile import CIB_NAME, CIBStore
 from hacluster.drivers.ipc import Connection
@@ -86,6 +88,14 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
+
+
+def event_body(output: Any) -> Any:
+    """to_jsonable(output); CpgDeliver (the CPG hot path) without the generic walk."""
+    if type(output) is events.CpgDeliver:
+        return {"_type": "CpgDeliver", "data": output.data.decode("utf-8", "backslashreplace"),
+                "group": output.group, "node_id": int(output.node_id), "pid": output.pid}
+    return to_jsonable(output)
 
 
 def write_atomically(path: str, data: bytes) -> None:
@@ -233,10 +243,12 @@ class DaemonLoop:
 
     def _publish(self, output: Any) -> None:
         kind = type(output).__name__
-        body = to_jsonable(output)
+        # Encoded once for every subscriber, and only when the connections flush.
+        frame = functools.cache(lambda: client.encode_frame({"event": kind,
+                                                             "body": event_body(output)}))
         for connection in list(self._subscribers.values()):
             if kind in connection.subscriptions or "*" in connection.subscriptions:
-                connection.push(kind, body)
+                connection.write_frame(frame)
 
     # -------------------------------------------------------------- requests
 
