@@ -79,11 +79,14 @@ CASES = {
                    ["stays on node1: resource-stickiness 100",
                     "prefers node2 by location constraint pref-node2 (50)",
                     "now Started on node1; stays on node1",
-                    "why: node1 has the highest score (100)"]),
+                    "why: node1 has the highest score (100)",
+                    "score on node1 = 100: resource-stickiness +100",
+                    "score on node2 = 50: location pref-node2 +50"]),
     "migration-threshold": (
         cib(prim("A", meta("A", **{"migration-threshold": "3"})), lrm={"node1": running("A")},
             transient={"node1": '<nvpair id="fc" name="fail-count-A#monitor_10000" value="3"/>'}),
-        "A", ["fail-count 3 reached migration-threshold 3 on node1", "moves to node2"]),
+        "A", ["fail-count 3 reached migration-threshold 3 on node1", "moves to node2",
+              "score on node1 = -INFINITY: banned after failures"]),
     "failure-timeout": (
         cib(prim("A", meta("A", **{"migration-threshold": "3", "failure-timeout": "10min"})),
             lrm={"node1": running("A")},
@@ -269,3 +272,34 @@ def test_hacluster_explain_reads_cib_file_from_the_environment(tmp_path: Path) -
     assert "Stopped: target-role=Stopped" in done.stdout
     missing = run_cli("hacluster.cli.main", "explain", "nope", "-x", str(path))
     assert missing.returncode != 0 and "resource 'nope' is not in the CIB" in missing.stderr
+
+
+def test_score_breakdown_adds_up_to_the_recorded_scores_on_generated_cibs() -> None:
+    """The labelled steps (placement's own functions replayed) sum to the replayed total,
+    and only resources that others are colocated with have a remainder (their influence)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import cibgen
+
+    from hacluster.common import add_scores
+    from hacluster.scheduler.contributions import score_steps
+    from hacluster.scheduler.explain import final_scores, run_scheduler
+
+    checked = 0
+    for mix in sorted(m for m in cibgen.MIXES if m != "bench"):
+        for seed in range(1, 21):
+            model = unpack(etree.fromstring(cibgen.generate(seed, mix=mix).xml.encode()), NOW_S)
+            run = run_scheduler(model)
+            for rid in model.top:
+                recorded = final_scores(run, rid)
+                if model.resources[rid].kind != "primitive" or not recorded:
+                    continue
+                steps, replayed = score_steps(run.work, rid)
+                for node, value in replayed.items():
+                    total = 0
+                    for step in steps[node]:
+                        total = add_scores(total, step.delta)
+                    assert total == value, f"{mix} {seed} {rid} {node}: {steps[node]}"
+                    if not run.work.deps_of.get(rid) and node in recorded:
+                        assert recorded[node] == value, f"{mix} {seed} {rid} {node}"
+                    checked += 1
+    assert checked > 500

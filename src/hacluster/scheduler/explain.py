@@ -16,6 +16,7 @@ from typing import Any
 
 from hacluster.common import INFINITY, Code, HaError
 from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.contributions import breakdown_lines
 from hacluster.scheduler.graph import Transition, build_transition
 from hacluster.scheduler.model import ClusterModel, Node, Role
 from hacluster.scheduler.ordering import order_actions
@@ -60,7 +61,8 @@ class Run:
     rule_constraints: frozenset[tuple[str, str]]
 
 
-def run_scheduler(model: ClusterModel, rule_constraints: frozenset[tuple[str, str]] = frozenset()) -> Run:
+def run_scheduler(model: ClusterModel,
+                  rule_constraints: frozenset[tuple[str, str]] = frozenset()) -> Run:
     """schedule_model's stages, keeping placement's Work (its scores and assignment)."""
     work = assign_work(model)
     assignment = assignment_of(work)
@@ -193,6 +195,9 @@ def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]
         lines.append("  promotion scores: " + promotion)
     blocked = blocked_by(run, rid)
     lines.append(f"  why: {'blocked: ' + blocked if blocked else headline(run, rid, scores)}")
+    if holder == rid and rsc.parent is None and scores:
+        lines += [f"  score on {line}" for line in
+                  breakdown_lines(run.work, rid, scores, deciding_nodes(run, rid, scores))]
     own = chain[:chain.index(below)] if below in chain else chain
     reasons = (policy_reasons(run, rid) + ([] if below else node_reasons(model, scores))
                + location_reasons(run, own, chain) + stickiness_reasons(run, rid)
@@ -202,6 +207,17 @@ def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]
     actions = summary_for(run, rid)
     lines += [f"  transition: {a}" for a in actions] or ["  transition: nothing to do"]
     return lines
+
+
+def deciding_nodes(run: Run, rid: str, scores: Mapping[str, int]) -> list[str]:
+    """The node it goes to (or runs on now) and the best other node that could run it."""
+    model = run.model
+    state = model.states.get(rid)
+    first = [n for n in (run.work.assigned.get(rid), *(state.running_on if state else ()))
+             if n is not None]
+    others = sorted((n for n in scores if n not in first and n in model.nodes
+                     and model.nodes[n].can_run), key=lambda n: (-scores[n], n))
+    return list(dict.fromkeys(first + others[:1]))
 
 
 def promotion_scores(run: Run, rid: str, chain: list[str]) -> str:
