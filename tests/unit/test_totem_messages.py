@@ -23,7 +23,7 @@ from hacluster.totem import (
     decode,
     encode,
 )
-from hacluster.totem.messages import Frag, pack_messages
+from hacluster.totem.messages import CHUNK_HEAD, Frag, pack_messages
 
 RING = RingId(NodeId(1), 8)
 SAMPLES = [
@@ -66,6 +66,15 @@ def test_small_messages_are_packed_and_large_ones_fragmented() -> None:
         pieces += [d for _, d in chunks]
         del rest[:done]
     assert b"".join(pieces) == b"c" * 500
+
+
+def test_a_message_that_does_not_fit_the_rest_of_a_datagram_fills_it_with_a_fragment() -> None:
+    queue = [(b"a" * 120, False), (b"b" * 120, False)]
+    chunks, done, offset = pack_messages(queue, 0, 200)
+    assert [f for f, _ in chunks] == [Frag.WHOLE, Frag.FIRST] and done == 1
+    assert sum(CHUNK_HEAD.size + len(d) for _, d in chunks) == 200
+    chunks, done, offset = pack_messages(queue[1:], offset, 200)
+    assert [f for f, _ in chunks] == [Frag.LAST] and done == 1 and offset == 0
 
 
 def operational_core() -> Totem:
