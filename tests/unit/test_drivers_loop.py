@@ -21,8 +21,8 @@ from hacluster import events
 from hacluster.api import client
 from hacluster.common import Code, HaError, NodeId
 from hacluster.drivers.daemon import pid_file_lock, serve
-from hacluster.drivers.ipc import IpcServer
-from hacluster.drivers.loop import DaemonLoop, event_body, to_jsonable
+from hacluster.drivers.ipc import Connection, IpcServer
+from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, event_body, to_jsonable
 from hacluster.drivers.settings import DaemonSettings
 
 
@@ -170,10 +170,32 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
 
 
 def test_cpg_deliver_events_encode_exactly_as_the_generic_path() -> None:
-    for data in (b"x" * 100, b"", b"caf\xc3\xa9", b"\xff\x00bad utf-8"):
-        output = events.CpgDeliver("bench", NodeId(2130706433), 4242, data)
-        fast = client.encode_frame({"event": "CpgDeliver", "body": event_body(output)})
-        assert fast == client.encode_frame({"event": "CpgDeliver", "body": to_jsonable(output)})
+    for data in (b"x" * 100, b"", b"caf\xc3\xa9", b"\xff\x00bad \"utf-8\"\n"):
+        for group in ("bench", 'gr\u00fcp "q"'):
+            output = events.CpgDeliver(group, NodeId(2130706433), 4242, data)
+            generic = client.encode_frame({"event": "CpgDeliver", "body": to_jsonable(output)})
+            assert client.encode_frame({"event": "CpgDeliver",
+                                        "body": event_body(output)}) == generic
+            assert encode_event("CpgDeliver", output) == generic
+            frame = EventFrame("CpgDeliver", output)
+            assert frame() == generic and frame() is frame()
+
+
+def test_a_plain_acknowledgement_encodes_exactly_as_the_generic_reply() -> None:
+    class Writer:
+        def __init__(self) -> None:
+            self.frames: list[bytes] = []
+
+        def is_closing(self) -> bool:
+            return False
+
+    for request_id in (1, 77, 2**40):
+        connection = Connection(1, Writer(), 0)  # type: ignore[arg-type]
+        sent: list[Any] = []
+        connection.write_frame = sent.append  # type: ignore[method-assign]
+        connection.reply(request_id, True)
+        assert sent == [client.encode_frame({"id": request_id, "ok": True, "body": None,
+                                             "problems": []})]
 
 
 def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -> None:

@@ -84,6 +84,11 @@ class Connection:
 
     def reply(self, request_id: Any, ok: bool, body: Any = None,
               problems: list[dict[str, Any]] | None = None) -> None:
+        if ok and body is None and not problems and type(request_id) is int:
+            # The plain acknowledgement (one per cpg_send): encode_frame's bytes, no json.
+            payload = f'{{"body":null,"id":{request_id},"ok":true,"problems":[]}}'.encode()
+            self.write_frame(client.FRAME_HEADER.pack(len(payload)) + payload)
+            return
         self.write({"id": request_id, "ok": ok, "body": body, "problems": problems or []})
 
     def push(self, event: str, body: Any) -> None:
@@ -95,8 +100,7 @@ class Connection:
             self.write_frame(client.encode_frame(message))
 
     def write_frame(self, frame: bytes | Callable[[], bytes]) -> None:
-        """Queue an encoded frame, or a function that encodes it when the queue is flushed:
-        the loop's steps (and the token they pass on) do not wait for JSON encoding."""
+        """Queue an encoded frame, or a function that encodes it when the queue is flushed."""
         if self._writer.is_closing():
             return
         self._pending.append(frame)

@@ -13,12 +13,12 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
-import functools
 import logging
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii as _json_string
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -96,6 +96,35 @@ def event_body(output: Any) -> Any:
         return {"_type": "CpgDeliver", "data": output.data.decode("utf-8", "backslashreplace"),
                 "group": output.group, "node_id": int(output.node_id), "pid": output.pid}
     return to_jsonable(output)
+
+
+def encode_event(kind: str, output: Any) -> bytes:
+    """The pushed-event frame of `output`: client.encode_frame's bytes exactly; CpgDeliver's
+    written directly (json's C string escaper only), as it is sent once per CPG message."""
+    if type(output) is not events.CpgDeliver or type(output.pid) is not int:
+        return client.encode_frame({"event": kind, "body": event_body(output)})
+    data = _json_string(output.data.decode("utf-8", "backslashreplace"))
+    payload = (f'{{"body":{{"_type":"CpgDeliver","data":{data},'
+               f'"group":{_json_string(output.group)},"node_id":{int(output.node_id)},'
+               f'"pid":{output.pid}}},"event":"CpgDeliver"}}').encode()
+    return client.FRAME_HEADER.pack(len(payload)) + payload
+
+
+class EventFrame:
+    """One published output, encoded when the first connection flushes it, then shared:
+    the loop's steps (and the token they pass on) never wait for JSON encoding."""
+
+    __slots__ = ("_kind", "_output", "_frame")
+
+    def __init__(self, kind: str, output: Any) -> None:
+        self._kind = kind
+        self._output = output
+        self._frame: bytes | None = None
+
+    def __call__(self) -> bytes:
+        if self._frame is None:
+            self._frame = encode_event(self._kind, self._output)
+        return self._frame
 
 
 def write_atomically(path: str, data: bytes) -> None:
@@ -243,9 +272,7 @@ class DaemonLoop:
 
     def _publish(self, output: Any) -> None:
         kind = type(output).__name__
-        # Encoded once for every subscriber, and only when the connections flush.
-        frame = functools.cache(lambda: client.encode_frame({"event": kind,
-                                                             "body": event_body(output)}))
+        frame = EventFrame(kind, output)
         for connection in list(self._subscribers.values()):
             if kind in connection.subscriptions or "*" in connection.subscriptions:
                 connection.write_frame(frame)
