@@ -42,13 +42,16 @@ def send(state_dir: str, group: str, count: int, size: int, pid: int) -> None:
     def drain() -> None:
         got, buffer = 0, b""
         while got < count:
-            chunk = sock.recv(1 << 16)
+            chunk = sock.recv(1 << 18)
             if not chunk:
                 break
             buffer += chunk
-            while len(buffer) >= 4 and len(buffer) >= 4 + int.from_bytes(buffer[:4], "big"):
-                buffer = buffer[4 + int.from_bytes(buffer[:4], "big"):]
+            at = 0  # count whole frames by their headers; copy only the tail
+            while len(buffer) - at >= 4 and len(buffer) - at >= 4 + (
+                    size := int.from_bytes(buffer[at:at + 4], "big")):
+                at += 4 + size
                 got += 1
+            buffer = buffer[at:]
         replies.set()
 
     threading.Thread(target=drain, daemon=True).start()

@@ -201,7 +201,7 @@ def test_a_plain_acknowledgement_encodes_exactly_as_the_generic_reply() -> None:
 def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -> None:
     left, right = socket.socketpair()
     conn = client.Client.__new__(client.Client)
-    conn._sock, conn._buffer, conn._next_id = left, bytearray(), 1
+    conn._sock, conn._buffer, conn._at, conn._next_id = left, bytearray(), 0, 1
     frames = [client.encode_frame({"event": "E", "body": {"n": n, "pad": "y" * n * 50}})
               for n in range(200)]
     sender = threading.Thread(target=lambda: [right.sendall(f) for f in [

@@ -62,7 +62,8 @@ class Client:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout_ms / 1000)
         self._next_id = 1
-        self._buffer = bytearray()  # received bytes not yet returned as frames
+        self._buffer = bytearray()  # received bytes; those before _at are consumed
+        self._at = 0
         try:
             self._sock.connect(self.path)
         except (FileNotFoundError, ConnectionRefusedError) as error:
@@ -134,7 +135,17 @@ class Client:
 
     def _read_exact(self, size: int) -> bytes:
         """`size` bytes from the buffer, refilled by large reads: a burst of pushed events
-        costs one recv() per buffer-full, not two per frame."""
+        costs one recv() per buffer-full, not two per frame. Consumed bytes are dropped
+        only when the buffer is refilled, so a frame costs no move of the rest."""
+        at = self._at
+        if len(self._buffer) - at < size:
+            del self._buffer[:at]
+            self._at = at = 0
+            self._fill(size)
+        self._at = at + size
+        return bytes(self._buffer[at:at + size])
+
+    def _fill(self, size: int) -> None:
         buffer = self._buffer
         while len(buffer) < size:
             try:
@@ -148,9 +159,6 @@ class Client:
             if not chunk:
                 raise HaError.single(Code.IPC_DISCONNECTED, "haclusterd closed the connection")
             buffer += chunk
-        data = bytes(buffer[:size])
-        del buffer[:size]
-        return data
 
 
 def error_from_reply(reply: dict[str, Any]) -> HaError:
