@@ -162,8 +162,9 @@ class UdpTransport:
         self._counts["send_errors"] += 1
 
     def _on_readable(self) -> None:
+        # No error-queue read per wakeup: a queued ICMP error also sets the socket's pending
+        # error, which the next recvfrom raises (ConnectionRefusedError), and that drains it.
         assert self._sock is not None
-        self._drain_errors()
         for _ in range(READ_BATCH_MAX):
             try:
                 data, address = self._sock.recvfrom(MAX_DATAGRAM)
