@@ -2,13 +2,12 @@
 
     python bench/ourclient.py STATE_DIR recv GROUP COUNT PID    "ready", then "done <ns>"
     python bench/ourclient.py STATE_DIR send GROUP COUNT SIZE PID   "start <ns>", "sent <ns>"
-Sends are pipelined (requests written back to back in batches of SEND_BATCH frames, replies
-drained by a thread), as libcpg's cpg_mcast_joined does not wait for delivery either.
+Sends are pipelined (binary cpg_send frames written back to back in batches of SEND_BATCH,
+replies drained by a thread), as libcpg's cpg_mcast_joined does not wait for delivery either.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -55,12 +54,11 @@ def send(state_dir: str, group: str, count: int, size: int, pid: int) -> None:
         replies.set()
 
     threading.Thread(target=drain, daemon=True).start()
-    body = json.dumps({"group": group, "pid": pid, "data": "x" * size})
+    data = b"x" * size
     print(f"start {time.monotonic_ns()}", flush=True)
     batch: list[bytes] = []
     for n in range(count):
-        payload = f'{{"body":{body},"id":{n + 1},"name":"cpg_send"}}'.encode()
-        batch.append(client.FRAME_HEADER.pack(len(payload)) + payload)
+        batch.append(client.encode_cpg_send(n + 1, group, pid, data))
         if len(batch) == SEND_BATCH or n == count - 1:
             sock.sendall(b"".join(batch))  # libcpg's shared-memory ring costs no syscall
             batch.clear()

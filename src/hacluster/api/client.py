@@ -1,7 +1,7 @@
 """The blocking Unix-socket client the tools use to talk to the local haclusterd.
 
 Owns the IPC frame format (shared with drivers/ipc.py): a 4-byte big-endian length then one
-JSON object. Requests are {"id", "name", "body"}; replies {"id", "ok", "body", "problems"};
+JSON object (or, for cpg_send only, the binary request of encode_cpg_send). Requests are {"id", "name", "body"}; replies {"id", "ok", "body", "problems"};
 pushed events {"event", "body"}. Must never hold cluster logic or print: it moves frames
 and turns socket failures into HaError with daemon/ipc codes.
 Requests the daemon answers itself: daemon.ping, daemon.status, daemon.shutdown,
@@ -27,6 +27,8 @@ SOCKET_NAME = "haclusterd.sock"
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
 DEFAULT_TIMEOUT_MS = 5000
 READ_CHUNK = 256 * 1024
+CPG_SEND_MARK = b"\x01"
+CPG_SEND_HEAD = struct.Struct("!QIH")  # request id, pid, group name length
 
 
 def state_dir(explicit: str | None = None) -> str:
@@ -42,6 +44,31 @@ def encode_frame(message: dict[str, Any]) -> bytes:
     payload = json.dumps(message, separators=(",", ":"), sort_keys=True).encode()
     assert len(payload) <= FRAME_MAX, "frame too large"
     return FRAME_HEADER.pack(len(payload)) + payload
+
+
+def encode_cpg_send(request_id: int, group: str, pid: int, data: bytes) -> bytes:
+    """A cpg_send request as a binary frame (the CPG hot path: no JSON, data as bytes).
+    Its payload starts with CPG_SEND_MARK where a JSON frame starts with "{"; the reply
+    is an ordinary JSON reply."""
+    name = group.encode()
+    payload = CPG_SEND_MARK + CPG_SEND_HEAD.pack(request_id, pid, len(name)) + name + data
+    assert len(payload) <= FRAME_MAX, "frame too large"
+    return FRAME_HEADER.pack(len(payload)) + payload
+
+
+def decode_cpg_send(payload: bytes) -> tuple[int, dict[str, Any]] | None:
+    """(request id, cpg_send body) of a binary frame, or None when it is malformed."""
+    start = len(CPG_SEND_MARK) + CPG_SEND_HEAD.size
+    if not payload.startswith(CPG_SEND_MARK) or len(payload) < start:
+        return None
+    request_id, pid, size = CPG_SEND_HEAD.unpack_from(payload, len(CPG_SEND_MARK))
+    if len(payload) < start + size:
+        return None
+    try:
+        group = payload[start:start + size].decode()
+    except UnicodeDecodeError:
+        return None
+    return request_id, {"group": group, "pid": pid, "data": payload[start + size:]}
 
 
 def decode_payload(payload: bytes) -> dict[str, Any] | None:

@@ -213,6 +213,11 @@ class IpcServer:
             del buffer[:at]
 
     def _handle_frame(self, connection: Connection, payload: bytes) -> None:
+        if payload.startswith(client.CPG_SEND_MARK):
+            request = client.decode_cpg_send(payload)
+            if request is not None:
+                self._on_request(connection, request[0], "cpg_send", request[1])
+                return
         message = client.decode_payload(payload)
         if message is None or not isinstance(message.get("name"), str):
             connection.reply(None, False, problems=[{
