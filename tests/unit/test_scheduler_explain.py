@@ -208,6 +208,11 @@ BAD_INPUTS = {
     "unknown-resource": (cib(prim("A"), '<rsc_colocation id="c1" rsc="A" with-rsc="GHOST" '
                                         'score="INFINITY"/>'),
                          "constraint c1 references unknown resource 'GHOST'"),
+    "node-without-uname": (cib(prim("A")).replace('uname="node2"/>', '/>', 1)
+                           .replace('<node id="2" uname="node2">', '<node id="2">'),
+                           "a <node> element (2) lacks uname"),
+    "resource-without-id": (cib(prim("A")).replace('primitive id="A" ', 'primitive '),
+                            "a <primitive> element (without id) lacks id"),
     "score-not-a-score": (cib(prim("A"), '<rsc_location id="l1" rsc="A" node="node1" '
                                          'score="abc"/>'),
                           "rsc_location l1 has score 'abc', which is not an integer"),

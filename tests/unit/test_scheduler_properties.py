@@ -95,17 +95,20 @@ def test_schedule_never_raises_and_respects_minus_infinity(gen: cibgen.Generated
             assert node in model.nodes, f"seed {gen.seed}: unknown node {node} in {line}"
 
 
-GARBAGE = ("abc", "", "-1", "INFINITY", "-INFINITY", "+INFINITY", "99999999999999999999",
-           "1.5", "true", "P1D", "Stopped", "node9")
+GARBAGE = ("abc", "", "-1", "0", "INFINITY", "-INFINITY", "+INFINITY", "99999999999999999999",
+           "1.5", "true", "P1D", "Stopped", "Promoted", "node9", "rsc1", "grp1")
 
 
 def mutate(xml: str, rng: random.Random) -> etree._Element:
     root = etree.fromstring(xml.encode())
     elements = list(root.iter())
-    for _ in range(rng.randint(1, 4)):
+    for _ in range(rng.randint(1, 6)):
         el = rng.choice(elements)
-        if el.attrib and rng.random() < 0.8:
+        draw = rng.random()
+        if el.attrib and draw < 0.5:
             el.set(rng.choice(sorted(el.attrib)), rng.choice(GARBAGE))
+        elif el.attrib and draw < 0.8:
+            del el.attrib[rng.choice(sorted(el.attrib))]
         elif el.getparent() is not None:
             el.getparent().remove(el)
     return root
@@ -121,7 +124,9 @@ def test_mutated_cibs_give_a_problem_or_a_transition_never_a_traceback(chunk: in
                 if any(p.is_error() for p in api_explain.check_cib(root)):
                     continue
                 try:
-                    sim.simulate_root(root, NOW_S)
+                    result = sim.simulate_root(root, NOW_S)
+                    for rid in (result.model.top if result.model else ())[:2]:
+                        api_explain.explain_root(root, rid, NOW_S)
                 except ValueError as exc:
                     raise api_explain.bad_value_error(root, exc) from exc
         except HaError:

@@ -70,8 +70,24 @@ def check_cib(root: Any) -> list[Problem]:
     config = root.find("configuration")
     if config is None:
         return [error("the CIB has no <configuration> section")]
-    return reference_problems(root, config) + score_problems(config) + \
-        unsupported_problems(config)
+    return identity_problems(config) + reference_problems(root, config) + \
+        score_problems(config) + unsupported_problems(config)
+
+
+def identity_problems(config: Any) -> list[Problem]:
+    """Attributes the schema requires and the scheduler keys everything by."""
+    required = (("node", ("id", "uname")), ("primitive", ("id", "type")), ("group", ("id",)),
+                ("clone", ("id",)), ("master", ("id",)), ("rsc_location", ("id",)),
+                ("rsc_colocation", ("id",)), ("rsc_order", ("id",)))
+    problems: list[Problem] = []
+    for tag, attrs in required:
+        for el in config.iter(tag):
+            missing = [a for a in attrs if not el.get(a)
+                       and not (a == "type" and el.get("template"))]
+            if missing:
+                problems.append(error(f"a <{tag}> element ({el.get('id') or 'without id'}) "
+                                      f"lacks {', '.join(missing)}", element=tag))
+    return problems
 
 
 def reference_problems(root: Any, config: Any) -> list[Problem]:
