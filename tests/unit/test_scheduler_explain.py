@@ -308,3 +308,11 @@ def test_score_breakdown_adds_up_to_the_recorded_scores_on_generated_cibs() -> N
                         assert recorded[node] == value, f"{mix} {seed} {rid} {node}"
                     checked += 1
     assert checked > 500
+
+
+def test_scores_on_a_big_cluster_show_the_highest_and_count_the_rest() -> None:
+    xml = cib(prim("A"), '<rsc_location id="pref-node7" rsc="A" node="node7" score="30"/>',
+              nodes=12)
+    text = explain_text(xml, "A")
+    assert "scores: node7=30, node1=0," in text and "(and 4 more nodes)" in text
+    assert "starts on node7" in text

@@ -94,7 +94,7 @@ def reference_problems(root: Any, config: Any) -> list[Problem]:
     """Constraints naming no id at all are errors (the real crm_simulate rejects them as
     invalid configuration); naming a tag or another non-resource id is ignored."""
     ids = {el.get("id") for tag in RESOURCE_TAGS for el in config.iter(tag)}
-    any_ids = {el.get("id") for el in root.iter() if el.get("id")}
+    any_ids: set[str] | None = None  # every id in the CIB, only read if a reference misses
     problems: list[Problem] = []
     for tag, attr in RESOURCE_REFS:
         for el in config.iter(tag):
@@ -105,6 +105,8 @@ def reference_problems(root: Any, config: Any) -> list[Problem]:
             owner = el if tag != "resource_ref" else next(
                 (p for p in el.iterancestors() if p.tag.startswith("rsc_")), el)
             cid = owner.get("id", "?")
+            if any_ids is None:
+                any_ids = {el.get("id") for el in root.iter() if el.get("id")}
             if ref in any_ids:
                 problems.append(warning(f"constraint {cid} references '{ref}', which is not "
                                         "a resource (tags are not supported): the constraint "

@@ -132,6 +132,15 @@ def final_scores(run: Run, rid: str) -> dict[str, int]:
     return out
 
 
+def score_text(scores: Mapping[str, int], shown_max: int = 8) -> str:
+    """node=score pairs; on big clusters the highest ones and a count of the rest."""
+    if len(scores) <= shown_max:
+        return ", ".join(f"{n}={fmt(s)}" for n, s in scores.items())
+    top = sorted(scores, key=lambda n: (-scores[n], n))[:shown_max]
+    rest = len(scores) - len(top)
+    return ", ".join(f"{n}={fmt(scores[n])}" for n in top) + f" (and {rest} more nodes)"
+
+
 def deciding_scores(run: Run, rid: str) -> tuple[str, dict[str, int]]:
     """The scores that placed `rid`: its own, else its group's or clone instance's."""
     for holder in (rid, *ancestors(run.model, rid)):
@@ -189,7 +198,7 @@ def explain_primitive(run: Run, rid: str, below: str | None = None) -> list[str]
     holder, scores = deciding_scores(run, rid)
     if scores:
         label = "scores" if holder == rid else f"scores of {holder}"
-        lines.append(f"  {label}: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
+        lines.append(f"  {label}: {score_text(scores)}")
     promotion = promotion_scores(run, rid, chain)
     if promotion:
         lines.append("  promotion scores: " + promotion)
@@ -275,7 +284,7 @@ def explain_collective(run: Run, rid: str) -> list[str]:
                      "group in order: a member that cannot run stops the rest)")
     _, scores = deciding_scores(run, rid)
     if scores:
-        lines.append("  scores: " + ", ".join(f"{n}={fmt(s)}" for n, s in scores.items()))
+        lines.append(f"  scores: {score_text(scores)}")
     reasons = (node_reasons(model, scores) + location_reasons(run, [rid, *ancestors(model, rid)])
                + colocation_reasons(run, [rid]))
     lines += [f"  - {r}" for r in reasons]
