@@ -16,7 +16,7 @@ from hacluster.api import env as api_env
 from hacluster.api import explain as api_explain
 from hacluster.api import simulate as sim
 from hacluster.cli.render import render_cluster_status
-from hacluster.common import HaError, Severity
+from hacluster.common import Code, ExitStatus, HaError, Severity
 
 CHUNK_BYTES = 1 << 20  # the CIB file is fed to the parser in pieces, never held whole
 
@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         return 66
     except HaError as exc:
         print(f"crm_simulate: {exc}", file=sys.stderr)
-        return int(exc.exit_status)
+        # An invalid configuration exits as the real tool does on a schema failure.
+        invalid = exc.problems[0].code == Code.SCHED_INVALID_CIB
+        return int(ExitStatus.CONFIG if invalid else exc.exit_status)
     out: list[str] = []
     if result.used_execution_date:
         out.append("Using the original execution date of: "
