@@ -30,6 +30,7 @@ ALLOWED_GROUP = "haclient"
 # memory must not grow with a stuck tool.
 WRITE_BUFFER_MAX = 32 * 1024 * 1024
 READ_CHUNK = 256 * 1024
+SEND_BUFFER_BYTES = 4 * 1024 * 1024
 _UCRED = struct.Struct("3i")
 
 
@@ -161,6 +162,9 @@ class IpcServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
+        # Room for a burst of events to a client that is a little behind: fewer short writes
+        # and write-ready rounds (the kernel caps this at net.core.wmem_max).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         pid, uid, gid = peer_credentials(sock)
         if not is_peer_allowed(pid, uid, gid):
             await self._refuse(writer, pid, uid)
