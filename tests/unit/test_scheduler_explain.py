@@ -120,7 +120,7 @@ CASES = {
               ["unrunnable: mandatory order A-then-B (A start then B start): A cannot start",
                "would start on node1, but that is blocked", "why: blocked: unrunnable A start"]),
     "no-quorum": (cib(prim("A")).replace('have-quorum="1"', 'have-quorum="0"'), "A",
-                  ["the partition has no quorum (no-quorum-policy=stop): nothing may start",
+                  ["the partition has no quorum (no-quorum-policy=stop): every resource stops",
                    "why: blocked: no quorum"]),
     "promotable": (cib('<clone id="P">' + meta("P", promotable="true") + prim("S") + "</clone>",
                        '<rsc_location id="P-pref" rsc="P" node="node1" score="10" '
@@ -134,6 +134,13 @@ CASES = {
                                            'id="n1s" name="standby" value="on"/>'
                                            '</instance_attributes>'}), "A",
                 ["cannot run resources: node1 (standby)", "starts on node2"]),
+    "standby-stops": (cib(prim("A"), '<rsc_location id="ban2" rsc="A" node="node2" '
+                                     'score="-INFINITY"/>', lrm={"node1": running("A")},
+                          node_attrs={"node1": '<instance_attributes id="n1a"><nvpair '
+                                               'id="n1s" name="standby" value="on"/>'
+                                               '</instance_attributes>'}), "A",
+                      ["now Started on node1; will be stopped",
+                       "why: node1 cannot run resources (standby)"]),
     "rule-matched": (cib(prim("A"), '<rsc_location id="by-rule" rsc="A"><rule id="r1" '
                          'score="200"><expression id="e1" attribute="#uname" operation="eq" '
                          'value="node2"/></rule></rsc_location>'), "A",

@@ -114,6 +114,13 @@ def register_explain(commands: Any) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    try:
+        return explain_and_print(args)
+    except BrokenPipeError:
+        return 0  # the reader (e.g. head) has what it wanted
+
+
+def explain_and_print(args: argparse.Namespace) -> int:
     now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
     if args.xml_file:
         try:

@@ -257,6 +257,11 @@ def headline(run: Run, rid: str, scores: Mapping[str, int]) -> str:
         if scores.get(where) == best:
             return f"{where} has the highest score ({fmt(best)})"
         return f"{where}: the higher-scored nodes had no room or were taken"
+    state = model.states.get(rid)
+    lost = [n for n in (state.running_on if state else ()) if n in model.nodes
+            and not model.nodes[n].can_run and node_words(model.nodes[n])]
+    if lost:
+        return f"{lost[0]} cannot run resources ({'/'.join(node_words(model.nodes[lost[0]]))})"
     if policy_reasons(run, rid):
         return policy_reasons(run, rid)[0]
     if not any(node.can_run for node in model.nodes.values()):
@@ -310,7 +315,10 @@ def policy_reasons(run: Run, rid: str) -> list[str]:
         out.append(f"unmanaged ({unmanaged_why(model, rid)}): the cluster leaves it as it is")
     policy = model.prop("no-quorum-policy", "stop")
     if not model.have_quorum and policy != "ignore":
-        out.append(f"the partition has no quorum (no-quorum-policy={policy}): nothing may start")
+        effect = {"stop": "every resource stops and nothing may start",
+                  "freeze": "running resources stay, nothing may start"}.get(
+                      policy, "nothing may start")
+        out.append(f"the partition has no quorum (no-quorum-policy={policy}): {effect}")
     state = model.states.get(rid)
     if state and state.stop_failed_nodes:
         nodes = ", ".join(sorted(state.stop_failed_nodes))
