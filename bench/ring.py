@@ -5,7 +5,9 @@ for msg/s higher is better). Ours: three haclusterd on 127.0.0.1/2/3 (1.x member
 Theirs: three corosync in network namespaces (bench/corosync_lab.py), nodelist dialect with
 token_coefficient 0 so both run the same token. When Corosync cannot run, theirs is `n/a`.
     python bench/ring.py [--quick] [--skip-theirs] [--sigkill-only | --cpg-only] [--kill-runs N]
-The SIGKILL figures are medians of --kill-runs runs (default 3): with ICMP evidence ours
+CPG: the same message count on both sides; ours sends through bench/ourclient.py (binary
+cpg_send frames, pipelined), theirs through libcpg (bench/cpgclient.py). --cpg-only stops after
+the start and CPG figures. The SIGKILL figures are medians of --kill-runs runs (default 3): with ICMP evidence ours
 depends on where the token is when the node dies (at most a rotation plus a token re-send).
 """
 
