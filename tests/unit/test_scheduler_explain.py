@@ -220,6 +220,11 @@ BAD_INPUTS = {
                            "a <node> element (2) lacks uname"),
     "resource-without-id": (cib(prim("A")).replace('primitive id="A" ', 'primitive '),
                             "a <primitive> element (without id) lacks id"),
+    "runaway-clone-max": (cib('<clone id="C">' + meta("C", **{"clone-max": "INFINITY"})
+                              + prim("D") + "</clone>"),
+                          "clone-max INFINITY (nvpair C-m-clone-max) is more than the 10000"),
+    "duplicate-id": (cib('<group id="G">' + prim("G") + "</group>"),
+                     "id 'G' is used by more than one resource or constraint"),
     "score-not-a-score": (cib(prim("A"), '<rsc_location id="l1" rsc="A" node="node1" '
                                          'score="abc"/>'),
                           "rsc_location l1 has score 'abc', which is not an integer"),

@@ -21,6 +21,7 @@ RESOURCE_REFS = (("rsc_location", "rsc"), ("rsc_colocation", "rsc"),
                  ("rsc_order", "then"), ("rsc_ticket", "rsc"), ("resource_ref", "id"))
 RESOURCE_TAGS = ("primitive", "group", "clone", "master", "bundle", "template")
 UNSUPPORTED_KINDS = ("bundle", "template")
+MAX_CLONE_INSTANCES = 10_000
 # Operation history attributes the scheduler reads as integers.
 OP_INT_ATTRS = ("call-id", "interval", "rc-code", "op-status")
 
@@ -71,7 +72,7 @@ def check_cib(root: Any) -> list[Problem]:
     if config is None:
         return [error("the CIB has no <configuration> section")]
     return identity_problems(config) + reference_problems(root, config) + \
-        score_problems(config) + unsupported_problems(config)
+        score_problems(config) + clone_size_problems(config) + unsupported_problems(config)
 
 
 def identity_problems(config: Any) -> list[Problem]:
@@ -80,6 +81,13 @@ def identity_problems(config: Any) -> list[Problem]:
                 ("clone", ("id",)), ("master", ("id",)), ("rsc_location", ("id",)),
                 ("rsc_colocation", ("id",)), ("rsc_order", ("id",)))
     problems: list[Problem] = []
+    seen: set[str] = set()
+    for el in config.iter(*RESOURCE_TAGS, "rsc_location", "rsc_colocation", "rsc_order"):
+        rid = el.get("id")
+        if rid and rid in seen:
+            problems.append(error(f"id '{rid}' is used by more than one resource or "
+                                  "constraint", id=rid))
+        seen.add(rid)
     for tag, attrs in required:
         for el in config.iter(tag):
             missing = [a for a in attrs if not el.get(a)
@@ -114,6 +122,22 @@ def reference_problems(root: Any, config: Any) -> list[Problem]:
             else:
                 problems.append(error(f"constraint {cid} references unknown resource "
                                       f"'{ref}'", constraint=cid, resource=ref))
+    return problems
+
+
+def clone_size_problems(config: Any) -> list[Problem]:
+    """A clone is expanded into clone-max instances: a runaway number (a typo, or an
+    INFINITY) would take all memory instead of scheduling."""
+    problems: list[Problem] = []
+    for el in config.iter("nvpair"):
+        name = el.get("name")
+        if name not in ("clone-max", "clone-node-max"):
+            continue
+        value = parse_score(el.get("value") or "")
+        if value is not None and value > MAX_CLONE_INSTANCES:
+            problems.append(error(f"{name} {el.get('value')} (nvpair {el.get('id', '?')}) is "
+                                  f"more than the {MAX_CLONE_INSTANCES} clone instances "
+                                  "supported", nvpair=str(el.get("id", ""))))
     return problems
 
 
