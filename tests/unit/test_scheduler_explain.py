@@ -328,3 +328,12 @@ def test_scores_on_a_big_cluster_show_the_highest_and_count_the_rest() -> None:
     text = explain_text(xml, "A")
     assert "scores: node7=30, node1=0," in text and "(and 4 more nodes)" in text
     assert "starts on node7" in text
+
+
+def test_crm_simulate_fails_a_transition_with_an_ordering_loop(tmp_path: Path) -> None:
+    path = tmp_path / "cib.xml"
+    path.write_text(cib(prim("A") + prim("B"), '<rsc_order id="o1" first="A" then="B"/>'
+                                               '<rsc_order id="o2" first="B" then="A"/>'))
+    done = run_cli("hacluster.cli.crm_simulate", "-S", "-x", str(path))
+    assert done.returncode == 1
+    assert "2 actions wait on an ordering loop and never run" in done.stderr

@@ -91,8 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         out += sim.score_lines(result)
     if args.simulate or args.run or not args.show_scores:
         out += ["Transition Summary:", *result.transition.summary_lines(), ""]
+    stuck = 0
     if args.simulate or args.run:
-        out += ["Executing Cluster Transition:", *result.transition.execution_lines(), ""]
+        executed = result.transition.execution_lines()
+        stuck = len(result.transition.synapses) - len(executed)
+        out += ["Executing Cluster Transition:", *executed, ""]
         if not args.quiet:
             out += ["Revised Cluster Status:",
                     *render_cluster_status(sim.revised_status_view(result, view)), ""]
@@ -100,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.save_graph, "w") as fh:
             fh.write(sim.graph_xml(result))
     print("\n".join(out))
+    if stuck:
+        print(f"crm_simulate: the transition cannot complete: {stuck} actions wait on an "
+              "ordering loop and never run", file=sys.stderr)
+        return 1
     return 0
 
 
