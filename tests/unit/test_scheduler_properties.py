@@ -1,7 +1,7 @@
 """Scheduler robustness properties over generated CIBs (bench/cibgen.py, hypothesis-drawn
 seeds, mixes and knobs; bounded sizes): `schedule` never raises or loops, a resource is
-never placed where its score is -INFINITY, and summary lines name only known resources
-and nodes. Plus mutated (bad-value) CIBs: crm_simulate's path gives an HaError, never a
+never placed where its score is -INFINITY, the graph has no ordering loop, and summary
+lines name only known resources and nodes. Plus mutated (bad-value) CIBs: crm_simulate's path gives an HaError, never a
 traceback."""
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def test_schedule_never_raises_and_respects_minus_infinity(gen: cibgen.Generated
             score = final_scores(run, holder).get(node)
             assert score is None or score > -INFINITY, \
                 f"seed {gen.seed}: {rid} placed on {node} where {holder} scores -INFINITY"
+    executed = run.transition.executed()
+    assert len(executed) == len(run.transition.synapses), f"seed {gen.seed}: ordering loop"
     for line in run.transition.summary:
         first, nodes = summary_names(line)
         assert first in model.resources or first in model.nodes, f"seed {gen.seed}: {line}"
