@@ -26,7 +26,8 @@ from hacluster.scheduler import (
     unpack,
 )
 
-__all__ = ["LEAN_ABOVE_BYTES", "UNREAD_OP_ATTRS", "Code", "Injections", "SimulationResult", "graph_xml", "parse_cib_chunks",
+__all__ = ["LEAN_ABOVE_BYTES", "UNREAD_OP_ATTRS", "Code", "Injections", "SimulationResult", "graph_xml", "live_root",
+           "parse_cib_chunks",
            "parse_iso_s", "score_lines", "revised_status_view", "simulate", "simulate_root",
            "status_view"]
 
@@ -82,6 +83,13 @@ def parse_cib_chunks(chunks: Iterable[bytes], max_bytes: int = MAX_LOCAL_CIB_BYT
     """parse_cib_text for a CIB fed piece by piece, never held whole (~200 MB less peak
     memory at 32 nodes x 10k resources); `lean` packs operation history (api.packed)."""
     return packed.parse_cib_chunks(chunks, max_bytes, lean)
+
+
+def live_root(env: Any) -> Any:
+    """crm_simulate -L: the CIB of `env` (api.env: the live cluster, or $CIB_file) as a
+    root simulate_root takes over; the copy is parsed afresh, so injections never touch
+    the source document."""
+    return parse_cib_text(env.read().to_bytes(pretty=False))
 
 
 def execution_date_s(root: Any) -> int | None:

@@ -52,13 +52,12 @@ def parse_datetime_s(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.live_check or not args.xml_file:
-        print("crm_simulate: only -x FILE is supported (no live cluster)", file=sys.stderr)
+    if args.live_check == bool(args.xml_file):
+        print("crm_simulate: give exactly one of -x FILE or -L (the live cluster)",
+              file=sys.stderr)
         return 64
     try:
-        with open(args.xml_file, "rb") as fh:
-            lean = os.fstat(fh.fileno()).st_size > sim.LEAN_ABOVE_BYTES
-            root = sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), lean=lean)
+        root = load_root(args)
         now_s = parse_datetime_s(args.set_datetime) if args.set_datetime else int(time.time())
         inj = sim.Injections(tuple(args.node_up), tuple(args.node_down), tuple(args.node_fail),
                              tuple(args.op_inject), tuple(args.op_fail), args.quorum)
@@ -145,6 +144,16 @@ def explain_and_print(args: argparse.Namespace) -> int:
     print(api_explain.explain_env(api_env.environment(), args.rsc, now_s,
                                   bool(args.set_datetime)).text())
     return 0
+
+
+def load_root(args: argparse.Namespace) -> Any:
+    """-x FILE (fed in chunks, lean when huge), or -L: the live cluster's CIB (api.env:
+    $CIB_file if set, else haclusterd under $HACLUSTER_STATE_DIR)."""
+    if args.live_check:
+        return sim.live_root(api_env.environment(client_name="crm_simulate"))
+    with open(args.xml_file, "rb") as fh:
+        lean = os.fstat(fh.fileno()).st_size > sim.LEAN_ABOVE_BYTES
+        return sim.parse_cib_chunks(iter(lambda: fh.read(CHUNK_BYTES), b""), lean=lean)
 
 
 def checked(root: object) -> None:
