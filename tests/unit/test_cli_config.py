@@ -12,6 +12,9 @@ from hacluster.cli.main import SUBCOMMANDS, main
 
 REPO = Path(__file__).resolve().parents[2]
 
+# The seed's own member addresses: parsed and printed only, never a traffic target.
+SEED_ADDRESSES = ("172.16.101.3", "172.16.101.4", "172.16.101.5")  # seed, parse-only
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
@@ -33,9 +36,9 @@ def test_seed_file_exits_zero_and_shows_effective_values(
         "runtime.config.totem.merge (u32) = 200",
         "runtime.config.totem.max_messages (u32) = 20",
         "runtime.config.totem.window_size (u32) = 50",
-        "nodelist.node.0.ring0_addr (str) = 172.16.101.3",
+        f"nodelist.node.0.ring0_addr (str) = {SEED_ADDRESSES[0]}",
         "nodelist.node.0.nodeid (u32) = 739271939",
-        "nodelist.node.2.ring0_addr (str) = 172.16.101.5",
+        f"nodelist.node.2.ring0_addr (str) = {SEED_ADDRESSES[2]}",
         "totem.transport (str) = udpu",
     ):
         assert line in out.splitlines(), line

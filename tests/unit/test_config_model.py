@@ -36,6 +36,9 @@ def nodelist(*addresses: str, nodeids: bool = False) -> str:
     return f"nodelist {{\n{nodes}}}\n"
 
 
+# The seed's own member addresses: parsed only, never a traffic target.
+SEED_ADDRESSES = ("172.16.101.3", "172.16.101.4", "172.16.101.5")  # seed, parse-only
+
 SEED_TOTEM_AS_NODELIST = """
 totem {
     version: 2
@@ -48,11 +51,11 @@ totem {
     transport: udpu
     interface {
         ringnumber: 0
-        bindnetaddr: 172.16.101.3
+        bindnetaddr: @BIND@
         mcastport: 5405
     }
 }
-"""
+""".replace("@BIND@", SEED_ADDRESSES[0])
 
 
 def test_seed_file_loads_exactly_as_written(shared: Path) -> None:
@@ -64,11 +67,10 @@ def test_seed_file_loads_exactly_as_written(shared: Path) -> None:
     assert totem.transport == "udpu" and totem.secauth is False and totem.netmtu == 1500
     assert totem.token_retransmits_before_loss_const == 10
     assert config.node_source is NodeSource.MEMBERS
-    assert [n.addresses for n in config.nodes] == [
-        ("172.16.101.3",), ("172.16.101.4",), ("172.16.101.5",)]
-    # 172.16.101.3 = 0xAC106503; clear_node_high_bit: yes drops the top bit
+    assert [n.addresses for n in config.nodes] == [(a,) for a in SEED_ADDRESSES]
+    # the first seed address is 0xAC106503; clear_node_high_bit: yes drops the top bit
     assert [n.nodeid for n in config.nodes] == [0x2C106503, 0x2C106504, 0x2C106505]
-    assert totem.interfaces[0].bindnetaddr == "172.16.101.3"
+    assert totem.interfaces[0].bindnetaddr == SEED_ADDRESSES[0]
     assert totem.interfaces[0].mcastport == 5405
 
 
@@ -88,7 +90,7 @@ def test_loopback_seed_gives_loopback_node_ids(shared: Path) -> None:
 def test_same_cluster_as_three_node_nodelist_runs_token_3650() -> None:
     # Measured on corosync 3.1.7: runtime.config.totem.token 3650, token_retransmit 357,
     # hold 275, consensus 4380 when consensus is not set.
-    text = SEED_TOTEM_AS_NODELIST + nodelist("172.16.101.3", "172.16.101.4", "172.16.101.5")
+    text = SEED_TOTEM_AS_NODELIST + nodelist(*SEED_ADDRESSES)
     totem = parse_config(text).totem
     assert (totem.token_ms, totem.token_configured_ms) == (3650, 3000)
     assert (totem.token_retransmit_ms, totem.hold_ms, totem.consensus_ms) == (357, 275, 4380)
@@ -158,15 +160,15 @@ def test_both_dialects_give_the_same_model_for_the_same_cluster() -> None:
 def test_both_dialects_agree_on_nodes_and_quorum_for_three_nodes(shared: Path) -> None:
     old = parse_config(seed_text(shared))
     new = parse_config(SEED_TOTEM_AS_NODELIST
-                       + nodelist("172.16.101.3", "172.16.101.4", "172.16.101.5"))
+                       + nodelist(*SEED_ADDRESSES))
     assert old.nodes == new.nodes and old.quorum == new.quorum
     assert (old.totem.token_ms, new.totem.token_ms) == (3000, 3650)
 
 
 def test_node_ids_derive_from_ipv4_with_and_without_the_high_bit() -> None:
-    assert derive_nodeid("192.168.0.142", clear_node_high_bit=True) == 1084752014
-    assert derive_nodeid("192.168.0.142", clear_node_high_bit=False) == 0xC0A8008E
-    assert derive_nodeid("172.16.101.3", clear_node_high_bit=False) == 2886755587
+    assert derive_nodeid("192.0.2.142", clear_node_high_bit=True) == 1073742478
+    assert derive_nodeid("192.0.2.142", clear_node_high_bit=False) == 0xC000028E
+    assert derive_nodeid(SEED_ADDRESSES[0], clear_node_high_bit=False) == 2886755587
     assert derive_nodeid("node-1", clear_node_high_bit=True) is None
     assert derive_nodeid("::1", clear_node_high_bit=True) is None
     assert derive_nodeid("0.0.0.0", clear_node_high_bit=False) is None
@@ -243,7 +245,7 @@ def test_seed_round_trips_through_the_writer(shared: Path) -> None:
     config = parse_config(seed_text(shared))
     text = write_config(config)
     assert parse_config(text) == config
-    assert "memberaddr: 172.16.101.4" in text and "vsftype" not in text
+    assert f"memberaddr: {SEED_ADDRESSES[1]}" in text and "vsftype" not in text
 
 
 # ----------------------------------------------------------------- round trip property
