@@ -73,7 +73,7 @@ def quorum_blocks(model: ClusterModel, rid: str) -> str:
 
 
 def can_fence(model: ClusterModel) -> bool:
-    if not model.stonith_enabled:
+    if not model.stonith_enabled or model.startup_disabled():
         return False
     return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore"
 

@@ -332,6 +332,8 @@ def policy_reasons(run: Run, rid: str) -> list[str]:
 def unmanaged_why(model: ClusterModel, rid: str) -> str:
     if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
         return "maintenance-mode=true"
+    if model.startup_disabled():
+        return "stonith-enabled=true but no fencing device is configured"
     if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
         return "is-managed=false"
     if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):

@@ -219,6 +219,12 @@ class ClusterModel:
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)
 
+    def startup_disabled(self) -> bool:
+        """stonith-enabled without any fencing device configured: the cluster may neither
+        fence nor start, stop or recover anything (every resource is left as it is)."""
+        return self.stonith_enabled and not any(
+            r.kind == "primitive" and r.is_fencing for r in self.resources.values())
+
     def meta(self, rsc_id: str, name: str, default: str) -> str:
         """A meta attribute, inherited from parents, then rsc_defaults."""
         rid: str | None = rsc_id

@@ -36,6 +36,8 @@ def health_score(model: ClusterModel, node: str) -> int:
 def is_managed(model: ClusterModel, rid: str) -> bool:
     if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
         return False
+    if model.startup_disabled():
+        return False
     if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
         return False
     if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):

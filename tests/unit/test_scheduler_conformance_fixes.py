@@ -1,0 +1,58 @@
+"""Scheduler semantics found through the last failing conformance cases, on small CIBs."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from hacluster.scheduler import schedule
+
+NODE = ('<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        'expected="member">{lrm}</node_state>')
+UNCLEAN = '<node_state id="{n}" uname="{n}" crmd="offline" join="down"/>'
+OP = ('<lrm id="{n}"><lrm_resources><lrm_resource id="{r}" class="ocf" provider="heartbeat" '
+      'type="Dummy"><lrm_rsc_op id="{r}_{t}_0" operation="{t}" interval="{i}" op-status="0" '
+      'rc-code="{rc}" call-id="2" transition-key="1:1:0:x"/></lrm_resource></lrm_resources></lrm>')
+FENCE_DEVICE = '<primitive id="fencer" class="stonith" type="fence_dummy"/>'
+
+
+def dummy(rid: str) -> str:
+    return f'<primitive id="{rid}" class="ocf" provider="heartbeat" type="Dummy"/>'
+
+
+def build(resources: str, states: str, stonith: str = "true") -> object:
+    nodes = "".join(f'<node id="{n}" uname="{n}"/>' for n in ("node1", "node2", "node3"))
+    return etree.fromstring(
+        '<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="cps">'
+        f'<nvpair id="s" name="stonith-enabled" value="{stonith}"/></cluster_property_set>'
+        f'</crm_config><nodes>{nodes}</nodes><resources>{resources}</resources>'
+        f'<constraints/></configuration><status>{states}</status></cib>')
+
+
+def lines(root: object) -> list[str]:
+    return [" ".join(line.split()) for line in schedule(root, now_s=0).summary_lines()]
+
+
+def failed_r2_and_unclean_node3() -> str:
+    return (NODE.format(n="node1", lrm="")
+            + NODE.format(n="node2", lrm=OP.format(n="node2", r="r2", t="monitor", i="10000",
+                                                   rc=1))
+            + UNCLEAN.format(n="node3"))
+
+
+def test_fencing_enabled_without_any_fencing_device_starts_recovers_and_fences_nothing() -> None:
+    root = build(dummy("r1") + dummy("r2"), failed_r2_and_unclean_node3())
+    assert lines(root) == []
+
+
+def test_the_same_cluster_with_a_fencing_device_fences_starts_and_recovers() -> None:
+    got = lines(build(FENCE_DEVICE + dummy("r1") + dummy("r2"), failed_r2_and_unclean_node3()))
+    assert any(line.startswith("* Fence (reboot) node3") for line in got)
+    assert any(line.startswith("* Start r1") for line in got)
+    assert any(line.startswith("* Recover r2") for line in got)
+
+
+def test_fencing_disabled_without_a_device_still_starts_and_recovers() -> None:
+    got = lines(build(dummy("r1") + dummy("r2"), failed_r2_and_unclean_node3(), "false"))
+    assert any(line.startswith("* Start r1") for line in got)
+    assert any(line.startswith("* Recover r2") for line in got)
+    assert not any(line.startswith("* Fence") for line in got)
