@@ -16,6 +16,7 @@ from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
 from hacluster.scheduler.placement import Assignment
 from hacluster.scheduler.policy import is_managed
+from hacluster.scheduler.probes import create_probes
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +106,17 @@ def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
             lines.extend(summary_for(model, asg, plan, rid))
-    return Transition(synapses=synapses_of(plan, edges), summary=tuple(lines),
-                      score_lines=asg.score_lines)
+    probes, probe_edges = create_probes(model, asg, plan)
+    return Transition(synapses=synapses_of(plan, edges + probe_edges, probes),
+                      summary=tuple(lines), score_lines=asg.score_lines)
 
 
-def synapses_of(plan: Plan, edges: list[Edge]) -> tuple[Synapse, ...]:
-    live = [a for a in plan.actions.values() if not a.optional and a.runnable]
+def synapses_of(plan: Plan, edges: list[Edge],
+                probes: list[Action] | None = None) -> tuple[Synapse, ...]:
+    """Synapses of the plan's live actions; `probes` (graph-only, never in the plan) come
+    first, so the ids of the other actions keep their order."""
+    live = (probes or []) + [a for a in plan.actions.values()
+                             if not a.optional and a.runnable]
     ids = {a.key: i for i, a in enumerate(live)}
     inputs: dict[int, set[int]] = {i: set() for i in ids.values()}
     for e in edges:

@@ -1,0 +1,72 @@
+"""Probes: a one-time `monitor` (interval 0) of a resource on each node where its state is
+unknown, and the orderings that make a start wait for them.
+
+Owns deciding which probes exist (Pacemaker Explained: a resource is probed on every
+online, clean node where it has no operation history; an anonymous clone once per node,
+on one instance; none when enable-startup-probes is false or the resource is an orphan)
+and the probe -> start edges. Must never change an action the earlier stages decided
+(probes are graph-only: the Transition Summary never lists them) or do I/O.
+"""
+
+from __future__ import annotations
+
+from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.model import ClusterModel, Node
+from hacluster.scheduler.ordering import Edge
+from hacluster.scheduler.placement import Assignment
+
+PROBE_TASK = "monitor"
+TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
+
+
+def probe_nodes(model: ClusterModel) -> tuple[Node, ...]:
+    """Nodes where probes may run: online and clean."""
+    if model.prop("enable-startup-probes", "true").strip().lower() not in TRUE_WORDS:
+        return ()
+    return tuple(n for n in model.nodes.values() if n.online and not n.unclean)
+
+
+def known_on(model: ClusterModel, rid: str, node: str) -> bool:
+    """Whether any primitive of `rid` has operation history on `node`."""
+    for prim in model.primitives(rid):
+        state = model.states.get(prim)
+        if state is not None and (node in state.probed_nodes or node in state.roles):
+            return True
+    return False
+
+
+def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list[str]:
+    """The primitives of `rid` to probe on `node`, in configuration order."""
+    rsc = model.resources[rid]
+    if rsc.orphan:
+        return []
+    if rsc.kind == "primitive":
+        return [] if known_on(model, rid, node) else [rid]
+    if rsc.kind == "clone" and not rsc.unique and rsc.children:
+        if any(known_on(model, child, node) for child in rsc.children):
+            return []
+        chosen = next((c for c in rsc.children
+                       if any(asg.nodes.get(p) == node for p in model.primitives(c))),
+                      rsc.children[0])
+        return probes_of(model, asg, chosen, node)
+    out: list[str] = []
+    for child in rsc.children:
+        out.extend(probes_of(model, asg, child, node))
+    return out
+
+
+def create_probes(model: ClusterModel, asg: Assignment,
+                  plan: Plan) -> tuple[list[Action], list[Edge]]:
+    """Probe actions (mandatory, never pseudo) and probe -> start edges for every start
+    of the probed resource, on whichever node it starts."""
+    probes: list[Action] = []
+    edges: list[Edge] = []
+    for node in probe_nodes(model):
+        for rid in model.top:
+            for prim in probes_of(model, asg, rid, node.name):
+                probe = Action(prim, PROBE_TASK, node.name, optional=False,
+                               reason="probe")
+                probes.append(probe)
+                for start in plan.find(prim, "start"):
+                    edges.append(Edge(probe.key, start.key, frozenset()))
+    return probes, edges
