@@ -94,3 +94,15 @@ def test_each_member_of_a_group_is_probed() -> None:
     group = f'<group id="g">{R1}{R1.replace("r1", "r2")}</group>'
     found = probes(simulate(cib(group, online("n1")), 0).transition)
     assert found == {("r1", "n1"), ("r2", "n1")}
+
+
+def test_the_saved_graph_names_each_probe_a_start_waits_for() -> None:
+    from lxml import etree
+
+    from hacluster.api.simulate import graph_xml
+
+    graph = etree.fromstring(graph_xml(simulate(cib(R1, ALL_ONLINE), 0)).encode())
+    start = graph.xpath("//synapse[action_set/rsc_op/@operation='start']")[0]
+    triggers = {(t.get("operation_key"), t.get("on_node"))
+                for t in start.iterfind("inputs/trigger/rsc_op")}
+    assert triggers == {("r1_monitor_0", n) for n in NODES}

@@ -19,6 +19,7 @@ from hacluster.cib import MAX_LOCAL_CIB_BYTES
 from hacluster.common import Code, HaError
 from hacluster.scheduler import (
     ClusterModel,
+    GraphAction,
     Transition,
     op_digest,
     parse_iso_s,
@@ -171,11 +172,11 @@ def inject_op(root: Any, spec: str, failed: bool) -> None:
         entry = etree.SubElement(rscs, "lrm_resource", id=rsc)
     calls = [int(o.get("call-id", "0")) for o in entry.findall("lrm_rsc_op")]
     target = 7 if task == "monitor" and interval == "0" and rc == 7 else 0
-    etree.SubElement(entry, "lrm_rsc_op", id=f"{rsc}_{task}_{interval}", operation=task,
-                     interval=interval, **{"rc-code": str(rc), "op-status": "0",
-                                           "call-id": str(max(calls, default=0) + 1),
-                                           "transition-key": f"0:0:{target}:inject",
-                                           "op-digest": op_digest(params_of(root, rsc))})
+    etree.SubElement(entry, "lrm_rsc_op", {
+        "id": f"{rsc}_{task}_{interval}", "operation": task, "interval": interval,
+        "rc-code": str(rc), "op-status": "0", "call-id": str(max(calls, default=0) + 1),
+        "transition-key": f"0:0:{target}:inject",
+        "op-digest": op_digest(params_of(root, rsc))})
 
 
 def params_of(root: Any, rsc: str) -> dict[str, str]:
@@ -211,19 +212,27 @@ def revised_status_view(result: SimulationResult, current: Any = None) -> Any:
 
 
 def graph_xml(result: SimulationResult) -> str:
-    """The transition graph in Pacemaker's <transition_graph> shape."""
-    graph = etree.Element("transition_graph", **{"transition_id": "0"})
+    """The transition graph in Pacemaker's <transition_graph> shape; each trigger names
+    the action it waits for (operation, key, node), as the real graph does."""
+    graph = etree.Element("transition_graph", {"transition_id": "0"})
+    by_id = {syn.id: syn.action for syn in result.transition.synapses}
     for syn in result.transition.synapses:
-        el = etree.SubElement(graph, "synapse", id=str(syn.id))
+        el = etree.SubElement(graph, "synapse", {"id": str(syn.id)})
         holder = etree.SubElement(el, "action_set")
-        a = syn.action
-        tag = "pseudo_event" if a.pseudo else ("crm_event" if a.rsc is None else "rsc_op")
-        attrs = {"id": str(a.id), "operation": a.task, "operation_key": a.key}
-        if a.node:
-            attrs["on_node"] = a.node
-        etree.SubElement(holder, tag, **attrs)
+        etree.SubElement(holder, event_tag(syn.action), event_attrs(syn.action))
         inputs = etree.SubElement(el, "inputs")
         for i in syn.inputs:
             trigger = etree.SubElement(inputs, "trigger")
-            etree.SubElement(trigger, "rsc_op", id=str(i))
+            etree.SubElement(trigger, event_tag(by_id[i]), event_attrs(by_id[i]))
     return etree.tostring(graph, pretty_print=True).decode()
+
+
+def event_tag(a: GraphAction) -> str:
+    return "pseudo_event" if a.pseudo else ("crm_event" if a.rsc is None else "rsc_op")
+
+
+def event_attrs(a: GraphAction) -> dict[str, str]:
+    attrs = {"id": str(a.id), "operation": a.task, "operation_key": a.key}
+    if a.node:
+        attrs["on_node"] = a.node
+    return attrs
