@@ -56,3 +56,53 @@ def test_fencing_disabled_without_a_device_still_starts_and_recovers() -> None:
     assert any(line.startswith("* Start r1") for line in got)
     assert any(line.startswith("* Recover r2") for line in got)
     assert not any(line.startswith("* Fence") for line in got)
+
+
+def util_cib(caps: tuple[int, ...], resources: str, constraints: str) -> object:
+    names = [f"node{i + 1}" for i in range(len(caps))]
+    nodes = "".join(f'<node id="{n}" uname="{n}"><utilization id="{n}-u"><nvpair id="{n}-c" '
+                    f'name="cpu" value="{c}"/></utilization></node>' for n, c in zip(names, caps, strict=True))
+    states = "".join(NODE.format(n=n, lrm="") for n in names)
+    return etree.fromstring(
+        '<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="cps">'
+        '<nvpair id="s" name="stonith-enabled" value="false"/><nvpair id="p" '
+        'name="placement-strategy" value="utilization"/></cluster_property_set></crm_config>'
+        f'<nodes>{nodes}</nodes><resources>{resources}</resources>'
+        f'<constraints>{constraints}</constraints></configuration><status>{states}</status></cib>')
+
+
+def cpu(rid: str, value: int = 2) -> str:
+    return (f'<primitive id="{rid}" class="ocf" provider="heartbeat" type="Dummy">'
+            f'<utilization id="{rid}-u"><nvpair id="{rid}-c" name="cpu" value="{value}"/>'
+            '</utilization></primitive>')
+
+
+def clone(cid: str, inner: str) -> str:
+    return (f'<clone id="{cid}"><meta_attributes id="{cid}-m"><nvpair id="{cid}-max" '
+            f'name="clone-max" value="2"/></meta_attributes>{inner}</clone>')
+
+
+def coloc(dep: str, primary: str) -> str:
+    return f'<rsc_colocation id="{dep}-with-{primary}" rsc="{dep}" with-rsc="{primary}" ' \
+           'score="INFINITY"/>'
+
+
+def test_utilization_strategy_breaks_ties_by_name_not_by_free_capacity() -> None:
+    got = lines(util_cib((4, 8, 10), clone("c1", cpu("r1")), ""))
+    assert got == ["* Start r1:0 ( node1 )", "* Start r1:1 ( node2 )"]
+
+
+def test_a_clone_instance_needs_room_for_one_instance_of_a_clone_colocated_with_it() -> None:
+    group = '<group id="g1">' + cpu("r2") + cpu("r3") + "</group>"
+    got = lines(util_cib((4, 8, 10), clone("c1", cpu("r1")) + clone("c2", group),
+                         coloc("c2", "c1")))
+    assert "* Start r1:0 ( node2 )" in got and "* Start r1:1 ( node3 )" in got
+
+
+def test_when_no_node_has_room_for_all_followers_the_roomiest_node_is_preferred() -> None:
+    got = lines(util_cib((3, 5), cpu("r1") + cpu("r2") + cpu("r3"),
+                         coloc("r2", "r1") + coloc("r3", "r1")))
+    assert got == ["* Start r1 ( node2 )", "* Start r2 ( node2 )"]  # as crm_simulate 2.1.5
+    got = lines(util_cib((6, 8), cpu("r1") + cpu("r2") + cpu("r3"),
+                         coloc("r2", "r1") + coloc("r3", "r1")))
+    assert "* Start r1 ( node1 )" in got  # both have room for all three: no preference

@@ -12,6 +12,8 @@ from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
     Work,
     choose_node,
+    choose_with_colocated,
+    colocated_util,
     colocation_effect,
     group_util,
     log_scores,
@@ -140,7 +142,9 @@ def assign_clone(work: Work, rid: str) -> None:
         if count < clone.clone_max and not stopped_all:
             iscores = instance_scores(work, inst, scores)
             allowed = {n for n in model.nodes if per_node.get(n, 0) < clone.clone_node_max}
-            node = choose_node(work, iscores, (), util_of(work, inst), allowed)
+            own = util_of(work, inst)
+            need = colocated_util(work, rid, dict(own), {rid, inst})
+            node = choose_with_colocated(work, iscores, (), need, own, allowed)
         place_instance(work, inst, node)
         if node is not None:
             per_node[node] = per_node.get(node, 0) + 1

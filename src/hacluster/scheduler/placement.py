@@ -137,14 +137,17 @@ def can_run_any(model: ClusterModel, scores: Mapping[str, int]) -> bool:
     return any(s >= 0 and model.nodes[n].can_run for n, s in scores.items())
 
 
+def free_capacity(work: Work, node: str) -> int:
+    node_util = work.model.nodes[node].utilization
+    return sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
+
+
 def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
              util: Mapping[str, int]) -> tuple[object, ...]:
-    """Sort key for candidate nodes: score, capacity, load, current node, name."""
+    """Sort key for candidate nodes: score, capacity (balanced only), load, current node,
+    name. Explained: "utilization" weighs capacity only for eligibility."""
     strategy = work.model.prop("placement-strategy", "default")
-    capacity = 0
-    if strategy in ("balanced", "utilization"):
-        node_util = work.model.nodes[node].utilization
-        capacity = sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
+    capacity = free_capacity(work, node) if strategy == "balanced" else 0
     load = 0 if strategy == "minimal" else work.counts.get(node, 0)
     # Among equals, the node it runs on first (Pacemaker's "current node") wins.
     rank = current.index(node) if node in current else len(current)
@@ -433,10 +436,27 @@ def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None)
     state = model.states.get(rid)
     current = state.running_on if state else ()
     need = colocated_util(work, rid, dict(rsc.utilization), {rid})
-    node = choose_node(work, scores, current, need)
-    if node is None and need != rsc.utilization:
-        node = choose_node(work, scores, current, rsc.utilization)  # not all of them fit
+    node = choose_with_colocated(work, scores, current, need, rsc.utilization)
     record(work, rid, node, rsc.utilization)
+
+
+def choose_with_colocated(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
+                          need: Mapping[str, int], own: Mapping[str, int],
+                          extra_ok: set[str] | None = None) -> str | None:
+    """A node with room for the resource and everything that must follow it; if no node
+    has that much, a node with room for the resource alone, the roomiest one when it
+    scores as well as the best (so that as many followers as possible fit there too)."""
+    node = choose_node(work, scores, current, need, extra_ok)
+    if node is not None or dict(need) == dict(own):
+        return node
+    node = choose_node(work, scores, current, own, extra_ok)
+    if node is None:
+        return None
+    ok = [n for n, s in scores.items() if s >= 0 and n in work.model.nodes
+          and work.model.nodes[n].can_run and fits(work, n, own)
+          and (extra_ok is None or n in extra_ok)]
+    roomiest = max(ok, key=lambda n: free_capacity(work, n))
+    return roomiest if scores[roomiest] == scores[node] else node
 
 
 def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
@@ -449,6 +469,12 @@ def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
         if c.score < INFINITY or dep in seen or dep in work.assigned:
             continue
         seen.add(dep)
+        rsc = work.model.resources[dep]
+        if rsc.kind == "clone":  # one instance follows; what follows the clone does not
+            first = next((i for i in rsc.children if not work.model.resources[i].orphan), None)
+            for k, v in (group_util(work.model, first) if first else {}).items():
+                total[k] = total.get(k, 0) + v
+            continue
         for k, v in group_util(work.model, dep).items():
             total[k] = total.get(k, 0) + v
         colocated_util(work, dep, total, seen)
