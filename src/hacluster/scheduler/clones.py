@@ -128,12 +128,14 @@ def assign_clone(work: Work, rid: str) -> None:
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
             done.add(inst)
-    def order(inst: str) -> tuple[bool, tuple[int, ...]]:
-        # Instances that prefer some node more (e.g. to be promoted there) choose first;
-        # equal best scores compare the next best, and so on.
+    def order(inst: str) -> tuple[bool, bool, tuple[int, ...]]:
+        # Instances active on a node that is gone (e.g. being fenced) choose before the
+        # others; then instances that prefer some node more (e.g. to be promoted
+        # there) choose first; equal best scores compare the next best, and so on.
         ranked = sorted((v for n, v in instance_scores(work, inst, scores).items()
                          if model.nodes[n].can_run), reverse=True)
-        return displaced_online(work, inst, scores), tuple(-v for v in ranked)
+        return (displaced_online(work, inst, scores), not on_lost_node(work, inst),
+                tuple(-v for v in ranked))
 
     for inst in sorted(instances, key=order):
         if inst in done:
@@ -162,6 +164,14 @@ def displaced_online(work: Work, inst: str, base: dict[str, int]) -> bool:
     if node is None or not work.model.nodes[node].online or work.model.nodes[node].unclean:
         return False
     return instance_scores(work, inst, base).get(node, -1) < 0
+
+
+def on_lost_node(work: Work, inst: str) -> bool:
+    """Active on a node that is gone or being fenced: it moves, keeping its number."""
+    node = current_node(work, inst)
+    nodes = work.model.nodes
+    return node is not None and (node not in nodes or not nodes[node].online
+                                 or nodes[node].unclean)
 
 
 def util_of(work: Work, inst: str) -> dict[str, int]:
