@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from hacluster.scheduler import schedule
+from hacluster.scheduler import op_digest, schedule
 
 NODE = ('<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
         'expected="member">{lrm}</node_state>')
@@ -106,3 +106,9 @@ def test_when_no_node_has_room_for_all_followers_the_roomiest_node_is_preferred(
     got = lines(util_cib((6, 8), cpu("r1") + cpu("r2") + cpu("r3"),
                          coloc("r2", "r1") + coloc("r3", "r1")))
     assert "* Start r1 ( node1 )" in got  # both have room for all three: no preference
+
+
+def test_the_op_digest_is_taken_over_xml_escaped_parameter_values() -> None:
+    # As recorded by Pacemaker for set_policy='HA ^(?!amq\.).* {"ha-mode":"all"}'.
+    value = 'HA ^(?!amq\\.).* {"ha-mode":"all"}'
+    assert op_digest({"set_policy": value}) == "2ebdda5ddce91e8c3b822256678ca77e"

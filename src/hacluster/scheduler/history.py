@@ -416,11 +416,17 @@ def op_digest(params: Mapping[str, str]) -> str:
     return params_digests(params)[0]
 
 
+def xml_escape(value: str) -> str:
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
 def params_digests(params: Mapping[str, str]) -> tuple[str, str]:
     """op-digests a resource's parameters may have been recorded with (the corpus README's
     recipe), with and without meta attributes that old CIBs wrote as parameters."""
     def digest(items: list[tuple[str, str]]) -> str:
-        text = " <parameters" + "".join(f' {k}="{v}"' for k, v in items) + "/>\n"
+        # Values as Pacemaker serializes them: XML-escaped inside double quotes.
+        text = " <parameters" + "".join(f' {k}="{xml_escape(v)}"' for k, v in items) + "/>\n"
         return hashlib.md5(text.encode()).hexdigest()
 
     every = sorted(params.items())
