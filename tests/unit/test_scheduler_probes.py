@@ -106,3 +106,18 @@ def test_the_saved_graph_names_each_probe_a_start_waits_for() -> None:
     triggers = {(t.get("operation_key"), t.get("on_node"))
                 for t in start.iterfind("inputs/trigger/rsc_op")}
     assert triggers == {("r1_monitor_0", n) for n in NODES}
+
+
+def test_an_anonymous_clone_with_history_under_any_instance_name_is_not_probed_again() -> None:
+    clone = f'<clone id="c">{R1}</clone>'
+    status = (online("n1", stopped_history("r1:0")) + online("n2", stopped_history("r1"))
+              + online("n3"))
+    found = probes(simulate(cib(clone, status), 0).transition)
+    assert {node for _, node in found} == {"n3"}
+    assert len(found) == 1
+
+
+def test_a_pending_probe_does_not_make_the_state_known() -> None:
+    pending = stopped_history("r1").replace('op-status="0"', 'op-status="-1"')
+    status = online("n1", pending) + online("n2") + online("n3")
+    assert probes(simulate(cib(R1, status), 0).transition) == {("r1", n) for n in NODES}

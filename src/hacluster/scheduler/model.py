@@ -215,6 +215,9 @@ class ClusterModel:
     # Pending nodes already in the membership, with the resources they have history for:
     # a resource must be probed there before it may start anywhere.
     unprobed_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Base primitive id (`rsc` for `rsc` and `rsc:N`) -> nodes with completed lrm history
+    # for it: anonymous clone instances share one history per node.
+    known_on: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)

@@ -30,9 +30,19 @@ def known_on(model: ClusterModel, rid: str, node: str) -> bool:
     """Whether any primitive of `rid` has operation history on `node`."""
     for prim in model.primitives(rid):
         state = model.states.get(prim)
-        if state is not None and (node in state.probed_nodes or node in state.roles):
+        if state is None:
+            continue
+        completed = node in model.known_on.get(prim.split(":")[0], frozenset())
+        if node in state.roles or (node in state.probed_nodes and completed):
             return True
     return False
+
+
+def anonymous_known_on(model: ClusterModel, rid: str, node: str) -> bool:
+    """Whether `node` has history for any primitive of anonymous instance `rid` under any
+    instance name (`rsc` or `rsc:N`)."""
+    return any(node in model.known_on.get(prim.split(":")[0], frozenset())
+               for prim in model.primitives(rid))
 
 
 def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list[str]:
@@ -43,7 +53,8 @@ def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list
     if rsc.kind == "primitive":
         return [] if known_on(model, rid, node) else [rid]
     if rsc.kind == "clone" and not rsc.unique and rsc.children:
-        if any(known_on(model, child, node) for child in rsc.children):
+        if any(known_on(model, child, node) or anonymous_known_on(model, child, node)
+               for child in rsc.children):
             return []
         chosen = next((c for c in rsc.children
                        if any(asg.nodes.get(p) == node for p in model.primitives(c))),

@@ -92,7 +92,8 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
                         op_defaults=op_defaults, nodes=nodes, resources=resources, top=top,
                         states=states, locations=locs, colocations=colocs, orders=orders,
                         have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
-                        unprobed_members=pending_members(cib_root, nodes))
+                        unprobed_members=pending_members(cib_root, nodes),
+                        known_on=history_nodes(cib_root))
 
 
 def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, frozenset[str]]:
@@ -108,6 +109,24 @@ def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, froze
                  for r in ns.iterfind("lrm/lrm_resources/lrm_resource")}
         out[node.name] = frozenset(known)
     return out
+
+
+def history_nodes(root: Element) -> dict[str, frozenset[str]]:
+    """Base resource id (`rsc` for both `rsc` and `rsc:N`) -> names of the nodes whose
+    lrm holds an entry for it with at least one completed operation (a pending probe,
+    op-status or call-id -1, does not make the state known)."""
+    out: dict[str, set[str]] = {}
+    status = root.find("status")
+    for ns in (status.findall("node_state") if status is not None else []):
+        name = ns.get("uname")
+        if not name:
+            continue
+        for entry in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+            ops = entry.findall("lrm_rsc_op")
+            if ops and all("-1" in (op.get("call-id"), op.get("op-status")) for op in ops):
+                continue
+            out.setdefault(str(entry.get("id")).split(":")[0], set()).add(name)
+    return {rid: frozenset(names) for rid, names in out.items()}
 
 
 def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
