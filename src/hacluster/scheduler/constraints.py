@@ -41,6 +41,16 @@ def set_members(el: Element, ids: Mapping[str, Element]) -> list[str]:
     return [ref.get("id") for ref in el.findall("resource_ref")]
 
 
+def known_members(rset: Element, ids: Mapping[str, Element],
+                  resources: Mapping[str, Resource]) -> list[str]:
+    """A resource set's members that name configured resources, in set order."""
+    return [m for m in set_members(rset, ids) if m in resources]
+
+
+def is_sequential(rset: Element) -> bool:
+    return rset.get("sequential", "true").lower() in ("true", "1", "yes")
+
+
 def sets_of(el: Element, ids: Mapping[str, Element]) -> list[Element]:
     out = []
     for s in el.findall("resource_set"):
@@ -102,18 +112,18 @@ def unpack_colocation(el: Element, resources: Mapping[str, Resource],
     out: list[Colocation] = []
     sets = sets_of(el, ids)
     for rset in sets:
-        members = [m for m in set_members(rset, ids) if m in resources]
+        members = known_members(rset, ids, resources)
         role = parse_role(rset.get("role"))
-        if rset.get("sequential", "true").lower() in ("true", "1", "yes"):
+        if is_sequential(rset):
             for prev, cur in zip(members, members[1:], strict=False):
                 out.append(Colocation(cid, cur, prev, score, role, role, influence))
     for s1, s2 in zip(sets, sets[1:], strict=False):
-        m1 = [m for m in set_members(s1, ids) if m in resources]
-        m2 = [m for m in set_members(s2, ids) if m in resources]
+        m1 = known_members(s1, ids, resources)
+        m2 = known_members(s2, ids, resources)
         if not m1 or not m2:
             continue
-        seq1 = s1.get("sequential", "true").lower() in ("true", "1", "yes")
-        seq2 = s2.get("sequential", "true").lower() in ("true", "1", "yes")
+        seq1 = is_sequential(s1)
+        seq2 = is_sequential(s2)
         deps = [m1[0]] if seq1 else m1
         prims = [m2[-1]] if seq2 else m2
         for d in deps:
@@ -154,19 +164,19 @@ def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
     out: list[Order] = []
     sets = sets_of(el, ids)
     for rset in sets:
-        members = [m for m in set_members(rset, ids) if m in resources]
+        members = known_members(rset, ids, resources)
         action = rset.get("action", "start")
         skind = order_kind(rset) if (rset.get("kind") or rset.get("score")) else kind
-        if rset.get("sequential", "true").lower() in ("true", "1", "yes"):
+        if is_sequential(rset):
             for prev, cur in zip(members, members[1:], strict=False):
                 out.append(Order(cid, prev, action, cur, action, skind, sym))
     for s1, s2 in zip(sets, sets[1:], strict=False):
-        m1 = [m for m in set_members(s1, ids) if m in resources]
-        m2 = [m for m in set_members(s2, ids) if m in resources]
+        m1 = known_members(s1, ids, resources)
+        m2 = known_members(s2, ids, resources)
         if not m1 or not m2:
             continue
-        seq1 = s1.get("sequential", "true").lower() in ("true", "1", "yes")
-        seq2 = s2.get("sequential", "true").lower() in ("true", "1", "yes")
+        seq1 = is_sequential(s1)
+        seq2 = is_sequential(s2)
         a1, a2 = s1.get("action", "start"), s2.get("action", "start")
         firsts = [m1[-1]] if seq1 else m1
         thens = [m2[0]] if seq2 else m2
