@@ -205,3 +205,98 @@ class QuorumNotice:
     members: tuple[NodeId, ...]
     total_votes: int
     quorum: int
+
+
+# ------------------------------------------------------------- cluster manager vocabulary
+# Shared by the controller, the executor, attrd and the fencer; node.py routes between
+# them (core siblings never import each other). Values only.
+
+
+@dataclass(frozen=True, slots=True)
+class OpRequest:
+    """One resource operation to run on this node (what Pacemaker's controller asks its
+    executor for). `rsc_id` is the lrm_resource id as Pacemaker records it (clone instance
+    suffix included for unique clones); `params` become OCF_RESKEY_<name>, `meta` become
+    OCF_RESKEY_CRM_meta_<name> (timeout, interval, clone ids, notify variables).
+    `transition_key` is Pacemaker's "<action id>:<transition id>:<target rc>:<DC uuid>"."""
+
+    rsc_id: str
+    rsc_class: str
+    provider: str
+    agent_type: str
+    action: str
+    interval_ms: int = 0
+    timeout_ms: int = 20_000
+    params: tuple[tuple[str, str], ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+    transition_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteOp:
+    """Input to the executor: run `op` (a recurring monitor keeps running at its interval
+    until cancelled or the resource stops)."""
+
+    op: OpRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOp:
+    """Input to the executor: stop a recurring operation."""
+
+    rsc_id: str
+    action: str
+    interval_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpResult:
+    """Output of the executor: one completed operation (each run of a recurring monitor
+    whose result changed, every one-shot operation). `rc` is the OCF exit code;
+    `op_status` Pacemaker's execution status (0 done, 1 cancelled, 2 timed out,
+    3 not supported, 4 error, 5 not installed, 6 not connected, 7 invalid).
+    Times are monotonic milliseconds; the controller turns them into CIB fields."""
+
+    op: OpRequest
+    call_id: int
+    rc: int
+    op_status: int
+    started_ms: int
+    exec_time_ms: int
+    queue_time_ms: int = 0
+    output: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AttrUpdate:
+    """Set (value not None) or delete (None) a node attribute through attrd;
+    `lifetime` is "reboot" (transient, status section) or "forever" (nodes section);
+    `dampen_ms` delays the write so a flapping value settles first."""
+
+    node: str
+    name: str
+    value: str | None
+    lifetime: str = "reboot"
+    dampen_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FenceRequest:
+    """Ask the fencer to fence `target` (action "reboot", "off" or "on")."""
+
+    target: str
+    action: str = "reboot"
+    origin: str = ""
+    request_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FenceResult:
+    """A fencing operation finished: `ok` only when a device confirmed it."""
+
+    target: str
+    action: str
+    ok: bool
+    request_id: str = ""
+    device: str = ""
+    reason: str = ""
