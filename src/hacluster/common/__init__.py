@@ -1,5 +1,6 @@
 """The leaf layer: value types and errors shared by every other layer. Stdlib only."""
 
+from hacluster.common.codec import Codec, DecodeError
 from hacluster.common.errors import (
     Code,
     ExitStatus,
@@ -15,6 +16,8 @@ from hacluster.common.types import INFINITY, Millis, NodeId, Score, add_scores, 
 __all__ = [
     "INFINITY",
     "Code",
+    "Codec",
+    "DecodeError",
     "ExitStatus",
     "HaError",
     "Millis",
