@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
+import subprocess
+import sys
 import zlib
+from pathlib import Path
 
 import pytest
 
-from hacluster.common import NodeId
+from hacluster.common import Code, NodeId, exit_status_for
 from hacluster.drivers.udp import UdpTransport, UnreachableDetector
 from hacluster.totem.secauth import Secauth
 
@@ -233,3 +237,68 @@ def test_a_key_holder_sealing_as_another_node_is_dropped() -> None:
             t3.close()
 
     asyncio.run(scenario())
+
+
+def intruder_bind(address: tuple[str, int]) -> OSError | None:
+    """What an unprivileged process gets when it binds `address` with every reuse option."""
+    intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        intruder.bind(address)
+        return None
+    except OSError as error:
+        return error
+    finally:
+        intruder.close()
+
+
+def test_the_totem_port_is_owned_exclusively_a_second_bind_fails() -> None:
+    port = free_port("exclusive")
+
+    async def scenario() -> None:
+        t1 = make(port, 1, {2: "127.0.0.2"}, Ends())
+        t1.open(asyncio.get_running_loop())
+        try:
+            for address in (("127.0.0.1", port), ("0.0.0.0", port)):
+                error = intruder_bind(address)
+                assert error is not None and error.errno == errno.EADDRINUSE, address
+            second = make(port, 1, {2: "127.0.0.2"}, Ends())
+            with pytest.raises(OSError):
+                second.open(asyncio.get_running_loop())
+        finally:
+            t1.close()
+        assert intruder_bind(("127.0.0.1", port)) is None, "closed: the port is free again"
+
+    asyncio.run(scenario())
+
+
+def daemon_on_taken_port(tmp_path: Path, foreground: bool) -> subprocess.CompletedProcess[str]:
+    port = free_port(f"taken{foreground}")
+    conf = tmp_path / "corosync.conf"
+    conf.write_text(
+        "totem {\n version: 2\n transport: udpu\n interface {\n  ringnumber: 0\n"
+        f"  bindnetaddr: 127.0.0.1\n  mcastport: {port}\n  member {{\n   memberaddr: 127.0.0.1\n"
+        "  }\n  member {\n   memberaddr: 127.0.0.2\n  }\n }\n}\n"
+        "quorum {\n provider: corosync_votequorum\n}\nlogging {\n to_stderr: yes\n}\n")
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the daemon once did
+    squatter.bind(("127.0.0.1", port))
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "hacluster.drivers.daemon", *(["-f"] if foreground else []),
+             "-c", str(conf), "--address", "127.0.0.1", "--state-dir", str(tmp_path / "state")],
+            capture_output=True, text=True, timeout=30)
+    finally:
+        squatter.close()
+
+
+@pytest.mark.parametrize("foreground", [True, False], ids=["foreground", "daemonizing"])
+def test_a_daemon_whose_port_is_taken_refuses_to_start_with_one_line(
+        tmp_path: Path, foreground: bool) -> None:
+    done = daemon_on_taken_port(tmp_path, foreground)
+    assert done.returncode == int(exit_status_for(Code.DAEMON_BIND_FAILED)) != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("haclusterd: cannot bind 127.0.0.1:")
+    assert "Address already in use" in lines[0] and "[DAEMON_BIND_FAILED]" in lines[0]

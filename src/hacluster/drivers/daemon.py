@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import fcntl
 import grp
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +30,7 @@ from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms, write_atomically
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
-from hacluster.drivers.udp import UdpTransport
+from hacluster.drivers.udp import UdpTransport, bind_socket
 from hacluster.totem import secauth
 
 log = logging.getLogger(__name__)
@@ -171,13 +173,28 @@ def describe_settings(settings: DaemonSettings) -> dict[str, Any]:
     }
 
 
+def bind_totem_socket(settings: DaemonSettings) -> socket.socket:
+    """The node's Totem socket, bound exclusively; a taken port is DAEMON_BIND_FAILED."""
+    try:
+        return bind_socket((settings.address, settings.port))
+    except OSError as error:
+        taken = " (another haclusterd or another process owns it)" \
+            if error.errno == errno.EADDRINUSE else ""
+        raise HaError.single(
+            Code.DAEMON_BIND_FAILED,
+            f"cannot bind {settings.address}:{settings.port}/udp: {error.strerror}{taken}",
+            address=settings.address, port=settings.port) from None
+
+
 async def serve(settings: DaemonSettings, core_factory: CoreFactory,
                 on_ready: Callable[[DaemonLoop], None] | None = None,
-                status_view: Callable[[Any], dict[str, Any]] | None = None) -> None:
+                status_view: Callable[[Any], dict[str, Any]] | None = None,
+                sock: socket.socket | None = None) -> None:
     """Run one node until SIGTERM/SIGINT (or the core's Shutdown has been stepped).
 
     With `on_ready` (tests running several nodes in one process) no signal handler is
-    installed: the caller stops the node with `DaemonLoop.shutdown()`."""
+    installed: the caller stops the node with `DaemonLoop.shutdown()`. `sock` is the Totem
+    socket when the caller bound it already (run() does, before daemonizing)."""
     loop = asyncio.get_running_loop()
     core = core_factory(settings)
     daemon_loop = DaemonLoop(core, _NoTransport(), settings.state_dir,
@@ -186,12 +203,7 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     transport = UdpTransport((settings.address, settings.port), peers,
                              daemon_loop.packet_in, daemon_loop.peer_unreachable,
                              monotonic_ms, settings.token_ms, make_sealer(settings))
-    try:
-        transport.open(loop)
-    except OSError as error:
-        raise HaError.single(Code.DAEMON_BIND_FAILED,
-                             f"cannot bind {settings.address}:{settings.port}: {error.strerror}",
-                             address=settings.address, port=settings.port) from None
+    transport.open(loop, sock if sock is not None else bind_totem_socket(settings))
     daemon_loop.transport = transport
     agents = AgentRunner(daemon_loop.put)
     daemon_loop.agents = agents
@@ -230,12 +242,29 @@ class _NoTransport:
 
 def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool,
         status_view: Callable[[Any], dict[str, Any]] | None = None) -> int:
+    # The port is bound before daemonizing, so a taken port fails the command itself (one
+    # line on stderr, exit status of DAEMON_BIND_FAILED), not a detached child. A daemon
+    # already running in this state dir is named as such first (it holds the port too).
+    try:
+        with pid_file_lock(settings.state_dir):
+            pass
+        sock = bind_totem_socket(settings)
+    except HaError as error:
+        problem = error.problems[0]
+        sys.stderr.write(f"haclusterd: {problem.message} [{problem.code}]\n")
+        if not settings.logging.to_stderr:  # the log file / syslog gets it too, once
+            setup_logging(settings.logging, settings.node_id)
+            log.error("%s", problem.message)
+        return int(error.exit_status)
+    except OSError as error:  # the state dir cannot be created or locked
+        sys.stderr.write(f"haclusterd: cannot use {settings.state_dir}: {error.strerror}\n")
+        return int(ExitStatus.CANTCREAT)
     if not foreground:
         daemonize()
     setup_logging(settings.logging, settings.node_id)
     try:
         with pid_file_lock(settings.state_dir):
-            asyncio.run(serve(settings, core_factory, None, status_view))
+            asyncio.run(serve(settings, core_factory, None, status_view, sock))
     except HaError as error:
         for problem in error.problems:
             log.error("%s", problem.message)

@@ -4,6 +4,10 @@ Owns the socket bound to the node's own address and mcastport, optional secauth 
 the edge, and turning ICMP port-unreachable evidence into events.PeerUnreachable. Must never
 interpret Totem packets nor decide membership: it only moves bytes and reports facts.
 
+The port is ours alone: no SO_REUSEADDR / SO_REUSEPORT, so no other process (a second
+daemon, or any local user) can bind the same address and port and swallow the ring's traffic;
+a port already taken fails `bind_socket` with EADDRINUSE and the daemon refuses to start.
+
 ICMP evidence: IP_RECVERR queues each error with the original destination address, so an
 error is attributed to the member it concerns. A pending error also fails the *next* send
 (whoever it was for), so a refused send is retried once after draining the queue. A member is
@@ -73,6 +77,25 @@ class UnreachableDetector:
         self._times.pop(node_id, None)
 
 
+def bind_socket(local: tuple[str, int]) -> socket.socket:
+    """A non-blocking UDP socket bound exclusively to `local` (OSError when it is taken)."""
+    is_v6 = ":" in local[0]
+    sock = socket.socket(socket.AF_INET6 if is_v6 else socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        if is_v6:
+            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+        else:
+            sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        sock.setblocking(False)
+        sock.bind(local)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class UdpTransport:
     """A bound UDP socket for one node; callbacks deliver packets and unreachable members."""
 
@@ -100,23 +123,11 @@ class UdpTransport:
             ("sent", "received", "send_errors", "refused", "unreachable_reported",
              "unknown_source", "sender_mismatch"), 0)
 
-    def open(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Bind the socket and start reading on `loop`."""
-        is_v6 = ":" in self.local[0]
-        sock = socket.socket(socket.AF_INET6 if is_v6 else socket.AF_INET, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if is_v6:
-            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
-        else:
-            sock.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
-        sock.setblocking(False)
-        try:
-            sock.bind(self.local)
-        except OSError:
-            sock.close()
-            raise
+    def open(self, loop: asyncio.AbstractEventLoop, sock: socket.socket | None = None) -> None:
+        """Start reading on `loop` from `sock` (bound by `bind_socket`; bound here if None)."""
+        if sock is None:
+            sock = bind_socket(self.local)
+        assert sock.getsockname()[1] == self.local[1], "socket bound to another port"
         self._sock, self._loop = sock, loop
         loop.add_reader(sock.fileno(), self._on_readable)
         log.info("udpu transport bound address=%s:%d members=%d", *self.local, len(self.peers))
