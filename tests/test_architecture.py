@@ -42,10 +42,12 @@ ALLOWED = {
                 "api"},
     "api": {"common", "config", "events", "cib", "scheduler", "controller"},
     "cli": {"common", "api"},
+    "demo": {"common", "config", "api"},
     "agents": {"common"},
 }
-# Where real I/O is allowed: the drivers, the CLIs, and the api's environment module.
-IO_ALLOWED_PREFIXES = ("drivers", "cli", "api.env", "api.client")
+# Where real I/O is allowed: the drivers, the CLIs, the demo (an application that runs the
+# daemons as processes), and the api's environment module.
+IO_ALLOWED_PREFIXES = ("drivers", "cli", "demo", "api.env", "api.client")
 
 
 def modules() -> Iterator[tuple[str, Path, ast.Module]]:
@@ -171,6 +173,13 @@ def test_nothing_imports_the_cli() -> None:
             continue
         for target, line in imported_names(tree):
             assert not target.startswith("hacluster.cli"), f"{module}:{line} imports {target}"
+
+
+def test_the_demo_never_imports_the_drivers() -> None:
+    for module, _, tree in ALL:
+        if top(module) == "demo":
+            for target, line in imported_names(tree):
+                assert not target.startswith("hacluster.drivers"), f"{module}:{line} {target}"
 
 
 def test_sim_and_drivers_never_import_each_other() -> None:

@@ -1,11 +1,11 @@
-"""The demo's CIB step: the EayunStack reference CIB through our crm_mon, crm_simulate,
+"""The demo's CIB step: the shipped EayunStack CIB through our crm_mon, crm_simulate,
 cibadmin and pcs, on a temp copy (CIB_file), never on a live cluster.
 
-Owns step 5 of `python -m hacluster.drivers.demo`: show the stored status, what the
+Owns step 5 of `python -m hacluster.demo`: show the stored status, what the
 scheduler would start once the three nodes are up, how the resources fail over when node-3
 fails, and the effect of one edit (node-2 in standby). Every line printed comes from our
-tools; this module only picks lines out and counts them. Must never edit the shared
-reference file (it works on a copy) and never schedule anything itself.
+tools; this module only picks lines out and counts them. Must never edit the shipped
+CIB file (it works on a copy) and never schedule anything itself.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hacluster.drivers.demo_cluster import DemoFailed, tool_path
+from hacluster.demo.cluster import DemoFailed, tool_path
+from hacluster.demo.files import EAYUNSTACK_CIB, data_file
 
-CIB_NAME = "eayunstack/reference-cib.loopback.xml"
 NODES = ("node-1", "node-2", "node-3")
 NODES_UP = tuple(arg for node in NODES for arg in ("-u", node))
 STANDBY_NODE_XML = ('<node id="2" uname="node-2"><instance_attributes id="nodes-2">'
@@ -82,15 +82,16 @@ def start_injections(summary: list[str]) -> list[str]:
     return injections
 
 
-def copy_cib(shared: Path, workdir: Path) -> Path:
+def copy_cib(workdir: Path) -> Path:
     cib = workdir / "cib.xml"
-    shutil.copyfile(shared / CIB_NAME, cib)
-    cib.chmod(0o644)  # the shared file is read-only; our copy must take edits
+    shutil.copyfile(data_file(EAYUNSTACK_CIB), cib)
+    cib.chmod(0o644)  # an installed package file may be read-only; our copy must take edits
     return cib
 
 
 def step_stored_status(cib: Path, say: Say) -> None:
-    say(f"copied the reference CIB to {cib} (CIB_file={cib.name})")
+    say(f"copied the EayunStack CIB ({EAYUNSTACK_CIB}, 14 resources) to {cib}"
+        f" (CIB_file={cib.name})")
     show(say, run_tool(cib, "crm_mon", "-1"), "crm_mon -1")
     say("its <status> is empty: no node has joined yet, so everything is Stopped")
 
@@ -147,9 +148,9 @@ def step_standby(cib: Path, say: Say, figures: CibFigures) -> None:
         " nothing is placed on the standby node")
 
 
-def run_cib_steps(shared: Path, workdir: Path, say: Say) -> CibFigures:
+def run_cib_steps(workdir: Path, say: Say) -> CibFigures:
     figures = CibFigures()
-    cib = copy_cib(shared, workdir)
+    cib = copy_cib(workdir)
     step_stored_status(cib, say)
     say("")
     summary = step_all_up(cib, say, figures)

@@ -1,13 +1,12 @@
-"""`python -m hacluster.drivers.demo` (`make demo`): the EayunStack cluster, live on loopback.
+"""`python -m hacluster.demo` (`make demo`): the EayunStack cluster, live on loopback.
 
-Owns the demo's order and step 1, one small function each: find ../shared (or
-$HACLUSTER_SHARED), read corosync.loopback.conf and print what an operator needs to know
-(nodes, effective Totem timings, quorum); then run the live steps (demo_live: three
-haclusterd on 127.0.0.1/2/3, CPG, crash/leave/rejoin), the CIB steps (demo_cib) and a
-closing line of measured figures. Must never send traffic outside 127.0.0.0/8 and never
-exit without killing every process group and removing the temp dir it made (also on
-Ctrl-C and SIGTERM).
-Usage: python -m hacluster.drivers.demo [--port N] [--seed-timings]
+Owns the demo's order and step 1, one small function each: read the shipped EayunStack
+corosync.conf (both dialects, see files.py) and print what an operator needs to know (nodes,
+effective Totem timings, quorum); then run the live steps (live.py: three haclusterd on
+127.0.0.1/2/3, CPG, crash/leave/rejoin), the CIB steps (cib.py) and a closing line of
+measured figures. Must never send traffic outside 127.0.0.0/8 and never exit without killing
+every process group and removing the temp dir it made (also on Ctrl-C and SIGTERM).
+Usage: python -m hacluster.demo [--port N] [--seed-timings]
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from types import FrameType
 
 from hacluster.common import HaError, Problem, Severity
 from hacluster.config import ClusterConfig, load_config
-from hacluster.drivers.demo_cib import CibFigures, run_cib_steps
-from hacluster.drivers.demo_cluster import (
+from hacluster.demo.cib import CibFigures, run_cib_steps
+from hacluster.demo.cluster import (
     SEED_PORT,
     DemoCluster,
     DemoFailed,
@@ -34,26 +33,14 @@ from hacluster.drivers.demo_cluster import (
     live_config_text,
     port_note,
 )
-from hacluster.drivers.demo_live import (
+from hacluster.demo.files import MEMBER_CONFIG, NODELIST_CONFIG, data_file
+from hacluster.demo.live import (
     Figures,
     step_cpg,
     step_crash_and_rejoin,
     step_form_ring,
     step_leave_and_regain,
 )
-
-CONFIG_NAME = "eayunstack/corosync.loopback.conf"
-
-
-def find_shared() -> Path:
-    """$HACLUSTER_SHARED, else ../shared next to the repository (or the current dir)."""
-    if os.environ.get("HACLUSTER_SHARED"):
-        return Path(os.environ["HACLUSTER_SHARED"])
-    repo = Path(__file__).resolve().parents[3]
-    for candidate in (repo.parent / "shared", Path.cwd().parent / "shared"):
-        if candidate.is_dir():
-            return candidate
-    return repo.parent / "shared"
 
 
 def read_cluster(path: Path) -> tuple[ClusterConfig, tuple[Problem, ...]]:
@@ -121,7 +108,7 @@ def heading(number: int, title: str) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m hacluster.drivers.demo",
+    parser = argparse.ArgumentParser(prog="python -m hacluster.demo",
                                      description="a live 3-node hacluster on 127.0.0.1-3")
     parser.add_argument("--port", type=int, default=int(os.environ.get(
         "HACLUSTER_DEMO_PORT", SEED_PORT)), help="UDP port to try first (default 5405)")
@@ -132,7 +119,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def step_config(path: Path) -> ClusterConfig:
     config, problems = read_cluster(path)
-    say(f"the cluster described by {path}")
+    say(f"the cluster described by {path.name} (shipped in the package: {path})")
     say("")
     for block in (describe_nodes(config), describe_timings(config), describe_quorum(config),
                   describe_problems(problems)):
@@ -140,6 +127,18 @@ def step_config(path: Path) -> ClusterConfig:
             say(line)
         say("")
     return config
+
+
+def step_other_dialect(path: Path, members: ClusterConfig) -> None:
+    """The same cluster in Corosync 2's nodelist dialect: names and ids 1-3, as the CIB has."""
+    config, _ = read_cluster(path)
+    say(f"the same cluster in the nodelist dialect, {path.name}:")
+    for line in describe_nodes(config)[2:]:
+        say(line)
+    same = [n.addresses for n in config.nodes] == [n.addresses for n in members.nodes]
+    say(f"  same addresses as {MEMBER_CONFIG}: {'yes' if same else 'NO'}; the nodelist adds"
+        f" token_coefficient, so its effective token is {config.totem.token_ms} ms")
+    say("")
 
 
 def write_live_config(path: Path, workdir: Path, args: argparse.Namespace) -> DemoCluster:
@@ -186,7 +185,8 @@ def raise_interrupt(signum: int, _frame: FrameType | None) -> None:
 def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
     started = time.monotonic()
     heading(1, "the cluster config")
-    step_config(path)
+    members = step_config(path)
+    step_other_dialect(data_file(NODELIST_CONFIG), members)
     (workdir / "live").mkdir()
     cluster = write_live_config(path, workdir / "live", args)
     live, _ = read_cluster(cluster.config)
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
         cluster.kill_all()
     say("all three daemons stopped")
     heading(5, "the EayunStack CIB: crm_mon, crm_simulate, cibadmin, pcs")
-    cib = run_cib_steps(find_shared(), workdir, say)
+    cib = run_cib_steps(workdir, say)
     token = (f"{'seed timings' if args.seed_timings else 'fast timings'}: token"
              f" {figures.token_ms} ms, consensus {figures.consensus_ms} ms")
     summarize(figures, cib, token, time.monotonic() - started)
@@ -206,10 +206,7 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    path = find_shared() / CONFIG_NAME
-    if not path.exists():
-        sys.stderr.write(f"demo: cannot find {path} (set HACLUSTER_SHARED)\n")
-        return 66
+    path = data_file(MEMBER_CONFIG)
     signal.signal(signal.SIGTERM, raise_interrupt)
     signal.signal(signal.SIGHUP, raise_interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="hacluster-demo-"))

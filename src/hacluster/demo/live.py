@@ -1,6 +1,6 @@
 """The demo's live steps: form the ring, CPG total order, crash / leave / rejoin timings.
 
-Owns steps 2-4 of `python -m hacluster.drivers.demo`, one small function each; every line
+Owns steps 2-4 of `python -m hacluster.demo`, one small function each; every line
 they print comes from a real daemon or one of our tools, and every figure is measured here
 (time.monotonic around the event). Must never decide anything about the protocol (the
 daemons do) and never start a process except through `DemoCluster`.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hacluster.api import client
-from hacluster.drivers.demo_cluster import DemoCluster, DemoFailed, wait_until
+from hacluster.demo.cluster import DemoCluster, DemoFailed, wait_until
 
 FORM_TIMEOUT_S = 30.0
 RING_TIMEOUT_S = 15.0
