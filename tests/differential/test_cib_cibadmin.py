@@ -102,7 +102,7 @@ def test_our_cibadmin_matches_the_real_one(name: str, tmp_path: Path,
                                            cib_schema_check) -> None:  # type: ignore[no-untyped-def]
     real_cibadmin()
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     older = tmp_path / "older.xml"
     older.write_bytes(REFERENCE.read_bytes().replace(b'epoch="1"', b'epoch="0"', 1)
                       .replace(b'value="ignore"', b'value="stop"'))

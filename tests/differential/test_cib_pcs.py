@@ -57,7 +57,7 @@ def test_our_pcs_cib_push_matches_the_real_one(name: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     tool = real_pcs()
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     files, words = CASES[name]
     paths = {}
     for file_name, kind in files.items():
@@ -80,7 +80,7 @@ def test_our_pcs_cluster_cib_prints_what_the_real_one_prints(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tool = real_pcs()
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     cib = tmp_path / "cib.xml"
     cib.write_bytes(REFERENCE.read_bytes())
     real = subprocess.run([tool, "-f", str(cib), "cluster", "cib"], capture_output=True,

@@ -15,7 +15,7 @@ REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/refe
 @pytest.fixture()
 def cib(tmp_path: Path) -> Path:
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     path = tmp_path / "cib.xml"
     path.write_bytes(REFERENCE.read_bytes())
     return path
@@ -139,7 +139,7 @@ def test_cibadmin_works_against_a_live_node_served_by_a_replica(
     from hacluster.events import ClientRequest, Reply
 
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     state_dir = tempfile.mkdtemp(prefix="hc-cib-", dir="/tmp")  # short: sun_path is 108 bytes
     replica = CIBReplica(NodeId(1), parse_cib(REFERENCE.read_bytes()))
     waiting: dict[int, tuple[object, object]] = {}

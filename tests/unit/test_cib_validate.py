@@ -109,7 +109,7 @@ def test_old_and_upgraded_cibs_pass_the_real_schemas_and_crm_verify(cib_schema_c
 
 def test_edits_we_make_pass_the_real_schema_and_crm_verify(cib_schema_check) -> None:  # type: ignore[no-untyped-def]
     if not REFERENCE.is_file():
-        pytest.skip("reference CIB missing")
+        pytest.skip(f"reference CIB not found at {REFERENCE}")
     doc = parse_cib(REFERENCE.read_bytes())
     doc, _ = create(doc, parse_fragment('<primitive id="d1" class="ocf" provider="pacemaker" '
                                         'type="Dummy"><operations><op id="d1-mon" '

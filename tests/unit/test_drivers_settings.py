@@ -63,7 +63,7 @@ def write(tmp_path: Path, cipher: str = "none", crypto_hash: str = "none",
 def test_the_seed_loopback_config_gives_each_address_its_node(tmp_path: Path) -> None:
     seed = SEED / "corosync.loopback.conf"
     if not seed.exists():
-        pytest.skip("shared seed config not found")
+        pytest.skip(f"shared seed config not found at {seed}")
     settings = load_settings(str(seed), "127.0.0.2", str(tmp_path))
     assert settings.node_id == 0x7F000002 and settings.address == "127.0.0.2"
     assert settings.port == 5405 and settings.token_ms == 3000 and not settings.secauth
