@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from conftest import SHARED
 from hacluster.cli import cibadmin
 
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/reference-cib.loopback.xml"
+REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 VOLATILE = ("cib-last-written", "update-origin", "update-client", "update-user")
 
 DUMMY = '<primitive id="d1" class="ocf" provider="pacemaker" type="Dummy"/>'

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from conftest import SHARED
 from hacluster.cli import pcs
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/reference-cib.loopback.xml"
+REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 

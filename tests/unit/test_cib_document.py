@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conftest import SHARED
 from hacluster.cib import CIBVersion, empty_cib, parse_cib, parse_fragment
 from hacluster.common import Code, HaError
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/reference-cib.loopback.xml"
+REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 
 SMALL = b"""<cib validate-with="pacemaker-1.2" crm_feature_set="3.0.7" admin_epoch="0" epoch="5"
   num_updates="2"><configuration><crm_config/><nodes/><resources>

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SHARED
 from hacluster.cib import CIBVersion, parse_cib
 from hacluster.cli import cibadmin, pcs
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/reference-cib.loopback.xml"
+REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 
 
 @pytest.fixture()

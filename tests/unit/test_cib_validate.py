@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conftest import SHARED
 from hacluster.cib import (
     CIBVersion,
     create,
@@ -17,7 +16,7 @@ from hacluster.cib import (
 )
 from hacluster.common import Code
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/eayunstack/reference-cib.loopback.xml"
+REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 
 BROKEN = b"""<cib validate-with="pacemaker-3.7" crm_feature_set="3.19.0" epoch="1"
 admin_epoch="0" num_updates="0"><configuration><crm_config/><nodes/><resources>

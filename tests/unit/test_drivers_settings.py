@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SHARED
 from hacluster.common import Code, HaError
 from hacluster.drivers.nodecore import build_node, format_ring_id, load_settings, status_view
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "eayunstack"
+SEED = SHARED / "eayunstack"
 
 NODELIST = """totem {
     version: 2
