@@ -14,13 +14,14 @@ import sys
 import threading
 import time
 
-from hacluster.api import client
+from hacluster.api import env
+from hacluster.common import ipcwire
 
 SEND_BATCH = 32  # frames per write
 
 
 def receive(state_dir: str, group: str, count: int, pid: int) -> None:
-    with client.Client(state_dir, timeout_ms=180_000) as conn:
+    with env.Client(state_dir, timeout_ms=180_000) as conn:
         conn.call("daemon.subscribe", {"events": ["CpgDeliver"]})
         conn.call("cpg_join", {"group": group, "pid": pid})
         print("ready", flush=True)
@@ -35,7 +36,7 @@ def receive(state_dir: str, group: str, count: int, pid: int) -> None:
 
 def send(state_dir: str, group: str, count: int, size: int, pid: int) -> None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(os.path.join(state_dir, client.SOCKET_NAME))
+    sock.connect(os.path.join(state_dir, ipcwire.SOCKET_NAME))
     replies = threading.Event()
 
     def drain() -> None:
@@ -58,7 +59,7 @@ def send(state_dir: str, group: str, count: int, size: int, pid: int) -> None:
     print(f"start {time.monotonic_ns()}", flush=True)
     batch: list[bytes] = []
     for n in range(count):
-        batch.append(client.encode_cpg_send(n + 1, group, pid, data))
+        batch.append(ipcwire.encode_cpg_send(n + 1, group, pid, data))
         if len(batch) == SEND_BATCH or n == count - 1:
             sock.sendall(b"".join(batch))  # libcpg's shared-memory ring costs no syscall
             batch.clear()

@@ -25,12 +25,19 @@ ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from hacluster.cib import CIBReplica
+from hacluster.cib import (
+    CIBDocument,
+    CIBReplica,
+    CIBRequest,
+    apply_request,
+    empty_cib,
+    parse_cib,
+)
 from hacluster.common import NodeId
 from hacluster.config import ClusterConfig
 from hacluster.cpg import MAX_GROUP, MESSAGE, Cpg, CpgStatus, decode_op
@@ -53,7 +60,7 @@ from hacluster.events import (
 )
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBStatus, NodeCIB
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
-from hacluster.totem import RING_SEQ_FILE, Totem, TotemParams, TotemState, TotemStatus
+from hacluster.totem import RING_SEQ_FILE, Totem, TotemParams, TotemState, TotemStatus, secauth
 
 APP = b"A"
 CPG = b"C"
@@ -62,8 +69,12 @@ Input = Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest
 Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
           | QuorumNotice | Reply)
 
-__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBStatus", "Node", "NodeStatus", "params_from_config",
-           "quorum_from_config"]
+# drivers/ import only node, events, config and common (DESIGN.md §3). The little they need
+# of the cores at the edge (sealing datagrams, checking a persisted CIB) is re-exported here,
+# so this module stays the one door between the daemon and the cores.
+__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
+           "cib_replica_for", "params_from_config", "parse_cib", "quorum_from_config",
+           "secauth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,3 +317,24 @@ def quorum_from_config(config: ClusterConfig) -> QuorumSettings:
         wait_for_all=q.wait_for_all, last_man_standing=q.last_man_standing,
         last_man_standing_window_ms=q.last_man_standing_window_ms,
         auto_tie_breaker=q.auto_tie_breaker, auto_tie_breaker_node=atb_node)
+
+
+def initial_cib(members: Sequence[NodeId], names: Mapping[NodeId, str]) -> CIBDocument:
+    """An empty CIB with one <node> per configured node: the same bytes on every node, so
+    a cluster that starts from nothing agrees at once (any persisted copy wins over it)."""
+    nodes = "".join(f'<node id="{int(n)}" uname="{names.get(n) or int(n)}"/>'
+                    for n in members)
+    return apply_request(empty_cib(), CIBRequest("replace", f"<nodes>{nodes}</nodes>",
+                                                 "nodes"))[0]
+
+
+def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[NodeId, str],
+                    persisted: bytes | None) -> tuple[CIBReplica, bytes | None]:
+    """The node's CIB replica from its persisted copy (already checked by its digest), or
+    from initial_cib on a first boot; second: the bytes to persist first (None if any).
+    Writes need a strict majority of the configured nodes (partitions never both write)."""
+    first_boot = persisted is None
+    document = initial_cib(members, names) if persisted is None else parse_cib(persisted)
+    name = names.get(node_id) or str(int(node_id))
+    replica = CIBReplica(node_id, document, expected_votes=len(members), node_name=name)
+    return replica, document.to_bytes() if first_boot else None

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hacluster.api import client
 from hacluster.api import cluster as api
+from hacluster.api import env
 from hacluster.common import HaError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ class Daemon:
             return None
 
     def call(self, name: str, body: Any = None) -> Any:
-        return client.call(name, body, state_dir_path=str(self.state_dir))
+        return env.call(name, body, state_dir_path=str(self.state_dir))
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -10,8 +10,8 @@ from typing import Any
 
 from harness import Cluster, Daemon, config_text, ring_of, wait_until
 
-from hacluster.api import client
-from hacluster.common import Code
+from hacluster.api import env
+from hacluster.common import Code, ipcwire
 
 PER_SENDER = 600
 GROUP = "pipe"
@@ -28,7 +28,7 @@ def start_ring(cluster: Cluster) -> list[Daemon]:
 
 def receive(daemon: Daemon, want: int, out: list[Any], joined: threading.Event,
             viewed: threading.Event) -> None:
-    with client.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
+    with env.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
         conn.call("daemon.subscribe", {"events": ["CpgDeliver", "CpgConfigChange"]})
         conn.call("cpg_join", {"group": GROUP, "pid": 500 + daemon.index})
         joined.set()
@@ -48,12 +48,12 @@ def send_pipelined(daemon: Daemon, pid: int) -> list[dict[str, Any]]:
     for n in range(PER_SENDER):
         data = f"{pid}-{n}-" + "y" * (n % 1500)  # small ones packed, large ones fragmented
         if n % 50 == 0:
-            frames.append(client.encode_frame({"id": n + 1, "name": "cpg_send",
+            frames.append(ipcwire.encode_frame({"id": n + 1, "name": "cpg_send",
                                                "body": {"group": GROUP, "pid": pid,
                                                         "data": data}}))
         else:
-            frames.append(client.encode_cpg_send(n + 1, GROUP, pid, data.encode()))
-    with client.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
+            frames.append(ipcwire.encode_cpg_send(n + 1, GROUP, pid, data.encode()))
+    with env.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
         sock = conn._sock  # the raw socket: the requests go out back to back
         sock.sendall(b"".join(frames))
         return [conn._receive() for _ in range(PER_SENDER)]
@@ -90,21 +90,21 @@ def test_pipelined_binary_sends_keep_total_and_fifo_order_with_one_reply_each(
 def test_a_truncated_binary_frame_gets_a_protocol_error_and_the_connection_stays_usable(
         cluster: Cluster) -> None:
     daemons = start_ring(cluster)
-    bad = client.CPG_SEND_MARK + b"\x00\x01"
-    with client.Client(str(daemons[0].state_dir)) as conn:
+    bad = ipcwire.CPG_SEND_MARK + b"\x00\x01"
+    with env.Client(str(daemons[0].state_dir)) as conn:
         sock: socket.socket = conn._sock
-        sock.sendall(client.FRAME_HEADER.pack(len(bad)) + bad)
+        sock.sendall(ipcwire.FRAME_HEADER.pack(len(bad)) + bad)
         refusal = conn._receive()
         assert refusal["ok"] is False and refusal["problems"][0]["code"] == Code.IPC_PROTOCOL.value
         assert conn.call("daemon.ping")["pid"] > 0
 
 
 def test_binary_cpg_send_frames_decode_to_the_json_request_body() -> None:
-    frame = client.encode_cpg_send(2**40, "grüp", 4242, b"\x00\xffdata")
-    payload = frame[client.FRAME_HEADER.size:]
-    assert client.FRAME_HEADER.unpack_from(frame)[0] == len(payload)
-    assert client.decode_cpg_send(payload) == (
+    frame = ipcwire.encode_cpg_send(2**40, "grüp", 4242, b"\x00\xffdata")
+    payload = frame[ipcwire.FRAME_HEADER.size:]
+    assert ipcwire.FRAME_HEADER.unpack_from(frame)[0] == len(payload)
+    assert ipcwire.decode_cpg_send(payload) == (
         2**40, {"group": "grüp", "pid": 4242, "data": b"\x00\xffdata"})
-    for cut in range(1, len(client.CPG_SEND_MARK) + client.CPG_SEND_HEAD.size + 5):
-        assert client.decode_cpg_send(payload[:cut]) is None
-    assert client.decode_cpg_send(b'{"name":"cpg_send"}') is None
+    for cut in range(1, len(ipcwire.CPG_SEND_MARK) + ipcwire.CPG_SEND_HEAD.size + 5):
+        assert ipcwire.decode_cpg_send(payload[:cut]) is None
+    assert ipcwire.decode_cpg_send(b'{"name":"cpg_send"}') is None

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from harness import DAEMON, REPO, Cluster, Daemon, config_text, ring_of, wait_until
 
-from hacluster.api import client
+from hacluster.api import env
 
 FORM_TIMEOUT_S = 20.0
 
@@ -50,7 +50,7 @@ def test_three_daemons_form_one_quorate_ring(cluster: Cluster) -> None:
 def collect(daemon: Daemon, group: str, pid: int, want: int, out: list[Any],
             ready: threading.Event, all_joined: threading.Event) -> None:
     """A CPG process on `daemon`: join, wait for the 3-member view, then record messages."""
-    with client.Client(str(daemon.state_dir), timeout_ms=15_000) as conn:
+    with env.Client(str(daemon.state_dir), timeout_ms=15_000) as conn:
         conn.call("daemon.subscribe", {"events": ["CpgDeliver", "CpgConfigChange"]})
         conn.call("cpg_join", {"group": group, "pid": pid})
         ready.set()
@@ -80,7 +80,7 @@ def test_cpg_messages_from_all_three_arrive_in_one_order_everywhere(cluster: Clu
     assert all(e.wait(10) for e in ready) and all(e.wait(10) for e in joined)
 
     def send(daemon: Daemon) -> None:
-        with client.Client(str(daemon.state_dir)) as conn:
+        with env.Client(str(daemon.state_dir)) as conn:
             for n in range(per_node):
                 conn.call("cpg_send", {"group": "lb", "pid": 100 + daemon.index,
                                        "data": f"{daemon.index}-{n}"})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hacluster.cib import parse_cib
 from hacluster.common import Code, HaError
 from hacluster.drivers.cibfile import CIBStore, atomic_write
 
@@ -89,10 +90,10 @@ def test_atomic_write_leaves_no_temp_files_and_replaces_content(tmp_path: Path) 
 
 
 def test_load_document_gives_the_replica_its_starting_cib(tmp_path: Path) -> None:
-    from hacluster.drivers.cibfile import load_document
+    from hacluster.drivers.cibfile import load_cib_bytes
 
     store = CIBStore(tmp_path)
-    assert load_document(store) is None
+    assert load_cib_bytes(store) is None
     store.save(version(4))
-    doc = load_document(store)
-    assert doc is not None and doc.version == (0, 4, 0)
+    data = load_cib_bytes(store)
+    assert data is not None and parse_cib(data).version == (0, 4, 0)

@@ -126,7 +126,7 @@ def test_live_cluster_without_a_daemon_is_a_clear_error(tmp_path: Path,
 
 def test_cibadmin_works_against_a_live_node_served_by_a_replica(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """The LiveCluster path end to end: our tools → api/client.py → the daemon's IPC server
+    """The LiveCluster path end to end: our tools → api/env.py (Client) → the daemon's IPC server
     (drivers/ipc.py) → a one-node CIBReplica whose agreed order is a loopback."""
     import asyncio
     import itertools

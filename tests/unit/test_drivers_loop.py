@@ -18,8 +18,8 @@ import pytest
 from test_drivers_udp import free_port
 
 from hacluster import events
-from hacluster.api import client
-from hacluster.common import Code, HaError, NodeId
+from hacluster.api import env
+from hacluster.common import Code, HaError, NodeId, ipcwire
 from hacluster.drivers.daemon import pid_file_lock, serve
 from hacluster.drivers.ipc import Connection, IpcServer
 from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, event_body, to_jsonable
@@ -147,15 +147,15 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
 
     def body(dirs: list[Path]) -> None:
         def heard_all() -> bool:
-            status = client.call("daemon.status", state_dir_path=str(dirs[0]))
+            status = env.call("daemon.status", state_dir_path=str(dirs[0]))
             return bool(status["status"]["heard"] == [2, 3])
 
         wait_for(heard_all)
-        results["echo"] = client.call("echo", {"x": 1}, state_dir_path=str(dirs[1]))
+        results["echo"] = env.call("echo", {"x": 1}, state_dir_path=str(dirs[1]))
         with pytest.raises(HaError) as failure:
-            client.call("nope", state_dir_path=str(dirs[1]))
+            env.call("nope", state_dir_path=str(dirs[1]))
         results["unknown"] = failure.value.problems[0].code
-        results["status"] = client.call("daemon.status", state_dir_path=str(dirs[2]))
+        results["status"] = env.call("daemon.status", state_dir_path=str(dirs[2]))
         results["persisted"] = (dirs[1] / "echo").read_text()
 
     cores = run_cluster(tmp_path, port, body)
@@ -173,8 +173,8 @@ def test_cpg_deliver_events_encode_exactly_as_the_generic_path() -> None:
     for data in (b"x" * 100, b"", b"caf\xc3\xa9", b"\xff\x00bad \"utf-8\"\n"):
         for group in ("bench", 'gr\u00fcp "q"'):
             output = events.CpgDeliver(group, NodeId(2130706433), 4242, data)
-            generic = client.encode_frame({"event": "CpgDeliver", "body": to_jsonable(output)})
-            assert client.encode_frame({"event": "CpgDeliver",
+            generic = ipcwire.encode_frame({"event": "CpgDeliver", "body": to_jsonable(output)})
+            assert ipcwire.encode_frame({"event": "CpgDeliver",
                                         "body": event_body(output)}) == generic
             assert encode_event("CpgDeliver", output) == generic
             frame = EventFrame("CpgDeliver", output)
@@ -194,15 +194,15 @@ def test_a_plain_acknowledgement_encodes_exactly_as_the_generic_reply() -> None:
         sent: list[Any] = []
         connection.write_frame = sent.append  # type: ignore[method-assign]
         connection.reply(request_id, True)
-        assert sent == [client.encode_frame({"id": request_id, "ok": True, "body": None,
+        assert sent == [ipcwire.encode_frame({"id": request_id, "ok": True, "body": None,
                                              "problems": []})]
 
 
 def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -> None:
     left, right = socket.socketpair()
-    conn = client.Client.__new__(client.Client)
+    conn = env.Client.__new__(env.Client)
     conn._sock, conn._buffer, conn._at, conn._next_id = left, bytearray(), 0, 1
-    frames = [client.encode_frame({"event": "E", "body": {"n": n, "pad": "y" * n * 50}})
+    frames = [ipcwire.encode_frame({"event": "E", "body": {"n": n, "pad": "y" * n * 50}})
               for n in range(200)]
     sender = threading.Thread(target=lambda: [right.sendall(f) for f in [
         b"".join(frames[:150]), *(frames[150][i:i + 7] for i in range(0, len(frames[150]), 7)),
@@ -220,7 +220,7 @@ def test_subscribers_receive_published_outputs(tmp_path: Path) -> None:
     got: list[dict[str, Any]] = []
 
     def body(dirs: list[Path]) -> None:
-        with client.Client(str(dirs[0])) as conn:
+        with env.Client(str(dirs[0])) as conn:
             assert conn.call("daemon.subscribe", {"events": ["Delivered"]}) == {
                 "events": ["Delivered"]}
             for message in conn.events():
@@ -251,7 +251,7 @@ def test_a_killed_peer_is_reported_unreachable_to_the_core(tmp_path: Path) -> No
 
 def test_the_client_says_clearly_when_no_daemon_runs(tmp_path: Path) -> None:
     with pytest.raises(HaError) as failure:
-        client.call("daemon.ping", state_dir_path=str(tmp_path))
+        env.call("daemon.ping", state_dir_path=str(tmp_path))
     assert failure.value.problems[0].code is Code.IPC_NOT_RUNNING
     assert "is it running" in failure.value.problems[0].message
 
@@ -295,10 +295,10 @@ async def refusal_scenario(tmp_path: Path,
     await server.start()
     # Import first: the interpreter's stdlib may not be readable by nobody.
     script = ("import os\n"
-              "from hacluster.api import client\n"
+              "from hacluster.api import env\n"
               "from hacluster.common import HaError\n"
               f"os.setgroups({groups}); os.setgid(65534); os.setuid(65534)\n"
-              f"try: print('ok', client.call('daemon.ping', "
+              f"try: print('ok', env.call('daemon.ping', "
               f"state_dir_path={str(tmp_path)!r}))\n"
               "except HaError as e: print(e.problems[0].code, e.problems[0].message)\n")
     proc = await asyncio.create_subprocess_exec(
@@ -320,16 +320,16 @@ def test_a_malformed_frame_gets_a_protocol_error_and_the_connection_stays_usable
         def talk() -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
             sock = socket_module.socket(socket_module.AF_UNIX)
             sock.connect(str(tmp_path / "haclusterd.sock"))
-            sock.sendall(client.FRAME_HEADER.pack(5) + b"nope!")
-            sock.sendall(client.encode_frame({"id": 7, "name": "daemon.ping"}))
+            sock.sendall(ipcwire.FRAME_HEADER.pack(5) + b"nope!")
+            sock.sendall(ipcwire.encode_frame({"id": 7, "name": "daemon.ping"}))
             frames: list[dict[str, Any] | None] = []
             data = b""
             while len(frames) < 2:
                 data += sock.recv(4096)
-                while len(data) >= 4 and len(data) >= 4 + client.FRAME_HEADER.unpack(
+                while len(data) >= 4 and len(data) >= 4 + ipcwire.FRAME_HEADER.unpack(
                         data[:4])[0]:
-                    size = client.FRAME_HEADER.unpack(data[:4])[0]
-                    frames.append(client.decode_payload(data[4:4 + size]))
+                    size = ipcwire.FRAME_HEADER.unpack(data[:4])[0]
+                    frames.append(ipcwire.decode_payload(data[4:4 + size]))
                     data = data[4 + size:]
             sock.close()
             return frames[0], frames[1]

@@ -1,6 +1,6 @@
 """Library calls behind corosync-cfgtool / corosync-quorumtool / corosync-cmapctl.
 
-Owns asking the local haclusterd for its status (over hacluster.api.client) and turning the
+Owns asking the local haclusterd for its status (over hacluster.api.env.Client) and turning the
 reply into a frozen `ClusterStatus`, plus the cmap-style key list the tools show. Must never
 print or format for a terminal: the cli renders.
 The daemon's "daemon.status" reply carries: node_id, address, port, transport,
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from hacluster.api import client
+from hacluster.api import env
 from hacluster.common import Code, HaError
 
 CmapEntry = tuple[str, str, Any]
@@ -87,7 +87,7 @@ def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
 
 def local_status(state_dir: str | None = None) -> ClusterStatus:
     """Ask the local daemon (state dir: explicit, $HACLUSTER_STATE_DIR or the default)."""
-    return status_from_reply(client.call("daemon.status", state_dir_path=state_dir))
+    return status_from_reply(env.call("daemon.status", state_dir_path=state_dir))
 
 
 def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:

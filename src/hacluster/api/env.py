@@ -1,9 +1,15 @@
-"""Where commands read and write the CIB: a file (CIB_file / pcs -f) or the live cluster.
+"""Where commands read and write: a CIB file (CIB_file / pcs -f) or the live cluster.
 
-Owns `CibFile` (read, apply a request with the pure cib operations, write back atomically)
-and `LiveCluster` (the same two calls sent to the local haclusterd over api/client.py), and
-`environment()` which picks one the way Pacemaker's tools do: an explicit file, else
-$CIB_file, else the live cluster. Must never hold CIB semantics: hacluster.cib owns them.
+Owns the api layer's I/O: `CibFile` (read, apply a request with the pure cib operations,
+write back atomically), `Client` (the blocking Unix-socket client of the local haclusterd:
+frames of hacluster.common.ipcwire; socket failures become HaError with IPC_* codes),
+`LiveCluster` (the CIB calls over a Client), and `environment()` which picks one the way
+Pacemaker's tools do: an explicit file, else $CIB_file, else the live cluster.
+Must never hold CIB semantics (hacluster.cib owns them) nor print.
+Requests the daemon answers itself: daemon.ping, daemon.status, daemon.shutdown,
+daemon.subscribe {"events": [output class names, or "*"]} (then CpgDeliver, ConfigChange,
+QuorumNotice... arrive as pushed events). Every other name goes to the Node as a
+ClientRequest (e.g. cpg_join/cpg_leave {group, pid}, cpg_send {group, pid, data: text}).
 IPC names (served by the node's CIBReplica): "cib_query" → {"xml": CIB text};
 "cib_request" with {"request": CIBRequest.to_bytes() text} → {"version": "a.e.n"} once the
 write has been applied in agreed order (or the problems why not).
@@ -14,13 +20,143 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import os
+import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hacluster.cib import CIBDocument, CIBRequest, Update, apply_request, parse_cib
-from hacluster.common import Code, HaError
+from hacluster.common import Code, HaError, ipcwire
+
+DEFAULT_STATE_DIR = "/var/lib/hacluster"
+DEFAULT_TIMEOUT_MS = 5000
+READ_CHUNK = 256 * 1024
+
+
+def state_dir(explicit: str | None = None) -> str:
+    """Where the daemon keeps its socket: explicit, else $HACLUSTER_STATE_DIR, else default."""
+    return explicit or os.environ.get("HACLUSTER_STATE_DIR") or DEFAULT_STATE_DIR
+
+
+def socket_path(explicit_state_dir: str | None = None) -> str:
+    return os.path.join(state_dir(explicit_state_dir), ipcwire.SOCKET_NAME)
+
+
+class Client:
+    """One connection to the daemon; `call` sends a request and waits for its reply."""
+
+    def __init__(self, state_dir_path: str | None = None,
+                 timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        self.path = socket_path(state_dir_path)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout_ms / 1000)
+        self._next_id = 1
+        self._buffer = bytearray()  # received bytes; those before _at are consumed
+        self._at = 0
+        try:
+            self._sock.connect(self.path)
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            self._sock.close()
+            raise HaError.single(
+                Code.IPC_NOT_RUNNING,
+                f"cannot connect to haclusterd at {self.path}: is it running? ({error.strerror})",
+                path=self.path) from None
+        except PermissionError:
+            self._sock.close()
+            raise HaError.single(Code.IPC_ACCESS_DENIED,
+                                 f"permission denied connecting to {self.path}",
+                                 path=self.path) from None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def call(self, name: str, body: Any = None) -> Any:
+        """Send one request; return the reply body or raise HaError with its problems."""
+        request_id = self._next_id
+        self._next_id += 1
+        self._send({"id": request_id, "name": name, "body": body})
+        while True:
+            reply = self._receive()
+            if reply.get("id") == request_id:
+                break
+            if reply.get("id") is None and reply.get("ok") is False:
+                raise ipcwire.error_from_reply(reply)  # refused before our request was read
+        if not reply.get("ok"):
+            raise ipcwire.error_from_reply(reply)
+        return reply.get("body")
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Pushed event frames (after a subscribing call), until the daemon closes."""
+        while True:
+            message = self._receive()
+            if "event" in message:
+                yield message
+
+    def _send(self, message: dict[str, Any]) -> None:
+        try:
+            self._sock.sendall(ipcwire.encode_frame(message))
+        except OSError as error:
+            # The daemon may have refused us and closed: its reason is waiting to be read.
+            try:
+                refusal = self._receive()
+            except HaError:
+                refusal = {}
+            if refusal.get("ok") is False:
+                raise ipcwire.error_from_reply(refusal) from None
+            raise HaError.single(Code.IPC_DISCONNECTED,
+                                 f"lost connection to haclusterd: {error}") from None
+
+    def _receive(self) -> dict[str, Any]:
+        header = self._read_exact(ipcwire.FRAME_HEADER.size)
+        (length,) = ipcwire.FRAME_HEADER.unpack(header)
+        if length > ipcwire.FRAME_MAX:
+            raise HaError.single(Code.IPC_PROTOCOL, f"reply frame too large ({length} bytes)")
+        message = ipcwire.decode_payload(self._read_exact(length))
+        if message is None:
+            raise HaError.single(Code.IPC_PROTOCOL, "malformed reply frame from haclusterd")
+        return message
+
+    def _read_exact(self, size: int) -> bytes:
+        """`size` bytes from the buffer, refilled by large reads: a burst of pushed events
+        costs one recv() per buffer-full, not two per frame. Consumed bytes are dropped
+        only when the buffer is refilled, so a frame costs no move of the rest."""
+        at = self._at
+        if len(self._buffer) - at < size:
+            del self._buffer[:at]
+            self._at = at = 0
+            self._fill(size)
+        self._at = at + size
+        return bytes(self._buffer[at:at + size])
+
+    def _fill(self, size: int) -> None:
+        buffer = self._buffer
+        while len(buffer) < size:
+            try:
+                chunk = self._sock.recv(max(READ_CHUNK, size - len(buffer)))
+            except TimeoutError:
+                raise HaError.single(Code.IPC_TIMEOUT,
+                                     "haclusterd did not answer in time") from None
+            except OSError as error:
+                raise HaError.single(Code.IPC_DISCONNECTED,
+                                     f"lost connection to haclusterd: {error}") from None
+            if not chunk:
+                raise HaError.single(Code.IPC_DISCONNECTED, "haclusterd closed the connection")
+            buffer += chunk
+
+
+def call(name: str, body: Any = None, state_dir_path: str | None = None,
+         timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Any:
+    """One request on a fresh connection."""
+    with Client(state_dir_path, timeout_ms) as client:
+        return client.call(name, body)
 
 
 class CIBEnvironment(Protocol):
@@ -101,10 +237,8 @@ class LiveCluster:
                 ("update-client", self.client_name), ("update-user", getpass.getuser()))
 
     def _call(self, name: str, body: object = None) -> object:
-        from hacluster.api import client
-
         try:
-            return client.call(name, body, self.state_dir)
+            return call(name, body, self.state_dir)
         except HaError as error:
             if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
                 raise HaError.single(

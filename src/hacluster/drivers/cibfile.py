@@ -18,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hacluster.cib import CIBDocument, parse_cib
 from hacluster.common import Code, HaError
+from hacluster.node import parse_cib
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +144,8 @@ class CIBStore:
                              directory=str(self.directory))
 
 
-def load_document(store: CIBStore) -> CIBDocument | None:
+def load_cib_bytes(store: CIBStore) -> bytes | None:
     """The node's CIB to start a CIBReplica with: the newest valid copy, None when the
     directory holds none yet (the replica then starts empty and takes the cluster's copy)."""
     loaded = store.load()
-    return None if loaded is None else parse_cib(loaded.data)
+    return None if loaded is None else loaded.data

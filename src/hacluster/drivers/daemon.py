@@ -31,7 +31,7 @@ from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms, write_atomically
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
 from hacluster.drivers.udp import UdpTransport, bind_socket
-from hacluster.totem import secauth
+from hacluster.node import secauth
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Owns accepting connections on `haclusterd.sock`, the SO_PEERCRED check (uid 0, t
 own uid, or a member of group `haclient`; anyone else gets one clear error frame and is
 closed), reading request frames and writing reply / event frames. Must never interpret a
 request: each one goes to the `on_request` callback with a Connection to answer on.
-Frame format: hacluster.api.client (4-byte length + JSON object).
+Frame format: hacluster.common.ipcwire (4-byte length + JSON object, or binary cpg_send).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from hacluster.api import client
-from hacluster.common import Code
+from hacluster.common import Code, ipcwire
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class Connection:
         if ok and body is None and not problems and type(request_id) is int:
             # The plain acknowledgement (one per cpg_send): encode_frame's bytes, no json.
             payload = f'{{"body":null,"id":{request_id},"ok":true,"problems":[]}}'.encode()
-            self.write_frame(client.FRAME_HEADER.pack(len(payload)) + payload)
+            self.write_frame(ipcwire.FRAME_HEADER.pack(len(payload)) + payload)
             return
         self.write({"id": request_id, "ok": ok, "body": body, "problems": problems or []})
 
@@ -99,7 +98,7 @@ class Connection:
     def write(self, message: dict[str, Any]) -> None:
         """Queue one frame; the frames of one loop iteration go out in one write (syscall)."""
         if not self._writer.is_closing():
-            self.write_frame(client.encode_frame(message))
+            self.write_frame(ipcwire.encode_frame(message))
 
     def write_frame(self, frame: bytes | Callable[[], bytes]) -> None:
         """Queue an encoded frame, or a function that encodes it when the queue is flushed."""
@@ -184,7 +183,7 @@ class IpcServer:
         log.warning("ipc client refused pid=%d uid=%d", pid, uid)
         message = (f"access denied: uid {uid} is neither root nor a member of group "
                    f"{ALLOWED_GROUP!r}")
-        writer.write(client.encode_frame({
+        writer.write(ipcwire.encode_frame({
             "id": None, "ok": False, "body": None,
             "problems": [{"code": Code.IPC_ACCESS_DENIED.value, "message": message}]}))
         with contextlib.suppress(ConnectionError):
@@ -205,24 +204,24 @@ class IpcServer:
                 return
             buffer += chunk
             at = 0
-            while len(buffer) - at >= client.FRAME_HEADER.size:
-                (length,) = client.FRAME_HEADER.unpack_from(buffer, at)
-                if length > client.FRAME_MAX:
+            while len(buffer) - at >= ipcwire.FRAME_HEADER.size:
+                (length,) = ipcwire.FRAME_HEADER.unpack_from(buffer, at)
+                if length > ipcwire.FRAME_MAX:
                     return
-                end = at + client.FRAME_HEADER.size + length
+                end = at + ipcwire.FRAME_HEADER.size + length
                 if end > len(buffer):
                     break
-                self._handle_frame(connection, bytes(buffer[at + client.FRAME_HEADER.size:end]))
+                self._handle_frame(connection, bytes(buffer[at + ipcwire.FRAME_HEADER.size:end]))
                 at = end
             del buffer[:at]
 
     def _handle_frame(self, connection: Connection, payload: bytes) -> None:
-        if payload.startswith(client.CPG_SEND_MARK):
-            request = client.decode_cpg_send(payload)
+        if payload.startswith(ipcwire.CPG_SEND_MARK):
+            request = ipcwire.decode_cpg_send(payload)
             if request is not None:
                 self._on_request(connection, request[0], "cpg_send", request[1])
                 return
-        message = client.decode_payload(payload)
+        message = ipcwire.decode_payload(payload)
         if message is None or not isinstance(message.get("name"), str):
             connection.reply(None, False, problems=[{
                 "code": Code.IPC_PROTOCOL.value, "message": "malformed request frame"}])

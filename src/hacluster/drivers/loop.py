@@ -23,8 +23,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from hacluster import events
-from hacluster.api import client
-from hacluster.common import Code, NodeId
+from hacluster.common import Code, NodeId, ipcwire
 from hacluster.drivers.cibfile import CIB_NAME, CIBStore
 from hacluster.drivers.ipc import Connection
 
@@ -99,15 +98,15 @@ def event_body(output: Any) -> Any:
 
 
 def encode_event(kind: str, output: Any) -> bytes:
-    """The pushed-event frame of `output`: client.encode_frame's bytes exactly; CpgDeliver's
+    """The pushed-event frame of `output`: ipcwire.encode_frame's bytes exactly; CpgDeliver's
     written directly (json's C string escaper only), as it is sent once per CPG message."""
     if type(output) is not events.CpgDeliver or type(output.pid) is not int:
-        return client.encode_frame({"event": kind, "body": event_body(output)})
+        return ipcwire.encode_frame({"event": kind, "body": event_body(output)})
     data = _json_string(output.data.decode("utf-8", "backslashreplace"))
     payload = (f'{{"body":{{"_type":"CpgDeliver","data":{data},'
                f'"group":{_json_string(output.group)},"node_id":{int(output.node_id)},'
                f'"pid":{output.pid}}},"event":"CpgDeliver"}}').encode()
-    return client.FRAME_HEADER.pack(len(payload)) + payload
+    return ipcwire.FRAME_HEADER.pack(len(payload)) + payload
 
 
 class EventFrame:

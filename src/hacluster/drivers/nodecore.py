@@ -3,7 +3,7 @@
 Owns loading corosync.conf through hacluster.config, finding the local node (an explicit
 --address wins; else the hostname; else the first member address this host can bind),
 reading the authkey when secauth is on, the cmap-style key list the tools show, building
-hacluster.node.Node (with its CIBReplica started from the state dir's CIBStore, or an empty
+hacluster.node.Node (with its CIB replica started from the state dir's CIBStore, or an empty
 CIB listing the configured nodes), and normalizing its status for the tools ("view"). Must never step the
 Node or touch sockets beyond the bind probe.
 """
@@ -16,14 +16,19 @@ import socket
 import time
 from typing import Any
 
-from hacluster.cib import CIBDocument, CIBReplica, CIBRequest, apply_request, empty_cib
 from hacluster.common import Code, HaError, NodeId
 from hacluster.config import DEFAULT_MCASTPORT, ClusterConfig, find_local_node, parse_config
-from hacluster.drivers.cibfile import CIBStore, load_document
+from hacluster.drivers.cibfile import CIBStore, load_cib_bytes
 from hacluster.drivers.settings import DaemonSettings, LogSettings, effective_crypto, read_authkey
 from hacluster.drivers.settings import read_text as read_config_text
-from hacluster.node import RING_SEQ_FILE, Node, params_from_config, quorum_from_config
-from hacluster.totem import secauth
+from hacluster.node import (
+    RING_SEQ_FILE,
+    Node,
+    cib_replica_for,
+    params_from_config,
+    quorum_from_config,
+    secauth,
+)
 
 TOTEM_CMAP_KEYS = (
     ("block_unlisted_ips", "block_unlisted_ips", "u32"),
@@ -157,34 +162,18 @@ def read_ring_seq(state_dir: str) -> int:
         return 0
 
 
-def initial_cib(settings: DaemonSettings) -> CIBDocument:
-    """An empty CIB with one <node> per configured node: the same bytes on every node, so
-    a cluster that starts from nothing agrees at once (any persisted copy wins over it)."""
-    nodes = "".join(f'<node id="{int(n)}" uname="{settings.names.get(n) or int(n)}"/>'
-                    for n in settings.members)
-    return apply_request(empty_cib(), CIBRequest("replace", f"<nodes>{nodes}</nodes>",
-                                                 "nodes"))[0]
-
-
-def build_replica(settings: DaemonSettings) -> CIBReplica:
-    """The node's CIB replica, from its persisted copy (newest valid one) when there is one.
-    Writes need a strict majority of the configured nodes (partitions never both write)."""
-    store = CIBStore(settings.state_dir)
-    document = load_document(store)
-    if document is None:
-        document = initial_cib(settings)
-        store.save(document.to_bytes())  # a first boot leaves a CIB on disk like any other
-    name = settings.names.get(settings.node_id) or str(int(settings.node_id))
-    return CIBReplica(settings.node_id, document, expected_votes=len(settings.members),
-                      node_name=name)
-
-
 def build_node(settings: DaemonSettings) -> Node:
-    """The Node for these settings, resuming the persisted ring seq and CIB."""
+    """The Node for these settings, resuming the persisted ring seq and CIB (the newest valid
+    copy); a first boot leaves a CIB on disk like any other."""
+    store = CIBStore(settings.state_dir)
+    replica, first = cib_replica_for(settings.node_id, settings.members, settings.names,
+                                     load_cib_bytes(store))
+    if first is not None:
+        store.save(first)
     config = settings.config
     return Node(settings.node_id, settings.members, params_from_config(config),
                 node_seed(settings), quorum=quorum_from_config(config),
-                ring_seq=read_ring_seq(settings.state_dir), cib=build_replica(settings))
+                ring_seq=read_ring_seq(settings.state_dir), cib=replica)
 
 
 def format_ring_id(ring_id: Any) -> str:

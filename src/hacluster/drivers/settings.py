@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hacluster.common import Code, HaError, NodeId
-from hacluster.totem import secauth
+from hacluster.node import secauth
 
 DEFAULT_CONFIG = "/etc/corosync/corosync.conf"
 DEFAULT_KEYFILE = "/etc/corosync/authkey"

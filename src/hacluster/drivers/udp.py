@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.common import NodeId
-from hacluster.totem import secauth
+from hacluster.node import secauth
 
 log = logging.getLogger(__name__)
 
