@@ -48,7 +48,10 @@ class ClientRequest:
 
 @dataclass(frozen=True, slots=True)
 class AgentDone:
-    """A resource or fence agent finished (or timed out: rc and status say which)."""
+    """A resource or fence agent finished (or timed out: rc and status say which).
+    `status` is "done" (rc is the agent's), "timeout" (its process group was killed),
+    "not installed", "signal" (it died of one) or "error" (it could not be executed);
+    `output` is the tail of its stdout and stderr, or the runner's reason."""
 
     call_id: int
     rc: int
@@ -104,6 +107,7 @@ class RunAgent:
     action: str
     env: tuple[tuple[str, str], ...] = ()
     timeout_ms: int = 20_000
+    stdin: str = ""  # fence agents read their parameters as key=value lines here
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +269,7 @@ class OpResult:
     exec_time_ms: int
     queue_time_ms: int = 0
     output: str = ""
+    exit_reason: str = ""  # the agent's ocf-exit-reason, or the executor's why
 
 
 @dataclass(frozen=True, slots=True)

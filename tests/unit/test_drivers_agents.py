@@ -50,12 +50,13 @@ def run_all(root: Path, runs: list[events.RunAgent]) -> list[events.AgentDone]:
 
 
 def test_an_ocf_name_resolves_under_ocf_root_and_bad_names_do_not(ocf_root: Path) -> None:
-    assert resolve_agent("ocf:test:Dummy", str(ocf_root)) == str(
-        ocf_root / "resource.d" / "test" / "Dummy")
-    for bad in ("ocf:test:Nope", "ocf:test", "ocf:../..:sh", "Dummy", "lsb:foo"):
+    assert resolve_agent("ocf:test:Dummy", str(ocf_root)) == (str(
+        ocf_root / "resource.d" / "test" / "Dummy"), str(ocf_root))
+    for bad in ("ocf:test:Nope", "ocf:test", "ocf:../..:sh", "Dummy", "lsb:foo",
+                "stonith:../true", "lsb:../../bin/sh"):
         assert resolve_agent(bad, str(ocf_root)) is None
     if shutil.which("true"):
-        assert resolve_agent("stonith:true", str(ocf_root)) == shutil.which("true")
+        assert resolve_agent("stonith:true", str(ocf_root)) == (shutil.which("true"), "")
 
 
 def test_the_cores_variables_win_over_the_base_environment() -> None:
