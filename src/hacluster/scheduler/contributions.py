@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from hacluster.common import INFINITY
 from hacluster.scheduler.model import Role
+from hacluster.scheduler.policy import next_role_stopped
 from hacluster.scheduler.placement import (
     Work,
     colocation_effect,
@@ -71,6 +72,10 @@ def score_steps(work: Work, rid: str) -> tuple[dict[str, list[Step]], dict[str, 
         where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
         after = colocation_effect(model, scores, where, c)
         record_deltas(steps, scores, after, f"colocation {c.id} with {c.primary}")
+        scores = after
+    if next_role_stopped(model, rid):
+        after = {n: -INFINITY for n in scores}
+        record_deltas(steps, scores, after, "next role Stopped (target-role or on-fail=stop)")
         scores = after
     return steps, scores
 

@@ -17,6 +17,9 @@ from hacluster.scheduler.policy import (
     ancestors,
     blocked_from_running,
     health_score,
+    is_managed,
+    lock_node,
+    next_role_stopped,
     unmanaged_node,
 )
 from hacluster.scheduler.unpack_time import int_or_zero
@@ -45,6 +48,7 @@ class Work:
     deps_of: dict[str, list[Colocation]] = field(default_factory=dict)  # primary -> cons
     with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
     loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
+    health: dict[str, int] = field(default_factory=dict)  # node -> non-zero health score
 
 
 def top_of(model: ClusterModel, rid: str) -> str:
@@ -63,6 +67,10 @@ def build_work(model: ClusterModel) -> Work:
         work.loc_of.setdefault(loc.rsc, []).append((loc.node, loc.score, loc.role))
     for name in model.nodes:
         work.used[name] = {}
+        if model.prop("node-health-strategy", "none").lower() != "none":
+            health = health_score(model, name)
+            if health:
+                work.health[name] = health
     return work
 
 
@@ -78,6 +86,14 @@ def location_scores(work: Work, rid: str) -> dict[str, int]:
         if role in (Role.PROMOTED, Role.UNPROMOTED):
             continue
         scores[node] = add_scores(scores.get(node, 0), score)
+    if model.resources[rid].parent is None:
+        # Node health acts as a location score of every top-level resource on the node
+        # (Explained: node health strategies), so it shows in the printed scores too.
+        for node, health in work.health.items():
+            if health < 0 and model.meta(rid, "allow-unhealthy-nodes", "false").lower() \
+                    in ("true", "yes", "1", "on", "y"):
+                continue
+            scores[node] = add_scores(scores.get(node, 0), health)
     return scores
 
 
@@ -106,31 +122,51 @@ def primitive_scores(work: Work, rid: str, with_location: bool = True,
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
+    if state.running_on and not is_managed(model, rid):
+        # An unmanaged resource stays where it is: INFINITY on its node.
+        node = state.running_on[0]
+        scores[node] = add_scores(scores.get(node, 0), INFINITY)
     for node in state.banned_nodes:
         scores[node] = -INFINITY
+    locked = lock_node(model, rid)
+    if locked is not None:  # shutdown-lock: nowhere but the node it is held for
+        for node in scores:
+            if node != locked:
+                scores[node] = -INFINITY
     return scores
 
 
 def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float,
-                 only_positive: bool = False, keep_tiny: bool = True) -> dict[str, int]:
-    """target + factor*other per node (nodes missing from `other` count as 0)."""
+                 only_positive: bool = False, keep_tiny: bool = True,
+                 usable: Mapping[str, bool] | None = None) -> dict[str, int]:
+    """target + factor*other per node (nodes missing from `other` count as 0). With
+    `usable` (a colocated resource's scores, Explained: colocation influence), a node
+    that cannot run resources offers that resource -INFINITY, and a negative factor
+    never turns a negative score into a preference."""
     out = dict(target)
     for node, base in target.items():
         value = other.get(node, 0)
-        if value >= INFINITY:
-            delta = INFINITY if factor > 0 else -INFINITY
-        elif value <= -INFINITY:
-            delta = -INFINITY if factor > 0 else INFINITY
-        else:
-            delta = int(value * factor)
-            if delta == 0 and value * factor != 0 and keep_tiny:
-                delta = 1 if value * factor > 0 else -1  # a preference never vanishes
-        if abs(factor) < 1.0 and abs(delta) >= INFINITY:
-            delta = int(INFINITY * factor) if delta > 0 else int(-INFINITY * factor)
-        if only_positive and delta < 0:
-            continue
-        out[node] = add_scores(base, delta)
+        if usable is not None:
+            value = other.get(node, -INFINITY) if usable.get(node, False) else -INFINITY
+            if factor < 0 and value < 0:
+                continue
+        out[node] = add_scores(base, scaled(value, factor, keep_tiny))
+        if only_positive and out[node] < 0 <= base:
+            out[node] = base
     return out
+
+
+def scaled(value: int, factor: float, keep_tiny: bool = True) -> int:
+    """factor*value rounded half away from zero; a non-zero preference never vanishes."""
+    if value >= INFINITY:
+        value = INFINITY
+    elif value <= -INFINITY:
+        value = -INFINITY
+    product = value * factor
+    delta = int(product - 0.5) if product < 0 else int(product + 0.5)
+    if delta == 0 and product != 0 and keep_tiny:
+        delta = 1 if product > 0 else -1
+    return delta
 
 
 def can_run_any(model: ClusterModel, scores: Mapping[str, int]) -> bool:
@@ -165,8 +201,6 @@ def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
 def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
                 util: Mapping[str, int], extra_ok: set[str] | None = None) -> str | None:
     model = work.model
-    if model.prop("node-health-strategy", "none").lower() != "none":
-        scores = {n: add_scores(v, health_score(model, n)) for n, v in scores.items()}
     candidates = [n for n, s in scores.items()
                   if s >= 0 and n in model.nodes and model.nodes[n].can_run
                   and fits(work, n, util) and (extra_ok is None or n in extra_ok)]
@@ -296,8 +330,9 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
             continue  # one instance somewhere is enough for it: it does not steer the clone
         dep_scores = with_influence(work, dep, own_scores(work, dep, influence=True),
                                     factor * c.score / INFINITY, seen | {dep})
+        usable = {n: node.can_run for n, node in model.nodes.items()}
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
-                              keep_tiny=not is_clone)
+                              keep_tiny=not is_clone, usable=usable)
         if can_run_any(model, merged) or is_clone:
             scores = merged
     return scores
@@ -423,13 +458,15 @@ def assign_resource(work: Work, rid: str, assign_clone) -> None:  # type: ignore
 def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:
     model = work.model
     rsc = model.resources[rid]
+    if scores is None:
+        scores = scores_for(work, rid)
+    if next_role_stopped(model, rid):
+        scores = {n: -INFINITY for n in scores}  # it must not come up anywhere
+    log_scores(work, "pcmk__primitive_assign", rid, scores)
     frozen, node = unmanaged_node(model, rid)
     if frozen:
         record(work, rid, node, {})
         return
-    if scores is None:
-        scores = scores_for(work, rid)
-    log_scores(work, "pcmk__primitive_assign", rid, scores)
     if blocked_from_running(model, rid) or rsc.orphan:
         record(work, rid, None, {})
         return

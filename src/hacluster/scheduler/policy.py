@@ -84,6 +84,16 @@ def is_locked(model: ClusterModel, rid: str) -> bool:
     return any(model.nodes[n].shutdown for n in state.running_on if n in model.nodes)
 
 
+def lock_node(model: ClusterModel, rid: str) -> str | None:
+    """The node a shutdown-locked primitive is held for (None: not locked)."""
+    if not is_locked(model, rid):
+        return None
+    state = model.states[rid]
+    if state.locked_to is not None:
+        return state.locked_to
+    return next(n for n in state.running_on if n in model.nodes and model.nodes[n].shutdown)
+
+
 def ancestors(model: ClusterModel, rid: str) -> list[str]:
     out = []
     parent = model.resources[rid].parent
@@ -91,6 +101,20 @@ def ancestors(model: ClusterModel, rid: str) -> list[str]:
         out.append(parent)
         parent = model.resources[parent].parent
     return out
+
+
+def next_role_stopped(model: ClusterModel, rid: str) -> bool:
+    """The resource's next role is Stopped whatever the scores say: target-role=Stopped,
+    a failure with on-fail=stop, or multiple-active=stop_only while active twice. Its
+    scores then read -INFINITY everywhere (Explained: target-role, on-fail)."""
+    if target_role(model, rid) == Role.STOPPED:
+        return True
+    state = model.states.get(rid)
+    if state is None:
+        return False
+    if any(state.on_fail.get(n) == "stop" for n in state.failed_nodes):
+        return True
+    return len(state.running_on) > 1 and model.meta(rid, "multiple-active", "") == "stop_only"
 
 
 def blocked_from_running(model: ClusterModel, rid: str) -> bool:

@@ -1,0 +1,52 @@
+"""Allocation scores as crm_simulate -s prints them (Pacemaker Explained: resource
+placement, colocation influence, target-role, node health), on small CIBs."""
+
+from __future__ import annotations
+
+from hacluster.api.simulate import simulate
+
+HEAD = """<cib have-quorum="1" execution-date="1000"><configuration><crm_config>
+<cluster_property_set id="c"><nvpair id="s" name="stonith-enabled" value="false"/>{props}
+</cluster_property_set></crm_config><nodes><node id="n1" uname="n1">{n1attrs}</node>
+<node id="n2" uname="n2"/></nodes><resources>{resources}</resources>
+<constraints>{constraints}</constraints></configuration><status>
+<node_state id="n1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"/>
+<node_state id="n2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"/>
+</status></cib>"""
+
+
+def dummy(rid: str, meta: str = "") -> str:
+    return (f'<primitive id="{rid}" class="ocf" provider="pacemaker" type="Dummy">{meta}'
+            '</primitive>')
+
+
+def scores(resources: str, constraints: str = "", props: str = "", n1attrs: str = "") -> set[str]:
+    cib = HEAD.format(resources=resources, constraints=constraints, props=props,
+                      n1attrs=n1attrs)
+    return set(simulate(cib, now_s=0).transition.score_lines)
+
+
+def test_a_resource_whose_target_role_is_stopped_scores_minus_infinity_everywhere() -> None:
+    meta = ('<meta_attributes id="m"><nvpair id="t" name="target-role" value="Stopped"/>'
+            '</meta_attributes>')
+    lines = scores(dummy("a", meta), '<rsc_location id="l" rsc="a" node="n1" score="100"/>')
+    assert "pcmk__primitive_assign: a allocation score on n1: -INFINITY" in lines
+    assert "pcmk__primitive_assign: a allocation score on n2: -INFINITY" in lines
+
+
+def test_a_node_that_cannot_run_resources_offers_minus_infinity_to_the_primary() -> None:
+    standby = ('<instance_attributes id="i"><nvpair id="sb" name="standby" value="on"/>'
+               '</instance_attributes>')
+    lines = scores(dummy("a") + dummy("b"),
+                   '<rsc_colocation id="co" rsc="b" with-rsc="a" score="INFINITY"/>',
+                   n1attrs=standby)
+    assert "pcmk__primitive_assign: a allocation score on n1: -INFINITY" in lines
+    assert "pcmk__primitive_assign: a allocation score on n2: 0" in lines
+
+
+def test_red_node_health_is_a_minus_infinity_location_score() -> None:
+    props = '<nvpair id="h" name="node-health-strategy" value="migrate-on-red"/>'
+    red = ('<instance_attributes id="i"><nvpair id="r" name="#health-disk" value="red"/>'
+           '</instance_attributes>')
+    lines = scores(dummy("a"), props=props, n1attrs=red)
+    assert "pcmk__primitive_assign: a allocation score on n1: -INFINITY" in lines
