@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from hacluster.common import INFINITY
 from hacluster.scheduler.model import Role
-from hacluster.scheduler.policy import next_role_stopped
 from hacluster.scheduler.placement import (
     Work,
     colocation_effect,
@@ -24,6 +23,7 @@ from hacluster.scheduler.placement import (
     primitive_scores,
     whole_group,
 )
+from hacluster.scheduler.policy import next_role_stopped
 
 
 @dataclass(frozen=True, slots=True)
