@@ -60,7 +60,15 @@ from hacluster.events import (
 )
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBStatus, NodeCIB
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
-from hacluster.totem import RING_SEQ_FILE, Totem, TotemParams, TotemState, TotemStatus, secauth
+from hacluster.totem import (
+    RING_SEQ_FILE,
+    Totem,
+    TotemParams,
+    TotemState,
+    TotemStatus,
+    drops,
+    secauth,
+)
 
 APP = b"A"
 CPG = b"C"
@@ -74,7 +82,7 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 # so this module stays the one door between the daemon and the cores.
 __all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "params_from_config", "parse_cib", "quorum_from_config",
-           "secauth"]
+           "drops", "secauth"]
 
 
 @dataclass(frozen=True, slots=True)

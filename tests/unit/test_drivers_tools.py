@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,13 @@ def view_of(status: Any) -> dict[str, Any]:
             "quorum": 2, "flags": ["Quorate"] if len(heard) >= 2 else [], "votes": {}}
 
 
+def test_cmapctl_shows_the_daemons_stats_map_under_stats() -> None:
+    stats = {"stats.hacluster.drops.relayed": 12, "stats.srp.udp.received": 99}
+    status = api.status_from_reply({**REPLY, "stats": stats})
+    assert api.cmap_entries(status, "stats.") == [
+        ("stats.hacluster.drops.relayed", "u64", 12), ("stats.srp.udp.received", "u64", 99)]
+
+
 def test_the_tools_talk_to_a_running_daemon(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -134,6 +142,7 @@ def test_the_tools_talk_to_a_running_daemon(
         codes["list"] = tools.quorumtool_main(["-l"])
         codes["cfg"] = tools.cfgtool_main(["-s"])
         codes["cmap"] = tools.cmapctl_main(["runtime.members"])
+        codes["stats"] = tools.cmapctl_main(["stats."])
         codes["shutdown"] = tools.cfgtool_main(["-H"])
 
     async def scenario() -> None:
@@ -151,10 +160,14 @@ def test_the_tools_talk_to_a_running_daemon(
 
     asyncio.run(scenario())
     out = capsys.readouterr().out
-    assert codes == {"quorum": 0, "list": 0, "cfg": 0, "cmap": 0, "shutdown": 0}
+    assert codes == {"quorum": 0, "list": 0, "cfg": 0, "cmap": 0, "stats": 0, "shutdown": 0}
     assert "Ring ID:          1.7" in out and "Quorate:          Yes" in out
     assert "\t\tnodeid:          2:\tconnected" in out
     assert "runtime.members.2.status (str) = joined" in out
+    for reason in ("malformed", "foreign", "forged", "spoofed", "replayed", "stale", "relayed",
+                   "overload"):
+        assert f"stats.hacluster.drops.{reason} (u64) = 0\n" in out
+    assert re.search(r"^stats\.srp\.udp\.received \(u64\) = [1-9]\d*$", out, re.M)
 
 
 def test_hexadecimal_ids_parsable_columns_and_orders() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import socket
 import subprocess
@@ -302,3 +303,45 @@ def test_a_daemon_whose_port_is_taken_refuses_to_start_with_one_line(
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("haclusterd: cannot bind 127.0.0.1:")
     assert "Address already in use" in lines[0] and "[DAEMON_BIND_FAILED]" in lines[0]
+
+
+def test_garbage_is_dropped_by_reason_never_received_and_warned_about_once_per_interval(
+        caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port("garbage")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        e1, e2 = Ends(), Ends()
+        t1 = make(port, 1, {2: "127.0.0.2"}, e1, KEY)
+        t2 = make(port, 2, {1: "127.0.0.1"}, e2, KEY)
+        t1.open(loop)
+        t2.open(loop)
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stranger.bind(("127.0.0.9", 0))
+        try:
+            t2.send(NodeId(1), b"valid")
+            await settle(lambda: len(e1.packets) == 1)
+            for _ in range(20):
+                stranger.sendto(b"junk", ("127.0.0.1", port))
+                assert t2._sock is not None
+                t2._sock.sendto(b"x" * 60, ("127.0.0.1", port))  # from a member: not sealed
+            await settle(lambda: sum(dict(t1.stats().drops).values()) == 40)
+            e1.now_ms = 60_000  # the interval has passed: one more line per peer
+            stranger.sendto(b"junk", ("127.0.0.1", port))
+            await settle(lambda: dict(t1.stats().drops)["foreign"] == 21)
+        finally:
+            stranger.close()
+            t1.close()
+            t2.close()
+        stats = t1.stats()
+        assert dict(stats.drops) == {"malformed": 0, "foreign": 21, "forged": 20, "spoofed": 0,
+                                     "replayed": 0, "stale": 0, "relayed": 0}
+        assert stats.received == 1 and e1.packets == [(b"valid", f"127.0.0.2:{port}")]
+
+    with caplog.at_level(logging.WARNING, logger="hacluster.drivers.udp"):
+        asyncio.run(scenario())
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "garbage from peer dropped peer=127.0.0.9 reason=foreign suppressed=0",
+        f"garbage from peer dropped peer=127.0.0.2:{port} reason=forged suppressed=0",
+        "garbage from peer dropped peer=127.0.0.9 reason=foreign suppressed=19"]

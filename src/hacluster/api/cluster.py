@@ -4,7 +4,8 @@ Owns asking the local haclusterd for its status (over hacluster.api.env.Client) 
 reply into a frozen `ClusterStatus`, plus the cmap-style key list the tools show. Must never
 print or format for a terminal: the cli renders.
 The daemon's "daemon.status" reply carries: node_id, address, port, transport,
-cluster_name, members (configured), addresses, names, cmap (static keys), and a "view"
+cluster_name, members (configured), addresses, names, cmap (static keys), stats (the
+`stats.` keys, named and explained in drivers/stats.py), and a "view"
 block {ring_id, members, quorate, expected_votes, highest_expected, total_votes, quorum,
 flags, votes} that drivers/nodecore.py normalizes from the Node's status.
 """
@@ -46,6 +47,7 @@ class ClusterStatus:
     cmap: tuple[CmapEntry, ...]
     secauth: bool = False
     transport_stats: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    stats: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def name_of(self, node_id: int) -> str:
         """The nodelist name, else the ring0 address (we never resolve names)."""
@@ -79,6 +81,7 @@ def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
             cmap=tuple((str(k), str(t), v) for k, t, v in reply.get("cmap", ())),
             secauth=bool(reply.get("secauth", False)),
             transport_stats=MappingProxyType(dict(reply.get("transport_stats") or {})),
+            stats=MappingProxyType({str(k): int(v) for k, v in (reply.get("stats") or {}).items()}),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise HaError.single(Code.IPC_PROTOCOL,
@@ -104,10 +107,12 @@ def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:
     if status.configured:
         entries += [("runtime.votequorum.highest_node_id", "u32", max(status.configured)),
                     ("runtime.votequorum.lowest_node_id", "u32", min(status.configured))]
-    counters = status.transport_stats
-    for key in ("sent", "received", "refused", "auth_dropped"):
-        if key in counters:
-            entries.append((f"stats.srp.udp.{key}", "u64", counters[key]))
+    entries += [(key, "u64", value) for key, value in sorted(status.stats.items())]
+    if not status.stats:  # a daemon from before the stats map: its transport counters
+        counters = status.transport_stats
+        for key in ("sent", "received", "refused", "auth_dropped"):
+            if key in counters:
+                entries.append((f"stats.srp.udp.{key}", "u64", counters[key]))
     return entries
 
 

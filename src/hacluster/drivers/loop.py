@@ -26,6 +26,8 @@ from hacluster import events
 from hacluster.common import Code, NodeId, ipcwire
 from hacluster.drivers.cibfile import CIB_NAME, CIBStore
 from hacluster.drivers.ipc import Connection
+from hacluster.drivers.stats import stats_map, totem_counters
+from hacluster.drivers.udp import UdpStats
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +326,10 @@ class DaemonLoop:
         info["status"] = to_jsonable(status)
         if self._status_view is not None:
             info["view"] = self._status_view(status)
-        info["transport_stats"] = to_jsonable(self.transport.stats())
+        transport_stats = self.transport.stats()
+        info["transport_stats"] = to_jsonable(transport_stats)
+        udp = transport_stats if isinstance(transport_stats, UdpStats) else None
+        info["stats"] = stats_map(udp, totem_counters(status), self.packets_dropped)
         info["uptime_ms"] = self.clock_ms() - self.started_ms
         info["steps"] = self.steps
         info["packets_dropped_overload"] = self.packets_dropped

@@ -8,6 +8,10 @@ The port is ours alone: no SO_REUSEADDR / SO_REUSEPORT, so no other process (a s
 daemon, or any local user) can bind the same address and port and swallow the ring's traffic;
 a port already taken fails `bind_socket` with EADDRINUSE and the daemon refuses to start.
 
+Drops at the edge are counted by reason (hacluster.totem.drops: foreign, malformed, forged,
+spoofed, replayed, stale, relayed); `received` counts only datagrams that passed, and garbage
+from a peer is logged as a warning at most once per peer per interval (GarbageWarnings).
+
 ICMP evidence: IP_RECVERR queues each error with the original destination address, so an
 error is attributed to the member it concerns. A pending error also fails the *next* send
 (whoever it was for), so a refused send is retried once after draining the queue. A member is
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.common import NodeId
-from hacluster.node import secauth
+from hacluster.node import drops, secauth
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,8 @@ READ_BATCH_MAX = 256
 
 @dataclass(frozen=True, slots=True)
 class UdpStats:
-    """What the transport did: datagrams, errors and the secauth drop counters."""
+    """What the transport did: datagrams (`received`: those that passed the edge), errors,
+    and the drops by reason (`drops`, reasons of hacluster.totem.drops)."""
 
     sent: int
     received: int
@@ -50,6 +55,7 @@ class UdpStats:
     unknown_source: int
     sender_mismatch: int
     auth_dropped: int
+    drops: tuple[tuple[str, int], ...] = ()
 
 
 class UnreachableDetector:
@@ -122,6 +128,8 @@ class UdpTransport:
         self._counts = dict.fromkeys(
             ("sent", "received", "send_errors", "refused", "unreachable_reported",
              "unknown_source", "sender_mismatch"), 0)
+        self._drops = dict.fromkeys(drops.GARBAGE_REASONS, 0)
+        self._warnings = drops.GarbageWarnings()
 
     def open(self, loop: asyncio.AbstractEventLoop, sock: socket.socket | None = None) -> None:
         """Start reading on `loop` from `sock` (bound by `bind_socket`; bound here if None)."""
@@ -194,23 +202,32 @@ class UdpTransport:
         node = self._by_address.get(address)
         if node is None:
             self._counts["unknown_source"] += 1
-            log.debug("packet from a non-member dropped address=%s", address)
+            self._dropped(drops.FOREIGN, address[0])  # one peer per host, whatever its ports
             return
         if self._secauth is not None:
-            opened = self._secauth.open(data)
-            if opened is None:
-                log.debug("packet failed secauth address=%s", address)
+            opened = self._secauth.check(data)
+            if not isinstance(opened, secauth.Opened):
+                self._dropped(opened, f"{address[0]}:{address[1]}")
                 return
             if opened.sender != node:
                 # Sealed by a key holder, but not by the member this address belongs to.
                 self._counts["sender_mismatch"] += 1
-                log.debug("sealed sender does not match address node=%s sender=%s",
-                          node, opened.sender)
+                self._dropped(drops.SPOOFED, f"{address[0]}:{address[1]}")
                 return
             data = opened.data
         self._counts["received"] += 1
         self._detector.heard(node)
         self._on_packet(data, f"{address[0]}:{address[1]}")
+
+    def _dropped(self, reason: str, peer: str) -> None:
+        """Count a drop; warn about the peer unless it was warned about recently."""
+        self._drops[reason] += 1
+        suppressed = self._warnings.note(peer, self._clock_ms())
+        if suppressed is None:
+            log.debug("datagram dropped peer=%s reason=%s", peer, reason)
+        else:
+            log.warning("garbage from peer dropped peer=%s reason=%s suppressed=%d",
+                        peer, reason, suppressed)
 
     def _drain_errors(self) -> None:
         """Read the socket's error queue and count refusals per member."""
@@ -238,4 +255,4 @@ class UdpTransport:
 
     def stats(self) -> UdpStats:
         auth = self._secauth.status().dropped if self._secauth is not None else 0
-        return UdpStats(auth_dropped=auth, **self._counts)
+        return UdpStats(auth_dropped=auth, drops=tuple(self._drops.items()), **self._counts)

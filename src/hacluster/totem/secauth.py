@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from hacluster.totem import drops
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -44,6 +46,10 @@ HASHES: Mapping[str, str] = MappingProxyType(
     {"sha1": "SHA1", "sha256": "SHA256", "sha384": "SHA384", "sha512": "SHA512", "md5": "MD5"}
 )
 MIN_KEY_BYTES = 16
+# our counter -> the drop reason the transport reports (hacluster.totem.drops)
+_REASON_OF: Mapping[str, str] = MappingProxyType({
+    "truncated": drops.MALFORMED, "forged": drops.FORGED, "replayed": drops.REPLAYED,
+    "stale_epoch": drops.STALE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,11 @@ class Secauth:
 
     def open(self, packet: bytes) -> Opened | None:
         """The authentic fresh plaintext, or None (and a counter bumped) for anything else."""
+        result = self.check(packet)
+        return result if isinstance(result, Opened) else None
+
+    def check(self, packet: bytes) -> Opened | str:
+        """As `open`, but a drop says why: a reason of hacluster.totem.drops."""
         if len(packet) < OVERHEAD:
             return self._drop("truncated")
         magic, version, cipher_id, sender, epoch, counter = HEADER.unpack_from(packet)
@@ -188,9 +199,9 @@ class Secauth:
         self._counts["accepted"] += 1
         return Opened(sender, epoch, data)
 
-    def _drop(self, reason: str) -> Opened | None:
-        self._counts[reason] += 1
-        return None
+    def _drop(self, counter: str) -> str:
+        self._counts[counter] += 1
+        return _REASON_OF[counter]
 
     def status(self) -> SecauthStatus:
         return SecauthStatus(**self._counts)

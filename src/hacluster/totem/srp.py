@@ -20,6 +20,7 @@ from hacluster.events import (
     Shutdown,
     Tick,
 )
+from hacluster.totem import drops
 from hacluster.totem.messages import (
     MCAST_OVERHEAD,
     CommitToken,
@@ -60,8 +61,8 @@ class Totem(MembershipPhases):
         match event:
             case Tick():
                 out += self._on_tick(now_ms)
-            case PacketIn(data=data):
-                out += self._on_packet(now_ms, data)
+            case PacketIn(data=data, src=src):
+                out += self._on_packet(now_ms, data, src)
             case PeerUnreachable(node_id=node_id):
                 out += self._on_unreachable(now_ms, node_id)
             case Shutdown():
@@ -77,17 +78,25 @@ class Totem(MembershipPhases):
 
     # ------------------------------------------------------------------ dispatch
 
-    def _on_packet(self, now: int, data: bytes) -> list[Output]:
+    def _on_packet(self, now: int, data: bytes, src: str = "") -> list[Output]:
         msg = decode(data)
         if msg is None:
-            self.counters["dropped_malformed"] += 1
-            return []
+            return self._garbage(now, src, "dropped_malformed", drops.MALFORMED)
         if msg.sender == self.me or msg.sender not in self.nodes:
-            self.counters["dropped_unknown_sender"] += 1
-            return []
+            return self._garbage(now, src, "dropped_unknown_sender", drops.FOREIGN)
         if self.retransmit is not None and msg.sender == self.retransmit[1]:
             self.unreachable_hits = 0  # it speaks: earlier refusals were not its death
         return self._dispatch(now, msg)
+
+    def _garbage(self, now: int, src: str, counter: str, reason: str) -> list[Output]:
+        """Count a datagram that is no Totem packet of this cluster; warn about its peer at
+        most once per interval (drops.GarbageWarnings), with the number suppressed since."""
+        self.counters[counter] += 1
+        suppressed = self.garbage_warnings.note(src or "-", now)
+        if suppressed is not None:
+            self.log.warning("garbage from peer dropped peer=%s reason=%s suppressed=%d",
+                             src or "-", reason, suppressed)
+        return []
 
     def _dispatch(self, now: int, msg: Message) -> list[Output]:
         state = self.state

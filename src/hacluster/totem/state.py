@@ -28,6 +28,7 @@ from hacluster.events import (
     Shutdown,
     Tick,
 )
+from hacluster.totem.drops import GarbageWarnings
 from hacluster.totem.messages import CommitToken, Token
 from hacluster.totem.params import TotemParams
 from hacluster.totem.ring import RingLog
@@ -93,6 +94,7 @@ class TotemCore:
         self.queue_offset = 0
         self.started = False
         self.counters: Counter[str] = Counter()
+        self.garbage_warnings = GarbageWarnings()
         self.token_loss_at: int | None = None
         self.retransmit: tuple[int, NodeId, bytes, int] | None = None  # at, dst, data, seq
         # the outstanding token's sends to retransmit's dst, and the PeerUnreachable reports
