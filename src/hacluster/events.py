@@ -305,3 +305,5 @@ class FenceResult:
     request_id: str = ""
     device: str = ""
     reason: str = ""
+    origin: str = ""  # the node that asked
+    executioner: str = ""  # the node whose fencer ran the device
