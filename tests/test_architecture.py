@@ -52,10 +52,7 @@ IO_ALLOWED_PREFIXES = ("drivers", "cli", "demo", "api.env")
 # Known breaches, each with the issue that removes it. An entry that no longer matches
 # anything fails test_no_stale_exemptions: delete it when its breach is gone.
 EXEMPT_IMPORTS: set[tuple[str, str]] = set()
-EXEMPT_CYCLES = {
-    # issue 10 item 4 (scheduler): placement and clones call each other
-    frozenset({"scheduler.clones", "scheduler.placement"}),
-}
+EXEMPT_CYCLES: set[frozenset[str]] = set()
 
 
 def modules() -> Iterator[tuple[str, Path, ast.Module]]:

@@ -1,6 +1,7 @@
 """The scheduler: `schedule(cib_root, now_s) -> Transition`, a pipeline of pure stages.
 
-unpack (CIB -> ClusterModel) -> placement (Assignment) -> actions (Plan) -> ordering
+unpack (CIB -> ClusterModel) -> assign (Assignment: scores.py tables, placement.py for
+primitives and groups, clones.py for instances and promotion) -> actions (Plan) -> ordering
 (edges + mandatory/unrunnable propagation) -> graph (Transition + summary text).
 Must never do I/O or read the clock: `now_s` (wall-clock seconds) is always passed in.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.assign import Assignment, assign
 from hacluster.scheduler.explain import Explanation, explain, rule_constraints_of
 from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_transition
 from hacluster.scheduler.history import op_digest
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
 from hacluster.scheduler.ordering import order_actions
-from hacluster.scheduler.placement import Assignment, assign
 from hacluster.scheduler.rules import parse_iso_s
 from hacluster.scheduler.unpack import unpack
 

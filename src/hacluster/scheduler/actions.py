@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
-from hacluster.scheduler.placement import Assignment
 from hacluster.scheduler.policy import is_managed
 
 

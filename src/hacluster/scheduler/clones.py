@@ -10,20 +10,22 @@ from __future__ import annotations
 from hacluster.common import INFINITY, add_scores, parse_score
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
-    Work,
     choose_node,
     choose_with_colocated,
     colocated_util,
-    colocation_effect,
     group_util,
-    log_scores,
-    nodes_of,
     own_scores,
-    primitive_scores,
     record,
     scores_for,
 )
 from hacluster.scheduler.policy import blocked_from_running, target_role, unmanaged_node
+from hacluster.scheduler.scores import (
+    Work,
+    colocation_effect,
+    log_scores,
+    nodes_of,
+    primitive_scores,
+)
 
 
 def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, int]:

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 from hacluster.common import INFINITY
 from hacluster.scheduler.model import Role
-from hacluster.scheduler.placement import (
+from hacluster.scheduler.placement import whole_group
+from hacluster.scheduler.policy import next_role_stopped
+from hacluster.scheduler.scores import (
     Work,
     colocation_effect,
     location_scores,
     nodes_of,
     primitive_scores,
-    whole_group,
 )
-from hacluster.scheduler.policy import next_role_stopped
 
 
 @dataclass(frozen=True, slots=True)

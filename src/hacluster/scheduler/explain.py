@@ -16,24 +16,18 @@ from typing import Any
 
 from hacluster.common import INFINITY, Code, HaError
 from hacluster.scheduler.actions import create_actions
+from hacluster.scheduler.assign import assign_work, assignment_of
 from hacluster.scheduler.contributions import breakdown_lines
 from hacluster.scheduler.graph import Transition, build_transition
 from hacluster.scheduler.model import ClusterModel, Node, Role
 from hacluster.scheduler.ordering import order_actions
-from hacluster.scheduler.placement import (
-    Work,
-    assign_work,
-    assignment_of,
-    is_symmetric,
-    nodes_of,
-    stickiness,
-)
 from hacluster.scheduler.policy import (
     ancestors,
     blocked_from_running,
     is_managed,
     target_role,
 )
+from hacluster.scheduler.scores import Work, is_symmetric, nodes_of, stickiness
 from hacluster.scheduler.unpack_time import int_or_zero
 
 SCORE_LINE = re.compile(r"^(\S+): (\S+) allocation score on (\S+): (\S+)$")

@@ -12,9 +12,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
+from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
-from hacluster.scheduler.placement import Assignment
 from hacluster.scheduler.policy import is_managed
 from hacluster.scheduler.probes import create_probes
 

@@ -13,8 +13,8 @@ from types import MappingProxyType
 
 from hacluster.common import INFINITY
 from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Order
-from hacluster.scheduler.placement import Assignment
 
 THEN_RUNNABLE = "runnable_left"
 IMPLIES_THEN = "implies_then"

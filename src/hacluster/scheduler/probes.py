@@ -11,9 +11,9 @@ and the probe -> start edges. Must never change an action the earlier stages dec
 from __future__ import annotations
 
 from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Node
 from hacluster.scheduler.ordering import Edge
-from hacluster.scheduler.placement import Assignment
 
 PROBE_TASK = "monitor"
 TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})

@@ -1,0 +1,121 @@
+"""Assign: the placement stage as one pure function, `assign(model) -> Assignment`: every
+top-level resource in Pacemaker's assignment order (priority; with a placement strategy,
+the most constrained first), the primaries of its colocations before it.
+
+Owns the order and the dispatch to placement.py (primitives, groups) and clones.py
+(clones, promotion); the scratch `Work` of the run stays inside, the Assignment that
+leaves is frozen. Must never create actions or do I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hacluster.common import INFINITY
+from hacluster.scheduler.clones import assign_clone
+from hacluster.scheduler.model import ClusterModel, Role
+from hacluster.scheduler.placement import assign_group, assign_primitive, own_scores
+from hacluster.scheduler.scores import Work, build_work, top_of
+from hacluster.scheduler.unpack_time import int_or_zero
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where each primitive goes next and in which role (None: stopped)."""
+
+    nodes: Mapping[str, str | None]
+    roles: Mapping[str, Role]
+    score_lines: tuple[str, ...]
+
+
+def assign(model: ClusterModel) -> Assignment:
+    """Assign every resource (pure): priority order, colocation primaries first."""
+    return assignment_of(assign_work(model))
+
+
+def assign_work(model: ClusterModel) -> Work:
+    """The assignment run itself; its scratch state is what explain.py reads."""
+    work = build_work(model)
+    order = assignment_order(work)
+    for rid in order:
+        assign_resource(work, rid)
+    return work
+
+
+def assignment_of(work: Work) -> Assignment:
+    model = work.model
+    roles: dict[str, Role] = {}
+    for rid, rsc in model.resources.items():
+        if rsc.kind != "primitive":
+            continue
+        node = work.assigned.get(rid)
+        roles[rid] = work.roles.get(rid, Role.STARTED) if node else Role.STOPPED
+    nodes = {rid: work.assigned.get(rid) for rid in model.resources}
+    return Assignment(nodes=nodes, roles=roles, score_lines=tuple(work.lines))
+
+
+def assignment_order(work: Work) -> list[str]:
+    """Priority first; then, node by node (roomiest first), the higher score first."""
+    model = work.model
+    strategy = model.prop("placement-strategy", "default")
+    if strategy == "default":
+        return sorted(model.top, key=lambda r: -priority(model, r))
+
+    def room(name: str) -> int:
+        return sum(model.nodes[name].utilization.values())
+
+    node_order = sorted(model.nodes, key=lambda n: (-room(n), n))
+
+    def key(rid: str) -> tuple[int, int, tuple[int, ...]]:
+        scores = sort_scores(work, rid)
+        best = max((v for n, v in scores.items() if model.nodes[n].can_run), default=0)
+        return (-priority(model, rid), -best, tuple(-scores.get(n, 0) for n in node_order))
+
+    return sorted(model.top, key=key)
+
+
+def banned_nodes_of(work: Work, rid: str) -> set[str]:
+    """Nodes where a resource certainly cannot run (bans of all its instances)."""
+    model = work.model
+    out = {n for n, v in own_scores(work, rid).items() if v <= -INFINITY}
+    rsc = model.resources[rid]
+    if rsc.kind == "clone" and rsc.children:
+        first = model.primitives(rsc.children[0])
+        if first and model.states.get(first[0]):
+            out |= set(model.states[first[0]].banned_nodes)
+    return out
+
+
+def sort_scores(work: Work, rid: str) -> dict[str, int]:
+    """Own scores plus what mandatory colocations forbid (for the assignment order)."""
+    scores = own_scores(work, rid)
+    for c in work.with_of.get(rid, ()):
+        if c.score >= INFINITY:
+            for node in banned_nodes_of(work, c.primary):
+                scores[node] = -INFINITY
+    return scores
+
+
+def priority(model: ClusterModel, rid: str) -> int:
+    return int_or_zero(model.meta(rid, "priority", "0"))
+
+
+def assign_resource(work: Work, rid: str) -> None:
+    if rid in work.assigned or rid in work.in_progress:
+        return
+    work.in_progress.add(rid)
+    model = work.model
+    for prim in [rid, *model.primitives(rid)] if model.resources[rid].kind == "group" else [rid]:
+        for c in work.with_of.get(prim, ()):
+            other = top_of(model, c.primary)
+            if other != top_of(model, rid):
+                assign_resource(work, other)
+    kind = model.resources[rid].kind
+    if kind == "clone":
+        assign_clone(work, rid)
+    elif kind == "group":
+        assign_group(work, rid)
+    else:
+        assign_primitive(work, rid)
+    work.in_progress.discard(rid)

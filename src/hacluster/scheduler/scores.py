@@ -1,0 +1,236 @@
+"""Scores: the working state of one assignment run and the node-score tables it is built
+from (Pacemaker Explained, "Resource placement"): the cluster's symmetry, location
+constraints and node health, stickiness, failure bans, colocation effects and the
+influence of colocated resources.
+
+Owns the score arithmetic every placement stage shares (placement.py for primitives and
+groups, clones.py for instances and promotion, assign.py for the order); it imports none
+of them. Must never choose nodes, create actions or do I/O. `Work` is mutable scratch
+private to one `assign` call; what leaves the run is frozen (assign.Assignment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.model import ClusterModel, Colocation, Role
+from hacluster.scheduler.policy import (
+    ancestors,
+    health_score,
+    is_managed,
+    lock_node,
+)
+from hacluster.scheduler.unpack_time import int_or_zero
+
+
+@dataclass(slots=True)
+class Work:
+    """Mutable scratch state of one assignment run."""
+
+    model: ClusterModel
+    assigned: dict[str, str | None] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    in_progress: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+    used: dict[str, dict[str, int]] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    deps_of: dict[str, list[Colocation]] = field(default_factory=dict)  # primary -> cons
+    with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
+    loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
+    health: dict[str, int] = field(default_factory=dict)  # node -> non-zero health score
+
+
+def top_of(model: ClusterModel, rid: str) -> str:
+    rsc = model.resources[rid]
+    while rsc.parent is not None:
+        rsc = model.resources[rsc.parent]
+    return rsc.id
+
+
+def build_work(model: ClusterModel) -> Work:
+    work = Work(model)
+    for c in model.colocations:
+        work.deps_of.setdefault(c.primary, []).append(c)
+        work.with_of.setdefault(c.dependent, []).append(c)
+    for loc in model.locations:
+        work.loc_of.setdefault(loc.rsc, []).append((loc.node, loc.score, loc.role))
+    for name in model.nodes:
+        work.used[name] = {}
+        if model.prop("node-health-strategy", "none").lower() != "none":
+            health = health_score(model, name)
+            if health:
+                work.health[name] = health
+    return work
+
+
+def is_symmetric(model: ClusterModel) -> bool:
+    return model.prop("symmetric-cluster", "true").lower() in ("true", "yes", "1", "on")
+
+
+def location_scores(work: Work, rid: str) -> dict[str, int]:
+    """Scores from the cluster's symmetry and location constraints on `rid` alone."""
+    model = work.model
+    scores: dict[str, int] = {n: 0 for n in model.nodes} if is_symmetric(model) else {}
+    for node, score, role in work.loc_of.get(rid, ()):
+        if role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        scores[node] = add_scores(scores.get(node, 0), score)
+    if model.resources[rid].parent is None:
+        # Node health acts as a location score of every top-level resource on the node
+        # (Explained: node health strategies), so it shows in the printed scores too.
+        for node, health in work.health.items():
+            if health < 0 and model.meta(rid, "allow-unhealthy-nodes", "false").lower() \
+                    in ("true", "yes", "1", "on", "y"):
+                continue
+            scores[node] = add_scores(scores.get(node, 0), health)
+    return scores
+
+
+def stickiness(model: ClusterModel, rid: str) -> int:
+    """resource-stickiness; clone instances default to 1 (Explained: clone options)."""
+    in_clone = any(model.resources[a].kind == "clone" for a in ancestors(model, rid))
+    value = model.meta(rid, "resource-stickiness",
+                       model.meta(rid, "stickiness", "1" if in_clone else "0"))
+    return int_or_zero(value)
+
+
+def primitive_scores(work: Work, rid: str, with_location: bool = True,
+                     influence: bool = False) -> dict[str, int]:
+    """A primitive's own scores: location, stickiness on its current node, bans."""
+    model = work.model
+    scores = location_scores(work, rid) if with_location else {n: 0 for n in model.nodes}
+    state = model.states.get(rid)
+    if state is None:
+        return scores
+    stick = stickiness(model, rid)
+    if stick and model.meta(rid, "is-managed", "true").lower() != "false":
+        for node in state.running_on:
+            # A failed resource still sticks to its own node (it is recovered there),
+            # but that does not pull what it is colocated with.
+            if node in scores and not (influence and node in state.failed_nodes):
+                scores[node] = add_scores(scores[node], stick)
+            elif node not in scores and is_symmetric(model):
+                scores[node] = stick
+    if state.running_on and not is_managed(model, rid):
+        # An unmanaged resource stays where it is: INFINITY on its node.
+        node = state.running_on[0]
+        scores[node] = add_scores(scores.get(node, 0), INFINITY)
+    for node in state.banned_nodes:
+        scores[node] = -INFINITY
+    locked = lock_node(model, rid)
+    if locked is not None:  # shutdown-lock: nowhere but the node it is held for
+        for node in scores:
+            if node != locked:
+                scores[node] = -INFINITY
+    return scores
+
+
+def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float,
+                 only_positive: bool = False, keep_tiny: bool = True,
+                 usable: Mapping[str, bool] | None = None) -> dict[str, int]:
+    """target + factor*other per node (nodes missing from `other` count as 0). With
+    `usable` (a colocated resource's scores, Explained: colocation influence), a node
+    that cannot run resources offers that resource -INFINITY, and a negative factor
+    never turns a negative score into a preference."""
+    out = dict(target)
+    for node, base in target.items():
+        value = other.get(node, 0)
+        if usable is not None:
+            value = other.get(node, -INFINITY) if usable.get(node, False) else -INFINITY
+            if factor < 0 and value < 0:
+                continue
+        out[node] = add_scores(base, scaled(value, factor, keep_tiny))
+        if only_positive and out[node] < 0 <= base:
+            out[node] = base
+    return out
+
+
+def scaled(value: int, factor: float, keep_tiny: bool = True) -> int:
+    """factor*value rounded half away from zero; a non-zero preference never vanishes."""
+    if value >= INFINITY:
+        value = INFINITY
+    elif value <= -INFINITY:
+        value = -INFINITY
+    product = value * factor
+    delta = int(product - 0.5) if product < 0 else int(product + 0.5)
+    if delta == 0 and product != 0 and keep_tiny:
+        delta = 1 if product > 0 else -1
+    return delta
+
+
+def can_run_any(model: ClusterModel, scores: Mapping[str, int]) -> bool:
+    return any(s >= 0 and model.nodes[n].can_run for n, s in scores.items())
+
+
+def attr_nodes(model: ClusterModel, nodes: set[str], attr: str) -> set[str]:
+    """Nodes sharing `attr`'s value with any of `nodes` (node-attribute colocations)."""
+    if attr == "#uname":
+        return nodes
+    values = {model.nodes[n].attrs.get(attr) for n in nodes if n in model.nodes}
+    values.discard(None)
+    return {n for n, node in model.nodes.items() if node.attrs.get(attr) in values}
+
+
+def colocation_effect(model: ClusterModel, scores: dict[str, int], prim_nodes: set[str] | None,
+                      c: Colocation) -> dict[str, int]:
+    if prim_nodes is None:
+        return scores
+    out = dict(scores)
+    if not prim_nodes:
+        if c.score >= INFINITY:
+            return {n: -INFINITY for n in out}
+        return out
+    matching = attr_nodes(model, prim_nodes, c.node_attribute)
+    for node in out:
+        if c.score >= INFINITY:
+            if node not in matching:
+                out[node] = -INFINITY
+        elif node in matching:
+            out[node] = add_scores(out[node], c.score)
+    return out
+
+
+def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
+             ) -> set[str] | None:
+    """Where a (possibly collective) primary was assigned; None if not assigned yet.
+    `fully`: a mandatory colocation with a group needs the whole group, i.e. its last
+    member (Explained: groups); otherwise the group is where its first member is."""
+    model = work.model
+    rsc = model.resources[rid]
+    if rsc.kind == "primitive":
+        if rid not in work.assigned:
+            return None
+        node = work.assigned[rid]
+        if node is None:
+            return set()
+        if role in (Role.PROMOTED, Role.UNPROMOTED) and work.roles.get(rid) != role:
+            return set()
+        return {node}
+    if rsc.kind == "group":
+        if rid not in work.assigned:
+            return None
+        node = work.assigned[rsc.children[-1]] if fully and rsc.children else work.assigned[rid]
+        return {node} if node is not None else set()
+    if rid not in work.assigned:
+        return None
+    out: set[str] = set()
+    for inst in rsc.children:
+        kids = model.resources[inst].children
+        node = work.assigned.get(kids[-1] if fully == "instances" and kids else inst)
+        if node is None:
+            continue
+        if role in (Role.PROMOTED, Role.UNPROMOTED):
+            prims = model.primitives(inst)
+            if not prims or work.roles.get(prims[0]) != role:
+                continue
+        out.add(node)
+    return out
+
+
+def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None:
+    for node in sorted(scores):
+        s = scores[node]
+        text = "INFINITY" if s >= INFINITY else "-INFINITY" if s <= -INFINITY else str(s)
+        work.lines.append(f"{fn}: {rid} allocation score on {node}: {text}")
