@@ -152,8 +152,10 @@ class AgentRunner:
         try:
             if rsctmp:
                 os.makedirs(rsctmp, exist_ok=True)
+            # Fence agents take everything on stdin, like Pacemaker runs them: no argv.
+            argv = [path] if run.agent.startswith("stonith:") else [path, run.action]
             proc = await asyncio.create_subprocess_exec(
-                path, run.action, env=env,
+                *argv, env=env,
                 stdin=asyncio.subprocess.PIPE if run.stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True)
