@@ -1,0 +1,528 @@
+"""The controller core: DC election, join, the DC's transitions and every node's part in
+them (run what the DC asks, record results in its own status section).
+
+Owns the flow of DESIGN.md §3b: membership -> DC (lowest member id: every member computes
+the same answer from the same ring) -> join (each member writes its own resource history,
+then acks over CPG; the DC then writes node_state join fields, dc-uuid, have-quorum) ->
+RunScheduler -> transition -> actions as CPG messages -> the target's executor -> results
+into the CIB -> the DC matches them by transition-key. Must never do I/O or read a clock:
+wall time is `now_ms + wall_offset_ms`, handed in by the owner.
+Spec: Pacemaker Explained "Status", "Transitions", "Failure Response"; DESIGN.md §2, §3b.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.cib import CIBRequest, copy_element, serialize
+from hacluster.common import NodeId
+from hacluster.controller.lrm import LocalHistory, is_failure
+from hacluster.controller.messages import (
+    CibChanged,
+    CibWrite,
+    ExecuteRequest,
+    JoinAck,
+    Leave,
+    Membership,
+    PeerMessage,
+    PeerSend,
+    QuorumChanged,
+    ShutdownRequested,
+    decode,
+    encode,
+)
+from hacluster.controller.observe import SeenOp, attrs_of, new_ops, ops_of, recheck_wall_ms
+from hacluster.controller.records import (
+    INFINITY,
+    attrs_xml,
+    cluster_property,
+    fail_attr_xml,
+    find_primitive,
+    monitor_ops,
+    node_names,
+    node_state_of,
+    op_request,
+    target_rc_of,
+    transient_attrs,
+    transition_key,
+)
+from hacluster.controller.transition import TransitionRun, TransitionStatus
+from hacluster.events import (
+    CancelOp,
+    ExecuteOp,
+    FenceRequest,
+    FenceResult,
+    OpRequest,
+    OpResult,
+    RunScheduler,
+    SchedulerDone,
+    Tick,
+)
+
+log = logging.getLogger(__name__)
+
+Input = (Membership | QuorumChanged | CibChanged | PeerMessage | OpResult | SchedulerDone
+         | FenceResult | ShutdownRequested | Tick)
+Output = CibWrite | PeerSend | ExecuteOp | CancelOp | RunScheduler | FenceRequest | Leave
+ACTION_SLACK_MS = 20_000  # beyond an op's own timeout before the DC gives up on it
+FENCE_TIMEOUT_MS = 120_000
+SHUTDOWN_ESCALATION_MS = 120_000
+START_ROLES = ("", "Started", "Slave", "Unpromoted")
+PROMOTED_ROLES = ("Master", "Promoted")
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerStatus:
+    node: str
+    dc: str | None
+    is_dc: bool
+    joined: bool
+    ring_seq: int
+    transition: TransitionStatus | None
+    transitions: int
+    active: tuple[str, ...]
+    pending_ops: int
+    leaving: bool
+    dropped: int
+
+
+class Controller:
+    """One node's controller; the DC role is a mode of it, not another object."""
+
+    def __init__(self, node_id: NodeId, node_name: str, *, wall_offset_ms: int = 0,
+                 max_parallel: int = 30) -> None:
+        self.node_id = node_id
+        self.name = node_name
+        self.wall_offset_ms = wall_offset_ms
+        self.max_parallel = max_parallel
+        self.history = LocalHistory(node_name)
+        self.doc: Any = None
+        self.synced = False
+        self.members: tuple[NodeId, ...] = ()
+        self.quorate = False
+        self.ring_seq = -1
+        self.acked_ring = -1  # the ring this node wrote its history for
+        self.acks: set[str] = set()
+        self.joined_ring = -1  # DC: the ring whose join it completed
+        self.pending: dict[str, OpRequest] = {}  # one-shot ops at our executor, by key
+        self.recurring: dict[str, set[tuple[str, int]]] = {}
+        # DC state
+        self.run: TransitionRun | None = None
+        self.transitions = 0
+        self.action_keys: dict[str, int] = {}
+        self.fence_ids: dict[str, int] = {}
+        self.scheduling: tuple[int, int, int] | None = None
+        self.need_schedule = False
+        self.seen_ops: dict[Any, SeenOp] = {}
+        self.seen_attrs: frozenset[tuple[str, str, str]] = frozenset()
+        self.recheck_ms: int | None = None
+        self.shutdown_ms: int | None = None
+        self.left = False
+        self.dropped = 0
+
+    # ------------------------------------------------------------------ contract
+
+    def step(self, now_ms: int, event: Input) -> list[Output]:
+        out: list[Output] = []
+        match event:
+            case Membership():
+                out += self._membership(now_ms, event)
+            case QuorumChanged(quorate=quorate):
+                self.quorate = quorate
+                if self.is_dc() and self.joined_ring == self.ring_seq:
+                    out += self._write_cib_attrs()
+                    self._abort("quorum changed")
+            case CibChanged():
+                out += self._cib_changed(now_ms, event)
+            case PeerMessage():
+                out += self._peer(now_ms, event)
+            case OpResult():
+                out += self._op_result(now_ms, event)
+            case SchedulerDone():
+                out += self._scheduler_done(now_ms, event)
+            case FenceResult():
+                out += self._fence_result(event)
+            case ShutdownRequested():
+                out += self._shutdown_requested(now_ms)
+            case Tick():
+                out += self._tick(now_ms)
+        if self.is_dc():
+            out += self._advance(now_ms)
+        out += self._maybe_leave(now_ms)
+        return out
+
+    def next_deadline_ms(self) -> int | None:
+        times = [t for t in (self.recheck_ms if self.is_dc() else None,
+                             self.run.next_deadline_ms() if self.run else None,
+                             self.shutdown_ms + SHUTDOWN_ESCALATION_MS
+                             if self.shutdown_ms is not None and not self.left else None)
+                 if t is not None]
+        return min(times) if times else None
+
+    def status(self) -> ControllerStatus:
+        return ControllerStatus(
+            self.name, self.dc_name(), self.is_dc(), self.acked_ring == self.ring_seq,
+            self.ring_seq, self.run.status() if self.run else None, self.transitions,
+            tuple(self.history.active()), len(self.pending), self.shutdown_ms is not None,
+            self.dropped)
+
+    # ------------------------------------------------------------------ identity
+
+    def is_dc(self) -> bool:
+        return bool(self.members) and min(self.members) == self.node_id and not self.left
+
+    def name_of(self, node_id: int) -> str:
+        if self.doc is not None:
+            return node_names(self.doc.root).get(int(node_id), str(int(node_id)))
+        return str(int(node_id))
+
+    def dc_name(self) -> str | None:
+        return self.name_of(min(self.members)) if self.members else None
+
+    def wall_ms(self, now_ms: int) -> int:
+        return now_ms + self.wall_offset_ms
+
+    # ------------------------------------------------------------------ membership, join
+
+    def _membership(self, now_ms: int, event: Membership) -> list[Output]:
+        self.members = tuple(sorted(event.members))
+        self.quorate = event.quorate
+        self.ring_seq = event.ring_seq
+        self.synced = False
+        self.acks = set()
+        if self.run is not None:
+            self._abort("membership changed")
+            # actions sent to nodes that are gone will never report: fail them now
+            for aid in self.run.running():
+                self.run.finish(aid, False)
+        log.info("controller membership node=%s ring=%d members=%s dc=%s quorate=%s",
+                 self.name, event.ring_seq, list(self.members), self.dc_name(), self.quorate)
+        return []
+
+    def _cib_changed(self, now_ms: int, event: CibChanged) -> list[Output]:
+        before = self.doc
+        self.doc = event.doc
+        self.synced = event.synced
+        out: list[Output] = []
+        if self.synced and self.acked_ring != self.ring_seq and self.ring_seq >= 0:
+            # Join: our own history is the truth about this node; then say so to the DC.
+            self.acked_ring = self.ring_seq
+            out += self._write_lrm()
+            out.append(PeerSend(encode(JoinAck(self.name, self.ring_seq))))
+        if self.is_dc() and self.joined_ring == self.ring_seq and before is not None:
+            self._observe(now_ms, before)
+        return out
+
+    def _peer(self, now_ms: int, event: PeerMessage) -> list[Output]:
+        message = decode(event.data)
+        if message is None:
+            self.dropped += 1
+            return []
+        if isinstance(message, JoinAck):
+            if self.is_dc() and message.ring_seq == self.ring_seq:
+                self.acks.add(message.node)
+                return self._maybe_finish_join(now_ms)
+            return []
+        if message.target != self.name or message.dc != self.dc_name():
+            return []
+        return self._execute(message.op)
+
+    def _maybe_finish_join(self, now_ms: int) -> list[Output]:
+        wanted = {self.name_of(m) for m in self.members}
+        if self.joined_ring == self.ring_seq or not wanted <= self.acks:
+            return []
+        self.joined_ring = self.ring_seq
+        log.info("dc join complete node=%s ring=%d members=%s", self.name, self.ring_seq,
+                 sorted(wanted))
+        self.seen_ops = ops_of(self.doc.root)
+        self.seen_attrs = attrs_of(self.doc.root)
+        self.need_schedule = True
+        return self._write_node_states() + self._write_cib_attrs()
+
+    def _write_node_states(self) -> list[Output]:
+        root = self.doc.root
+        parts, out = [], []
+        for node_id, uname in sorted(node_names(root).items()):
+            key = str(node_id)
+            if NodeId(node_id) in self.members:
+                parts.append(attrs_xml("node_state", {
+                    "id": key, "uname": uname, "in_ccm": "true", "crmd": "online",
+                    "crm-debug-origin": "do_state_transition", "join": "member",
+                    "expected": "member"}))
+                continue
+            state = node_state_of(root, key)
+            if state is None:
+                continue
+            clean = "shutdown" in transient_attrs(root, key) or state.get("expected") == "down"
+            attrs = {"id": key, "uname": uname, "in_ccm": "false", "crmd": "offline",
+                     "crm-debug-origin": "do_state_transition", "join": "down"}
+            if clean:
+                attrs["expected"] = "down"
+                out += self._forget_node(key)
+            parts.append(attrs_xml("node_state", attrs))
+        if parts:
+            out.insert(0, CibWrite(CIBRequest("modify", attrs_xml("status", {}, "".join(parts)),
+                                              "status", frozenset({"allow-create"}))))
+        return out
+
+    def _forget_node(self, node_id: str) -> list[Output]:
+        """A node that left cleanly (or was fenced) runs nothing: drop its history/attrs."""
+        out: list[Output] = []
+        state = node_state_of(self.doc.root, node_id)
+        if state is not None and state.find("lrm") is not None:
+            out.append(CibWrite(CIBRequest("delete", attrs_xml("lrm", {"id": node_id}),
+                                           "status")))
+        if state is not None and state.find("transient_attributes") is not None:
+            out.append(CibWrite(CIBRequest("delete", attrs_xml("transient_attributes",
+                                                               {"id": node_id}), "status")))
+        return out
+
+    def _write_cib_attrs(self) -> list[Output]:
+        return [CibWrite(CIBRequest("modify", attrs_xml("cib", {
+            "have-quorum": "1" if self.quorate else "0",
+            "dc-uuid": str(int(min(self.members)))})))]
+
+    # ------------------------------------------------------------------ DC: observing
+
+    def _observe(self, now_ms: int, before: Any) -> None:
+        root = self.doc.root
+        if before.version[:2] != self.doc.version[:2]:
+            self._abort("configuration changed")
+        ops = ops_of(root)
+        for seen in new_ops(self.seen_ops, ops):
+            self._match(seen)
+        self.seen_ops = ops
+        attrs = attrs_of(root)
+        if attrs != self.seen_attrs:
+            self.seen_attrs = attrs
+            self._abort("node attributes changed")
+
+    def _match(self, seen: SeenOp) -> None:
+        target = target_rc_of(seen.transition_key)
+        probe = seen.operation == "monitor" and seen.interval_ms == 0
+        unexpected = seen.op_status != 0 or target is None or seen.rc != target
+        aid = self.action_keys.get(seen.transition_key) if seen.interval_ms == 0 else None
+        if aid is not None and self.run is not None:
+            failed = seen.op_status != 0 or (seen.rc != target and not (probe and seen.rc in
+                                                                         (0, 7, 8)))
+            if self.run.finish(aid, not failed):
+                del self.action_keys[seen.transition_key]
+        if unexpected:
+            self._abort(f"unexpected result {seen.rsc_id} {seen.operation} rc={seen.rc} "
+                        f"on {seen.node_id}")
+
+    def _abort(self, reason: str) -> None:
+        self.need_schedule = True
+        if self.run is not None and not self.run.aborted:
+            log.info("transition aborted id=%d reason=%s", self.run.transition_id, reason)
+            self.run.abort(reason)
+
+    # ------------------------------------------------------------------ DC: scheduling
+
+    def _advance(self, now_ms: int) -> list[Output]:
+        out: list[Output] = []
+        if self.joined_ring != self.ring_seq or not self.synced:
+            return out
+        while self.run is not None:
+            ready = self.run.ready()
+            for action in ready:
+                out += self._fire(now_ms, action)
+            if self.run.is_finished():
+                st = self.run.status()
+                log.info("transition %s id=%d actions=%d failed=%d",
+                         "aborted" if st.aborted else "complete", st.transition_id, st.actions,
+                         st.failed)
+                if st.aborted or st.failed:
+                    self.need_schedule = True
+                self.run = None
+                self.action_keys = {}
+                break
+            if not any(a.pseudo or a.rsc is None and a.task != "stonith" for a in ready):
+                break
+        if self.run is None and self.need_schedule and self.scheduling is None:
+            out.append(self._run_scheduler(now_ms))
+        return out
+
+    def _run_scheduler(self, now_ms: int) -> RunScheduler:
+        self.need_schedule = False
+        root = copy_element(self.doc.root)
+        root.set("have-quorum", "1" if self.quorate else "0")
+        root.set("dc-uuid", str(int(min(self.members))))
+        self.scheduling = tuple(self.doc.version)
+        wall = self.wall_ms(now_ms)
+        self.recheck_ms = recheck_wall_ms(root, wall) - self.wall_offset_ms
+        return RunScheduler(tuple(self.doc.version), serialize(root, False), wall // 1000)
+
+    def _scheduler_done(self, now_ms: int, event: SchedulerDone) -> list[Output]:
+        if not self.is_dc() or self.scheduling is None \
+                or tuple(event.cib_version) != self.scheduling:
+            self.dropped += 1
+            return []
+        self.scheduling = None
+        if self.need_schedule or self.run is not None or event.transition is None:
+            if event.transition is None:
+                log.warning("scheduler failed: the cluster stays as it is")
+            return []  # stale: something changed while it ran; _advance asks again
+        synapses = tuple(event.transition.synapses)
+        self.transitions += 1
+        if not synapses:
+            log.debug("transition empty id=%d", self.transitions)
+            return []
+        log.info("transition started id=%d actions=%d", self.transitions, len(synapses))
+        self.run = TransitionRun(self.transitions, synapses, self.max_parallel)
+        return []
+
+    def _fire(self, now_ms: int, action: Any) -> list[Output]:
+        assert self.run is not None
+        tid = self.run.transition_id
+        if action.pseudo or (action.rsc is None and action.task != "stonith"):
+            self.run.fire(action.id, None)
+            self.run.finish(action.id, True)
+            return []
+        if action.task == "stonith":
+            request_id = f"{tid}:{action.id}"
+            self.fence_ids[request_id] = action.id
+            self.run.fire(action.id, now_ms + FENCE_TIMEOUT_MS)
+            log.info("fencing node=%s transition=%d", action.node, tid)
+            return [FenceRequest(action.node, "reboot", self.name, request_id)]
+        target = 7 if action.task == "monitor" else 0
+        key = transition_key(action.id, tid, target, str(int(min(self.members))))
+        op = op_request(self.doc.root, action.rsc, action.task, 0, key)
+        if op is None:
+            self.run.fire(action.id, None)
+            self.run.finish(action.id, False)
+            return []
+        self.action_keys[key] = action.id
+        self.run.fire(action.id, now_ms + op.timeout_ms + ACTION_SLACK_MS)
+        log.debug("action fired %s %s on %s key=%s", action.rsc, action.task, action.node, key)
+        if action.node == self.name:
+            return self._execute(op)
+        return [PeerSend(encode(ExecuteRequest(self.name, action.node, op)))]
+
+    def _fence_result(self, event: FenceResult) -> list[Output]:
+        aid = self.fence_ids.pop(event.request_id, None)
+        out: list[Output] = []
+        if event.ok and self.is_dc():
+            victim = next((str(i) for i, n in node_names(self.doc.root).items()
+                           if n == event.target), None)
+            if victim is not None:
+                out.append(CibWrite(CIBRequest("modify", attrs_xml("node_state", {
+                    "id": victim, "uname": event.target, "in_ccm": "false", "crmd": "offline",
+                    "join": "down", "expected": "down",
+                    "crm-debug-origin": "send_stonith_update"}), "status",
+                    frozenset({"allow-create"}))))
+                out += self._forget_node(victim)
+        if aid is not None and self.run is not None:
+            self.run.finish(aid, event.ok)
+        return out
+
+    def _tick(self, now_ms: int) -> list[Output]:
+        if self.run is not None:
+            for aid in self.run.expired(now_ms):
+                log.warning("action timed out id=%d transition=%d", aid, self.run.transition_id)
+                self.run.finish(aid, False)
+        if self.is_dc() and self.recheck_ms is not None and now_ms >= self.recheck_ms:
+            self.recheck_ms = None
+            self.need_schedule = True
+        return []
+
+    # ------------------------------------------------------------------ every node: ops
+
+    def _execute(self, op: OpRequest) -> list[Output]:
+        out: list[Output] = []
+        if op.action in ("stop", "demote", "promote"):
+            for task, interval in sorted(self.recurring.pop(op.rsc_id, set())):
+                out.append(CancelOp(op.rsc_id, task, interval))
+        self.pending[op.transition_key or f"{op.rsc_id}_{op.action}"] = op
+        out.append(ExecuteOp(op))
+        return out
+
+    def _op_result(self, now_ms: int, result: OpResult) -> list[Output]:
+        op = result.op
+        wall_s = self.wall_ms(now_ms) // 1000
+        if op.interval_ms == 0:
+            self.pending.pop(op.transition_key or f"{op.rsc_id}_{op.action}", None)
+        elif (op.action, op.interval_ms) not in self.recurring.get(op.rsc_id, set()):
+            return []  # a cancelled monitor's last word
+        self.history.record(result, wall_s)
+        log.info("result of %s operation for %s on %s: rc=%d status=%d", op.action, op.rsc_id,
+                 self.name, result.rc, result.op_status)
+        out = self._write_lrm()
+        probe = op.action == "monitor" and op.interval_ms == 0
+        if is_failure(result) and not probe:
+            out += self._count_failure(op, wall_s)
+        if result.rc == 0 and result.op_status == 0 and op.action in ("start", "promote",
+                                                                      "demote"):
+            out += self._start_monitors(op)
+        return out
+
+    def _start_monitors(self, op: OpRequest) -> list[Output]:
+        prim = find_primitive(self.doc.root, op.rsc_id) if self.doc is not None else None
+        if prim is None:
+            return []
+        roles = PROMOTED_ROLES if op.action == "promote" else START_ROLES
+        out: list[Output] = []
+        started = self.recurring.setdefault(op.rsc_id, set())
+        key = ":".join(op.transition_key.split(":")[:2] + ["0"]
+                       + op.transition_key.split(":")[3:]) if op.transition_key else ""
+        for interval, _ in monitor_ops(prim, roles):
+            request = op_request(self.doc.root, op.rsc_id, "monitor", interval, key)
+            if request is not None and ("monitor", interval) not in started:
+                started.add(("monitor", interval))
+                out.append(ExecuteOp(request))
+        return out
+
+    def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
+        if self.doc is None:
+            return []
+        node_id = str(int(self.node_id))
+        current = transient_attrs(self.doc.root, node_id)
+        name = f"{op.rsc_id}#{op.action}_{op.interval_ms}"
+        fatal = cluster_property(self.doc.root, "start-failure-is-fatal", "true").lower() \
+            in ("true", "1", "yes", "on")
+        count = current.get(f"fail-count-{name}", "0")
+        value = INFINITY if op.action == "start" and fatal else \
+            min(INFINITY, (int(count) if count.isdigit() else INFINITY) + 1)
+        pairs = {f"fail-count-{name}": "INFINITY" if value >= INFINITY else str(value),
+                 f"last-failure-{name}": str(wall_s)}
+        xml = attrs_xml("node_state", {"id": node_id, "uname": self.name},
+                        fail_attr_xml(node_id, pairs))
+        return [CibWrite(CIBRequest("modify", xml, "status", frozenset({"allow-create"})))]
+
+    def _write_lrm(self) -> list[Output]:
+        node_id = str(int(self.node_id))
+        xml = self.history.lrm_xml(node_id)
+        state = node_state_of(self.doc.root, node_id) if self.doc is not None else None
+        if state is not None and state.find("lrm") is not None:
+            return [CibWrite(CIBRequest("replace", xml, "status"))]
+        wrapped = attrs_xml("node_state", {"id": node_id, "uname": self.name}, xml)
+        return [CibWrite(CIBRequest("modify", wrapped, "status", frozenset({"allow-create"})))]
+
+    # ------------------------------------------------------------------ shutdown
+
+    def _shutdown_requested(self, now_ms: int) -> list[Output]:
+        if self.shutdown_ms is not None:
+            return []
+        self.shutdown_ms = now_ms
+        node_id = str(int(self.node_id))
+        log.info("shutdown requested node=%s: stopping resources before leaving", self.name)
+        xml = attrs_xml("node_state", {"id": node_id, "uname": self.name}, fail_attr_xml(
+            node_id, {"shutdown": str(self.wall_ms(now_ms) // 1000)}))
+        return [CibWrite(CIBRequest("modify", xml, "status", frozenset({"allow-create"})))]
+
+    def _maybe_leave(self, now_ms: int) -> list[Output]:
+        if self.shutdown_ms is None or self.left:
+            return []
+        escalated = now_ms >= self.shutdown_ms + SHUTDOWN_ESCALATION_MS
+        seen = self.doc is not None and "shutdown" in transient_attrs(
+            self.doc.root, str(int(self.node_id)))
+        idle = not self.history.active() and not self.pending and \
+            (not self.is_dc() or (self.run is None and self.scheduling is None
+                                  and not self.need_schedule))
+        if not escalated and not (seen and idle and self.synced):
+            return []
+        self.left = True
+        log.info("leaving node=%s resources stopped=%s", self.name, not escalated)
+        return [Leave()]

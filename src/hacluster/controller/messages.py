@@ -1,0 +1,131 @@
+"""The controller's vocabulary: what node.py hands it, what it asks node.py to do, and the
+messages controllers exchange over CPG group "crmd".
+
+Owns these frozen values and their wire form (tagged JSON, never pickle). Must never hold
+behaviour beyond encoding: a malformed peer message decodes to None (dropped, counted).
+Spec: DESIGN.md §3b "How a resource action travels".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+from hacluster.common import NodeId
+from hacluster.events import OpRequest
+
+CRMD_GROUP = "crmd"
+CRMD_PID = 0  # the node's own controller, not a client process
+
+# ------------------------------------------------------------------- inputs (facts)
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A regular configuration: its members, votequorum's verdict and the ring seq."""
+
+    members: tuple[NodeId, ...]
+    quorate: bool
+    ring_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumChanged:
+    """Votequorum changed its verdict without a new ring (e.g. wait_for_all released)."""
+
+    quorate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CibChanged:
+    """The node's CIB replica holds a new document (`doc`: a hacluster.cib CIBDocument);
+    `synced` is False while a membership sync is still running."""
+
+    doc: Any
+    synced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMessage:
+    """A message of CPG group "crmd", delivered in agreed order (ours included)."""
+
+    sender: NodeId
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownRequested:
+    """The operator asked this node to leave (SIGTERM): stop resources first, then leave."""
+
+
+# ------------------------------------------------------------------ outputs (commands)
+
+
+@dataclass(frozen=True, slots=True)
+class CibWrite:
+    """Write `request` (a hacluster.cib CIBRequest) through this node's CIB replica."""
+
+    request: Any
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSend:
+    """Send `data` to every controller over CPG group "crmd" (agreed order)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Every resource here is stopped: the node may leave the ring now."""
+
+
+# -------------------------------------------------------------- messages between nodes
+
+
+@dataclass(frozen=True, slots=True)
+class JoinAck:
+    """A member has written its resource history for ring `ring_seq` (its CIB write
+    precedes this message in the agreed order, so the DC sees it applied)."""
+
+    node: str
+    ring_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteRequest:
+    """The DC asks `target`'s controller to run `op` (transition key inside)."""
+
+    dc: str
+    target: str
+    op: OpRequest
+
+
+MESSAGES = {cls.__name__: cls for cls in (JoinAck, ExecuteRequest)}
+
+
+def encode(message: JoinAck | ExecuteRequest) -> bytes:
+    body: dict[str, Any] = {"_type": type(message).__name__}
+    for f in fields(message):
+        value = getattr(message, f.name)
+        if isinstance(value, OpRequest):
+            value = {g.name: getattr(value, g.name) for g in fields(value)}
+        body[f.name] = value
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> JoinAck | ExecuteRequest | None:
+    """The message in `data`, or None when it is not one of ours (peer input never raises)."""
+    try:
+        body = json.loads(data)
+        cls = MESSAGES[body.pop("_type")]
+        if cls is ExecuteRequest:
+            op = body["op"]
+            for key in ("params", "meta"):
+                op[key] = tuple((str(k), str(v)) for k, v in op.get(key, ()))
+            body["op"] = OpRequest(**op)
+            return ExecuteRequest(str(body["dc"]), str(body["target"]), body["op"])
+        return JoinAck(str(body["node"]), int(body["ring_seq"]))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -1,0 +1,100 @@
+"""What the DC notices in a new CIB: which op results appeared and which node attributes
+changed since the copy it saw before.
+
+Owns the fingerprints of the status section (each lrm_rsc_op's call-id, rc and
+transition-key; each transient attribute) and the recheck time that failure-timeout and
+cluster-recheck-interval ask for. Must never do I/O or decide what a change means.
+Spec: Pacemaker Explained "Failure Response" (failure-timeout, cluster-recheck-interval).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.controller.records import cluster_property, duration_ms, nvpairs
+
+OpKey = tuple[str, str, str]  # node id, lrm_resource id, lrm_rsc_op id
+
+
+@dataclass(frozen=True, slots=True)
+class SeenOp:
+    node_id: str
+    rsc_id: str
+    operation: str
+    interval_ms: int
+    call_id: str
+    rc: int
+    op_status: int
+    transition_key: str
+
+
+def ops_of(root: Any) -> dict[OpKey, SeenOp]:
+    out: dict[OpKey, SeenOp] = {}
+    for ns in root.iterfind("status/node_state"):
+        node_id = ns.get("id", "")
+        for rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+            for op in rsc.iterfind("lrm_rsc_op"):
+                try:
+                    seen = SeenOp(node_id, rsc.get("id", ""), op.get("operation", ""),
+                                  int(op.get("interval", "0")), op.get("call-id", ""),
+                                  int(op.get("rc-code", "0")), int(op.get("op-status", "0")),
+                                  op.get("transition-key", ""))
+                except ValueError:
+                    continue
+                out[(node_id, seen.rsc_id, op.get("id", ""))] = seen
+    return out
+
+
+def attrs_of(root: Any) -> frozenset[tuple[str, str, str]]:
+    out = set()
+    for ns in root.iterfind("status/node_state"):
+        node_id = ns.get("id", "")
+        for name, value in nvpairs(ns.find("transient_attributes"),
+                                   "instance_attributes").items():
+            out.add((node_id, name, value))
+    return frozenset(out)
+
+
+def new_ops(before: dict[OpKey, SeenOp], after: dict[OpKey, SeenOp]) -> list[SeenOp]:
+    """Entries that are new or whose call changed, in key order."""
+    return [after[k] for k in sorted(after) if before.get(k) != after[k]]
+
+
+def failure_timeouts_ms(root: Any) -> dict[str, int]:
+    """failure-timeout of each primitive (by id) that sets one, itself or via its parents."""
+    defaults = nvpairs(root.find("configuration/rsc_defaults"), "meta_attributes")
+    out: dict[str, int] = {}
+    for prim in root.iterfind("configuration/resources//primitive"):
+        value = None
+        element = prim
+        while element is not None and element.tag != "resources":
+            meta = nvpairs(element, "meta_attributes")
+            if "failure-timeout" in meta:
+                value = meta["failure-timeout"]
+                break
+            element = element.getparent()
+        value = value if value is not None else defaults.get("failure-timeout")
+        timeout = duration_ms(value, 0)
+        if timeout > 0:
+            out[prim.get("id", "")] = timeout
+    return out
+
+
+def recheck_wall_ms(root: Any, now_wall_ms: int) -> int:
+    """When the DC must schedule again with no other input: the earliest failure expiry
+    (last-failure + failure-timeout, plus a second so it has expired), else
+    cluster-recheck-interval from now."""
+    interval = duration_ms(cluster_property(root, "cluster-recheck-interval", "15min"),
+                           900_000) or 900_000
+    best = now_wall_ms + interval
+    timeouts = failure_timeouts_ms(root)
+    for _, name, value in sorted(attrs_of(root)):
+        if not name.startswith("last-failure-") or not value.isdigit():
+            continue
+        rsc = name[len("last-failure-"):].split("#", 1)[0].split(":", 1)[0]
+        if rsc in timeouts:
+            expiry = int(value) * 1000 + timeouts[rsc] + 1000
+            if expiry > now_wall_ms:
+                best = min(best, expiry)
+    return best

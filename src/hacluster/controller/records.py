@@ -1,0 +1,161 @@
+"""Reading what the controller needs from the CIB, and writing the status section the way
+Pacemaker's controller writes it.
+
+Owns: the OpRequest for a resource action (class/provider/type, instance attributes, the
+op's timeout), each op result as an `lrm_rsc_op` (operation_key, transition-key/-magic,
+call-id, rc-code, op-status, interval, last-rc-change, exec-time, queue-time, op-digest as
+the scheduler checks it), `node_state` join fields, fail-count/last-failure attributes.
+Must never do I/O. Spec: Pacemaker Explained "Status" (node_state, lrm_rsc_op), "Failure
+Response"; the op-digest recipe of hacluster.scheduler.op_digest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from hacluster.events import OpRequest
+from hacluster.scheduler import op_digest
+
+FEATURE_SET = "3.16.2"  # Pacemaker 2.1.5's, so the real tools read our status as theirs
+DEFAULT_TIMEOUT_MS = 20_000
+INFINITY = 1_000_000
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$")
+_UNIT_MS = {None: 1000, "s": 1000, "sec": 1000, "ms": 1, "msec": 1, "m": 60_000,
+            "min": 60_000, "h": 3_600_000, "hr": 3_600_000}
+
+
+def duration_ms(text: str | None, default_ms: int = 0) -> int:
+    """A Pacemaker duration ("10s", "5min", "500ms", "20" = seconds) in ms."""
+    if text is None:
+        return default_ms
+    match = _DURATION.match(text)
+    if match is None:
+        return default_ms
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def nvpairs(element: Any, block: str) -> dict[str, str]:
+    """Plain name/value pairs of `element`'s <block> children (rules are not evaluated)."""
+    out: dict[str, str] = {}
+    if element is None:
+        return out
+    for attrs in element.findall(block):
+        for pair in attrs.findall("nvpair"):
+            name, value = pair.get("name"), pair.get("value")
+            if name is not None and value is not None and name not in out:
+                out[name] = value
+    return out
+
+
+def cluster_property(root: Any, name: str, default: str) -> str:
+    props = nvpairs(root.find("configuration/crm_config"), "cluster_property_set")
+    return props.get(name, default)
+
+
+def node_names(root: Any) -> dict[int, str]:
+    """Node id -> uname from the nodes section."""
+    out: dict[int, str] = {}
+    for node in root.findall("configuration/nodes/node"):
+        node_id, uname = node.get("id", ""), node.get("uname")
+        if node_id.isdigit() and uname:
+            out[int(node_id)] = uname
+    return out
+
+
+def find_primitive(root: Any, rsc_id: str) -> Any:
+    base = rsc_id.split(":")[0]
+    for prim in root.iterfind("configuration/resources//primitive"):
+        if prim.get("id") == base:
+            return prim
+    return None
+
+
+def monitor_ops(prim: Any, roles: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(interval_ms, timeout_ms) of the recurring monitors configured for these roles."""
+    out = []
+    for op in prim.iterfind("operations/op"):
+        interval = duration_ms(op.get("interval"), 0)
+        if op.get("name") == "monitor" and interval > 0 and op.get("role", "") in roles \
+                and op.get("enabled", "true").lower() not in ("false", "0", "no"):
+            out.append((interval, duration_ms(op.get("timeout"), DEFAULT_TIMEOUT_MS)))
+    return sorted(out)
+
+
+def op_timeout_ms(root: Any, prim: Any, task: str, interval_ms: int) -> int:
+    for op in prim.iterfind("operations/op"):
+        if op.get("name") == task and duration_ms(op.get("interval"), 0) == interval_ms:
+            if op.get("timeout") is not None:
+                return duration_ms(op.get("timeout"), DEFAULT_TIMEOUT_MS)
+    defaults = nvpairs(root.find("configuration/op_defaults"), "meta_attributes")
+    return duration_ms(defaults.get("timeout"), DEFAULT_TIMEOUT_MS)
+
+
+def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
+               transition_key: str) -> OpRequest | None:
+    """What the executor needs to run `task` of `rsc_id` (None: no such primitive)."""
+    prim = find_primitive(root, rsc_id)
+    if prim is None:
+        return None
+    timeout = op_timeout_ms(root, prim, task, interval_ms)
+    params = tuple(sorted(nvpairs(prim, "instance_attributes").items()))
+    meta = [("timeout", str(timeout)), ("interval", str(interval_ms))]
+    if ":" in rsc_id:
+        meta.append(("clone", rsc_id.split(":", 1)[1]))
+    return OpRequest(rsc_id, prim.get("class", "ocf"), prim.get("provider", ""),
+                     prim.get("type", ""), task, interval_ms, timeout, params, tuple(meta),
+                     transition_key)
+
+
+def digest_of(op: OpRequest) -> str:
+    """The op-digest the scheduler recomputes: the parameters, plus the timeout for a
+    recurring op (Pacemaker keeps CRM_meta_timeout in recurring digests only)."""
+    params = dict(op.params)
+    if op.interval_ms > 0:
+        params["CRM_meta_timeout"] = str(op.timeout_ms)
+    return op_digest(params)
+
+
+def transition_key(action_id: int, transition_id: int, target_rc: int, dc_uuid: str) -> str:
+    return f"{action_id}:{transition_id}:{target_rc}:{dc_uuid}"
+
+
+def target_rc_of(key: str) -> int | None:
+    parts = key.split(":")
+    if len(parts) < 4 or not parts[2].lstrip("-").isdigit():
+        return None
+    return int(parts[2])
+
+
+def attrs_xml(tag: str, attrs: Mapping[str, str], inner: str = "") -> str:
+    text = "".join(f" {k}={quoteattr(v)}" for k, v in attrs.items())
+    return f"<{tag}{text}>{inner}</{tag}>" if inner else f"<{tag}{text}/>"
+
+
+def sanitize_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", ".", text)
+
+
+def fail_attr_xml(node_id: str, pairs: Mapping[str, str]) -> str:
+    """<node_state> holding these transient attributes of one node (attrd's layout)."""
+    inner = "".join(attrs_xml("nvpair", {"id": sanitize_id(f"status-{node_id}-{name}"),
+                                         "name": name, "value": value})
+                    for name, value in sorted(pairs.items()))
+    block = attrs_xml("instance_attributes", {"id": f"status-{node_id}"}, inner)
+    return attrs_xml("transient_attributes", {"id": node_id}, block)
+
+
+def transient_attrs(root: Any, node_id: str) -> dict[str, str]:
+    for ns in root.iterfind("status/node_state"):
+        if ns.get("id") == node_id:
+            return nvpairs(ns.find("transient_attributes"), "instance_attributes")
+    return {}
+
+
+def node_state_of(root: Any, node_id: str) -> Any:
+    for ns in root.iterfind("status/node_state"):
+        if ns.get("id") == node_id:
+            return ns
+    return None
