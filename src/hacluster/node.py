@@ -40,13 +40,27 @@ from hacluster.cib import (
 )
 from hacluster.common import NodeId
 from hacluster.config import ClusterConfig
+from hacluster.controller import (
+    CRMD_GROUP,
+    CRMD_PID,
+    CibChanged,
+    Controller,
+    ControllerStatus,
+    Membership,
+    PeerMessage,
+    QuorumChanged,
+    ShutdownRequested,
+    run_scheduler,
+)
 from hacluster.cpg import MAX_GROUP, MESSAGE, Cpg, CpgStatus, decode_op
 from hacluster.events import (
+    AgentDone,
     ClientRequest,
     ConfigChange,
     CpgConfigChange,
     CpgDeliver,
     Deliver,
+    FenceResult,
     Multicast,
     PacketIn,
     PeerUnreachable,
@@ -54,11 +68,13 @@ from hacluster.events import (
     QuorumNotice,
     Reply,
     RingId,
+    SchedulerDone,
     Send,
     Shutdown,
     Tick,
 )
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBStatus, NodeCIB
+from hacluster.node_crm import CRMOutputs, NodeCRM
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
 from hacluster.totem import (
     RING_SEQ_FILE,
@@ -73,7 +89,8 @@ from hacluster.totem import (
 APP = b"A"
 CPG = b"C"
 
-Input = Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest
+Input = (Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest | AgentDone
+         | SchedulerDone | FenceResult)
 Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
           | QuorumNotice | Reply)
 
@@ -81,8 +98,8 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 # of the cores at the edge (sealing datagrams, checking a persisted CIB) is re-exported here,
 # so this module stays the one door between the daemon and the cores.
 __all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
-           "cib_replica_for", "params_from_config", "parse_cib", "quorum_from_config",
-           "drops", "secauth"]
+           "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
+           "quorum_from_config", "run_scheduler", "secauth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +109,7 @@ class NodeStatus:
     quorum: QuorumState
     cpg: CpgStatus
     cib: CIBStatus | None = None
+    controller: ControllerStatus | None = None
 
     @property
     def state(self) -> TotemState:
@@ -115,7 +133,8 @@ class Node:
 
     def __init__(self, node_id: NodeId, members: Sequence[NodeId], params: TotemParams | None = None,
                  rng: random.Random | None = None, *, quorum: QuorumSettings | None = None,
-                 ring_seq: int = 0, logger: Any = None, cib: CIBReplica | None = None) -> None:
+                 ring_seq: int = 0, logger: Any = None, cib: CIBReplica | None = None,
+                 crm: bool = False, executor: Any = None, wall_offset_ms: int = 0) -> None:
         self.node_id = node_id
         rng = rng or random.Random(node_id)
         self.totem = Totem(node_id, members, params or TotemParams(), rng,
@@ -129,24 +148,51 @@ class Node:
             # One draw at construction seeds its own Random; it never draws from Totem's.
             self.cib = NodeCIB(cib, random.Random(rng.getrandbits(64) ^ 0xC1B))
             self.cpg_join(CIB_GROUP, CIB_PID)
+        # The cluster manager (controller + executor) needs the CIB: it is its log.
+        self.crm: NodeCRM | None = None
+        self._cib_seen: tuple[Any, bool] = (None, True)
+        self._crm_writes = 0
+        if crm and cib is not None:
+            controller = Controller(node_id, cib.node_name, wall_offset_ms=wall_offset_ms)
+            self.crm = NodeCRM(controller, executor)
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
         self.now_ms = max(self.now_ms, now_ms)
         if isinstance(event, ClientRequest):
             return self.handle_request(event)
+        if self.crm is not None:
+            if isinstance(event, AgentDone | SchedulerDone | FenceResult):
+                return self._crm(now_ms, event)
+            if isinstance(event, Shutdown) and self.totem.state is not TotemState.LEFT:
+                # Resources stop (or move) first; the controller says when to leave.
+                return self._crm(now_ms, ShutdownRequested())
+        assert not isinstance(event, AgentDone | SchedulerDone | FenceResult), \
+            "resource events need a node with a cluster manager"
         out = self._route(now_ms, self.totem.step(now_ms, event))
         if isinstance(event, Tick):
             out += self._quorum_time(now_ms)
+            if self.crm is not None and self._is_due(self.crm.next_deadline_ms(), now_ms):
+                out += self._crm(now_ms, Tick())
         return out
 
+    def has_left(self) -> bool:
+        """The node has left the ring (after Shutdown, once its resources stopped)."""
+        return self.totem.state is TotemState.LEFT
+
+    @staticmethod
+    def _is_due(deadline: int | None, now_ms: int) -> bool:
+        return deadline is not None and deadline <= now_ms
+
     def next_deadline_ms(self) -> int | None:
-        times = [t for t in (self.totem.next_deadline_ms(), self.votequorum.next_deadline_ms())
+        times = [t for t in (self.totem.next_deadline_ms(), self.votequorum.next_deadline_ms(),
+                             self.crm.next_deadline_ms() if self.crm else None)
                  if t is not None]
         return min(times) if times else None
 
     def status(self) -> NodeStatus:
         return NodeStatus(self.node_id, self.totem.status(), self.votequorum.state,
-                          self.cpg.status(), self.cib.status() if self.cib else None)
+                          self.cpg.status(), self.cib.status() if self.cib else None,
+                          self.crm.status() if self.crm else None)
 
     # ------------------------------------------------------------------ local clients
 
@@ -233,7 +279,10 @@ class Node:
                 # The CIB manager is part of every node: it hears the group from the start
                 # (a CPG member only hears messages ordered after its own join).
                 return self._cib_outputs(*self.cib.deliver(self.now_ms, item.sender,
-                                                           op[3], quorate))
+                                                           op[3], quorate)) + self._cib_notify()
+            if self.crm is not None and isinstance(op, tuple) and op[0] == MESSAGE \
+                    and op[1] == CRMD_GROUP and op[2] == CRMD_PID:
+                return self._crm(self.now_ms, PeerMessage(item.sender, op[3]))
             return list(self.cpg.deliver(item.sender, payload))
         return []
 
@@ -262,6 +311,10 @@ class Node:
         if self.cib is not None:
             out += self._cib_outputs(*self.cib.membership(now_ms, change.members,
                                                           change.ring_id.seq))
+        if self.crm is not None:
+            out += self._crm(now_ms, Membership(change.members, state.quorate,
+                                                change.ring_id.seq))
+            out += self._cib_notify()
         return out
 
     def _quorum_time(self, now_ms: int) -> list[Output]:
@@ -272,8 +325,42 @@ class Node:
         state = self.votequorum.on_time(now_ms)
         if state == before:
             return []
-        return [QuorumNotice(state.quorate, self.totem.status().ring_id, state.members,
-                             state.total_votes, state.quorum)]
+        out: list[Output] = [QuorumNotice(state.quorate, self.totem.status().ring_id,
+                                          state.members, state.total_votes, state.quorum)]
+        if self.crm is not None and state.quorate != before.quorate:
+            out += self._crm(now_ms, QuorumChanged(state.quorate))
+        return out
+
+    # ------------------------------------------------------------------ cluster manager
+
+    def _crm(self, now_ms: int, event: Any) -> list[Output]:
+        """Step the cluster manager and carry what it asks for: CIB writes to the replica
+        (its Replies are the controller's, not a client's: dropped), "crmd" messages over
+        CPG, the leave to Totem; the rest (RunAgent, RunScheduler, ...) leaves the node."""
+        assert self.crm is not None and self.cib is not None
+        produced: CRMOutputs = self.crm.step(now_ms, event)
+        out: list[Any] = list(produced.external)
+        for request in produced.cib_writes:
+            self._crm_writes += 1
+            replies = self._cib_outputs(*self.cib.request(now_ms, ClientRequest(
+                -self._crm_writes, "cib_request", request)))
+            out += [r for r in replies if not (isinstance(r, Reply) and r.request_id < 0)]
+        if self.totem.state is not TotemState.LEFT:
+            for data in produced.peer_sends:
+                self.totem.send(CPG + self.cpg.message_payload(CRMD_GROUP, CRMD_PID, data))
+            if produced.leave:
+                out += self._route(now_ms, self.totem.step(now_ms, Shutdown()))
+        return out
+
+    def _cib_notify(self) -> list[Output]:
+        """Hand the controller each new CIB (and the end of a sync) in delivery order."""
+        if self.crm is None or self.cib is None:
+            return []
+        seen = (self.cib.replica.doc, not self.cib.replica.syncing)
+        if seen[0] is self._cib_seen[0] and seen[1] == self._cib_seen[1]:
+            return []
+        self._cib_seen = seen
+        return self._crm(self.now_ms, CibChanged(seen[0], seen[1]))
 
 
 REQUEST_FIELDS = MappingProxyType({

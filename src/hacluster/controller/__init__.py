@@ -19,8 +19,9 @@ from hacluster.controller.messages import (
     QuorumChanged,
     ShutdownRequested,
 )
+from hacluster.controller.scheduling import run_scheduler
 from hacluster.controller.transition import TransitionRun, TransitionStatus
 
 __all__ = ["CRMD_GROUP", "CRMD_PID", "CibChanged", "CibWrite", "Controller",
            "ControllerStatus", "Leave", "LocalHistory", "Membership", "PeerMessage", "PeerSend",
-           "QuorumChanged", "ShutdownRequested", "TransitionRun", "TransitionStatus"]
+           "QuorumChanged", "ShutdownRequested", "run_scheduler", "TransitionRun", "TransitionStatus"]

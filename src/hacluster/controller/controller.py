@@ -71,6 +71,7 @@ FENCE_TIMEOUT_MS = 120_000
 SHUTDOWN_ESCALATION_MS = 120_000
 START_ROLES = ("", "Started", "Slave", "Unpromoted")
 PROMOTED_ROLES = ("Master", "Promoted")
+CREATE = frozenset({"allow-create"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,16 +242,16 @@ class Controller:
         self.need_schedule = True
         return self._write_node_states() + self._write_cib_attrs()
 
-    def _write_node_states(self) -> list[Output]:
-        root = self.doc.root
-        parts, out = [], []
+    def _node_states(self, root: Any) -> list[tuple[dict[str, str], bool]]:
+        """The join fields of each known node as this DC sees the membership, and whether
+        the node left cleanly (its history and attributes are then forgotten)."""
+        out = []
         for node_id, uname in sorted(node_names(root).items()):
             key = str(node_id)
             if NodeId(node_id) in self.members:
-                parts.append(attrs_xml("node_state", {
-                    "id": key, "uname": uname, "in_ccm": "true", "crmd": "online",
-                    "crm-debug-origin": "do_state_transition", "join": "member",
-                    "expected": "member"}))
+                out.append(({"id": key, "uname": uname, "in_ccm": "true", "crmd": "online",
+                             "crm-debug-origin": "do_state_transition", "join": "member",
+                             "expected": "member"}, False))
                 continue
             state = node_state_of(root, key)
             if state is None:
@@ -260,12 +261,39 @@ class Controller:
                      "crm-debug-origin": "do_state_transition", "join": "down"}
             if clean:
                 attrs["expected"] = "down"
-                out += self._forget_node(key)
+            out.append((attrs, clean))
+        return out
+
+    def _write_node_states(self) -> list[Output]:
+        parts, out = [], []
+        for attrs, clean in self._node_states(self.doc.root):
             parts.append(attrs_xml("node_state", attrs))
+            if clean:
+                out += self._forget_node(attrs["id"])
         if parts:
             out.insert(0, CibWrite(CIBRequest("modify", attrs_xml("status", {}, "".join(parts)),
-                                              "status", frozenset({"allow-create"}))))
+                                              "status", options=CREATE)))
         return out
+
+    def _patch_membership(self, root: Any) -> None:
+        """Make a scheduling copy say what this DC knows and is writing anyway: quorum,
+        itself as DC, each node's join fields (its write may not be applied yet)."""
+        root.set("have-quorum", "1" if self.quorate else "0")
+        root.set("dc-uuid", str(int(min(self.members))))
+        status = root.find("status")
+        if status is None:
+            return
+        for attrs, clean in self._node_states(root):
+            state = node_state_of(root, attrs["id"])
+            if state is None:
+                state = root.makeelement("node_state", {})
+                status.append(state)
+            for name, value in attrs.items():
+                state.set(name, value)
+            if clean:
+                for child in list(state):
+                    if child.tag in ("lrm", "transient_attributes"):
+                        state.remove(child)
 
     def _forget_node(self, node_id: str) -> list[Output]:
         """A node that left cleanly (or was fenced) runs nothing: drop its history/attrs."""
@@ -288,6 +316,7 @@ class Controller:
 
     def _observe(self, now_ms: int, before: Any) -> None:
         root = self.doc.root
+        log.debug("dc sees cib version=%s before=%s", self.doc.version, before.version)
         if before.version[:2] != self.doc.version[:2]:
             self._abort("configuration changed")
         ops = ops_of(root)
@@ -348,8 +377,7 @@ class Controller:
     def _run_scheduler(self, now_ms: int) -> RunScheduler:
         self.need_schedule = False
         root = copy_element(self.doc.root)
-        root.set("have-quorum", "1" if self.quorate else "0")
-        root.set("dc-uuid", str(int(min(self.members))))
+        self._patch_membership(root)
         self.scheduling = tuple(self.doc.version)
         wall = self.wall_ms(now_ms)
         self.recheck_ms = recheck_wall_ms(root, wall) - self.wall_offset_ms
@@ -412,7 +440,7 @@ class Controller:
                     "id": victim, "uname": event.target, "in_ccm": "false", "crmd": "offline",
                     "join": "down", "expected": "down",
                     "crm-debug-origin": "send_stonith_update"}), "status",
-                    frozenset({"allow-create"}))))
+                    options=CREATE)))
                 out += self._forget_node(victim)
         if aid is not None and self.run is not None:
             self.run.finish(aid, event.ok)
@@ -489,7 +517,7 @@ class Controller:
                  f"last-failure-{name}": str(wall_s)}
         xml = attrs_xml("node_state", {"id": node_id, "uname": self.name},
                         fail_attr_xml(node_id, pairs))
-        return [CibWrite(CIBRequest("modify", xml, "status", frozenset({"allow-create"})))]
+        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE))]
 
     def _write_lrm(self) -> list[Output]:
         node_id = str(int(self.node_id))
@@ -498,7 +526,7 @@ class Controller:
         if state is not None and state.find("lrm") is not None:
             return [CibWrite(CIBRequest("replace", xml, "status"))]
         wrapped = attrs_xml("node_state", {"id": node_id, "uname": self.name}, xml)
-        return [CibWrite(CIBRequest("modify", wrapped, "status", frozenset({"allow-create"})))]
+        return [CibWrite(CIBRequest("modify", wrapped, "status", options=CREATE))]
 
     # ------------------------------------------------------------------ shutdown
 
@@ -510,7 +538,7 @@ class Controller:
         log.info("shutdown requested node=%s: stopping resources before leaving", self.name)
         xml = attrs_xml("node_state", {"id": node_id, "uname": self.name}, fail_attr_xml(
             node_id, {"shutdown": str(self.wall_ms(now_ms) // 1000)}))
-        return [CibWrite(CIBRequest("modify", xml, "status", frozenset({"allow-create"})))]
+        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE))]
 
     def _maybe_leave(self, now_ms: int) -> list[Output]:
         if self.shutdown_ms is None or self.left:

@@ -8,11 +8,11 @@ Spec: DESIGN.md §3b "How a resource action travels".
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from hacluster.common import NodeId
+from hacluster.common import Codec, NodeId
 from hacluster.events import OpRequest
 
 CRMD_GROUP = "crmd"
@@ -102,30 +102,14 @@ class ExecuteRequest:
     op: OpRequest
 
 
-MESSAGES = {cls.__name__: cls for cls in (JoinAck, ExecuteRequest)}
+CODEC = Codec(MappingProxyType({"crmd.join-ack": JoinAck, "crmd.execute": ExecuteRequest}))
 
 
 def encode(message: JoinAck | ExecuteRequest) -> bytes:
-    body: dict[str, Any] = {"_type": type(message).__name__}
-    for f in fields(message):
-        value = getattr(message, f.name)
-        if isinstance(value, OpRequest):
-            value = {g.name: getattr(value, g.name) for g in fields(value)}
-        body[f.name] = value
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return CODEC.encode(message)
 
 
 def decode(data: bytes) -> JoinAck | ExecuteRequest | None:
     """The message in `data`, or None when it is not one of ours (peer input never raises)."""
-    try:
-        body = json.loads(data)
-        cls = MESSAGES[body.pop("_type")]
-        if cls is ExecuteRequest:
-            op = body["op"]
-            for key in ("params", "meta"):
-                op[key] = tuple((str(k), str(v)) for k, v in op.get(key, ()))
-            body["op"] = OpRequest(**op)
-            return ExecuteRequest(str(body["dc"]), str(body["target"]), body["op"])
-        return JoinAck(str(body["node"]), int(body["ring_seq"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
+    message = CODEC.decode(data, (JoinAck, ExecuteRequest))
+    return message if isinstance(message, JoinAck | ExecuteRequest) else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -23,8 +24,8 @@ FEATURE_SET = "3.16.2"  # Pacemaker 2.1.5's, so the real tools read our status a
 DEFAULT_TIMEOUT_MS = 20_000
 INFINITY = 1_000_000
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$")
-_UNIT_MS = {None: 1000, "s": 1000, "sec": 1000, "ms": 1, "msec": 1, "m": 60_000,
-            "min": 60_000, "h": 3_600_000, "hr": 3_600_000}
+_UNIT_MS = MappingProxyType({None: 1000, "s": 1000, "sec": 1000, "ms": 1, "msec": 1, "m": 60_000,
+            "min": 60_000, "h": 3_600_000, "hr": 3_600_000})
 
 
 def duration_ms(text: str | None, default_ms: int = 0) -> int:

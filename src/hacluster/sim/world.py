@@ -28,11 +28,13 @@ from hacluster.events import (
     Persist,
     QuorumNotice,
     Reply,
+    RunAgent,
+    RunScheduler,
     Send,
     Shutdown,
     Tick,
 )
-from hacluster.node import RING_SEQ_FILE, Node
+from hacluster.node import RING_SEQ_FILE, Node, initial_cib, run_scheduler
 from hacluster.quorum import QuorumSettings, settings_for
 from hacluster.sim.checks import Checker, Incarnation
 from hacluster.sim.network import Network, NetworkOptions
@@ -40,7 +42,9 @@ from hacluster.totem import TotemParams, TotemState
 
 simlog = logging.getLogger("hacluster.sim")
 PERSIST_CIB = "cib.xml"
-TICK, PACKET, UNREACHABLE, CIB_CLIENT = -1, 0, 1, 2
+TICK, PACKET, UNREACHABLE, CIB_CLIENT, INPUT = -1, 0, 1, 2, 3
+WALL_OFFSET_MS = 1_767_225_600_000  # virtual time 0 is 2026-01-01T00:00:00Z on the wall
+SCHEDULER_MS = 5  # how long the (inline) scheduler "takes" in virtual time
 
 
 class VirtualTimeAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -82,6 +86,12 @@ class World:
     cib_clients_until_ms: int = -1
     cib_writes: int = 0
     cib_rng: random.Random = field(init=False)
+    # With `crm`, each node also runs its controller and an executor from
+    # `executor_factory(node_id)`; RunAgent outputs go to `agent_runner(world, node, run)`.
+    crm: bool = False
+    executor_factory: Callable[[NodeId], Any] | None = None
+    agent_runner: Callable[[World, NodeId, RunAgent], None] | None = None
+    inputs: dict[int, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -105,9 +115,11 @@ class World:
         self.incarnation[node_id] = self.incarnation.get(node_id, -1) + 1
         stored = self.storage.setdefault(node_id, {}).get(RING_SEQ_FILE, b"0")
         logger = VirtualTimeAdapter(logging.getLogger("hacluster.totem"), self, node_id)
+        executor = self.executor_factory(node_id) if self.executor_factory else None
         node = Node(node_id, self.node_ids, self.params, random.Random(self.rng.getrandbits(64)),
                     quorum=self.quorum, ring_seq=int(stored), logger=logger,
-                    cib=self._replica(node_id) if self.cib else None)
+                    cib=self._replica(node_id) if self.cib or self.crm else None,
+                    crm=self.crm, executor=executor, wall_offset_ms=WALL_OFFSET_MS)
         self.nodes[node_id] = node
         self._reschedule(node_id)
 
@@ -115,8 +127,11 @@ class World:
         """A replica started from what the node persisted (a crash keeps the disk)."""
         saved = self.storage[node_id].get(PERSIST_CIB)
         doc = parse_cib(saved) if saved is not None else None
+        if doc is None and self.crm:
+            doc = initial_cib(self.node_ids, {n: f"node{int(n)}" for n in self.node_ids})
         # Writes need a strict majority of the configured nodes: partitions never both write.
-        return CIBReplica(node_id, doc, expected_votes=len(self.node_ids))
+        return CIBReplica(node_id, doc, expected_votes=len(self.node_ids),
+                          node_name=f"node{int(node_id)}" if self.crm else None)
 
     def cib_write(self, node_id: NodeId, request: CIBRequest, name: str = "") -> int:
         """A CIB client's write at a node; its Reply is recorded by the checker under `name`."""
@@ -179,6 +194,12 @@ class World:
                 continue
             if node_id not in self.nodes:
                 continue
+            if kind == INPUT:
+                self._step(node_id, self.inputs.pop(int(data or b"0")))
+                self.events += 1
+                if stop is not None and stop():
+                    return True
+                continue
             if kind == TICK:
                 if self.tick_at.get(node_id) != at:
                     continue
@@ -215,6 +236,12 @@ class World:
             return
         self.tick_at[node_id] = deadline
         self._push(deadline, node_id, TICK, None)
+
+    def inject(self, node_id: NodeId, event: Any, delay_ms: int = 0) -> None:
+        """Step `event` (AgentDone, SchedulerDone, ...) at the node after `delay_ms`."""
+        self.counter += 1
+        self.inputs[self.counter] = event
+        self._push(self.now_ms + delay_ms, node_id, INPUT, str(self.counter).encode())
 
     def _push(self, at: int, node_id: NodeId, kind: int, data: bytes | None) -> None:
         self.counter += 1
@@ -253,6 +280,10 @@ class World:
                 case QuorumNotice():
                     self.checker.on_quorum(self.now_ms, who, item.quorate, item.members)
                     self.checker.check_quorum(self.now_ms, self.alive())
+                case RunScheduler():
+                    self.inject(node_id, run_scheduler(item), SCHEDULER_MS)
+                case RunAgent() if self.agent_runner is not None:
+                    self.agent_runner(self, node_id, item)
                 case _:
                     pass
 
