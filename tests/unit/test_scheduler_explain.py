@@ -164,7 +164,7 @@ CASES = {
     "group-member": (cib('<group id="G">' + prim("A") + prim("B") + "</group>",
                          '<rsc_location id="ban-B" rsc="B" node="node1" score="-INFINITY"/>',
                          lrm={"node1": running("A")}), "B",
-                     ["B: now Stopped; starts on node2 (in G)", "scores of G: node1=-INFINITY",
+                     ["B: now Stopped; starts on node2 (in G)", "scores: node1=-INFINITY, node2=0",
                       "banned from node1 by location constraint ban-B (-INFINITY)"]),
     "clone": (cib('<clone id="C">' + prim("D") + "</clone>",
                   '<rsc_location id="C-ban" rsc="C" node="node2" score="-INFINITY"/>'), "C",

@@ -22,9 +22,18 @@ from hacluster.scheduler.policy import blocked_from_running, target_role, unmana
 from hacluster.scheduler.scores import (
     Work,
     colocation_effect,
+    log_promotion,
     log_scores,
     nodes_of,
     primitive_scores,
+)
+from hacluster.scheduler.tables import (
+    adjusted,
+    instance_adjust,
+    instance_table,
+    member_table,
+    owned_table,
+    show_tables,
 )
 
 
@@ -89,7 +98,7 @@ def assign_clone(work: Work, rid: str) -> None:
     model = work.model
     clone = model.resources[rid]
     scores = scores_for(work, rid)
-    log_scores(work, "pcmk__clone_allocate", rid, scores)
+    show_tables(work, "pcmk__clone_allocate", rid, scores)
     per_node: dict[str, int] = {}
     count = 0
     done: set[str] = set()
@@ -126,6 +135,7 @@ def assign_clone(work: Work, rid: str) -> None:
                 continue  # the clone prefers another node more than this one's stickiness
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
+            log_turn(work, rid, inst, scores, per_node, False)
             place_instance(work, inst, node)
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
@@ -149,6 +159,8 @@ def assign_clone(work: Work, rid: str) -> None:
             own = util_of(work, inst)
             need = colocated_util(work, rid, dict(own), {rid, inst})
             node = choose_with_colocated(work, iscores, (), need, own, allowed)
+        if not stopped_all:
+            log_turn(work, rid, inst, scores, per_node, count >= clone.clone_max)
         place_instance(work, inst, node)
         if node is not None:
             per_node[node] = per_node.get(node, 0) + 1
@@ -156,6 +168,24 @@ def assign_clone(work: Work, rid: str) -> None:
     work.assigned[rid] = None
     if clone.promotable:
         promote(work, rid)
+
+
+def log_turn(work: Work, clone: str, inst: str, scores: dict[str, int],
+             per_node: dict[str, int], limit_reached: bool) -> None:
+    """The scores of an instance when its turn comes, as Pacemaker prints them."""
+    model = work.model
+    adjust = instance_adjust(work, clone, scores, per_node, limit_reached)
+    usable = sum(1 for n in scores if model.nodes[n].can_run)
+    all_coloc = model.resources[clone].clone_max < usable
+    if model.resources[inst].kind == "primitive":
+        log_scores(work, "pcmk__primitive_assign", inst,
+                   instance_table(work, clone, inst, adjust, all_coloc))
+        return
+    show_tables(work, "pcmk__group_assign", inst, adjusted(owned_table(work, inst), adjust),
+                adjust)
+    for at, member in enumerate(model.resources[inst].children):
+        log_scores(work, "pcmk__primitive_assign", member,
+                   adjusted(member_table(work, inst, at), adjust))
 
 
 def displaced_online(work: Work, inst: str, base: dict[str, int]) -> bool:
@@ -242,7 +272,7 @@ def promote(work: Work, rid: str) -> None:
         elif not may_promote_without_quorum(model, prims[0]):
             score = -INFINITY  # without quorum (freeze/stop) nothing new gets promoted
         candidates.append((score, idx, inst, node))
-        work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
+        log_promotion(work, inst, node, score)
     candidates = apply_role_colocations(work, rid, candidates)
     # Equal scores: the instance that is promoted now stays promoted, then instance order.
     candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
@@ -269,10 +299,6 @@ def may_promote_without_quorum(model: ClusterModel, rid: str) -> bool:
     if model.have_quorum or model.meta(rid, "requires", "") == "nothing":
         return True
     return model.prop("no-quorum-policy", "stop").lower() == "ignore"
-
-
-def fmt(score: int) -> str:
-    return "INFINITY" if score >= INFINITY else "-INFINITY" if score <= -INFINITY else str(score)
 
 
 def role_location(work: Work, rid: str, node: str) -> int:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from hacluster.common import INFINITY
 from hacluster.scheduler.model import Role
-from hacluster.scheduler.placement import whole_group
 from hacluster.scheduler.policy import next_role_stopped
 from hacluster.scheduler.scores import (
     Work,
@@ -24,6 +23,7 @@ from hacluster.scheduler.scores import (
     nodes_of,
     primitive_scores,
 )
+from hacluster.scheduler.tables import whole_group
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,6 @@ from hacluster.scheduler.policy import (
 from hacluster.scheduler.scores import Work, is_symmetric, nodes_of, stickiness
 from hacluster.scheduler.unpack_time import int_or_zero
 
-SCORE_LINE = re.compile(r"^(\S+): (\S+) allocation score on (\S+): (\S+)$")
-
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
@@ -113,16 +111,11 @@ def fmt(score: int) -> str:
 
 
 def final_scores(run: Run, rid: str) -> dict[str, int]:
-    """The allocation scores the run recorded for `rid` (its last block)."""
+    """The allocation scores the run recorded for `rid` (the last table it printed)."""
     out: dict[str, int] = {}
-    for line in run.work.lines:
-        m = SCORE_LINE.match(line)
-        if m and m.group(2) == rid:
-            if m.group(3) in out and list(out)[0] == m.group(3):
-                out = {}  # a later block (e.g. a second pass) supersedes the first
-            text = m.group(4)
-            out[m.group(3)] = (INFINITY if text == "INFINITY" else -INFINITY
-                               if text == "-INFINITY" else int(text))
+    for _fn, owner, table in run.work.tables:
+        if owner == rid:
+            out = dict(table)
     return out
 
 
@@ -225,14 +218,11 @@ def deciding_nodes(run: Run, rid: str, scores: Mapping[str, int]) -> list[str]:
 
 def promotion_scores(run: Run, rid: str, chain: list[str]) -> str:
     """The promotion scores the run recorded for the clone instance holding `rid`."""
-    found: list[str] = []
     for holder in chain:
-        prefix = f"{holder} promotion score on "
-        found += [line[len(prefix):].replace(": ", "=") for line in run.work.lines
-                  if line.startswith(prefix)]
+        found = run.work.promotion.get(holder)
         if found:
-            break
-    return ", ".join(found)
+            return ", ".join(f"{node}={fmt(score)}" for node, score in found.items())
+    return ""
 
 
 def headline(run: Run, rid: str, scores: Mapping[str, int]) -> str:

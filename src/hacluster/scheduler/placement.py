@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hacluster.common import INFINITY
-from hacluster.scheduler.model import ClusterModel, Colocation, Role
+from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import blocked_from_running, next_role_stopped, unmanaged_node
 from hacluster.scheduler.scores import (
     Work,
@@ -24,6 +24,7 @@ from hacluster.scheduler.scores import (
     nodes_of,
     primitive_scores,
 )
+from hacluster.scheduler.tables import base_table, member_table, whole_group
 
 
 def free_capacity(work: Work, node: str) -> int:
@@ -126,17 +127,6 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
     return scores
 
 
-def whole_group(work: Work, c: Colocation) -> bool | str:
-    """How much of a group primary a mandatory colocation needs: a group needs all its
-    members; clone-to-clone colocations pair instances, so each group instance must be
-    whole; a primitive with a clone of groups only needs the instances placed."""
-    if c.score < INFINITY:
-        return False
-    if work.model.resources[c.dependent].kind == "clone":
-        return "instances"
-    return True
-
-
 def scores_for(work: Work, rid: str) -> dict[str, int]:
     """Own scores, then primaries' effects, then dependents' influence."""
     scores = own_scores(work, rid)
@@ -228,9 +218,11 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     """Members go where the group goes, in order; a member that cannot stops the rest."""
     model = work.model
     members = model.resources[rid].children
+    log_scores(work, "pcmk__group_assign", rid, location_scores(work, rid))
+    for m in members:
+        log_scores(work, "pcmk__group_assign", m, base_table(work, m))
     if scores is None:
         scores = scores_for(work, rid)
-    log_scores(work, "pcmk__group_assign", rid, scores)
     current: tuple[str, ...] = ()
     for m in members:
         st = model.states.get(m)
@@ -239,7 +231,8 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
             break
     node = choose_node(work, scores, current, group_util(model, rid))
     prev_ok = node is not None
-    for m in members:
+    for at, m in enumerate(members):
+        log_scores(work, "pcmk__primitive_assign", m, member_table(work, rid, at))
         frozen, here = unmanaged_node(model, m)
         if frozen:
             record(work, m, here, {})

@@ -36,6 +36,10 @@ class Work:
     counts: dict[str, int] = field(default_factory=dict)
     used: dict[str, dict[str, int]] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    # The same scores as data, for explain: (function, resource, node -> score) in the
+    # order printed, and each promotable instance's promotion score per node.
+    tables: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
+    promotion: dict[str, dict[str, int]] = field(default_factory=dict)
     deps_of: dict[str, list[Colocation]] = field(default_factory=dict)  # primary -> cons
     with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
     loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
@@ -229,7 +233,17 @@ def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
     return out
 
 
+def fmt(score: int) -> str:
+    return "INFINITY" if score >= INFINITY else "-INFINITY" if score <= -INFINITY else str(score)
+
+
+def log_promotion(work: Work, inst: str, node: str, score: int) -> None:
+    work.promotion.setdefault(inst, {})[node] = score
+    work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
+
+
 def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None:
+    work.tables.append((fn, rid, dict(scores)))
     for node in sorted(scores):
         s = scores[node]
         text = "INFINITY" if s >= INFINITY else "-INFINITY" if s <= -INFINITY else str(s)

@@ -1,0 +1,228 @@
+"""Tables: the node-score table of each primitive as Pacemaker Explained's placement
+rules build it, for group members (and the chain of colocated resources whose
+preferences a primary takes in).
+
+A member's table starts from its base: the cluster's symmetry, the location constraints
+of the member and of its group, node health, stickiness, failure bans. The members of a
+group are colocated each with the one before (INFINITY); the first member carries the
+group's own colocations, the last member the colocations of others with the group. A
+primary takes in the tables of what is colocated with it (factor score/INFINITY, a node
+that cannot run resources offering -INFINITY), undone when nothing could run after it.
+Must never choose nodes or do I/O: it reads the run's Work and returns new tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.model import Colocation, Role
+from hacluster.scheduler.policy import ancestors, next_role_stopped
+from hacluster.scheduler.scores import (
+    Work,
+    can_run_any,
+    colocation_effect,
+    location_scores,
+    log_scores,
+    merge_factor,
+    nodes_of,
+    primitive_scores,
+)
+
+
+def base_table(work: Work, rid: str) -> dict[str, int]:
+    """A primitive's table before colocations: its own and its parents' locations (the
+    top one with node health), then stickiness, unmanaged, bans and shutdown-lock."""
+    table = path_locations(work, rid)
+    for node, value in primitive_scores(work, rid, with_location=False).items():
+        if node in table:
+            table[node] = add_scores(table[node], value)
+        elif value:
+            table[node] = value
+    return table
+
+
+def path_locations(work: Work, rid: str) -> dict[str, int]:
+    """The cluster's symmetry plus the locations of `rid` and of its parents (the top one
+    with node health). A location of a colocated group counts in full for its first
+    member only, whose table the others' join anyway; the others get its nodes at 0."""
+    model = work.model
+    table: dict[str, int] = {}
+    path = [*reversed(ancestors(model, rid)), rid]
+    full = 0
+    for i, owner in enumerate(path[:-1]):
+        rsc = model.resources[owner]
+        if rsc.kind == "group" and rsc.children and rsc.children[0] != path[i + 1] and \
+                model.meta(owner, "collocated", "true").lower() not in ("false", "no", "0",
+                                                                         "off", "n"):
+            full = i + 1
+    for i, owner in enumerate(path):
+        for node, value in location_scores(work, owner).items():
+            table[node] = add_scores(table.get(node, 0), value if i >= full else 0)
+    return table
+
+
+def with_this(work: Work, rid: str) -> Iterator[Colocation]:
+    """Colocations whose primary is `rid`: the next group member's internal one, the
+    resource's own, and for the last member of a group those with the whole group."""
+    model = work.model
+    rsc = model.resources[rid]
+    parent = model.resources[rsc.parent] if rsc.parent else None
+    if parent is not None and parent.kind == "group":
+        members = parent.children
+        at = members.index(rid)
+        if at + 1 < len(members):
+            yield Colocation(f"{parent.id}:internal", members[at + 1], rid, INFINITY,
+                             None, None, True)
+        else:
+            yield from work.deps_of.get(parent.id, ())
+    yield from work.deps_of.get(rid, ())
+
+
+def has_influence(work: Work, c: Colocation) -> bool:
+    """A dependent steers its primary when influence=true or the primary is inactive."""
+    if c.influence:
+        return True
+    return not any((st := work.model.states.get(p)) is not None and st.running_on
+                   for p in work.model.primitives(c.primary))
+
+
+def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
+                    seen: frozenset[str]) -> dict[str, int]:
+    """`table` plus factor times the table of `rid` (a dependent), then what is colocated
+    with `rid` in turn (at its own score/INFINITY); rolled back if nothing could run."""
+    model = work.model
+    if rid in seen or rid not in model.resources:
+        return table
+    rsc = model.resources[rid]
+    if rsc.kind == "group":
+        if not rsc.children:
+            return table
+        rid = rsc.children[0]  # a group's table is its first member's chain
+    elif rsc.kind != "primitive":
+        return table
+    seen = seen | {rid}
+    usable = {n: node.can_run for n, node in model.nodes.items()}
+    out = merge_factor(table, base_table(work, rid), factor, usable=usable)
+    if not can_run_any(model, out):
+        return table
+    sign = -1 if factor < 0 else 1
+    for c in with_this(work, rid):
+        if c.dependent in seen or not has_influence(work, c) or \
+                c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        out = merge_colocated(work, out, c.dependent, sign * c.score / INFINITY, seen)
+    return out
+
+
+def chain_table(work: Work, rid: str, table: dict[str, int]) -> dict[str, int]:
+    """`table` (a primitive's, colocations applied) plus the chain of what is colocated
+    with it: the primary's view of its dependents (Explained: colocation influence)."""
+    seen = frozenset({rid})
+    for c in with_this(work, rid):
+        if not has_influence(work, c) or c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        table = merge_colocated(work, table, c.dependent, c.score / INFINITY, seen)
+    return table
+
+
+def member_table(work: Work, group: str, at: int) -> dict[str, int]:
+    """Member `at` of `group` when its turn comes: its base, the group's colocations (first
+    member) or the one with the member before it, its own colocations, the chain of what
+    is colocated with it; -INFINITY everywhere when its next role is Stopped."""
+    model = work.model
+    members = model.resources[group].children
+    rid = members[at]
+    table = base_table(work, rid)
+    if at == 0:
+        colocations = list(work.with_of.get(group, ()))
+    else:
+        colocations = [Colocation(f"{group}:internal", rid, members[at - 1], INFINITY,
+                                  None, None, True)]
+    for c in [*colocations, *work.with_of.get(rid, ())]:
+        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
+        table = colocation_effect(model, table, where, c)
+    table = chain_table(work, rid, table)
+    if next_role_stopped(model, rid):
+        table = {n: -INFINITY for n in table}
+    return table
+
+
+def whole_group(work: Work, c: Colocation) -> bool | str:
+    """How much of a group primary a mandatory colocation needs: a group needs all its
+    members; clone-to-clone colocations pair instances, so each group instance must be
+    whole; a primitive with a clone of groups only needs the instances placed."""
+    if c.score < INFINITY:
+        return False
+    if work.model.resources[c.dependent].kind == "clone":
+        return "instances"
+    return True
+
+
+def owned_table(work: Work, rid: str) -> dict[str, int]:
+    """Any resource's own table: base_table for a primitive; for a group or clone
+    (instance) the locations along its path (the same rules, no stickiness)."""
+    if work.model.resources[rid].kind == "primitive":
+        return base_table(work, rid)
+    return path_locations(work, rid)
+
+
+def show_tables(work: Work, fn: str, rid: str, table: dict[str, int],
+                adjust: dict[str, int] | None = None) -> None:
+    """Log `rid`'s table, then each descendant's own table (as Pacemaker prints a
+    collective's scores), each with the same per-node adjustments."""
+    log_scores(work, fn, rid, table)
+    for child in work.model.resources[rid].children:
+        if work.model.resources[child].orphan:
+            continue
+        show_tables(work, fn, child, adjusted(owned_table(work, child), adjust), adjust)
+
+
+def adjusted(table: dict[str, int], adjust: dict[str, int] | None) -> dict[str, int]:
+    if not adjust:
+        return table
+    return {n: add_scores(v, adjust.get(n, 0)) for n, v in table.items()}
+
+
+def instance_adjust(work: Work, clone: str, clone_table: dict[str, int],
+                    per_node: dict[str, int], limit_reached: bool) -> dict[str, int]:
+    """What an instance's turn adds per node (Explained: clone-node-max): -INFINITY where
+    the node cannot run resources, is full, or the limit of instances is reached; the
+    clone's own score where that is negative."""
+    model = work.model
+    rsc = model.resources[clone]
+    out: dict[str, int] = {}
+    for node in model.nodes:
+        if limit_reached or not model.nodes[node].can_run or node not in clone_table:
+            out[node] = -INFINITY
+        elif clone_table[node] < 0:
+            out[node] = clone_table[node]
+        elif per_node.get(node, 0) >= rsc.clone_node_max:
+            out[node] = -INFINITY
+    return out
+
+
+def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int],
+                   all_coloc: bool) -> dict[str, int]:
+    """A primitive instance when its turn comes: its own table with the turn's
+    adjustments, the clone's colocations (all of them only when not every node gets an
+    instance; else the mandatory and negative ones), its own, then what is colocated
+    with it; -INFINITY everywhere when its next role is Stopped."""
+    model = work.model
+    table = adjusted(base_table(work, inst), adjust)
+    parent = [c for c in work.with_of.get(clone, ())
+              if all_coloc or c.score < 0 or c.score >= INFINITY]
+    for c in [*parent, *work.with_of.get(inst, ())]:
+        if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
+        table = colocation_effect(model, table, where, c)
+    seen = frozenset({inst, clone})
+    for c in [*work.deps_of.get(inst, ()),
+              *(c for c in work.deps_of.get(clone, ()) if all_coloc or c.score < 0)]:
+        if not has_influence(work, c) or c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
+            continue
+        table = merge_colocated(work, table, c.dependent, c.score / INFINITY, seen)
+    if next_role_stopped(model, inst):
+        table = {n: -INFINITY for n in table}
+    return table
