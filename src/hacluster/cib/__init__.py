@@ -7,6 +7,11 @@ create/apply, validation, schema upgrade and the replication core.
 Must never do I/O: files are the drivers' business (drivers/cibfile.py).
 """
 
+from hacluster.cib.attributes import (
+    node_attribute_request,
+    node_attributes,
+    node_id_of,
+)
 from hacluster.cib.diff import (
     apply_changes,
     apply_diff,
@@ -58,6 +63,9 @@ from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
 __all__ = [
+    "node_attribute_request",
+    "node_attributes",
+    "node_id_of",
     "Broadcast",
     "CIBReplica",
     "Delivered",

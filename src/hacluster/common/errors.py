@@ -129,6 +129,12 @@ class Code(StrEnum):
     DAEMON_ALREADY_RUNNING = "DAEMON_ALREADY_RUNNING"
     DAEMON_AUTHKEY = "DAEMON_AUTHKEY"
     DAEMON_BIND_FAILED = "DAEMON_BIND_FAILED"
+    # --- node attributes (attrd) / fencing ---
+    ATTR_INVALID = "ATTR_INVALID"
+    ATTR_NOT_FOUND = "ATTR_NOT_FOUND"
+    ATTR_UNKNOWN_NODE = "ATTR_UNKNOWN_NODE"
+    FENCE_FAILED = "FENCE_FAILED"
+    FENCE_NO_LIVE_CLUSTER = "FENCE_NO_LIVE_CLUSTER"
 
 
 _EXIT_BY_CODE: Mapping[Code, ExitStatus] = MappingProxyType(
@@ -141,6 +147,10 @@ _EXIT_BY_CODE: Mapping[Code, ExitStatus] = MappingProxyType(
         Code.KEY_EXISTS: ExitStatus.EXISTS,
         Code.PERMISSION_DENIED: ExitStatus.INSUFFICIENT_PRIV,
         Code.USAGE: ExitStatus.USAGE,
+        Code.ATTR_INVALID: ExitStatus.USAGE,
+        Code.ATTR_NOT_FOUND: ExitStatus.NOSUCH,
+        Code.ATTR_UNKNOWN_NODE: ExitStatus.NOSUCH,
+        Code.FENCE_NO_LIVE_CLUSTER: ExitStatus.DISCONNECT,
     }
 )
 

@@ -1,0 +1,122 @@
+"""Node attribute commands (attrd_updater): set, delete and query node attributes.
+
+Owns what attrd_updater does once its options are parsed: on the live cluster the request
+goes to the local haclusterd's attrd (IPC "attrd_update" {node, name, value, lifetime,
+dampen_ms} and "attrd_query" {name, node} -> {"node": local name, "values": [[node, name,
+value, lifetime], ...]}); with CIB_file the attribute is written straight into the file's
+status or nodes section, where a cluster started on that CIB would find it. Must never
+print or parse command lines (cli/ does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
+from hacluster.cib import node_attribute_request, node_attributes, node_id_of
+from hacluster.common import Code, HaError, Problem, raise_if_errors
+
+LIFETIMES = ("reboot", "forever")
+UNITS_MS = (("ms", 1), ("msec", 1), ("min", 60_000), ("s", 1000), ("sec", 1000), ("m", 60_000),
+            ("h", 3_600_000))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAttribute:
+    node: str
+    name: str
+    value: str
+    lifetime: str
+
+
+def parse_delay_ms(text: str) -> int | None:
+    """attrd_updater -d: "5s", "500ms", "1min"; a bare number is seconds. None: invalid."""
+    value = text.strip().lower()
+    for suffix, factor in sorted(UNITS_MS, key=lambda u: -len(u[0])):
+        if value.endswith(suffix) and value[: -len(suffix)].strip().isdigit():
+            return int(value[: -len(suffix)].strip()) * factor
+    return int(value) * 1000 if value.isdigit() else None
+
+
+def lifetime_of(text: str) -> str | None:
+    """reboot/forever, as attrd_updater -l accepts them (also r/f and "permanent")."""
+    word = text.strip().lower()
+    if word in ("reboot", "r", "transient"):
+        return "reboot"
+    if word in ("forever", "f", "permanent"):
+        return "forever"
+    return None
+
+
+def check_update(name: str, value: str | None, lifetime: str, dampen_ms: int) -> list[Problem]:
+    problems = []
+    if not name or any(c in name for c in "\0\n") or len(name) > 256:
+        problems.append(Problem(Code.ATTR_INVALID, f"invalid attribute name {name!r}"))
+    if value is not None and ("\0" in value or len(value) > 4096):
+        problems.append(Problem(Code.ATTR_INVALID, "invalid attribute value"))
+    if lifetime not in LIFETIMES:
+        problems.append(Problem(Code.ATTR_INVALID,
+                                f"invalid lifetime {lifetime!r}: reboot or forever"))
+    if dampen_ms < 0:
+        problems.append(Problem(Code.ATTR_INVALID, "the delay cannot be negative"))
+    return problems
+
+
+def update(env: CIBEnvironment, name: str, value: str | None, node: str | None = None,
+           lifetime: str = "reboot", dampen_ms: int = 0) -> None:
+    """Set `name` to `value` on `node` (None: delete it); node None means this node."""
+    raise_if_errors(check_update(name, value, lifetime, dampen_ms))
+    if isinstance(env, CibFile):
+        if not node:
+            raise HaError.single(Code.ATTR_UNKNOWN_NODE,
+                                 "a node name (-N) is needed when working on a CIB file")
+        doc = env.read()
+        node_id = node_id_of(doc, node)
+        if node_id is None:
+            raise HaError.single(Code.ATTR_UNKNOWN_NODE, f"no node named {node} in the CIB",
+                                 node=node)
+        env.submit(node_attribute_request(node_id, node, name, value, lifetime))
+        return
+    _live(env, "attrd_update", {"node": node or "", "name": name, "value": value,
+                                "lifetime": lifetime, "dampen_ms": dampen_ms})
+
+
+def query(env: CIBEnvironment, name: str, node: str | None = None,
+          all_nodes: bool = False) -> list[NodeAttribute]:
+    """The values of `name` on `node` (this node when None), or on every node."""
+    if isinstance(env, CibFile):
+        if not node and not all_nodes:
+            raise HaError.single(Code.ATTR_UNKNOWN_NODE,
+                                 "a node name (-N) or -A is needed when working on a CIB file")
+        found = [NodeAttribute(*entry)
+                 for entry in node_attributes(env.read(), name, None if all_nodes else node)]
+    else:
+        body = _live(env, "attrd_query", {"name": name, "node": "" if all_nodes else node or "",
+                                          "all": all_nodes})
+        found = [NodeAttribute(*entry) for entry in _values(body)]
+    if not found:
+        where = "any node" if all_nodes else (node or "this node")
+        raise HaError.single(Code.ATTR_NOT_FOUND,
+                             f"Could not query value of {name}: attribute does not exist "
+                             f"on {where}", name=name)
+    return found
+
+
+def _values(body: Any) -> list[tuple[str, str, str, str]]:
+    if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+        raise HaError.single(Code.IPC_PROTOCOL, "unexpected attrd reply from haclusterd")
+    return [tuple(str(x) for x in entry)  # type: ignore[misc]
+            for entry in body["values"] if isinstance(entry, list) and len(entry) == 4]
+
+
+def _live(env: CIBEnvironment, name: str, body: dict[str, Any]) -> Any:
+    state_dir = env.state_dir if isinstance(env, LiveCluster) else None
+    try:
+        return call(name, body, state_dir)
+    except HaError as error:
+        if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
+            raise HaError.single(Code.CIB_NO_LIVE_CLUSTER,
+                                 "haclusterd does not serve node attributes yet "
+                                 "(use CIB_file=FILE)") from None
+        raise
