@@ -20,6 +20,8 @@ restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange, QuorumNotice, Repl
 ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
 "cpg_send" {group, pid, data}, "cpg_process_exit" {pid}, "status" -> Reply(body=NodeStatus),
 "cib_query" / "cib_request" (see hacluster.api.env) -> the CIBReplica; Persist("cib.xml").
+CIB writes: configuration writes need votequorum's quorum; a status update for one node's
+node_state (CIBRequest.status_of) does not: see hacluster.node_cib for the request API.
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ from hacluster.cib import (
     CIBDocument,
     CIBReplica,
     CIBRequest,
+    Lineage,
     apply_request,
     empty_cib,
     parse_cib,
+    parse_persisted,
+    persisted_bytes,
 )
 from hacluster.common import NodeId
 from hacluster.config import ClusterConfig
@@ -73,7 +78,7 @@ from hacluster.events import (
     Shutdown,
     Tick,
 )
-from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBStatus, NodeCIB
+from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
 from hacluster.node_crm import CRMOutputs, NodeCRM
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
 from hacluster.totem import (
@@ -260,11 +265,11 @@ class Node:
 
     def _recovery_quorate(self, outputs: list[Any]) -> bool:
         """When Totem installs a new ring it first flushes the old ring's messages, which
-        not every old member may hold: the CIB applies writes among them only when the
-        survivors (the transitional configuration) are a majority."""
+        not every old member may hold: the CIB applies configuration writes among them only
+        when votequorum would call the survivors (the transitional configuration) quorate."""
         for item in outputs:
             if isinstance(item, ConfigChange) and item.kind == "transitional":
-                return self.cib is None or self.cib.is_majority(item.members)
+                return self.cib is None or self.votequorum.is_quorate_with(item.members)
         return True
 
     def _deliver(self, item: Deliver, quorate: bool = True) -> list[Output]:
@@ -309,8 +314,10 @@ class Node:
         out.append(QuorumNotice(state.quorate, change.ring_id, change.members,
                                 state.total_votes, state.quorum))
         if self.cib is not None:
+            votes = tuple((n, self.votequorum.settings.votes.get(n, 0)) for n in change.members)
+            quorum = CIBQuorum(state.quorate, state.quorum, votes)
             out += self._cib_outputs(*self.cib.membership(now_ms, change.members,
-                                                          change.ring_id.seq))
+                                                          change.ring_id.seq, quorum))
         if self.crm is not None:
             out += self._crm(now_ms, Membership(change.members, state.quorate,
                                                 change.ring_id.seq))
@@ -427,9 +434,12 @@ def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[N
                     persisted: bytes | None) -> tuple[CIBReplica, bytes | None]:
     """The node's CIB replica from its persisted copy (already checked by its digest), or
     from initial_cib on a first boot; second: the bytes to persist first (None if any).
-    Writes need a strict majority of the configured nodes (partitions never both write)."""
+    Its quorum is the node's votequorum (one quorum: the Node hands it on)."""
     first_boot = persisted is None
-    document = initial_cib(members, names) if persisted is None else parse_cib(persisted)
+    if persisted is None:
+        document, lineage = initial_cib(members, names), Lineage()
+    else:
+        document, lineage = parse_persisted(persisted)
     name = names.get(node_id) or str(int(node_id))
-    replica = CIBReplica(node_id, document, expected_votes=len(members), node_name=name)
-    return replica, document.to_bytes() if first_boot else None
+    replica = CIBReplica(node_id, document, lineage=lineage, node_name=name)
+    return replica, persisted_bytes(document, lineage) if first_boot else None

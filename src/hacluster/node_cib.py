@@ -6,6 +6,26 @@ safe CPG messages (delivered only once every ring member has them), client reque
 ids unique per node boot (IPC client ids repeat across connections), and Replies go back
 under the client's own id. Must never do I/O: Persist("cib.xml") leaves as an output, in
 order, before anything that depends on it. Spec: DESIGN.md §2; Pacemaker Explained "CIB".
+
+Requests (ClientRequest name, body: a CIBRequest, or {"request": CIBRequest.to_bytes() text}):
+  "cib_query"   -> Reply(ok, {"xml": the whole CIB})
+  "cib_request" -> Reply(ok, {"version": "a.e.n"}) once acknowledged, else Problems:
+    configuration write (status_of=None): needs quorum (votequorum's, handed on by node.py)
+      else CIB_NO_QUORUM; acknowledged once members with a quorum of votes (or all members)
+      applied and persisted it; CIB_SYNC_INTERRUPTED when the membership changed first.
+    status update: CIBRequest(op, xml, "status", status_of="<node id>"), e.g.
+      CIBRequest("modify", '<node_state id="2" uname="node2"><lrm id="2">...</lrm>'
+                 '</node_state>', "status", options=frozenset({"allow-create"}),
+                 status_of="2")
+      or CIBRequest("delete", "", xpath="//node_state[@id='2']/lrm", status_of="2").
+      It may change only /cib/status/node_state[@id=<node id>] and what is inside it
+      (else CIB_STATUS_OUT_OF_SCOPE), needs no quorum, and is acknowledged once this node
+      and that node (when it is a member) have applied it. The id is the corosync node id
+      as text (hacluster.cib.node_state_id). At every membership change each member's
+      node_state is taken from that member's own copy (absent there: removed), the rest of
+      the status from the copy whose configuration wins; so a node's own results are never
+      lost by a merge, and what another node wrote about a member lasts only until the
+      next membership change (the DC rewrites join state then, as Pacemaker's does).
 """
 
 from __future__ import annotations
@@ -21,6 +41,15 @@ from hacluster.events import ClientRequest, Persist, Reply
 CIB_GROUP = "cib"
 CIB_PID = 0  # the node's own CIB manager, not a client process
 CIB_REQUESTS = frozenset({"cib_query", "cib_request"})
+
+
+@dataclass(frozen=True, slots=True)
+class CIBQuorum:
+    """votequorum's verdict on a configuration, as node.py hands it on (one quorum)."""
+
+    quorate: bool
+    quorum_votes: int
+    votes: tuple[tuple[NodeId, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +88,10 @@ class NodeCIB:
                 quorate: bool = True) -> tuple[list[Persist | Reply], list[bytes]]:
         return self._split(self.replica.step(now_ms, Delivered(sender, payload, quorate)))
 
-    def is_majority(self, members: tuple[NodeId, ...]) -> bool:
-        expected = self.replica.expected_votes
-        return expected is None or len(members) * 2 > expected
-
-    def membership(self, now_ms: int, members: tuple[NodeId, ...],
-                   ring_seq: int) -> tuple[list[Persist | Reply], list[bytes]]:
-        return self._split(self.replica.step(now_ms, MembershipChanged(members, ring_seq)))
+    def membership(self, now_ms: int, members: tuple[NodeId, ...], ring_seq: int,
+                   quorum: CIBQuorum) -> tuple[list[Persist | Reply], list[bytes]]:
+        return self._split(self.replica.step(now_ms, MembershipChanged(
+            members, ring_seq, quorum.quorate, quorum.quorum_votes, quorum.votes)))
 
     def status(self) -> CIBStatus:
         st = self.replica.status()

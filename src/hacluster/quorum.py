@@ -110,16 +110,25 @@ class Votequorum:
     def _total(self) -> int:
         return sum(self.settings.votes.get(n, 0) for n in self.members)
 
-    def _compute(self) -> QuorumState:
+    def is_quorate_with(self, members: Sequence[NodeId]) -> bool:
+        """Whether `members` would be quorate under the current state (nothing changes):
+        asked of the survivors of a breaking ring before its last messages are applied."""
+        return self._decide(tuple(sorted(members)))[3]
+
+    def _decide(self, members: tuple[NodeId, ...]) -> tuple[int, int, int, bool]:
+        """(total votes, expected, quorum, quorate) of a member set."""
         s = self.settings
-        total = self._total()
+        total = sum(s.votes.get(n, 0) for n in members)
         expected = max(self.expected, total)
         quorum = quorum_for(expected, s.two_node)
         quorate = total >= quorum
         if s.auto_tie_breaker and not quorate and total * 2 == expected:
-            quorate = s.tie_breaker in self.members
-        if self.waiting_for_all:
-            quorate = False
+            quorate = s.tie_breaker in members
+        return total, expected, quorum, quorate and not self.waiting_for_all
+
+    def _compute(self) -> QuorumState:
+        s = self.settings
+        total, expected, quorum, quorate = self._decide(self.members)
         flags = ["Quorate"] if quorate else []
         flags += ["2Node"] if s.two_node else []
         flags += ["WaitForAll"] if s.is_wait_for_all else []

@@ -4,8 +4,11 @@ copies converge after healing, no acknowledged write is lost."""
 
 from __future__ import annotations
 
+import pytest
+
 from hacluster.cib import CIBRequest, apply_request
 from hacluster.common import NodeId
+from hacluster.quorum import settings_for
 from hacluster.sim import NetworkOptions, World
 from hacluster.totem import params_for_token
 
@@ -121,3 +124,82 @@ def test_the_checks_catch_a_version_going_back_and_copies_that_differ() -> None:
     assert "copies differ" in world.cib_problem()
     world.checker.cib_acked.add("never-written")
     assert "lost acknowledged writes" in world.cib_problem()
+
+
+# ---------------------------------------------------------------- issue 9 item 1: lineages
+
+LOST_ACKNOWLEDGED_WRITES = [560795, 570128, 572316, 572549]
+
+
+@pytest.mark.parametrize("seed", LOST_ACKNOWLEDGED_WRITES)
+def test_swarm_seeds_that_lost_acknowledged_writes_after_partitions_keep_them(seed: int) -> None:
+    """Found by the issue 9 probe: a copy that applied writes no quorum acknowledged (alone
+    after a broken sync, or in an old ring) won the heal by version and dropped the
+    majority's acknowledged writes. The lineage of quorate configurations decides now."""
+    from hacluster.sim import run_seed
+
+    result = run_seed(seed, swarm=True)
+    assert result.ok, f"--seed {seed} --swarm: {result.reason[:300]}"
+
+
+# ------------------------------------------------------- issue 10 item 3: one quorum
+
+
+def two_node_world(seed: int) -> World:
+    ids = IDS[:2]
+    world = World(seed, ids, params_for_token(500), NetworkOptions(delay_max_ms=5),
+                  settings_for(ids, two_node=True), cib=True)
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    world.run_for(1_000)
+    return world
+
+
+def test_a_two_node_cluster_writes_its_cib_with_one_node_left() -> None:
+    world = two_node_world(6)
+    world.cib_write(NodeId(1), primitive("both"), "both")
+    world.run_for(2_000)
+    world.crash(NodeId(2))
+    assert world.run_for(10_000, lambda: world.is_converged(IDS[:1]))
+    world.run_for(1_000)
+    assert world.nodes[NodeId(1)].status().quorate, "two_node: one vote is a quorum"
+    world.cib_write(NodeId(1), primitive("alone"), "alone")
+    world.run_for(2_000)
+    assert world.checker.cib_acked == {"both", "alone"}, world.checker.cib_refused
+    world.start(NodeId(2))  # its copy is stale; the survivor's lineage is the later one
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    world.run_for(2_000)
+    assert world.cib_problem() == "", world.cib_problem()
+    assert not world.checker.violations, world.checker.violations
+
+
+def test_a_two_node_survivor_restarted_alone_waits_for_all_before_writing() -> None:
+    world = two_node_world(7)
+    world.crash(NodeId(2))
+    world.crash(NodeId(1))
+    world.start(NodeId(1))
+    assert world.run_for(10_000, lambda: world.is_converged(IDS[:1]))
+    world.run_for(1_000)
+    world.cib_write(NodeId(1), primitive("too-early"), "too-early")
+    world.run_for(2_000)
+    assert not world.checker.cib_acked and world.checker.cib_refused == 1
+
+
+def test_per_node_votes_decide_who_may_write() -> None:
+    ids = IDS[:3]
+    votes = settings_for(ids)
+    heavy = type(votes)(votes={NodeId(1): 3, NodeId(2): 1, NodeId(3): 1})
+    world = World(8, ids, params_for_token(500), NetworkOptions(delay_max_ms=5), heavy, cib=True)
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    world.run_for(1_000)
+    world.network.partition([ids[:1], ids[1:]])
+    assert world.run_for(10_000, lambda: world.is_converged(ids[:1])
+                         and world.is_converged(ids[1:]))
+    world.run_for(1_000)
+    world.cib_write(NodeId(1), primitive("three-votes"), "three-votes")
+    world.cib_write(NodeId(2), primitive("two-votes"), "two-votes")
+    world.run_for(2_000)
+    assert world.checker.cib_acked == {"three-votes"}, "3 of 5 votes is the quorum"
+    world.network.heal()
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    world.run_for(2_000)
+    assert world.cib_problem() == "", world.cib_problem()

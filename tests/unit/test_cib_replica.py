@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 import pytest
 
 from hacluster.cib import (
+    CIB_CODEC,
     Broadcast,
     CIBReplica,
     CIBRequest,
+    CIBSync,
+    CIBUpdate,
     CIBVersion,
     Delivered,
     MembershipChanged,
-    parse_cib,
+    parse_persisted,
 )
 from hacluster.common import Code, NodeId
 from hacluster.events import ClientRequest, Persist, Reply
@@ -54,8 +57,8 @@ class AgreedOrder:
             self.start(NodeId(n))
 
     def start(self, node: NodeId) -> None:
-        doc = parse_cib(self.persisted.get(node, BASE))
-        self.replicas[node] = CIBReplica(node, doc, random.Random(node), self.expected_votes)
+        doc, lineage = parse_persisted(self.persisted.get(node, BASE))
+        self.replicas[node] = CIBReplica(node, doc, random.Random(node), lineage=lineage)
         self.observe(node)
 
     def observe(self, node: NodeId) -> None:
@@ -86,7 +89,14 @@ class AgreedOrder:
         self.queues = {g: [] for g in self.groups}
         for group in self.groups:
             for node in group:
-                self.step(node, MembershipChanged(group, self.ring))
+                self.step(node, self.membership(group))
+
+    def membership(self, group: tuple[NodeId, ...]) -> MembershipChanged:
+        """votequorum's verdict: a strict majority of expected_votes (any group without)."""
+        if self.expected_votes is None:
+            return MembershipChanged(group, self.ring)
+        return MembershipChanged(group, self.ring, len(group) * 2 > self.expected_votes,
+                                 self.expected_votes // 2 + 1)
 
     def heal(self) -> None:
         self.partition(tuple(sorted(self.replicas)))
@@ -201,10 +211,10 @@ def test_writes_queued_behind_a_sync_are_applied_after_it_or_refused_when_interr
         order.ring += 1
         order.groups = [group]
         order.queues = {group: []}
-        order.step(NodeId(1), MembershipChanged(group, order.ring))
-        order.step(NodeId(2), MembershipChanged(group, order.ring))
+        order.step(NodeId(1), order.membership(group))
+        order.step(NodeId(2), order.membership(group))
         order.write(NodeId(2), request_id, primitive(rid))
-        order.step(NodeId(3), MembershipChanged(group, order.ring))
+        order.step(NodeId(3), order.membership(group))
 
     new_ring_with_write(1, "queued")
     order.drain()
@@ -224,10 +234,15 @@ def test_writes_queued_behind_a_sync_are_applied_after_it_or_refused_when_interr
 def test_malformed_peer_messages_are_dropped_and_counted() -> None:
     order = cluster()
     replica = order.replicas[NodeId(1)]
-    for junk in (b"not json", b'{"type":"nope"}', b'{"type":"update","request":"{}"}',
-                 b'{"type":"sync","ring":99,"xml":"<x"}'):
+    for junk in (b"not json", b'{"@":"nope"}', b'{"type":"update","request":"{}"}',
+                 b'{"@":"cib.update","origin":2,"request_id":1,"request":{}}',
+                 CIB_CODEC.encode(CIBUpdate(3, 1, primitive("forged-origin"))),
+                 CIB_CODEC.encode(CIBUpdate(2, 1, CIBRequest("bogus")))):
         assert replica.step(0, Delivered(NodeId(2), junk)) == []
-    assert replica.status().dropped == 3
+    assert replica.status().dropped == 6
+    stale = CIB_CODEC.encode(CIBSync(99, b"<x"))
+    assert replica.step(0, Delivered(NodeId(2), stale)) == []
+    assert replica.status().dropped == 6, "a message of another ring is superseded, not junk"
 
 
 def random_write(rng: random.Random, request_id: int) -> CIBRequest:
@@ -301,19 +316,23 @@ def test_peer_input_never_raises_whatever_it_holds() -> None:
     replica = order.replicas[NodeId(1)]
     values: list[object] = [None, 1, -1, "x", [], {}, [1, 2, 3], "<cib/>", "//*", "resources",
                             "<primitive id='a' class='ocf' provider='p' type='t'/>",
+                            "<node_state id='2'/>", [0, 1, 2], {"steps": [], "count": 1},
                             '<diff format="2"><version><source/><target/></version>'
                             '<change operation="delete" path="/cib"/></diff>']
-    kinds = ["update", "version", "sync", "nope", None]
+    tags = ["cib.update", "cib.applied", "cib.announce", "cib.sync", "nope", None]
+    fields = ("ring", "version", "digest", "base_digest", "node_state", "lineage", "xml",
+              "origin", "request_id")
     for _ in range(400):
-        message: dict[str, object] = {"type": rng.choice(kinds)}
-        for key in ("ring", "version", "digest", "xml", "origin", "request_id"):
+        message: dict[str, object] = {"@": rng.choice(tags)}
+        for key in fields:
             if rng.random() < 0.6:
                 message[key] = rng.choice(values)
         if rng.random() < 0.7:
-            request = {"operation": rng.choice(["create", "modify", "replace", "delete",
-                                                "apply-diff", "erase", "bogus", None]),
-                       "xml": rng.choice(values), "section": rng.choice(values),
-                       "xpath": rng.choice(values), "options": rng.choice(values)}
-            message["request"] = json.dumps(request)
+            message["request"] = {
+                "operation": rng.choice(["create", "modify", "replace", "delete",
+                                         "apply-diff", "erase", "bogus", None]),
+                "xml": rng.choice(values), "section": rng.choice(values),
+                "xpath": rng.choice(values), "options": rng.choice(values),
+                "stamp": rng.choice(values), "status_of": rng.choice(values)}
         replica.step(0, Delivered(NodeId(rng.randint(1, 3)), json.dumps(message).encode()))
     assert replica.status().version >= CIBVersion(0, 1, 0)

@@ -15,7 +15,7 @@ from hacluster.cib import (
 )
 from hacluster.common import Code, NodeId
 from hacluster.events import ClientRequest, Persist, Reply
-from hacluster.node_cib import NodeCIB
+from hacluster.node_cib import CIBQuorum, NodeCIB
 
 IDS = (NodeId(1), NodeId(2), NodeId(3))
 WRITE = CIBRequest("create", '<primitive id="r1" class="ocf" provider="pacemaker" '
@@ -24,10 +24,10 @@ WRITE = CIBRequest("create", '<primitive id="r1" class="ocf" provider="pacemaker
 
 def synced_replicas() -> dict[NodeId, CIBReplica]:
     """Three replicas (expected_votes 3) that finished the sync of ring 4."""
-    replicas = {n: CIBReplica(n, expected_votes=3) for n in IDS}
+    replicas = {n: CIBReplica(n) for n in IDS}
     announcements = []
     for node, replica in replicas.items():
-        out = replica.step(0, MembershipChanged(IDS, 4))
+        out = replica.step(0, MembershipChanged(IDS, 4, quorate=True, quorum_votes=2))
         announcements += [(node, o.payload) for o in out if isinstance(o, Broadcast)]
     for sender, payload in announcements:
         for replica in replicas.values():
@@ -58,7 +58,7 @@ def test_a_membership_change_fails_writes_still_short_of_a_majority() -> None:
     replicas = synced_replicas()
     update = broadcast_of(replicas[NodeId(1)].step(0, ClientRequest(7, "cib_request", WRITE)))
     replicas[NodeId(1)].step(0, Delivered(NodeId(1), update))
-    out = replicas[NodeId(1)].step(0, MembershipChanged((NodeId(1),), 8))
+    out = replicas[NodeId(1)].step(0, MembershipChanged((NodeId(1),), 8, False, 2))
     (reply,) = [o for o in out if isinstance(o, Reply)]
     assert not reply.ok and reply.problems[0].code is Code.CIB_SYNC_INTERRUPTED
 
@@ -75,7 +75,7 @@ def test_a_write_flushed_into_a_minority_is_refused_and_not_applied() -> None:
 def test_the_node_maps_client_ids_to_ids_unique_per_boot_and_back() -> None:
     replica = CIBReplica(NodeId(1))
     cib = NodeCIB(replica, random.Random(1))
-    _, announce = cib.membership(0, (NodeId(1),), 4)
+    _, announce = cib.membership(0, (NodeId(1),), 4, CIBQuorum(True, 1, ((NodeId(1), 1),)))
     cib.deliver(0, NodeId(1), announce[0])
     assert not cib.status().syncing
     out, sends = cib.request(0, ClientRequest(1, "cib_request", WRITE))

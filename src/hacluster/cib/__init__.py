@@ -41,6 +41,9 @@ from hacluster.cib.document import (
     parse_xml,
     serialize,
 )
+from hacluster.cib.lineage import Lineage, parse_persisted, persisted_bytes
+from hacluster.cib.merge import node_state_id
+from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
 from hacluster.cib.ops import (
     Update,
     create,
@@ -66,7 +69,16 @@ __all__ = [
     "node_attribute_request",
     "node_attributes",
     "node_id_of",
+    "CIB_CODEC",
     "Broadcast",
+    "CIBAnnounce",
+    "CIBApplied",
+    "CIBSync",
+    "CIBUpdate",
+    "Lineage",
+    "node_state_id",
+    "parse_persisted",
+    "persisted_bytes",
     "CIBReplica",
     "Delivered",
     "MembershipChanged",

@@ -1,30 +1,64 @@
 """CIB replication over an agreed (total) order: the sans-I/O core of the CIB manager.
 
-Owns: every write is broadcast and applied, in delivery order, by every member (the same
-pure apply_request everywhere, so every copy makes the same decision); the writer's client
-is answered only when its own write comes back in that order, after Persist. On each
-membership change the members announce (version, digest); the highest version by
-Pacemaker's precedence wins (ties: lowest node id), and when the copies differ the winner
-sends a full sync that the others install, logging what they discard. Writes are refused
-in a partition without quorum (when `expected_votes` is given), so a minority can never
-hold acknowledged writes that a heal would throw away; with quorum, the writer is answered
-only once a majority of the configured nodes has applied (and persisted) the write: each
-other member says "applied" in the agreed order, after its Persist.
+Rule 1, writes: every write is broadcast and applied, in delivery order, by every member
+(one pure apply_request, so every copy decides alike). A configuration write (anything but
+a status update) is applied only in a configuration votequorum declares quorate, and not
+from the old ring's tail flushed into a non-quorate remnant (`Delivered.quorate`); it is
+acknowledged once the members that applied and persisted it (each says so in the agreed
+order, after its Persist) would be quorate on their own: votes >= votequorum's quorum, or
+every member of the ring. A status update (`CIBRequest.status_of`: node X's node_state
+only) needs no quorum; it is acknowledged once the writer and, when it is a member, node X
+have applied it: X's copy is where X's entry survives a merge.
+Rule 2, syncs: at each membership change every member announces its copy; the winner is
+the copy of the latest quorate lineage (`Lineage`: the quorate ring whose sync it descends
+from, then the configuration writes applied since), then version, then lowest node id.
+Everyone installs the winner's configuration and each member's own node_state (a merge
+never loses or invents resource state); a quorate ring starts a new lineage step.
+Why nothing acknowledged is lost: an acknowledged write W of ring R is held by a quorate
+set Q. Every later quorate ring meets Q (votequorum's promise: quorate views intersect, the
+simulator's invariant (f)); by induction its winner holds W: a member of Q holds W at
+position >= (R, W's count), copies of one lineage are prefixes of one agreed order, and a
+later step descends from the winner of its own sync. A copy that applied writes no quorate
+set acknowledged loses them at its next merge, with an error log naming them.
+Under two_node, quorum is one vote: a lone survivor's write is acknowledged by itself, and
+is safe exactly as votequorum's two_node is, when fencing (or wait_for_all after a restart)
+keeps the other node from being quorate at the same time.
 Must never do I/O, read a clock or raise on peer input (malformed messages are counted).
 Spec: DESIGN.md §2 step() contract; Pacemaker Explained "CIB versions"; CPG virtual synchrony.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
-from hacluster.cib.document import CIBDocument, CIBVersion, empty_cib, parse_cib
-from hacluster.cib.requests import CIBRequest, apply_request, request_from_bytes
-from hacluster.common import Code, HaError, NodeId
+from hacluster.cib.document import (
+    CIBDocument,
+    CIBVersion,
+    XMLElement,
+    empty_cib,
+    parse_cib,
+    parse_xml,
+)
+from hacluster.cib.lineage import Lineage, persisted_bytes, sync_key
+from hacluster.cib.merge import (
+    base_digest,
+    dropped_ids,
+    merged_document,
+    node_state_id,
+    own_node_state_text,
+)
+from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
+from hacluster.cib.requests import (
+    CIBRequest,
+    apply_request,
+    is_confined_to_node_state,
+    request_from_bytes,
+    request_problem,
+)
+from hacluster.common import Code, DecodeError, HaError, NodeId
 from hacluster.events import ClientRequest, Persist, Reply
 
 log = logging.getLogger(__name__)
@@ -36,8 +70,8 @@ PERSIST_NAME = "cib.xml"
 class Delivered:
     """A message came out of the agreed order (CPG), ours included. `quorate=False`: it was
     delivered while the ring broke (the old ring's messages flushed during recovery) and the
-    survivors moving on with us are no majority; not every member may have it, so a write
-    is refused there (the majority side applies it, and its copy wins the heal)."""
+    survivors moving on with us would not be quorate; not every member may have it, so a
+    configuration write is refused there (the quorate side applies it and wins the heal)."""
 
     sender: NodeId
     payload: bytes
@@ -46,10 +80,14 @@ class Delivered:
 
 @dataclass(frozen=True, slots=True)
 class MembershipChanged:
-    """A new configuration, delivered in the agreed order (virtual synchrony)."""
+    """A new configuration, delivered in the agreed order (virtual synchrony), with
+    votequorum's verdict on it: `quorate`, the votes a quorum needs, each member's votes."""
 
     members: tuple[NodeId, ...]
     ring_id: int
+    quorate: bool = True
+    quorum_votes: int = 1
+    votes: tuple[tuple[NodeId, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,35 +113,48 @@ class ReplicaStatus:
     applied: int
     dropped: int
     pending: int
+    lineage: Lineage = Lineage()
 
 
-def _encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, sort_keys=True, separators=(",", ":")).encode()
+@dataclass(slots=True)
+class _Confirming:
+    """Our applied write waiting for enough members to have applied it too."""
+
+    status: bool  # a status update: we and its node (when a member) must have it
+    target: NodeId | None
+    have: set[NodeId] = field(default_factory=set)
 
 
 def _error_reply(request_id: int, error: HaError) -> Reply:
     return Reply(request_id, False, None, error.problems)
 
 
+def _status_node(request: CIBRequest) -> NodeId | None:
+    target = request.status_of
+    return NodeId(int(target)) if target is not None and target.isdigit() else None
+
+
 class CIBReplica:
     """One node's copy of the CIB, kept equal to the others' by applying writes in order."""
 
     def __init__(self, node_id: NodeId, document: CIBDocument | None = None,
-                 rng: random.Random | None = None, expected_votes: int | None = None,
+                 rng: random.Random | None = None, *, lineage: Lineage | None = None,
                  node_name: str | None = None) -> None:
         self.node_id = node_id
         self.node_name = node_name or str(int(node_id))
         self.doc = document if document is not None else empty_cib()
+        self.lineage = lineage or Lineage()
         self.rng = rng  # unused today: sync needs no jitter; kept for the core contract
-        self.expected_votes = expected_votes
         self.members: tuple[NodeId, ...] = ()
         self.ring_id = -1
+        self.ring_quorate = False
+        self.quorum_votes = 1
+        self.votes: dict[NodeId, int] = {}
         self.syncing = True
-        self.announced: dict[NodeId, tuple[CIBVersion, str]] = {}
-        self.queued: list[tuple[NodeId, dict[str, Any]]] = []
+        self.announced: dict[NodeId, tuple[CIBAnnounce, XMLElement | None]] = {}
+        self.queued: list[tuple[NodeId, CIBUpdate, bool]] = []
         self.pending: set[int] = set()
-        # our applied writes waiting for a majority: request id -> nodes that applied it
-        self.confirming: dict[int, set[NodeId]] = {}
+        self.confirming: dict[int, _Confirming] = {}
         self.applied = 0
         self.dropped = 0
 
@@ -121,13 +172,12 @@ class CIBReplica:
 
     def status(self) -> ReplicaStatus:
         return ReplicaStatus(self.node_id, self.doc.version, self.doc.digest(), self.members,
-                             self.ring_id, self.syncing, self.is_quorate(), self.applied,
-                             self.dropped, len(self.pending) + len(self.confirming))
+                             self.ring_id, self.syncing, self.ring_quorate, self.applied,
+                             self.dropped, len(self.pending) + len(self.confirming),
+                             self.lineage)
 
-    def is_quorate(self) -> bool:
-        if self.expected_votes is None:
-            return bool(self.members)
-        return len(self.members) * 2 > self.expected_votes
+    def _persist(self) -> Persist:
+        return Persist(PERSIST_NAME, persisted_bytes(self.doc, self.lineage))
 
     # ------------------------------------------------------------------ clients
 
@@ -144,13 +194,15 @@ class CIBReplica:
         if request.stamp and "update-origin" not in dict(request.stamp):
             request = replace(request, stamp=(*request.stamp, ("update-origin", self.node_name)))
         self.pending.add(event.request_id)
-        return [Broadcast(_encode({"type": "update", "origin": int(self.node_id),
-                                   "request_id": event.request_id,
-                                   "request": request.to_bytes().decode()}))]
+        update = CIBUpdate(int(self.node_id), event.request_id, request)
+        return [Broadcast(CIB_CODEC.encode(update))]
 
     @staticmethod
     def _request_of(body: object) -> CIBRequest:
         if isinstance(body, CIBRequest):
+            problem = request_problem(body)
+            if problem is not None:
+                raise problem
             return body
         if isinstance(body, dict) and isinstance(body.get("request"), str):
             return request_from_bytes(body["request"].encode())
@@ -162,173 +214,204 @@ class CIBReplica:
         outputs: list[Output] = []
         for request_id in sorted(self.confirming):
             outputs.append(_error_reply(request_id, HaError.single(
-                Code.CIB_SYNC_INTERRUPTED, "the membership changed before a majority had "
+                Code.CIB_SYNC_INTERRUPTED, "the membership changed before enough members had "
                 "applied the write: it may or may not be kept; query before retrying")))
         self.confirming = {}
-        for origin, message in self.queued:
-            outputs += self._refuse(origin, message, HaError.single(
+        for origin, update, _ in self.queued:
+            outputs += self._refuse(origin, update, HaError.single(
                 Code.CIB_SYNC_INTERRUPTED, "the membership changed before the write was "
                 "applied; it was not applied anywhere, retry"))
         self.queued = []
         self.members = tuple(sorted(event.members))
         self.ring_id = event.ring_id
+        self.ring_quorate = event.quorate
+        self.quorum_votes = event.quorum_votes
+        self.votes = dict(event.votes) if event.votes else {m: 1 for m in self.members}
         self.syncing = True
         self.announced = {}
-        log.info("cib sync started ring=%s members=%s version=%s", event.ring_id,
-                 list(self.members), self.doc.version)
-        outputs.append(Broadcast(_encode({
-            "type": "version", "ring": event.ring_id, "version": list(self.doc.version),
-            "digest": self.doc.digest()})))
+        log.info("cib sync started ring=%s members=%s quorate=%s version=%s lineage=%s",
+                 event.ring_id, list(self.members), event.quorate, self.doc.version,
+                 self.lineage.to_text())
+        version = self.doc.version
+        announce = CIBAnnounce(event.ring_id, self.lineage, (version[0], version[1], version[2]),
+                               base_digest(self.doc, self.members), self.doc.digest(),
+                               own_node_state_text(self.doc, self.node_id))
+        outputs.append(Broadcast(CIB_CODEC.encode(announce)))
         return outputs
 
     def _on_delivered(self, event: Delivered) -> list[Output]:
-        try:
-            message = json.loads(event.payload)
-            kind = message["type"]
-        except (ValueError, KeyError, TypeError):
-            return self._drop(event, "malformed")
-        if kind == "update":
+        message = CIB_CODEC.check(event.payload)
+        if isinstance(message, DecodeError):
+            return self._drop(event.sender, message.reason)
+        if isinstance(message, CIBUpdate):
+            if message.origin != int(event.sender) or request_problem(message.request):
+                return self._drop(event.sender, "malformed update")
             if self.syncing:
-                self.queued.append((event.sender, message))
+                self.queued.append((event.sender, message, event.quorate))
                 return []
             return self._apply_update(event.sender, message, event.quorate)
-        if kind == "applied":
+        if isinstance(message, CIBApplied):
             return self._on_applied(event.sender, message)
-        if kind == "version":
-            return self._on_version(event.sender, message)
-        if kind == "sync":
-            return self._on_sync(event.sender, message)
-        return self._drop(event, "unknown type")
+        if isinstance(message, CIBAnnounce):
+            return self._on_announce(event.sender, message)
+        assert isinstance(message, CIBSync)
+        return self._on_sync(event.sender, message)
 
-    def _drop(self, event: Delivered, why: str) -> list[Output]:
+    def _drop(self, sender: NodeId, why: str) -> list[Output]:
         self.dropped += 1
-        log.debug("cib message dropped sender=%s why=%s", event.sender, why)
+        log.debug("cib message dropped sender=%s why=%s", sender, why)
         return []
 
-    def _on_version(self, sender: NodeId, message: dict[str, Any]) -> list[Output]:
-        try:
-            version = CIBVersion(*(int(v) for v in message["version"]))
-            ring, digest = int(message["ring"]), str(message["digest"])
-        except (KeyError, TypeError, ValueError):
-            self.dropped += 1
-            return []
-        if ring != self.ring_id or not self.syncing or sender not in self.members:
+    def _on_announce(self, sender: NodeId, message: CIBAnnounce) -> list[Output]:
+        if message.ring != self.ring_id or not self.syncing or sender not in self.members:
             return []  # from an older configuration: superseded
-        self.announced[sender] = (version, digest)
+        element: XMLElement | None = None
+        if message.node_state:
+            try:
+                element = parse_xml(message.node_state)
+            except HaError:
+                return self._drop(sender, "unreadable node_state")
+            if element.tag != "node_state" or element.get("id") != node_state_id(sender):
+                return self._drop(sender, "not its own node_state")
+        self.announced[sender] = (message, element)
         if set(self.announced) != set(self.members):
             return []
         winner = self._winner()
-        winner_digest = self.announced[winner][1]
-        if all(d == winner_digest for _, d in self.announced.values()):
-            return self._finish_sync()
+        if len({a.base_digest for a, _ in self.announced.values()}) == 1:
+            return self._finish_sync(self.doc)
         if winner == self.node_id:
-            return [Broadcast(_encode({"type": "sync", "ring": self.ring_id,
-                                       "xml": self.doc.to_text(pretty=False)}))]
+            sync = CIBSync(self.ring_id, self.doc.to_bytes(pretty=False))
+            return [Broadcast(CIB_CODEC.encode(sync))]
         return []
 
     def _winner(self) -> NodeId:
-        # Highest version by precedence; among equals the lowest node id, so all agree.
-        return max(self.announced, key=lambda n: (self.announced[n][0], -int(n)))
+        return max(self.announced, key=lambda n: sync_key(
+            self.announced[n][0].lineage, CIBVersion(*self.announced[n][0].version), int(n)))
 
-    def _on_sync(self, sender: NodeId, message: dict[str, Any]) -> list[Output]:
-        if message.get("ring") != self.ring_id or not self.syncing:
+    def _on_sync(self, sender: NodeId, message: CIBSync) -> list[Output]:
+        if message.ring != self.ring_id or not self.syncing:
             return []
-        if not self.announced or sender != self._winner():
-            self.dropped += 1
-            return []
+        if set(self.announced) != set(self.members) or sender != self._winner():
+            return self._drop(sender, "sync from a copy that did not win")
         try:
-            incoming = parse_cib(str(message["xml"]))
-        except (HaError, KeyError):
-            self.dropped += 1
-            return []
-        outputs: list[Output] = []
-        if incoming.version < self.doc.version:
-            self.dropped += 1  # not what the winner announced: wait for the next membership
-            return []
-        if incoming.digest() != self.doc.digest():
-            # Catching up with a newer copy is routine; a same-version conflict is not.
-            log.log(logging.WARNING if incoming.version == self.doc.version else logging.INFO,
-                    "cib replaced by full sync from=%s discarded version=%s kept=%s",
-                    sender, self.doc.version, incoming.version)
-            self.doc = incoming
-            outputs.append(Persist(PERSIST_NAME, self.doc.to_bytes()))
-        for node, (version, digest) in sorted(self.announced.items()):
-            if digest != incoming.digest() and node != self.node_id:
-                log.info("cib copy of node=%s version=%s lost to node=%s", node, version, sender)
-        return outputs + self._finish_sync()
+            incoming = parse_cib(message.xml)
+        except HaError:
+            return self._drop(sender, "unreadable sync")
+        if incoming.digest() != self.announced[sender][0].digest:
+            return self._drop(sender, "sync is not the copy announced")
+        return self._finish_sync(incoming)
 
-    def _finish_sync(self) -> list[Output]:
-        self.syncing = False
-        log.info("cib sync done ring=%s version=%s", self.ring_id, self.doc.version)
+    def _finish_sync(self, base: CIBDocument) -> list[Output]:
+        """Install `base` (the winner's copy, or ours when every base agrees) with each
+        member's own node_state, then apply the writes that queued behind the sync."""
+        winner_id = self._winner()
+        winner, _ = self.announced[winner_id]
+        lineage = winner.lineage
+        if self.ring_quorate and self.ring_id > lineage.ring:
+            lineage = lineage.started(self.ring_id)
+        merged = self.doc
+        if len({a.digest for a, _ in self.announced.values()}) > 1:
+            own: Mapping[NodeId, XMLElement | None] = {
+                n: e for n, (_, e) in self.announced.items()}
+            copies = [(CIBVersion(*a.version), a.digest) for a, _ in self.announced.values()]
+            merged = merged_document(base, own, copies, CIBVersion(*winner.version))
+        self._log_losses(merged, winner)
         outputs: list[Output] = []
+        if base is not self.doc:
+            log.info("cib copy replaced by full sync ring=%s from=%s version=%s kept=%s",
+                     self.ring_id, winner_id, self.doc.version, merged.version)
+        if merged.digest() != self.doc.digest() or lineage != self.lineage \
+                or merged.version != self.doc.version:
+            self.doc, self.lineage = merged, lineage
+            outputs.append(self._persist())
+        self.syncing = False
+        log.info("cib sync done ring=%s version=%s lineage=%s", self.ring_id,
+                 self.doc.version, self.lineage.to_text())
         queued, self.queued = self.queued, []
-        for origin, message in queued:
-            outputs += self._apply_update(origin, message)
+        for origin, update, quorate in queued:
+            outputs += self._apply_update(origin, update, quorate)
         return outputs
+
+    def _log_losses(self, merged: CIBDocument, winner: CIBAnnounce) -> None:
+        """Loud when our copy held configuration writes the winner's history lacks."""
+        held = winner.lineage.contains(self.lineage)
+        if held:
+            return
+        if held is None:
+            log.warning("cib copy too old to tell what the merge drops ring=%s lineage=%s "
+                        "winner=%s", self.ring_id, self.lineage.to_text(),
+                        winner.lineage.to_text())
+            return
+        log.error("cib dropped configuration writes no quorum acknowledged ring=%s "
+                  "lineage=%s winner=%s version=%s kept=%s dropped_ids=%s", self.ring_id,
+                  self.lineage.to_text(), winner.lineage.to_text(), self.doc.version,
+                  merged.version, dropped_ids(self.doc, merged))
 
     # ------------------------------------------------------------------- writes
 
-    def _refuse(self, origin: NodeId, message: dict[str, Any], error: HaError) -> list[Output]:
-        request_id = message.get("request_id")
-        if origin != self.node_id or not isinstance(request_id, int):
+    def _refuse(self, origin: NodeId, update: CIBUpdate, error: HaError) -> list[Output]:
+        if origin != self.node_id or update.request_id not in self.pending:
             return []
-        if request_id not in self.pending:
-            return []
-        self.pending.discard(request_id)
-        return [_error_reply(request_id, error)]
+        self.pending.discard(update.request_id)
+        return [_error_reply(update.request_id, error)]
 
-    def _majority(self) -> int:
-        return 1 if self.expected_votes is None else self.expected_votes // 2 + 1
-
-    def _on_applied(self, sender: NodeId, message: dict[str, Any]) -> list[Output]:
-        request_id = message.get("request_id")
-        if message.get("origin") != int(self.node_id) or request_id not in self.confirming:
+    def _on_applied(self, sender: NodeId, message: CIBApplied) -> list[Output]:
+        confirming = self.confirming.get(message.request_id)
+        if message.origin != int(self.node_id) or confirming is None:
             return []
-        assert isinstance(request_id, int)
-        confirmed = self.confirming[request_id]
-        confirmed.add(sender)
-        if len(confirmed) < self._majority():
+        confirming.have.add(sender)
+        if confirming.status:
+            needed = {self.node_id} | {n for n in self.members if n == confirming.target}
+            done = needed <= confirming.have
+        else:
+            votes = sum(self.votes.get(n, 0) for n in confirming.have)
+            done = votes >= self.quorum_votes or set(self.members) <= confirming.have
+        if not done:
             return []
-        del self.confirming[request_id]
-        return [Reply(request_id, True, {"version": str(self.doc.version)})]
+        del self.confirming[message.request_id]
+        return [Reply(message.request_id, True, {"version": str(self.doc.version)})]
 
-    def _apply_update(self, origin: NodeId, message: dict[str, Any],
-                      quorate: bool = True) -> list[Output]:
+    def _apply_update(self, origin: NodeId, update: CIBUpdate, quorate: bool) -> list[Output]:
+        request = update.request
+        status_of = request.status_of
+        if status_of is None and not (quorate and self.ring_quorate):
+            return self._refuse(origin, update, HaError.single(
+                Code.CIB_NO_QUORUM, "this partition has no quorum: CIB configuration writes "
+                "are refused (status updates are not)"))
         try:
-            request = request_from_bytes(str(message["request"]).encode())
-        except (HaError, KeyError):
-            self.dropped += 1
-            return []
-        if not quorate or not self.is_quorate():
-            return self._refuse(origin, message, HaError.single(
-                Code.CIB_NO_QUORUM, "this partition has no quorum: CIB writes are refused"))
-        try:
-            new, _ = apply_request(self.doc, request)
+            new, diff = apply_request(self.doc, request)
         except HaError as error:
-            return self._refuse(origin, message, error)
+            return self._refuse(origin, update, error)
         except (ValueError, TypeError) as error:
             # Every replica fails the same way on the same request: refusing it everywhere
             # keeps the copies equal, and peer input never raises out of step().
-            return self._refuse(origin, message, HaError.single(
+            return self._refuse(origin, update, HaError.single(
                 Code.CIB_DIFF_INVALID, f"the request cannot be applied: {error}"))
+        if status_of is not None and not is_confined_to_node_state(diff, status_of):
+            return self._refuse(origin, update, HaError.single(
+                Code.CIB_STATUS_OUT_OF_SCOPE, f"a status update for node {status_of} may "
+                f"change only its node_state (id {status_of})", node=status_of))
         outputs: list[Output] = []
         if new is not self.doc:
             assert new.version >= self.doc.version, "versions never go backwards"
             self.doc = new
             self.applied += 1
-            outputs.append(Persist(PERSIST_NAME, new.to_bytes()))
-        request_id = message.get("request_id")
+            if status_of is None:
+                self.lineage = self.lineage.applied()
+            outputs.append(self._persist())
         if origin != self.node_id:
-            if self.expected_votes is not None:
-                # after our Persist: the writer may count us among the majority that has it
-                outputs.append(Broadcast(_encode({"type": "applied", "origin": int(origin),
-                                                  "request_id": request_id})))
+            if status_of is None or status_of == node_state_id(self.node_id):
+                # after our Persist: the writer may count us among those that have it
+                outputs.append(Broadcast(CIB_CODEC.encode(
+                    CIBApplied(int(origin), update.request_id))))
             return outputs
-        if request_id in self.pending:
-            assert isinstance(request_id, int)
-            self.pending.discard(request_id)
-            self.confirming[request_id] = {self.node_id}
-            outputs += self._on_applied(self.node_id, {"origin": int(self.node_id),
-                                                       "request_id": request_id})
+        if update.request_id in self.pending:
+            self.pending.discard(update.request_id)
+            self.confirming[update.request_id] = _Confirming(status_of is not None,
+                                                           _status_node(request))
+            outputs += self._on_applied(self.node_id, CIBApplied(int(self.node_id),
+                                                                  update.request_id))
         return outputs
 
+
+__all__ = ["Broadcast", "CIBReplica", "Delivered", "MembershipChanged", "ReplicaStatus"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from hacluster.cib.diff import apply_changes, apply_diff
+from hacluster.cib.diff import apply_changes, apply_diff, diff_changes
 from hacluster.cib.document import (
     VERSION_ATTRS,
     CIBDocument,
@@ -38,7 +38,10 @@ class CIBRequest:
     (apply-diff without a version check), "force" (accepted for erase/upgrade).
     `stamp` holds the root attributes a live write records (cib-last-written,
     update-origin, update-client, update-user): values chosen once, by the client and
-    the origin node, so every replica writes the same ones."""
+    the origin node, so every replica writes the same ones.
+    `status_of`: a status update for the node whose node_state has this id (its resource
+    history, transient attributes, join state): it may change nothing else, and needs no
+    quorum; see hacluster.cib.replica for what that means at a merge."""
 
     operation: str
     xml: str = ""
@@ -46,11 +49,13 @@ class CIBRequest:
     xpath: str | None = None
     options: frozenset[str] = frozenset()
     stamp: tuple[tuple[str, str], ...] = ()
+    status_of: str | None = None
 
     def to_bytes(self) -> bytes:
         return json.dumps({"operation": self.operation, "xml": self.xml, "section": self.section,
                            "xpath": self.xpath, "options": sorted(self.options),
-                           "stamp": [list(item) for item in self.stamp]},
+                           "stamp": [list(item) for item in self.stamp],
+                           "status_of": self.status_of},
                           sort_keys=True).encode()
 
 
@@ -62,12 +67,51 @@ def request_from_bytes(data: bytes) -> CIBRequest:
                       if str(k) in STAMP_ATTRS)
         request = CIBRequest(str(raw["operation"]), str(raw.get("xml") or ""),
                              raw.get("section"), raw.get("xpath"),
-                             frozenset(str(o) for o in raw.get("options") or ()), stamp)
-    except (ValueError, KeyError, TypeError):
+                             frozenset(str(o) for o in raw.get("options") or ()), stamp,
+                             raw.get("status_of"))
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise HaError.single(Code.CIB_DIFF_INVALID, "malformed CIB request") from None
-    if request.operation not in OPERATIONS:
-        raise HaError.single(Code.CIB_DIFF_INVALID, f"unknown CIB operation {request.operation!r}")
+    problem = request_problem(request)
+    if problem is not None:
+        raise problem
     return request
+
+
+def request_problem(request: CIBRequest) -> HaError | None:
+    """Why a request (from a client or a peer) is malformed; None when it is well formed."""
+    if request.operation not in OPERATIONS:
+        return HaError.single(Code.CIB_DIFF_INVALID,
+                              f"unknown CIB operation {request.operation!r}")
+    for value in (request.section, request.xpath, request.status_of):
+        if value is not None and not isinstance(value, str):
+            return HaError.single(Code.CIB_DIFF_INVALID, "malformed CIB request")
+    if any(name not in STAMP_ATTRS for name, _ in request.stamp):
+        return HaError.single(Code.CIB_DIFF_INVALID, "a CIB request may stamp only "
+                              f"{', '.join(STAMP_ATTRS)}")
+    if request.status_of is not None and not request.status_of:
+        return HaError.single(Code.CIB_DIFF_INVALID, "a status update names its node")
+    return None
+
+
+def is_confined_to_node_state(diff: XMLElement, node_state_id: str) -> bool:
+    """Whether a patchset changes only the node_state with this id (and the stamp on the
+    root): what a status update may do."""
+    own = f"/cib/status/node_state[@id='{node_state_id}']"
+    for change in diff_changes(diff):
+        path, operation = change.get("path", ""), change.get("operation")
+        if path == own or path.startswith(own + "/"):
+            continue
+        if operation == "create" and path == "/cib/status":
+            kids = [k for k in change if isinstance(k.tag, str)]
+            if len(kids) == 1 and kids[0].tag == "node_state" \
+                    and kids[0].get("id") == node_state_id:
+                continue
+        if operation == "modify" and path == "/cib":
+            names = {c.get("name") for c in change.iter("change-attr")}
+            if names <= set(STAMP_ATTRS):
+                continue
+        return False
+    return True
 
 
 def _replace_config(doc: CIBDocument, xml: str) -> Update:

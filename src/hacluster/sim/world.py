@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hacluster.cib import CIBReplica, CIBRequest, parse_cib
+from hacluster.cib import CIBReplica, CIBRequest, parse_persisted
 from hacluster.common import NodeId
 from hacluster.events import (
     ClientRequest,
@@ -126,11 +126,11 @@ class World:
     def _replica(self, node_id: NodeId) -> CIBReplica:
         """A replica started from what the node persisted (a crash keeps the disk)."""
         saved = self.storage[node_id].get(PERSIST_CIB)
-        doc = parse_cib(saved) if saved is not None else None
+        doc, lineage = parse_persisted(saved) if saved is not None else (None, None)
         if doc is None and self.crm:
             doc = initial_cib(self.node_ids, {n: f"node{int(n)}" for n in self.node_ids})
-        # Writes need a strict majority of the configured nodes: partitions never both write.
-        return CIBReplica(node_id, doc, expected_votes=len(self.node_ids),
+        # Quorum comes from the node's votequorum: partitions never both write.
+        return CIBReplica(node_id, doc, lineage=lineage,
                           node_name=f"node{int(node_id)}" if self.crm else None)
 
     def cib_write(self, node_id: NodeId, request: CIBRequest, name: str = "") -> int:
