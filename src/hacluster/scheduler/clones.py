@@ -260,6 +260,8 @@ def promote(work: Work, rid: str) -> None:
             if work.assigned.get(p) is not None:
                 work.roles[p] = Role.UNPROMOTED
         if node is None or not prims or work.assigned.get(prims[0]) is None:
+            if not model.resources[inst].orphan:
+                log_promotion(work, inst, "none", 0)  # an instance placed nowhere
             continue
         score = promotion_score(work, inst, node)
         score = add_scores(score, role_location(work, rid, node))

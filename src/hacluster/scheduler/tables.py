@@ -37,7 +37,7 @@ def base_table(work: Work, rid: str) -> dict[str, int]:
     for node, value in primitive_scores(work, rid, with_location=False).items():
         if node in table:
             table[node] = add_scores(table[node], value)
-        elif value:
+        elif abs(value) >= INFINITY:  # bans and unmanaged add the node; stickiness not
             table[node] = value
     return table
 
