@@ -117,12 +117,12 @@ def primitive_scores(work: Work, rid: str, with_location: bool = True,
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
-    if state.running_on and not is_managed(model, rid):
+    if len(state.running_on) == 1 and not is_managed(model, rid):
         # An unmanaged resource stays where it is: INFINITY on its node.
         node = state.running_on[0]
         scores[node] = add_scores(scores.get(node, 0), INFINITY)
-    for node in state.banned_nodes:
-        scores[node] = -INFINITY
+    for node in state.banned_nodes | state.stop_failed_nodes:
+        scores[node] = -INFINITY  # a failed stop bans the node too
     locked = lock_node(model, rid)
     if locked is not None:  # shutdown-lock: nowhere but the node it is held for
         for node in scores:
