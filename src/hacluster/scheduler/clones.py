@@ -7,7 +7,7 @@ never create actions or do I/O; it only fills the placement Work of one run.
 
 from __future__ import annotations
 
-from hacluster.common import INFINITY, add_scores, parse_score
+from hacluster.common import INFINITY, add_scores
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import (
     choose_node,
@@ -33,6 +33,8 @@ from hacluster.scheduler.tables import (
     instance_table,
     member_table,
     owned_table,
+    promotion_preference,
+    promotion_score,
     show_tables,
 )
 
@@ -46,32 +48,10 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
         for node, value in own.items():
             if node in scores:
                 scores[node] = add_scores(scores[node], value)
-    parent = work.model.resources[inst].parent
-    if parent is not None and work.model.resources[parent].promotable:
-        shared_on = shared_score_nodes(work, inst, set(scores))
-        for node in scores:
-            # A score recorded for this very instance steers where it is placed; the
-            # primitive's shared score only where the instance may take it.
-            shared = node in shared_on and base.get(node, 0) >= 0
-            preference = promotion_score(work, inst, node, specific_only=not shared)
-            if preference > 0:
-                scores[node] = add_scores(scores[node], preference)
+    for node, preference in promotion_preference(work, inst, base).items():
+        if node in scores:
+            scores[node] = add_scores(scores[node], preference)
     return scores
-
-
-def shared_score_nodes(work: Work, inst: str, nodes: set[str]) -> set[str]:
-    """Active instances take a shared (anonymous) promotion score where they run; the
-    instance holding stopped histories only on nodes read after them; others anywhere."""
-    out: set[str] = set(nodes)
-    for prim in work.model.primitives(inst):
-        state = work.model.states.get(prim)
-        if state is None:
-            continue
-        if state.running_on:
-            out &= set(state.running_on)
-        elif state.shared_score_nodes is not None:
-            out &= set(state.shared_score_nodes)
-    return out
 
 
 def stickiness_here(work: Work, inst: str, node: str) -> int:
@@ -98,7 +78,8 @@ def assign_clone(work: Work, rid: str) -> None:
     model = work.model
     clone = model.resources[rid]
     scores = scores_for(work, rid)
-    show_tables(work, "pcmk__clone_allocate", rid, scores)
+    printed = scores_for(work, rid, decide=False)
+    show_tables(work, "pcmk__clone_allocate", rid, printed)
     per_node: dict[str, int] = {}
     count = 0
     done: set[str] = set()
@@ -135,7 +116,7 @@ def assign_clone(work: Work, rid: str) -> None:
                 continue  # the clone prefers another node more than this one's stickiness
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
-            log_turn(work, rid, inst, scores, per_node, False)
+            log_turn(work, rid, inst, printed, per_node, False)
             place_instance(work, inst, node)
             per_node[node] = per_node.get(node, 0) + 1
             count += 1
@@ -160,7 +141,7 @@ def assign_clone(work: Work, rid: str) -> None:
             need = colocated_util(work, rid, dict(own), {rid, inst})
             node = choose_with_colocated(work, iscores, (), need, own, allowed)
         if not stopped_all:
-            log_turn(work, rid, inst, scores, per_node, count >= clone.clone_max)
+            log_turn(work, rid, inst, printed, per_node, count >= clone.clone_max)
         place_instance(work, inst, node)
         if node is not None:
             per_node[node] = per_node.get(node, 0) + 1
@@ -222,29 +203,6 @@ def place_instance(work: Work, inst: str, node: str | None) -> None:
         own = primitive_scores(work, m)
         ok = ok and own.get(node or "", 0) >= 0 and not blocked_from_running(model, m)
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
-
-
-def promotion_score(work: Work, inst: str, node: str, specific_only: bool = False) -> int:
-    """The node attribute master-<name>: the name the instance's history used on that node,
-    else its own id, else (anonymous clones) the primitive's plain id. -1 when unset."""
-    model = work.model
-    clone = model.resources[model.resources[inst].parent or inst]
-    total, found = 0, False
-    attrs = model.nodes[node].attrs
-    for prim in model.primitives(inst):
-        rsc = model.resources[prim]
-        state = model.states.get(prim)
-        names = [state.history_names[node]] if state and node in state.history_names else []
-        names.append(prim)
-        if not clone.unique and not specific_only:
-            names.append(rsc.base)
-        for name in names:
-            value = attrs.get(f"master-{name}")
-            if value is not None:
-                total = add_scores(total, parse_score(value) or 0)
-                found = True
-                break
-    return total if found else -1
 
 
 def promote(work: Work, rid: str) -> None:

@@ -80,7 +80,8 @@ def record(work: Work, rid: str, node: str | None, util: Mapping[str, int]) -> N
         work.used[node][k] = work.used[node].get(k, 0) + v
 
 
-def own_scores(work: Work, rid: str, influence: bool = False) -> dict[str, int]:
+def own_scores(work: Work, rid: str, influence: bool = False, decide: bool = True
+               ) -> dict[str, int]:
     """A resource's preferences before colocations: primitives, group sums, clone level."""
     model = work.model
     rsc = model.resources[rid]
@@ -88,8 +89,11 @@ def own_scores(work: Work, rid: str, influence: bool = False) -> dict[str, int]:
         return primitive_scores(work, rid, influence=influence)
     scores = location_scores(work, rid)
     if rsc.kind == "clone" and rsc.children and model.primitives(rsc.children[0]) and \
-            blocked_from_running(model, model.primitives(rsc.children[0])[0]):
-        return {n: -INFINITY for n in scores}  # target-role=Stopped bans every node
+            blocked_from_running(model, model.primitives(rsc.children[0])[0]) and decide:
+        # A clone kept stopped keeps what must run with it from being placed. Pacemaker
+        # keeps its table and gets there through unrunnable starts it does not list;
+        # our summary lists those, so the decision uses -INFINITY (not printed).
+        return {n: -INFINITY for n in scores}
     if rsc.kind == "group":
         for i, member in enumerate(rsc.children):
             merged = merge_factor(scores, primitive_scores(work, member, False, influence),
@@ -101,7 +105,7 @@ def own_scores(work: Work, rid: str, influence: bool = False) -> dict[str, int]:
 
 
 def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
-                   seen: frozenset[str]) -> dict[str, int]:
+                   seen: frozenset[str], decide: bool = True) -> dict[str, int]:
     """Fold in the preferences of resources colocated with `rid` (Explained: influence)."""
     model = work.model
     for c in work.deps_of.get(rid, ()):
@@ -117,8 +121,8 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         is_clone = model.resources[rid].kind == "clone"
         if is_clone and model.resources[dep].kind != "clone" and c.score > 0:
             continue  # one instance somewhere is enough for it: it does not steer the clone
-        dep_scores = with_influence(work, dep, own_scores(work, dep, influence=True),
-                                    factor * c.score / INFINITY, seen | {dep})
+        dep_scores = with_influence(work, dep, own_scores(work, dep, True, decide),
+                                    factor * c.score / INFINITY, seen | {dep}, decide)
         usable = {n: node.can_run for n, node in model.nodes.items()}
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
                               keep_tiny=not is_clone, usable=usable)
@@ -127,16 +131,17 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
     return scores
 
 
-def scores_for(work: Work, rid: str) -> dict[str, int]:
-    """Own scores, then primaries' effects, then dependents' influence."""
-    scores = own_scores(work, rid)
+def scores_for(work: Work, rid: str, decide: bool = True) -> dict[str, int]:
+    """Own scores, then primaries' effects, then dependents' influence. `decide=False`:
+    the table as Pacemaker prints it (without the stopped-clone rule of own_scores)."""
+    scores = own_scores(work, rid, decide=decide)
     for c in work.with_of.get(rid, ()):
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
         where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
         scores = colocation_effect(work.model, scores, where, c)
-    return with_influence(work, rid, scores, 1.0, frozenset({rid}))
+    return with_influence(work, rid, scores, 1.0, frozenset({rid}), decide)
 
 
 def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:

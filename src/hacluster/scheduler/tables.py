@@ -13,9 +13,9 @@ Must never choose nodes or do I/O: it reads the run's Work and returns new table
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from hacluster.common import INFINITY, add_scores
+from hacluster.common import INFINITY, add_scores, parse_score
 from hacluster.scheduler.model import Colocation, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
@@ -34,12 +34,88 @@ def base_table(work: Work, rid: str) -> dict[str, int]:
     """A primitive's table before colocations: its own and its parents' locations (the
     top one with node health), then stickiness, unmanaged, bans and shutdown-lock."""
     table = path_locations(work, rid)
+    owner = instance_of(work, rid)
+    if owner is not None:
+        clone = work.model.resources[owner].parent or owner
+        for node, value in promotion_preference(work, owner, path_locations(work, clone)).items():
+            if node in table and rid == work.model.primitives(owner)[0]:
+                table[node] = add_scores(table[node], value)
     for node, value in primitive_scores(work, rid, with_location=False).items():
         if node in table:
             table[node] = add_scores(table[node], value)
         elif abs(value) >= INFINITY:  # bans and unmanaged add the node; stickiness not
             table[node] = value
     return table
+
+
+def promotion_score(work: Work, inst: str, node: str, specific_only: bool = False) -> int:
+    """The node attribute master-<name>: the name the instance's history used on that node,
+    else its own id, else (anonymous clones) the primitive's plain id. -1 when unset."""
+    model = work.model
+    clone = model.resources[model.resources[inst].parent or inst]
+    total, found = 0, False
+    attrs = model.nodes[node].attrs
+    for prim in model.primitives(inst):
+        rsc = model.resources[prim]
+        state = model.states.get(prim)
+        names = [state.history_names[node]] if state and node in state.history_names else []
+        names.append(prim)
+        if not clone.unique and not specific_only:
+            names.append(rsc.base)
+        for name in names:
+            value = attrs.get(f"master-{name}")
+            if value is not None:
+                total = add_scores(total, parse_score(value) or 0)
+                found = True
+                break
+    return total if found else -1
+
+
+def shared_score_nodes(work: Work, inst: str, nodes: set[str]) -> set[str]:
+    """Active instances take a shared (anonymous) promotion score where they run; the
+    instance holding stopped histories only on nodes read after them; others anywhere."""
+    out: set[str] = set(nodes)
+    for prim in work.model.primitives(inst):
+        state = work.model.states.get(prim)
+        if state is None:
+            continue
+        if state.running_on:
+            out &= set(state.running_on)
+        elif state.shared_score_nodes is not None:
+            out &= set(state.shared_score_nodes)
+    return out
+
+
+def promotion_preference(work: Work, inst: str, base: Mapping[str, int]) -> dict[str, int]:
+    """A promotable instance prefers the nodes where it would be promoted: its positive
+    promotion score there (a score recorded for this very instance; the primitive's
+    shared score only where the instance may take it), on nodes that can run it."""
+    model = work.model
+    parent = model.resources[inst].parent
+    if parent is None or not model.resources[parent].promotable:
+        return {}
+    shared_on = shared_score_nodes(work, inst, set(base))
+    out: dict[str, int] = {}
+    for node in base:
+        if node not in model.nodes or not model.nodes[node].can_run:
+            continue
+        shared = node in shared_on and base.get(node, 0) >= 0
+        preference = promotion_score(work, inst, node, specific_only=not shared)
+        if preference > 0:
+            out[node] = preference
+    return out
+
+
+def instance_of(work: Work, rid: str) -> str | None:
+    """The clone instance `rid` is (or is a member of), if any."""
+    model = work.model
+    node: str | None = rid
+    while node is not None:
+        parent = model.resources[node].parent
+        if parent is not None and model.resources[parent].kind == "clone":
+            return node
+        node = parent
+    return None
 
 
 def path_locations(work: Work, rid: str) -> dict[str, int]:
