@@ -13,7 +13,8 @@ from hacluster.common import NodeId
 from hacluster.drivers.stats import stats_map, totem_counters
 from hacluster.drivers.udp import UdpStats
 from hacluster.events import PacketIn, Tick
-from hacluster.totem import Token, Totem, TotemParams, TotemState, encode
+from hacluster.totem import Mcast, Token, Totem, TotemParams, TotemState, encode
+from hacluster.totem.messages import Frag
 from hacluster.totem.drops import GARBAGE_REASONS, GarbageWarnings
 
 
@@ -98,3 +99,15 @@ def test_the_stats_map_adds_edge_and_core_drops_and_received_counts_only_valid_p
     assert stats["stats.srp.rx_msg_dropped"] == 3, "protocol churn is not garbage"
     assert stats["stats.srp.udp.sent"] == 7 and stats["stats.srp.udp.refused"] == 2
     assert list(stats) == sorted(stats)
+
+
+def test_our_own_datagram_retransmitted_by_a_member_is_churn_not_garbage(
+        caplog: pytest.LogCaptureFixture) -> None:
+    core = operational_core()
+    own = Mcast(NodeId(1), core.status().ring_id, 1, False, ((Frag.WHOLE, b"mine"),))
+    with caplog.at_level(logging.WARNING, logger="hacluster.totem"):
+        core.step(1, PacketIn(encode(own), "127.0.0.2:5405"))
+    assert not caplog.records
+    counters = totem_counters(SimpleNamespace(totem=core.status()))
+    assert stats_map(None, counters, 0)["stats.hacluster.drops.foreign"] == 0
+    assert stats_map(None, counters, 0)["stats.srp.rx_msg_dropped"] == 1

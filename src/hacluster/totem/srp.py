@@ -82,8 +82,13 @@ class Totem(MembershipPhases):
         msg = decode(data)
         if msg is None:
             return self._garbage(now, src, "dropped_malformed", drops.MALFORMED)
-        if msg.sender == self.me or msg.sender not in self.nodes:
+        if msg.sender not in self.nodes:
             return self._garbage(now, src, "dropped_unknown_sender", drops.FOREIGN)
+        if msg.sender == self.me:
+            # our own datagram, retransmitted by a member that answered a token's rtr: we
+            # hold it already (churn, not garbage)
+            self.counters["dropped_own"] += 1
+            return []
         if self.retransmit is not None and msg.sender == self.retransmit[1]:
             self.unreachable_hits = 0  # it speaks: earlier refusals were not its death
         return self._dispatch(now, msg)
