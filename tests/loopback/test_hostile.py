@@ -11,12 +11,15 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from harness import Cluster, Daemon, config_text, ring_of, wait_until
 from rawnet import Capture, is_root, send_spoofed
+
+from hacluster.cib import CIBRequest
 
 BIN = Path(sys.executable).parent
 
@@ -93,3 +96,71 @@ def test_garbage_forgeries_and_replays_are_counted_by_reason_and_warned_about_on
     assert ring_of(daemons) == ring, cluster.logs()
     if not is_root():
         pytest.skip("forged and replayed datagrams from a member's address need root")
+
+
+class Relay:
+    """An on-path attacker without the key: every sealed datagram one member sends another
+    is re-sent, once, to the third member, from the sender's address."""
+
+    def __init__(self, port: int, members: list[tuple[str, int]]) -> None:
+        self.capture = Capture(port)
+        self.members = members
+        self.sent = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        done: set[bytes] = set()
+        while not self.stop.is_set():
+            for datagram in self.capture.read(0.05):
+                if datagram.payload in done or datagram.src not in self.members:
+                    continue
+                done.add(datagram.payload)
+                for third in self.members:
+                    if third not in (datagram.src, datagram.dst):
+                        send_spoofed(datagram.src, third, [datagram.payload])
+                        self.sent += 1
+
+    def __enter__(self) -> Relay:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.capture.close()
+
+
+def cib_write(daemon: Daemon, name: str) -> float:
+    """One CIB create through the node's IPC (acknowledged once applied); its latency in s."""
+    xml = f'<primitive id="{name}" class="ocf" provider="pacemaker" type="Dummy"/>'
+    started = time.monotonic()
+    daemon.call("cib_request", {"request": CIBRequest("create", xml, "resources")
+                                .to_bytes().decode()})
+    return time.monotonic() - started
+
+
+@pytest.mark.skipif(not is_root(), reason="relaying from a member's address needs raw sockets")
+def test_sealed_datagrams_relayed_to_the_third_node_are_dropped_ring_and_writes_unaffected(
+        cluster: Cluster) -> None:
+    daemons = start_secure(cluster)
+    ring = ring_of(daemons)
+    members = [(d.address, cluster.port) for d in daemons]
+    before = [cmap_stats(d) for d in daemons]
+    with Relay(cluster.port, members) as relay:
+        latencies = [cib_write(daemons[n % 3], f"relayed-{n}") for n in range(10)]
+        time.sleep(1.5)  # idle tokens keep rotating, and are relayed, past a token timeout
+    after = [cmap_stats(d) for d in daemons]
+    print(f"relay sent {relay.sent}; writes max {max(latencies) * 1000:.0f} ms")
+    assert relay.sent > 50, relay.sent
+    assert ring_of(daemons) == ring, cluster.logs()
+    assert max(latencies) < 2.0, latencies
+    relayed = [a["stats.hacluster.drops.relayed"] - b["stats.hacluster.drops.relayed"]
+               for a, b in zip(after, before, strict=True)]
+    replayed = [a["stats.hacluster.drops.replayed"] - b["stats.hacluster.drops.replayed"]
+                for a, b in zip(after, before, strict=True)]
+    print(f"dropped as relayed {relayed}, as replayed {replayed}")
+    assert all(n > 0 for n in relayed), relayed
+    assert sum(relayed) + sum(replayed) >= relay.sent * 0.9, (relayed, replayed, relay.sent)
+    names = daemons[2].call("cib_query")["xml"]
+    assert all(f'id="relayed-{n}"' in names for n in range(10))

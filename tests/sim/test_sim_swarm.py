@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 
@@ -39,6 +40,23 @@ def test_hostile_network_seeds_keep_every_invariant_and_converge() -> None:
     for seed in range(1, 61):
         result = run_seed(seed, swarm=True, hostile=True)
         assert result.ok, f"--seed {seed} --hostile: {result.reason[:300]}"
+
+
+def test_a_relay_resending_sealed_datagrams_to_other_members_is_dropped_and_counted() -> None:
+    """Hostile runs seal every datagram; the relay re-sends some, as captured, to a member
+    they were not for. A unicast (the token) arrives as 'relayed', a multicast as 'replayed'
+    (the member had its own copy); without the destination in the seal most of these seeds
+    break total order."""
+    drops: Counter[str] = Counter()
+    relays = 0
+    for seed in range(1, 21):
+        result = run_seed(seed, swarm=True, hostile=True)
+        assert result.ok, f"--seed {seed} --hostile: {result.reason[:300]}"
+        drops.update(dict(result.drops))
+        relays += result.relays
+    assert relays > 500 and drops["relayed"] > 100, (relays, drops)
+    assert drops["relayed"] + drops["replayed"] >= relays // 2
+    assert drops["forged"] == 0, "the members' own traffic always authenticates"
 
 
 def test_plain_seeds_pass() -> None:

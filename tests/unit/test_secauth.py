@@ -132,3 +132,28 @@ def test_secauth_is_enabled_as_corosync_documents() -> None:
     assert not secauth.is_enabled("off", "", "")
     assert secauth.is_enabled("off", "aes256", "none")
     assert secauth.is_enabled("off", "none", "sha256")
+
+
+def test_a_unicast_relayed_to_a_third_member_is_dropped_as_relayed() -> None:
+    x, y, z = (Secauth(KEY, n, 1000 * n) for n in (1, 2, 3))
+    for_y = x.seal(b"token for 2", 2)
+    assert z.check(for_y) == "relayed", "sealed X->Y, re-sent to Z"
+    assert z.status().relayed == 1 and z.status().dropped == 1
+    opened = y.open(for_y)
+    assert opened is not None and opened.data == b"token for 2"
+    assert z.open(x.seal(b"token for 3", 3)) is not None, "a relay does not poison the window"
+
+
+def test_a_multicast_is_valid_at_every_member_once() -> None:
+    x, y, z = (Secauth(KEY, n, 1000 * n) for n in (1, 2, 3))
+    everyone = x.seal(b"mcast")
+    assert y.open(everyone) is not None and z.open(everyone) is not None
+    assert z.check(everyone) == "replayed", "a relayed copy of a multicast: already had it"
+
+
+def test_the_destination_cannot_be_rewritten() -> None:
+    x, _, z = (Secauth(KEY, n, 1000 * n) for n in (1, 2, 3))
+    packet = bytearray(x.seal(b"token for 2", 2))
+    dst_at = secauth.HEADER.size - 20  # destination u32, before epoch u64 and counter u64
+    packet[dst_at:dst_at + 4] = (3).to_bytes(4, "big")
+    assert z.check(bytes(packet)) == "forged"

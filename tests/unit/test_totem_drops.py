@@ -14,8 +14,8 @@ from hacluster.drivers.stats import stats_map, totem_counters
 from hacluster.drivers.udp import UdpStats
 from hacluster.events import PacketIn, Tick
 from hacluster.totem import Mcast, Token, Totem, TotemParams, TotemState, encode
-from hacluster.totem.messages import Frag
 from hacluster.totem.drops import GARBAGE_REASONS, GarbageWarnings
+from hacluster.totem.messages import Frag
 
 
 def test_the_first_garbage_from_a_peer_is_warned_about_at_once() -> None:

@@ -154,11 +154,12 @@ class UdpTransport:
             log.debug("send to unknown member dropped node=%s", dst)
             self._counts["send_errors"] += 1
             return
-        wire = self._secauth.seal(data) if self._secauth is not None else data
+        wire = self._secauth.seal(data, dst) if self._secauth is not None else data
         self._sendto(wire, address)
 
     def multicast(self, data: bytes) -> None:
-        """udpu: one unicast per configured member, ourselves excluded; sealed once."""
+        """udpu: one unicast per configured member, ourselves excluded; sealed once, for
+        every member (secauth.EVERY_MEMBER: a relay to another member brings it nothing new)."""
         wire = self._secauth.seal(data) if self._secauth is not None else data
         for node in sorted(self.peers):
             self._sendto(wire, self.peers[node])

@@ -1,15 +1,16 @@
 """The simulated network: seeded delay, loss, duplication, reordering, symmetric and
-asymmetric partitions, and clogging (a link that holds its packets for a while).
+asymmetric partitions, clogging (a link that holds its packets for a while), and a hostile
+relay that re-sends datagrams, as captured, to members they were not sent to.
 
 Owns only the fate of each datagram: given (now, src, dst) it returns the arrival times
-(none when lost, two when duplicated). Must never use any randomness but the
-random.Random it is given, and never look at packet contents.
+(none when lost, two when duplicated) and where a relay sends copies. Must never use any
+randomness but the random.Random it is given, and never look at packet contents.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hacluster.common import NodeId
@@ -23,6 +24,7 @@ class NetworkOptions:
     duplicate: float = 0.0
     reorder: float = 0.0  # chance of an extra delay of up to reorder_ms
     reorder_ms: int = 20
+    relay: float = 0.0  # chance that a relay also sends a datagram on to another member
 
 
 @dataclass(slots=True)
@@ -33,6 +35,7 @@ class Network:
     clogged_until: dict[tuple[NodeId, NodeId], int] = field(default_factory=dict)
     sent: int = 0
     dropped: int = 0
+    relayed: int = 0
 
     def route(self, now_ms: int, src: NodeId, dst: NodeId) -> list[int]:
         """Arrival times of one datagram from src to dst."""
@@ -49,6 +52,20 @@ class Network:
                 at += self.rng.randint(1, o.reorder_ms)
             arrivals.append(max(at, self.clogged_until.get((src, dst), 0)))
         return arrivals
+
+    def relays(self, now_ms: int, src: NodeId, dst: NodeId,
+               members: Sequence[NodeId]) -> list[tuple[NodeId, int]]:
+        """(member, arrival) of the copies a relay sends of one src->dst datagram: to a
+        member other than both, as if from src (the relay spoofs its address). Partitions
+        do not stop it: the relay stands where it can reach everybody."""
+        if not self.options.relay or self.rng.random() >= self.options.relay:
+            return []
+        others = [m for m in members if m not in (src, dst)]
+        if not others:
+            return []
+        self.relayed += 1
+        o = self.options
+        return [(self.rng.choice(others), now_ms + self.rng.randint(o.delay_min_ms, o.delay_max_ms))]
 
     def partition(self, groups: Iterable[Iterable[NodeId]]) -> None:
         """Symmetric partition: nodes reach only their own group."""

@@ -1,7 +1,9 @@
 """Seeded simulator runs: a safety phase with faults chosen from the seed (loss,
 duplication, reordering, partitions symmetric and asymmetric, clogging, crashes,
 restarts, graceful leaves, and with ICMP evidence on: forged port-unreachable floods about
-live nodes, so Totem's operational fast path is exercised by true and false evidence alike)
+live nodes, so Totem's operational fast path is exercised by true and false evidence alike;
+hostile runs also seal every datagram with secauth and have a relay re-send sealed datagrams
+to members they were not for, through both phases)
 then a liveness phase that heals everything and must converge:
 one ring of all nodes within a bound, and every message delivered (VOPR style).
 
@@ -12,13 +14,15 @@ than random.Random(seed): the same seed on the same commit gives the same trace.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hacluster.common import NodeId
 from hacluster.quorum import settings_for
 from hacluster.sim.network import NetworkOptions
 from hacluster.sim.world import UNREACHABLE, World
 from hacluster.totem import TotemParams, TotemState, params_for_token
+
+SIM_AUTHKEY = bytes(range(128))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,8 @@ class SeedResult:
     converge_ms: int
     trace: tuple[str, ...]
     fast_paths: int = 0  # Totem's successor_unreachable counts, summed over the final nodes
+    drops: tuple[tuple[str, int], ...] = ()  # secauth drops at the nodes' edges, by reason
+    relays: int = 0  # datagrams the hostile relay re-sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class Plan:
     faults: bool
     tie_breaker: bool = False
     icmp: bool = False
+    secauth: bool = False
 
 
 def plan_for(seed: int, swarm: bool, nodes: int | None, hostile: bool = False) -> Plan:
@@ -65,7 +72,10 @@ def plan_for(seed: int, swarm: bool, nodes: int | None, hostile: bool = False) -
                                  reorder=rng.choice((0.2, 0.5)), reorder_ms=rng.choice((5, token // 30)))
     tie_breaker = n % 2 == 0 and rng.random() < 0.5
     icmp = rng.random() < 0.4
-    return Plan(n, params, options, token * rng.choice((10, 20)), True, tie_breaker, icmp)
+    safety_ms = token * rng.choice((10, 20))
+    if hostile:
+        options = replace(options, relay=rng.choice((0.1, 0.3)))
+    return Plan(n, params, options, safety_ms, True, tie_breaker, icmp, secauth=hostile)
 
 
 def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
@@ -74,7 +84,7 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
     quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
     world = World(seed, ids, plan.params, plan.options, quorum, trace=[] if keep_trace else None,
-                  cib=plan.faults)
+                  cib=plan.faults, secauth_key=SIM_AUTHKEY if plan.secauth else None)
     world.icmp = plan.icmp
     if plan.faults:  # CIB clients write on random nodes through the fault phase
         world.start_cib_clients(world.now_ms + plan.safety_ms)
@@ -86,7 +96,8 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
         reason = reason or world.cib_problem(10 * plan.params.token_ms)
     trace = tuple(world.trace or ())
     fast = sum(n.totem.status().counter("successor_unreachable") for n in world.nodes.values())
-    return SeedResult(seed, not reason, reason, world.now_ms, world.events, converge_ms, trace, fast)
+    return SeedResult(seed, not reason, reason, world.now_ms, world.events, converge_ms, trace, fast,
+                      tuple(sorted(world.drops.items())), world.network.relayed)
 
 
 def _safety_phase(world: World, rng: random.Random, plan: Plan) -> str | None:
@@ -199,7 +210,8 @@ def _submit_somewhere(world: World, rng: random.Random) -> None:
 
 def _liveness_phase(world: World, plan: Plan) -> tuple[str, int]:
     world.network.heal()
-    world.network.options = NetworkOptions(delay_min_ms=1, delay_max_ms=plan.options.delay_max_ms)
+    world.network.options = NetworkOptions(delay_min_ms=1, delay_max_ms=plan.options.delay_max_ms,
+                                           relay=plan.options.relay)  # relays never heal
     for node_id in world.node_ids:
         if node_id in world.nodes and world.nodes[node_id].totem.state is TotemState.LEFT:
             world.crash(node_id)

@@ -3,7 +3,9 @@ N real `Node`s, the seeded network, fault injection, and the checker fed by ever
 
 Owns virtual time and the delivery of datagrams and ticks, and (with `cib=True`) each
 node's CIB replica, its persisted cib.xml (kept across crashes in `storage`, as a disk
-would) and the CIB clients' writes. Must never read a real clock or use randomness other
+would) and the CIB clients' writes. With `secauth_key` every datagram is sealed and opened
+as the daemons' edge does (secauth, a new boot epoch per incarnation), so a hostile relay
+(NetworkOptions.relay) meets the same checks as live; drops are counted by reason in `drops`. Must never read a real clock or use randomness other
 than its random.Random(seed); two runs of one seed are identical.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import heapq
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +41,7 @@ from hacluster.node import RING_SEQ_FILE, Node, initial_cib, run_scheduler
 from hacluster.quorum import QuorumSettings, settings_for
 from hacluster.sim.checks import Checker, Incarnation
 from hacluster.sim.network import Network, NetworkOptions
-from hacluster.totem import TotemParams, TotemState
+from hacluster.totem import TotemParams, TotemState, secauth
 
 simlog = logging.getLogger("hacluster.sim")
 PERSIST_CIB = "cib.xml"
@@ -92,6 +95,9 @@ class World:
     executor_factory: Callable[[NodeId], Any] | None = None
     agent_runner: Callable[[World, NodeId, RunAgent], None] | None = None
     inputs: dict[int, Any] = field(default_factory=dict)
+    secauth_key: bytes | None = None
+    sealers: dict[NodeId, secauth.Secauth] = field(default_factory=dict)
+    drops: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -121,6 +127,9 @@ class World:
                     cib=self._replica(node_id) if self.cib or self.crm else None,
                     crm=self.crm, executor=executor, wall_offset_ms=WALL_OFFSET_MS)
         self.nodes[node_id] = node
+        if self.secauth_key is not None:  # each boot seals under a newer epoch
+            self.sealers[node_id] = secauth.Secauth(self.secauth_key, node_id,
+                                                    self.incarnation[node_id] + 1)
         self._reschedule(node_id)
 
     def _replica(self, node_id: NodeId) -> CIBReplica:
@@ -210,7 +219,10 @@ class World:
                 self._step(node_id, PeerUnreachable(NodeId(int(data))))
             else:
                 assert data is not None
-                self._step(node_id, PacketIn(data))
+                opened = self._open(node_id, data)
+                if opened is None:
+                    continue
+                self._step(node_id, PacketIn(opened))
             self.events += 1
             if stop is not None and stop():
                 return True
@@ -254,11 +266,12 @@ class World:
                 listener(node_id, item)
             match item:
                 case Send(dst=dst, data=data):
-                    self._transmit(node_id, dst, data)
+                    self._transmit(node_id, dst, self._seal(node_id, data, dst))
                 case Multicast(data=data):
+                    wire = self._seal(node_id, data, secauth.EVERY_MEMBER)
                     for dst in self.node_ids:
                         if dst != node_id:
-                            self._transmit(node_id, dst, data)
+                            self._transmit(node_id, dst, wire)
                 case Persist(name=name, data=data):
                     self.storage[node_id][name] = data
                     cib = self.nodes[node_id].cib
@@ -293,6 +306,23 @@ class World:
             self._push(self.now_ms + 1, src, UNREACHABLE, str(dst).encode())
         for at in self.network.route(self.now_ms, src, dst):
             self._push(at, dst, PACKET, data)
+        for other, at in self.network.relays(self.now_ms, src, dst, self.node_ids):
+            self._push(at, other, PACKET, data)
+
+    def _seal(self, node_id: NodeId, data: bytes, dst: int) -> bytes:
+        sealer = self.sealers.get(node_id)
+        return data if sealer is None else sealer.seal(data, dst)
+
+    def _open(self, node_id: NodeId, data: bytes) -> bytes | None:
+        """The plaintext a node's edge passes on, or None (counted by reason)."""
+        sealer = self.sealers.get(node_id)
+        if sealer is None:
+            return data
+        opened = sealer.check(data)
+        if isinstance(opened, secauth.Opened):
+            return opened.data
+        self.drops[opened] += 1
+        return None
 
     def _note(self, text: str) -> None:
         if self.trace is not None:

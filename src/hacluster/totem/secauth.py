@@ -1,16 +1,29 @@
-"""Packet sealing for `secauth: on`: authenticated encryption plus replay protection.
+"""Packet sealing for `secauth: on`: authenticated encryption, replay and relay protection.
 
 Owns the sealed datagram format, the per-sender key derivation (HKDF over the authkey
-bytes) and the per-sender sliding replay window. Pure: the authkey bytes and the sender's
-boot epoch come in as arguments; it never reads files or clocks and never raises on peer
-input (a bad packet is dropped and counted in `status()`).
+bytes), the per-sender sliding replay window and the destination check. Pure: the authkey
+bytes and the sender's boot epoch come in as arguments; it never reads files or clocks and
+never raises on peer input (a bad packet is dropped and counted in `status()`).
 Spec: corosync.conf(5) secauth / crypto_cipher / crypto_hash (meaning only, not the wire).
 
 Wire format (big endian), the header is the AEAD's associated data:
-    magic "HS" | version u8 | cipher u8 | sender node id u32 | epoch u64 | counter u64 |
-    ciphertext || 16-byte tag
+    magic "HS" | version u8 | cipher u8 | sender node id u32 | destination node id u32 |
+    epoch u64 | counter u64 | ciphertext || 16-byte tag
 The key of one (sender, epoch) is HKDF(authkey, info=sender||epoch), so the 96-bit nonce
 (the counter) never repeats under one key even though every node shares the authkey.
+
+What a packet is for: its destination. A unicast (the token, the commit token, a leave
+answer) is sealed for the one member it is sent to; a udpu "multicast" is sealed once for
+EVERY_MEMBER (0, never a node id) and sent unchanged to each member. A receiver accepts only
+its own id or EVERY_MEMBER, so a sealed X->Y token re-sent to Z is dropped as "relayed"
+(authenticated first, so the reason is true). A relayed multicast needs no more: the sender
+sent the same bytes to that member itself, so a relay delivers nothing new and the replay
+window drops the copy it already has. Why not the ring id and the message's role: the ring id
+would make this edge parse Totem, it changes under the packet during membership (join and
+commit tokens cross rings), and within one ring the token relayed X->Y->Z is exactly the
+attack; "role" (who may take this token) is the destination in other words. Sealing every
+multicast per destination would bind it too, at N-1 more AEAD operations per message on
+CPG's hot path for no gain, so multicasts are sealed once.
 """
 
 from __future__ import annotations
@@ -27,8 +40,9 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 MAGIC = b"HS"
-VERSION = 1
-HEADER = struct.Struct("!2sBBIQQ")
+VERSION = 2  # 2: the destination joined the header
+HEADER = struct.Struct("!2sBBIIQQ")
+EVERY_MEMBER = 0  # the destination of a multicast
 TAG_BYTES = 16
 OVERHEAD = HEADER.size + TAG_BYTES
 REPLAY_WINDOW = 1024
@@ -49,7 +63,7 @@ MIN_KEY_BYTES = 16
 # our counter -> the drop reason the transport reports (hacluster.totem.drops)
 _REASON_OF: Mapping[str, str] = MappingProxyType({
     "truncated": drops.MALFORMED, "forged": drops.FORGED, "replayed": drops.REPLAYED,
-    "stale_epoch": drops.STALE})
+    "stale_epoch": drops.STALE, "relayed": drops.RELAYED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +76,11 @@ class SecauthStatus:
     forged: int
     replayed: int
     stale_epoch: int
+    relayed: int = 0
 
     @property
     def dropped(self) -> int:
-        return self.truncated + self.forged + self.replayed + self.stale_epoch
+        return self.truncated + self.forged + self.replayed + self.stale_epoch + self.relayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +153,7 @@ class Secauth:
         self._keys: dict[tuple[int, int], AESGCM | ChaCha20Poly1305] = {}
         self._windows: dict[int, _Window] = {}
         self._counts = {"sealed": 0, "accepted": 0, "truncated": 0, "forged": 0,
-                        "replayed": 0, "stale_epoch": 0}
+                        "replayed": 0, "stale_epoch": 0, "relayed": 0}
 
     def _aead(self, sender: int, epoch: int) -> AESGCM | ChaCha20Poly1305:
         cached = self._keys.get((sender, epoch))
@@ -159,11 +174,13 @@ class Secauth:
         self._keys[(sender, epoch)] = aead
         return aead
 
-    def seal(self, data: bytes) -> bytes:
-        """Our datagram, sealed under our (node id, epoch) key with the next counter."""
+    def seal(self, data: bytes, dst: int = EVERY_MEMBER) -> bytes:
+        """Our datagram for member `dst` (EVERY_MEMBER: a multicast), sealed under our
+        (node id, epoch) key with the next counter."""
         assert self._counter < COUNTER_MAX, "nonce counter exhausted: restart with a new epoch"
+        assert 0 <= dst < 2**32 and dst != self._node_id, "a packet for ourselves"
         self._counter += 1
-        header = HEADER.pack(MAGIC, VERSION, self._cipher_id, self._node_id, self._epoch,
+        header = HEADER.pack(MAGIC, VERSION, self._cipher_id, self._node_id, dst, self._epoch,
                              self._counter)
         nonce = struct.pack("!IQ", 0, self._counter)
         sealed = self._aead(self._node_id, self._epoch).encrypt(nonce, data, header)
@@ -179,7 +196,7 @@ class Secauth:
         """As `open`, but a drop says why: a reason of hacluster.totem.drops."""
         if len(packet) < OVERHEAD:
             return self._drop("truncated")
-        magic, version, cipher_id, sender, epoch, counter = HEADER.unpack_from(packet)
+        magic, version, cipher_id, sender, dst, epoch, counter = HEADER.unpack_from(packet)
         if magic != MAGIC or version != VERSION or cipher_id != self._cipher_id:
             return self._drop("forged")
         window = self._windows.get(sender)
@@ -194,6 +211,10 @@ class Secauth:
                                                      packet[:HEADER.size])
         except InvalidTag:
             return self._drop("forged")
+        if dst not in (EVERY_MEMBER, self._node_id):
+            # Authentic but sealed for another member: a relay (never accepted, so it
+            # leaves the window alone like any drop).
+            return self._drop("relayed")
         # Only an authentic packet may move the window: forgeries must not shift it.
         self._windows[sender] = window_accept(window, epoch, counter)
         self._counts["accepted"] += 1
