@@ -103,3 +103,25 @@ def test_pushing_an_older_cib_is_refused_with_a_version_conflict(cluster: Cluste
     assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
     query = tool(daemons[0], "cibadmin", "-Q", "-o", "resources")
     assert 'id="pushed"' in query.stdout and 'id="new"' not in query.stdout, query.stdout
+
+
+def test_a_two_node_cluster_writes_its_cib_with_one_node_left(cluster: Cluster) -> None:
+    """One quorum (issue 10 item 3): the CIB follows votequorum's two_node, not a count."""
+    text = config_text(cluster.port, token_ms=500, consensus_ms=600, members=2)
+    text = text.replace("provider: corosync_votequorum\n",
+                        "provider: corosync_votequorum\n    two_node: 1\n")
+    daemons = [cluster.add(i, text) for i in (1, 2)]
+    for daemon in daemons:
+        daemon.start()
+    assert wait_until(lambda: ring_of(daemons), 20), cluster.logs()
+    assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
+    daemons[1].kill()
+    assert wait_until(lambda: ring_of(daemons[:1]), 20), cluster.logs()
+    assert wait_until(lambda: same_cib(daemons[:1]), 10), cluster.logs()
+    created = tool(daemons[0], "cibadmin", "-C", "-o", "resources", "-X", DUMMY.format("solo"))
+    assert created.returncode == 0, created.stderr
+    daemons[1].start()
+    assert wait_until(lambda: ring_of(daemons), 20), cluster.logs()
+    assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
+    query = tool(daemons[1], "cibadmin", "-Q", "--xpath", "//primitive[@id='solo']")
+    assert query.returncode == 0 and 'id="solo"' in query.stdout, query.stderr

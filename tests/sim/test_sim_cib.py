@@ -142,6 +142,22 @@ def test_swarm_seeds_that_lost_acknowledged_writes_after_partitions_keep_them(se
     assert result.ok, f"--seed {seed} --swarm: {result.reason[:300]}"
 
 
+SWEEP_SLICE = range(19_701, 20_001)  # the last 300 of the 20,000-seed sweep of issue 9
+
+
+@pytest.mark.slow
+def test_a_slice_of_the_cib_sweep_at_three_to_seven_nodes_keeps_every_invariant() -> None:
+    from hacluster.sim import run_seed
+
+    failed = []
+    for seed in SWEEP_SLICE:
+        nodes = 3 + seed % 5
+        result = run_seed(seed, swarm=True, nodes=nodes)
+        if not result.ok:
+            failed.append(f"--seed {seed} --swarm --nodes {nodes}: {result.reason[:200]}")
+    assert not failed, "\n".join(failed[:10])
+
+
 # ------------------------------------------------------- issue 10 item 3: one quorum
 
 
