@@ -16,6 +16,7 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import Any
 
 from hacluster.events import AgentDone, FenceRequest, FenceResult, RunAgent, Tick
 
@@ -341,13 +342,17 @@ def parse_host_map(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def config_from_cib(cib_xml: bytes | str) -> FencingConfig:
-    """The stonith resources, fencing-topology and stonith-timeout of a CIB; a CIB that
-    does not parse gives no devices (the fencer then refuses, and says why)."""
-    try:
-        root = ET.fromstring(cib_xml)
-    except ET.ParseError:
-        return FencingConfig()
+def config_from_cib(cib: bytes | str | Any) -> FencingConfig:
+    """The stonith resources, fencing-topology and stonith-timeout of a CIB (its text, or
+    its root element: ElementTree or lxml); a CIB that does not parse gives no devices
+    (the fencer then refuses, and says why)."""
+    if isinstance(cib, bytes | str):
+        try:
+            root = ET.fromstring(cib)
+        except ET.ParseError:
+            return FencingConfig()
+    else:
+        root = cib
     devices = tuple(_device(p) for p in root.iter("primitive")
                     if p.get("class") == "stonith" and p.get("id") and p.get("type")
                     and _meta(p).get("target-role", "Started").lower() != "stopped")
@@ -363,19 +368,19 @@ def config_from_cib(cib_xml: bytes | str) -> FencingConfig:
     return FencingConfig(devices, levels, timeout_ms)
 
 
-def _meta(primitive: ET.Element) -> dict[str, str]:
-    return {nv.get("name", ""): nv.get("value", "")
+def _meta(primitive: Any) -> dict[str, str]:
+    return {str(nv.get("name", "")): str(nv.get("value", ""))
             for meta in primitive.findall("meta_attributes") for nv in meta.findall("nvpair")}
 
 
-def _device(primitive: ET.Element) -> FenceDevice:
-    params = tuple((nv.get("name", ""), nv.get("value", ""))
+def _device(primitive: Any) -> FenceDevice:
+    params: tuple[tuple[str, str], ...] = tuple((str(nv.get("name")), str(nv.get("value", "")))
                    for attrs in primitive.findall("instance_attributes")
                    for nv in attrs.findall("nvpair") if nv.get("name"))
     named = dict(params)
     priority = _meta(primitive).get("priority", named.get("priority", "0"))
     return FenceDevice(
-        id=primitive.get("id", ""), agent=primitive.get("type", ""), params=params,
+        id=str(primitive.get("id", "")), agent=str(primitive.get("type", "")), params=params,
         host_list=tuple(h for h in re.split(r"[,;\s]+", named.get("pcmk_host_list", "")) if h),
         host_map=parse_host_map(named.get("pcmk_host_map", "")),
         host_check=named.get("pcmk_host_check", ""),

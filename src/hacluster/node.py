@@ -65,6 +65,7 @@ from hacluster.events import (
     CpgConfigChange,
     CpgDeliver,
     Deliver,
+    FenceRequest,
     FenceResult,
     Multicast,
     PacketIn,
@@ -80,6 +81,14 @@ from hacluster.events import (
 )
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
 from hacluster.node_crm import CRMOutputs, NodeCRM
+from hacluster.node_services import (
+    SERVICE_GROUPS,
+    SERVICE_PID,
+    SERVICE_REQUESTS,
+    NodeServices,
+    ServiceOutputs,
+    ServicesStatus,
+)
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
 from hacluster.totem import (
     RING_SEQ_FILE,
@@ -115,6 +124,7 @@ class NodeStatus:
     cpg: CpgStatus
     cib: CIBStatus | None = None
     controller: ControllerStatus | None = None
+    services: ServicesStatus | None = None  # attrd and the fencer
 
     @property
     def state(self) -> TotemState:
@@ -160,12 +170,16 @@ class Node:
         if crm and cib is not None:
             controller = Controller(node_id, cib.node_name, wall_offset_ms=wall_offset_ms)
             self.crm = NodeCRM(controller, executor)
+        # attrd and the fencer run wherever the cluster manager does.
+        self.services = NodeServices(cib.node_name) if self.crm is not None and cib else None
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
         self.now_ms = max(self.now_ms, now_ms)
         if isinstance(event, ClientRequest):
             return self.handle_request(event)
         if self.crm is not None:
+            if isinstance(event, AgentDone) and self.services and self.services.owns(event):
+                return self._services(now_ms, self.services.agent_done(now_ms, event))
             if isinstance(event, AgentDone | SchedulerDone | FenceResult):
                 return self._crm(now_ms, event)
             if isinstance(event, Shutdown) and self.totem.state is not TotemState.LEFT:
@@ -178,6 +192,9 @@ class Node:
             out += self._quorum_time(now_ms)
             if self.crm is not None and self._is_due(self.crm.next_deadline_ms(), now_ms):
                 out += self._crm(now_ms, Tick())
+            if self.services is not None and self._is_due(self.services.next_deadline_ms(),
+                                                          now_ms):
+                out += self._services(now_ms, self.services.tick(now_ms))
         return out
 
     def has_left(self) -> bool:
@@ -190,14 +207,16 @@ class Node:
 
     def next_deadline_ms(self) -> int | None:
         times = [t for t in (self.totem.next_deadline_ms(), self.votequorum.next_deadline_ms(),
-                             self.crm.next_deadline_ms() if self.crm else None)
+                             self.crm.next_deadline_ms() if self.crm else None,
+                             self.services.next_deadline_ms() if self.services else None)
                  if t is not None]
         return min(times) if times else None
 
     def status(self) -> NodeStatus:
         return NodeStatus(self.node_id, self.totem.status(), self.votequorum.state,
                           self.cpg.status(), self.cib.status() if self.cib else None,
-                          self.crm.status() if self.crm else None)
+                          self.crm.status() if self.crm else None,
+                          self.services.status() if self.services else None)
 
     # ------------------------------------------------------------------ local clients
 
@@ -228,6 +247,8 @@ class Node:
             return [Reply(req.request_id, True, self.status())]
         if req.name in CIB_REQUESTS and self.cib is not None:
             return self._cib_outputs(*self.cib.request(self.now_ms, req))
+        if req.name in SERVICE_REQUESTS and self.services is not None:
+            return self._services(self.now_ms, self.services.request(self.now_ms, req))
         problem = _request_problem(req.name, body)
         if not problem and self.cib is not None and body.get("group") == CIB_GROUP:
             problem = f"group {CIB_GROUP!r} is reserved for the node's CIB manager"
@@ -288,6 +309,10 @@ class Node:
             if self.crm is not None and isinstance(op, tuple) and op[0] == MESSAGE \
                     and op[1] == CRMD_GROUP and op[2] == CRMD_PID:
                 return self._crm(self.now_ms, PeerMessage(item.sender, op[3]))
+            if self.services is not None and isinstance(op, tuple) and op[0] == MESSAGE \
+                    and op[1] in SERVICE_GROUPS and op[2] == SERVICE_PID:
+                return self._services(self.now_ms, self.services.deliver(
+                    self.now_ms, op[1], item.sender, op[3]))
             return list(self.cpg.deliver(item.sender, payload))
         return []
 
@@ -321,6 +346,8 @@ class Node:
         if self.crm is not None:
             out += self._crm(now_ms, Membership(change.members, state.quorate,
                                                 change.ring_id.seq))
+        if self.services is not None:
+            out += self._services(now_ms, self.services.membership(now_ms, change.members))
             out += self._cib_notify()
         return out
 
@@ -346,17 +373,41 @@ class Node:
         CPG, the leave to Totem; the rest (RunAgent, RunScheduler, ...) leaves the node."""
         assert self.crm is not None and self.cib is not None
         produced: CRMOutputs = self.crm.step(now_ms, event)
-        out: list[Any] = list(produced.external)
-        for request in produced.cib_writes:
-            self._crm_writes += 1
-            replies = self._cib_outputs(*self.cib.request(now_ms, ClientRequest(
-                -self._crm_writes, "cib_request", request)))
-            out += [r for r in replies if not (isinstance(r, Reply) and r.request_id < 0)]
+        out: list[Any] = [o for o in produced.external
+                          if not (self.services and isinstance(o, FenceRequest))]
+        out += self._cib_writes(now_ms, produced.cib_writes)
         if self.totem.state is not TotemState.LEFT:
             for data in produced.peer_sends:
                 self.totem.send(CPG + self.cpg.message_payload(CRMD_GROUP, CRMD_PID, data))
             if produced.leave:
                 out += self._route(now_ms, self.totem.step(now_ms, Shutdown()))
+        for request in produced.external:
+            if self.services is not None and isinstance(request, FenceRequest):
+                out += self._services(now_ms, self.services.fence(now_ms, request))
+        return out
+
+    def _cib_writes(self, now_ms: int, requests: list[CIBRequest]) -> list[Output]:
+        """The node's own writes (controller, attrd) go to the replica; their Replies are
+        not a client's and are dropped."""
+        assert self.cib is not None
+        out: list[Output] = []
+        for request in requests:
+            self._crm_writes += 1
+            replies = self._cib_outputs(*self.cib.request(now_ms, ClientRequest(
+                -self._crm_writes, "cib_request", request)))
+            out += [r for r in replies if not (isinstance(r, Reply) and r.request_id < 0)]
+        return out
+
+    def _services(self, now_ms: int, produced: ServiceOutputs) -> list[Output]:
+        """Carry what attrd and the fencer ask for: CPG messages, CIB writes, fencing
+        results to the controller; agent runs and client replies leave the node."""
+        if self.totem.state is not TotemState.LEFT:
+            for group, data in produced.sends:
+                self.totem.send(CPG + self.cpg.message_payload(group, SERVICE_PID, data))
+        out: list[Any] = list(produced.external)
+        out += self._cib_writes(now_ms, produced.cib_writes)
+        for result in produced.to_controller:
+            out += self._crm(now_ms, result)
         return out
 
     def _cib_notify(self) -> list[Output]:
@@ -367,7 +418,10 @@ class Node:
         if seen[0] is self._cib_seen[0] and seen[1] == self._cib_seen[1]:
             return []
         self._cib_seen = seen
-        return self._crm(self.now_ms, CibChanged(seen[0], seen[1]))
+        out = self._crm(self.now_ms, CibChanged(seen[0], seen[1]))
+        if self.services is not None:
+            out += self._services(self.now_ms, self.services.cib_changed(self.now_ms, seen[0]))
+        return out
 
 
 REQUEST_FIELDS = MappingProxyType({

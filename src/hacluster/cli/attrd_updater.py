@@ -1,6 +1,6 @@
 """`attrd_updater`: set, delete or query a node attribute through attrd.
 
-Owns the command line of Pacemaker's tool (-n NAME with -U VALUE, -D or -Q; -N NODE, -A,
+Owns the command line of Pacemaker's tool (-n NAME with -U/-v/-B VALUE, -D or -Q; -N NODE, -A,
 -d DELAY, -l reboot|forever, -q) and its output (`name="pingd" host="node1" value="100"`);
 every decision is in hacluster.api.attrd. With CIB_file set it works on that file.
 Exit statuses follow crm_exit_t (105: no such attribute, 64: usage).
@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(set CIB_file=FILE to work on a file instead of the live cluster).")
     parser.add_argument("-n", "--name", required=True)
     command = parser.add_mutually_exclusive_group(required=True)
-    command.add_argument("-U", "--update", dest="value", metavar="VALUE")
+    command.add_argument("-U", "-v", "--update", dest="value", metavar="VALUE")
+    # -B sets the value and its dampening (-d): with us every update carries its delay.
+    command.add_argument("-B", "--update-both", dest="value", metavar="VALUE")
     command.add_argument("-D", "--delete", action="store_true")
     command.add_argument("-Q", "--query", action="store_true")
     parser.add_argument("-N", "--node", default=None)
