@@ -5,7 +5,7 @@ section of each corpus case's expected.summary.
 Compared: '* Resource action: RSC TASK on NODE' lines (recurring 'monitor=N' ops are left
 out: we do not schedule recurring monitors yet) and '* Fencing NODE' lines. Pseudo actions
 and cluster actions (do_shutdown, ...) are left out too.
-Run: `.venv/bin/python -m tests.conformance.actions [-v] [CASE ...]`
+Run: `.venv/bin/python -m tests.conformance.actions [-v] [--write-passing] [CASE ...]`
 """
 
 from __future__ import annotations
@@ -65,12 +65,15 @@ def main(argv: list[str]) -> int:
     verbose = "-v" in argv
     names = [a for a in argv if not a.startswith("-")]
     passed = total = 0
+    passing: list[str] = []
     for case in all_cases():
         if names and case.name not in names:
             continue
         ok, exp, got = run_case(case)
         total += 1
         passed += ok
+        if ok:
+            passing.append(case.name)
         print(f"{'PASS' if ok else 'FAIL'} {case.name}")
         if not ok and verbose:
             for item in sorted(exp - got):
@@ -78,6 +81,8 @@ def main(argv: list[str]) -> int:
             for item in sorted(got - exp):
                 print(f"   extra   {item}")
     print(f"{passed} of {total} cases run the expected set of actions")
+    if "--write-passing" in argv and not names:
+        PASSING_ACTIONS.write_text("".join(f"{n}\n" for n in passing))
     return 0
 
 

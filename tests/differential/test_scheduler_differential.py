@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import report  # noqa: E402
 from report import cibgen  # noqa: E402
@@ -114,3 +115,37 @@ def test_our_transition_summary_agrees_with_crm_simulate_on_random_cibs() -> Non
         report.print_diff(r)
     assert not regressed, (f"{len(regressed)} listed seeds regressed: "
                            f"{[r.seed for r in regressed][:20]}")
+
+
+def test_the_second_generator_is_deterministic_and_covers_every_mix() -> None:
+    import cibgen2
+
+    for mix in cibgen2.MIXES:
+        assert cibgen2.generate(5, mix).xml == cibgen2.generate(5, mix).xml
+        assert cibgen2.generate(5, mix).xml != cibgen2.generate(6, mix).xml
+    tags = {t for mix in cibgen2.MIXES for s in range(1, 6) for t in cibgen2.generate(s, mix).features}
+    for wanted in ("promotable", "on_fail_block", "order_set", "interleave_true",
+                   "provides_unfencing", "value_source_param",
+                   "orphan", "discovery_exclusive", "colocation_chain"):
+        assert wanted in tags, wanted
+
+
+@pytest.mark.parametrize("mix", ["promotable", "quorum", "onfail", "sets", "interleave",
+                                 "unfencing", "health", "rules", "orphans", "discovery",
+                                 "utilization"])
+def test_second_generator_cibs_pass_the_real_crm_verify(mix: str) -> None:
+    require_real_crm_simulate()
+    import cibgen2
+
+    allowed = STATUS_WARNINGS + ("unfenced", "STONITH", "stonith-enabled",
+                                 "fencing is disabled", "determine_op_status",
+                                 "unpack_operation", "stop_resource", "check_operation",
+                                 "process_rsc_state", "native_add_running")
+    for seed in (1, 2, 3):
+        xml = cibgen2.generate(seed, mix).xml
+        done = subprocess.run(["crm_verify", "-V", "-x", "-"], input=xml, text=True,
+                              capture_output=True, timeout=60)
+        assert done.returncode in (0, 78), done.stderr
+        lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "error" in ln]
+        unexpected = [ln for ln in lines if not any(w in ln for w in allowed)]
+        assert not unexpected, f"seed {seed} mix {mix}: {unexpected}"

@@ -15,7 +15,7 @@ from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
-from hacluster.scheduler.policy import is_managed
+from hacluster.scheduler.policy import ancestors, is_managed
 from hacluster.scheduler.probes import create_probes
 
 
@@ -31,6 +31,10 @@ class GraphAction:
     optional: bool
     runnable: bool
     reason: str
+    # The name the node's executor knows the resource by (its operation history's id):
+    # an anonymous clone instance acts under its primitive's plain id or the id its
+    # history on that node carries; empty for anything else (then `rsc`).
+    lrm_name: str = ""
 
     @property
     def key(self) -> str:
@@ -94,7 +98,7 @@ class Transition:
             elif a.pseudo or a.node is None:
                 lines.append(f"  * Pseudo action:   {a.rsc}_{a.task}_0")
             else:
-                lines.append(f"  * Resource action: {a.rsc:<15} {a.task} on {a.node}")
+                lines.append(f"  * Resource action: {a.lrm_name or a.rsc:<15} {a.task} on {a.node}")
         return lines
 
 
@@ -107,12 +111,12 @@ def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
         if rsc.kind == "primitive":
             lines.extend(summary_for(model, asg, plan, rid))
     probes, probe_edges = create_probes(model, asg, plan)
-    return Transition(synapses=synapses_of(plan, edges + probe_edges, probes),
+    return Transition(synapses=synapses_of(plan, edges + probe_edges, probes, model),
                       summary=tuple(lines), score_lines=asg.score_lines)
 
 
-def synapses_of(plan: Plan, edges: list[Edge],
-                probes: list[Action] | None = None) -> tuple[Synapse, ...]:
+def synapses_of(plan: Plan, edges: list[Edge], probes: list[Action] | None = None,
+                model: ClusterModel | None = None) -> tuple[Synapse, ...]:
     """Synapses of the plan's live actions; `probes` (graph-only, never in the plan) come
     first, so the ids of the other actions keep their order."""
     live = (probes or []) + [a for a in plan.actions.values()
@@ -125,9 +129,33 @@ def synapses_of(plan: Plan, edges: list[Edge],
     out = []
     for a in live:
         i = ids[a.key]
-        ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason)
+        name = lrm_name(model, a.rsc, a.node) if model is not None else ""
+        ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason,
+                         name)
         out.append(Synapse(i, ga, tuple(sorted(inputs[i]))))
     return tuple(out)
+
+
+def lrm_name(model: ClusterModel, rid: str | None, node: str | None) -> str:
+    """The id an anonymous clone instance's action carries on `node` (Explained: clone
+    `globally-unique=false`: every instance is the same resource to the node): the id
+    of its history there, else its own id. Empty when not such an instance."""
+    if rid is None or node is None or rid not in model.resources:
+        return ""
+    rsc = model.resources[rid]
+    clone = next((a for a in ancestors(model, rid) if model.resources[a].kind == "clone"), None)
+    if rsc.kind != "primitive" or clone is None or model.resources[clone].unique:
+        return ""
+    # Anonymous instances share one history per node: whichever instance it was read
+    # into, its id is the name on that node.
+    for prim in (rid, *model.primitives(clone)):
+        state = model.states.get(prim)
+        if model.resources[prim].base == rsc.base and state is not None \
+                and node in state.history_names:
+            return state.history_names[node]
+    # A history there under the plain id (today's naming) names a new instance too; an
+    # old-style numbered one belongs to that number only.
+    return rsc.base if model.known_on.get(rsc.base, {}).get(node) == rsc.base else rid
 
 
 def first(actions: list[Action], node: str | None) -> Action | None:

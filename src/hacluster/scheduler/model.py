@@ -216,8 +216,8 @@ class ClusterModel:
     # a resource must be probed there before it may start anywhere.
     unprobed_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Base primitive id (`rsc` for `rsc` and `rsc:N`) -> nodes with completed lrm history
-    # for it: anonymous clone instances share one history per node.
-    known_on: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # for it, with the id of that history: anonymous clone instances share one per node.
+    known_on: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)

@@ -32,7 +32,7 @@ def known_on(model: ClusterModel, rid: str, node: str) -> bool:
         state = model.states.get(prim)
         if state is None:
             continue
-        completed = node in model.known_on.get(prim.split(":")[0], frozenset())
+        completed = node in model.known_on.get(prim.split(":")[0], {})
         if node in state.roles or (node in state.probed_nodes and completed):
             return True
     return False
@@ -41,7 +41,7 @@ def known_on(model: ClusterModel, rid: str, node: str) -> bool:
 def anonymous_known_on(model: ClusterModel, rid: str, node: str) -> bool:
     """Whether `node` has history for any primitive of anonymous instance `rid` under any
     instance name (`rsc` or `rsc:N`)."""
-    return any(node in model.known_on.get(prim.split(":")[0], frozenset())
+    return any(node in model.known_on.get(prim.split(":")[0], {})
                for prim in model.primitives(rid))
 
 

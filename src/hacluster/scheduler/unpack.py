@@ -111,11 +111,11 @@ def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, froze
     return out
 
 
-def history_nodes(root: Element) -> dict[str, frozenset[str]]:
-    """Base resource id (`rsc` for both `rsc` and `rsc:N`) -> names of the nodes whose
-    lrm holds an entry for it with at least one completed operation (a pending probe,
-    op-status or call-id -1, does not make the state known)."""
-    out: dict[str, set[str]] = {}
+def history_nodes(root: Element) -> dict[str, dict[str, str]]:
+    """Base resource id (`rsc` for both `rsc` and `rsc:N`) -> the nodes whose lrm holds an
+    entry for it with at least one completed operation (a pending probe, op-status or
+    call-id -1, does not make the state known), each with that entry's id."""
+    out: dict[str, dict[str, str]] = {}
     status = root.find("status")
     for ns in (status.findall("node_state") if status is not None else []):
         name = ns.get("uname")
@@ -125,8 +125,9 @@ def history_nodes(root: Element) -> dict[str, frozenset[str]]:
             ops = entry.findall("lrm_rsc_op")
             if ops and all("-1" in (op.get("call-id"), op.get("op-status")) for op in ops):
                 continue
-            out.setdefault(str(entry.get("id")).split(":")[0], set()).add(name)
-    return {rid: frozenset(names) for rid, names in out.items()}
+            lrm_id = str(entry.get("id"))
+            out.setdefault(lrm_id.split(":")[0], {}).setdefault(name, lrm_id)
+    return out
 
 
 def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
