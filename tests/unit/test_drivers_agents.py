@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from hacluster import events
-from hacluster.drivers.agents import AgentRunner, agent_environment, resolve_agent
+from hacluster.drivers.agents import (
+    AgentRunner,
+    agent_environment,
+    resolve_agent,
+    tools_environment,
+)
 from hacluster.drivers.loop import DaemonLoop
 
 AGENT = """#!/bin/sh
@@ -143,3 +148,16 @@ def test_the_daemon_loop_runs_agents_and_feeds_agent_done_back(ocf_root: Path) -
     asyncio.run(asyncio.wait_for(scenario(), 30))
     assert sorted(replies) == [("a", True, {"rc": 0}), ("b", True, {"rc": 7})]
     assert os.environ.get("OCF_RESOURCE_INSTANCE") is None
+
+
+def test_agents_find_our_attrd_updater_first_and_this_nodes_state_dir(tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "attrd_updater").write_text("#!/bin/sh\nexit 0\n")
+    (tools / "attrd_updater").chmod(0o755)
+    env = agent_environment(events.RunAgent(1, "ocf:x:y", "start"), "/r", {"PATH": "/usr/bin"},
+                            tools=tools_environment("/var/lib/n1", str(tools)))
+    assert env["PATH"] == f"{tools}:/usr/bin"
+    assert env["HACLUSTER_ATTRD_UPDATER"] == str(tools / "attrd_updater")
+    assert env["HACLUSTER_STATE_DIR"] == "/var/lib/n1"
+    assert tools_environment("", str(tmp_path)) == {}, "no tools there: nothing to point at"

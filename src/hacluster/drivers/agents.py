@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +34,8 @@ DRAIN_GRACE_MS = 200  # a background child of the agent may hold its stdout open
 OCF_ERR_GENERIC = 1
 OCF_ERR_INSTALLED = 5
 BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME")
+# Where our own tools (attrd_updater, crm_mon...) live: next to the interpreter running us.
+TOOLS_DIR = os.path.dirname(sys.executable)
 
 
 def default_ocf_roots(environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -88,11 +91,28 @@ def functions_root(root: str, ocf_roots: Sequence[str]) -> str:
     return root
 
 
+def tools_environment(state_dir: str, tools_dir: str = TOOLS_DIR) -> dict[str, str]:
+    """What agents need to reach this node's daemon with our tools: ping's `attrd_updater`
+    must be hacluster's (first on PATH, and $HACLUSTER_ATTRD_UPDATER for our agents), talking
+    to this node ($HACLUSTER_STATE_DIR), not Pacemaker's."""
+    env = {"HACLUSTER_STATE_DIR": state_dir} if state_dir else {}
+    updater = os.path.join(tools_dir, "attrd_updater")
+    if _is_executable(updater):
+        env["HACLUSTER_ATTRD_UPDATER"] = updater
+        env["HACLUSTER_TOOLS_DIR"] = tools_dir
+    return env
+
+
 def agent_environment(run: events.RunAgent, ocf_root: str, inherited: Mapping[str, str],
-                      ocf_roots: Sequence[str] = ()) -> dict[str, str]:
-    """A small base (PATH, locale, OCF_ROOT) plus the core's variables, which win."""
+                      ocf_roots: Sequence[str] = (),
+                      tools: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A small base (PATH, locale, OCF_ROOT, our tools) plus the core's variables, which win."""
     env = {k: inherited[k] for k in BASE_ENV_KEYS if k in inherited}
     env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    if tools:
+        env.update(tools)
+        if tools.get("HACLUSTER_TOOLS_DIR"):
+            env["PATH"] = f"{tools['HACLUSTER_TOOLS_DIR']}:{env['PATH']}"
     env["OCF_ROOT"] = ocf_root
     shared = functions_root(ocf_root, ocf_roots) if ocf_roots else ocf_root
     if shared != ocf_root:
@@ -107,8 +127,9 @@ class AgentRunner:
     def __init__(self, on_done: Callable[[events.AgentDone], None],
                  ocf_root: str | Sequence[str] | None = None, *,
                  lsb_dirs: Sequence[str] = LSB_DIRS,
-                 stonith_dirs: Sequence[str] = STONITH_DIRS) -> None:
+                 stonith_dirs: Sequence[str] = STONITH_DIRS, state_dir: str = "") -> None:
         self._on_done = on_done
+        self.tools = tools_environment(state_dir)
         if ocf_root is None:
             self.ocf_roots = default_ocf_roots(os.environ)
         else:
@@ -147,7 +168,8 @@ class AgentRunner:
                          f"agent {run.agent} is not installed")
             return
         path, root = found
-        env = agent_environment(run, root or self.ocf_root, os.environ, self.ocf_roots)
+        env = agent_environment(run, root or self.ocf_root, os.environ, self.ocf_roots,
+                                self.tools)
         rsctmp = env.get("HA_RSCTMP")
         try:
             if rsctmp:
