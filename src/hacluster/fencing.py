@@ -219,7 +219,9 @@ class Fencer:
         op.run_id = self._next_run_id
         self._next_run_id += 1
         op.deadline_ms = now_ms + timeout_ms + TIMEOUT_GRACE_MS
-        extra = ((device.host_argument, device.plug_for(op.target)), ("nodename", op.target))
+        extra: tuple[tuple[str, str], ...] = (("nodename", op.target),)
+        if device.host_argument != "none":  # "none": the agent fences one fixed machine
+            extra = ((device.host_argument, device.plug_for(op.target)), *extra)
         return [RunAgent(op.run_id, f"stonith:{device.agent}", action, (), timeout_ms,
                          stdin=agent_stdin(action, device.params, extra))]
 

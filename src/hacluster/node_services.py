@@ -191,12 +191,16 @@ class NodeServices:
                                                              item.value, item.lifetime))
 
     def _fencer(self, now_ms: int, event: Any, out: ServiceOutputs) -> None:
+        told: set[tuple[str, str]] = set()
         for item in self.fencer.step(now_ms, event):
             if not isinstance(item, FenceResult):
                 out.external.append(item)  # RunAgent
                 continue
             out.to_controller.append(item)
-            out.sends.append((STONITH_GROUP, FENCE_WIRE.encode(item)))
+            if (item.target, item.action) not in told:
+                # Merged requests share one outcome: peers need to hear it once.
+                told.add((item.target, item.action))
+                out.sends.append((STONITH_GROUP, FENCE_WIRE.encode(item)))
             for client in self._waiters.pop(item.request_id, []):
                 out.external.append(Reply(client, True, {
                     "ok": item.ok, "device": item.device, "reason": item.reason}))

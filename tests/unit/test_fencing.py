@@ -145,3 +145,9 @@ def test_topology_levels_match_by_pattern_and_peer_results_enter_the_history() -
     fencer.step(7, FenceResult("node3", "reboot", True, "x", "pdu", "", "node2", "node2"))
     (event,) = fencer.status().history
     assert (event.target, event.executioner, event.completed_ms) == ("node3", "node2", 7)
+
+
+def test_a_device_for_one_fixed_machine_gets_no_plug() -> None:
+    device = FenceDevice("d", "fence_d", host_list=("node2",), host_argument="none")
+    (run,) = Fencer("n1", FencingConfig((device,))).step(0, FenceRequest("node2", "off"))
+    assert run.stdin == "action=off\nnodename=node2\n"
