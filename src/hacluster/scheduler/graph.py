@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
+from hacluster.scheduler.cleanup import create_deletes
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
 from hacluster.scheduler.policy import ancestors, is_managed
@@ -111,7 +112,9 @@ def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
         if rsc.kind == "primitive":
             lines.extend(summary_for(model, asg, plan, rid))
     probes, probe_edges = create_probes(model, asg, plan)
-    return Transition(synapses=synapses_of(plan, edges + probe_edges, probes, model),
+    deletes, delete_edges = create_deletes(model, plan)
+    return Transition(synapses=synapses_of(plan, edges + probe_edges + delete_edges,
+                                           probes + deletes, model),
                       summary=tuple(lines), score_lines=asg.score_lines)
 
 

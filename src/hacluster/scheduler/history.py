@@ -115,7 +115,7 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
                   top: tuple[str, ...], props: Mapping[str, str], stonith: bool,
                   fence: dict[str, str], now_s: int
                   ) -> tuple[dict[str, PrimitiveState], dict[str, Resource], dict[str, str],
-                             dict[str, Node]]:
+                             dict[str, Node], dict[str, tuple[str, ...]]]:
     locks: dict[str, tuple[str, int]] = {}
     unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
     entries, thought_active = read_histories(root, nodes, resources, stonith, locks)
@@ -145,7 +145,25 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     for rid, per_node in histories.items():
         for node, hist in per_node.items():
             apply_node_effects(rid, node, hist, nodes, fence, stonith)
-    return states, resources, fence, nodes
+    deletable = stale_histories(entries, resources, nodes)
+    return states, resources, fence, nodes, deletable
+
+
+def stale_histories(entries: list[Entry], resources: Mapping[str, Resource],
+                    nodes: Mapping[str, Node]) -> dict[str, tuple[str, ...]]:
+    """History ids of resources no longer configured that are not active, each with the
+    online nodes holding such a history: the scheduler deletes those (an orphan that
+    is still active is stopped first, as a resource of its own)."""
+    known = {r.base or r.id for r in resources.values()} | set(resources)
+    out: dict[str, list[str]] = {}
+    for node, lrm_id, hist in entries:
+        if lrm_id in known or lrm_id.split(":")[0] in known:
+            continue
+        if hist.role not in (Role.UNKNOWN, Role.STOPPED) or node not in nodes \
+                or not nodes[node].online or nodes[node].unclean:
+            continue
+        out.setdefault(lrm_id, []).append(node)
+    return {rid: tuple(where) for rid, where in out.items()}
 
 
 def stopped_history_holders(entries: list[Entry], resources: Mapping[str, Resource],
@@ -392,6 +410,7 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
         probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(
             n for n, h in hist.items() if h.stop_failed),
         blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()),
+        agent_changed_nodes=frozenset(n for n, h in hist.items() if h.agent_changed),
         changed_nodes=frozenset(n for n, h in hist.items() if n in roles and (
             h.agent_changed or is_redefined(h, rsc))),
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles

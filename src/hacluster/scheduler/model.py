@@ -139,6 +139,7 @@ class PrimitiveState:
     blocked: bool
     changed_nodes: frozenset[str] = frozenset()  # agent or parameters changed since start
     redefined_nodes: frozenset[str] = frozenset()  # of those, the parameter changes
+    agent_changed_nodes: frozenset[str] = frozenset()  # history of another agent, any role
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
     # Nodes where an anonymous instance holding stopped histories takes the shared
@@ -218,6 +219,9 @@ class ClusterModel:
     # Base primitive id (`rsc` for `rsc` and `rsc:N`) -> nodes with completed lrm history
     # for it, with the id of that history: anonymous clone instances share one per node.
     known_on: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # History ids of resources no longer configured and not active -> online nodes
+    # holding them: their histories are deleted.
+    deletable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)

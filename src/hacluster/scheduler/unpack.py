@@ -84,7 +84,7 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
     nodes, fence = unpack_nodes(cib_root, ids, props, stonith)
     resources, top = unpack_resources(config.find("resources") if config is not None else None,
                                       ids, len(nodes), op_defaults)
-    states, resources, fence, nodes = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
+    states, resources, fence, nodes, deletable = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
                                                     stonith, fence, now_s)
     locs, colocs, orders = unpack_constraints(
         config.find("constraints") if config is not None else None, nodes, resources, ids, now_s)
@@ -93,7 +93,7 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
                         states=states, locations=locs, colocations=colocs, orders=orders,
                         have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
                         unprobed_members=pending_members(cib_root, nodes),
-                        known_on=history_nodes(cib_root))
+                        known_on=history_nodes(cib_root), deletable=deletable)
 
 
 def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, frozenset[str]]:
