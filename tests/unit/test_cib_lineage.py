@@ -203,6 +203,10 @@ def test_lineage_tells_whether_one_copy_holds_another() -> None:
     assert not old.contains(newer)
     assert newer.contains(Lineage()) and newer.contains(Lineage((Step(20, 3),), 0))
     assert old.started(12) == Lineage((Step(8, 0), Step(12, 3)), 0)
+    long = Lineage(tuple(Step(r, 1) for r in range(100, 116)), 2)
+    assert long.contains(Lineage((Step(4, 0),), 9)) is None, "older than every step kept"
+    trimmed = Lineage((Step(30, 5),), 0)  # its base: 5 writes of a lineage no longer known
+    assert Lineage((Step(40, 0),), 0).contains(trimmed) is None
 
 
 def test_the_lineage_is_persisted_with_the_copy_and_read_back() -> None:

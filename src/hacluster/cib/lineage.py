@@ -60,8 +60,10 @@ class Lineage:
     def contains(self, other: Lineage) -> bool | None:
         """Whether every configuration write of `other` is also in this copy (None: `other`
         branched off before the oldest step kept, so nobody can tell)."""
-        if other.ring == self.ring:
+        if other.ring == self.ring and (other.ring or not other.count):
             return other.count <= self.count
+        if not other.ring:  # writes of a lineage whose steps were trimmed away
+            return None if other.count else True
         for index, step in enumerate(self.steps[:-1]):
             if step.ring == other.ring:
                 return other.count <= self.steps[index + 1].start

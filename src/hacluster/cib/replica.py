@@ -317,7 +317,7 @@ class CIBReplica:
             merged = merged_document(base, own, copies, CIBVersion(*winner.version))
         self._log_losses(merged, winner)
         outputs: list[Output] = []
-        if base is not self.doc:
+        if base is not self.doc and winner_id != self.node_id:
             log.info("cib copy replaced by full sync ring=%s from=%s version=%s kept=%s",
                      self.ring_id, winner_id, self.doc.version, merged.version)
         if merged.digest() != self.doc.digest() or lineage != self.lineage \
