@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--swarm", action="store_true", help="faults chosen from the seed")
     ap.add_argument("--nodes", type=int, default=None)
     ap.add_argument("--hostile", action="store_true", help="swarm with heavy loss/dup/reorder")
+    ap.add_argument("--status-writes", type=float, default=0.0, metavar="SHARE",
+                    help="share of CIB client writes that are status updates (0..1)")
     ap.add_argument("--trace", action="store_true", help="print every delivery and change")
     ap.add_argument("-v", "--verbose", action="store_true", help="log at debug (virtual time)")
     args = ap.parse_args(argv)
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     passed = failed = 0
     for seed in seeds:
         result = run_seed(seed, args.swarm or args.hostile, args.nodes, keep_trace=args.trace,
-                          hostile=args.hostile)
+                          hostile=args.hostile, status_share=args.status_writes)
         if args.trace:
             sys.stdout.write("".join(line + "\n" for line in result.trace))
         if result.ok:
@@ -45,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         failed += 1
         extra = (" --swarm" if args.swarm else "") + (" --hostile" if args.hostile else "")
         extra += f" --nodes {args.nodes}" if args.nodes else ""
+        extra += f" --status-writes {args.status_writes}" if args.status_writes else ""
         sys.stdout.write(f"seed {seed} FAILED: {result.reason}\n"
                          f"  reproduce: python -m hacluster.sim --seed {seed}{extra}\n")
     sys.stdout.write(f"{passed} passed, {failed} failed\n")

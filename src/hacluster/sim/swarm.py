@@ -79,7 +79,10 @@ def plan_for(seed: int, swarm: bool, nodes: int | None, hostile: bool = False) -
 
 
 def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
-             keep_trace: bool = False, hostile: bool = False) -> SeedResult:
+             keep_trace: bool = False, hostile: bool = False,
+             status_share: float = 0.0) -> SeedResult:
+    """One seed's verdict. `status_share`: that share of the CIB clients' writes are status
+    updates of a node's own node_state (no quorum needed; they must survive every merge)."""
     plan = plan_for(seed, swarm, nodes, hostile)
     ids = [NodeId(i) for i in range(1, plan.nodes + 1)]
     quorum = settings_for(ids, auto_tie_breaker=plan.tie_breaker)
@@ -87,7 +90,7 @@ def run_seed(seed: int, swarm: bool = True, nodes: int | None = None,
                   cib=plan.faults, secauth_key=SIM_AUTHKEY if plan.secauth else None)
     world.icmp = plan.icmp
     if plan.faults:  # CIB clients write on random nodes through the fault phase
-        world.start_cib_clients(world.now_ms + plan.safety_ms)
+        world.start_cib_clients(world.now_ms + plan.safety_ms, status_share)
     rng = random.Random(seed ^ 0x5EED)
     reason = _safety_phase(world, rng, plan) or ""
     converge_ms = -1

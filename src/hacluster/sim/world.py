@@ -89,6 +89,8 @@ class World:
     cib_clients_until_ms: int = -1
     cib_writes: int = 0
     cib_rng: random.Random = field(init=False)
+    cib_status_share: float = 0.0
+    cib_status_rng: random.Random = field(init=False)
     # With `crm`, each node also runs its controller and an executor from
     # `executor_factory(node_id)`; RunAgent outputs go to `agent_runner(world, node, run)`.
     crm: bool = False
@@ -103,6 +105,7 @@ class World:
         self.rng = random.Random(self.seed)
         self.network = Network(random.Random(self.rng.getrandbits(64)), self.options)
         self.cib_rng = random.Random(self.seed ^ 0xC1B)  # CIB clients never shift the rest
+        self.cib_status_rng = random.Random(self.seed ^ 0x57A7)
         if self.quorum is None:
             self.quorum = settings_for(self.node_ids)
         for node_id in self.node_ids:
@@ -151,10 +154,13 @@ class World:
         self._step(node_id, ClientRequest(request_id, "cib_request", request))
         return request_id
 
-    def start_cib_clients(self, until_ms: int) -> None:
-        """CIB clients write on random live nodes, every few hundred ms, until `until_ms`."""
+    def start_cib_clients(self, until_ms: int, status_share: float = 0.0) -> None:
+        """CIB clients write on random live nodes, every few hundred ms, until `until_ms`;
+        a `status_share` of the writes are status updates of the node's own node_state
+        (an op result, as a controller records it: no quorum needed, must survive too)."""
         assert self.cib, "the world runs without CIB replicas"
         self.cib_clients_until_ms = until_ms
+        self.cib_status_share = status_share
         self._push(self.now_ms + self.cib_rng.randint(1, 300), NodeId(0), CIB_CLIENT, None)
 
     def _cib_client(self) -> None:
@@ -164,9 +170,14 @@ class World:
         if up:
             self.cib_writes += 1
             name = f"w{self.cib_writes}"
-            self.cib_write(self.cib_rng.choice(up), CIBRequest(
-                "create", f'<primitive id="{name}" class="ocf" provider="pacemaker" '
-                          f'type="Dummy"/>', "resources"), name)
+            node = self.cib_rng.choice(up)
+            # a second stream of draws: status writes never shift the configuration writes
+            if self.cib_status_share and self.cib_status_rng.random() < self.cib_status_share:
+                self.cib_write(node, _op_result(node, name), name)
+            else:
+                self.cib_write(node, CIBRequest(
+                    "create", f'<primitive id="{name}" class="ocf" provider="pacemaker" '
+                              f'type="Dummy"/>', "resources"), name)
         self._push(self.now_ms + self.cib_rng.randint(20, 400), NodeId(0), CIB_CLIENT, None)
 
     def crash(self, node_id: NodeId) -> None:
@@ -372,3 +383,13 @@ class World:
             st = node.totem
             out[node_id] = (f"{st.state}:{st.cur.ring_id}", st.cur.members)
         return out
+
+
+def _op_result(node: NodeId, op_id: str) -> CIBRequest:
+    """A status update of `node`'s own node_state: one more operation in its lrm history."""
+    return CIBRequest(
+        "modify", f'<node_state id="{int(node)}"><lrm id="{int(node)}"><lrm_resources>'
+                  f'<lrm_resource id="r-{op_id}" type="Dummy" class="ocf" provider="pacemaker">'
+                  f'<lrm_rsc_op id="{op_id}" operation="start" rc-code="0"/></lrm_resource>'
+                  "</lrm_resources></lrm></node_state>", "status",
+        options=frozenset({"allow-create"}), status_of=str(int(node)))
