@@ -10,6 +10,8 @@ MYPY_STRICT := src/hacluster/common src/hacluster/demo src/hacluster/config src/
 MYPY_STRICT += src/hacluster/executor src/hacluster/attrd.py src/hacluster/fencing.py src/hacluster/sim/agents.py src/hacluster/api/attrd.py src/hacluster/api/fencing.py src/hacluster/cli/attrd_updater.py src/hacluster/cli/stonith_admin.py src/hacluster/node_services.py
 # the OCF agents shipped in the package (helper agents)
 MYPY_STRICT += src/hacluster/agents
+# the operator tools' api and cli modules (helper tools)
+MYPY_STRICT += src/hacluster/api/cibedit.py src/hacluster/api/move.py src/hacluster/api/parameter.py src/hacluster/api/wait.py src/hacluster/api/agents.py src/hacluster/api/resource.py src/hacluster/api/resource_layout.py src/hacluster/api/constraint.py src/hacluster/cli/crm_resource.py src/hacluster/cli/usage.py src/hacluster/cli/waiting.py
 
 .PHONY: test demo setup debs lint typecheck pytest clean
 

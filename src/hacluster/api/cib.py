@@ -57,6 +57,17 @@ _CIB_EXIT = MappingProxyType({
     Code.CIB_NO_VALID_COPY: ExitStatus.DIGEST,
     Code.IPC_NOT_RUNNING: ExitStatus.DISCONNECT,
     Code.FILE_NOT_FOUND: ExitStatus.NOSUCH,  # cibadmin: "Could not connect to the CIB"
+    Code.RSC_NOT_FOUND: ExitStatus.NOSUCH,
+    Code.NODE_NOT_FOUND: ExitStatus.NOSUCH,
+    Code.CONSTRAINT_NOT_FOUND: ExitStatus.NOSUCH,
+    Code.ATTRIBUTE_NOT_FOUND: ExitStatus.NOSUCH,
+    Code.RSC_OP_NOT_FOUND: ExitStatus.NOSUCH,
+    Code.RSC_ID_EXISTS: ExitStatus.EXISTS,
+    Code.RSC_NOT_RUNNING: ExitStatus.USAGE,
+    Code.TOOL_BAD_VALUE: ExitStatus.USAGE,
+    Code.TOOL_UNKNOWN_COMMAND: ExitStatus.USAGE,
+    Code.SCORE_INVALID: ExitStatus.INVALID_PARAM,
+    Code.TOOL_TIMEOUT: ExitStatus.TIMEOUT,
 })
 _INVALID_CONFIG = frozenset({
     Code.CIB_ID_MISSING, Code.CIB_ID_DUPLICATE, Code.CIB_UNKNOWN_REFERENCE, Code.CIB_BAD_SCORE,

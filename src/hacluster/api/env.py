@@ -21,6 +21,7 @@ import dataclasses
 import getpass
 import os
 import socket
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -269,3 +270,47 @@ def environment(cib_file: str | None = None, state_dir: str | None = None,
     if path:
         return CibFile(path)
     return LiveCluster(state_dir, client_name)
+
+
+OCF_ROOTS = (Path(__file__).resolve().parent.parent / "agents", Path("/usr/lib/ocf"))
+FENCE_AGENT_DIRS = (Path("/usr/sbin"),)
+METADATA_TIMEOUT_S = 10
+
+
+def agent_metadata(standard: str, provider: str, agent_type: str) -> str | None:
+    """The meta-data text of an installed agent (our shipped agents first, then the host's
+    resource-agents), None when it is not installed or does not answer."""
+    if "/" in provider or "/" in agent_type or agent_type.startswith("."):
+        return None
+    if standard == "ocf":
+        for root in OCF_ROOTS:
+            script = root / "resource.d" / provider / agent_type
+            if script.is_file():
+                env = dict(os.environ, OCF_ROOT=str(root))
+                return _run_metadata([str(script), "meta-data"], env)
+        return None
+    if standard == "stonith":
+        for directory in FENCE_AGENT_DIRS:
+            if (directory / agent_type).is_file():
+                return _run_metadata([str(directory / agent_type), "-o", "metadata"], None)
+    return None
+
+
+def _run_metadata(argv: list[str], env: dict[str, str] | None) -> str | None:
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=METADATA_TIMEOUT_S,
+                              env=env, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = done.stdout.decode("utf-8", "replace")
+    return text if done.returncode == 0 and text.strip() else None
+
+
+def providers_of(agent_type: str) -> list[str]:
+    """ocf providers that ship an agent named `agent_type` (for pcs's short names)."""
+    found: list[str] = []
+    for root in OCF_ROOTS:
+        base = root / "resource.d"
+        if base.is_dir():
+            found += sorted(p.name for p in base.iterdir() if (p / agent_type).is_file())
+    return found

@@ -1,0 +1,349 @@
+"""Constraint commands: location (node scores and rules), colocation, order, delete, ref.
+
+Owns what `pcs constraint ...` writes, with pcs 0.11's generated ids
+(location-<rsc>-<node>-<score>, colocation-<rsc>-<with>-<score>, order-<first>-<then>-<kind>,
+location-<rsc>-rule-expr-N), its duplicate check (forceable) and the removal of every
+constraint that names a deleted resource. Spec: Pacemaker Explained, "Resource
+Constraints" and "Rules". Must never print or parse command lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from hacluster.api import cibedit
+from hacluster.api.cibedit import error
+from hacluster.api.env import CIBEnvironment
+from hacluster.cib import XMLElement
+from hacluster.common import Code, HaError, Problem, parse_score
+
+CONSTRAINT_TAGS = ("rsc_location", "rsc_colocation", "rsc_order", "rsc_ticket")
+REFERENCING_ATTRS = ("rsc", "with-rsc", "first", "then")
+COMPARISONS = frozenset({"lt", "gt", "lte", "gte", "eq", "ne"})
+UNARY = frozenset({"defined", "not_defined"})
+VALUE_TYPES = frozenset({"string", "integer", "number", "version"})
+ACTIONS = frozenset({"start", "stop", "promote", "demote"})
+KINDS = frozenset({"Optional", "Mandatory", "Serialize"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConstraintView:
+    tag: str
+    id: str
+    attributes: tuple[tuple[str, str], ...]
+    rule: str = ""  # a rule rendered as pcs shows it, "" when none
+
+
+def score_problem(score: str) -> Problem | None:
+    if parse_score(score) is None:
+        return error(Code.SCORE_INVALID, f"invalid score '{score}', use integer or INFINITY "
+                     "or -INFINITY", score=score)
+    return None
+
+
+def missing_resources(root: XMLElement, rids: Sequence[str]) -> list[Problem]:
+    return [error(Code.RSC_NOT_FOUND, f"Resource '{rid}' does not exist", id=rid)
+            for rid in rids if cibedit.find_resource(root, rid) is None]
+
+
+def constraints(root: XMLElement) -> list[XMLElement]:
+    return [c for c in cibedit.find_all(root, "/cib/configuration/constraints/*")
+            if c.tag in CONSTRAINT_TAGS]
+
+
+def add_constraint(root: XMLElement, tag: str, attrs: dict[str, str]) -> XMLElement:
+    attrs["id"] = cibedit.unique_id(root, attrs["id"])
+    return cibedit.sub_element(cibedit.section(root, "constraints"), tag, attrs)
+
+
+# ---------------------------------------------------------------------------- location
+
+
+def location_prefers(env: CIBEnvironment, rid: str, nodes: Sequence[str], avoids: bool,
+                     force: bool = False) -> list[Problem]:
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = missing_resources(root, [rid])
+        for word in nodes:
+            node, _, score = word.partition("=")
+            score = score or "INFINITY"
+            if avoids:
+                score = score[1:] if score.startswith("-") else f"-{score}"
+            bad = score_problem(score)
+            if bad is not None:
+                problems.append(bad)
+                continue
+            add_constraint(root, "rsc_location", {
+                "id": f"location-{rid}-{node}-{score}", "rsc": rid, "node": node,
+                "score": score})
+        return problems
+
+    return cibedit.change(env, edit, force)
+
+
+def parse_rule(words: Sequence[str]) -> tuple[dict[str, str], list[list[str]], str,
+                                              list[Problem]]:
+    """`[id=ID] [role=R] [score=S] EXPR [and|or EXPR]...` → (options, expressions, op)."""
+    options: dict[str, str] = {}
+    rest = list(words)
+    while rest and "=" in rest[0] and rest[0].split("=", 1)[0] in (
+            "id", "role", "score", "score-attribute", "constraint-id"):
+        name, _, value = rest.pop(0).partition("=")
+        options[name] = value
+    expressions: list[list[str]] = [[]]
+    joins: set[str] = set()
+    for word in rest:
+        if word in ("and", "or"):
+            joins.add(word)
+            expressions.append([])
+        else:
+            expressions[-1].append(word)
+    problems: list[Problem] = []
+    if len(joins) > 1:
+        problems.append(error(Code.TOOL_BAD_VALUE,
+                              "mixing 'and' and 'or' needs parentheses, which are not supported"))
+    for expression in expressions:
+        if not is_expression(expression):
+            problems.append(error(Code.TOOL_BAD_VALUE,
+                                  f"'{' '.join(expression)}' is not a valid rule expression"))
+    return options, expressions, (joins.pop() if joins else ""), problems
+
+
+def is_expression(words: Sequence[str]) -> bool:
+    if len(words) == 2:
+        return words[0] in UNARY
+    if len(words) == 3:
+        return words[1] in COMPARISONS
+    return len(words) == 4 and words[1] in COMPARISONS and words[2] in VALUE_TYPES
+
+
+def expression_attrs(words: Sequence[str]) -> dict[str, str]:
+    if words[0] in UNARY:
+        return {"operation": words[0], "attribute": words[1]}
+    attrs = {"operation": words[1], "attribute": words[0], "value": words[-1]}
+    if len(words) == 4:
+        attrs["type"] = words[2]
+    return attrs
+
+
+def rule_key(rule: XMLElement) -> tuple[object, ...]:
+    expressions = sorted(tuple(sorted((str(k), str(v)) for k, v in e.attrib.items()
+                                      if k != "id")) for e in rule.iterfind("expression"))
+    return (rule.get("score"), rule.get("boolean-op", "and"), tuple(expressions))
+
+
+def location_rule(env: CIBEnvironment, rid: str, words: Sequence[str],
+                  force: bool = False) -> list[Problem]:
+    options, expressions, join, problems = parse_rule(words)
+    score = options.get("score", "INFINITY") if "score-attribute" not in options else ""
+    if score:
+        bad = score_problem(score)
+        problems += [bad] if bad else []
+
+    def edit(root: XMLElement) -> list[Problem]:
+        found = problems + missing_resources(root, [rid])
+        if any(p.is_error() for p in found):
+            return found
+        attrs = {"id": options.get("constraint-id", f"location-{rid}"), "rsc": rid}
+        if "role" in options:
+            attrs["role"] = options["role"]
+        constraint = add_constraint(root, "rsc_location", attrs)
+        rule = cibedit.sub_element(constraint, "rule", {
+            "id": options.get("id") or cibedit.unique_id(root, f"{constraint.get('id')}-rule")})
+        if join:
+            rule.set("boolean-op", join)
+        if score:
+            rule.set("score", score)
+        else:
+            rule.set("score-attribute", options["score-attribute"])
+        for expression in expressions:
+            attrs = expression_attrs(expression)
+            attrs["id"] = cibedit.unique_id(root, f"{rule.get('id')}-expr")
+            cibedit.sub_element(rule, "expression", attrs)
+        found += duplicate_rule(root, rid, constraint, rule)
+        return found
+
+    return cibedit.change(env, edit, force)
+
+
+def duplicate_rule(root: XMLElement, rid: str, constraint: XMLElement,
+                   rule: XMLElement) -> list[Problem]:
+    key = rule_key(rule)
+    for other in constraints(root):
+        if other is constraint or other.tag != "rsc_location" or other.get("rsc") != rid:
+            continue
+        if any(rule_key(r) == key for r in other.iterfind("rule")):
+            return [error(Code.CONSTRAINT_DUPLICATE, "duplicate constraint already exists",
+                          forceable=True, id=str(other.get("id")))]
+    return []
+
+
+# ------------------------------------------------------------------ colocation / order
+
+
+def colocation_add(env: CIBEnvironment, words: Sequence[str],
+                   force: bool = False) -> list[Problem]:
+    """`[ROLE] RSC with [ROLE] WITH [SCORE] [name=value ...]`."""
+    words = list(words)
+    roles = ("Promoted", "Unpromoted", "Started", "Stopped", "master", "slave")
+    attrs: dict[str, str] = {}
+    if words and words[0] in roles:
+        attrs["rsc-role"] = words.pop(0)
+    if len(words) < 3 or words[1] != "with":
+        usage_error("constraint colocation add [<role>] <source resource id> with "
+                           "[<role>] <target resource id> [score] [options] [id=constraint-id]")
+    rsc, with_rsc, rest = words[0], words[2], words[3:]
+    if rest and rest[0] in roles and with_rsc in roles:
+        with_rsc, rest = rest[0], rest[1:]
+    if with_rsc in roles and rest:
+        attrs["with-rsc-role"], with_rsc, rest = with_rsc, rest[0], rest[1:]
+    score = "INFINITY"
+    if rest and "=" not in rest[0]:
+        score = rest.pop(0)
+    options = dict(w.partition("=")[::2] for w in rest)
+
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = missing_resources(root, [rsc, with_rsc])
+        bad = score_problem(score)
+        problems += [bad] if bad else []
+        element = {"rsc": rsc, "with-rsc": with_rsc, "score": score, **attrs}
+        element.update(options)
+        element["id"] = options.get("id", f"colocation-{rsc}-{with_rsc}-{score}")
+        problems += duplicate_pair(root, "rsc_colocation", element, ("rsc", "with-rsc"))
+        add_constraint(root, "rsc_colocation", element)
+        return problems
+
+    return cibedit.change(env, edit, force)
+
+
+def duplicate_pair(root: XMLElement, tag: str, attrs: dict[str, str],
+                   keys: tuple[str, str]) -> list[Problem]:
+    for other in constraints(root):
+        if other.tag == tag and all(other.get(k) == attrs[k] for k in keys):
+            return [error(Code.CONSTRAINT_DUPLICATE, "duplicate constraint already exists",
+                          forceable=True, id=str(other.get("id")))]
+    return []
+
+
+def order_add(env: CIBEnvironment, words: Sequence[str],
+              force: bool = False) -> tuple[list[Problem], str]:
+    """`[ACTION] FIRST then [ACTION] THEN [kind=...] [symmetrical=...] [id=...]`."""
+    words = list(words)
+    first_action = words.pop(0) if words and words[0] in ACTIONS else "start"
+    if len(words) < 3 or words[1] != "then":
+        usage_error("constraint order [action] <resource id> then [action] "
+                    "<resource id> [options]")
+    first, rest = words[0], words[2:]
+    then_action = rest.pop(0) if len(rest) > 1 and rest[0] in ACTIONS else "start"
+    then, options = rest[0], dict(w.partition("=")[::2] for w in rest[1:])
+    kind = options.get("kind", "")
+
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = missing_resources(root, [first, then])
+        if kind and kind not in KINDS:
+            problems.append(error(Code.TOOL_BAD_VALUE, f"'{kind}' is not a valid kind value, "
+                                  "use 'Mandatory', 'Optional', 'Serialize'"))
+        attrs = {"first": first, "then": then, **options, "first-action": first_action,
+                 "then-action": then_action}
+        attrs["id"] = options.get("id", f"order-{first}-{then}-{kind or 'mandatory'}")
+        problems += duplicate_pair(root, "rsc_order", attrs, ("first", "then"))
+        add_constraint(root, "rsc_order", attrs)
+        return problems
+
+    summary = (f"Adding {first} {then} (kind: {kind or 'Mandatory'}) (Options: "
+               f"first-action={first_action} then-action={then_action})")
+    return cibedit.change(env, edit, force), summary
+
+
+def usage_error(text: str) -> NoReturn:
+    raise HaError([error(Code.USAGE, f"usage: pcs {text}")])
+
+
+# ------------------------------------------------------------------- delete / ref
+
+
+def delete(env: CIBEnvironment, ids: Sequence[str]) -> list[str]:
+    """Remove constraints (or location rules) by id; returns what was removed."""
+    removed: list[str] = []
+
+    def edit(root: XMLElement) -> list[Problem]:
+        problems: list[Problem] = []
+        for cid in ids:
+            found = [e for e in cibedit.find_all(root, "/cib/configuration/constraints//*[@id=$i]", i=cid)
+                     if e.tag in CONSTRAINT_TAGS or e.tag == "rule"]
+            if not found:
+                problems.append(error(Code.CONSTRAINT_NOT_FOUND,
+                                      f"Unable to find constraint - '{cid}'", id=cid))
+                continue
+            remove_constraint_part(found[0])
+            removed.append(cid)
+        return problems
+
+    cibedit.change(env, edit)
+    return removed
+
+
+def remove_constraint_part(element: XMLElement) -> None:
+    parent = element.getparent()
+    cibedit.remove_element(element)
+    if element.tag == "rule" and parent is not None and parent.find("rule") is None:
+        cibedit.remove_element(parent)
+
+
+def references(root: XMLElement, rid: str) -> list[XMLElement]:
+    """Constraints that name `rid` directly or in a resource set."""
+    return [c for c in constraints(root)
+            if any(c.get(a) == rid for a in REFERENCING_ATTRS)
+            or cibedit.find_all(c, ".//resource_ref[@id=$i]", i=rid)]
+
+
+def remove_references(root: XMLElement, rid: str) -> list[str]:
+    """Drop what names `rid`: whole constraints, or its place in a resource set (and the set,
+    and the constraint, once empty). Returns the ids of constraints removed whole."""
+    removed: list[str] = []
+    for constraint in references(root, rid):
+        if any(constraint.get(a) == rid for a in REFERENCING_ATTRS):
+            cibedit.remove_element(constraint)
+            removed.append(str(constraint.get("id")))
+            continue
+        for ref in cibedit.find_all(constraint, ".//resource_ref[@id=$i]", i=rid):
+            resource_set = ref.getparent()
+            cibedit.remove_element(ref)
+            if resource_set is not None and resource_set.find("resource_ref") is None:
+                cibedit.remove_element(resource_set)
+        if constraint.find("resource_set") is None:
+            cibedit.remove_element(constraint)
+            removed.append(str(constraint.get("id")))
+    return removed
+
+
+def ref(env: CIBEnvironment, rids: Sequence[str]) -> dict[str, list[str]]:
+    root = env.read().root
+    return {rid: [str(c.get("id")) for c in references(root, rid)] for rid in rids}
+
+
+def config(env: CIBEnvironment) -> list[ConstraintView]:
+    return [view_of(c) for c in constraints(env.read().root)]
+
+
+def view_of(element: XMLElement) -> ConstraintView:
+    attrs = tuple((str(k), str(v)) for k, v in element.attrib.items() if k != "id")
+    rules = [render_rule(r) for r in element.iterfind("rule")]
+    return ConstraintView(str(element.tag), str(element.get("id")), attrs, "; ".join(rules))
+
+
+def render_rule(rule: XMLElement) -> str:
+    parts = []
+    for expression in rule.iterfind("expression"):
+        op, attr = expression.get("operation", ""), expression.get("attribute", "")
+        if op in UNARY:
+            parts.append(f"{op} {attr}")
+        else:
+            typed = f"{expression.get('type')} " if expression.get("type") else ""
+            parts.append(f"{attr} {op} {typed}{expression.get('value', '')}")
+    for date in rule.iterfind("date_expression"):
+        parts.append(f"date {date.get('operation')} {date.get('end') or date.get('start')}")
+    joined = f" {rule.get('boolean-op', 'and')} ".join(parts)
+    score = rule.get("score") or f"score-attribute={rule.get('score-attribute')}"
+    return f"score={score} {joined} (id:{rule.get('id')})"

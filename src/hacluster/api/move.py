@@ -1,0 +1,272 @@
+"""Where a resource runs, and the constraints that move, ban and clear it.
+
+Owns `locate` (from the status section, as crm_mon reads it) and crm_resource's
+cli-prefer-<rsc> / cli-ban-<rsc>-on-<node> location constraints, with an optional lifetime
+(a rule with a date_expression ending at now + an ISO 8601 duration). `pcs resource move
+-with-constraint / ban / clear` and `crm_resource --move / --ban / --clear` both come here.
+`now_s` is always an argument. Must never print or read a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hacluster.api import cibedit, status
+from hacluster.api.cibedit import error, warning
+from hacluster.api.env import CIBEnvironment
+from hacluster.cib import XMLElement
+from hacluster.common import Code, HaError, Problem
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    node: str
+    role: str  # Started, Promoted or Unpromoted
+
+
+def resource_locations(root: XMLElement, rid: str, now_s: int) -> list[Location] | None:
+    """Where `rid` (a primitive, group, clone or clone child) is active; None if unknown."""
+    element = cibedit.find_resource(root, rid)
+    if element is None:
+        return None
+    view = status.status_of_root(root, now_s, history=False)
+    found: list[Location] = []
+    for resource in view.resources:
+        if isinstance(resource, status.CloneStatus) and resource.id != rid \
+                and is_inside(element, resource.id) and not is_named_anonymously(root, element):
+            found += first_instance_locations(resource, rid)
+        else:
+            found += locations_in(resource, rid, inside=False)
+    return found
+
+
+def is_named_anonymously(root: XMLElement, element: XMLElement) -> bool:
+    """Whether the history names a clone's primitive by its bare id: crm_resource then
+    answers for every instance; otherwise only for the first instance (":0")."""
+    return element.tag == "primitive" and bool(
+        cibedit.find_all(root, "/cib/status/node_state/lrm/lrm_resources/lrm_resource[@id=$i]",
+                   i=str(element.get("id"))))
+
+
+def is_inside(element: XMLElement, ancestor_id: str) -> bool:
+    parent = element.getparent()
+    while parent is not None:
+        if parent.get("id") == ancestor_id:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def first_instance_locations(clone: status.CloneStatus, rid: str) -> list[Location]:
+    for instance in clone.instances:
+        key = instance.key if isinstance(instance, status.PrimitiveStatus) else instance.id
+        if key.endswith(":0"):
+            return locations_in(instance, rid, inside=instance.id.split(":")[0] == rid
+                                or isinstance(instance, status.PrimitiveStatus))
+    return []
+
+
+def locations_in(resource: status.ResourceStatus, rid: str, inside: bool) -> list[Location]:
+    if isinstance(resource, status.PrimitiveStatus):
+        base = resource.key.split(":")[0] or resource.id
+        if inside or base == rid or resource.id == rid:
+            return [Location(n, resource.role) for n in resource.nodes]
+        return []
+    if isinstance(resource, status.GroupStatus):
+        hit = inside or resource.id == rid
+        found: list[Location] = []
+        for member in resource.members:
+            found += [loc for loc in locations_in(member, rid, hit) if loc not in found]
+        return found
+    hit = inside or resource.id == rid or resource.child == rid
+    found = []
+    for instance in resource.instances:
+        found += locations_in(instance, rid, hit)
+    # Pacemaker collects a clone's locations by prepending each instance's node.
+    return found[::-1]
+
+
+def locate(env: CIBEnvironment, rid: str, now_s: int) -> list[Location]:
+    found = resource_locations(env.read().root, rid, now_s)
+    if found is None:
+        raise HaError([error(Code.RSC_NOT_FOUND, f"Resource '{rid}' not found", id=rid)])
+    return found
+
+
+# -------------------------------------------------------------------------- lifetime
+
+
+def parse_duration_s(text: str) -> tuple[int, int] | None:
+    """ISO 8601 duration → (months, seconds); None when malformed."""
+    match = _DURATION.match(text)
+    if not match or text in ("P", "PT") or text.endswith("T"):
+        return None
+    y, mo, w, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    return y * 12 + mo, (((w * 7 + d) * 24 + h) * 60 + mi) * 60 + s
+
+
+def lifetime_end(lifetime: str, now_s: int) -> str:
+    parsed = parse_duration_s(lifetime)
+    if parsed is None:
+        raise HaError([error(Code.TOOL_BAD_VALUE, f"Invalid duration specified: {lifetime}",
+                             lifetime=lifetime)])
+    months, seconds = parsed
+    start = dt.datetime.fromtimestamp(now_s, dt.UTC)
+    year, month = divmod(start.month - 1 + months, 12)
+    try:
+        shifted = start.replace(year=start.year + year, month=month + 1)
+    except ValueError:  # the 31st of a shorter month: the month's last day, as crm_time does
+        shifted = start.replace(year=start.year + year, month=month + 2, day=1) \
+            - dt.timedelta(days=1)
+    return (shifted + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+# ------------------------------------------------------------------ move / ban / clear
+
+
+@dataclass(frozen=True, slots=True)
+class MoveResult:
+    constraint_id: str
+    until: str  # "" without a lifetime
+    problems: tuple[Problem, ...] = ()
+
+
+def cli_constraint(root: XMLElement, cid: str, rid: str, node: str, score: str, role: str,
+                   until: str, prefer: bool) -> None:
+    constraints = cibedit.section(root, "constraints")
+    for old in cibedit.find_all(root, "/cib/configuration/constraints/rsc_location[@id=$i]", i=cid):
+        cibedit.remove_element(old)
+    if not until:
+        cibedit.sub_element(constraints, "rsc_location", {
+            "id": cid, "rsc": rid, "role": role, "node": node, "score": score})
+        return
+    location = cibedit.sub_element(constraints, "rsc_location",
+                                   {"id": cid, "rsc": rid, "role": role})
+    ids = ((f"cli-prefer-rule-{rid}", f"cli-prefer-expr-{rid}", f"cli-prefer-lifetime-end-{rid}")
+           if prefer else (f"{cid}-rule", f"{cid}-expr", f"{cid}-lifetime"))
+    rule = cibedit.sub_element(location, "rule",
+                               {"id": ids[0], "score": score, "boolean-op": "and"})
+    cibedit.sub_element(rule, "expression", {"id": ids[1], "attribute": "#uname",
+                                             "operation": "eq", "value": node,
+                                             "type": "string"})
+    cibedit.sub_element(rule, "date_expression",
+                        {"id": ids[2], "operation": "lt", "end": until})
+
+
+def node_problem(root: XMLElement, node: str) -> list[Problem]:
+    if node in cibedit.node_names(root):
+        return []
+    return [error(Code.NODE_NOT_FOUND, f"Node '{node}' not found", node=node)]
+
+
+def check_target(root: XMLElement, rid: str, node: str) -> list[Problem]:
+    if cibedit.find_resource(root, rid) is None:
+        return [error(Code.RSC_NOT_FOUND, f"Resource '{rid}' not found", id=rid)]
+    return node_problem(root, node) if node else []
+
+
+def current_node(root: XMLElement, rid: str, now_s: int, verb: str) -> tuple[str, list[Problem]]:
+    where = resource_locations(root, rid, now_s) or []
+    nodes = sorted({loc.node for loc in where})
+    if len(nodes) == 1:
+        return nodes[0], []
+    return "", [error(Code.RSC_NOT_RUNNING, f"Resource '{rid}' not {verb}: active in "
+                      f"{len(nodes)} locations.\nTo prevent '{rid}' from running on a specific "
+                      "location, specify a node.", id=rid)]
+
+
+def move(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = "",
+         promoted: bool = False) -> MoveResult:
+    """cli-prefer-<rsc> on `node`; without a node, a ban from where it runs now."""
+    until = lifetime_end(lifetime, now_s) if lifetime else ""
+    if not node:
+        return ban(env, rid, "", now_s, lifetime, promoted, verb="moved")
+    role = "Promoted" if promoted else "Started"
+
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = check_target(root, rid, node)
+        if problems:
+            return problems
+        cli_constraint(root, f"cli-prefer-{rid}", rid, node, "INFINITY", role, until, True)
+        for old in cibedit.find_all(root, "/cib/configuration/constraints/rsc_location[@id=$i]",
+                              i=f"cli-ban-{rid}-on-{node}"):
+            cibedit.remove_element(old)
+        return []
+
+    cibedit.change(env, edit)
+    return MoveResult(f"cli-prefer-{rid}", until)
+
+
+def ban(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = "",
+        promoted: bool = False, verb: str = "banned") -> MoveResult:
+    until = lifetime_end(lifetime, now_s) if lifetime else ""
+    role = "Promoted" if promoted else "Started"
+    chosen: list[str] = []
+
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = check_target(root, rid, node)
+        target = node
+        if not problems and not target:
+            target, problems = current_node(root, rid, now_s, verb)
+        if problems:
+            return problems
+        chosen.append(target)
+        cli_constraint(root, f"cli-ban-{rid}-on-{target}", rid, target, "-INFINITY", role,
+                       until, False)
+        return [warning(Code.TOOL_BAD_VALUE, f"Creating rsc_location constraint "
+                        f"'cli-ban-{rid}-on-{target}' with a score of -INFINITY for resource "
+                        f"{rid} on {target}.")]
+
+    warnings = cibedit.change(env, edit)
+    return MoveResult(f"cli-ban-{rid}-on-{chosen[0]}", until, tuple(warnings))
+
+
+def clear(env: CIBEnvironment, rid: str, node: str = "", expired_only: bool = False,
+          now_s: int = 0) -> list[str]:
+    """Remove cli-prefer/cli-ban constraints of `rid` (only those naming `node`, if given)."""
+    removed: list[str] = []
+
+    def edit(root: XMLElement) -> list[Problem]:
+        if cibedit.find_resource(root, rid) is None:
+            return [error(Code.RSC_NOT_FOUND, f"Resource '{rid}' not found", id=rid)]
+        for location in cli_constraints(root, rid):
+            if node and constraint_node(location) != node:
+                continue
+            if expired_only and not is_expired(location, now_s):
+                continue
+            removed.append(str(location.get("id")))
+            cibedit.remove_element(location)
+        return []
+
+    cibedit.change(env, edit)
+    return removed
+
+
+def cli_constraints(root: XMLElement, rid: str) -> list[XMLElement]:
+    return [c for c in cibedit.find_all(root, "/cib/configuration/constraints/rsc_location[@rsc=$r]", r=rid)
+            if str(c.get("id")) == f"cli-prefer-{rid}"
+            or str(c.get("id")).startswith(f"cli-ban-{rid}-on-")]
+
+
+def constraint_node(location: XMLElement) -> str:
+    if location.get("node"):
+        return str(location.get("node"))
+    found = cibedit.find_values(location, "rule/expression[@attribute='#uname']/@value")
+    return str(found[0]) if found else ""
+
+
+def is_expired(location: XMLElement, now_s: int) -> bool:
+    ends = cibedit.find_values(location, "rule/date_expression/@end")
+    now = dt.datetime.fromtimestamp(now_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return bool(ends) and str(ends[0]) < now
+
+
+def cli_constraint_ids(env: CIBEnvironment, rids: Sequence[str]) -> list[str]:
+    root = env.read().root
+    return [str(c.get("id")) for rid in rids for c in cli_constraints(root, rid)]

@@ -1,0 +1,316 @@
+"""Resource configuration commands: create, delete, update, meta, enable/disable, utilization.
+
+Owns what `pcs resource create/delete/update/meta/enable/disable/utilization` change in the
+CIB, with pcs 0.11's ids (<rsc>-instance_attributes-<name>, <rsc>-<op>-interval-<interval>)
+and checks against the agent's meta-data (unknown or missing parameters are forceable
+errors). Groups, clones and operations live in api/resource_layout.py.
+Must never print or parse command lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hacluster.api import agents, cibedit
+from hacluster.api import env as api_env
+from hacluster.api.cibedit import error, warning
+from hacluster.api.env import CIBEnvironment
+from hacluster.cib import XMLElement
+from hacluster.common import Code, Problem
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSpec:
+    """Everything `pcs resource create` was told, already split into its parts."""
+
+    rid: str
+    agent: str
+    instance: Pairs = ()
+    operations: tuple[Pairs, ...] = ()  # each: ("name", NAME) first, then its options
+    meta: Pairs = ()
+    clone: str = ""  # "", "clone" or "promotable"
+    clone_id: str = ""
+    clone_meta: Pairs = ()
+    group: str = ""
+    disabled: bool = False
+
+
+def resolve_agent(text: str) -> tuple[agents.AgentName | None, agents.AgentMetadata | None,
+                                      list[Problem]]:
+    name = agents.parse_agent_name(text)
+    if name is None:
+        return None, None, [error(Code.RSC_AGENT_UNKNOWN,
+                                  f"Invalid resource agent name '{text}'", agent=text)]
+    if not name.standard:
+        providers = [p for p in agents.SHORT_NAME_PROVIDERS
+                     if p in api_env.providers_of(name.type)]
+        if not providers:
+            return None, None, [error(Code.RSC_AGENT_UNKNOWN, f"Unable to find agent "
+                                      f"'{text}', try specifying its full name", agent=text)]
+        name = agents.AgentName("ocf", providers[0], name.type)
+    text_md = api_env.agent_metadata(name.standard, name.provider, name.type)
+    metadata = agents.parse_metadata(name, text_md) if text_md else None
+    if metadata is None:
+        return name, None, [error(
+            Code.RSC_AGENT_UNKNOWN, f"Agent '{name}' is not installed or does not provide "
+            f"valid metadata", forceable=True, agent=str(name))]
+    return name, metadata, []
+
+
+def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
+                       check_required: bool) -> list[Problem]:
+    if metadata is None:
+        return []
+    known = metadata.parameter_names
+    allowed = ", ".join(f"'{n}'" for n in sorted(known))
+    problems = [error(Code.RSC_OPTION_UNKNOWN, f"invalid resource option '{name}', allowed "
+                      f"options are: {allowed}", forceable=True, option=name)
+                for name, _ in given if name not in known]
+    if check_required:
+        names = {name for name, _ in given}
+        problems += [error(Code.RSC_OPTION_MISSING, f"required resource option '{p.name}' is "
+                           "missing", forceable=True, option=p.name)
+                     for p in metadata.parameters if p.required and p.name not in names]
+    return problems
+
+
+def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[Problem]:
+    name, metadata, problems = resolve_agent(spec.agent)
+    problems += parameter_problems(metadata, spec.instance, check_required=True)
+
+    def edit(root: XMLElement) -> list[Problem]:
+        found = problems + creation_problems(root, spec)
+        if name is None or any(p.code is not Code.RSC_AGENT_UNKNOWN and p.is_error(force)
+                               for p in found):
+            return found
+        if metadata is None:
+            found.append(warning(Code.RSC_OP_NOT_FOUND,
+                                 "'monitor' is not a valid operation name value"))
+        add_primitive(root, spec, name, metadata)
+        return found
+
+    return cibedit.change(env, edit, force)
+
+
+def creation_problems(root: XMLElement, spec: CreateSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    bad = cibedit.id_problem(spec.rid)
+    if bad is not None:
+        problems.append(bad)
+    elif cibedit.id_exists(root, spec.rid):
+        problems.append(error(Code.RSC_ID_EXISTS, f"'{spec.rid}' already exists", id=spec.rid))
+    if spec.clone and spec.group:
+        problems.append(error(Code.RSC_WRONG_KIND,
+                              "you can specify only one of clone, promotable or --group"))
+    if spec.clone:
+        clone_id = spec.clone_id or f"{spec.rid}-clone"
+        if cibedit.id_exists(root, clone_id):
+            problems.append(error(Code.RSC_ID_EXISTS, f"'{clone_id}' already exists",
+                                  id=clone_id))
+    if spec.group:
+        group = cibedit.find_resource(root, spec.group)
+        if group is not None and group.tag != "group":
+            problems.append(error(Code.RSC_WRONG_KIND, f"'{spec.group}' is not a group",
+                                  id=spec.group))
+        elif group is None and cibedit.id_exists(root, spec.group):
+            problems.append(error(Code.RSC_ID_EXISTS, f"'{spec.group}' already exists",
+                                  id=spec.group))
+    return problems
+
+
+def add_primitive(root: XMLElement, spec: CreateSpec, name: agents.AgentName | None,
+                  metadata: agents.AgentMetadata | None) -> XMLElement:
+    assert name is not None
+    attrs = {"id": spec.rid, "class": name.standard, "type": name.type}
+    if name.provider:
+        attrs["provider"] = name.provider
+    primitive = root.makeelement("primitive", attrs)
+    if spec.instance:
+        nvs = cibedit.sub_element(primitive, "instance_attributes",
+                                  {"id": f"{spec.rid}-instance_attributes"})
+        cibedit.set_nvpairs(root, nvs, sorted(spec.instance))
+    meta = list(spec.meta)
+    if spec.disabled and not spec.clone:
+        meta.append(("target-role", "Stopped"))
+    if meta:
+        cibedit.set_meta(root, primitive, sorted(meta))
+    add_operations(root, primitive, spec.operations, metadata)
+    place_primitive(root, primitive, spec)
+    return primitive
+
+
+def add_operations(root: XMLElement, primitive: XMLElement, given: Sequence[Pairs],
+                   metadata: agents.AgentMetadata | None) -> None:
+    ops = [dict(op) for op in given]
+    named = {op["name"] for op in ops}
+    if metadata is not None:
+        ops += [op for op in metadata.default_operations() if op["name"] not in named]
+    if not ops:
+        return
+    ops.sort(key=lambda op: op["name"])
+    operations = cibedit.sub_element(primitive, "operations")
+    for op in ops:
+        append_op(root, operations, str(primitive.get("id")), op)
+
+
+def op_interval(op: dict[str, str]) -> str:
+    return op.get("interval") or ("60s" if op["name"] == "monitor" else "0s")
+
+
+def append_op(root: XMLElement, operations: XMLElement, rid: str, op: dict[str, str],
+              index: int | None = None) -> XMLElement:
+    attrs = {"name": op["name"], "interval": op_interval(op)}
+    attrs.update({k: v for k, v in op.items() if k not in ("name", "interval", "id")})
+    wanted = op.get("id") or f"{rid}-{op['name']}-interval-{attrs['interval']}"
+    attrs["id"] = wanted if "id" in op else unique_in(root, operations, wanted)
+    return cibedit.sub_element(operations, "op", attrs, index)
+
+
+def unique_in(root: XMLElement, pending: XMLElement, wanted: str) -> str:
+    """unique_id that also sees ids in a subtree not yet attached to `root`."""
+    taken = {str(e.get("id")) for e in pending.iter() if e.get("id")}
+    candidate = cibedit.unique_id(root, wanted)
+    counter = 0
+    while candidate in taken:
+        counter += 1
+        candidate = cibedit.unique_id(root, f"{wanted}-{counter}")
+    return candidate
+
+
+def place_primitive(root: XMLElement, primitive: XMLElement, spec: CreateSpec) -> None:
+    resources = cibedit.section(root, "resources")
+    if spec.group:
+        group = cibedit.find_resource(root, spec.group)
+        if group is None:
+            group = cibedit.sub_element(resources, "group", {"id": spec.group})
+        group.append(primitive)
+        return
+    if not spec.clone:
+        resources.append(primitive)
+        return
+    clone = cibedit.sub_element(resources, "clone",
+                                {"id": spec.clone_id or f"{spec.rid}-clone"})
+    clone.append(primitive)
+    meta = list(spec.clone_meta)
+    if spec.clone == "promotable":
+        meta.append(("promotable", "true"))
+    if spec.disabled:
+        meta.append(("target-role", "Stopped"))
+    if meta:
+        cibedit.set_meta(root, clone, meta)
+
+
+# ------------------------------------------------------------------ update / meta
+
+
+def update(env: CIBEnvironment, rid: str, instance: Pairs = (), operations: Sequence[Pairs] = (),
+           meta: Pairs = (), force: bool = False) -> list[Problem]:
+    def edit(root: XMLElement) -> list[Problem]:
+        element, problems = cibedit.resource_or_problem(root, rid)
+        if element is None:
+            return problems
+        if element.tag != "primitive":
+            if instance or operations:
+                return [error(Code.RSC_WRONG_KIND, f"'{rid}' is not a primitive resource")]
+            cibedit.set_meta(root, element, meta)
+            return []
+        if instance:
+            problems += instance_problems(element, instance)
+            nvs = cibedit.nvset(element, "instance_attributes", root)
+            assert nvs is not None
+            cibedit.set_nvpairs(root, nvs, instance)
+        for op in operations:
+            replace_operation(root, element, dict(op))
+        if meta:
+            cibedit.set_meta(root, element, meta)
+        return problems
+
+    return cibedit.change(env, edit, force)
+
+
+def instance_problems(primitive: XMLElement, given: Pairs) -> list[Problem]:
+    provider = primitive.get("provider", "")
+    text = ":".join(p for p in (primitive.get("class", ""), provider, primitive.get("type", ""))
+                    if p or provider)
+    name = agents.parse_agent_name(text)
+    if name is None or not name.standard:
+        return []
+    md_text = api_env.agent_metadata(name.standard, name.provider, name.type)
+    metadata = agents.parse_metadata(name, md_text) if md_text else None
+    return parameter_problems(metadata, tuple((n, v) for n, v in given if v),
+                              check_required=False)
+
+
+def replace_operation(root: XMLElement, primitive: XMLElement, op: dict[str, str]) -> None:
+    """pcs resource update ... op NAME ...: the operations of that name give way to this one."""
+    operations = primitive.find("operations")
+    if operations is None:
+        operations = cibedit.sub_element(primitive, "operations")
+    same = [o for o in operations.findall("op") if o.get("name") == op["name"]]
+    index = list(operations).index(same[0]) if same else None
+    for old in same:
+        operations.remove(old)
+    new = append_op(root, operations, str(primitive.get("id")), op, index)
+    # pcs writes only what it was given for a replaced operation: id first, then the rest.
+    attrs = {str(k): str(v) for k, v in new.attrib.items()}
+    new.attrib.clear()
+    new.set("id", attrs.pop("id"))
+    for key, value in attrs.items():
+        new.set(key, value)
+
+
+def meta(env: CIBEnvironment, rid: str, pairs: Pairs, force: bool = False) -> list[Problem]:
+    def edit(root: XMLElement) -> list[Problem]:
+        element, problems = cibedit.resource_or_problem(root, rid)
+        if element is not None:
+            cibedit.set_meta(root, element, pairs)
+        return problems
+
+    return cibedit.change(env, edit, force)
+
+
+def utilization(env: CIBEnvironment, rid: str, pairs: Pairs) -> list[Problem]:
+    def edit(root: XMLElement) -> list[Problem]:
+        element, problems = cibedit.resource_or_problem(root, rid)
+        if element is not None:
+            nvs = cibedit.nvset(element, "utilization", root)
+            assert nvs is not None
+            cibedit.set_nvpairs(root, nvs, pairs)
+        return problems
+
+    return cibedit.change(env, edit)
+
+
+def set_target_role(env: CIBEnvironment, rids: Sequence[str], enabled: bool) -> list[Problem]:
+    """pcs resource enable/disable: target-role removed / set to Stopped."""
+    def edit(root: XMLElement) -> list[Problem]:
+        problems: list[Problem] = []
+        for rid in rids:
+            element, missing = cibedit.resource_or_problem(root, rid)
+            problems += missing
+            if element is None:
+                continue
+            if not enabled:
+                cibedit.set_meta(root, element, [("target-role", "Stopped")])
+                continue
+            for target in enable_targets(element):
+                nvs = cibedit.nvset(target, "meta_attributes", root, create=False)
+                if nvs is not None:
+                    cibedit.set_nvpairs(root, nvs, [("target-role", "")])
+        return problems
+
+    return cibedit.change(env, edit)
+
+
+def enable_targets(element: XMLElement) -> list[XMLElement]:
+    """Enabling a resource also enables its clone and, for a clone, its child."""
+    targets = [element]
+    parent = element.getparent()
+    if parent is not None and parent.tag in ("clone", "master"):
+        targets.append(parent)
+    if element.tag in ("clone", "master"):
+        targets += [c for c in element if c.tag in cibedit.RESOURCE_TAGS]
+    return targets

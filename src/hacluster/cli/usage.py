@@ -1,0 +1,55 @@
+"""Command-line failure the way Pacemaker's tools fail: "<tool>: <message>", crm_exit_t codes.
+
+Owns `ToolParser` (argparse that exits 64 "Incorrect usage" instead of 2), the text of each
+exit status ("Error performing operation: No such object") and `report(error)`, which prints
+every problem once and returns the exit status. Must never decide anything about the CIB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import MappingProxyType
+from typing import NoReturn
+
+from hacluster.api import cib as api_cib
+from hacluster.common import ExitStatus, HaError, Severity
+
+EXIT_TEXT = MappingProxyType({
+    0: "OK", 1: "Error occurred", 2: "Invalid parameter", 3: "Unimplemented",
+    4: "Insufficient privileges", 5: "Not installed", 6: "Not configured", 7: "Not running",
+    64: "Incorrect usage", 65: "Invalid data given", 66: "Input file not available",
+    69: "Required service unavailable", 70: "Internal software bug", 73: "Can't create file",
+    74: "I/O error", 75: "Temporary failure, try again", 76: "Protocol violated",
+    77: "Insufficient privileges", 78: "Invalid configuration", 100: "Fatal error",
+    102: "Not connected", 103: "Update was older than existing configuration",
+    104: "Digest mismatch", 105: "No such object", 106: "Quorum required",
+    107: "Operation not safe", 108: "Object already exists", 109: "Too many objects",
+    124: "Timeout occurred",
+})
+
+
+class ToolParser(argparse.ArgumentParser):
+    """argparse with Pacemaker's answer to bad usage: one line on stderr, exit 64."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = f"Unknown option {message.split(': ', 1)[1].split()[0]}"
+        print(f"{self.prog}: {message}", file=sys.stderr)
+        sys.exit(int(ExitStatus.USAGE))
+
+
+def exit_text(status: int) -> str:
+    return EXIT_TEXT.get(status, "Unknown error")
+
+
+def report(tool: str, error: HaError, operation_line: bool = True) -> int:
+    """Print every problem as "<tool>: <message>" (warnings too), then Pacemaker's summary
+    line; return the exit status the real tool would give."""
+    status = api_cib.exit_status(error)
+    for problem in error.problems:
+        prefix = "warning: " if problem.severity is Severity.WARNING else ""
+        print(f"{tool}: {prefix}{problem.message}", file=sys.stderr)
+    if operation_line and status not in (0, int(ExitStatus.USAGE)):
+        print(f"Error performing operation: {exit_text(status)}", file=sys.stderr)
+    return status

@@ -1,0 +1,67 @@
+"""Polling until the cluster settles, for `crm_resource --wait` and `--restart`.
+
+Owns the clock and the sleep between polls (the api only answers "would the scheduler do
+anything now?"), the timeout (Pacemaker's duration syntax: "60", "60s", "5min") and the
+progress line. Must never decide what "settled" means: hacluster.api.wait does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import MappingProxyType
+
+from hacluster.api import env as api_env
+from hacluster.api import move, wait
+from hacluster.common import Code, HaError
+
+POLL_S = 0.5
+DEFAULT_TIMEOUT_S = 60.0
+_UNITS = MappingProxyType({"ms": 0.001, "msec": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0,
+          "h": 3600.0, "hr": 3600.0})
+
+
+def timeout_seconds(text: str) -> float:
+    if not text:
+        return DEFAULT_TIMEOUT_S
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits):] or "s"
+    if not digits.isdigit() or unit not in _UNITS:
+        if text.startswith("P"):
+            parsed = move.parse_duration_s(text)
+            if parsed is not None:
+                return float(parsed[1])
+        raise HaError.single(Code.TOOL_BAD_VALUE, f"Invalid timeout '{text}'", timeout=text)
+    return int(digits) * _UNITS[unit]
+
+
+def wait_for_settle(env: api_env.CIBEnvironment, timeout: str,
+                    progress: Callable[[str], None]) -> bool:
+    """Poll until the scheduler has nothing left to do; False on timeout."""
+    deadline = time.monotonic() + timeout_seconds(timeout)
+    last = ""
+    while True:
+        state = wait.pending(env, int(time.time()))
+        if state.is_settled:
+            return True
+        line = f"Waiting for {len(state.actions)} pending actions: {state.actions[0]} ..."
+        if line != last:
+            progress(line)
+            last = line
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_S)
+
+
+def restart(env: api_env.CIBEnvironment, rid: str, now_s: int, timeout: str,
+            progress: Callable[[str], None]) -> None:
+    """Stop the resource, wait, put its target-role back, wait."""
+    if not move.locate(env, rid, now_s):
+        raise HaError.single(Code.RSC_NOT_FOUND,
+                             f"{rid} is not running anywhere and so cannot be restarted")
+    previous = wait.target_role(env, rid)
+    wait.set_target_role(env, rid, "Stopped")
+    stopped = wait_for_settle(env, timeout, progress)
+    wait.set_target_role(env, rid, previous)
+    if not stopped or not wait_for_settle(env, timeout, progress):
+        raise HaError.single(Code.TOOL_TIMEOUT, f"timed out waiting for {rid} to restart")

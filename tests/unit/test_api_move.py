@@ -1,0 +1,136 @@
+"""crm_resource's verbs on a CIB file: locate from the status section, move/ban/clear
+constraints, lifetimes from an explicit clock, parameters and cleanup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hacluster.api import move, parameter
+from hacluster.api.env import CibFile
+from hacluster.common import Code, HaError
+
+NOW_S = 1_700_000_000  # 2023-11-14 22:13:20 UTC
+
+CIB = """<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+    <resources>
+      <primitive id="vip" class="ocf" provider="heartbeat" type="Dummy">
+        <instance_attributes id="vip-ia"><nvpair id="vip-ia-ip" name="ip" value="1"/></instance_attributes>
+      </primitive>
+      <clone id="web-clone"><primitive id="web" class="ocf" provider="heartbeat" type="Dummy"/></clone>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member">
+      <lrm id="1"><lrm_resources>
+        <lrm_resource id="vip" class="ocf" provider="heartbeat" type="Dummy">
+          <lrm_rsc_op id="vip_last_0" operation_key="vip_start_0" operation="start" call-id="2"
+            rc-code="0" op-status="0" interval="0" transition-key="1:1:0:x" on_node="n1"/>
+        </lrm_resource>
+        <lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy">
+          <lrm_rsc_op id="web_last_0" operation_key="web_start_0" operation="start" call-id="3"
+            rc-code="0" op-status="0" interval="0" transition-key="2:1:0:x" on_node="n1"/>
+        </lrm_resource>
+      </lrm_resources></lrm>
+    </node_state>
+    <node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member">
+      <lrm id="2"><lrm_resources>
+        <lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy">
+          <lrm_rsc_op id="web_last_0" operation_key="web_start_0" operation="start" call-id="3"
+            rc-code="0" op-status="0" interval="0" transition-key="3:1:0:x" on_node="n2"/>
+        </lrm_resource>
+      </lrm_resources></lrm>
+    </node_state>
+  </status>
+</cib>
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> CibFile:
+    path = tmp_path / "cib.xml"
+    path.write_text(CIB)
+    return CibFile(path)
+
+
+def test_locate_reads_where_the_status_section_says_it_runs(env: CibFile) -> None:
+    assert [loc.node for loc in move.locate(env, "vip", NOW_S)] == ["n1"]
+    assert sorted(loc.node for loc in move.locate(env, "web-clone", NOW_S)) == ["n1", "n2"]
+
+
+def test_locate_of_an_unknown_resource_is_no_such_object(env: CibFile) -> None:
+    with pytest.raises(HaError) as caught:
+        move.locate(env, "nope", NOW_S)
+    assert caught.value.problems[0].code is Code.RSC_NOT_FOUND
+
+
+def test_move_writes_cli_prefer_and_drops_a_ban_on_the_target(env: CibFile) -> None:
+    move.ban(env, "vip", "n2", NOW_S)
+    move.move(env, "vip", "n2", NOW_S)
+    ids = env.read().root.xpath("//rsc_location/@id")
+    assert ids == ["cli-prefer-vip"]
+    prefer = env.read().find_by_id("cli-prefer-vip")
+    assert prefer is not None and prefer.get("score") == "INFINITY" and prefer.get("node") == "n2"
+
+
+def test_ban_without_a_node_bans_the_current_one(env: CibFile) -> None:
+    result = move.ban(env, "vip", "", NOW_S)
+    assert result.constraint_id == "cli-ban-vip-on-n1"
+
+
+def test_move_without_a_node_of_a_clone_running_twice_is_refused(env: CibFile) -> None:
+    with pytest.raises(HaError) as caught:
+        move.move(env, "web-clone", "", NOW_S)
+    assert "active in 2 locations" in caught.value.problems[0].message
+
+
+def test_lifetime_becomes_a_rule_ending_at_now_plus_the_duration(env: CibFile) -> None:
+    result = move.move(env, "vip", "n2", NOW_S, lifetime="PT1H")
+    assert result.until == "2023-11-14 23:13:20Z"
+    ends = env.read().root.xpath("//date_expression/@end")
+    assert ends == ["2023-11-14 23:13:20Z"]
+
+
+def test_lifetime_months_follow_the_calendar() -> None:
+    assert move.lifetime_end("P1M", 1_706_659_200) == "2024-02-29 00:00:00Z"  # from Jan 31
+
+
+def test_bad_lifetime_is_refused_and_nothing_changes(env: CibFile) -> None:
+    before = env.read().to_text()
+    with pytest.raises(HaError):
+        move.move(env, "vip", "n2", NOW_S, lifetime="1 hour")
+    assert env.read().to_text() == before
+
+
+def test_clear_removes_prefer_and_bans_or_only_those_naming_a_node(env: CibFile) -> None:
+    move.ban(env, "vip", "n1", NOW_S)
+    move.ban(env, "vip", "n2", NOW_S)
+    assert move.clear(env, "vip", "n2") == ["cli-ban-vip-on-n2"]
+    assert move.clear(env, "vip") == ["cli-ban-vip-on-n1"]
+
+
+def test_set_get_delete_parameter(env: CibFile) -> None:
+    change = parameter.set_value(env, "vip", "ip", "2")
+    assert (change.nvpair_id, change.created) == ("vip-ia-ip", False)
+    assert parameter.get(env, "vip", "ip") == "2"
+    assert [c.name for c in parameter.delete(env, "vip", "ip")] == ["ip"]
+    assert parameter.get(env, "vip", "ip") is None
+
+
+def test_meta_of_a_clone_child_goes_to_the_clone_unless_forced(env: CibFile) -> None:
+    change = parameter.set_value(env, "web", "target-role", "Stopped", "meta_attributes")
+    assert (change.rid, change.redirected_from) == ("web-clone", "web")
+    assert parameter.get(env, "web", "target-role", "meta_attributes") == "Stopped"
+    forced = parameter.set_value(env, "web", "is-managed", "false", "meta_attributes", True)
+    assert forced.rid == "web"
+
+
+def test_cleanup_forgets_history_so_the_resource_is_located_nowhere(env: CibFile) -> None:
+    cleaned = parameter.cleanup(env, "vip", None, failed_only=False)
+    assert cleaned == [("vip", "n1")]
+    assert move.locate(env, "vip", NOW_S) == []
