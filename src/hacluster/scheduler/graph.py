@@ -15,6 +15,7 @@ from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.cleanup import create_deletes
 from hacluster.scheduler.model import ClusterModel, Role
+from hacluster.scheduler.notifications import create_notifies
 from hacluster.scheduler.ordering import Edge
 from hacluster.scheduler.policy import ancestors, is_managed
 from hacluster.scheduler.probes import create_probes
@@ -99,7 +100,8 @@ class Transition:
             elif a.pseudo or a.node is None:
                 lines.append(f"  * Pseudo action:   {a.rsc}_{a.task}_0")
             else:
-                lines.append(f"  * Resource action: {a.lrm_name or a.rsc:<15} {a.task} on {a.node}")
+                task = "notify" if a.task.endswith("_notify") else a.task
+                lines.append(f"  * Resource action: {a.lrm_name or a.rsc:<15} {task} on {a.node}")
         return lines
 
 
@@ -113,8 +115,9 @@ def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
             lines.extend(summary_for(model, asg, plan, rid))
     probes, probe_edges = create_probes(model, asg, plan)
     deletes, delete_edges = create_deletes(model, plan)
-    return Transition(synapses=synapses_of(plan, edges + probe_edges + delete_edges,
-                                           probes + deletes, model),
+    notes, note_edges = create_notifies(model, asg, plan)
+    return Transition(synapses=synapses_of(plan, edges + probe_edges + delete_edges
+                                           + note_edges, probes + deletes + notes, model),
                       summary=tuple(lines), score_lines=asg.score_lines)
 
 
