@@ -16,6 +16,7 @@ AGENTS = (
     ("mirantis", "ns_IPaddr2"),
     ("pacemaker", "ping"),
     ("mirantis", "ns_haproxy"),
+    ("mirantis", "mysql-wss"),
     ("mirantis", "heat-engine"),
     ("mirantis", "ceilometer-agent-central"),
     ("mirantis", "ceilometer-alarm-evaluator"),

@@ -8,6 +8,7 @@ match on user and command line, and never signal itself or its parent. Stdlib on
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import signal
@@ -111,6 +112,10 @@ def find_processes(pattern: str, user: str | None = None, python_only: bool = Fa
 
 def uid_of(user: str) -> int:
     return pwd.getpwnam(user).pw_uid
+
+
+def gid_of(group: str) -> int:
+    return grp.getgrnam(group).gr_gid
 
 
 def user_exists(user: str) -> bool:
