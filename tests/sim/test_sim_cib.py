@@ -124,6 +124,9 @@ def test_the_checks_catch_a_version_going_back_and_copies_that_differ() -> None:
     assert "copies differ" in world.cib_problem()
     world.checker.cib_acked.add("never-written")
     assert "lost acknowledged writes" in world.cib_problem()
+    position = replica.lineage.position
+    world.checker.on_cib_copy(world.now_ms, NodeId(2), position, "forked configuration")
+    assert any("(h)" in v for v in world.checker.violations), "a fork at one position"
 
 
 # ---------------------------------------------------------------- issue 9 item 1: lineages

@@ -3,7 +3,8 @@
 that move together from one configuration to the next delivered the same messages of the
 old one; (d) nothing delivered twice or invented; (f) quorate views always intersect;
 (g) a node's CIB version never goes backwards (across its restarts too: it comes back from
-its persisted copy). CIB convergence and "no acknowledged write lost" are checked by the
+its persisted copy); (h) copies persisted at one lineage position (quorate ring, writes
+applied since) hold one configuration: a fork there is how acknowledged writes get lost. CIB convergence and "no acknowledged write lost" are checked by the
 liveness phase (World.cib_problem) with the acknowledgements recorded here.
 Liveness (e) is checked by world.py's liveness phase with `undelivered`.
 
@@ -40,6 +41,7 @@ class Checker:
         self.moves: dict[tuple[RingId, RingId], tuple[Incarnation, frozenset[bytes]]] = {}
         self.cib_versions: dict[NodeId, tuple[int, int, int]] = {}
         self.cib_acked: set[str] = set()
+        self.cib_positions: dict[tuple[int, int], tuple[NodeId, str]] = {}
         self.cib_refused = 0
 
     def fail(self, now_ms: int, text: str) -> None:
@@ -110,6 +112,15 @@ class Checker:
         if last is not None and tuple(version) < last:
             self.fail(now_ms, f"(g) node {node_id} CIB version went back from {last} to {version}")
         self.cib_versions[node_id] = tuple(version)  # type: ignore[assignment]
+
+    def on_cib_copy(self, now_ms: int, node_id: NodeId, position: tuple[int, int],
+                    configuration_digest: str) -> None:
+        """A node persisted a copy at a lineage position (ring, count) with this
+        configuration."""
+        first = self.cib_positions.setdefault(position, (node_id, configuration_digest))
+        if first[1] != configuration_digest:
+            self.fail(now_ms, f"(h) lineage position {position}: node {first[0]} and node "
+                              f"{node_id} persisted different configurations")
 
     def on_cib_reply(self, now_ms: int, node_id: NodeId, name: str, ok: bool) -> None:
         if ok:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hacluster.cib import CIBReplica, CIBRequest, parse_persisted
+from hacluster.cib import CIBReplica, CIBRequest, content_digest, parse_persisted
 from hacluster.common import NodeId
 from hacluster.events import (
     ClientRequest,
@@ -289,6 +289,9 @@ class World:
                     if name == PERSIST_CIB and cib is not None:
                         # the copy after this step: at least as new as the one persisted
                         self.checker.on_cib_persist(self.now_ms, node_id, cib.replica.doc.version)
+                        doc, lineage = parse_persisted(data)
+                        self.checker.on_cib_copy(self.now_ms, node_id, lineage.position,
+                                                 content_digest(doc.configuration))
                 case Reply(request_id=request_id, ok=ok):
                     name = self.cib_requests.pop((who, request_id), None)
                     if name is not None:
