@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("HACLUSTER_SHARED", REPO.parent / "shared"))
+from shared_paths import SHARED
 
 
 @pytest.fixture(scope="session")

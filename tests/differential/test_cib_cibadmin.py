@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import SHARED
 from hacluster.cli import cibadmin
+from shared_paths import SHARED
 
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 

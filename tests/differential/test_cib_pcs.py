@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import SHARED
 from hacluster.cli import pcs
+from shared_paths import SHARED
 
 REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.conftest import SHARED
 from tests.differential.realtools import (
     configuration,
     first_words,
@@ -19,6 +18,7 @@ from tests.differential.realtools import (
 )
 
 from hacluster.cli import crm_resource
+from shared_paths import SHARED
 
 CORPUS = SHARED / "conformance/scheduler"
 REFERENCE = SHARED / "eayunstack/reference-cib.loopback.xml"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SHARED
 from hacluster.cib import CIBVersion, empty_cib, parse_cib, parse_fragment
 from hacluster.common import Code, HaError
+from shared_paths import SHARED
 
 REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 

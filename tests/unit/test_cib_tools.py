@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
 from hacluster.cib import CIBVersion, parse_cib
 from hacluster.cli import cibadmin, pcs
+from shared_paths import SHARED
 
 REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SHARED
 from hacluster.cib import (
     CIBVersion,
     create,
@@ -15,6 +14,7 @@ from hacluster.cib import (
     validate,
 )
 from hacluster.common import Code
+from shared_paths import SHARED
 
 REFERENCE = SHARED / "eayunstack" / "reference-cib.loopback.xml"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
 from hacluster.common import Code, HaError
 from hacluster.drivers.nodecore import build_node, format_ring_id, load_settings, status_view
+from shared_paths import SHARED
 
 SEED = SHARED / "eayunstack"
 
