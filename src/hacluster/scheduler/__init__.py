@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hacluster.scheduler.actions import create_actions
 from hacluster.scheduler.assign import Assignment, assign
 from hacluster.scheduler.explain import Explanation, explain, rule_constraints_of
-from hacluster.scheduler.graph import GraphAction, Synapse, Transition, build_transition
+from hacluster.scheduler.graph import GraphAction, Synapse, Transition
 from hacluster.scheduler.history import op_digest
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
-from hacluster.scheduler.ordering import order_actions
+from hacluster.scheduler.pipeline import Run, run_pipeline
 from hacluster.scheduler.rules import parse_iso_s
 from hacluster.scheduler.unpack import unpack
 
@@ -29,10 +28,7 @@ def schedule(cib_root: Any, now_s: int) -> Transition:
 def schedule_model(model: ClusterModel) -> Transition:
     """The stages after unpack, for a caller that also needs the model (crm_simulate's
     status view) and must not unpack the same CIB twice."""
-    assignment = assign(model)
-    plan = create_actions(model, assignment)
-    edges = order_actions(model, assignment, plan)
-    return build_transition(model, assignment, plan, edges)
+    return run_pipeline(model).transition
 
 
 __all__ = [
@@ -44,6 +40,7 @@ __all__ = [
     "PrimitiveState",
     "Resource",
     "Role",
+    "Run",
     "Synapse",
     "Transition",
     "assign",
@@ -51,6 +48,7 @@ __all__ = [
     "op_digest",
     "parse_iso_s",
     "rule_constraints_of",
+    "run_pipeline",
     "schedule",
     "schedule_model",
     "unpack",

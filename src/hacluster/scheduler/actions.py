@@ -8,16 +8,20 @@ place resources (placement.py) or relate actions to each other (ordering.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import is_managed
 
+Key = tuple[str | None, str, str | None]
 
-@dataclass(slots=True)
+
+@dataclass(frozen=True, slots=True)
 class Action:
-    """One graph action under construction (private to a schedule run)."""
+    """One graph action (a value: a stage that changes it stores a new one)."""
 
     rsc: str | None
     task: str
@@ -28,31 +32,62 @@ class Action:
     reason: str = ""
 
     @property
-    def key(self) -> tuple[str | None, str, str | None]:
+    def key(self) -> Key:
         return (self.rsc, self.task, self.node)
+
+
+@dataclass(frozen=True, slots=True)
+class Actions:
+    """What a stage decided about actions, frozen: every action by key in creation order,
+    the nodes to fence, and what one-or-more pseudo actions need."""
+
+    actions: Mapping[Key, Action]
+    index: Mapping[tuple[str | None, str], tuple[Key, ...]]
+    fenced: Mapping[str, str]
+    needed: Mapping[Key, tuple[int, int]]
+
+    def find(self, rsc: str | None, task: str) -> list[Action]:
+        return [self.actions[k] for k in self.index.get((rsc, task), ())]
 
 
 @dataclass(slots=True)
 class Plan:
-    actions: dict[tuple[str | None, str, str | None], Action] = field(default_factory=dict)
-    by_rsc: dict[tuple[str | None, str], list[Action]] = field(default_factory=dict)
+    """Mutable scratch of one stage (create_actions, then order_actions on a copy); the
+    stage returns `freeze()`, never the Plan itself."""
+
+    actions: dict[Key, Action] = field(default_factory=dict)
+    by_rsc: dict[tuple[str | None, str], list[Key]] = field(default_factory=dict)
     fenced: dict[str, str] = field(default_factory=dict)
     # one-or-more pseudo actions: how many runnable firsts they need, and how many
     # instances already count (active and staying) without any action.
-    needed: dict[tuple[str | None, str, str | None], tuple[int, int]] = field(
-        default_factory=dict)
+    needed: dict[Key, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, action: Action) -> Action:
         old = self.actions.get(action.key)
         if old is not None:
-            old.optional = old.optional and action.optional
-            return old
+            return self.update(old, optional=old.optional and action.optional)
         self.actions[action.key] = action
-        self.by_rsc.setdefault((action.rsc, action.task), []).append(action)
+        self.by_rsc.setdefault((action.rsc, action.task), []).append(action.key)
         return action
 
+    def update(self, action: Action, **changes: object) -> Action:
+        """Store (and return) a copy of the current `action` with `changes`."""
+        new = replace(self.actions[action.key], **changes)  # type: ignore[arg-type]
+        self.actions[action.key] = new
+        return new
+
     def find(self, rsc: str | None, task: str) -> list[Action]:
-        return self.by_rsc.get((rsc, task), [])
+        return [self.actions[k] for k in self.by_rsc.get((rsc, task), ())]
+
+    def freeze(self) -> Actions:
+        return Actions(MappingProxyType(dict(self.actions)),
+                       MappingProxyType({k: tuple(v) for k, v in self.by_rsc.items()}),
+                       MappingProxyType(dict(self.fenced)), MappingProxyType(dict(self.needed)))
+
+    @staticmethod
+    def thaw(done: Actions) -> Plan:
+        return Plan(dict(done.actions), {k: list(v) for k, v in done.index.items()},
+                    dict(done.fenced), dict(done.needed))
 
 
 def quorum_blocks(model: ClusterModel, rid: str) -> str:
@@ -78,7 +113,7 @@ def can_fence(model: ClusterModel) -> bool:
     return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore"
 
 
-def create_actions(model: ClusterModel, asg: Assignment) -> Plan:
+def create_actions(model: ClusterModel, asg: Assignment) -> Actions:
     plan = Plan()
     if can_fence(model):
         for name, node in model.nodes.items():
@@ -95,7 +130,7 @@ def create_actions(model: ClusterModel, asg: Assignment) -> Plan:
             if rsc.promotable:
                 for task in ("promote", "promoted", "demote", "demoted"):
                     plan.add(Action(rid, task, None, True, pseudo=True))
-    return plan
+    return plan.freeze()
 
 
 def promotable(model: ClusterModel, rid: str) -> bool:
@@ -137,15 +172,15 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
         must_stop = nxt != node or node in failed or multiple or node in changed_params
         unclean = model.nodes[node].unclean
         if role == Role.PROMOTED and (must_stop or next_role != Role.PROMOTED):
-            demote = plan.add(Action(rid, "demote", node, False, pseudo=unclean))
-            demote.runnable = not unclean or node in plan.fenced
+            plan.add(Action(rid, "demote", node, False, pseudo=unclean,
+                            runnable=not unclean or node in plan.fenced))
         stop = plan.add(Action(rid, "stop", node, not must_stop, pseudo=unclean))
         if unclean:
-            stop.runnable = node in plan.fenced
+            stop = plan.update(stop, runnable=node in plan.fenced)
         elif not model.nodes[node].online:
-            stop.runnable = False
+            stop = plan.update(stop, runnable=False)
         if must_stop and nxt is None:
-            stop.reason = "node availability"
+            plan.update(stop, reason="node availability")
     if nxt is None:
         # Stand-in for the start that cannot happen: orderings still need it.
         plan.add(Action(rid, "start", None, True, runnable=False, pseudo=True))
@@ -155,18 +190,18 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     start_needed = here is None or nxt in failed or multiple or nxt in changed
     start = plan.add(Action(rid, "start", nxt, not start_needed))
     if state is not None and nxt in state.redefined_nodes and here is not None:
-        start.reason = start.reason or "resource definition change"
+        start = plan.update(start, reason=start.reason or "resource definition change")
     base = model.resources[rid].base or rid
     if any(base not in known for known in model.unprobed_members.values()):
-        start.runnable = False  # it cannot be probed on a node that is still joining
+        start = plan.update(start, runnable=False)  # cannot be probed on a joining node
     blocker = quorum_blocks(model, rid)
     if blocker:
-        start.runnable, start.reason = False, blocker
+        start = plan.update(start, runnable=False, reason=blocker)
         if blocker == "no quorum":
-            start.optional = False
+            plan.update(start, optional=False)
     if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed):
         promote = plan.add(Action(rid, "promote", nxt, False))
         if blocker:
-            promote.runnable, promote.reason = False, blocker
+            plan.update(promote, runnable=False, reason=blocker)
     if here == Role.PROMOTED and next_role != Role.PROMOTED and not start_needed:
         plan.add(Action(rid, "demote", nxt, False))

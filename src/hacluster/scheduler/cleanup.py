@@ -12,14 +12,14 @@ an earlier stage decided or do I/O.
 
 from __future__ import annotations
 
-from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.model import ClusterModel
 from hacluster.scheduler.ordering import Edge
 
 DELETE_TASK = "delete"
 
 
-def create_deletes(model: ClusterModel, plan: Plan) -> tuple[list[Action], list[Edge]]:
+def create_deletes(model: ClusterModel, plan: Actions) -> tuple[list[Action], list[Edge]]:
     """Delete actions (mandatory, never pseudo) and their stop -> delete -> start edges."""
     deletes: list[Action] = []
     edges: list[Edge] = []

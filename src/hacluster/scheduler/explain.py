@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.common import INFINITY, Code, HaError
-from hacluster.scheduler.actions import create_actions
-from hacluster.scheduler.assign import assign_work, assignment_of
 from hacluster.scheduler.contributions import breakdown_lines
-from hacluster.scheduler.graph import Transition, build_transition
+from hacluster.scheduler.graph import Transition
 from hacluster.scheduler.model import ClusterModel, Node, Role
-from hacluster.scheduler.ordering import order_actions
+from hacluster.scheduler.pipeline import run_pipeline
 from hacluster.scheduler.policy import (
     ancestors,
     blocked_from_running,
@@ -45,7 +43,8 @@ class Explanation:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """One scheduler run kept whole for explaining: the same stages as schedule_model."""
+    """One run of the scheduler's own pipeline (pipeline.run_pipeline, the same that
+    decides), with what explaining needs beside it."""
 
     model: ClusterModel
     work: Work
@@ -55,12 +54,9 @@ class Run:
 
 def run_scheduler(model: ClusterModel,
                   rule_constraints: frozenset[tuple[str, str]] = frozenset()) -> Run:
-    """schedule_model's stages, keeping placement's Work (its scores and assignment)."""
-    work = assign_work(model)
-    assignment = assignment_of(work)
-    plan = create_actions(model, assignment)
-    edges = order_actions(model, assignment, plan)
-    return Run(model, work, build_transition(model, assignment, plan, edges), rule_constraints)
+    """The pipeline, run once; placement's recorded scores are read from its Work."""
+    run = run_pipeline(model)
+    return Run(model, run.work, run.transition, rule_constraints)
 
 
 def explain(model: ClusterModel, rsc: str,

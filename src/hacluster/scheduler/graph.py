@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from hacluster.scheduler.actions import Action, Plan, current_roles, promotable
+from hacluster.scheduler.actions import Action, Actions, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
-from hacluster.scheduler.cleanup import create_deletes
 from hacluster.scheduler.model import ClusterModel, Role
-from hacluster.scheduler.notifications import create_notifies
-from hacluster.scheduler.ordering import Edge
+from hacluster.scheduler.ordering import Edge, Ordered
 from hacluster.scheduler.policy import ancestors, is_managed
-from hacluster.scheduler.probes import create_probes
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,26 +102,40 @@ class Transition:
         return lines
 
 
-def build_transition(model: ClusterModel, asg: Assignment, plan: Plan,
-                     edges: list[Edge]) -> Transition:
+@dataclass(frozen=True, slots=True)
+class GraphOnly:
+    """Actions a stage adds to the graph only (probes, deletes, notifications): never in
+    the summary, never changing an earlier stage's actions; with their edges."""
+
+    actions: tuple[Action, ...]
+    edges: tuple[Edge, ...]
+
+    def __init__(self, actions: list[Action] | tuple[Action, ...],
+                 edges: list[Edge] | tuple[Edge, ...]) -> None:
+        object.__setattr__(self, "actions", tuple(actions))
+        object.__setattr__(self, "edges", tuple(edges))
+
+
+def build_transition(model: ClusterModel, asg: Assignment, ordered: Ordered,
+                     graph_only: tuple[GraphOnly, ...] = ()) -> Transition:
+    plan = ordered.actions
     lines: list[str] = []
     for node, reason in plan.fenced.items():
         lines.append(f"  * Fence (reboot) {node} '{reason}'")
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
             lines.extend(summary_for(model, asg, plan, rid))
-    probes, probe_edges = create_probes(model, asg, plan)
-    deletes, delete_edges = create_deletes(model, plan)
-    notes, note_edges = create_notifies(model, asg, plan)
-    return Transition(synapses=synapses_of(plan, edges + probe_edges + delete_edges
-                                           + note_edges, probes + deletes + notes, model),
+    extra = [a for g in graph_only for a in g.actions]
+    edges = list(ordered.edges) + [e for g in graph_only for e in g.edges]
+    return Transition(synapses=synapses_of(plan, edges, extra, model),
                       summary=tuple(lines), score_lines=asg.score_lines)
 
 
-def synapses_of(plan: Plan, edges: list[Edge], probes: list[Action] | None = None,
+def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = None,
                 model: ClusterModel | None = None) -> tuple[Synapse, ...]:
-    """Synapses of the plan's live actions; `probes` (graph-only, never in the plan) come
-    first, so the ids of the other actions keep their order."""
+    """Synapses of the plan's live actions; graph-only actions (`probes`: probes, deletes,
+    notifications, never in the plan) come first, so the ids of the others keep their
+    order."""
     live = (probes or []) + [a for a in plan.actions.values()
                              if not a.optional and a.runnable]
     ids = {a.key: i for i, a in enumerate(live)}
@@ -175,7 +186,7 @@ def display_name(model: ClusterModel, rid: str) -> str:
     return rid
 
 
-def summary_for(model: ClusterModel, asg: Assignment, plan: Plan, rid: str) -> list[str]:
+def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -> list[str]:
     rsc = model.resources[rid]
     roles = current_roles(model, rid)
     nxt = asg.nodes.get(rid)

@@ -12,7 +12,7 @@ an action an earlier stage decided or do I/O.
 
 from __future__ import annotations
 
-from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge
@@ -26,7 +26,7 @@ def wants_notify(model: ClusterModel, clone: str) -> bool:
     return model.meta(clone, "notify", "false").strip().lower() in TRUE_WORDS
 
 
-def live(plan: Plan, prim: str, task: str) -> list[Action]:
+def live(plan: Actions, prim: str, task: str) -> list[Action]:
     return [a for a in plan.find(prim, task) if a.runnable and not a.optional]
 
 
@@ -42,7 +42,7 @@ def active_before(model: ClusterModel, prim: str) -> list[str]:
     return [n for n, role in state.roles.items() if role > Role.STOPPED and usable(model, n)]
 
 
-def active_after(model: ClusterModel, asg: Assignment, plan: Plan, prim: str) -> list[str]:
+def active_after(model: ClusterModel, asg: Assignment, plan: Actions, prim: str) -> list[str]:
     node = asg.nodes.get(prim)
     if not usable(model, node):
         return []
@@ -54,7 +54,7 @@ def active_after(model: ClusterModel, asg: Assignment, plan: Plan, prim: str) ->
 
 
 def create_notifies(model: ClusterModel, asg: Assignment,
-                    plan: Plan) -> tuple[list[Action], list[Edge]]:
+                    plan: Actions) -> tuple[list[Action], list[Edge]]:
     """Pre- and post-notify actions of every notifying clone with something to notify."""
     notes: list[Action] = []
     edges: list[Edge] = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from hacluster.common import INFINITY
-from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Order
 
@@ -37,7 +37,20 @@ class Edge:
     reason: bool = False
 
 
-def order_actions(model: ClusterModel, asg: Assignment, plan: Plan) -> list[Edge]:
+@dataclass(frozen=True, slots=True)
+class Ordered:
+    """The ordering stage's result: the actions with their final optional/runnable flags
+    and reasons (a new value; the actions stage's result is left as it was) and the
+    edges between them."""
+
+    actions: Actions
+    edges: tuple[Edge, ...]
+
+
+def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ordered:
+    """Edges of every implicit and configured ordering, and what they imply: 'mandatory'
+    and 'unrunnable' spread along them until nothing changes (on a private copy)."""
+    plan = Plan.thaw(created)
     edges: list[Edge] = []
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
@@ -51,7 +64,7 @@ def order_actions(model: ClusterModel, asg: Assignment, plan: Plan) -> list[Edge
     propagate(model, plan, edges)
     while enforce_colocations(model, asg, plan):
         propagate(model, plan, edges)
-    return edges
+    return Ordered(plan.freeze(), tuple(edges))
 
 
 def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan) -> bool:
@@ -67,9 +80,8 @@ def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan) -> boo
         for dep in model.primitives(c.dependent):
             for start in plan.find(dep, "start"):
                 if start.node == node and start.runnable:
-                    start.runnable = False
-                    start.optional = False
-                    start.reason = start.reason or f"colocation with {c.primary}"
+                    plan.update(start, runnable=False, optional=False,
+                                reason=start.reason or f"colocation with {c.primary}")
                     changed = True
     return changed
 
@@ -217,11 +229,11 @@ def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
         thens = instance_actions(model, plan, inst, order.then_action, False)
         if not match:
             if THEN_RUNNABLE in flags:
+                done = COLLECTIVE_DONE.get(order.first_action, order.first_action)
                 for t in thens:
                     if t.runnable and not t.optional:
-                        t.runnable = False
-                        t.reason = t.reason or f"unrunnable {order.first} " \
-                            f"{COLLECTIVE_DONE.get(order.first_action, order.first_action)}"
+                        plan.update(t, runnable=False,
+                                    reason=t.reason or f"unrunnable {order.first} {done}")
             continue
         link(edges, instance_actions(model, plan, match[0], order.first_action, True), thens,
              flags, reason=True)
@@ -285,38 +297,46 @@ def action_name(action: Action) -> str:
 
 def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
     """Spread 'mandatory' and 'unrunnable' along edges until nothing changes."""
-    inbound_one: dict[tuple[str | None, str, str | None], list[Action]] = {
-        key: [] for key in plan.needed}
+    inbound_one: dict[Key, list[Key]] = {key: [] for key in plan.needed}
     for e in edges:
         if ONE_OR_MORE in e.flags:
-            inbound_one.setdefault(e.then, []).append(plan.actions[e.first])
+            inbound_one.setdefault(e.then, []).append(e.first)
     changed = True
     while changed:
         changed = False
         for e in edges:
-            f, t = plan.actions[e.first], plan.actions[e.then]
-            if IMPLIES_THEN in e.flags and not f.optional and (
-                    f.runnable or ASYMMETRICAL not in e.flags) and (
-                    t.optional or restart_without_reason(model, e, t)):
-                if e.reason and not t.reason and f.rsc is not None and (
-                        f.runnable or is_restart(model, t)):
-                    t.reason = f"required {action_name(f)}"
-                changed = changed or t.optional
-                t.optional = False
-                push_to_members(model, plan, t)
-            if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
-                t.runnable = False
-                if not t.reason and f.rsc != t.rsc:  # a blocked own stop gives no reason
-                    t.reason = inherited_reason(f)
-                changed = True
-            if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
-                f.optional = False
-                changed = True
-                push_to_members(model, plan, f)
-            if RESTART in e.flags and not t.optional and t.runnable and f.optional:
-                f.optional = False
-                changed = True
+            changed |= follow(model, plan, e)
         changed |= update_collectives(model, plan, inbound_one)
+
+
+def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
+    """What one edge implies now (stored as new action values); whether anything changed."""
+    changed = False
+    f, t = plan.actions[e.first], plan.actions[e.then]
+    if IMPLIES_THEN in e.flags and not f.optional and (
+            f.runnable or ASYMMETRICAL not in e.flags) and (
+            t.optional or restart_without_reason(model, e, t)):
+        if e.reason and not t.reason and f.rsc is not None and (
+                f.runnable or is_restart(model, t)):
+            t = plan.update(t, reason=f"required {action_name(f)}")
+        changed = t.optional
+        t = plan.update(t, optional=False)
+        push_to_members(model, plan, t)
+        t = plan.actions[t.key]
+    if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
+        # a blocked own stop gives no reason
+        reason = t.reason if t.reason or f.rsc == t.rsc else inherited_reason(f)
+        t = plan.update(t, runnable=False, reason=reason)
+        changed = True
+    if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
+        f = plan.update(f, optional=False)
+        changed = True
+        push_to_members(model, plan, f)
+        f = plan.actions[f.key]
+    if RESTART in e.flags and not t.optional and t.runnable and f.optional:
+        plan.update(f, optional=False)
+        changed = True
+    return changed
 
 
 def inherited_reason(first: Action) -> str:
@@ -327,16 +347,16 @@ def inherited_reason(first: Action) -> str:
 
 
 def update_collectives(model: ClusterModel, plan: Plan,
-                       inbound_one: dict[tuple[str | None, str, str | None], list[Action]]
-                       ) -> bool:
+                       inbound_one: dict[Key, list[Key]]) -> bool:
     changed = False
     for key, firsts in inbound_one.items():
         action = plan.actions[key]
         minimum, staying = plan.needed.get(key, (1, 0))
-        if action.runnable and staying + sum(f.runnable for f in firsts) < minimum:
-            action.runnable = False
+        if action.runnable and staying + sum(plan.actions[f].runnable for f in firsts) \
+                < minimum:
             # Too few instances: what depends on them must stop, not merely wait.
-            action.optional = action.optional and key not in plan.needed
+            plan.update(action, runnable=False,
+                        optional=action.optional and key not in plan.needed)
             changed = True
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
@@ -353,23 +373,25 @@ def update_collectives(model: ClusterModel, plan: Plan,
                 for head in plan.find(rid, "start"):
                     if not head.optional and head.reason:
                         push_to_members(model, plan, head)
+                kids = [a for p in prims for a in plan.find(p, before) if a.node is not None]
             if any(not a.optional for a in kids) and not (
                     after == "running" and rsc.kind == "clone"
                     and clone_stays_up(model, plan, prims)):
                 # A clone already up that merely adds instances requires nothing new.
                 for act in done:
                     if act.optional:
-                        act.optional = False
+                        plan.update(act, optional=False)
                         changed = True
             if before in ("stop", "demote") and kids and all(not a.optional for a in kids):
                 # Only a collective that stops entirely forces what was ordered after it.
                 for act in plan.find(rid, before):
                     if act.optional:
-                        act.optional = False
+                        plan.update(act, optional=False)
                         changed = True
+            done = plan.find(rid, after)
             if after == "running" and done[0].runnable and not collective_can_run(
                     model, plan, rid, prims, kids):
-                done[0].runnable = False
+                plan.update(done[0], runnable=False)
                 changed = True
     return changed
 
@@ -406,10 +428,10 @@ def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
     for prim in model.primitives(rid):
         for act in plan.find(prim, tasks[action.task]):
             if act.node is not None and act.optional:
-                act.optional = False
-                act.reason = act.reason or action.reason
+                plan.update(act, optional=False, reason=act.reason or action.reason)
             elif act.node is not None and action.reason and act.reason in siblings:
-                act.reason = action.reason  # the group's own requirement explains it better
+                # the group's own requirement explains it better
+                plan.update(act, reason=action.reason)
 
 
 def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:

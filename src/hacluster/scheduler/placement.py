@@ -125,7 +125,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
                                     factor * c.score / INFINITY, seen | {dep}, decide)
         usable = {n: node.can_run for n, node in model.nodes.items()}
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
-                              keep_tiny=not is_clone, usable=usable)
+                              only_positive=is_clone, keep_tiny=not is_clone, usable=usable)
         if can_run_any(model, merged) or is_clone:
             scores = merged
     return scores

@@ -10,7 +10,7 @@ and the probe -> start edges. Must never change an action the earlier stages dec
 
 from __future__ import annotations
 
-from hacluster.scheduler.actions import Action, Plan
+from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Node
 from hacluster.scheduler.ordering import Edge
@@ -67,7 +67,7 @@ def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list
 
 
 def create_probes(model: ClusterModel, asg: Assignment,
-                  plan: Plan) -> tuple[list[Action], list[Edge]]:
+                  plan: Actions) -> tuple[list[Action], list[Edge]]:
     """Probe actions (mandatory, never pseudo) and probe -> start edges for every start
     of the probed resource, on whichever node it starts."""
     probes: list[Action] = []

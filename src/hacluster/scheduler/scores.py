@@ -146,8 +146,12 @@ def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float
             if factor < 0 and value < 0:
                 continue
         out[node] = add_scores(base, scaled(value, factor, keep_tiny))
-        if only_positive and out[node] < 0 <= base:
-            out[node] = base
+        if only_positive and out[node] < 0 <= base and out[node] > -INFINITY:
+            # A clone only takes in preferences: what would turn a node negative leaves
+            # it as it was (a preferred node is kept barely usable). What a mandatory
+            # colocation forbids still counts here (placement.own_scores: a clone kept
+            # stopped keeps its primaries from being placed).
+            out[node] = 1 if base > 0 else base
     return out
 
 
