@@ -79,6 +79,7 @@ from hacluster.events import (
     Shutdown,
     Tick,
 )
+from hacluster.executor import Executor
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
 from hacluster.node_crm import CRMOutputs, NodeCRM
 from hacluster.node_services import (
@@ -149,7 +150,8 @@ class Node:
     def __init__(self, node_id: NodeId, members: Sequence[NodeId], params: TotemParams | None = None,
                  rng: random.Random | None = None, *, quorum: QuorumSettings | None = None,
                  ring_seq: int = 0, logger: Any = None, cib: CIBReplica | None = None,
-                 crm: bool = False, executor: Any = None, wall_offset_ms: int = 0) -> None:
+                 crm: bool = False, executor: Any = None, wall_offset_ms: int = 0,
+                 rsctmp_dir: str = "") -> None:
         self.node_id = node_id
         rng = rng or random.Random(node_id)
         self.totem = Totem(node_id, members, params or TotemParams(), rng,
@@ -169,6 +171,10 @@ class Node:
         self._crm_writes = 0
         if crm and cib is not None:
             controller = Controller(node_id, cib.node_name, wall_offset_ms=wall_offset_ms)
+            if executor is None:
+                # Agents keep their state under HA_RSCTMP: one directory per node, so nodes
+                # sharing a host never see each other's resources as running.
+                executor = Executor(cib.node_name, rsctmp_dir)
             self.crm = NodeCRM(controller, executor)
         # attrd and the fencer run wherever the cluster manager does.
         self.services = NodeServices(cib.node_name) if self.crm is not None and cib else None

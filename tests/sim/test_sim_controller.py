@@ -3,8 +3,6 @@ resource exactly once and moves it when its node dies."""
 
 from __future__ import annotations
 
-from crm_fakes import FakeExecutor
-
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
 from hacluster.sim import World
@@ -19,24 +17,22 @@ PROPS = ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
          '</cluster_property_set></crm_config>')
 
 
-def make_world(seed: int = 1) -> tuple[World, dict[NodeId, set[str]]]:
-    truth: dict[NodeId, set[str]] = {}
-    world = World(seed, IDS, params_for_token(1000), crm=True,
-                  executor_factory=lambda n: FakeExecutor(n, truth))
+def make_world(seed: int = 1) -> World:
+    world = World(seed, IDS, params_for_token(1000), crm=True)
     world.run_for(3000, lambda: world.is_converged())
     world.cib_write(NodeId(1), CIBRequest("replace", PROPS, "crm_config"))
     world.cib_write(NodeId(1), CIBRequest("create", DUMMY, "resources"))
-    return world, truth
+    return world
 
 
-def where(truth: dict[NodeId, set[str]], rsc: str) -> list[int]:
-    return sorted(int(n) for n, running in truth.items() if rsc in running)
+def where(world: World, rsc: str) -> list[int]:
+    return [int(n.removeprefix("node")) for n in world.agents.active(rsc)]
 
 
 def test_resource_starts_exactly_once() -> None:
-    world, truth = make_world()
+    world = make_world()
     world.run_for(5000)
-    assert len(where(truth, "dummy")) == 1, truth
+    assert len(where(world, "dummy")) == 1
     doc = world.nodes[NodeId(1)].cib.replica.doc
     ops = doc.xpath("//lrm_rsc_op[@operation='start']")
     assert ops and ops[0].get("rc-code") == "0"
@@ -47,11 +43,10 @@ def test_resource_starts_exactly_once() -> None:
 
 
 def test_killing_the_node_of_a_resource_starts_it_elsewhere() -> None:
-    world, truth = make_world()
+    world = make_world()
     world.run_for(5000)
-    [holder] = where(truth, "dummy")
-    world.crash(NodeId(holder))
-    truth[NodeId(holder)] = set()  # the machine died with its processes
+    [holder] = where(world, "dummy")
+    world.crash(NodeId(holder))  # the machine dies with its processes
     world.run_for(10000)
-    now = where(truth, "dummy")
-    assert len(now) == 1 and now[0] != holder, truth
+    now = where(world, "dummy")
+    assert len(now) == 1 and now[0] != holder

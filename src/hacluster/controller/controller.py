@@ -540,16 +540,29 @@ class Controller:
             node_id, {"shutdown": str(self.wall_ms(now_ms) // 1000)}))
         return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE))]
 
+    def _recorded_active(self) -> bool:
+        """Does this node's lrm in the CIB still show a resource active here?"""
+        if self.doc is None:
+            return False
+        node_id = str(int(self.node_id))
+        for (node, rsc, op_id), seen in ops_of(self.doc.root).items():
+            if node != node_id or not op_id.endswith("_last_0"):
+                continue
+            if seen.operation == "stop" and seen.rc == 0 and seen.op_status == 0:
+                continue
+            if seen.operation == "monitor" and seen.rc == 7:
+                continue
+            return True
+        return False
+
     def _maybe_leave(self, now_ms: int) -> list[Output]:
         if self.shutdown_ms is None or self.left:
             return []
         escalated = now_ms >= self.shutdown_ms + SHUTDOWN_ESCALATION_MS
-        seen = self.doc is not None and "shutdown" in transient_attrs(
-            self.doc.root, str(int(self.node_id)))
-        idle = not self.history.active() and not self.pending and \
-            (not self.is_dc() or (self.run is None and self.scheduling is None
-                                  and not self.need_schedule))
-        if not escalated and not (seen and idle and self.synced):
+        idle = not self.history.active() and not self.pending
+        # Leave once nothing runs here and the CIB says so (the stops are recorded, so the
+        # next DC does not think the resources still run on a node that left).
+        if not escalated and not (idle and not self._recorded_active()):
             return []
         self.left = True
         log.info("leaving node=%s resources stopped=%s", self.name, not escalated)

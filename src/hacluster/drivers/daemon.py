@@ -4,7 +4,7 @@ Owns the process: command line, daemonizing (unless -f), logging {} setup, the p
 in the state dir, signals (SIGTERM/SIGINT → Shutdown, a graceful leave), and wiring the UDP
 transport and the IPC server to the single task loop (drivers/loop.py). Must never make a
 protocol decision: hacluster.node decides, this only executes.
-Usage: haclusterd [-f] [-c FILE] [--address ADDR] [--state-dir DIR]
+Usage: haclusterd [-f] [-c FILE] [--address ADDR] [--name NAME] [--state-dir DIR]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from hacluster.common import Code, ExitStatus, HaError
 from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
 from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms, write_atomically
+from hacluster.drivers.scheduler import SchedulerWorker
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
 from hacluster.drivers.udp import UdpTransport, bind_socket
 from hacluster.node import secauth
@@ -48,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-f", "--foreground", action="store_true", help="do not daemonize")
     parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="corosync.conf to load")
     parser.add_argument("--address", help="local address (several nodes on one host)")
+    parser.add_argument("--name", help="this node's name (default: the nodelist name, else its "
+                        "ring0_addr, else the host name)")
     parser.add_argument("--state-dir", help="pid file, IPC socket and node files "
                         "(default $HACLUSTER_STATE_DIR or /var/lib/hacluster)")
     return parser.parse_args(argv)
@@ -207,6 +210,8 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     daemon_loop.transport = transport
     agents = AgentRunner(daemon_loop.put)
     daemon_loop.agents = agents
+    scheduler = SchedulerWorker(daemon_loop.put)
+    daemon_loop.scheduler = scheduler
     ipc = IpcServer(os.path.join(settings.state_dir, SOCKET_FILE), daemon_loop.on_request,
                     daemon_loop.on_close)
     await ipc.start()
@@ -222,6 +227,7 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
         await daemon_loop.run()
     finally:
         await agents.stop()
+        scheduler.close()
         transport.close()
         await ipc.stop()
         log.info("haclusterd stopped node=%d", settings.node_id)
@@ -281,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.config, args.address,
-                                 os.path.abspath(state_dir_from(args.state_dir)))
+                                 os.path.abspath(state_dir_from(args.state_dir)), args.name)
     except HaError as error:
         for problem in error.problems:
             sys.stderr.write(f"haclusterd: {problem.message}\n")

@@ -54,6 +54,10 @@ class Agents(Protocol):
     def start(self, run: events.RunAgent) -> None: ...
 
 
+class Scheduler(Protocol):
+    def start(self, request: events.RunScheduler) -> None: ...
+
+
 class Transport(Protocol):
     def send(self, dst: NodeId, data: bytes) -> None: ...
 
@@ -157,6 +161,7 @@ class DaemonLoop:
         self._describe = describe
         self._status_view = status_view
         self.agents: Agents | None = None  # RunAgent runner; without one they are published
+        self.scheduler: Scheduler | None = None  # RunScheduler runner (a worker process)
         self._queue: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._pending: dict[int, tuple[Connection, Any]] = {}
@@ -200,18 +205,25 @@ class DaemonLoop:
                 event = self._queue.popleft()
                 self.step(event)
                 batch += 1
-                if isinstance(event, events.Shutdown):
+                if self._stopping and self._has_left():
                     return
             deadline = self.core.next_deadline_ms()
             now = self.clock_ms()
             if deadline is not None and deadline <= now:
                 self.step(events.Tick())
+                if self._stopping and self._has_left():
+                    return
                 await asyncio.sleep(0)  # a core always due must not starve packets and IPC
                 continue
             if self._queue:
                 await asyncio.sleep(0)  # let the transport and IPC read between batches
                 continue
             await self._wait(loop, None if deadline is None else deadline - now)
+
+    def _has_left(self) -> bool:
+        """After Shutdown: has the core left? A core with resources stops them first."""
+        has_left = getattr(self.core, "has_left", None)
+        return True if has_left is None else bool(has_left())
 
     async def _wait(self, loop: asyncio.AbstractEventLoop, timeout_ms: int | None) -> None:
         waiter: asyncio.Future[None] = loop.create_future()
@@ -248,6 +260,8 @@ class DaemonLoop:
                 log.log(LOG_LEVELS.get(level, logging.INFO), "%s", message)
             case events.RunAgent() if self.agents is not None:
                 self.agents.start(output)
+            case events.RunScheduler() if self.scheduler is not None:
+                self.scheduler.start(output)
             case _:
                 self._publish(output)
 

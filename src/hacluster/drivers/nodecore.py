@@ -124,7 +124,24 @@ def log_settings_of(config: ClusterConfig) -> LogSettings:
                        syslog_facility=logging_config.syslog_facility)
 
 
-def load_settings(path: str, override_address: str | None, state_dir: str) -> DaemonSettings:
+def node_names_of(config: ClusterConfig, local_id: int, override: str | None) -> dict[NodeId, str]:
+    """Each node's name as Pacemaker's tools show it: the nodelist `name`, else its
+    ring0_addr, else (the local node only) the host name; `override` (--name) wins for
+    the local node."""
+    names: dict[NodeId, str] = {}
+    for n in config.nodes:
+        name = n.name or (n.addresses[0] if n.addresses else "")
+        if not name and n.nodeid == local_id:
+            name = socket.gethostname()
+        if name:
+            names[NodeId(n.nodeid)] = name
+    if override:
+        names[NodeId(local_id)] = override
+    return names
+
+
+def load_settings(path: str, override_address: str | None, state_dir: str,
+                  override_name: str | None = None) -> DaemonSettings:
     """Everything the daemon needs, or an HaError naming what is wrong (config, key)."""
     config = parse_config(read_config_text(path), path)
     local = local_node_of(config, override_address, path)
@@ -138,7 +155,7 @@ def load_settings(path: str, override_address: str | None, state_dir: str) -> Da
         authkey = totem.key.encode() if totem.key else read_authkey(totem.keyfile)
     peers = {NodeId(n.nodeid): n.addresses[0] for n in config.nodes
              if n.nodeid != local.nodeid and n.addresses}
-    names = {NodeId(n.nodeid): n.name for n in config.nodes if n.name}
+    names = node_names_of(config, local.nodeid, override_name)
     return DaemonSettings(
         node_id=NodeId(local.nodeid), address=override_address or local.addresses[0],
         port=port, peers=peers, names=names, token_ms=totem.token_ms, state_dir=state_dir,
@@ -171,9 +188,13 @@ def build_node(settings: DaemonSettings) -> Node:
     if first is not None:
         store.save(first)
     config = settings.config
+    rsctmp = os.path.join(settings.state_dir, "rsctmp")
+    os.makedirs(rsctmp, exist_ok=True)
+    wall_offset_ms = time.time_ns() // 1_000_000 - time.monotonic_ns() // 1_000_000
     return Node(settings.node_id, settings.members, params_from_config(config),
                 node_seed(settings), quorum=quorum_from_config(config),
-                ring_seq=read_ring_seq(settings.state_dir), cib=replica)
+                ring_seq=read_ring_seq(settings.state_dir), cib=replica, crm=True,
+                wall_offset_ms=wall_offset_ms, rsctmp_dir=rsctmp)
 
 
 def format_ring_id(ring_id: Any) -> str:

@@ -39,6 +39,7 @@ from hacluster.events import (
 )
 from hacluster.node import RING_SEQ_FILE, Node, initial_cib, run_scheduler
 from hacluster.quorum import QuorumSettings, settings_for
+from hacluster.sim.agents import FakeAgents
 from hacluster.sim.checks import Checker, Incarnation
 from hacluster.sim.network import Network, NetworkOptions
 from hacluster.totem import TotemParams, TotemState, secauth
@@ -91,8 +92,8 @@ class World:
     cib_rng: random.Random = field(init=False)
     cib_status_share: float = 0.0
     cib_status_rng: random.Random = field(init=False)
-    # With `crm`, each node also runs its controller and an executor from
-    # `executor_factory(node_id)`; RunAgent outputs go to `agent_runner(world, node, run)`.
+    # With `crm`, each node also runs its controller and executor; RunAgent outputs go to
+    # the fake `agents` (seeded from the world), or to `agent_runner(world, node, run)`.
     crm: bool = False
     executor_factory: Callable[[NodeId], Any] | None = None
     agent_runner: Callable[[World, NodeId, RunAgent], None] | None = None
@@ -100,12 +101,14 @@ class World:
     secauth_key: bytes | None = None
     sealers: dict[NodeId, secauth.Secauth] = field(default_factory=dict)
     drops: Counter[str] = field(default_factory=Counter)
+    agents: FakeAgents = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self.network = Network(random.Random(self.rng.getrandbits(64)), self.options)
         self.cib_rng = random.Random(self.seed ^ 0xC1B)  # CIB clients never shift the rest
         self.cib_status_rng = random.Random(self.seed ^ 0x57A7)
+        self.agents = FakeAgents(random.Random(self.seed ^ 0xA6E))
         if self.quorum is None:
             self.quorum = settings_for(self.node_ids)
         for node_id in self.node_ids:
@@ -128,7 +131,8 @@ class World:
         node = Node(node_id, self.node_ids, self.params, random.Random(self.rng.getrandbits(64)),
                     quorum=self.quorum, ring_seq=int(stored), logger=logger,
                     cib=self._replica(node_id) if self.cib or self.crm else None,
-                    crm=self.crm, executor=executor, wall_offset_ms=WALL_OFFSET_MS)
+                    crm=self.crm, executor=executor, wall_offset_ms=WALL_OFFSET_MS,
+                    rsctmp_dir=f"/sim/node{int(node_id)}/rsctmp")
         self.nodes[node_id] = node
         if self.secauth_key is not None:  # each boot seals under a newer epoch
             self.sealers[node_id] = secauth.Secauth(self.secauth_key, node_id,
@@ -180,7 +184,11 @@ class World:
                               f'type="Dummy"/>', "resources"), name)
         self._push(self.now_ms + self.cib_rng.randint(20, 400), NodeId(0), CIB_CLIENT, None)
 
-    def crash(self, node_id: NodeId) -> None:
+    def crash(self, node_id: NodeId, power_off: bool = True) -> None:
+        """The node stops; with `power_off` (a machine, not just the daemon) its resources
+        stop with it."""
+        if power_off:
+            self.agents.power_off(f"node{int(node_id)}")
         if node_id in self.nodes:
             self.checker.forget(self.who(node_id))
             del self.nodes[node_id]
@@ -260,6 +268,17 @@ class World:
         self.tick_at[node_id] = deadline
         self._push(deadline, node_id, TICK, None)
 
+    def _run_agent(self, node_id: NodeId, run: RunAgent) -> None:
+        if self.agent_runner is not None:
+            self.agent_runner(self, node_id, run)
+            return
+        fake = self.agents.run(f"node{int(node_id)}", self.now_ms, run)
+        if fake.done is not None:
+            self.inject(node_id, fake.done, fake.done_at_ms - self.now_ms)
+        if fake.power_off:
+            target = NodeId(int(fake.power_off.removeprefix("node")))
+            self.crash(target)
+
     def inject(self, node_id: NodeId, event: Any, delay_ms: int = 0) -> None:
         """Step `event` (AgentDone, SchedulerDone, ...) at the node after `delay_ms`."""
         self.counter += 1
@@ -309,8 +328,8 @@ class World:
                     self.checker.check_quorum(self.now_ms, self.alive())
                 case RunScheduler():
                     self.inject(node_id, run_scheduler(item), SCHEDULER_MS)
-                case RunAgent() if self.agent_runner is not None:
-                    self.agent_runner(self, node_id, item)
+                case RunAgent():
+                    self._run_agent(node_id, item)
                 case _:
                     pass
 

@@ -1,0 +1,84 @@
+"""Runs the DC's scheduler in a worker process: events.RunScheduler in, SchedulerDone out.
+
+Owns the worker (one forked process, started and warmed at daemon start so the first
+failover pays no process start) and the queue in front of it: one run at a time, and of
+the requests that arrive meanwhile only the newest is kept (the core discards results for
+a CIB that is no longer current anyway). A big CIB therefore never holds the event loop,
+and Totem's token keeps moving. Must never make a decision: the controller does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import signal
+from collections.abc import Callable
+
+from hacluster import events
+from hacluster.node import run_scheduler
+
+log = logging.getLogger(__name__)
+
+
+def _warm() -> int:
+    return 0
+
+
+def _ignore_signals() -> None:
+    """The worker ignores SIGTERM/SIGINT sent to the daemon's process group: the daemon
+    decides when it stops (after its resources), and closes the pool then."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class SchedulerWorker:
+    """One worker process for RunScheduler; results come back through `on_done`."""
+
+    def __init__(self, on_done: Callable[[events.SchedulerDone], None]) -> None:
+        self._on_done = on_done
+        self._pool = self._new_pool()
+        self._busy = False
+        self._next: events.RunScheduler | None = None
+
+    @staticmethod
+    def _new_pool() -> concurrent.futures.ProcessPoolExecutor:
+        context = multiprocessing.get_context("fork")
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                                      initializer=_ignore_signals)
+        pool.submit(_warm)  # fork now, while the daemon is small and idle
+        return pool
+
+    def start(self, request: events.RunScheduler) -> None:
+        if self._busy:
+            self._next = request
+            return
+        self._busy = True
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self._pool, run_scheduler, request)
+        except concurrent.futures.process.BrokenProcessPool:
+            log.warning("scheduler worker died: starting a new one")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            future = loop.run_in_executor(self._pool, run_scheduler, request)
+        future.add_done_callback(lambda f: self._finished(request, f))
+
+    def _finished(self, request: events.RunScheduler, future: asyncio.Future[events.SchedulerDone]
+                  ) -> None:
+        self._busy = False
+        try:
+            done = future.result()
+        except (concurrent.futures.process.BrokenProcessPool, OSError) as error:
+            log.error("scheduler worker failed cib=%s: %s", request.cib_version, error)
+            done = events.SchedulerDone(request.cib_version, None)
+        except asyncio.CancelledError:
+            return
+        self._on_done(done)
+        if self._next is not None:
+            queued, self._next = self._next, None
+            self.start(queued)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
