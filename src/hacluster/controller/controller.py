@@ -265,14 +265,14 @@ class Controller:
         return out
 
     def _write_node_states(self) -> list[Output]:
-        parts, out = [], []
+        """One status update per node (each may touch only its own node_state): these
+        need no quorum, so a minority's DC records its view as well."""
+        out: list[Output] = []
         for attrs, clean in self._node_states(self.doc.root):
-            parts.append(attrs_xml("node_state", attrs))
+            out.append(CibWrite(CIBRequest("modify", attrs_xml("node_state", attrs), "status",
+                                           options=CREATE, status_of=attrs["id"])))
             if clean:
                 out += self._forget_node(attrs["id"])
-        if parts:
-            out.insert(0, CibWrite(CIBRequest("modify", attrs_xml("status", {}, "".join(parts)),
-                                              "status", options=CREATE)))
         return out
 
     def _patch_membership(self, root: Any) -> None:
@@ -301,10 +301,11 @@ class Controller:
         state = node_state_of(self.doc.root, node_id)
         if state is not None and state.find("lrm") is not None:
             out.append(CibWrite(CIBRequest("delete", attrs_xml("lrm", {"id": node_id}),
-                                           "status")))
+                                           "status", status_of=node_id)))
         if state is not None and state.find("transient_attributes") is not None:
             out.append(CibWrite(CIBRequest("delete", attrs_xml("transient_attributes",
-                                                               {"id": node_id}), "status")))
+                                                               {"id": node_id}), "status",
+                                           status_of=node_id)))
         return out
 
     def _write_cib_attrs(self) -> list[Output]:
@@ -440,7 +441,7 @@ class Controller:
                     "id": victim, "uname": event.target, "in_ccm": "false", "crmd": "offline",
                     "join": "down", "expected": "down",
                     "crm-debug-origin": "send_stonith_update"}), "status",
-                    options=CREATE)))
+                    options=CREATE, status_of=victim)))
                 out += self._forget_node(victim)
         if aid is not None and self.run is not None:
             self.run.finish(aid, event.ok)
@@ -517,16 +518,18 @@ class Controller:
                  f"last-failure-{name}": str(wall_s)}
         xml = attrs_xml("node_state", {"id": node_id, "uname": self.name},
                         fail_attr_xml(node_id, pairs))
-        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE))]
+        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE,
+                                    status_of=node_id))]
 
     def _write_lrm(self) -> list[Output]:
         node_id = str(int(self.node_id))
         xml = self.history.lrm_xml(node_id)
         state = node_state_of(self.doc.root, node_id) if self.doc is not None else None
         if state is not None and state.find("lrm") is not None:
-            return [CibWrite(CIBRequest("replace", xml, "status"))]
+            return [CibWrite(CIBRequest("replace", xml, "status", status_of=node_id))]
         wrapped = attrs_xml("node_state", {"id": node_id, "uname": self.name}, xml)
-        return [CibWrite(CIBRequest("modify", wrapped, "status", options=CREATE))]
+        return [CibWrite(CIBRequest("modify", wrapped, "status", options=CREATE,
+                                    status_of=node_id))]
 
     # ------------------------------------------------------------------ shutdown
 
@@ -538,14 +541,15 @@ class Controller:
         log.info("shutdown requested node=%s: stopping resources before leaving", self.name)
         xml = attrs_xml("node_state", {"id": node_id, "uname": self.name}, fail_attr_xml(
             node_id, {"shutdown": str(self.wall_ms(now_ms) // 1000)}))
-        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE))]
+        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE,
+                                    status_of=node_id))]
 
     def _recorded_active(self) -> bool:
         """Does this node's lrm in the CIB still show a resource active here?"""
         if self.doc is None:
             return False
         node_id = str(int(self.node_id))
-        for (node, rsc, op_id), seen in ops_of(self.doc.root).items():
+        for (node, _rsc, op_id), seen in ops_of(self.doc.root).items():
             if node != node_id or not op_id.endswith("_last_0"):
                 continue
             if seen.operation == "stop" and seen.rc == 0 and seen.op_status == 0:
