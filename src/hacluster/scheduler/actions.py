@@ -45,6 +45,7 @@ class Actions:
     index: Mapping[tuple[str | None, str], tuple[Key, ...]]
     fenced: Mapping[str, str]
     needed: Mapping[Key, tuple[int, int]]
+    unfenced: Mapping[str, str] = field(default_factory=dict)  # node -> why unfenced
 
     def find(self, rsc: str | None, task: str) -> list[Action]:
         return [self.actions[k] for k in self.index.get((rsc, task), ())]
@@ -61,6 +62,7 @@ class Plan:
     # one-or-more pseudo actions: how many runnable firsts they need, and how many
     # instances already count (active and staying) without any action.
     needed: dict[Key, tuple[int, int]] = field(default_factory=dict)
+    unfenced: dict[str, str] = field(default_factory=dict)
 
     def add(self, action: Action) -> Action:
         old = self.actions.get(action.key)
@@ -82,12 +84,13 @@ class Plan:
     def freeze(self) -> Actions:
         return Actions(MappingProxyType(dict(self.actions)),
                        MappingProxyType({k: tuple(v) for k, v in self.by_rsc.items()}),
-                       MappingProxyType(dict(self.fenced)), MappingProxyType(dict(self.needed)))
+                       MappingProxyType(dict(self.fenced)), MappingProxyType(dict(self.needed)),
+                       MappingProxyType(dict(self.unfenced)))
 
     @staticmethod
     def thaw(done: Actions) -> Plan:
         return Plan(dict(done.actions), {k: list(v) for k, v in done.index.items()},
-                    dict(done.fenced), dict(done.needed))
+                    dict(done.fenced), dict(done.needed), dict(done.unfenced))
 
 
 def quorum_blocks(model: ClusterModel, rid: str) -> str:

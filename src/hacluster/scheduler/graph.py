@@ -94,6 +94,8 @@ class Transition:
         for a in self.executed():
             if a.task == "stonith":
                 lines.append(f"  * Fencing {a.node} (reboot)")
+            elif a.task == "stonith_on":
+                lines.append(f"  * Fencing {a.node} (on)")
             elif a.pseudo or a.node is None:
                 lines.append(f"  * Pseudo action:   {a.rsc}_{a.task}_0")
             else:
@@ -122,6 +124,8 @@ def build_transition(model: ClusterModel, asg: Assignment, ordered: Ordered,
     lines: list[str] = []
     for node, reason in plan.fenced.items():
         lines.append(f"  * Fence (reboot) {node} '{reason}'")
+    for node, reason in plan.unfenced.items():
+        lines.append(f"  * Fence (on) {node} '{reason}'")
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
             lines.extend(summary_for(model, asg, plan, rid))

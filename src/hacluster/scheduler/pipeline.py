@@ -4,6 +4,7 @@ frozen value that no later stage changes (Pacemaker's pcmk__schedule_actions, wi
 
     assign        model -> Assignment (scores.py tables, placement.py, clones.py)
     actions       model, Assignment -> Actions (start/stop/promote/demote, fencing)
+    unfencing     Actions -> Actions (Fence (on) before probes/starts that require it)
     ordering      Actions -> Ordered (edges; mandatory/unrunnable derived on a copy)
     probes        Ordered -> GraphOnly (monitor_0 where the state is unknown)
     cleanup       Ordered -> GraphOnly (delete of stale histories)
@@ -27,6 +28,7 @@ from hacluster.scheduler.notifications import create_notifies
 from hacluster.scheduler.ordering import Ordered, order_actions
 from hacluster.scheduler.probes import create_probes
 from hacluster.scheduler.scores import Work
+from hacluster.scheduler.unfencing import unfence
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +47,10 @@ class Run:
 def run_pipeline(model: ClusterModel) -> Run:
     work = assign_work(model)
     assignment = assignment_of(work)
-    ordered = order_actions(model, assignment, create_actions(model, assignment))
-    graph_only = (GraphOnly(*create_probes(model, assignment, ordered.actions)),
+    created, unfence_edges = unfence(model, assignment, create_actions(model, assignment))
+    ordered = order_actions(model, assignment, created)
+    graph_only = (GraphOnly((), unfence_edges),
+                  GraphOnly(*create_probes(model, assignment, ordered.actions)),
                   GraphOnly(*create_deletes(model, ordered.actions)),
                   GraphOnly(*create_notifies(model, assignment, ordered.actions)))
     transition = build_transition(model, assignment, ordered, graph_only)
