@@ -50,3 +50,16 @@ def test_red_node_health_is_a_minus_infinity_location_score() -> None:
            '</instance_attributes>')
     lines = scores(dummy("a"), props=props, n1attrs=red)
     assert "pcmk__primitive_assign: a allocation score on n1: -INFINITY" in lines
+
+
+def test_a_rule_with_value_source_param_compares_with_the_resource_parameter() -> None:
+    params = ('<instance_attributes id="p"><nvpair id="ps" name="site" value="east"/>'
+              '</instance_attributes>')
+    east = ('<instance_attributes id="i"><nvpair id="is" name="site" value="east"/>'
+            '</instance_attributes>')
+    rule = ('<rsc_location id="l" rsc="a"><rule id="lr" score="200"><expression id="le" '
+            'attribute="site" operation="eq" value="site" value-source="param"/></rule>'
+            '</rsc_location>')
+    lines = scores(dummy("a", params), rule, n1attrs=east)
+    assert "pcmk__primitive_assign: a allocation score on n1: 200" in lines
+    assert "pcmk__primitive_assign: a allocation score on n2: 0" in lines

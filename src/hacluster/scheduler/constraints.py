@@ -86,8 +86,9 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
             if rule.get("id-ref") in ids:
                 rule = ids[rule.get("id-ref")]
             rrole = parse_role(rule.get("role")) or role
+            sources = {"param": resources[rid].params, "meta": resources[rid].meta}
             for name, node in nodes.items():
-                if not evaluate_rule(rule, node.attrs, now_s):
+                if not evaluate_rule(rule, node.attrs, now_s, sources):
                     continue
                 score = rule_score(rule, node.attrs)
                 if score is not None:

@@ -60,8 +60,11 @@ def compare_values(left: str, right: str, kind: str | None, operation: str) -> i
     return (a_s > b_s) - (a_s < b_s)
 
 
-def evaluate_expression(expr: Element, attrs: Mapping[str, str]) -> bool:
-    """One <expression> against a node's attributes."""
+def evaluate_expression(expr: Element, attrs: Mapping[str, str],
+                        sources: Mapping[str, Mapping[str, str]] | None = None) -> bool:
+    """One <expression> against a node's attributes. `value-source="param"|"meta"`
+    (Explained: node attribute expressions) compares with the value of the resource's
+    parameter or meta-attribute that `value` names; `sources` holds those."""
     attribute = expr.get("attribute", "")
     operation = expr.get("operation", "eq")
     actual = attrs.get(attribute)
@@ -70,6 +73,9 @@ def evaluate_expression(expr: Element, attrs: Mapping[str, str]) -> bool:
     if operation == "not_defined":
         return actual is None
     expected = expr.get("value")
+    source = expr.get("value-source", "literal").lower()
+    if source in ("param", "meta") and expected is not None:
+        expected = (sources or {}).get(source, {}).get(expected)
     if actual is None or expected is None:
         return False
     cmp = compare_values(actual, expected, expr.get("type"), operation)
@@ -78,15 +84,16 @@ def evaluate_expression(expr: Element, attrs: Mapping[str, str]) -> bool:
     return COMPARISONS[operation](cmp)
 
 
-def evaluate_rule(rule: Element, attrs: Mapping[str, str], now_s: int) -> bool:
+def evaluate_rule(rule: Element, attrs: Mapping[str, str], now_s: int,
+                  sources: Mapping[str, Mapping[str, str]] | None = None) -> bool:
     """A <rule>: its sub-expressions and nested rules joined by boolean-op."""
     results: list[bool] = []
     for child in rule:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag == "expression":
-            results.append(evaluate_expression(child, attrs))
+            results.append(evaluate_expression(child, attrs, sources))
         elif tag == "rule":
-            results.append(evaluate_rule(child, attrs, now_s))
+            results.append(evaluate_rule(child, attrs, now_s, sources))
         elif tag == "date_expression":
             results.append(evaluate_date(child, now_s))
     if not results:
