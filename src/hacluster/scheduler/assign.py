@@ -16,7 +16,7 @@ from hacluster.common import INFINITY
 from hacluster.scheduler.clones import assign_clone
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import assign_group, assign_primitive, own_scores
-from hacluster.scheduler.scores import Work, build_work, top_of
+from hacluster.scheduler.scores import Work, build_work, merge_factor, top_of
 from hacluster.scheduler.unpack_time import int_or_zero
 
 
@@ -68,9 +68,13 @@ def assignment_order(work: Work) -> list[str]:
     node_order = sorted(model.nodes, key=lambda n: (-room(n), n))
 
     def key(rid: str) -> tuple[int, int, tuple[int, ...]]:
+        # Explained, "utilization": priority, then the score on the node where the
+        # resource runs now (none when stopped), then node by node.
         scores = sort_scores(work, rid)
-        best = max((v for n, v in scores.items() if model.nodes[n].can_run), default=0)
-        return (-priority(model, rid), -best, tuple(-scores.get(n, 0) for n in node_order))
+        here = next((n for p in model.primitives(rid) if (st := model.states.get(p))
+                     for n in st.running_on), None)
+        current = scores.get(here, -INFINITY) if here is not None else -INFINITY
+        return (-priority(model, rid), -current, tuple(-scores.get(n, 0) for n in node_order))
 
     return sorted(model.top, key=key)
 
@@ -88,12 +92,18 @@ def banned_nodes_of(work: Work, rid: str) -> set[str]:
 
 
 def sort_scores(work: Work, rid: str) -> dict[str, int]:
-    """Own scores plus what mandatory colocations forbid (for the assignment order)."""
+    """Own scores plus what mandatory colocations forbid (for the assignment order), and
+    the preferences of what it is colocated with, where a node that cannot run
+    resources offers -INFINITY (Explained: colocation influence)."""
     scores = own_scores(work, rid)
+    usable = {n: node.can_run for n, node in work.model.nodes.items()}
     for c in work.with_of.get(rid, ()):
         if c.score >= INFINITY:
             for node in banned_nodes_of(work, c.primary):
                 scores[node] = -INFINITY
+        if c.score > 0 and c.dependent_role is None and c.primary_role is None:
+            scores = merge_factor(scores, own_scores(work, c.primary), c.score / INFINITY,
+                                  usable=usable)
     return scores
 
 

@@ -39,8 +39,9 @@ def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
     strategy = work.model.prop("placement-strategy", "default")
     capacity = free_capacity(work, node) if strategy == "balanced" else 0
     load = 0 if strategy == "minimal" else work.counts.get(node, 0)
-    # Among equals, the node it runs on first (Pacemaker's "current node") wins.
-    rank = current.index(node) if node in current else len(current)
+    # Among equals, the node it runs on first (Pacemaker's "current node") wins; with
+    # placement-strategy=minimal only the name breaks ties.
+    rank = current.index(node) if node in current and strategy != "minimal" else len(current)
     return (-score, -capacity, load, rank, node)
 
 
