@@ -4,6 +4,9 @@ powers a haclusterd "machine" off (SIGKILL by pid file, volatile agent state wip
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,12 +27,14 @@ def machines(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     (node2 / "rsctmp").mkdir(parents=True)
     (node2 / "rsctmp" / "Dummy-d1.state").write_text("")
     (tmp_path / "node1").mkdir()
-    proc = subprocess.Popen(["bash", "-c", "exec -a haclusterd sleep 60"])
+    script = "sleep 60 & echo $! > helper.pid; exec -a haclusterd sleep 60"
+    proc = subprocess.Popen(["bash", "-c", script], cwd=node2, start_new_session=True)
     time.sleep(0.05)
     (node2 / "haclusterd.pid").write_text(f"{proc.pid}\n")
     (tmp_path / "node1" / "haclusterd.pid").write_text("1\n")  # not a haclusterd: never killed
     yield tmp_path, proc
-    proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # the group this fixture started
     proc.wait()
 
 
@@ -60,6 +65,9 @@ def test_fencing_a_node_kills_its_daemon_and_wipes_its_agent_state(
     result = fence(fencer, FenceRequest("node2", "reboot", "node1", "r1"))
     assert (result.ok, result.device) == (True, "fence-test"), result.reason
     assert proc.wait(5) == -9
+    helper = int((root / "node2" / "helper.pid").read_text())
+    assert not Path(f"/proc/{helper}").exists() or "Z" in Path(f"/proc/{helper}/stat").read_text(
+    ).split()[2], "the daemon's forked helpers in its process group died with it"
     assert not (root / "node2" / "rsctmp").exists()
     again = fence(fencer, FenceRequest("node2", "off", "node1", "r2"))
     assert again.ok, "a machine that is off can be confirmed off"

@@ -208,7 +208,7 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
                              monotonic_ms, settings.token_ms, make_sealer(settings))
     transport.open(loop, sock if sock is not None else bind_totem_socket(settings))
     daemon_loop.transport = transport
-    agents = AgentRunner(daemon_loop.put)
+    agents = AgentRunner(daemon_loop.put, state_dir=settings.state_dir)
     daemon_loop.agents = agents
     scheduler = SchedulerWorker(daemon_loop.put)
     daemon_loop.scheduler = scheduler

@@ -228,8 +228,7 @@ def state_with_fencing(in_ccm: str | None, crmd_online: bool, join: str,
     if not do_terminate and expected != "member":
         return False, False, crmd_online or in_cluster, ""
     if not in_cluster:
-        if not crmd_online and join == "down":
-            return False, False, False, ""
+        # Expected as a member but gone (join "down" included): Pacemaker fences it.
         return False, True, False, "peer is no longer part of the cluster"
     if not crmd_online:
         return False, True, False, "peer process is no longer available"
