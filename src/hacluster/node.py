@@ -60,6 +60,7 @@ from hacluster.controller import (
 from hacluster.cpg import MAX_GROUP, MESSAGE, Cpg, CpgStatus, decode_op
 from hacluster.events import (
     AgentDone,
+    AttrUpdate,
     ClientRequest,
     ConfigChange,
     CpgConfigChange,
@@ -380,7 +381,7 @@ class Node:
         assert self.crm is not None and self.cib is not None
         produced: CRMOutputs = self.crm.step(now_ms, event)
         out: list[Any] = [o for o in produced.external
-                          if not (self.services and isinstance(o, FenceRequest))]
+                          if not (self.services and isinstance(o, FenceRequest | AttrUpdate))]
         out += self._cib_writes(now_ms, produced.cib_writes)
         if self.totem.state is not TotemState.LEFT:
             for data in produced.peer_sends:
@@ -390,6 +391,8 @@ class Node:
         for request in produced.external:
             if self.services is not None and isinstance(request, FenceRequest):
                 out += self._services(now_ms, self.services.fence(now_ms, request))
+            elif self.services is not None and isinstance(request, AttrUpdate):
+                out += self._services(now_ms, self.services.attr_update(now_ms, request))
         return out
 
     def _cib_writes(self, now_ms: int, requests: list[CIBRequest]) -> list[Output]:

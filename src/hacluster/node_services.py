@@ -126,6 +126,12 @@ class NodeServices:
                 out.to_controller.append(result)
         return out
 
+    def attr_update(self, now_ms: int, update: AttrUpdate) -> ServiceOutputs:
+        """The controller's own attribute updates (fail counts, shutdown)."""
+        out = ServiceOutputs()
+        self._attrd(now_ms, update, out)
+        return out
+
     def fence(self, now_ms: int, request: FenceRequest) -> ServiceOutputs:
         out = ServiceOutputs()
         self._fencer(now_ms, request, out)

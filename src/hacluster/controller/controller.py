@@ -13,13 +13,14 @@ Spec: Pacemaker Explained "Status", "Transitions", "Failure Response"; DESIGN.md
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.cib import CIBRequest, copy_element, serialize
 from hacluster.common import NodeId
 from hacluster.controller.lrm import LocalHistory, is_failure
 from hacluster.controller.messages import (
+    ActionResult,
     CibChanged,
     CibWrite,
     ExecuteRequest,
@@ -33,12 +34,18 @@ from hacluster.controller.messages import (
     decode,
     encode,
 )
-from hacluster.controller.observe import SeenOp, attrs_of, new_ops, ops_of, recheck_wall_ms
+from hacluster.controller.observe import (
+    SeenOp,
+    attrs_of,
+    expired_failures,
+    new_ops,
+    ops_of,
+    recheck_wall_ms,
+)
 from hacluster.controller.records import (
     INFINITY,
     attrs_xml,
     cluster_property,
-    fail_attr_xml,
     find_primitive,
     monitor_ops,
     node_names,
@@ -50,6 +57,7 @@ from hacluster.controller.records import (
 )
 from hacluster.controller.transition import TransitionRun, TransitionStatus
 from hacluster.events import (
+    AttrUpdate,
     CancelOp,
     ExecuteOp,
     FenceRequest,
@@ -65,7 +73,8 @@ log = logging.getLogger(__name__)
 
 Input = (Membership | QuorumChanged | CibChanged | PeerMessage | OpResult | SchedulerDone
          | FenceResult | ShutdownRequested | Tick)
-Output = CibWrite | PeerSend | ExecuteOp | CancelOp | RunScheduler | FenceRequest | Leave
+Output = (CibWrite | PeerSend | ExecuteOp | CancelOp | RunScheduler | FenceRequest | AttrUpdate
+          | Leave)
 ACTION_SLACK_MS = 20_000  # beyond an op's own timeout before the DC gives up on it
 FENCE_TIMEOUT_MS = 120_000
 SHUTDOWN_ESCALATION_MS = 120_000
@@ -120,6 +129,7 @@ class Controller:
         self.seen_attrs: frozenset[tuple[str, str, str]] = frozenset()
         self.recheck_ms: int | None = None
         self.shutdown_ms: int | None = None
+        self.shutting: set[str] = set()  # DC: node ids that asked to shut down
         self.left = False
         self.dropped = 0
 
@@ -226,6 +236,11 @@ class Controller:
                 self.acks.add(message.node)
                 return self._maybe_finish_join(now_ms)
             return []
+        if isinstance(message, ActionResult):
+            aid = self.action_keys.pop(message.transition_key, None)
+            if self.is_dc() and aid is not None and self.run is not None:
+                self.run.finish(aid, message.rc == 0 and message.op_status == 0)
+            return []
         if message.target != self.name or message.dc != self.dc_name():
             return []
         return self._execute(message.op)
@@ -256,7 +271,9 @@ class Controller:
             state = node_state_of(root, key)
             if state is None:
                 continue
-            clean = "shutdown" in transient_attrs(root, key) or state.get("expected") == "down"
+            # attrd may drop a leaver's attributes first: what the DC saw counts too
+            clean = "shutdown" in transient_attrs(root, key) or key in self.shutting \
+                or state.get("expected") == "down"
             attrs = {"id": key, "uname": uname, "in_ccm": "false", "crmd": "offline",
                      "crm-debug-origin": "do_state_transition", "join": "down"}
             if clean:
@@ -325,6 +342,8 @@ class Controller:
             self._match(seen)
         self.seen_ops = ops
         attrs = attrs_of(root)
+        self.shutting = {node for node, name, _ in attrs if name == "shutdown"} | {
+            n for n in self.shutting if NodeId(int(n)) not in self.members}
         if attrs != self.seen_attrs:
             self.seen_attrs = attrs
             self._abort("node attributes changed")
@@ -372,7 +391,18 @@ class Controller:
             if not any(a.pseudo or a.rsc is None and a.task != "stonith" for a in ready):
                 break
         if self.run is None and self.need_schedule and self.scheduling is None:
+            out += self._clear_expired(now_ms)
             out.append(self._run_scheduler(now_ms))
+        return out
+
+    def _clear_expired(self, now_ms: int) -> list[Output]:
+        """Fail counts past their failure-timeout are cleared (through attrd)."""
+        out: list[Output] = []
+        for node_id, key in expired_failures(self.doc.root, self.wall_ms(now_ms)):
+            node = self.name_of(int(node_id))
+            log.info("failure expired node=%s op=%s: fail-count cleared", node, key)
+            out += [AttrUpdate(node, f"fail-count-{key}", None),
+                    AttrUpdate(node, f"last-failure-{key}", None)]
         return out
 
     def _run_scheduler(self, now_ms: int) -> RunScheduler:
@@ -418,7 +448,10 @@ class Controller:
             return [FenceRequest(action.node, "reboot", self.name, request_id)]
         target = 7 if action.task == "monitor" else 0
         key = transition_key(action.id, tid, target, str(int(min(self.members))))
-        op = op_request(self.doc.root, action.rsc, action.task, 0, key)
+        task = "notify" if action.task.endswith("_notify") else action.task
+        op = op_request(self.doc.root, action.rsc, task, 0, key)
+        if op is not None and task == "notify":
+            op = replace(op, meta=(*op.meta, ("notify_type", action.task.split("_")[0])))
         if op is None:
             self.run.fire(action.id, None)
             self.run.finish(action.id, False)
@@ -461,6 +494,12 @@ class Controller:
 
     def _execute(self, op: OpRequest) -> list[Output]:
         out: list[Output] = []
+        if op.action == "delete":
+            # Forget the resource's history here (an orphan, or another agent's history).
+            self.recurring.pop(op.rsc_id, None)
+            self.history.forget(op.rsc_id)
+            return self._write_lrm() + [PeerSend(encode(ActionResult(
+                self.name, op.transition_key, 0, 0)))]
         if op.action in ("stop", "demote", "promote"):
             for task, interval in sorted(self.recurring.pop(op.rsc_id, set())):
                 out.append(CancelOp(op.rsc_id, task, interval))
@@ -475,6 +514,9 @@ class Controller:
             self.pending.pop(op.transition_key or f"{op.rsc_id}_{op.action}", None)
         elif (op.action, op.interval_ms) not in self.recurring.get(op.rsc_id, set()):
             return []  # a cancelled monitor's last word
+        if op.action == "notify":  # never recorded in the CIB: the DC hears it directly
+            return [PeerSend(encode(ActionResult(self.name, op.transition_key, result.rc,
+                                                 result.op_status)))]
         self.history.record(result, wall_s)
         log.info("result of %s operation for %s on %s: rc=%d status=%d", op.action, op.rsc_id,
                  self.name, result.rc, result.op_status)
@@ -506,20 +548,17 @@ class Controller:
     def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
         if self.doc is None:
             return []
-        node_id = str(int(self.node_id))
-        current = transient_attrs(self.doc.root, node_id)
+        current = transient_attrs(self.doc.root, str(int(self.node_id)))
         name = f"{op.rsc_id}#{op.action}_{op.interval_ms}"
         fatal = cluster_property(self.doc.root, "start-failure-is-fatal", "true").lower() \
             in ("true", "1", "yes", "on")
         count = current.get(f"fail-count-{name}", "0")
         value = INFINITY if op.action == "start" and fatal else \
             min(INFINITY, (int(count) if count.isdigit() else INFINITY) + 1)
-        pairs = {f"fail-count-{name}": "INFINITY" if value >= INFINITY else str(value),
-                 f"last-failure-{name}": str(wall_s)}
-        xml = attrs_xml("node_state", {"id": node_id, "uname": self.name},
-                        fail_attr_xml(node_id, pairs))
-        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE,
-                                    status_of=node_id))]
+        # Through attrd, as Pacemaker's controller does: one writer, no lost updates.
+        return [AttrUpdate(self.name, f"fail-count-{name}",
+                           "INFINITY" if value >= INFINITY else str(value)),
+                AttrUpdate(self.name, f"last-failure-{name}", str(wall_s))]
 
     def _write_lrm(self) -> list[Output]:
         node_id = str(int(self.node_id))
@@ -537,12 +576,8 @@ class Controller:
         if self.shutdown_ms is not None:
             return []
         self.shutdown_ms = now_ms
-        node_id = str(int(self.node_id))
         log.info("shutdown requested node=%s: stopping resources before leaving", self.name)
-        xml = attrs_xml("node_state", {"id": node_id, "uname": self.name}, fail_attr_xml(
-            node_id, {"shutdown": str(self.wall_ms(now_ms) // 1000)}))
-        return [CibWrite(CIBRequest("modify", xml, "status", options=CREATE,
-                                    status_of=node_id))]
+        return [AttrUpdate(self.name, "shutdown", str(self.wall_ms(now_ms) // 1000))]
 
     def _recorded_active(self) -> bool:
         """Does this node's lrm in the CIB still show a resource active here?"""

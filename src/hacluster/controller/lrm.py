@@ -65,6 +65,10 @@ class LocalHistory:
                                                         "id": f"{op.rsc_id}_last_failure_0"}
         return attrs
 
+    def forget(self, rsc_id: str) -> bool:
+        """Drop a resource's history (a `delete` action); False when there was none."""
+        return self.resources.pop(rsc_id, None) is not None
+
     def op_attrs(self, result: OpResult, wall_s: int) -> dict[str, str]:
         op = result.op
         key = f"{op.rsc_id}_{op.action}_{op.interval_ms}"
@@ -73,7 +77,7 @@ class LocalHistory:
             "crm-debug-origin": "do_update_resource", "crm_feature_set": FEATURE_SET,
             "transition-key": op.transition_key,
             "transition-magic": f"{result.op_status}:{result.rc};{op.transition_key}",
-            "exit-reason": "", "on_node": self.node_name, "call-id": str(result.call_id),
+            "exit-reason": result.exit_reason, "on_node": self.node_name, "call-id": str(result.call_id),
             "rc-code": str(result.rc), "op-status": str(result.op_status),
             "interval": str(op.interval_ms), "last-rc-change": str(wall_s)}
         if op.interval_ms == 0:

@@ -102,14 +102,26 @@ class ExecuteRequest:
     op: OpRequest
 
 
-CODEC = Codec(MappingProxyType({"crmd.join-ack": JoinAck, "crmd.execute": ExecuteRequest}))
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The result of an action the CIB does not record (notify, delete), sent to the DC."""
+
+    node: str
+    transition_key: str
+    rc: int
+    op_status: int
 
 
-def encode(message: JoinAck | ExecuteRequest) -> bytes:
+Message = JoinAck | ExecuteRequest | ActionResult
+CODEC = Codec(MappingProxyType({"crmd.join-ack": JoinAck, "crmd.execute": ExecuteRequest,
+                                "crmd.action-result": ActionResult}))
+
+
+def encode(message: Message) -> bytes:
     return CODEC.encode(message)
 
 
-def decode(data: bytes) -> JoinAck | ExecuteRequest | None:
+def decode(data: bytes) -> Message | None:
     """The message in `data`, or None when it is not one of ours (peer input never raises)."""
-    message = CODEC.decode(data, (JoinAck, ExecuteRequest))
-    return message if isinstance(message, JoinAck | ExecuteRequest) else None
+    message = CODEC.decode(data, (JoinAck, ExecuteRequest, ActionResult))
+    return message if isinstance(message, JoinAck | ExecuteRequest | ActionResult) else None

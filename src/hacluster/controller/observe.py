@@ -98,3 +98,18 @@ def recheck_wall_ms(root: Any, now_wall_ms: int) -> int:
             if expiry > now_wall_ms:
                 best = min(best, expiry)
     return best
+
+
+def expired_failures(root: Any, now_wall_ms: int) -> list[tuple[str, str]]:
+    """(node id, "<rsc>#<op>_<interval>") of each failure whose failure-timeout has passed:
+    its fail-count and last-failure can go (Pacemaker clears them the same way)."""
+    timeouts = failure_timeouts_ms(root)
+    out = []
+    for node_id, name, value in sorted(attrs_of(root)):
+        if not name.startswith("last-failure-") or not value.isdigit():
+            continue
+        key = name[len("last-failure-"):]
+        rsc = key.split("#", 1)[0].split(":", 1)[0]
+        if rsc in timeouts and int(value) * 1000 + timeouts[rsc] <= now_wall_ms:
+            out.append((node_id, key))
+    return out

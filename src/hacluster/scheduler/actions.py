@@ -171,8 +171,13 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     failed = state.failed_nodes if state else frozenset()
     multiple = len(roles) > 1
     changed_params = state.changed_nodes if state else frozenset()
+    # no-quorum-policy=stop: a partition without quorum stops what it runs (Explained,
+    # cluster options); "demote" keeps promotable instances running unpromoted.
+    quorum_stop = quorum_blocks(model, rid) == "no quorum" and \
+        model.prop("no-quorum-policy", "stop").lower() == "stop"
     for node, role in roles.items():
-        must_stop = nxt != node or node in failed or multiple or node in changed_params
+        must_stop = nxt != node or node in failed or multiple or node in changed_params \
+            or quorum_stop
         unclean = model.nodes[node].unclean
         if role == Role.PROMOTED and (must_stop or next_role != Role.PROMOTED):
             plan.add(Action(rid, "demote", node, False, pseudo=unclean,
@@ -184,6 +189,8 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
             stop = plan.update(stop, runnable=False)
         if must_stop and nxt is None:
             plan.update(stop, reason="node availability")
+        elif quorum_stop:
+            plan.update(stop, reason="no quorum")
     if nxt is None:
         # Stand-in for the start that cannot happen: orderings still need it.
         plan.add(Action(rid, "start", None, True, runnable=False, pseudo=True))
