@@ -114,6 +114,17 @@ def test_attrd_updater_sets_pingd_and_the_dummy_follows_it(cluster: Cluster) -> 
     mine = tool(daemons[1], "attrd_updater", "-Q", "-n", "pingd")
     assert mine.stdout.strip() == 'name="pingd" host="node2" value="100"'
     assert tool(daemons[1], "attrd_updater", "-Q", "-n", "nothing").returncode == 105
+    # crm_attribute: transient values go through attrd, properties into the CIB.
+    done = tool(daemons[2], "crm_attribute", "-N", "node3", "-n", "pingd", "-l", "reboot",
+                "-v", "50")
+    assert done.returncode == 0, done.stderr
+    assert wait_until(lambda: 'id="status-3-pingd" name="pingd" value="50"' in cib_text(
+        daemons[0]), 10, 0.05), cluster.logs()
+    mine = tool(daemons[2], "attrd_updater", "-Q", "-n", "pingd")
+    assert mine.stdout == 'name="pingd" host="node3" value="50"\n'
+    assert tool(daemons[0], "crm_attribute", "-n", "batch-limit", "-v", "7").returncode == 0
+    got = tool(daemons[1], "crm_attribute", "-n", "batch-limit", "-G")
+    assert got.stdout == "scope=crm_config  name=batch-limit value=7\n", got.stderr
 
 
 DEBIAN_PING = Path("/usr/lib/ocf/resource.d/pacemaker/ping")

@@ -1,0 +1,79 @@
+"""`crm_attribute`: query, set or delete a cluster property or a node attribute.
+
+Owns the command line of Pacemaker's tool (-n NAME with -v VALUE, -G or -D; -N NODE,
+-l reboot|forever, -t crm_config|nodes|status, -q, -d DEFAULT) and its output
+(`scope=crm_config  name=NAME value=VALUE`); every decision is in hacluster.api.attributes.
+With CIB_file set it works on that file. Exit statuses follow crm_exit_t (105: no such
+attribute or node, 64: usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hacluster.api import attrd as api_attrd
+from hacluster.api import attributes as api
+from hacluster.api import cib as api_cib
+from hacluster.common import Code, ExitStatus, HaError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm_attribute", description="Manage cluster properties and node attributes "
+        "(set CIB_file=FILE to work on a file instead of the live cluster).")
+    parser.add_argument("-n", "--name", required=True)
+    command = parser.add_mutually_exclusive_group()
+    command.add_argument("-v", "--update", "--attr-value", dest="value", metavar="VALUE")
+    command.add_argument("-G", "--query", action="store_true")
+    command.add_argument("-D", "--delete", action="store_true")
+    parser.add_argument("-N", "-U", "--node", default=None)
+    parser.add_argument("-l", "--lifetime", default=None, help="reboot or forever")
+    parser.add_argument("-t", "--type", dest="scope", default=None,
+                        help="crm_config, nodes or status")
+    parser.add_argument("-d", "--default", default=None, help="value when there is none")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("-V", "--verbose", action="count", default=0)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    env = api_cib.environment(client_name="crm_attribute")
+    lifetime = None if args.lifetime is None else api_attrd.lifetime_of(args.lifetime)
+    if args.lifetime is not None and lifetime is None:
+        raise HaError.single(Code.ATTR_INVALID, f"invalid lifetime {args.lifetime!r}")
+    if args.value is not None:
+        api.set_value(env, args.name, args.value, args.node, lifetime, args.scope)
+        return 0
+    if args.delete:
+        line = api.delete(env, args.name, args.node, lifetime, args.scope)
+        if line and not args.quiet:
+            print(line)
+        return 0
+    try:
+        found = api.get(env, args.name, args.node, lifetime, args.scope)
+        scope, value = found.scope, found.value
+    except HaError as error:
+        if args.default is None or not any(p.code is Code.ATTR_NOT_FOUND for p in error.problems):
+            raise
+        scope, value = api.scope_of(args.node, lifetime, args.scope), args.default
+    print(value if args.quiet else f"scope={scope}  name={args.name} value={value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:
+        return int(ExitStatus.USAGE) if stop.code not in (0, None) else 0
+    try:
+        return run(args)
+    except HaError as error:
+        for problem in error.problems:
+            print(f"crm_attribute: {problem.message}", file=sys.stderr)
+        return api_cib.exit_status(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
