@@ -17,6 +17,7 @@ AGENTS = (
     ("pacemaker", "ping"),
     ("mirantis", "ns_haproxy"),
     ("mirantis", "mysql-wss"),
+    ("rabbitmq", "rabbitmq-server"),
     ("mirantis", "heat-engine"),
     ("mirantis", "ceilometer-agent-central"),
     ("mirantis", "ceilometer-alarm-evaluator"),
