@@ -151,3 +151,25 @@ def test_dhcp_and_l3_remove_their_namespaces_and_what_listens_in_them(
         if listener.poll() is None:
             os.killpg(listener.pid, signal.SIGKILL)
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
+
+
+def test_nodes_sharing_a_host_keep_apart_through_their_own_path(open_dir: Path,
+                                                                service_user: str) -> None:
+    """binary=<bare name> is looked up on each node's PATH, so two nodes on one host (the
+    demo) match only their own daemon, as two real controllers would."""
+    nodes = {}
+    for node in ("node-1", "node-2"):
+        params = service_params(open_dir / node, "neutron-agent-l3", service_user)
+        bindir = str(Path(params["binary"]).parent)
+        nodes[node] = ({**params, "binary": "neutron-l3-agent"},
+                       {"PATH": f"{bindir}:/usr/sbin:/usr/bin:/sbin:/bin"})
+    try:
+        assert run_agent("mirantis", "neutron-agent-l3", "start", *nodes["node-1"]).rc == 0
+        assert run_agent("mirantis", "neutron-agent-l3", "monitor", *nodes["node-2"]).rc == 7
+        assert run_agent("mirantis", "neutron-agent-l3", "start", *nodes["node-2"]).rc == 0
+        assert run_agent("mirantis", "neutron-agent-l3", "stop", *nodes["node-1"]).rc == 0
+        assert run_agent("mirantis", "neutron-agent-l3", "monitor", *nodes["node-1"]).rc == 7
+        assert run_agent("mirantis", "neutron-agent-l3", "monitor", *nodes["node-2"]).rc == 0
+    finally:
+        for params, extra in nodes.values():
+            run_agent("mirantis", "neutron-agent-l3", "stop", params, extra)

@@ -7,10 +7,14 @@ Hosts: loopback only, and an address with no route in a test namespace.
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from agentkit import Site, ocf_tester, recorder, require_ocf_tester, run_agent
+
+from hacluster.demo.files import EAYUNSTACK_CIB, data_file
 
 
 def ping_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
@@ -74,3 +78,21 @@ def test_a_missing_attribute_command_is_not_installed(tmp_path: Path, missing: s
     outcome = run_agent("pacemaker", "ping", "validate-all", {"host_list": "127.0.0.1"},
                         {"HACLUSTER_ATTRD_UPDATER": missing})
     assert outcome.rc == 5 and missing in outcome.err
+
+
+def test_ping_publishes_pingd_through_hacluster_attrd_updater_into_the_cib(
+        tmp_path: Path) -> None:
+    """Our own attrd_updater (on a CIB file here; live it talks to the local haclusterd): the
+    score lands in node-2's transient attributes and goes again on stop."""
+    attrd_updater = Path(sys.executable).parent / "attrd_updater"
+    if not attrd_updater.exists():
+        pytest.skip(f"hacluster's attrd_updater is not installed next to {sys.executable}")
+    cib = tmp_path / "cib.xml"
+    shutil.copyfile(data_file(EAYUNSTACK_CIB), cib)
+    extra = {"HACLUSTER_ATTRD_UPDATER": str(attrd_updater), "CIB_file": str(cib),
+             "OCF_RESKEY_CRM_meta_on_node": "node-2", "HA_RSCTMP": str(tmp_path / "rsc")}
+    params = {"host_list": "127.0.0.1", "multiplier": "1000", "dampen": "30s"}
+    assert run_agent("pacemaker", "ping", "start", params, extra).rc == 0
+    assert 'id="status-2-pingd" name="pingd" value="1000"' in cib.read_text()
+    assert run_agent("pacemaker", "ping", "stop", params, extra).rc == 0
+    assert 'name="pingd" value=' not in cib.read_text()

@@ -38,17 +38,24 @@ def call(env: Env, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def this_node(env: Env) -> list[str]:
+    """`-N <node>` when the executor told us our node name (needed on a CIB_file; harmless
+    on a live cluster, where it is this node anyway)."""
+    return ["-N", env.meta("on_node")] if env.meta("on_node") else []
+
+
 def update(env: Env, name: str, value: str, dampen: str = "", both: bool = False,
            lifetime: str = "") -> int:
     """Set `name` on this node; `both` also sets the dampening delay (-B, as on start)."""
-    args = ["-n", name, "-B" if both else "-U", value]
+    args = ["-n", name, "-B" if both else "-U", value, *this_node(env)]
     args += ["-d", dampen] if dampen else []
     args += ["-l", lifetime] if lifetime else []
     return call(env, args).returncode
 
 
 def delete(env: Env, name: str, lifetime: str = "") -> int:
-    return call(env, ["-n", name, "-D", *(["-l", lifetime] if lifetime else [])]).returncode
+    args = ["-n", name, "-D", *this_node(env), *(["-l", lifetime] if lifetime else [])]
+    return call(env, args).returncode
 
 
 def query_all(env: Env, name: str) -> dict[str, str]:

@@ -153,12 +153,21 @@ def validate(service: Service, env: Env) -> int:
     return Rc.SUCCESS
 
 
+def binary_path(env: Env) -> str:
+    """`binary` as an absolute path (a bare name is looked up on the agent's PATH, so an
+    executor can give each node its own PATH); the raw value when it cannot be found."""
+    try:
+        return find_binary(env, env.param("binary"))
+    except AgentError:
+        return env.param("binary")
+
+
 def matches_binary(pid: int, binary: str) -> bool:
     return binary in " ".join(procs.cmdline(pid))
 
 
 def monitor(service: Service, env: Env) -> int:
-    path, binary = pid_file(env), env.param("binary")
+    path, binary = pid_file(env), binary_path(env)
     pid = procs.read_pid(path)
     if not service.scan:
         if pid is None:
@@ -180,7 +189,7 @@ def monitor(service: Service, env: Env) -> int:
 
 
 def command(service: Service, env: Env) -> list[str]:
-    argv = [env.param("binary")]
+    argv = [binary_path(env)]
     for path in config_files(service, env):
         argv += ["--config-file", path]
     if service.agent == "neutron-agent-l3":
@@ -239,7 +248,7 @@ def start(service: Service, env: Env) -> int:
 
 
 def stop(service: Service, env: Env) -> int:
-    path, binary = pid_file(env), env.param("binary")
+    path, binary = pid_file(env), binary_path(env)
     pid = procs.read_pid(path)
     pids: set[int] = set()
     if pid is not None and pid != procs.EMPTY and procs.is_alive(pid) and matches_binary(pid, binary):
