@@ -9,11 +9,13 @@ Spec: OCF Resource Agent API 1.1, "Metadata". Must never run agents: api/env.py 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hacluster.cib import XMLElement, parse_xml
 from hacluster.common import HaError
 
+_DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*>")
 NON_OPERATIONS = frozenset({"meta-data", "validate-all", "status", "usage", "methods"})
 CLASSES_WITH_PROVIDER = frozenset({"ocf"})
 SHORT_NAME_PROVIDERS = ("heartbeat", "pacemaker")
@@ -79,6 +81,9 @@ def parse_agent_name(text: str) -> AgentName | None:
 
 def parse_metadata(name: AgentName, text: str) -> AgentMetadata | None:
     """The parts of an agent's meta-data pcs uses; None when it is not meta-data at all."""
+    # Agents declare the OCF DTD; a plain external DOCTYPE carries nothing we need, and the
+    # safe parser refuses any DOCTYPE, so it is dropped (an internal subset is not).
+    text = _DOCTYPE.sub("", text, count=1)
     try:
         root = parse_xml(text)
     except HaError:

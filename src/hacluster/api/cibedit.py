@@ -177,8 +177,10 @@ def nvset(parent: XMLElement, tag: str, root: XMLElement, wanted_id: str | None 
                        {"id": unique_id(root, wanted_id or f"{parent.get('id')}-{tag}")})
 
 
-def set_nvpairs(root: XMLElement, nvs: XMLElement, pairs: Iterable[tuple[str, str]]) -> None:
-    """Set each name to its value; an empty value removes the name (pcs semantics)."""
+def set_nvpairs(root: XMLElement, nvs: XMLElement, pairs: Iterable[tuple[str, str]],
+                name_chars: int | None = None) -> None:
+    """Set each name to its value; an empty value removes the name (pcs semantics). New
+    nvpairs get the id "<set id>-<name>" (with the name cut to `name_chars` if given)."""
     for name, value in pairs:
         existing = [p for p in nvs.findall("nvpair") if p.get("name") == name]
         if not value:
@@ -188,7 +190,8 @@ def set_nvpairs(root: XMLElement, nvs: XMLElement, pairs: Iterable[tuple[str, st
         if existing:
             existing[0].set("value", value)
             continue
-        sub_element(nvs, "nvpair", {"id": unique_id(root, f"{nvs.get('id')}-{name}"),
+        sub_element(nvs, "nvpair", {"id": unique_id(root, f"{nvs.get('id')}-"
+                                                          f"{name[:name_chars]}"),
                                     "name": name, "value": value})
 
 

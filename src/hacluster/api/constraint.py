@@ -82,6 +82,22 @@ def location_prefers(env: CIBEnvironment, rid: str, nodes: Sequence[str], avoids
     return cibedit.change(env, edit, force)
 
 
+def location_add(env: CIBEnvironment, cid: str, rid: str, node: str, score: str,
+                 force: bool = False) -> list[Problem]:
+    """pcs constraint location add ID RSC NODE SCORE."""
+    def edit(root: XMLElement) -> list[Problem]:
+        problems = missing_resources(root, [rid])
+        bad = score_problem(score) or cibedit.id_problem(cid, "constraint id")
+        if bad is None and cibedit.id_exists(root, cid):
+            bad = error(Code.RSC_ID_EXISTS, f"'{cid}' already exists", id=cid)
+        problems += [bad] if bad else []
+        add_constraint(root, "rsc_location", {"id": cid, "rsc": rid, "node": node,
+                                              "score": score})
+        return problems
+
+    return cibedit.change(env, edit, force)
+
+
 def parse_rule(words: Sequence[str]) -> tuple[dict[str, str], list[list[str]], str,
                                               list[Problem]]:
     """`[id=ID] [role=R] [score=S] EXPR [and|or EXPR]...` → (options, expressions, op)."""
@@ -198,6 +214,9 @@ def colocation_add(env: CIBEnvironment, words: Sequence[str],
         with_rsc, rest = rest[0], rest[1:]
     if with_rsc in roles and rest:
         attrs["with-rsc-role"], with_rsc, rest = with_rsc, rest[0], rest[1:]
+    if attrs:  # pcs writes both roles once one is given
+        attrs.setdefault("rsc-role", "Started")
+        attrs.setdefault("with-rsc-role", "Started")
     score = "INFINITY"
     if rest and "=" not in rest[0]:
         score = rest.pop(0)
@@ -298,11 +317,23 @@ def references(root: XMLElement, rid: str) -> list[XMLElement]:
             or cibedit.find_all(c, ".//resource_ref[@id=$i]", i=rid)]
 
 
+def rename_references(root: XMLElement, old: str, new: str) -> None:
+    for constraint in references(root, old):
+        for attr in REFERENCING_ATTRS:
+            if constraint.get(attr) == old:
+                constraint.set(attr, new)
+        for ref in cibedit.find_all(constraint, ".//resource_ref[@id=$i]", i=old):
+            ref.set("id", new)
+
+
 def remove_references(root: XMLElement, rid: str) -> list[str]:
     """Drop what names `rid`: whole constraints, or its place in a resource set (and the set,
     and the constraint, once empty). Returns the ids of constraints removed whole."""
     removed: list[str] = []
-    for constraint in references(root, rid):
+    found = references(root, rid)
+    # pcs reports (and removes) locations, then colocations, then orders, then tickets.
+    found.sort(key=lambda c: CONSTRAINT_TAGS.index(str(c.tag)))
+    for constraint in found:
         if any(constraint.get(a) == rid for a in REFERENCING_ATTRS):
             cibedit.remove_element(constraint)
             removed.append(str(constraint.get("id")))

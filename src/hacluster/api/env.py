@@ -272,14 +272,15 @@ def environment(cib_file: str | None = None, state_dir: str | None = None,
     return LiveCluster(state_dir, client_name)
 
 
-OCF_ROOTS = (Path(__file__).resolve().parent.parent / "agents", Path("/usr/lib/ocf"))
+# The host's installed agents first (what the real pcs reads), then the ones we ship.
+OCF_ROOTS = (Path("/usr/lib/ocf"), Path(__file__).resolve().parent.parent / "agents")
 FENCE_AGENT_DIRS = (Path("/usr/sbin"),)
 METADATA_TIMEOUT_S = 10
 
 
 def agent_metadata(standard: str, provider: str, agent_type: str) -> str | None:
-    """The meta-data text of an installed agent (our shipped agents first, then the host's
-    resource-agents), None when it is not installed or does not answer."""
+    """The meta-data text of an installed agent (the host's resource-agents first, then the
+    agents we ship), None when it is not installed or does not answer."""
     if "/" in provider or "/" in agent_type or agent_type.startswith("."):
         return None
     if standard == "ocf":

@@ -20,6 +20,8 @@ from hacluster.cib import XMLElement
 from hacluster.common import Code, Problem
 
 Pairs = tuple[tuple[str, str], ...]
+TRACE_PARAMETERS = ("trace_ra", "trace_file")
+FENCER_SUPPLIED = ("action", "port", "plug", "nodename")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +67,23 @@ def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
     if metadata is None:
         return []
     known = metadata.parameter_names
+    if metadata.name.standard == "ocf":
+        known += TRACE_PARAMETERS  # resource-agents' tracing, which pcs allows on every agent
     allowed = ", ".join(f"'{n}'" for n in sorted(known))
+    fencing = metadata.name.standard == "stonith"
     problems = [error(Code.RSC_OPTION_UNKNOWN, f"invalid resource option '{name}', allowed "
                       f"options are: {allowed}", forceable=True, option=name)
-                for name, _ in given if name not in known]
+                for name, _ in given
+                if name not in known and not (fencing and name.startswith("pcmk_"))]
     if check_required:
         names = {name for name, _ in given}
+        # The fencer supplies a device's action and target port (pcmk_host_map), so pcs does
+        # not ask for them.
+        supplied = FENCER_SUPPLIED if fencing else ()
         problems += [error(Code.RSC_OPTION_MISSING, f"required resource option '{p.name}' is "
                            "missing", forceable=True, option=p.name)
-                     for p in metadata.parameters if p.required and p.name not in names]
+                     for p in metadata.parameters
+                     if p.required and p.name not in names and p.name not in supplied]
     return problems
 
 
@@ -86,9 +96,10 @@ def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[P
         if name is None or any(p.code is not Code.RSC_AGENT_UNKNOWN and p.is_error(force)
                                for p in found):
             return found
-        if metadata is None:
+        if metadata is None and spec.operations:
             found.append(warning(Code.RSC_OP_NOT_FOUND,
-                                 "'monitor' is not a valid operation name value"))
+                                 f"'{dict(spec.operations[0])['name']}' is not a valid "
+                                 "operation name value"))
         add_primitive(root, spec, name, metadata)
         return found
 
@@ -146,7 +157,10 @@ def add_operations(root: XMLElement, primitive: XMLElement, given: Sequence[Pair
                    metadata: agents.AgentMetadata | None) -> None:
     ops = [dict(op) for op in given]
     named = {op["name"] for op in ops}
-    if metadata is not None:
+    if primitive.get("class") == "stonith":
+        # pcs gives a fence device only a monitor, whatever its agent advertises.
+        ops += [{"name": "monitor", "interval": "60s"}] if "monitor" not in named else []
+    elif metadata is not None:
         ops += [op for op in metadata.default_operations() if op["name"] not in named]
     if not ops:
         return

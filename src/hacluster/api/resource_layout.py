@@ -106,7 +106,7 @@ def leave_group(root: XMLElement, member: XMLElement) -> None:
 
 
 def group_remove(env: CIBEnvironment, group_id: str, rids: Sequence[str]) -> list[Problem]:
-    """Take members (all when none are named) out of a group, to where the group was."""
+    """Take members (all when none are named) out of a group, to the end of the resources."""
     def edit(root: XMLElement) -> list[Problem]:
         group = cibedit.find_resource(root, group_id)
         if group is None or group.tag != "group":
@@ -119,15 +119,11 @@ def group_remove(env: CIBEnvironment, group_id: str, rids: Sequence[str]) -> lis
                     if rid not in {m.get("id") for m in members}]
         if problems:
             return problems
-        parent = group.getparent()
-        assert parent is not None
-        index = list(parent).index(group)
-        for offset, member in enumerate(chosen):
-            group.remove(member)
-            parent.insert(index + 1 + offset, member)
-        if group.find("primitive") is None:
-            constraint.remove_references(root, group_id)
-            parent.remove(group)
+        # pcs puts the members it takes out last in the resources section.
+        resources = cibedit.section(root, "resources")
+        for member in chosen:
+            leave_group(root, member)
+            resources.append(member)
         return []
 
     return cibedit.change(env, edit)
@@ -146,14 +142,15 @@ def clone(env: CIBEnvironment, rid: str, clone_id: str, options: Pairs,
         assert parent is not None
         if element.tag not in ("primitive", "group") or parent.tag in CLONE_TAGS:
             return [error(Code.RSC_WRONG_KIND, f"{rid} is already a clone resource")]
-        if parent.tag == "group":
-            return [error(Code.RSC_WRONG_KIND, f"cannot clone a group member '{rid}'")]
         wanted = clone_id or f"{rid}-clone"
         if cibedit.id_exists(root, wanted):
             return [error(Code.RSC_ID_EXISTS, f"'{wanted}' already exists")]
-        wrapper = element.makeelement("clone", {"id": wanted})
-        parent.replace(element, wrapper)
+        # pcs puts the new clone last and points the resource's constraints at the clone.
+        leave_group(root, element)  # a group member leaves its group (pcs does the same)
+        wrapper = cibedit.sub_element(cibedit.section(root, "resources"), "clone",
+                                      {"id": wanted})
         wrapper.append(element)
+        constraint.rename_references(root, rid, wanted)
         meta = list(options) + ([("promotable", "true")] if promotable else [])
         if meta:
             cibedit.set_meta(root, wrapper, meta)
@@ -192,16 +189,16 @@ def op_add(env: CIBEnvironment, rid: str, name: str, options: Pairs,
         if element.tag != "primitive":
             return [error(Code.RSC_WRONG_KIND, f"'{rid}' is not a primitive resource")]
         op = {"name": name, **dict(options)}
-        interval = op.get("interval") or ("60s" if name == "monitor" else "0s")
         operations = element.find("operations")
         if operations is None:
             operations = cibedit.sub_element(element, "operations")
         for existing in operations.findall("op"):
-            if existing.get("name") == name and existing.get("interval") == interval \
-                    and existing.get("role") == op.get("role"):
+            if existing.get("name") == name and existing.get("role") == op.get("role"):
+                shown = " ".join(f"{k!s}={v!s}" for k, v in existing.attrib.items()
+                                 if k not in ("id", "name"))
                 problems.append(error(
-                    Code.RSC_ID_EXISTS, f"operation {name} with interval {interval} already "
-                    f"specified for {rid}", forceable=True))
+                    Code.RSC_ID_EXISTS, f"operation {name} already specified for {rid}:\n"
+                    f"{name} {shown} ({existing.get('id')})", forceable=True))
         append_op(root, operations, rid, op)
         return problems
 

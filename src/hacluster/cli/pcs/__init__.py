@@ -1,0 +1,111 @@
+"""`pcs`: pcs 0.11's command tree (noun → verb → words) over hacluster.api, live or with -f.
+
+Owns dispatching `pcs [-f FILE] [--force] NOUN VERB ...` through the nouns' verb tables
+(resource, constraint, property, node, stonith, cluster, status), the help text and how
+failures look: "Error: ..." lines (every problem at once) and exit 1, or the command's usage.
+Must never decide anything about the CIB: hacluster.api owns that.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from types import MappingProxyType
+
+from hacluster.api import status as api_status
+from hacluster.cli import render
+from hacluster.cli.pcs import cluster, constraint, nodes, resource_verbs
+from hacluster.cli.pcs.common import Options, Usage, parse_flags, print_error
+from hacluster.common import Code, HaError
+
+Verb = Callable[[list[str], Options], int]
+
+
+def status(words: list[str], options: Options) -> int:
+    if options.file and "--corosync_conf" not in options.values:
+        raise HaError.single(Code.TOOL_NOT_WITH_FILE, "When '-f' is specified, "
+                             "'--corosync_conf' must be specified as well")
+    now_s = int(time.time())
+    view = api_status.status_of(options.env(), now_s)
+    what = words[0] if words else ""
+    if what in ("resources", "resource"):
+        lines = render.resource_lines(view.resources, inactive=True)
+        print("\n".join(f"  {line}" for line in lines) or "  * No resources")
+    elif what in ("nodes", "node"):
+        print("\n".join(render.node_lines(view.nodes)))
+    else:
+        print("Cluster name: hacluster")
+        print("\n".join(render.render_crm_mon(view, now_s, inactive=True,
+                                              fail_counts=options.has("--full"))))
+    return 0
+
+
+NOUNS = MappingProxyType({
+    "resource": resource_verbs.VERBS,
+    "constraint": constraint.VERBS,
+    "property": nodes.PROPERTY_VERBS,
+    "node": nodes.NODE_VERBS,
+    "stonith": nodes.STONITH_VERBS,
+    "cluster": {**cluster.VERBS, "status": status},
+    "status": {"": status, "status": status, "resources": status, "nodes": status,
+               "cluster": status},
+})
+DEFAULT_VERB = MappingProxyType({"resource": "status", "constraint": "config", "property": "config",
+                "stonith": "config", "status": "", "cluster": ""})
+
+
+def help_text(noun: str = "") -> str:
+    if noun in NOUNS:
+        verbs = " | ".join(sorted(v for v in NOUNS[noun] if v))
+        return f"\nUsage: pcs {noun} ...\n    {verbs}\n"
+    nouns = ", ".join(sorted(NOUNS))
+    return ("\nUsage: pcs [-f file] [-h] [commands]...\nControl and configure pacemaker and "
+            f"corosync.\n\nCommands: {nouns}\nOptions: -f FILE, --force, --full, --disabled, "
+            "--group G, --wait[=N], --all, --config, --promoted\n")
+
+
+def dispatch(words: list[str], options: Options) -> int:
+    if not words or words[0] in ("-h", "help", "--help"):
+        print(help_text(), file=sys.stderr if not words else sys.stdout)
+        return 1 if not words else 0
+    noun, rest = words[0], words[1:]
+    if noun not in NOUNS:
+        print(help_text(), file=sys.stderr)
+        return 1
+    verbs = NOUNS[noun]
+    if noun == "status" and rest and rest[0] in verbs:
+        return verbs[rest[0]](rest, options)
+    verb = rest[0] if rest else DEFAULT_VERB.get(noun, "-h")
+    if verb in ("-h", "help", "--help"):
+        print(help_text(noun))
+        return 0
+    if verb not in verbs:
+        print(help_text(noun), file=sys.stderr)
+        return 1
+    return verbs[verb](rest[1:], options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words in (["--version"], ["-v"]):
+        print("0.11.5")
+        return 0
+    options = Options()
+    try:
+        words, options = parse_flags(words)
+        if options.has("--help"):
+            words = [*words[:1], "--help"] if words else ["--help"]
+        return dispatch(words, options)
+    except Usage as usage:
+        print(f"\nUsage: pcs {usage.command}...\n    {usage.syntax}\n", file=sys.stderr)
+        return 1
+    except HaError as error:
+        print_error(error, options.force)
+        if error.problems[0].code is Code.TOOL_UNKNOWN_COMMAND:
+            print(help_text(), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m hacluster.cli.pcs`."""
+
+import sys
+
+from hacluster.cli.pcs import main
+
+sys.exit(main())

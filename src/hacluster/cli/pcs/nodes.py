@@ -1,0 +1,126 @@
+"""`pcs property`, `pcs node` and `pcs stonith`: their words, one api call each.
+
+Owns `property set|unset|config|list|show`, `node standby|unstandby|maintenance|
+unmaintenance|attribute|utilization` and `stonith create|delete|config|level add|remove|
+config`; fence and history need the live fencer (`stonith_admin`). Must never decide
+anything about the CIB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+
+from hacluster.api import property, resource_layout, stonith
+from hacluster.cli.pcs import resource as pcs_resource
+from hacluster.cli.pcs import show
+from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems
+from hacluster.common import Code, HaError
+
+Verb = Callable[[list[str], Options], int]
+
+
+def property_set(words: list[str], options: Options) -> int:
+    if not words:
+        raise Usage("property set", "set <property>=[<value>] ...")
+    pairs = pairs_of(words, "property set", "set <property>=[<value>] ...")
+    print_problems(property.set_properties(options.env(), pairs, options.force), options.force)
+    return 0
+
+
+def property_unset(words: list[str], options: Options) -> int:
+    if not words:
+        raise Usage("property unset", "unset <property> ...")
+    print_problems(property.unset_properties(options.env(), words, options.force),
+                   options.force)
+    return 0
+
+
+PROPERTY_VERBS = MappingProxyType({
+    "set": property_set, "unset": property_unset, "config": show.property_config,
+    "list": show.property_config, "show": show.property_config})
+
+
+def node_flag(name: str, value: str) -> Verb:
+    def run(words: list[str], options: Options) -> int:
+        if not words and not options.has("--all"):
+            if options.file:
+                raise HaError.single(Code.NODE_NOT_FOUND,
+                                     "Unable to get the local node name with -f, specify "
+                                     "a node")
+            raise Usage(f"node {name}", f"{name} [<node>... | --all]")
+        property.node_attributes(options.env(), words, [(name, value)],
+                                 all_nodes=options.has("--all"))
+        return 0
+    return run
+
+
+def node_pairs(set_tag: str) -> Verb:
+    def run(words: list[str], options: Options) -> int:
+        verb = "attribute" if set_tag == "instance_attributes" else "utilization"
+        if len(words) < 2:
+            for node, pairs in property.node_attribute_values(options.env(), set_tag):
+                if not words or words[0] == node:
+                    print(f" {node}: {show.pairs_text(tuple(pairs))}")
+            return 0
+        given = pairs_of(words[1:], f"node {verb}", f"{verb} <node> <name>=<value>...")
+        property.node_attributes(options.env(), [words[0]], given, set_tag)
+        return 0
+    return run
+
+
+NODE_VERBS = MappingProxyType({
+    "standby": node_flag("standby", "on"), "unstandby": node_flag("standby", ""),
+    "maintenance": node_flag("maintenance", "on"),
+    "unmaintenance": node_flag("maintenance", ""),
+    "attribute": node_pairs("instance_attributes"), "utilization": node_pairs("utilization"),
+})
+
+
+def stonith_create(words: list[str], options: Options) -> int:
+    if len(words) < 2:
+        raise Usage("stonith create", "create <stonith id> <stonith device type> "
+                    "[stonith device options] [op <operation action> <operation options>...] "
+                    "[meta <meta options>...] [--disabled]")
+    agent = words[1] if words[1].startswith("stonith:") else f"stonith:{words[1]}"
+    return pcs_resource.create([words[0], agent, *words[2:]], options)
+
+
+def stonith_delete(words: list[str], options: Options) -> int:
+    if len(words) != 1:
+        raise Usage("stonith delete", "delete <stonith id>")
+    for line in resource_layout.delete(options.env(), words[0]):
+        print(line)
+    return 0
+
+
+def stonith_level(words: list[str], options: Options) -> int:
+    syntax = "level add <level> <target> <stonith id>...\n    level remove <level> [target]"
+    if words and words[0] == "add" and len(words) >= 4:
+        print_problems(stonith.level_add(options.env(), words[1], words[2], words[3:],
+                                         options.force), options.force)
+        return 0
+    if words and words[0] in ("remove", "delete") and len(words) >= 2:
+        stonith.level_remove(options.env(), words[1], words[2] if len(words) > 2 else "")
+        return 0
+    if not words or words[0] == "config":
+        for target, index, devices in stonith.levels(options.env()):
+            print(f"Target: {target}\n  Level {index} - {devices}")
+        return 0
+    raise Usage("stonith level", syntax)
+
+
+def stonith_live_only(verb: str) -> Verb:
+    def run(words: list[str], options: Options) -> int:
+        raise HaError.single(Code.TOOL_NOT_WITH_FILE, f"'pcs stonith {verb}' needs the "
+                             f"cluster's fencer: use 'stonith_admin' on a running node")
+    return run
+
+
+STONITH_VERBS = MappingProxyType({
+    "create": stonith_create, "delete": stonith_delete, "remove": stonith_delete,
+    "config": show.resource_config, "level": stonith_level,
+    "update": pcs_resource.update, "enable": pcs_resource.enable_disable(True),
+    "disable": pcs_resource.enable_disable(False),
+    "fence": stonith_live_only("fence"), "history": stonith_live_only("history"),
+})
