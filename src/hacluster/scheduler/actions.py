@@ -42,44 +42,50 @@ class Actions:
     the nodes to fence, and what one-or-more pseudo actions need."""
 
     actions: Mapping[Key, Action]
-    index: Mapping[tuple[str | None, str], tuple[Key, ...]]
+    index: Mapping[tuple[str | None, str], tuple[Action, ...]]
     fenced: Mapping[str, str]
     needed: Mapping[Key, tuple[int, int]]
     unfenced: Mapping[str, str] = field(default_factory=dict)  # node -> why unfenced
 
     def find(self, rsc: str | None, task: str) -> list[Action]:
-        return [self.actions[k] for k in self.index.get((rsc, task), ())]
+        return list(self.index.get((rsc, task), ()))
 
 
 @dataclass(slots=True)
 class Plan:
     """Mutable scratch of one stage (create_actions, then order_actions on a copy); the
-    stage returns `freeze()`, never the Plan itself."""
+    stage returns `freeze()`, never the Plan itself. `by_rsc` lists the current value of
+    each action (update() replaces it in place there too)."""
 
     actions: dict[Key, Action] = field(default_factory=dict)
-    by_rsc: dict[tuple[str | None, str], list[Key]] = field(default_factory=dict)
+    by_rsc: dict[tuple[str | None, str], list[Action]] = field(default_factory=dict)
     fenced: dict[str, str] = field(default_factory=dict)
     # one-or-more pseudo actions: how many runnable firsts they need, and how many
     # instances already count (active and staying) without any action.
     needed: dict[Key, tuple[int, int]] = field(default_factory=dict)
     unfenced: dict[str, str] = field(default_factory=dict)
+    where: dict[Key, int] = field(default_factory=dict)  # key -> index in its by_rsc list
 
     def add(self, action: Action) -> Action:
         old = self.actions.get(action.key)
         if old is not None:
             return self.update(old, optional=old.optional and action.optional)
         self.actions[action.key] = action
-        self.by_rsc.setdefault((action.rsc, action.task), []).append(action.key)
+        group = self.by_rsc.setdefault((action.rsc, action.task), [])
+        self.where[action.key] = len(group)
+        group.append(action)
         return action
 
     def update(self, action: Action, **changes: object) -> Action:
         """Store (and return) a copy of the current `action` with `changes`."""
         new = replace(self.actions[action.key], **changes)  # type: ignore[arg-type]
         self.actions[action.key] = new
+        self.by_rsc[(new.rsc, new.task)][self.where[new.key]] = new
         return new
 
     def find(self, rsc: str | None, task: str) -> list[Action]:
-        return [self.actions[k] for k in self.by_rsc.get((rsc, task), ())]
+        """The current actions of `rsc`'s `task` (the caller must not change the list)."""
+        return self.by_rsc.get((rsc, task), [])
 
     def freeze(self) -> Actions:
         return Actions(MappingProxyType(dict(self.actions)),
@@ -89,8 +95,10 @@ class Plan:
 
     @staticmethod
     def thaw(done: Actions) -> Plan:
-        return Plan(dict(done.actions), {k: list(v) for k, v in done.index.items()},
-                    dict(done.fenced), dict(done.needed), dict(done.unfenced))
+        by_rsc = {k: list(v) for k, v in done.index.items()}
+        where = {a.key: i for group in by_rsc.values() for i, a in enumerate(group)}
+        return Plan(dict(done.actions), by_rsc, dict(done.fenced), dict(done.needed),
+                    dict(done.unfenced), where)
 
 
 def quorum_blocks(model: ClusterModel, rid: str) -> str:

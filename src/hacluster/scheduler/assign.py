@@ -16,7 +16,14 @@ from hacluster.common import INFINITY
 from hacluster.scheduler.clones import assign_clone
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import assign_group, assign_primitive, own_scores
-from hacluster.scheduler.scores import Work, build_work, merge_factor, top_of
+from hacluster.scheduler.scores import (
+    ScoreRecord,
+    Work,
+    build_work,
+    merge_factor,
+    score_lines,
+    top_of,
+)
 from hacluster.scheduler.unpack_time import int_or_zero
 
 
@@ -26,7 +33,11 @@ class Assignment:
 
     nodes: Mapping[str, str | None]
     roles: Mapping[str, Role]
-    score_lines: tuple[str, ...]
+    scores: tuple[ScoreRecord, ...]
+
+    @property
+    def score_lines(self) -> tuple[str, ...]:
+        return score_lines(self.scores)
 
 
 def assign(model: ClusterModel) -> Assignment:
@@ -52,7 +63,7 @@ def assignment_of(work: Work) -> Assignment:
         node = work.assigned.get(rid)
         roles[rid] = work.roles.get(rid, Role.STARTED) if node else Role.STOPPED
     nodes = {rid: work.assigned.get(rid) for rid in model.resources}
-    return Assignment(nodes=nodes, roles=roles, score_lines=tuple(work.lines))
+    return Assignment(nodes=nodes, roles=roles, scores=tuple(work.records))
 
 
 def assignment_order(work: Work) -> list[str]:
@@ -96,7 +107,7 @@ def sort_scores(work: Work, rid: str) -> dict[str, int]:
     the preferences of what it is colocated with, where a node that cannot run
     resources offers -INFINITY (Explained: colocation influence)."""
     scores = own_scores(work, rid)
-    usable = {n: node.can_run for n, node in work.model.nodes.items()}
+    usable = work.usable
     for c in work.with_of.get(rid, ()):
         if c.score >= INFINITY:
             for node in banned_nodes_of(work, c.primary):

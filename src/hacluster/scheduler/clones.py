@@ -20,10 +20,11 @@ from hacluster.scheduler.placement import (
 )
 from hacluster.scheduler.policy import blocked_from_running, target_role, unmanaged_node
 from hacluster.scheduler.scores import (
+    LazyTable,
     Work,
     colocation_effect,
+    log_lazy,
     log_promotion,
-    log_scores,
     nodes_of,
     primitive_scores,
 )
@@ -32,7 +33,6 @@ from hacluster.scheduler.tables import (
     instance_adjust,
     instance_table,
     member_table,
-    owned_table,
     promotion_preference,
     promotion_score,
     show_tables,
@@ -78,7 +78,7 @@ def assign_clone(work: Work, rid: str) -> None:
     model = work.model
     clone = model.resources[rid]
     scores = scores_for(work, rid)
-    printed = scores_for(work, rid, decide=False)
+    printed = LazyTable(lambda: scores_for(work, rid, decide=False))
     show_tables(work, "pcmk__clone_allocate", rid, printed)
     per_node: dict[str, int] = {}
     count = 0
@@ -108,12 +108,14 @@ def assign_clone(work: Work, rid: str) -> None:
                     or iscores.get(node, -1) < 0:
                 continue
             # Nodes other instances already run on are theirs to keep, not alternatives.
+            # The instance's own table decides (its stickiness, and for a promotable
+            # clone where it would be promoted): a better node elsewhere undoes keeping.
             taken = {current_node(work, i) for i in instances if i != inst}
-            best = max((v for n, v in scores.items() if model.nodes[n].can_run
+            best = max((v for n, v in iscores.items() if model.nodes[n].can_run and n != node
                         and per_node.get(n, 0) < clone.clone_node_max and n not in taken),
                        default=-1)
-            if add_scores(scores.get(node, 0), stickiness_here(work, inst, node)) < best:
-                continue  # the clone prefers another node more than this one's stickiness
+            if iscores.get(node, 0) < best:
+                continue
             if choose_node(work, iscores, (node,), util_of(work, inst), {node}) is None:
                 continue
             log_turn(work, rid, inst, printed, per_node, False)
@@ -151,22 +153,28 @@ def assign_clone(work: Work, rid: str) -> None:
         promote(work, rid)
 
 
-def log_turn(work: Work, clone: str, inst: str, scores: dict[str, int],
+def log_turn(work: Work, clone: str, inst: str, printed: LazyTable,
              per_node: dict[str, int], limit_reached: bool) -> None:
-    """The scores of an instance when its turn comes, as Pacemaker prints them."""
+    """The scores of an instance when its turn comes, as Pacemaker prints them (computed
+    when read, from a copy of the per-node counts of this moment)."""
     model = work.model
-    adjust = instance_adjust(work, clone, scores, per_node, limit_reached)
-    usable = sum(1 for n in scores if model.nodes[n].can_run)
-    all_coloc = model.resources[clone].clone_max < usable
+    counts = dict(per_node)
+    clone_max = model.resources[clone].clone_max
+
+    def adjust() -> dict[str, int]:
+        return instance_adjust(work, clone, printed.get(), counts, limit_reached)
+
+    def all_coloc() -> bool:
+        return clone_max < sum(1 for n in printed.get() if model.nodes[n].can_run)
+
     if model.resources[inst].kind == "primitive":
-        log_scores(work, "pcmk__primitive_assign", inst,
-                   instance_table(work, clone, inst, adjust, all_coloc))
+        log_lazy(work, "pcmk__primitive_assign", inst,
+                 lambda: instance_table(work, clone, inst, adjust(), all_coloc()))
         return
-    show_tables(work, "pcmk__group_assign", inst, adjusted(owned_table(work, inst), adjust),
-                adjust)
+    show_tables(work, "pcmk__group_assign", inst, None, adjust())
     for at, member in enumerate(model.resources[inst].children):
-        log_scores(work, "pcmk__primitive_assign", member,
-                   adjusted(member_table(work, inst, at), adjust))
+        log_lazy(work, "pcmk__primitive_assign", member,
+                 lambda at=at: adjusted(member_table(work, inst, at), adjust()))  # type: ignore[misc]
 
 
 def displaced_online(work: Work, inst: str, base: dict[str, int]) -> bool:

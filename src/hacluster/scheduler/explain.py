@@ -25,7 +25,7 @@ from hacluster.scheduler.policy import (
     is_managed,
     target_role,
 )
-from hacluster.scheduler.scores import Work, is_symmetric, nodes_of, stickiness
+from hacluster.scheduler.scores import Work, is_symmetric, nodes_of, stickiness, table_of
 from hacluster.scheduler.unpack_time import int_or_zero
 
 
@@ -111,7 +111,7 @@ def final_scores(run: Run, rid: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for _fn, owner, table in run.work.tables:
         if owner == rid:
-            out = dict(table)
+            out = dict(table_of(table))
     return out
 
 

@@ -16,6 +16,7 @@ from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge, Ordered
 from hacluster.scheduler.policy import ancestors, is_managed
+from hacluster.scheduler.scores import ScoreRecord, score_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,12 @@ class Transition:
 
     synapses: tuple[Synapse, ...]
     summary: tuple[str, ...]
-    score_lines: tuple[str, ...]
+    scores: tuple[ScoreRecord, ...]
+
+    @property
+    def score_lines(self) -> tuple[str, ...]:
+        """crm_simulate -s: the allocation and promotion scores of the run."""
+        return score_lines(self.scores)
 
     def summary_lines(self) -> list[str]:
         """Lines of the 'Transition Summary:' section (without the header)."""
@@ -132,7 +138,7 @@ def build_transition(model: ClusterModel, asg: Assignment, ordered: Ordered,
     extra = [a for g in graph_only for a in g.actions]
     edges = list(ordered.edges) + [e for g in graph_only for e in g.edges]
     return Transition(synapses=synapses_of(plan, edges, extra, model),
-                      summary=tuple(lines), score_lines=asg.score_lines)
+                      summary=tuple(lines), scores=asg.scores)
 
 
 def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = None,

@@ -19,6 +19,7 @@ from hacluster.scheduler.scores import (
     can_run_any,
     colocation_effect,
     location_scores,
+    log_lazy,
     log_scores,
     merge_factor,
     nodes_of,
@@ -124,7 +125,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
             continue  # one instance somewhere is enough for it: it does not steer the clone
         dep_scores = with_influence(work, dep, own_scores(work, dep, True, decide),
                                     factor * c.score / INFINITY, seen | {dep}, decide)
-        usable = {n: node.can_run for n, node in model.nodes.items()}
+        usable = work.usable
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
                               only_positive=is_clone, keep_tiny=not is_clone, usable=usable)
         if can_run_any(model, merged) or is_clone:
@@ -226,7 +227,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     members = model.resources[rid].children
     log_scores(work, "pcmk__group_assign", rid, location_scores(work, rid))
     for m in members:
-        log_scores(work, "pcmk__group_assign", m, base_table(work, m))
+        log_lazy(work, "pcmk__group_assign", m, lambda m=m: base_table(work, m))  # type: ignore[misc]
     if scores is None:
         scores = scores_for(work, rid)
     current: tuple[str, ...] = ()
@@ -238,7 +239,8 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     node = choose_node(work, scores, current, group_util(model, rid))
     prev_ok = node is not None
     for at, m in enumerate(members):
-        log_scores(work, "pcmk__primitive_assign", m, member_table(work, rid, at))
+        log_lazy(work, "pcmk__primitive_assign", m,
+                 lambda at=at: member_table(work, rid, at))  # type: ignore[misc]
         frozen, here = unmanaged_node(model, m)
         if frozen:
             record(work, m, here, {})

@@ -32,9 +32,10 @@ def known_on(model: ClusterModel, rid: str, node: str) -> bool:
         state = model.states.get(prim)
         if state is None:
             continue
-        completed = node in model.known_on.get(prim.split(":")[0], {})
-        if node in state.roles or (node in state.probed_nodes and completed):
+        if node in state.roles:
             return True
+        if node in state.probed_nodes and node in model.known_on.get(prim.split(":")[0], {}):
+            return True  # a completed probe (a pending one does not count)
     return False
 
 

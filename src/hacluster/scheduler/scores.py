@@ -11,7 +11,7 @@ private to one `assign` call; what leaves the run is frozen (assign.Assignment).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hacluster.common import INFINITY, add_scores
@@ -35,11 +35,16 @@ class Work:
     in_progress: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
     used: dict[str, dict[str, int]] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
+    # What crm_simulate -s prints, in run order (score_lines formats it).
+    records: list[ScoreRecord] = field(default_factory=list)
     # The same scores as data, for explain: (function, resource, node -> score) in the
     # order printed, and each promotable instance's promotion score per node.
-    tables: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
+    tables: list[tuple[str, str, Mapping[str, int] | LazyTable]] = field(default_factory=list)
     promotion: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Tables that depend on the model alone (locations along a resource's path, a
+    # primitive's base table), computed once per run; readers get copies.
+    static: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    usable: dict[str, bool] = field(default_factory=dict)  # node -> can run resources
     deps_of: dict[str, list[Colocation]] = field(default_factory=dict)  # primary -> cons
     with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
     loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
@@ -60,8 +65,9 @@ def build_work(model: ClusterModel) -> Work:
         work.with_of.setdefault(c.dependent, []).append(c)
     for loc in model.locations:
         work.loc_of.setdefault(loc.rsc, []).append((loc.node, loc.score, loc.role))
-    for name in model.nodes:
+    for name, node in model.nodes.items():
         work.used[name] = {}
+        work.usable[name] = node.can_run
         if model.prop("node-health-strategy", "none").lower() != "none":
             health = health_score(model, name)
             if health:
@@ -75,6 +81,13 @@ def is_symmetric(model: ClusterModel) -> bool:
 
 def location_scores(work: Work, rid: str) -> dict[str, int]:
     """Scores from the cluster's symmetry and location constraints on `rid` alone."""
+    cached = work.static.get(("location", rid))
+    if cached is None:
+        cached = work.static[("location", rid)] = fresh_location_scores(work, rid)
+    return dict(cached)
+
+
+def fresh_location_scores(work: Work, rid: str) -> dict[str, int]:
     model = work.model
     scores: dict[str, int] = {n: 0 for n in model.nodes} if is_symmetric(model) else {}
     for node, score, role in work.loc_of.get(rid, ()):
@@ -103,6 +116,15 @@ def stickiness(model: ClusterModel, rid: str) -> int:
 def primitive_scores(work: Work, rid: str, with_location: bool = True,
                      influence: bool = False) -> dict[str, int]:
     """A primitive's own scores: location, stickiness on its current node, bans."""
+    key = ("primitive" + ("+loc" if with_location else "") + ("+inf" if influence else ""), rid)
+    cached = work.static.get(key)
+    if cached is None:
+        cached = work.static[key] = fresh_primitive_scores(work, rid, with_location, influence)
+    return dict(cached)
+
+
+def fresh_primitive_scores(work: Work, rid: str, with_location: bool,
+                           influence: bool) -> dict[str, int]:
     model = work.model
     scores = location_scores(work, rid) if with_location else {n: 0 for n in model.nodes}
     state = model.states.get(rid)
@@ -243,12 +265,52 @@ def fmt(score: int) -> str:
 
 def log_promotion(work: Work, inst: str, node: str, score: int) -> None:
     work.promotion.setdefault(inst, {})[node] = score
-    work.lines.append(f"{inst} promotion score on {node}: {fmt(score)}")
+    work.records.append(("promotion", inst, node, score))
 
 
-def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int]) -> None:
-    work.tables.append((fn, rid, dict(scores)))
-    for node in sorted(scores):
-        s = scores[node]
-        text = "INFINITY" if s >= INFINITY else "-INFINITY" if s <= -INFINITY else str(s)
-        work.lines.append(f"{fn}: {rid} allocation score on {node}: {text}")
+class LazyTable:
+    """A table printed for the operator only (not deciding anything), computed when
+    someone reads it: most runs never print scores. Its inputs are settled when it is
+    recorded (model-only caches, nodes already assigned, copies of counters)."""
+
+    __slots__ = ("make", "value")
+
+    def __init__(self, make: Callable[[], dict[str, int]]) -> None:
+        self.make: Callable[[], dict[str, int]] | None = make
+        self.value: dict[str, int] = {}
+
+    def get(self) -> dict[str, int]:
+        if self.make is not None:
+            self.value, self.make = self.make(), None
+        return self.value
+
+
+def table_of(value: Mapping[str, int] | LazyTable) -> Mapping[str, int]:
+    return value.get() if isinstance(value, LazyTable) else value
+
+
+def log_scores(work: Work, fn: str, rid: str, scores: Mapping[str, int] | LazyTable) -> None:
+    table = scores if isinstance(scores, LazyTable) else dict(scores)
+    work.tables.append((fn, rid, table))
+    work.records.append((fn, rid, "", table))
+
+
+def log_lazy(work: Work, fn: str, rid: str, make: Callable[[], dict[str, int]]) -> None:
+    log_scores(work, fn, rid, LazyTable(make))
+
+
+ScoreRecord = tuple[str, str, str, "Mapping[str, int] | LazyTable | int"]
+
+
+def score_lines(records: tuple[ScoreRecord, ...]) -> tuple[str, ...]:
+    """crm_simulate -s lines of the recorded tables and promotion scores, in run order
+    (formatted only when someone asks: most runs never print them)."""
+    out: list[str] = []
+    for fn, rid, node, value in records:
+        if isinstance(value, int):
+            out.append(f"{rid} promotion score on {node}: {fmt(value)}")
+            continue
+        table = table_of(value)
+        for name in sorted(table):
+            out.append(f"{fn}: {rid} allocation score on {name}: {fmt(table[name])}")
+    return tuple(out)

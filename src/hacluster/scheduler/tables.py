@@ -19,10 +19,12 @@ from hacluster.common import INFINITY, add_scores, parse_score
 from hacluster.scheduler.model import Colocation, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
+    LazyTable,
     Work,
     can_run_any,
     colocation_effect,
     location_scores,
+    log_lazy,
     log_scores,
     merge_factor,
     nodes_of,
@@ -33,6 +35,13 @@ from hacluster.scheduler.scores import (
 def base_table(work: Work, rid: str) -> dict[str, int]:
     """A primitive's table before colocations: its own and its parents' locations (the
     top one with node health), then stickiness, unmanaged, bans and shutdown-lock."""
+    cached = work.static.get(("base", rid))
+    if cached is None:
+        cached = work.static[("base", rid)] = fresh_base_table(work, rid)
+    return dict(cached)
+
+
+def fresh_base_table(work: Work, rid: str) -> dict[str, int]:
     table = path_locations(work, rid)
     owner = instance_of(work, rid)
     if owner is not None:
@@ -122,7 +131,18 @@ def path_locations(work: Work, rid: str) -> dict[str, int]:
     """The cluster's symmetry plus the locations of `rid` and of its parents (the top one
     with node health). A location of a colocated group counts in full for its first
     member only, whose table the others' join anyway; the others get its nodes at 0."""
+    cached = work.static.get(("path", rid))
+    if cached is None:
+        cached = work.static[("path", rid)] = fresh_path_locations(work, rid)
+    return dict(cached)
+
+
+def fresh_path_locations(work: Work, rid: str) -> dict[str, int]:
     model = work.model
+    parent = model.resources[rid].parent
+    if parent is not None and model.resources[parent].kind == "clone" \
+            and rid not in work.loc_of:
+        return path_locations(work, parent)  # an instance without locations of its own
     table: dict[str, int] = {}
     path = [*reversed(ancestors(model, rid)), rid]
     full = 0
@@ -178,7 +198,7 @@ def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
     elif rsc.kind != "primitive":
         return table
     seen = seen | {rid}
-    usable = {n: node.can_run for n, node in model.nodes.items()}
+    usable = work.usable
     out = merge_factor(table, base_table(work, rid), factor, usable=usable)
     if not can_run_any(model, out):
         return table
@@ -243,15 +263,17 @@ def owned_table(work: Work, rid: str) -> dict[str, int]:
     return path_locations(work, rid)
 
 
-def show_tables(work: Work, fn: str, rid: str, table: dict[str, int],
+def show_tables(work: Work, fn: str, rid: str, table: dict[str, int] | LazyTable | None,
                 adjust: dict[str, int] | None = None) -> None:
-    """Log `rid`'s table, then each descendant's own table (as Pacemaker prints a
-    collective's scores), each with the same per-node adjustments."""
-    log_scores(work, fn, rid, table)
+    """Log `rid`'s table (its own when None), then each descendant's own table (as
+    Pacemaker prints a collective's scores), each with the same per-node adjustments."""
+    if table is not None:
+        log_scores(work, fn, rid, table)
+    else:
+        log_lazy(work, fn, rid, lambda: adjusted(owned_table(work, rid), adjust))
     for child in work.model.resources[rid].children:
-        if work.model.resources[child].orphan:
-            continue
-        show_tables(work, fn, child, adjusted(owned_table(work, child), adjust), adjust)
+        if not work.model.resources[child].orphan:
+            show_tables(work, fn, child, None, adjust)
 
 
 def adjusted(table: dict[str, int], adjust: dict[str, int] | None) -> dict[str, int]:
