@@ -284,6 +284,13 @@ class LazyTable:
             self.value, self.make = self.make(), None
         return self.value
 
+    def __eq__(self, other: object) -> bool:  # two runs compare by the scores they print
+        if isinstance(other, LazyTable):
+            return self.get() == other.get()
+        return isinstance(other, dict) and self.get() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 def table_of(value: Mapping[str, int] | LazyTable) -> Mapping[str, int]:
     return value.get() if isinstance(value, LazyTable) else value
