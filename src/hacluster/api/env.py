@@ -18,6 +18,7 @@ write has been applied in agreed order (or the problems why not).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import getpass
 import os
 import socket
@@ -28,7 +29,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from hacluster.cib import CIBDocument, CIBRequest, Update, apply_request, parse_cib
+from lxml import etree
+
+from hacluster.cib import (
+    CIBDocument,
+    CIBRequest,
+    SchemaCheck,
+    Update,
+    XMLElement,
+    apply_request,
+    parse_cib,
+)
 from hacluster.common import Code, HaError, ipcwire
 
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
@@ -215,7 +226,7 @@ class CibFile:
 
     def apply(self, request: CIBRequest) -> Update:
         old = self.read()
-        new, diff = apply_request(old, request)
+        new, diff = apply_request(old, request, schema_check(old.validate_with))
         if new is not old:
             self.write(new)
         return new, diff
@@ -258,6 +269,9 @@ class LiveCluster:
         return self._document(self._call("cib_query"))
 
     def submit(self, request: CIBRequest) -> CIBDocument:
+        # Refuse a non-conforming change here too, before anything is sent or replicated.
+        current = self.read()
+        apply_request(current, request, schema_check(current.validate_with))
         stamped = dataclasses.replace(request, stamp=self.stamp())
         self._call("cib_request", {"request": stamped.to_bytes().decode()})
         return self.read()
@@ -315,3 +329,34 @@ def providers_of(agent_type: str) -> list[str]:
         if base.is_dir():
             found += sorted(p.name for p in base.iterdir() if (p / agent_type).is_file())
     return found
+
+
+SCHEMA_DIR = Path("/usr/share/pacemaker")
+
+
+def schema_check(validate_with: str) -> SchemaCheck | None:
+    """The installed Pacemaker RelaxNG schema named by validate-with, as a check returning
+    its error lines; None when the schema is not installed (or validate-with is "none")."""
+    relaxng = _relaxng(validate_with)
+    if relaxng is None:
+        return None
+
+    def check(root: XMLElement) -> list[str]:
+        if relaxng.validate(root):
+            return []
+        return [f"{e.line}: {e.message}" for e in relaxng.error_log]
+
+    return check
+
+
+@functools.lru_cache(maxsize=8)
+def _relaxng(validate_with: str) -> etree.RelaxNG | None:
+    if not validate_with.startswith("pacemaker-") or "/" in validate_with:
+        return None
+    path = SCHEMA_DIR / f"{validate_with}.rng"
+    if not path.is_file():
+        return None
+    try:
+        return etree.RelaxNG(etree.parse(str(path)))
+    except (etree.RelaxNGParseError, etree.XMLSyntaxError, OSError):
+        return None

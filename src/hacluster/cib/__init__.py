@@ -61,7 +61,14 @@ from hacluster.cib.replica import (
     MembershipChanged,
     ReplicaStatus,
 )
-from hacluster.cib.requests import OPERATIONS, CIBRequest, apply_request, request_from_bytes
+from hacluster.cib.requests import (
+    OPERATIONS,
+    CIBRequest,
+    SchemaCheck,
+    apply_request,
+    raise_if_nonconforming,
+    request_from_bytes,
+)
 from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
@@ -92,6 +99,8 @@ __all__ = [
     "CIBDocument",
     "CIBRequest",
     "OPERATIONS",
+    "SchemaCheck",
+    "raise_if_nonconforming",
     "CIBVersion",
     "Update",
     "XMLElement",

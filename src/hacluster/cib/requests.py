@@ -9,7 +9,9 @@ so a write means the same thing everywhere. Must never do I/O or read a clock.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from hacluster.cib.diff import apply_changes, apply_diff, diff_changes
 from hacluster.cib.document import (
@@ -23,7 +25,7 @@ from hacluster.cib.document import (
 )
 from hacluster.cib.ops import Update, create, delete, erase, modify, replace, replace_document
 from hacluster.cib.upgrade import upgrade
-from hacluster.common import Code, HaError
+from hacluster.common import Code, HaError, Problem
 
 OPERATIONS = frozenset({"create", "modify", "replace", "delete", "erase", "upgrade",
                         "apply-diff", "replace-config"})
@@ -120,13 +122,29 @@ def _replace_config(doc: CIBDocument, xml: str) -> Update:
     return replace(doc, pushed.configuration, "configuration")
 
 
-def apply_request(doc: CIBDocument, request: CIBRequest) -> Update:
+SchemaCheck = Callable[[XMLElement], list[str]]
+
+
+def apply_request(doc: CIBDocument, request: CIBRequest,
+                  schema_check: SchemaCheck | None = None) -> Update:
     """Apply one write to `doc`: (new document, patchset) or HaError. A write that changed
-    something also records the request's stamp on the root."""
+    something also records the request's stamp on the root. With `schema_check` (the
+    validate-with RelaxNG schema, loaded by the caller), a result that does not conform is
+    refused as the real CIB manager refuses it, and nothing changes."""
     new, diff = _apply_operation(doc, request)
+    if new is not doc and schema_check is not None:
+        raise_if_nonconforming(new, schema_check)
     if new is doc or not request.stamp:
         return new, diff
     return stamp_update(new, diff, request.stamp)
+
+
+def raise_if_nonconforming(doc: CIBDocument, schema_check: SchemaCheck) -> None:
+    errors = schema_check(doc.root)
+    if errors:
+        raise HaError([Problem(Code.CIB_SCHEMA_INVALID,
+                               "Update does not conform to the configured schema",
+                               MappingProxyType({"errors": tuple(errors)}))])
 
 
 def stamp_update(new: CIBDocument, diff: XMLElement,
