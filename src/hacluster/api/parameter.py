@@ -17,6 +17,7 @@ from hacluster.cib import XMLElement, serialize
 from hacluster.common import Code, HaError, Problem
 
 SET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
+INFINITY = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +163,23 @@ def _forget_failures(state: XMLElement, ids: set[str]) -> None:
         for prefix in ("fail-count-", "last-failure-"):
             if name.startswith(prefix) and name[len(prefix):].split("#")[0].split(":")[0] in ids:
                 cibedit.remove_element(pair)
+
+
+def fail_count(env: CIBEnvironment, rid: str, node: str, operation: str = "") -> int:
+    """The sum of a resource's fail-count-<rsc>#<op>_<interval> attributes (and the legacy
+    fail-count-<rsc>) on a node, capped at INFINITY."""
+    root = env.read().root
+    _resource(root, rid)
+    if _node_problems(root, node):
+        raise HaError(_node_problems(root, node))
+    total = 0
+    for pair in cibedit.find_all(root, "/cib/status/node_state[@uname=$n]/transient_attributes"
+                                 "/instance_attributes/nvpair", n=node):
+        base, _, op = str(pair.get("name", "")).partition("#")
+        value = str(pair.get("value", "0"))
+        if base != f"fail-count-{rid}" or (operation and not op.startswith(operation)):
+            continue
+        if value == "INFINITY":
+            return INFINITY
+        total = min(total + (int(value) if value.isdigit() else 0), INFINITY)
+    return total
