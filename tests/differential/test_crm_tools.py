@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from hacluster.cli import crm_node, crm_standby, crm_verify
 from tests.conftest import SHARED
 from tests.differential.realtools import configuration, real_tool, run_ours, run_real
+
+from hacluster.cli import crm_node, crm_standby, crm_verify
 
 REFERENCE = SHARED / "eayunstack/reference-cib.loopback.xml"
 SCRIPT = [
