@@ -48,7 +48,7 @@ def temp_dirs(output: str) -> list[Path]:
 
 def test_the_demo_runs_a_live_cluster_and_the_cib_steps_and_leaves_nothing_behind() -> None:
     port = pick_port("demo")
-    done = subprocess.run(DEMO, capture_output=True, text=True, timeout=150,
+    done = subprocess.run(DEMO, capture_output=True, text=True, timeout=400,
                           env=demo_env(port), stdin=subprocess.DEVNULL)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
@@ -71,6 +71,11 @@ def test_the_demo_runs_a_live_cluster_and_the_cib_steps_and_leaves_nothing_behin
     assert "Node node-2: standby" in out
     assert "nothing is placed on the standby node" in out
     assert "every daemon stopped, temp dir removed" in out
+    # the resources part: the stand-in EayunStack CIB runs, vip__public fails over, rejoin
+    assert "p_mysql: ocf:mirantis:mysql-wss -> ocf:heartbeat:Dummy" in out
+    assert re.search(r"resource vip__public is running on: node-\d", out)
+    assert re.search(r"vip__public started on node-\d \d+ ms after the SIGKILL", out)
+    assert re.search(r"node-\d rejoined and the cluster settled in", out)
     assert "NOTE:" not in out
     pids = daemon_pids(out)
     assert len(pids) == 5, "three starts, then node-3 and node-2 restarted"

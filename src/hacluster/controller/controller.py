@@ -102,7 +102,7 @@ class Controller:
     """One node's controller; the DC role is a mode of it, not another object."""
 
     def __init__(self, node_id: NodeId, node_name: str, *, wall_offset_ms: int = 0,
-                 max_parallel: int = 30) -> None:
+                 max_parallel: int = 8) -> None:
         self.node_id = node_id
         self.name = node_name
         self.wall_offset_ms = wall_offset_ms
@@ -430,7 +430,9 @@ class Controller:
             log.debug("transition empty id=%d", self.transitions)
             return []
         log.info("transition started id=%d actions=%d", self.transitions, len(synapses))
-        self.run = TransitionRun(self.transitions, synapses, self.max_parallel)
+        limit = cluster_property(self.doc.root, "batch-limit", "0")
+        parallel = int(limit) if limit.isdigit() and int(limit) > 0 else self.max_parallel
+        self.run = TransitionRun(self.transitions, synapses, parallel)
         return []
 
     def _fire(self, now_ms: int, action: Any) -> list[Output]:

@@ -41,6 +41,7 @@ from hacluster.demo.live import (
     step_form_ring,
     step_leave_and_regain,
 )
+from hacluster.demo.resources import ResourceFigures, run_resource_steps
 
 
 def read_cluster(path: Path) -> tuple[ClusterConfig, tuple[Problem, ...]]:
@@ -162,8 +163,9 @@ def run_live(cluster: DemoCluster, figures: Figures) -> None:
     step_leave_and_regain(cluster, say, figures)
 
 
-def summarize(figures: Figures, cib: CibFigures, token: str, total_s: float) -> None:
-    heading(6, "summary")
+def summarize(figures: Figures, cib: CibFigures, resources: ResourceFigures, token: str,
+              total_s: float) -> None:
+    heading(7, "summary")
     say(f"measured on this machine ({token}): ring of 3 in {figures.form_ms} ms;"
         f" after SIGKILL a new ring in {figures.sigkill_ring_ms} ms;"
         f" rejoin in {figures.rejoin_ms} ms;")
@@ -173,6 +175,9 @@ def summarize(figures: Figures, cib: CibFigures, token: str, total_s: float) -> 
         f" scheduler: {cib.starts_all_up} starts on 3 nodes,"
         f" {len(cib.summary_node_fail)} action(s) when node-3 fails,"
         f" {cib.starts_standby} starts with node-2 in standby.")
+    say(f"  resources: EayunStack CIB settled in {resources.settle_s:.1f} s; vip__public"
+        f" moved {resources.holder} -> {resources.new_holder} {resources.failover_ms} ms after"
+        f" SIGKILL; the killed node rejoined and settled in {resources.rejoin_s:.1f} s")
     for note in figures.notes:
         say(f"  NOTE: {note}")
     say(f"demo finished in {total_s:.1f} s; every daemon stopped, temp dir removed")
@@ -198,9 +203,14 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
     say("all three daemons stopped")
     heading(5, "the EayunStack CIB: crm_mon, crm_simulate, cibadmin, pcs")
     cib = run_cib_steps(workdir, say)
+    heading(6, "the EayunStack resources run: kill the node of vip__public, it recovers")
+    (workdir / "resources").mkdir()
+    resources = run_resource_steps(workdir / "resources", choose_port(args.port),
+                                   not args.seed_timings, say)
+    say("all three daemons stopped")
     token = (f"{'seed timings' if args.seed_timings else 'fast timings'}: token"
              f" {figures.token_ms} ms, consensus {figures.consensus_ms} ms")
-    summarize(figures, cib, token, time.monotonic() - started)
+    summarize(figures, cib, resources, token, time.monotonic() - started)
     return 0
 
 
