@@ -226,8 +226,7 @@ def promote(work: Work, rid: str) -> None:
             if work.assigned.get(p) is not None:
                 work.roles[p] = Role.UNPROMOTED
         if node is None or not prims or work.assigned.get(prims[0]) is None:
-            if not model.resources[inst].orphan:
-                log_promotion(work, inst, "none", 0)  # an instance placed nowhere
+            log_promotion(work, inst, "none", 0)  # an instance placed nowhere
             continue
         score = promotion_score(work, inst, node)
         score = add_scores(score, role_location(work, rid, node))
@@ -240,8 +239,10 @@ def promote(work: Work, rid: str) -> None:
         elif not may_promote_without_quorum(model, prims[0]):
             score = -INFINITY  # without quorum (freeze/stop) nothing new gets promoted
         candidates.append((score, idx, inst, node))
-        log_promotion(work, inst, node, score)
+    raw = candidates
     candidates = apply_role_colocations(work, rid, candidates)
+    for score, inst, node in node_totals(work, rid, raw, candidates):
+        log_promotion(work, inst, node, score)
     # Equal scores: the instance that is promoted now stays promoted, then instance order.
     candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
     limit = clone.promoted_max
@@ -260,6 +261,30 @@ def promote(work: Work, rid: str) -> None:
                 work.roles[p] = Role.PROMOTED
         per_node[node] = per_node.get(node, 0) + 1
         chosen += 1
+
+
+def node_totals(work: Work, rid: str, raw: list[tuple[int, int, str, str]],
+                colocated: list[tuple[int, int, str, str]]) -> list[tuple[int, str, str]]:
+    """Promotion scores as Pacemaker prints them: an instance with a score of 0 or more
+    counts for its node, whose total (with the clone's own score there, then what
+    colocations by role add on that node) every such instance on it takes; a negative
+    one keeps its own score, colocations aside."""
+    table = scores_for(work, rid, decide=False)
+    totals: dict[str, int] = {}
+    effect: dict[str, int] = {}
+    for (score, _i, _inst, node), (after, _j, _n, _m) in zip(raw, colocated, strict=True):
+        if score >= 0:
+            totals[node] = add_scores(totals.get(node, table.get(node, 0)), score)
+            effect[node] = after if after in (INFINITY, -INFINITY) else after - score
+    out = []
+    for score, _idx, inst, node in raw:
+        if score < 0:
+            out.append((score, inst, node))
+        elif effect[node] in (INFINITY, -INFINITY):
+            out.append((effect[node], inst, node))
+        else:
+            out.append((add_scores(totals[node], effect[node]), inst, node))
+    return out
 
 
 def may_promote_without_quorum(model: ClusterModel, rid: str) -> bool:

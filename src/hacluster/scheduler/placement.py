@@ -137,7 +137,9 @@ def scores_for(work: Work, rid: str, decide: bool = True) -> dict[str, int]:
     """Own scores, then primaries' effects, then dependents' influence. `decide=False`:
     the table as Pacemaker prints it (without the stopped-clone rule of own_scores)."""
     scores = own_scores(work, rid, decide=decide)
-    for c in work.with_of.get(rid, ()):
+    # A clone's own printed table leaves its colocations to its instances.
+    printed_clone = not decide and work.model.resources[rid].kind == "clone"
+    for c in () if printed_clone else work.with_of.get(rid, ()):
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
