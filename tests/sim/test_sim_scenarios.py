@@ -4,9 +4,9 @@ Every run also passes the checker's invariants after every event."""
 from __future__ import annotations
 
 from hacluster.common import NodeId
-from hacluster.events import CpgConfigChange, CpgDeliver, PeerUnreachable
+from hacluster.events import CpgConfigChange, CpgDeliver, PacketIn, PeerUnreachable
 from hacluster.sim import NetworkOptions, World, run_seed
-from hacluster.totem import TotemState, params_for_token
+from hacluster.totem import HoldCancel, TotemState, encode, params_for_token
 
 N1, N2, N3, N4, N5 = (NodeId(i) for i in range(1, 6))
 THREE = [N1, N2, N3]
@@ -253,3 +253,77 @@ def test_icmp_evidence_also_shortens_a_crash_during_commit_or_recovery() -> None
         assert world.run_for(10_000, lambda: world.is_converged(survivors))  # noqa: B023
         assert world.now_ms - start < world.params.token_ms, (offset_ms, world.now_ms - start)
         assert_clean(world)
+
+
+def run_until_the_representative_holds(world: World) -> None:
+    assert world.run_for(5_000, lambda: world.nodes[N1].totem.held is not None)
+    world.run_for(1)  # just into the hold: without hold-cancel the rest of it is waited out
+
+
+def delivery_ms(world: World, sender: NodeId) -> int:
+    """Submit at `sender` now; virtual ms until every member delivered it."""
+    start = world.now_ms
+    data = world.submit(sender)
+    assert world.run_for(2_000, lambda: all(data in delivered(world, n) for n in THREE))
+    return world.now_ms - start
+
+
+def test_a_message_queued_while_the_representative_holds_the_token_goes_out_at_once() -> None:
+    world = world_of(THREE, token_ms=1000)  # hold_ms 189
+    world.run_for(3_000)
+    cancels = [world.nodes[n].totem.status().counter("token_hold_cancel_tx") for n in THREE]
+    latencies = []
+    for sender in (N2, N3, N2, N3):
+        run_until_the_representative_holds(world)
+        latencies.append(delivery_ms(world, sender))
+        world.run_for(2_000)  # idle again
+    assert max(latencies) < 40, latencies  # a hold would add up to 189 ms
+    sent = [world.nodes[n].totem.status().counter("token_hold_cancel_tx") for n in THREE]
+    assert [a - b for a, b in zip(sent, cancels, strict=True)] == [0, 2, 2], "one per message"
+    assert_clean(world)
+
+
+def test_a_cancel_that_arrives_before_the_token_skips_the_next_hold() -> None:
+    world = world_of(THREE, token_ms=1000)
+    world.run_for(3_000)
+    assert world.run_for(5_000, lambda: world.nodes[N2].totem.retransmit is not None
+                         and world.nodes[N1].totem.held is None)  # the token is past node 1
+    cancel = HoldCancel(N3, world.nodes[N1].totem.cur.ring_id)
+    world._step(N1, PacketIn(encode(cancel)))
+    assert world.nodes[N1].totem.hold_cancelled
+    token_seen = world.nodes[N1].totem.cur.last_token_seq
+    assert world.run_for(2_000, lambda: world.nodes[N1].totem.cur.last_token_seq > token_seen)
+    assert world.nodes[N1].totem.held is None, "passed on without holding"
+    assert not world.nodes[N1].totem.hold_cancelled, "for one hold only"
+    assert_clean(world)
+
+
+def test_members_with_a_backlog_never_send_a_hold_cancel() -> None:
+    world = world_of(THREE, token_ms=1000)
+    world.run_for(3_000)
+    before = sum(world.nodes[n].totem.status().counter("token_hold_cancel_tx") for n in THREE)
+    for _ in range(200):  # CPG-benchmark-like: every member always has messages queued
+        for node in THREE:
+            for _ in range(40):
+                world.submit(node, 200)
+        world.run_for(5)
+    after = sum(world.nodes[n].totem.status().counter("token_hold_cancel_tx") for n in THREE)
+    assert after - before <= 2, "only the first messages met an idle ring"
+    assert_clean(world)
+
+
+def test_safe_messages_on_an_idle_ring_are_not_held_back_at_the_other_members() -> None:
+    """The representative holds only once every member saw a safe point covering every
+    datagram: else the others would deliver a safe message a hold later than it."""
+    world = world_of(THREE, token_ms=1000)
+    world.run_for(3_000)
+    latencies = []
+    for sender in (N1, N2, N3, N1):
+        run_until_the_representative_holds(world)
+        start = world.now_ms
+        data = world.submit(sender, safe=True)
+        assert world.run_for(2_000, lambda d=data: all(d in delivered(world, n) for n in THREE))
+        latencies.append(world.now_ms - start)
+        world.run_for(2_000)
+    assert max(latencies) < 40, latencies
+    assert_clean(world)

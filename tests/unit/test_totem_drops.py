@@ -86,7 +86,8 @@ def udp_stats(received: int, **drops: int) -> UdpStats:
 def test_the_stats_map_adds_edge_and_core_drops_and_received_counts_only_valid_packets() -> None:
     udp = udp_stats(100, foreign=3, forged=4, replayed=5, relayed=6)
     counters = {"dropped_malformed": 10, "dropped_unknown_sender": 1,
-                "dropped_duplicate_token": 2, "dropped_stale_join": 1, "rings_formed": 1}
+                "dropped_duplicate_token": 2, "dropped_stale_join": 1, "rings_formed": 1,
+                "token_hold_cancel_tx": 4, "token_hold_cancel_rx": 9}
     stats = stats_map(udp, counters, 8)
     assert stats["stats.srp.udp.received"] == 89, "100 passed the edge, 11 were garbage"
     assert stats["stats.hacluster.drops.malformed"] == 10
@@ -98,6 +99,8 @@ def test_the_stats_map_adds_edge_and_core_drops_and_received_counts_only_valid_p
     assert stats["stats.srp.udp.dropped"] == 10 + 4 + 4 + 5 + 6 + 8
     assert stats["stats.srp.rx_msg_dropped"] == 3, "protocol churn is not garbage"
     assert stats["stats.srp.udp.sent"] == 7 and stats["stats.srp.udp.refused"] == 2
+    assert stats["stats.srp.token_hold_cancel_tx"] == 4
+    assert stats["stats.srp.token_hold_cancel_rx"] == 9
     assert list(stats) == sorted(stats)
 
 

@@ -14,6 +14,9 @@ Keys (all u64):
   stats.srp.udp.auth_dropped     secauth drops (forged + replayed + stale + relayed + short)
   stats.srp.rx_msg_dropped       valid packets Totem ignored as protocol churn (duplicate or
                                  old-ring tokens and datagrams, stale joins): not garbage
+  stats.srp.token_hold_cancel_tx HoldCancels this node multicast (a message queued while
+                                 the ring idled; see totem/srp.py)
+  stats.srp.token_hold_cancel_rx HoldCancels received for the current ring
   stats.hacluster.drops.<reason> per reason of hacluster.totem.drops: malformed, foreign,
                                  forged, spoofed, replayed, stale, relayed, overload
 ("oversized" has no key: a UDP datagram never exceeds the 64 KiB we read, and Totem's decoder
@@ -53,6 +56,8 @@ def stats_map(udp: UdpStats | None, counters: dict[str, int], overload: int) -> 
     churn = sum(v for k, v in counters.items() if k.startswith("dropped_")) - garbage_in_totem
     out = {f"stats.hacluster.drops.{reason}": count for reason, count in reasons.items()}
     out["stats.srp.rx_msg_dropped"] = churn
+    for name in ("token_hold_cancel_tx", "token_hold_cancel_rx"):
+        out[f"stats.srp.{name}"] = counters.get(name, 0)
     out["stats.srp.udp.dropped"] = sum(reasons.values())
     if udp is not None:
         # the transport passed these on; Totem then found some of them garbage

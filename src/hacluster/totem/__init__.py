@@ -9,6 +9,7 @@ from hacluster.events import RingId
 from hacluster.totem.messages import (
     CommitEntry,
     CommitToken,
+    HoldCancel,
     Join,
     Leave,
     Mcast,
@@ -25,6 +26,7 @@ __all__ = [
     "RING_SEQ_FILE",
     "CommitEntry",
     "CommitToken",
+    "HoldCancel",
     "Join",
     "Leave",
     "Mcast",

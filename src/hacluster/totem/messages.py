@@ -40,6 +40,7 @@ class MsgType(IntEnum):
     COMMIT = 4
     MERGE_DETECT = 5
     LEAVE = 6
+    HOLD_CANCEL = 7
 
 
 class Frag(IntEnum):
@@ -130,7 +131,16 @@ class Leave:
     ring_seq: int
 
 
-Message = Token | Mcast | Join | CommitToken | MergeDetect | Leave
+@dataclass(frozen=True, slots=True)
+class HoldCancel:
+    """A member has messages queued while the ring idles: whoever holds the token (the
+    representative, for hold_ms) passes it on now instead of at the end of the hold."""
+
+    sender: NodeId
+    ring_id: RingId
+
+
+Message = Token | Mcast | Join | CommitToken | MergeDetect | Leave | HoldCancel
 
 
 def _header(kind: MsgType, sender: int, ring_id: RingId) -> bytes:
@@ -172,6 +182,8 @@ def encode(msg: Message) -> bytes:
             return _header(MsgType.MERGE_DETECT, msg.sender, msg.ring_id)
         case Leave():
             return _header(MsgType.LEAVE, msg.sender, msg.ring_id) + LEAVE_BODY.pack(msg.ring_seq)
+        case HoldCancel():
+            return _header(MsgType.HOLD_CANCEL, msg.sender, msg.ring_id)
 
 
 def decode(data: bytes) -> Message | None:
@@ -203,6 +215,8 @@ def _decode_body(kind: int, sender: NodeId, ring_id: RingId, data: bytes, at: in
         return _decode_commit(sender, ring_id, data, at)
     if kind == MsgType.MERGE_DETECT:
         return MergeDetect(sender, ring_id) if at == len(data) else None
+    if kind == MsgType.HOLD_CANCEL:
+        return HoldCancel(sender, ring_id) if at == len(data) else None
     if kind == MsgType.LEAVE:
         (ring_seq,) = LEAVE_BODY.unpack_from(data, at)
         ok = at + LEAVE_BODY.size == len(data)

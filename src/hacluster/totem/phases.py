@@ -40,6 +40,7 @@ class MembershipPhases(TotemCore):
         self.commit = None
         self.recovery_queue = []
         self.held = None
+        self.saw_quiet = self.hold_cancel_due = self.hold_cancelled = False
         self.retransmit = None
         self.token_loss_at = self.commit_at = self.merge_at = None
         self.queue_offset = 0  # a half-sent fragmented message starts again on the new ring

@@ -20,7 +20,7 @@ class RingLog:
     """Mutable bookkeeping of one ring on one node (internal to the Totem core)."""
 
     __slots__ = ("ring_id", "members", "store", "my_aru", "high_seq", "delivered", "safe",
-                 "last_token_seq", "sent_last_visit", "partial", "idle_visits", "collected", "stuck_visits", "aru_at_visit")
+                 "last_token_seq", "sent_last_visit", "partial", "idle_visits", "collected", "stuck_visits", "aru_at_visit", "safe_passed")
 
     def __init__(self, ring_id: RingId, members: tuple[NodeId, ...]) -> None:
         assert members and list(members) == sorted(set(members))
@@ -38,6 +38,7 @@ class RingLog:
         self.collected = 0
         self.stuck_visits = 0
         self.aru_at_visit = 0
+        self.safe_passed = 0  # the safe point in the token this node passed on last
 
     def next_member(self, me: NodeId) -> NodeId:
         at = self.members.index(me)

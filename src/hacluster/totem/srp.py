@@ -1,11 +1,19 @@
 """The Totem single-ring protocol core: token rotation, total order, retransmission, flow
-control, token hold, and the dispatch of every input (membership phases: phases.py).
+control, token hold and hold-cancel, and the dispatch of every input (membership: phases.py).
 
 Owns one node's protocol state; sans-I/O: step(now_ms, event) -> outputs, with deadlines
 it computes itself. Must never read clocks, sockets or global randomness, and never raise
 on peer input (drops are counted in status()). Follows Amir, Moser, Melliar-Smith,
 Agarwal, Ciarfella, "The Totem single-ring ordering and membership protocol" (TOCS 1995);
 timer meanings from corosync.conf(5).
+
+Token hold: on an idle ring the representative keeps the token for hold_ms per rotation
+(CPU and packets saved). A message must not sit that out: the holder passes the token at
+once when it queues one itself, and any other member whose queue was empty and who passed a
+token quiet enough to be held before it comes back multicasts a HoldCancel, on which the
+holder passes it at once, or skips its next hold if the token has not reached it yet. One
+cancel per such token at most, none while the member has a backlog or the ring is busy
+(Corosync's token hold cancel, in meaning).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from hacluster.totem.messages import (
     MCAST_OVERHEAD,
     CommitToken,
     Frag,
+    HoldCancel,
     Join,
     Leave,
     Mcast,
@@ -72,9 +81,13 @@ class Totem(MembershipPhases):
     def send(self, data: bytes, safe: bool = False) -> None:
         """Queue an application message for agreed (or safe) delivery to the ring."""
         assert self.state is not TotemState.LEFT, "send after leaving"
+        was_empty = not self.queue
         self.queue.append((bytes(data), safe))
         if self.held is not None and self.nxt is None:
             self.held = (0, self.held[1])  # stop holding the token: pass it at once
+        elif was_empty and self.saw_quiet and self.state is TotemState.OPERATIONAL:
+            self.saw_quiet = False  # one cancel per quiet token seen
+            self.hold_cancel_due = True  # multicast on the next step (next_deadline_ms: now)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -120,6 +133,11 @@ class Totem(MembershipPhases):
                 return self._on_commit(now, msg)
             case (TotemState.OPERATIONAL, MergeDetect()):
                 return self._on_merge_detect(now, msg)
+            case (TotemState.OPERATIONAL, HoldCancel()):
+                return self._on_hold_cancel(now, msg)
+            case (_, HoldCancel()):
+                self.counters["dropped_foreign_hold_cancel"] += 1
+                return []
             case (_, MergeDetect()):
                 return []
             case (_, Leave()):
@@ -129,6 +147,11 @@ class Totem(MembershipPhases):
 
     def _on_tick(self, now: int) -> list[Output]:
         out: list[Output] = []
+        if self.hold_cancel_due:
+            self.hold_cancel_due = False
+            if self.state is TotemState.OPERATIONAL and self.held is None:
+                self.counters["token_hold_cancel_tx"] += 1
+                out.append(Multicast(encode(HoldCancel(self.me, self.cur.ring_id))))
         if self.held is not None and self.held[0] <= now:
             out += self._release_held(now)
         if self.retransmit is not None and self.retransmit[0] <= now:
@@ -211,7 +234,15 @@ class Totem(MembershipPhases):
         if self.state is TotemState.OPERATIONAL:
             out += ring.deliver_ready(self.me)
         ring.collect_garbage()
-        idle = quiet >= len(ring.members) and not self.queue and self.state is TotemState.OPERATIONAL
+        # Idle also needs every member to have seen a token whose safe point covers every
+        # datagram (the one we passed last time came back): else a hold would delay the
+        # safe delivery of the last messages at the others.
+        idle = (quiet >= len(ring.members) and not self.queue and ring.safe_passed >= seq
+                and self.state is TotemState.OPERATIONAL)
+        ring.safe_passed = safe
+        # The representative (position 0) holds a token that reaches it with quiet >= n - 1;
+        # passed from position p with `quiet`, that can happen this rotation iff quiet >= p.
+        self.saw_quiet = self.me != ring.members[0] and quiet >= ring.members.index(self.me)
         return out + self._pass_token(now, ring, passed, idle)
 
     def _rotation_aru(self, ring: RingLog, tok: Token) -> tuple[int, int, int]:
@@ -244,7 +275,9 @@ class Totem(MembershipPhases):
     def _pass_token(self, now: int, ring: RingLog, tok: Token, idle: bool) -> list[Output]:
         after = ring.next_member(self.me)
         is_rep = self.me == ring.members[0]
-        if after == self.me or (idle and is_rep and self.params.hold_ms > 0):
+        hold = idle and is_rep and self.params.hold_ms > 0 and not self.hold_cancelled
+        self.hold_cancelled = False
+        if after == self.me or hold:
             delay = self.params.hold_ms if idle else 0
             self.held = (now + delay, tok)
             return []
@@ -269,6 +302,18 @@ class Totem(MembershipPhases):
         if after == self.me:
             return self._on_token(now, tok, local=True)
         return self._send_token(now, after, encode(tok), tok.seq)
+
+    def _on_hold_cancel(self, now: int, msg: HoldCancel) -> list[Output]:
+        """A member has messages queued: pass a held token now, or skip the next hold if
+        the token is still on its way to us."""
+        if msg.ring_id != self.cur.ring_id or msg.sender not in self.cur.members:
+            self.counters["dropped_foreign_hold_cancel"] += 1
+            return []
+        self.counters["token_hold_cancel_rx"] += 1
+        if self.held is not None:
+            return self._release_held(now)
+        self.hold_cancelled = self.me == self.cur.members[0]
+        return []
 
     def _on_mcast(self, msg: Mcast) -> list[Output]:
         window = self.params.window_size

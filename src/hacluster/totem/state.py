@@ -102,6 +102,11 @@ class TotemCore:
         self.token_sends = 0
         self.unreachable_hits = 0
         self.held: tuple[int, Token] | None = None
+        # hold-cancel (srp.py): the token we last passed was quiet (it may get held); a
+        # HoldCancel is to be multicast; the representative is to skip its next hold
+        self.saw_quiet = False
+        self.hold_cancel_due = False
+        self.hold_cancelled = False
         self.join_at: int | None = None
         self.consensus_at: int | None = None
         self.commit_at: int | None = None
@@ -116,6 +121,8 @@ class TotemCore:
             times.append(self.retransmit[0])
         if self.held is not None:
             times.append(self.held[0])
+        if self.hold_cancel_due:
+            times.append(0)  # due now: the HoldCancel goes out on the next step
         present = [t for t in times if t is not None]
         return min(present) if present else None
 
