@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from hacluster.api import env as api_env
 from hacluster.api import status
-from hacluster.cli import render, render_xml
+from hacluster.cli import render, render_xml, waiting
 from hacluster.common import Code, ExitStatus, HaError
 
 
@@ -23,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="crm_mon", description="Show the cluster status once "
         "(set CIB_file=FILE to read a file instead of the live cluster).")
     parser.add_argument("-1", "--one-shot", action="store_true",
-                        help="print once and exit (the only mode supported)")
+                        help="print once and exit (default: refresh until interrupted)")
+    parser.add_argument("-i", "--interval", default="5",
+                        help="seconds between refreshes (default 5; 5s, 2min also accepted)")
+    parser.add_argument("--refreshes", type=int, default=0, metavar="N",
+                        help="stop after N refreshes (0: until Ctrl-C)")
     parser.add_argument("-r", "--inactive", action="store_true",
                         help="show inactive resources too")
     parser.add_argument("-f", "--failcounts", action="store_true",
@@ -50,6 +54,35 @@ def cannot_connect(output_as: str, argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.one_shot or args.output_as == "xml":
+        return show_once(args, argv)
+    return refresh(args, argv)
+
+
+def refresh(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    """The interactive mode: clear the terminal and show the status again every interval
+    until interrupted (Ctrl-C) or, with --refreshes, a number of times."""
+    try:
+        delay_s = waiting.timeout_seconds(args.interval)
+    except HaError as error:
+        print(f"crm_mon: {error.problems[0].message}", file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    shown = 0
+    try:
+        while True:
+            if sys.stdout.isatty():
+                sys.stdout.write("\x1b[H\x1b[2J")  # home + clear, as curses would
+            status_code = show_once(args, argv)
+            sys.stdout.flush()
+            shown += 1
+            if status_code != 0 or (args.refreshes and shown >= args.refreshes):
+                return status_code
+            time.sleep(delay_s)
+    except KeyboardInterrupt:
+        return int(ExitStatus.OK)
+
+
+def show_once(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     now_s = int(time.time())
     try:
         view = status.status_of(api_env.environment(), now_s)
