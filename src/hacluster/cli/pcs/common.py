@@ -20,7 +20,8 @@ VALUE_FLAGS = ("-f", "--group", "--corosync_conf", "--before", "--after", "--nam
                "--output-format", "--request-timeout")
 BOOL_FLAGS = ("--force", "--full", "--disabled", "--all", "--config", "--promoted", "--master",
               "--debug", "--no-default-ops", "--hide-inactive", "--autodelete", "--quiet",
-              "--start", "--enable", "--local", "--expired", "--strict", "--defaults", "--help")
+              "--start", "--enable", "--local", "--expired", "--strict", "--defaults", "--help",
+              "--overwrite")
 
 
 @dataclass
