@@ -102,6 +102,14 @@ def fresh_location_scores(work: Work, rid: str) -> dict[str, int]:
                     in ("true", "yes", "1", "on", "y"):
                 continue
             scores[node] = add_scores(scores.get(node, 0), health)
+    rsc = model.resources[rid]
+    if rsc.kind == "clone" and not rsc.unique:
+        # A failure that bans an anonymous instance from a node bans the whole clone
+        # there (every instance is the same resource to that node).
+        for prim in (p for inst in rsc.children for p in model.primitives(inst)):
+            state = model.states.get(prim)
+            for node in state.banned_nodes if state is not None else ():
+                scores[node] = -INFINITY
     return scores
 
 
