@@ -143,3 +143,23 @@ def test_pcs_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     for noun in ("resource", "constraint", "property", "node", "stonith", "cluster", "status"):
         assert noun in out
+
+
+@needs_dummy
+def test_pcs_json_output_of_resources_constraints_and_properties(
+        env: CibFile, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    resource.create(env, spec("d1"))
+    property.set_properties(env, [("stonith-enabled", "false")])
+    constraint.location_prefers(env, "d1", ["n1=5"], avoids=False)
+    base = ["-f", str(env.path), "--output-format=json"]
+    assert pcs.main([*base, "resource", "config"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["id"] == "d1"
+    assert pcs.main([*base, "constraint"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["score"] == "5"
+    assert pcs.main([*base, "property", "config"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"set": "cib-bootstrap-options", "name": "stonith-enabled", "value": "false"}]
+    assert pcs.main([*base, "status", "resources", "--corosync_conf", "x"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["kind"] == "PrimitiveStatus"

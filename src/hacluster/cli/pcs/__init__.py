@@ -8,6 +8,8 @@ Must never decide anything about the CIB: hacluster.api owns that.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +31,11 @@ def status(words: list[str], options: Options) -> int:
     now_s = int(time.time())
     view = api_status.status_of(options.env(), now_s)
     what = words[0] if words else ""
+    if options.values.get("--output-format") == "json":
+        chosen = {"resources": view.resources, "resource": view.resources,
+                  "nodes": view.nodes, "node": view.nodes}.get(what, view)
+        print(json.dumps(chosen, default=as_json, indent=2))
+        return 0
     if what in ("resources", "resource"):
         lines = render.resource_lines(view.resources, inactive=True)
         print("\n".join(f"  {line}" for line in lines) or "  * No resources")
@@ -39,6 +46,14 @@ def status(words: list[str], options: Options) -> int:
         print("\n".join(render.render_crm_mon(view, now_s, inactive=True,
                                               fail_counts=options.has("--full"))))
     return 0
+
+
+def as_json(value: object) -> object:
+    """Frozen status dataclasses as dicts (with their kind), for --output-format=json."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return {"kind": type(value).__name__, **fields}
+    return str(value)
 
 
 NOUNS = MappingProxyType({
@@ -100,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Usage as usage:
         print(f"\nUsage: pcs {usage.command}...\n    {usage.syntax}\n", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `pcs status | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
     except HaError as error:
         print_error(error, options.force)
         if error.problems[0].code is Code.TOOL_UNKNOWN_COMMAND:

@@ -4,6 +4,8 @@ property config, utilization. Must never read the CIB itself: api views come in.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from types import MappingProxyType
 
 from hacluster.api import constraint, property, resource_view
@@ -38,8 +40,20 @@ def resource_lines(config: resource_view.ResourceConfig, indent: str = "") -> li
     return lines
 
 
+def is_json(options: Options) -> bool:
+    return options.values.get("--output-format") == "json"
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, sort_keys=False, default=str))
+
+
 def resource_config(words: list[str], options: Options) -> int:
-    for config in resource_view.resources(options.env(), tuple(words)):
+    configs = resource_view.resources(options.env(), tuple(words))
+    if is_json(options):
+        print_json([dataclasses.asdict(c) for c in configs])
+        return 0
+    for config in configs:
         print("\n".join(resource_lines(config)))
     return 0
 
@@ -60,6 +74,10 @@ TITLES = MappingProxyType({"rsc_location": "Location Constraints:", "rsc_colocat
 
 def constraint_config(words: list[str], options: Options) -> int:
     views = constraint.config(options.env())
+    if is_json(options):
+        print_json([{"type": v.tag, "id": v.id, **dict(v.attributes), "rule": v.rule}
+                    for v in views])
+        return 0
     for tag, title in TITLES.items():
         chosen = [v for v in views if v.tag == tag]
         if not chosen:
@@ -75,6 +93,10 @@ def constraint_config(words: list[str], options: Options) -> int:
 
 def property_config(words: list[str], options: Options) -> int:
     rows = property.configured(options.env())
+    if is_json(options):
+        print_json([{"set": set_id, "name": name, "value": value}
+                    for set_id, name, value in rows if not words or name in words])
+        return 0
     shown_set = ""
     for set_id, name, value in rows:
         if set_id != shown_set:
