@@ -173,3 +173,59 @@ def recorder(tmp_path: Path) -> tuple[Path, Path]:
     script.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
     script.chmod(0o755)
     return script, log
+
+
+@dataclass
+class Lan:
+    """Two test 'node' namespaces whose `br-ex` sit on one bridge with a client namespace."""
+
+    client: str
+    nodes: dict[str, str]  # node name -> namespace
+    extra: list[str] = field(default_factory=list)
+    subnet: str = "10.213.0"
+
+    def nic_ip(self, node: str) -> str:
+        return f"{self.subnet}.{sorted(self.nodes).index(node) + 1}"
+
+    def in_node(self, node: str, *argv: str) -> str:
+        return subprocess.run(["nsenter", f"--net=/run/netns/{self.nodes[node]}", *argv],
+                              capture_output=True, text=True, timeout=30).stdout
+
+
+def make_lan(names: tuple[str, ...]) -> Lan:
+    lan = Lan(unique("cli"), {name: unique("node") for name in names})
+    for ns in (lan.client, *lan.nodes.values()):
+        ip("netns", "add", ns)
+        ip("-n", ns, "link", "set", "lo", "up")
+    ip("-n", lan.client, "link", "add", "br0", "type", "bridge")
+    ip("-n", lan.client, "addr", "add", f"{lan.subnet}.100/24", "dev", "br0")
+    ip("-n", lan.client, "link", "set", "br0", "up")
+    for index, (name, ns) in enumerate(sorted(lan.nodes.items())):
+        port = f"port{index}"
+        ip("link", "add", "br-ex", "netns", ns, "type", "veth", "peer", "name", port,
+           "netns", lan.client)
+        ip("-n", lan.client, "link", "set", port, "master", "br0", "up")
+        ip("-n", ns, "addr", "add", f"{lan.nic_ip(name)}/24", "dev", "br-ex")
+        ip("-n", ns, "link", "set", "br-ex", "up")
+    return lan
+
+
+@pytest.fixture
+def lan() -> Iterator[Lan]:
+    require_root_net()
+    made = make_lan(("node-1", "node-2"))
+    try:
+        yield made
+    finally:
+        for ns in [*made.extra, *made.nodes.values(), made.client]:
+            kill_namespace(ns)
+
+
+def http_get_from(namespace: str, address: str, port: int) -> str:
+    """An HTTP GET from `namespace`; the response text, or '' when unreachable."""
+    script = ("import socket,sys\ntry:\n s=socket.create_connection((sys.argv[1],int(sys.argv[2]))"
+              ",timeout=3)\n s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')\n print(s.recv(4096)"
+              ".decode())\nexcept OSError as e:\n print('unreachable', e)\n")
+    done = subprocess.run(["ip", "netns", "exec", namespace, "/usr/bin/python3", "-c", script,
+                           address, str(port)], capture_output=True, text=True, timeout=15)
+    return done.stdout if "unreachable" not in done.stdout else ""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agentkit import site  # noqa: F401 - a fixture, re-exported for the test modules
+from agentkit import lan, site  # noqa: F401 - fixtures, re-exported for the test modules
 
 
 @pytest.fixture

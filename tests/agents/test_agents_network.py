@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from agentkit import (
+    Lan,
     Site,
+    http_get_from,
     namespaces,
     ocf_tester,
     require_ocf_tester,
@@ -147,3 +149,32 @@ def test_haproxy_validate_needs_a_pidfile_line(tmp_path: Path) -> None:
     conf.write_text("global\n    daemon\n")
     outcome = run_agent("mirantis", "ns_haproxy", "validate-all", {"conffile": str(conf)})
     assert outcome.rc == 6 and "pidfile" in outcome.err
+
+
+def test_the_vip_moves_between_nodes_and_the_client_follows_it(lan: Lan, tmp_path: Path) -> None:
+    """Two nodes on one LAN, haproxy on both; the VIP answers from the node that holds it and
+    from nowhere else, and after a move (stop on one, start on the other, gratuitous ARP)
+    the same client reaches the other node's haproxy."""
+    calls = {}
+    for node, ns in lan.nodes.items():
+        hapr = unique("hapr")
+        lan.extra.append(hapr)
+        home = tmp_path / node
+        home.mkdir()
+        site = Site(ns, lan.client)
+        vip = {**vip_params(site, hapr), "iptables_start_rules": "", "iptables_stop_rules": ""}
+        calls[node] = (ns, vip, haproxy_params(home, hapr, node), agent_extra(home))
+        assert run_agent("mirantis", "ns_haproxy", "start", calls[node][2], calls[node][3],
+                         ns).rc == 0
+
+    def vip(node: str, action: str) -> int:
+        ns, params, _, extra = calls[node]
+        return run_agent("mirantis", "ns_IPaddr2", action, params, extra, ns).rc
+
+    assert vip("node-1", "start") == 0
+    assert "served by node-1" in http_get_from(lan.client, VIP, PORT)
+    assert vip("node-2", "monitor") == 7
+    assert vip("node-1", "stop") == 0 and vip("node-2", "start") == 0
+    assert "served by node-2" in http_get_from(lan.client, VIP, PORT)
+    assert vip("node-1", "monitor") == 7 and vip("node-2", "stop") == 0
+    assert http_get_from(lan.client, VIP, PORT) == ""
