@@ -17,7 +17,7 @@ import pytest
 from agentkit import ocf_tester, require_ocf_tester, require_root_net, run_agent, unique
 
 from hacluster.agents import procs, standin_daemon
-from hacluster.agents.openstack import SERVICES, service_named
+from hacluster.agents.openstack import SERVICES, prepare_standins, service_named
 
 OPENSTACK = [(("eayun" if s.agent == "neutron-agent-lbaas" else "mirantis"), s.agent)
              for s in SERVICES]
@@ -173,3 +173,18 @@ def test_nodes_sharing_a_host_keep_apart_through_their_own_path(open_dir: Path,
     finally:
         for params, extra in nodes.values():
             run_agent("mirantis", "neutron-agent-l3", "stop", params, extra)
+
+
+def test_prepared_standins_let_every_openstack_agent_start_and_stop(open_dir: Path,
+                                                                   service_user: str) -> None:
+    """What a demo uses: one call gives each agent a stand-in binary and config files."""
+    sites = prepare_standins(open_dir, service_user)
+    assert sorted(sites) == sorted(a for _, a in OPENSTACK)
+    extra = {"HA_RSCTMP": str(open_dir / "rsctmp")}
+    try:
+        for provider, agent in OPENSTACK:
+            assert run_agent(provider, agent, "start", sites[agent], extra).rc == 0, agent
+            assert run_agent(provider, agent, "monitor", sites[agent], extra).rc == 0, agent
+    finally:
+        for provider, agent in OPENSTACK:
+            assert run_agent(provider, agent, "stop", sites[agent], extra).rc == 0, agent

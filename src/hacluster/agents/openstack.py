@@ -15,8 +15,9 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from hacluster.agents import netns, procs
+from hacluster.agents import netns, procs, standin_daemon
 from hacluster.agents.ocf import (
     Action,
     Agent,
@@ -278,3 +279,22 @@ def make_agent(name: str) -> Agent:
         "stop": lambda env: stop(service, env),
         "monitor": lambda env: monitor(service, env),
     })
+
+
+def prepare_standins(root: Path, user: str) -> dict[str, dict[str, str]]:
+    """For demos and tests: the stand-in daemon under each service's binary name in
+    root/bin, an empty config file per configured path in root/etc, and the instance
+    attributes that point an agent at them ({agent: {parameter: value}})."""
+    params: dict[str, dict[str, str]] = {}
+    for service in SERVICES:
+        binary = standin_daemon.install(root / "bin", os.path.basename(service.binary))
+        (root / "etc").mkdir(parents=True, exist_ok=True)
+        values = {"binary": str(binary), "user": user,
+                  "log_file": str(root / "log" / f"{service.agent}.log")}
+        names = [("config", service.config), service.extra_config]
+        for name, default in (pair for pair in names if pair[0]):
+            path = root / "etc" / f"{service.agent}-{os.path.basename(default)}"
+            path.touch()
+            values[name] = str(path)
+        params[service.agent] = values
+    return params
