@@ -12,7 +12,7 @@ import itertools
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,3 +229,19 @@ def http_get_from(namespace: str, address: str, port: int) -> str:
     done = subprocess.run(["ip", "netns", "exec", namespace, "/usr/bin/python3", "-c", script,
                            address, str(port)], capture_output=True, text=True, timeout=15)
     return done.stdout if "unreachable" not in done.stdout else ""
+
+
+def listening_addresses() -> str:
+    """`ss -ltnH` (every listening TCP socket on the host), for picking free addresses."""
+    return subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, timeout=30).stdout
+
+
+def pick_run_slot(is_free: Callable[[int], bool]) -> int:
+    """A number 1-250 for this test run, so that runs of the suite on one host at the same
+    time (several engineers' `make test`) get their own addresses, ports and names."""
+    start = os.getpid() % 250
+    for offset in range(250):
+        slot = (start + offset) % 250 + 1
+        if is_free(slot):
+            return slot
+    pytest.skip("no free address slot for the real-service tests")

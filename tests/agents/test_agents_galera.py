@@ -1,7 +1,7 @@
 """ocf:mirantis:mysql-wss with real MariaDB + Galera: three nodes on one host (root only).
 
-Each node is a mysqld on its own loopback address (127.213.0.N) with its own datadir,
-socket and Galera ports; the cluster's tools are the fakecluster stand-ins (attributes,
+Each node is a mysqld on its own loopback address (127.213.S.N, S a slot free for this
+run, so concurrent runs of the suite do not meet) with its own datadir, socket and ports; the cluster's tools are the fakecluster stand-ins (attributes,
 partition, where the clone runs). Checked: the real ocf-tester on one node; a cold start of
 three where one bootstraps and the others join; data written on one node read on another;
 a full stop and restart that bootstraps from the highest seqno and keeps the data.
@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from agentkit import CLEAN_PATH, Outcome, ocf_tester, require_ocf_tester, run_agent
+from agentkit import (
+    CLEAN_PATH,
+    Outcome,
+    listening_addresses,
+    ocf_tester,
+    pick_run_slot,
+    require_ocf_tester,
+    run_agent,
+)
 from fakecluster import attributes, install_tools, set_partition, set_running
 
 from hacluster.agents.galera import choose_bootstrap
@@ -42,9 +50,14 @@ def test_the_bootstrap_node_has_the_highest_seqno_and_ties_go_to_the_lowest_md5(
 @dataclass(frozen=True)
 class Galera:
     root: Path
+    slot: int
 
     def address(self, node: str) -> str:
-        return f"127.213.0.{NODES.index(node) + 1}"
+        return f"127.213.{self.slot}.{NODES.index(node) + 1}"
+
+    def port(self, kind: str) -> int:
+        """mysql, gcomm, ist and sst ports of this run (the SST script checks ports alone)."""
+        return 20000 + self.slot * 10 + ("mysql", "gcomm", "ist", "sst").index(kind)
 
     def home(self, node: str) -> Path:
         return self.root / node
@@ -78,14 +91,15 @@ class Galera:
 
 def write_config(galera: Galera, node: str) -> None:
     home, address = galera.home(node), galera.address(node)
-    peers = ",".join(f"{galera.address(n)}:24567" for n in NODES)
+    gcomm, ist, sst = galera.port("gcomm"), galera.port("ist"), galera.port("sst")
+    peers = ",".join(f"{galera.address(n)}:{gcomm}" for n in NODES)
     (home / "run").mkdir(parents=True)
     shutil.chown(home / "run", "mysql", "mysql")
     (home / "my.cnf").write_text(f"""[mysqld]
 user=mysql
 datadir={home}/data
 bind-address={address}
-port=23306
+port={galera.port("mysql")}
 log-error={home}/error.log
 skip-name-resolve
 binlog_format=ROW
@@ -96,13 +110,13 @@ innodb_log_file_size=16M
 performance_schema=OFF
 wsrep_on=ON
 wsrep_provider={PROVIDER}
-wsrep_cluster_name=hct_galera
+wsrep_cluster_name=hct_galera_{galera.slot}
 wsrep_cluster_address=gcomm://{peers}?pc.wait_prim=no
 wsrep_node_name={node}
 wsrep_node_address={address}
-wsrep_provider_options="gmcast.listen_addr=tcp://{address}:24567;ist.recv_addr={address}:24568"
+wsrep_provider_options="gmcast.listen_addr=tcp://{address}:{gcomm};ist.recv_addr={address}:{ist}"
 wsrep_sst_method=rsync
-wsrep_sst_receive_address={address}:24444
+wsrep_sst_receive_address={address}:{sst}
 """)
 
 
@@ -117,7 +131,8 @@ def galera() -> Iterator[Galera]:
         pytest.skip(f"{PROVIDER} is not installed (Debian galera-4)")
     root = Path(tempfile.mkdtemp(prefix="hct-galera-"))
     root.chmod(0o755)
-    made = Galera(root)
+    made = Galera(root, pick_run_slot(lambda slot: not any(
+        f":{20000 + slot * 10 + k} " in listening_addresses() for k in range(4))))
     install_tools(root / "bin")
     set_partition(root / "cluster", list(NODES))
     template = root / "template"

@@ -1,7 +1,8 @@
 """ocf:rabbitmq:rabbitmq-server with real RabbitMQ: several nodes on one host (root only).
 
-Each node has its own Erlang node name (hct-rmq-N@localhost), AMQP and distribution ports
-on 127.0.0.1 and its own mnesia; epmd is kept on loopback. The cluster's tools are the
+Each node has its own Erlang node name (hct-rmq-S-N@localhost, S a slot free for this run,
+so concurrent runs of the suite do not meet), AMQP and distribution ports on 127.0.0.1 and
+its own mnesia; epmd is kept on loopback. The cluster's tools are the
 fakecluster stand-ins. Checked: the real ocf-tester on a one-node partition (bootstrap
 path); the first node bootstraps and sets ha-all, the second joins it; a restarted node
 wipes its mnesia and rejoins a running member. (Two nodes, not three: each RabbitMQ boot
@@ -20,7 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from agentkit import CLEAN_PATH, Outcome, ocf_tester, require_ocf_tester, run_agent
+from agentkit import (
+    CLEAN_PATH,
+    Outcome,
+    listening_addresses,
+    ocf_tester,
+    pick_run_slot,
+    require_ocf_tester,
+    run_agent,
+)
 from fakecluster import install_tools, set_partition, set_running
 
 NODES = ("node-1", "node-2")
@@ -30,14 +39,17 @@ POLICY = 'ha-all "." {"ha-mode":"all","ha-sync-mode":"automatic"}'
 @dataclass(frozen=True)
 class Rabbit:
     root: Path
+    slot: int
 
     def erlang_name(self, node: str) -> str:
-        return f"hct-rmq-{node[-1]}@localhost"
+        return f"hct-rmq-{self.slot}-{node[-1]}@localhost"
 
     def params(self, node: str) -> dict[str, str]:
         home, n = self.root / node, int(node[-1])
         return {"set_policy": POLICY, "nodename": self.erlang_name(node), "node_ip": "127.0.0.1",
-                "node_port": str(25672 + n), "dist_port": str(45672 + n),
+                "node_port": str(port(self.slot, "amqp") + n),
+                "dist_port": str(port(self.slot, "dist") + n),
+                "erl_args": "-kernel inet_dist_use_interface {127,0,0,1}",
                 "mnesia_base": str(home / "mnesia"), "log_base": str(home / "log"),
                 "pid_file": str(home / "run" / "rabbit.pid")}
 
@@ -66,6 +78,17 @@ class Rabbit:
         return sorted(status["running_nodes"])
 
 
+def port(slot: int, kind: str) -> int:
+    """Ports of one run's brokers: 30000+ for AMQP, 40000+ for Erlang distribution."""
+    return (30000 if kind == "amqp" else 40000) + slot * 10
+
+
+def slot_is_free(slot: int) -> bool:
+    listening = listening_addresses()
+    return all(f"127.0.0.1:{port(slot, kind) + n} " not in listening
+               for kind in ("amqp", "dist") for n in (1, 2))
+
+
 def epmd_running() -> bool:
     return subprocess.run(["pgrep", "-x", "epmd"], capture_output=True).returncode == 0
 
@@ -80,7 +103,7 @@ def rabbit() -> Iterator[Rabbit]:
     had_epmd = epmd_running()
     root = Path(tempfile.mkdtemp(prefix="hct-rabbit-"))
     root.chmod(0o755)
-    made = Rabbit(root)
+    made = Rabbit(root, pick_run_slot(slot_is_free))
     install_tools(root / "bin")
     set_partition(root / "cluster", list(NODES))
     for node in NODES:
@@ -116,7 +139,7 @@ def test_first_node_bootstraps_with_ha_all_the_others_join_and_a_restart_rejoins
     policies = rabbit.ctl("node-1", "list_policies", "-q")
     assert '\tha-all\t.\t' in policies and '"ha-mode":"all"' in policies
     joined = rabbit.agent("node-2", "start")
-    assert joined.rc == 0 and "joined hct-rmq-1@localhost" in joined.err, joined
+    assert joined.rc == 0 and f"joined {rabbit.erlang_name('node-1')}" in joined.err, joined
     names = sorted(rabbit.erlang_name(n) for n in ("node-1", "node-2"))
     assert rabbit.running_nodes("node-2") == names
     assert '"ha-mode":"all"' in rabbit.ctl("node-2", "list_policies", "-q")
