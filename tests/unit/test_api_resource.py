@@ -163,3 +163,10 @@ def test_pcs_json_output_of_resources_constraints_and_properties(
         {"set": "cib-bootstrap-options", "name": "stonith-enabled", "value": "false"}]
     assert pcs.main([*base, "status", "resources", "--corosync_conf", "x"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["kind"] == "PrimitiveStatus"
+
+
+def test_pcs_stonith_fence_and_history_refuse_a_file_as_pcs_does(
+        env: CibFile, capsys: pytest.CaptureFixture[str]) -> None:
+    assert pcs.main(["-f", str(env.path), "stonith", "fence", "n1"]) == 1
+    assert pcs.main(["-f", str(env.path), "stonith", "history"]) == 1
+    assert capsys.readouterr().err.count("Specified option '-f' is not supported") == 2

@@ -21,7 +21,7 @@ VALUE_FLAGS = ("-f", "--group", "--corosync_conf", "--before", "--after", "--nam
 BOOL_FLAGS = ("--force", "--full", "--disabled", "--all", "--config", "--promoted", "--master",
               "--debug", "--no-default-ops", "--hide-inactive", "--autodelete", "--quiet",
               "--start", "--enable", "--local", "--expired", "--strict", "--defaults", "--help",
-              "--overwrite")
+              "--overwrite", "--off")
 
 
 @dataclass

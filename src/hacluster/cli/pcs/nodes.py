@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
-from hacluster.api import property, resource_layout, stonith
+from hacluster.api import fencing, property, resource_layout, stonith
 from hacluster.cli.pcs import resource as pcs_resource
 from hacluster.cli.pcs import show
-from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems
+from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems, refuse_with_file
 from hacluster.common import Code, HaError
 
 Verb = Callable[[list[str], Options], int]
@@ -110,11 +110,30 @@ def stonith_level(words: list[str], options: Options) -> int:
     raise Usage("stonith level", syntax)
 
 
-def stonith_live_only(verb: str) -> Verb:
-    def run(words: list[str], options: Options) -> int:
-        raise HaError.single(Code.TOOL_NOT_WITH_FILE, f"'pcs stonith {verb}' needs the "
-                             f"cluster's fencer: use 'stonith_admin' on a running node")
-    return run
+def stonith_fence(words: list[str], options: Options) -> int:
+    refuse_with_file(options)
+    if len(words) != 1:
+        raise Usage("stonith fence", "fence <node> [--off]")
+    action = "off" if options.has("--off") else "reboot"
+    try:
+        device = fencing.fence(options.env(), words[0], action)
+    except HaError as error:
+        raise HaError.single(Code.FENCE_FAILED, f"unable to fence '{words[0]}': "
+                             f"{error.problems[0].message}") from None
+    print(f"Node: {words[0]} fenced" + (f" (by {device})" if device else ""))
+    return 0
+
+
+def stonith_history(words: list[str], options: Options) -> int:
+    refuse_with_file(options)
+    entries = fencing.history(options.env(), words[-1] if words and words[0] != "show"
+                              else (words[1] if len(words) > 1 else "*"))
+    for entry in entries:
+        state = "successful" if entry.ok else "failed"
+        print(f"{entry.action} of {entry.target} {state}: delegate={entry.executioner}, "
+              f"client={entry.origin}, device={entry.device}")
+    print(f"{len(entries)} event{'s' if len(entries) != 1 else ''} found")
+    return 0
 
 
 STONITH_VERBS = MappingProxyType({
@@ -122,5 +141,5 @@ STONITH_VERBS = MappingProxyType({
     "config": show.resource_config, "level": stonith_level,
     "update": pcs_resource.update, "enable": pcs_resource.enable_disable(True),
     "disable": pcs_resource.enable_disable(False),
-    "fence": stonith_live_only("fence"), "history": stonith_live_only("history"),
+    "fence": stonith_fence, "history": stonith_history,
 })
