@@ -134,3 +134,20 @@ def test_cleanup_forgets_history_so_the_resource_is_located_nowhere(env: CibFile
     cleaned = parameter.cleanup(env, "vip", None, failed_only=False)
     assert cleaned == [("vip", "n1")]
     assert move.locate(env, "vip", NOW_S) == []
+
+
+def test_wait_on_a_file_returns_at_once_and_bad_timeouts_are_refused(env: CibFile) -> None:
+    from hacluster.cli import waiting
+
+    assert waiting.wait_for_settle(env, "5s", lambda line: None)
+    assert waiting.timeout_seconds("2min") == 120
+    with pytest.raises(HaError):
+        waiting.timeout_seconds("soon")
+
+
+def test_pending_lists_what_the_scheduler_would_still_do(env: CibFile) -> None:
+    from hacluster.api import wait
+
+    state = wait.pending(env, NOW_S)
+    assert not state.is_settled  # web runs twice but nothing was probed on n2 for vip
+    assert all(" on " in action for action in state.actions)
