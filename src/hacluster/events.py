@@ -47,6 +47,51 @@ class ClientRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A local client asked to send `data` to every node in agreed (or, `safe`, safe) order:
+    it comes back as Deliver on every member."""
+
+    data: bytes
+    safe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CpgJoinRequest:
+    """Local process `pid` asked to join closed process group `group`."""
+
+    group: str
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class CpgLeaveRequest:
+    """Local process `pid` asked to leave `group` (reason "leave"; "procdown" when its
+    connection went away)."""
+
+    group: str
+    pid: int
+    reason: str = "leave"
+
+
+@dataclass(frozen=True, slots=True)
+class CpgSendRequest:
+    """Local process `pid` asked to send `data` to `group` (`safe`: delivered only once every
+    member holds it)."""
+
+    group: str
+    pid: int
+    data: bytes
+    safe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessExited:
+    """Local process `pid` died: it leaves each of its groups with reason "procdown"."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
 class AgentDone:
     """A resource or fence agent finished (or timed out: rc and status say which).
     `status` is "done" (rc is the agent's), "timeout" (its process group was killed),

@@ -9,17 +9,17 @@ API (stable; the daemon and the simulator use only this):
     node = Node(node_id, members, params, rng, quorum=settings, ring_seq=persisted,
                 cib=CIBReplica(...) or None)
     outputs = node.step(now_ms, event)      # Tick, PacketIn, PeerUnreachable, Shutdown,
+                                            # the local requests SendRequest, CpgJoinRequest,
+                                            # CpgLeaveRequest, CpgSendRequest, ProcessExited,
                                             # or ClientRequest (see handle_request)
     node.next_deadline_ms()                 # when to Tick next (None: nothing pending)
     node.status()                           # frozen NodeStatus
-    node.send(data, safe=False)             # totem message -> events.Deliver everywhere
-    node.cpg_join(group, pid) / node.cpg_leave(group, pid) / node.cpg_send(group, pid, data)
-    node.cpg_process_exit(pid)              # the process died: "procdown" in its groups
-Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it back as ring_seq on
-restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange, QuorumNotice, Reply.
-ClientRequest names: "send" {data}, "cpg_join"/"cpg_leave" {group, pid},
-"cpg_send" {group, pid, data}, "cpg_process_exit" {pid}, "status" -> Reply(body=NodeStatus),
-"cib_query" / "cib_request" (see hacluster.api.env) -> the CIBReplica; Persist("cib.xml").
+Local requests are inputs like any other (raft: a proposal is a message through Step), so a
+simulator trace shows them. Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it
+back as ring_seq on restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange,
+QuorumNotice, Reply. ClientRequest names: hacluster.node_requests (IPC bodies are checked,
+then become the typed requests), "status" -> Reply(body=NodeStatus), "cib_query" /
+"cib_request" (see hacluster.api.env) -> the CIBReplica; Persist("cib.xml").
 CIB writes: configuration writes need votequorum's quorum; a status update for one node's
 node_state (CIBRequest.status_of) does not: see hacluster.node_cib for the request API.
 """
@@ -27,24 +27,12 @@ node_state (CIBRequest.status_of) does not: see hacluster.node_cib for the reque
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
-from hacluster.cib import (
-    CIBDocument,
-    CIBReplica,
-    CIBRequest,
-    Lineage,
-    apply_request,
-    empty_cib,
-    parse_cib,
-    parse_persisted,
-    persisted_bytes,
-)
-from hacluster.common import NodeId
-from hacluster.config import ClusterConfig
+from hacluster.cib import CIBDocument, CIBReplica, CIBRequest, parse_cib
+from hacluster.common import Code, NodeId, Problem
 from hacluster.controller import (
     CRMD_GROUP,
     CRMD_PID,
@@ -57,7 +45,7 @@ from hacluster.controller import (
     ShutdownRequested,
     run_scheduler,
 )
-from hacluster.cpg import MAX_GROUP, MESSAGE, Cpg, CpgStatus, decode_op
+from hacluster.cpg import Cpg, CpgStatus, Propose, message_prefix
 from hacluster.events import (
     AgentDone,
     AttrUpdate,
@@ -65,6 +53,8 @@ from hacluster.events import (
     ConfigChange,
     CpgConfigChange,
     CpgDeliver,
+    CpgJoinRequest,
+    CpgSendRequest,
     Deliver,
     FenceRequest,
     FenceResult,
@@ -77,12 +67,14 @@ from hacluster.events import (
     RingId,
     SchedulerDone,
     Send,
+    SendRequest,
     Shutdown,
     Tick,
 )
 from hacluster.executor import Executor
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
 from hacluster.node_crm import CRMOutputs, NodeCRM
+from hacluster.node_requests import LOCAL_REQUESTS, LocalRequest, request_problem, typed_request
 from hacluster.node_services import (
     SERVICE_GROUPS,
     SERVICE_PID,
@@ -90,6 +82,12 @@ from hacluster.node_services import (
     NodeServices,
     ServiceOutputs,
     ServicesStatus,
+)
+from hacluster.node_setup import (
+    cib_replica_for,
+    initial_cib,
+    params_from_config,
+    quorum_from_config,
 )
 from hacluster.quorum import QuorumSettings, QuorumState, Votequorum, settings_for
 from hacluster.totem import (
@@ -105,8 +103,13 @@ from hacluster.totem import (
 APP = b"A"
 CPG = b"C"
 
-Input = (Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest | AgentDone
-         | SchedulerDone | FenceResult)
+Input = (Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest | LocalRequest
+         | AgentDone | SchedulerDone | FenceResult)
+# The node's own CPG groups, recognized by the canonical start of their messages (cheaper
+# than decoding every payload, which runs once per message on every node).
+CIB_PREFIX = message_prefix(CIB_GROUP, CIB_PID)
+CRMD_PREFIX = message_prefix(CRMD_GROUP, CRMD_PID)
+SERVICE_PREFIXES = tuple((g, message_prefix(g, SERVICE_PID)) for g in sorted(SERVICE_GROUPS))
 Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
           | QuorumNotice | Reply)
 
@@ -158,14 +161,14 @@ class Node:
         self.totem = Totem(node_id, members, params or TotemParams(), rng,
                            ring_seq=ring_seq, logger=logger)
         self.cpg = Cpg(node_id)
-        self.votequorum = Votequorum(quorum or settings_for(members))
         self.log = self.totem.log
+        self.votequorum = Votequorum(quorum or settings_for(members), self.log)
         self.cib: NodeCIB | None = None
         self.now_ms = 0  # of the step in progress: the CIB manager is stepped with it
         if cib is not None:
             # One draw at construction seeds its own Random; it never draws from Totem's.
             self.cib = NodeCIB(cib, random.Random(rng.getrandbits(64) ^ 0xC1B))
-            self.cpg_join(CIB_GROUP, CIB_PID)
+            self._local(0, CpgJoinRequest(CIB_GROUP, CIB_PID))
         # The cluster manager (controller + executor) needs the CIB: it is its log.
         self.crm: NodeCRM | None = None
         self._cib_seen: tuple[Any, bool] = (None, True)
@@ -182,8 +185,11 @@ class Node:
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
         self.now_ms = max(self.now_ms, now_ms)
-        if isinstance(event, ClientRequest):
-            return self.handle_request(event)
+        kind = type(event)
+        if kind is ClientRequest:
+            return self.handle_request(event)  # type: ignore[arg-type]
+        if kind in LOCAL_REQUESTS:
+            return self._local(now_ms, event)  # type: ignore[arg-type]
         if self.crm is not None:
             if isinstance(event, AgentDone) and self.services and self.services.owns(event):
                 return self._services(now_ms, self.services.agent_done(now_ms, event))
@@ -194,7 +200,7 @@ class Node:
                 return self._crm(now_ms, ShutdownRequested())
         assert not isinstance(event, AgentDone | SchedulerDone | FenceResult), \
             "resource events need a node with a cluster manager"
-        out = self._route(now_ms, self.totem.step(now_ms, event))
+        out = self._route(now_ms, self.totem.step(now_ms, event))  # type: ignore[arg-type]
         if isinstance(event, Tick):
             out += self._quorum_time(now_ms)
             if self.crm is not None and self._is_due(self.crm.next_deadline_ms(), now_ms):
@@ -227,52 +233,57 @@ class Node:
 
     # ------------------------------------------------------------------ local clients
 
-    def send(self, data: bytes, safe: bool = False) -> None:
-        self.totem.send(APP + data, safe)
+    def _local(self, now_ms: int, event: LocalRequest) -> list[Output]:
+        """A local request: application messages go to Totem tagged APP; CPG requests go
+        through the CPG core, whose proposals go to Totem tagged CPG."""
+        if type(event) is SendRequest:
+            self.totem.send(APP + event.data, event.safe)
+            return []
+        return self._propose(self.cpg.step(now_ms, event))  # type: ignore[arg-type]
 
-    def cpg_join(self, group: str, pid: int) -> None:
-        self.totem.send(CPG + self.cpg.join_payload(group, pid))
+    def _propose(self, outputs: list[Any]) -> list[Output]:
+        """CPG's outputs in order: Propose goes to Totem, the rest leaves the node."""
+        if len(outputs) == 1 and type(outputs[0]) is Propose:  # a local request: the hot path
+            if self.totem.state is not TotemState.LEFT:
+                self.totem.send(CPG + outputs[0].payload, outputs[0].safe)
+            return []
+        out: list[Output] = []
+        for item in outputs:
+            if type(item) is Propose:
+                if self.totem.state is not TotemState.LEFT:
+                    self.totem.send(CPG + item.payload, item.safe)
+            else:
+                out.append(item)
+        return out
 
-    def cpg_leave(self, group: str, pid: int) -> None:
-        self.totem.send(CPG + self.cpg.leave_payload(group, pid))
-
-    def cpg_send(self, group: str, pid: int, data: bytes) -> None:
-        self.totem.send(CPG + self.cpg.message_payload(group, pid, data))
-
-    def cpg_process_exit(self, pid: int) -> None:
-        """A local process died: it leaves each of its groups with reason "procdown"."""
-        for group, member_pid in sorted(self.cpg.local):
-            if member_pid == pid:
-                self.totem.send(CPG + self.cpg.leave_payload(group, pid, "procdown"))
+    def _send_to_group(self, now_ms: int, group: str, pid: int, data: bytes,
+                       safe: bool = False) -> None:
+        """A message of one of the node's own processes (CIB manager, controller, attrd,
+        fencer) to its CPG group."""
+        self._propose(self.cpg.step(now_ms, CpgSendRequest(group, pid, data, safe)))
 
     def handle_request(self, req: ClientRequest) -> list[Output]:
-        """Client input is not trusted: a malformed request gets Reply(ok=False)."""
+        """Client input is not trusted: a malformed request gets Reply(ok=False) with a
+        Problem whose code says why."""
         body = req.body if isinstance(req.body, dict) else {}
         if self.totem.state is TotemState.LEFT and req.name != "status":
-            return [Reply(req.request_id, False, "node has left the cluster")]
+            return [Reply(req.request_id, False, None,
+                          (Problem(Code.NODE_LEFT, "node has left the cluster"),))]
         if req.name == "status":
             return [Reply(req.request_id, True, self.status())]
         if req.name in CIB_REQUESTS and self.cib is not None:
             return self._cib_outputs(*self.cib.request(self.now_ms, req))
         if req.name in SERVICE_REQUESTS and self.services is not None:
             return self._services(self.now_ms, self.services.request(self.now_ms, req))
-        problem = _request_problem(req.name, body)
-        if not problem and self.cib is not None and body.get("group") == CIB_GROUP:
-            problem = f"group {CIB_GROUP!r} is reserved for the node's CIB manager"
-        if problem:
-            return [Reply(req.request_id, False, problem)]
-        match req.name:
-            case "send":
-                self.send(bytes(body["data"]), bool(body.get("safe", False)))
-            case "cpg_join":
-                self.cpg_join(body["group"], body["pid"])
-            case "cpg_leave":
-                self.cpg_leave(body["group"], body["pid"])
-            case "cpg_send":
-                self.cpg_send(body["group"], body["pid"], bytes(body["data"]))
-            case "cpg_process_exit":
-                self.cpg_process_exit(body["pid"])
-        return [Reply(req.request_id, True)]
+        problem = request_problem(req.name, body)
+        if problem is None and self.cib is not None and body.get("group") == CIB_GROUP:
+            problem = Problem(Code.IPC_BAD_REQUEST,
+                              f"group {CIB_GROUP!r} is reserved for the node's CIB manager")
+        if problem is not None:
+            return [Reply(req.request_id, False, None, (problem,))]
+        out = self._local(self.now_ms, typed_request(req.name, body))
+        out.append(Reply(req.request_id, True))
+        return out
 
     # ------------------------------------------------------------------ routing
 
@@ -300,51 +311,43 @@ class Node:
                 return self.cib is None or self.votequorum.is_quorate_with(item.members)
         return True
 
-    def _deliver(self, item: Deliver, quorate: bool = True) -> list[Output]:
+    def _deliver(self, item: Deliver, quorate: bool = True) -> Sequence[Output]:
         tag, payload = item.data[:1], item.data[1:]
         if tag == APP:
             return [Deliver(item.ring_id, item.seq, item.index, item.sender, payload,
                             item.transitional)]
-        if tag == CPG:
-            op = decode_op(payload)
-            if self.cib is not None and isinstance(op, tuple) and op[0] == MESSAGE \
-                    and op[1] == CIB_GROUP and op[2] == CIB_PID:
-                # The CIB manager is part of every node: it hears the group from the start
-                # (a CPG member only hears messages ordered after its own join).
-                return self._cib_outputs(*self.cib.deliver(self.now_ms, item.sender,
-                                                           op[3], quorate)) + self._cib_notify()
-            if self.crm is not None and isinstance(op, tuple) and op[0] == MESSAGE \
-                    and op[1] == CRMD_GROUP and op[2] == CRMD_PID:
-                return self._crm(self.now_ms, PeerMessage(item.sender, op[3]))
-            if self.services is not None and isinstance(op, tuple) and op[0] == MESSAGE \
-                    and op[1] in SERVICE_GROUPS and op[2] == SERVICE_PID:
-                return self._services(self.now_ms, self.services.deliver(
-                    self.now_ms, op[1], item.sender, op[3]))
-            return list(self.cpg.deliver(item.sender, payload))
-        return []
+        if tag != CPG:
+            return []
+        if self.cib is not None and payload.startswith(CIB_PREFIX):
+            # The CIB manager is part of every node: it hears the group from the start
+            # (a CPG member only hears messages ordered after its own join).
+            return self._cib_outputs(*self.cib.deliver(
+                self.now_ms, item.sender, payload[len(CIB_PREFIX):], quorate)) \
+                + self._cib_notify()
+        if self.crm is not None and payload.startswith(CRMD_PREFIX):
+            return self._crm(self.now_ms, PeerMessage(item.sender, payload[len(CRMD_PREFIX):]))
+        if self.services is not None:
+            for group, prefix in SERVICE_PREFIXES:
+                if payload.startswith(prefix):
+                    return self._services(self.now_ms, self.services.deliver(
+                        self.now_ms, group, item.sender, payload[len(prefix):]))
+        # CPG's step for a delivered payload is exactly cpg.deliver (a delivery never
+        # proposes); called directly, as this runs once per message on every node.
+        return self.cpg.deliver(item.sender, payload)
 
     def _cib_outputs(self, outputs: list[Persist | Reply], sends: list[bytes]) -> list[Output]:
         """The CIB manager's broadcasts go out as safe CPG messages; Persist and Reply leave
         the node in order (a Persist always precedes the Reply it makes durable)."""
-        if self.totem.state is not TotemState.LEFT:
-            for payload in sends:
-                self.totem.send(CPG + self.cpg.message_payload(CIB_GROUP, CIB_PID, payload),
-                                True)
+        for payload in sends:
+            self._send_to_group(self.now_ms, CIB_GROUP, CIB_PID, payload, True)
         return list(outputs)
 
     def _regular(self, now_ms: int, change: ConfigChange) -> list[Output]:
-        before = self.votequorum.state.quorate
-        state = self.votequorum.on_configuration(now_ms, change.members)
-        out: list[Output] = []
-        cpg_out, sync = self.cpg.configuration(change.members, change.left)
-        out += cpg_out
-        if self.totem.state is not TotemState.LEFT:
-            self.totem.send(CPG + sync)
-        if state.quorate != before:
-            self.log.info("quorum %s members=%s", "gained" if state.quorate else "lost",
-                          list(change.members))
-        out.append(QuorumNotice(state.quorate, change.ring_id, change.members,
-                                state.total_votes, state.quorum))
+        """A regular configuration, in order: CPG's nodedown changes (and its sync proposal),
+        votequorum's notice, then the CIB manager, the controller and attrd/the fencer."""
+        out = self._propose(self.cpg.step(now_ms, change))
+        out += self.votequorum.step(now_ms, change)
+        state = self.votequorum.status()
         if self.cib is not None:
             votes = tuple((n, self.votequorum.settings.votes.get(n, 0)) for n in change.members)
             quorum = CIBQuorum(state.quorate, state.quorum, votes)
@@ -359,17 +362,13 @@ class Node:
         return out
 
     def _quorum_time(self, now_ms: int) -> list[Output]:
-        deadline = self.votequorum.next_deadline_ms()
-        if deadline is None or deadline > now_ms:
-            return []
-        before = self.votequorum.state
-        state = self.votequorum.on_time(now_ms)
-        if state == before:
-            return []
-        out: list[Output] = [QuorumNotice(state.quorate, self.totem.status().ring_id,
-                                          state.members, state.total_votes, state.quorum)]
-        if self.crm is not None and state.quorate != before.quorate:
-            out += self._crm(now_ms, QuorumChanged(state.quorate))
+        """votequorum's own deadline (the last_man_standing window); the controller hears
+        when it changed quorum."""
+        before = self.votequorum.status().quorate
+        out: list[Output] = list(self.votequorum.step(now_ms, Tick()))
+        quorate = self.votequorum.status().quorate
+        if out and self.crm is not None and quorate != before:
+            out += self._crm(now_ms, QuorumChanged(quorate))
         return out
 
     # ------------------------------------------------------------------ cluster manager
@@ -383,9 +382,9 @@ class Node:
         out: list[Any] = [o for o in produced.external
                           if not (self.services and isinstance(o, FenceRequest | AttrUpdate))]
         out += self._cib_writes(now_ms, produced.cib_writes)
+        for data in produced.peer_sends:
+            self._send_to_group(now_ms, CRMD_GROUP, CRMD_PID, data)
         if self.totem.state is not TotemState.LEFT:
-            for data in produced.peer_sends:
-                self.totem.send(CPG + self.cpg.message_payload(CRMD_GROUP, CRMD_PID, data))
             if produced.leave:
                 out += self._route(now_ms, self.totem.step(now_ms, Shutdown()))
         for request in produced.external:
@@ -410,9 +409,8 @@ class Node:
     def _services(self, now_ms: int, produced: ServiceOutputs) -> list[Output]:
         """Carry what attrd and the fencer ask for: CPG messages, CIB writes, fencing
         results to the controller; agent runs and client replies leave the node."""
-        if self.totem.state is not TotemState.LEFT:
-            for group, data in produced.sends:
-                self.totem.send(CPG + self.cpg.message_payload(group, SERVICE_PID, data))
+        for group, data in produced.sends:
+            self._send_to_group(now_ms, group, SERVICE_PID, data)
         out: list[Any] = list(produced.external)
         out += self._cib_writes(now_ms, produced.cib_writes)
         for result in produced.to_controller:
@@ -431,78 +429,3 @@ class Node:
         if self.services is not None:
             out += self._services(self.now_ms, self.services.cib_changed(self.now_ms, seen[0]))
         return out
-
-
-REQUEST_FIELDS = MappingProxyType({
-    "send": ("data",), "cpg_join": ("group", "pid"), "cpg_leave": ("group", "pid"),
-    "cpg_send": ("group", "pid", "data"), "cpg_process_exit": ("pid",)})
-MAX_REQUEST_DATA = 1 << 20
-
-
-def _request_problem(name: str, body: dict[str, Any]) -> str:
-    """Why a client request cannot be served ("" when it can)."""
-    if name not in REQUEST_FIELDS:
-        return f"unknown request {name!r}"
-    for key in REQUEST_FIELDS[name]:
-        if key not in body:
-            return f"{name} needs {key!r}"
-    if "data" in body and (not isinstance(body["data"], bytes | bytearray)
-                           or len(body["data"]) > MAX_REQUEST_DATA):
-        return "data must be bytes of at most 1 MiB"
-    if "pid" in body and (not isinstance(body["pid"], int) or not 0 <= body["pid"] < 1 << 32):
-        return "pid must be an unsigned 32-bit integer"
-    if "group" in body:
-        group = body["group"]
-        if not isinstance(group, str) or not 0 < len(group.encode()) <= MAX_GROUP:
-            return f"group must be a name of 1..{MAX_GROUP} bytes"
-    return ""
-
-
-def params_from_config(config: ClusterConfig) -> TotemParams:
-    """TotemParams from hacluster.config's ClusterConfig (its TotemConfig's effective ms)."""
-    t = config.totem
-    netmtu = t.netmtu if "netmtu" in t.configured else 1500
-    return TotemParams(
-        token_ms=t.token_ms, token_retransmit_ms=t.token_retransmit_ms,
-        hold_ms=min(t.hold_ms, t.token_retransmit_ms - 1), consensus_ms=t.consensus_ms,
-        join_ms=t.join_ms, merge_ms=t.merge_ms, downcheck_ms=t.downcheck_ms,
-        fail_recv_const=t.fail_recv_const, seqno_unchanged_const=t.seqno_unchanged_const,
-        window_size=t.window_size, max_messages=t.max_messages,
-        miss_count_const=t.miss_count_const, send_join_ms=t.send_join_ms,
-        netmtu=max(576, min(netmtu, 60_000)))
-
-
-def quorum_from_config(config: ClusterConfig) -> QuorumSettings:
-    """QuorumSettings from ClusterConfig's nodelist votes and quorum section."""
-    q = config.quorum
-    votes = {NodeId(n.nodeid): n.quorum_votes for n in config.nodes}
-    atb_node = NodeId(int(q.auto_tie_breaker_node)) if q.auto_tie_breaker_node.isdigit() else None
-    return QuorumSettings(
-        votes=votes, expected_votes=q.expected_votes_configured, two_node=q.two_node,
-        wait_for_all=q.wait_for_all, last_man_standing=q.last_man_standing,
-        last_man_standing_window_ms=q.last_man_standing_window_ms,
-        auto_tie_breaker=q.auto_tie_breaker, auto_tie_breaker_node=atb_node)
-
-
-def initial_cib(members: Sequence[NodeId], names: Mapping[NodeId, str]) -> CIBDocument:
-    """An empty CIB with one <node> per configured node: the same bytes on every node, so
-    a cluster that starts from nothing agrees at once (any persisted copy wins over it)."""
-    nodes = "".join(f'<node id="{int(n)}" uname="{names.get(n) or int(n)}"/>'
-                    for n in members)
-    return apply_request(empty_cib(), CIBRequest("replace", f"<nodes>{nodes}</nodes>",
-                                                 "nodes"))[0]
-
-
-def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[NodeId, str],
-                    persisted: bytes | None) -> tuple[CIBReplica, bytes | None]:
-    """The node's CIB replica from its persisted copy (already checked by its digest), or
-    from initial_cib on a first boot; second: the bytes to persist first (None if any).
-    Its quorum is the node's votequorum (one quorum: the Node hands it on)."""
-    first_boot = persisted is None
-    if persisted is None:
-        document, lineage = initial_cib(members, names), Lineage()
-    else:
-        document, lineage = parse_persisted(persisted)
-    name = names.get(node_id) or str(int(node_id))
-    replica = CIBReplica(node_id, document, lineage=lineage, node_name=name)
-    return replica, persisted_bytes(document, lineage) if first_boot else None

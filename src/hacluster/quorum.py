@@ -3,16 +3,24 @@ wait_for_all / two_node / last_man_standing / auto_tie_breaker rules.
 
 Owns the quorum decision of one node from the regular configurations Totem delivers and
 the time it is given; produces a frozen `QuorumState` with what `corosync-quorumtool -s`
-shows. Must never do I/O or read clocks. Semantics: votequorum(5) (our own reading).
+shows. Contract (DESIGN.md §2): `step(now_ms, ConfigChange | Tick) -> [QuorumNotice]` (one
+after every regular configuration, and one when the last_man_standing window changes the
+state), `next_deadline_ms()`, `status()`. Must never do I/O or read clocks.
+Semantics: votequorum(5) (our own reading).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from hacluster.common import NodeId
+from hacluster.events import ConfigChange, QuorumNotice, RingId, Tick
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +78,46 @@ def quorum_for(expected: int, two_node: bool) -> int:
 
 
 class Votequorum:
-    """The quorum view of one node. `on_configuration` takes each regular configuration;
-    `on_time` lets the last_man_standing window run out."""
+    """The quorum view of one node, behind step(). `on_configuration` (each regular
+    configuration) and `on_time` (the last_man_standing window) are its two parts."""
 
-    def __init__(self, settings: QuorumSettings) -> None:
+    def __init__(self, settings: QuorumSettings, logger: Any = None) -> None:
         assert settings.votes, "votequorum needs at least one node"
         self.settings = settings
+        self.log = logger or log
         self.expected = settings.configured_expected
         self.members: tuple[NodeId, ...] = ()
+        self.ring_id: RingId | None = None
         self.waiting_for_all = settings.is_wait_for_all
-        self.lms_at: int | None = None
+        self.lms_deadline_ms: int | None = None
         self.state = self._compute()
+
+    def step(self, now_ms: int, event: ConfigChange | Tick) -> list[QuorumNotice]:
+        if isinstance(event, ConfigChange):
+            if event.kind != "regular":
+                return []
+            before = self.state.quorate
+            self.ring_id = event.ring_id
+            state = self.on_configuration(now_ms, event.members)
+            if state.quorate != before:
+                self.log.info("quorum %s members=%s", "gained" if state.quorate else "lost",
+                              list(event.members))
+            return [self._notice(event.ring_id)]
+        deadline = self.lms_deadline_ms
+        if deadline is None or deadline > now_ms or self.ring_id is None:
+            return []
+        before_state = self.state
+        if self.on_time(now_ms) == before_state:
+            return []
+        return [self._notice(self.ring_id)]
+
+    def status(self) -> QuorumState:
+        return self.state
+
+    def _notice(self, ring_id: RingId) -> QuorumNotice:
+        state = self.state
+        return QuorumNotice(state.quorate, ring_id, state.members, state.total_votes,
+                            state.quorum)
 
     def on_configuration(self, now_ms: int, members: Sequence[NodeId]) -> QuorumState:
         self.members = tuple(sorted(members))
@@ -92,12 +129,13 @@ class Votequorum:
         self.state = self._compute()
         lms = self.settings.last_man_standing and self.state.quorate
         shrinkable = total < self.expected
-        self.lms_at = now_ms + self.settings.last_man_standing_window_ms if lms and shrinkable else None
+        window_ms = self.settings.last_man_standing_window_ms
+        self.lms_deadline_ms = now_ms + window_ms if lms and shrinkable else None
         return self.state
 
     def on_time(self, now_ms: int) -> QuorumState:
-        if self.lms_at is not None and now_ms >= self.lms_at:
-            self.lms_at = None
+        if self.lms_deadline_ms is not None and now_ms >= self.lms_deadline_ms:
+            self.lms_deadline_ms = None
             floor = 1 if self.settings.auto_tie_breaker else 2
             if self.state.quorate:
                 self.expected = max(self._total(), floor)
@@ -105,7 +143,7 @@ class Votequorum:
         return self.state
 
     def next_deadline_ms(self) -> int | None:
-        return self.lms_at
+        return self.lms_deadline_ms
 
     def _total(self) -> int:
         return sum(self.settings.votes.get(n, 0) for n in self.members)

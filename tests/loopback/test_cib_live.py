@@ -15,10 +15,11 @@ BIN = Path(sys.executable).parent
 DUMMY = '<primitive id="{}" class="ocf" provider="pacemaker" type="Dummy"/>'
 
 
-def tool(daemon: Daemon, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def tool(daemon: Daemon, *args: str, stdin: str | None = None,
+         timeout_s: float = 30) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CIB_file"}
     return subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True,
-                          timeout=30, input=stdin,
+                          timeout=timeout_s, input=stdin,
                           env={**env, "HACLUSTER_STATE_DIR": str(daemon.state_dir)})
 
 

@@ -4,7 +4,15 @@ Every run also passes the checker's invariants after every event."""
 from __future__ import annotations
 
 from hacluster.common import NodeId
-from hacluster.events import CpgConfigChange, CpgDeliver, PacketIn, PeerUnreachable
+from hacluster.events import (
+    CpgConfigChange,
+    CpgDeliver,
+    CpgJoinRequest,
+    CpgSendRequest,
+    PacketIn,
+    PeerUnreachable,
+    SendRequest,
+)
 from hacluster.sim import NetworkOptions, World, run_seed
 from hacluster.totem import HoldCancel, TotemState, encode, params_for_token
 
@@ -120,9 +128,9 @@ def test_cpg_members_see_joins_messages_and_node_down() -> None:
 
     world.listeners.append(spy)
     for node in THREE:
-        world.nodes[node].cpg_join("pcmk", 100 + node)
+        world.request(node, CpgJoinRequest("pcmk", 100 + node))
     world.run_for(1_000)
-    world.nodes[N1].cpg_send("pcmk", 101, b"hello")
+    world.request(N1, CpgSendRequest("pcmk", 101, b"hello"))
     world.run_for(1_000)
     assert CpgDeliver("pcmk", N1, 101, b"hello") in seen[N3]
     world.crash(N2)
@@ -135,9 +143,8 @@ def test_cpg_members_see_joins_messages_and_node_down() -> None:
 
 def test_safe_messages_are_delivered_once_every_member_has_them() -> None:
     world = world_of(THREE)
-    world.nodes[N1].send(b"m:1:0:safe", safe=True)
     world.checker.on_submit(world.who(N1), b"m:1:0:safe")
-    world._reschedule(N1)
+    world.request(N1, SendRequest(b"m:1:0:safe", safe=True))
     world.run_for(2_000)
     assert all(b"m:1:0:safe" in delivered(world, n) for n in THREE)
     assert_clean(world)

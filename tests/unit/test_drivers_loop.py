@@ -19,7 +19,7 @@ from test_drivers_udp import free_port
 
 from hacluster import events
 from hacluster.api import env
-from hacluster.common import Code, HaError, NodeId, ipcwire
+from hacluster.common import Code, HaError, NodeId, Problem, ipcwire
 from hacluster.drivers.daemon import pid_file_lock, serve
 from hacluster.drivers.ipc import Connection, IpcServer
 from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, event_body, to_jsonable
@@ -66,8 +66,8 @@ class FakeCore:
                 return [events.Persist("echo", repr(body).encode()),
                         events.Reply(rid, True, {"echo": body})]
             case events.ClientRequest(request_id=rid, name=name):
-                return [events.Reply(rid, False, None, ({"code": "IPC_UNKNOWN_REQUEST",
-                                                         "message": f"no {name}"},))]
+                return [events.Reply(rid, False, None, (Problem(Code.IPC_UNKNOWN_REQUEST,
+                                                                f"no {name}"),))]
             case events.Shutdown():
                 return [events.Multicast(f"bye {self.node_id}".encode())]
         return []
@@ -202,6 +202,7 @@ def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -
     left, right = socket.socketpair()
     conn = env.Client.__new__(env.Client)
     conn._sock, conn._buffer, conn._at, conn._next_id = left, bytearray(), 0, 1
+    conn._assembler = ipcwire.MessageAssembler()
     frames = [ipcwire.encode_frame({"event": "E", "body": {"n": n, "pad": "y" * n * 50}})
               for n in range(200)]
     sender = threading.Thread(target=lambda: [right.sendall(f) for f in [

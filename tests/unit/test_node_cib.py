@@ -95,6 +95,7 @@ def test_clients_cannot_join_or_send_to_the_cib_group() -> None:
     for name, body in (("cpg_join", {"group": "cib", "pid": 5}),
                        ("cpg_send", {"group": "cib", "pid": 0, "data": b"{}"})):
         (reply,) = node.step(0, ClientRequest(3, name, body))
-        assert isinstance(reply, Reply) and not reply.ok and "reserved" in reply.body
+        assert isinstance(reply, Reply) and not reply.ok
+        assert reply.problems[0].code is Code.IPC_BAD_REQUEST and "reserved" in reply.problems[0].message
     (ok,) = node.step(0, ClientRequest(4, "cpg_join", {"group": "other", "pid": 5}))
     assert isinstance(ok, Reply) and ok.ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hacluster.common import NodeId
+from hacluster.events import ConfigChange, QuorumNotice, RingId, Tick
 from hacluster.quorum import Votequorum, quorum_for, settings_for
 
 ids = [NodeId(i) for i in range(1, 6)]
@@ -66,3 +67,25 @@ def test_highest_expected_follows_what_is_seen() -> None:
     vq = Votequorum(settings_for(ids[:3], expected_votes=2))
     state = vq.on_configuration(0, ids[:3])
     assert state.highest_expected == 3 and state.quorum == 2
+
+
+def test_step_answers_each_regular_configuration_with_a_notice() -> None:
+    vq = Votequorum(settings_for(ids[:3]))
+    ring = RingId(ids[0], 4)
+    assert vq.step(0, ConfigChange("transitional", ring, tuple(ids[:2]))) == []
+    [notice] = vq.step(0, ConfigChange("regular", ring, tuple(ids[:2])))
+    assert notice == QuorumNotice(True, ring, tuple(ids[:2]), 2, 2)
+    assert vq.status().quorate and vq.next_deadline_ms() is None
+
+
+def test_step_on_tick_reports_the_last_man_standing_window_once() -> None:
+    vq = Votequorum(settings_for(ids[:4], last_man_standing=True,
+                                 last_man_standing_window_ms=1000))
+    ring = RingId(ids[0], 8)
+    vq.step(0, ConfigChange("regular", ring, tuple(ids[:4])))
+    vq.step(100, ConfigChange("regular", ring, tuple(ids[:3])))
+    assert vq.next_deadline_ms() == 1100
+    assert vq.step(1099, Tick()) == []
+    [notice] = vq.step(1100, Tick())
+    assert notice.quorate and notice.quorum == 2 and vq.status().expected_votes == 3
+    assert vq.step(1200, Tick()) == [] and vq.next_deadline_ms() is None

@@ -7,7 +7,18 @@ from pathlib import Path
 
 from hacluster.common import NodeId
 from hacluster.config import parse_config
-from hacluster.events import ClientRequest, Reply, Tick
+from hacluster.events import (
+    ClientRequest,
+    CpgConfigChange,
+    CpgDeliver,
+    CpgJoinRequest,
+    CpgSendRequest,
+    Deliver,
+    ProcessExited,
+    Reply,
+    SendRequest,
+    Tick,
+)
 from hacluster.node import Node, NodeStatus, params_from_config, quorum_from_config
 from hacluster.totem import TotemState
 
@@ -50,3 +61,35 @@ def test_malformed_client_requests_get_a_refusal_not_an_exception() -> None:
     for i, (name, body) in enumerate(bad):
         reply = node.step(1, ClientRequest(i, name, body))[0]
         assert isinstance(reply, Reply) and not reply.ok, (name, body)
+
+
+def test_local_requests_are_inputs_of_step() -> None:
+    node = Node(NodeId(1), [NodeId(1)], rng=random.Random(1))
+    node.step(0, Tick())
+    assert node.step(1, CpgJoinRequest("g", 7)) == []
+    assert node.step(2, SendRequest(b"hi")) == []
+    assert node.step(3, CpgSendRequest("g", 7, b"to-g", safe=True)) == []
+    seen = []
+    for now in range(4, 60):
+        seen += node.step(now, Tick())
+    assert any(isinstance(o, Deliver) and o.data == b"hi" for o in seen)
+    assert CpgDeliver("g", NodeId(1), 7, b"to-g") in seen
+    assert node.status().cpg.local == (("g", 7),)
+    node.step(61, ProcessExited(7))
+    gone = [o for now in range(62, 120) for o in node.step(now, Tick())
+            if isinstance(o, CpgConfigChange)]
+    assert gone and gone[-1].left == ((NodeId(1), 7, "procdown"),)
+    assert node.status().cpg.local == ()
+
+
+def test_the_simulator_trace_shows_local_requests() -> None:
+    from hacluster.sim import World
+    from hacluster.totem import params_for_token
+
+    trace: list[str] = []
+    world = World(1, [NodeId(1), NodeId(2)], params_for_token(1000), trace=trace)
+    world.run_for(1000)
+    world.request(NodeId(2), CpgJoinRequest("g", 5))
+    world.submit(NodeId(1))
+    assert "1000 request node=2 cpg_join g 5" in trace
+    assert any(line.startswith("1000 request node=1 send b'm:1:0:1:") for line in trace)

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, environment
+from hacluster.api.env import (
+    CIBEnvironment,
+    CibFile,
+    LiveCluster,
+    environment,
+    input_too_large,
+    read_input_file,
+    read_input_stream,
+)
 from hacluster.cib import (
     CIBDocument,
     CIBRequest,
@@ -24,7 +32,7 @@ from hacluster.cib import (
     query,
     serialize,
 )
-from hacluster.common import Code, ExitStatus, HaError, Severity
+from hacluster.common import MAX_CIB_BYTES, Code, ExitStatus, HaError, Severity
 
 __all__ = [
     "CIBEnvironment",
@@ -32,9 +40,13 @@ __all__ = [
     "CibFile",
     "LiveCluster",
     "environment",
+    "MAX_CIB_BYTES",
     "exit_status",
+    "input_too_large",
     "push",
     "query_text",
+    "read_input_file",
+    "read_input_stream",
     "submit",
 ]
 

@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from lxml import etree
 
@@ -40,10 +40,13 @@ from hacluster.cib import (
     apply_request,
     parse_cib,
 )
-from hacluster.common import Code, HaError, ipcwire
+from hacluster.common import MAX_CIB_BYTES, Code, HaError, ipcwire
 
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
 DEFAULT_TIMEOUT_MS = 5000
+# CIB calls wait longer: a multi-MB write is applied on every node before it is answered
+# (Pacemaker's cibadmin waits 30 s unless told otherwise with -t).
+CIB_TIMEOUT_MS = 30_000
 READ_CHUNK = 256 * 1024
 
 
@@ -67,6 +70,7 @@ class Client:
         self._next_id = 1
         self._buffer = bytearray()  # received bytes; those before _at are consumed
         self._at = 0
+        self._assembler = ipcwire.MessageAssembler()
         try:
             self._sock.connect(self.path)
         except (FileNotFoundError, ConnectionRefusedError) as error:
@@ -127,11 +131,19 @@ class Client:
                                  f"lost connection to haclusterd: {error}") from None
 
     def _receive(self) -> dict[str, Any]:
-        header = self._read_exact(ipcwire.FRAME_HEADER.size)
-        (length,) = ipcwire.FRAME_HEADER.unpack(header)
-        if length > ipcwire.FRAME_MAX:
-            raise HaError.single(Code.IPC_PROTOCOL, f"reply frame too large ({length} bytes)")
-        message = ipcwire.decode_payload(self._read_exact(length))
+        """The next whole message (the parts of a split one are joined)."""
+        while True:
+            header = self._read_exact(ipcwire.FRAME_HEADER.size)
+            (length,) = ipcwire.FRAME_HEADER.unpack(header)
+            if length > ipcwire.FRAME_MAX:
+                raise HaError.single(Code.IPC_PROTOCOL,
+                                     f"reply frame too large ({length} bytes)")
+            whole = self._assembler.add(self._read_exact(length))
+            if isinstance(whole, ipcwire.Refused):
+                raise HaError.single(whole.code, whole.message)
+            if whole is not None:
+                break
+        message = ipcwire.decode_payload(whole)
         if message is None:
             raise HaError.single(Code.IPC_PROTOCOL, "malformed reply frame from haclusterd")
         return message
@@ -169,6 +181,43 @@ def call(name: str, body: Any = None, state_dir_path: str | None = None,
     """One request on a fresh connection."""
     with Client(state_dir_path, timeout_ms) as client:
         return client.call(name, body)
+
+
+def input_too_large(name: str, size: int, limit: int) -> HaError:
+    """`size` is what was seen: the whole size of a file, or limit + 1 for a stream."""
+    amount = f"{size} bytes" if size != limit + 1 else f"more than {limit} bytes"
+    return HaError.single(Code.CIB_TOO_LARGE, f"{name} is {amount}, over the CIB limit of "
+                          f"{limit} bytes", size=size, limit=limit)
+
+
+def read_input_file(path: str, limit: int = MAX_CIB_BYTES) -> bytes:
+    """An input file the user named: refused by its size before it is read (a 200 MB file
+    costs no memory); a pipe or device, which has no size, is read to one byte past the
+    limit at most."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise input_too_large(path, size, limit)
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise HaError.single(Code.FILE_NOT_FOUND, f"{path} does not exist",
+                             path=path) from None
+    except OSError as error:
+        raise HaError.single(Code.FILE_READ_ERROR, f"cannot read {path}: {error.strerror}",
+                             path=path) from None
+    if len(data) > limit:
+        raise input_too_large(path, len(data), limit)
+    return data
+
+
+def read_input_stream(stream: BinaryIO, name: str = "standard input",
+                      limit: int = MAX_CIB_BYTES) -> bytes:
+    """Input from a stream (cibadmin -p), at most `limit` bytes."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise input_too_large(name, len(data), limit)
+    return data
 
 
 class CIBEnvironment(Protocol):
@@ -240,9 +289,11 @@ class LiveCluster:
     the stamp Pacemaker records on the root: cib-last-written (wall clock, read here, at
     the edge), update-client and update-user; the node adds update-origin."""
 
-    def __init__(self, state_dir: str | None = None, client_name: str = "cibadmin") -> None:
+    def __init__(self, state_dir: str | None = None, client_name: str = "cibadmin",
+                 timeout_ms: int = CIB_TIMEOUT_MS) -> None:
         self.state_dir = state_dir
         self.client_name = client_name
+        self.timeout_ms = timeout_ms
 
     def stamp(self) -> tuple[tuple[str, str], ...]:
         return (("cib-last-written", time.strftime("%a %b %d %H:%M:%S %Y")),
@@ -250,7 +301,7 @@ class LiveCluster:
 
     def _call(self, name: str, body: object = None) -> object:
         try:
-            return call(name, body, self.state_dir)
+            return call(name, body, self.state_dir, self.timeout_ms)
         except HaError as error:
             if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
                 raise HaError.single(
@@ -278,12 +329,13 @@ class LiveCluster:
 
 
 def environment(cib_file: str | None = None, state_dir: str | None = None,
-                client_name: str = "cibadmin") -> CIBEnvironment:
+                client_name: str = "cibadmin",
+                timeout_ms: int = CIB_TIMEOUT_MS) -> CIBEnvironment:
     """An explicit file, else $CIB_file, else the live cluster."""
     path = cib_file or os.environ.get("CIB_file")
     if path:
         return CibFile(path)
-    return LiveCluster(state_dir, client_name)
+    return LiveCluster(state_dir, client_name, timeout_ms)
 
 
 # The host's installed agents first (what the real pcs reads), then the ones we ship.

@@ -18,11 +18,11 @@ from typing import Any, NamedTuple, TypeAlias
 
 from lxml import etree
 
+from hacluster.common import MAX_CIB_BYTES as MAX_CIB_BYTES  # re-exported: the one limit
 from hacluster.common import Code, HaError
 
 XMLElement: TypeAlias = etree._Element
 
-MAX_CIB_BYTES = 256 * 1024 * 1024  # a 10k-resource, 3-node CIB with status is ~21 MiB
 # A file the operator names on the command line (crm_simulate -x, CIB_file) comes from the
 # operator, not from a peer: it may be larger (32 nodes x 10k resources with status is
 # ~210 MB). Still bounded, so a wrong path (a disk image, /dev/zero) fails cleanly.

@@ -50,18 +50,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def read_input(args: argparse.Namespace) -> str | None:
+    """The XML the user gave; more than the CIB can hold is refused before it is read."""
     if args.xml_text is not None:
-        return str(args.xml_text)
+        text = str(args.xml_text)
+        if len(text) > api.MAX_CIB_BYTES:
+            raise api.input_too_large("the -X text", len(text), api.MAX_CIB_BYTES)
+        return text
     if args.xml_file is not None:
         try:
-            with open(args.xml_file, encoding="utf-8") as handle:
-                return handle.read()
-        except OSError as error:
+            data = api.read_input_file(args.xml_file)
+        except HaError as error:
+            if error.problems[0].code is Code.CIB_TOO_LARGE:
+                raise
             raise HaError.single(Code.CIB_XML_SYNTAX, f"couldn't parse input from "
-                                 f"{args.xml_file}: {error.strerror}") from None
+                                 f"{args.xml_file}: {error.problems[0].message}") from None
+        return as_text(data, args.xml_file)
     if args.xml_pipe:
-        return sys.stdin.read()
+        return as_text(api.read_input_stream(sys.stdin.buffer), "standard input")
     return None
+
+
+def as_text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HaError.single(Code.CIB_XML_SYNTAX,
+                             f"couldn't parse input from {name}: not UTF-8 text") from None
 
 
 def dangerous(what: str) -> HaError:
@@ -75,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         print(api.empty_text(args.empty or None), end="")
         return 0
     command = args.command or "query"
-    env = api.environment()
+    env = api.environment(timeout_ms=args.timeout * 1000) if args.timeout and args.timeout > 0 \
+        else api.environment()
     if command == "query":
         print(api.query_text(env, args.section, args.xpath, args.no_children), end="")
         return 0

@@ -11,10 +11,14 @@ from hacluster.common.errors import (
     has_errors,
     raise_if_errors,
 )
+from hacluster.common.limits import MAX_CIB_BYTES, MAX_IPC_FRAME_BYTES, MAX_IPC_MESSAGE_BYTES
 from hacluster.common.types import INFINITY, Millis, NodeId, Score, add_scores, parse_score
 
 __all__ = [
     "INFINITY",
+    "MAX_CIB_BYTES",
+    "MAX_IPC_FRAME_BYTES",
+    "MAX_IPC_MESSAGE_BYTES",
     "Code",
     "Codec",
     "DecodeError",

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from hacluster.common import Code, ipcwire
+from hacluster.common import Code, HaError, ipcwire
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,25 @@ class Connection:
 
     def reply(self, request_id: Any, ok: bool, body: Any = None,
               problems: list[dict[str, Any]] | None = None) -> None:
+        """Answer a request. A reply that cannot be encoded (too large, or a bug) becomes an
+        error reply with its code: the client always hears back, the daemon goes on."""
         if ok and body is None and not problems and type(request_id) is int:
             # The plain acknowledgement (one per cpg_send): encode_frame's bytes, no json.
             payload = f'{{"body":null,"id":{request_id},"ok":true,"problems":[]}}'.encode()
             self.write_frame(ipcwire.FRAME_HEADER.pack(len(payload)) + payload)
             return
-        self.write({"id": request_id, "ok": ok, "body": body, "problems": problems or []})
+        message = {"id": request_id, "ok": ok, "body": body, "problems": problems or []}
+        try:
+            frame = ipcwire.encode_frame(message)
+        except HaError as error:
+            frame = ipcwire.encode_frame({"id": request_id, "ok": False, "body": None,
+                                          "problems": problems_of(error)})
+        except Exception:  # noqa: BLE001 - an unencodable body is a bug, not a crash
+            log.exception("ipc reply could not be encoded connection=%d", self.number)
+            frame = ipcwire.encode_frame({"id": request_id, "ok": False, "body": None,
+                                          "problems": [{"code": Code.INTERNAL_ERROR.value,
+                                                        "message": "reply not encodable"}]})
+        self.write_frame(frame)
 
     def push(self, event: str, body: Any) -> None:
         self.write({"event": event, "body": body})
@@ -116,11 +129,25 @@ class Connection:
             log.warning("ipc client not reading, disconnected connection=%d", self.number)
             self._writer.close()
             return
-        self._writer.write(b"".join(f if isinstance(f, bytes) else f() for f in frames))
+        self._writer.write(b"".join(self._encoded(f) for f in frames))
+
+    def _encoded(self, frame: bytes | Callable[[], bytes]) -> bytes:
+        """A queued frame's bytes; an event that cannot be encoded is logged and skipped."""
+        if isinstance(frame, bytes):
+            return frame
+        try:
+            return frame()
+        except Exception:  # noqa: BLE001 - one bad event must not stop the daemon
+            log.exception("ipc event could not be encoded connection=%d", self.number)
+            return b""
 
     def close(self) -> None:
         self._flush()  # what was answered before the close still goes out
         self._writer.close()
+
+
+def problems_of(error: HaError) -> list[dict[str, Any]]:
+    return [{"code": p.code.value, "message": p.message} for p in error.problems]
 
 
 RequestHandler = Callable[[Connection, Any, str, Any], None]
@@ -193,8 +220,10 @@ class IpcServer:
     async def _read_requests(self, reader: asyncio.StreamReader,
                              connection: Connection) -> None:
         """Frames from large reads: a pipelining client's burst costs one await per read,
-        not two per frame."""
+        not two per frame. A frame or message over the limits gets one error reply with its
+        code, then the connection is closed (the stream cannot be resynchronized)."""
         buffer = bytearray()
+        assembler = ipcwire.MessageAssembler()
         while True:
             try:
                 chunk = await reader.read(READ_CHUNK)
@@ -207,15 +236,40 @@ class IpcServer:
             while len(buffer) - at >= ipcwire.FRAME_HEADER.size:
                 (length,) = ipcwire.FRAME_HEADER.unpack_from(buffer, at)
                 if length > ipcwire.FRAME_MAX:
+                    self._refuse_message(connection, ipcwire.Refused(
+                        Code.IPC_MESSAGE_TOO_LARGE,
+                        f"frame of {length} bytes is over the limit of {ipcwire.FRAME_MAX}"))
                     return
                 end = at + ipcwire.FRAME_HEADER.size + length
                 if end > len(buffer):
                     break
-                self._handle_frame(connection, bytes(buffer[at + ipcwire.FRAME_HEADER.size:end]))
+                whole = assembler.add(bytes(buffer[at + ipcwire.FRAME_HEADER.size:end]))
                 at = end
+                if isinstance(whole, ipcwire.Refused):
+                    self._refuse_message(connection, whole)
+                    return
+                if whole is not None:
+                    self._handle_frame(connection, whole)
             del buffer[:at]
 
+    def _refuse_message(self, connection: Connection, refused: ipcwire.Refused) -> None:
+        log.warning("ipc request refused connection=%d code=%s", connection.number,
+                    refused.code.value)
+        connection.reply(None, False, problems=[{"code": refused.code.value,
+                                                 "message": refused.message}])
+
     def _handle_frame(self, connection: Connection, payload: bytes) -> None:
+        """One request; a failure while handling it is this client's, never the daemon's:
+        logged, answered with INTERNAL_ERROR, and the server goes on."""
+        try:
+            self._dispatch(connection, payload)
+        except Exception:  # noqa: BLE001 - any bug here must not stop the daemon
+            log.exception("ipc request failed connection=%d", connection.number)
+            connection.reply(None, False, problems=[{
+                "code": Code.INTERNAL_ERROR.value,
+                "message": "haclusterd failed to handle the request (see its log)"}])
+
+    def _dispatch(self, connection: Connection, payload: bytes) -> None:
         if payload.startswith(ipcwire.CPG_SEND_MARK):
             request = ipcwire.decode_cpg_send(payload)
             if request is not None:

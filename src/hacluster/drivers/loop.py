@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from hacluster import events
-from hacluster.common import Code, NodeId, ipcwire
+from hacluster.common import Code, NodeId, Problem, ipcwire
 from hacluster.drivers.cibfile import CIB_NAME, CIBStore
 from hacluster.drivers.ipc import Connection
 from hacluster.drivers.stats import stats_map, totem_counters
@@ -93,6 +93,17 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
+
+
+def problem_json(problem: Any) -> dict[str, Any]:
+    """A Problem as the IPC carries it: its code and message (and details when any)."""
+    if isinstance(problem, Problem):
+        out: dict[str, Any] = {"code": problem.code.value, "message": problem.message}
+        if problem.details:
+            out["details"] = to_jsonable(problem.details)
+        return out
+    log.error("a reply problem that is not a Problem: %r", problem)
+    return {"code": Code.INTERNAL_ERROR.value, "message": str(problem)}
 
 
 def event_body(output: Any) -> Any:
@@ -239,10 +250,26 @@ class DaemonLoop:
                 handle.cancel()
 
     def step(self, event: Any) -> None:
-        outputs = self.core.step(self.clock_ms(), event)
+        if type(event) is events.ClientRequest:
+            outputs = self._step_request(event)
+        else:
+            outputs = self.core.step(self.clock_ms(), event)
         self.steps += 1
         for output in outputs:
             self.execute(output)
+
+    def _step_request(self, request: events.ClientRequest) -> list[Any]:
+        """A client's request: if handling it fails (a bug), that client gets an error and
+        the daemon goes on. A failure on peer input or time stays fatal: it is the core's
+        own state that is then in doubt, and a clean restart is the safe answer."""
+        try:
+            return self.core.step(self.clock_ms(), request)
+        except Exception:  # noqa: BLE001 - no client request may stop the daemon
+            log.exception("client request failed request=%d name=%s", request.request_id,
+                          request.name)
+            return [events.Reply(request.request_id, False, None, (Problem(
+                Code.INTERNAL_ERROR, f"haclusterd failed to handle {request.name!r} "
+                "(see its log)"),))]
 
     # ----------------------------------------------------------------- outputs
 
@@ -278,11 +305,10 @@ class DaemonLoop:
             log.debug("reply for a gone client request=%d", reply.request_id)
             return
         connection, client_id = pending
-        problems = [to_jsonable(p) for p in reply.problems]
-        if not reply.ok and not problems:
-            message = reply.body if isinstance(reply.body, str) else "request failed"
-            problems = [{"code": Code.IPC_UNKNOWN_REQUEST.value if message.startswith("unknown")
-                         else Code.INTERNAL_ERROR.value, "message": message}]
+        problems = [problem_json(p) for p in reply.problems]
+        if not reply.ok and not problems:  # a core bug: every refusal carries its Problems
+            log.error("refusal without problems request=%d", reply.request_id)
+            problems = [{"code": Code.INTERNAL_ERROR.value, "message": "request failed"}]
         connection.reply(client_id, reply.ok, to_jsonable(reply.body), problems)
 
     def _publish(self, output: Any) -> None:
@@ -295,6 +321,15 @@ class DaemonLoop:
     # -------------------------------------------------------------- requests
 
     def on_request(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
+        try:
+            self._on_request(connection, client_id, name, body)
+        except Exception:  # noqa: BLE001 - no client request may stop the daemon
+            log.exception("client request failed name=%s", name)
+            connection.reply(client_id, False, problems=[{
+                "code": Code.INTERNAL_ERROR.value,
+                "message": f"haclusterd failed to handle {name!r} (see its log)"}])
+
+    def _on_request(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
         if name == "daemon.ping":
             connection.reply(client_id, True, {"pid": os.getpid()})
         elif name == "daemon.status":
@@ -328,7 +363,7 @@ class DaemonLoop:
         self._subscribers.pop(connection.number, None)
         for group, pid in sorted(connection.groups):
             if not self._stopping:
-                self.put(events.ClientRequest(0, "cpg_leave", {"group": group, "pid": pid}))
+                self.put(events.CpgLeaveRequest(group, pid))
         gone = [rid for rid, (c, _) in self._pending.items() if c is connection]
         for request_id in gone:
             del self._pending[request_id]

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, replace
 
 from hacluster.common import NodeId
+from hacluster.events import CpgJoinRequest, CpgLeaveRequest
 from hacluster.quorum import settings_for
 from hacluster.sim.network import NetworkOptions
 from hacluster.sim.world import UNREACHABLE, World
@@ -175,10 +176,9 @@ def _cpg_change(world: World, rng: random.Random) -> None:
     group = rng.choice(("a", "b"))
     pid = rng.randint(1, 4)
     if (group, pid) in node.cpg.local:
-        node.cpg_leave(group, pid)
+        world.request(node.node_id, CpgLeaveRequest(group, pid))
     else:
-        node.cpg_join(group, pid)
-    world._reschedule(node.node_id)
+        world.request(node.node_id, CpgJoinRequest(group, pid))
 
 
 def _cpg_views_agree(world: World) -> str:

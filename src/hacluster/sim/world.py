@@ -24,16 +24,21 @@ from hacluster.common import NodeId
 from hacluster.events import (
     ClientRequest,
     ConfigChange,
+    CpgJoinRequest,
+    CpgLeaveRequest,
+    CpgSendRequest,
     Deliver,
     Multicast,
     PacketIn,
     PeerUnreachable,
     Persist,
+    ProcessExited,
     QuorumNotice,
     Reply,
     RunAgent,
     RunScheduler,
     Send,
+    SendRequest,
     Shutdown,
     Tick,
 )
@@ -49,6 +54,25 @@ PERSIST_CIB = "cib.xml"
 TICK, PACKET, UNREACHABLE, CIB_CLIENT, INPUT = -1, 0, 1, 2, 3
 WALL_OFFSET_MS = 1_767_225_600_000  # virtual time 0 is 2026-01-01T00:00:00Z on the wall
 SCHEDULER_MS = 5  # how long the (inline) scheduler "takes" in virtual time
+
+
+LocalRequest = SendRequest | CpgJoinRequest | CpgLeaveRequest | CpgSendRequest | ProcessExited
+
+
+def describe_request(event: LocalRequest) -> str:
+    """One trace word list per local request (payloads cut to 24 bytes, as deliveries are)."""
+    match event:
+        case SendRequest(data=data, safe=safe):
+            return f"send{' safe' if safe else ''} {data[:24]!r}"
+        case CpgJoinRequest(group=group, pid=pid):
+            return f"cpg_join {group} {pid}"
+        case CpgLeaveRequest(group=group, pid=pid, reason=reason):
+            return f"cpg_leave {group} {pid} {reason}"
+        case CpgSendRequest(group=group, pid=pid, data=data):
+            return f"cpg_send {group} {pid} {data[:24]!r}"
+        case ProcessExited(pid=pid):
+            return f"process_exit {pid}"
+    raise AssertionError(event)
 
 
 class VirtualTimeAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -206,9 +230,13 @@ class World:
         head = b"m:%d:%d:%d:" % (who[0], who[1], self.submitted)
         data = head + b"x" * max(0, size - len(head))
         self.checker.on_submit(who, data)
-        self.nodes[node_id].send(data, safe)
-        self._reschedule(node_id)
+        self.request(node_id, SendRequest(data, safe))
         return data
+
+    def request(self, node_id: NodeId, event: LocalRequest) -> None:
+        """A local client's request at a node: stepped like any input, and traced."""
+        self._note(f"request node={node_id} {describe_request(event)}")
+        self._step(node_id, event)
 
     # ------------------------------------------------------------------ running
 

@@ -23,12 +23,14 @@ CIB_PUSH = "cib-push <filename> [diff-against=<filename_original> | --config]"
 
 
 def _read(path: str) -> bytes:
+    """An input CIB file, refused by its size before it is read (api.read_input_file)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as error:
-        raise HaError.single(Code.FILE_NOT_FOUND,
-                             f"unable to read {path}: {error.strerror}") from None
+        return api.read_input_file(path)
+    except HaError as error:
+        if error.problems[0].code is Code.CIB_TOO_LARGE:
+            raise
+        raise HaError.single(Code.FILE_NOT_FOUND, f"unable to read {path}: "
+                             f"{error.problems[0].message}") from None
 
 
 def cluster_cib(words: list[str], options: Options) -> int:
