@@ -149,3 +149,25 @@ def test_second_generator_cibs_pass_the_real_crm_verify(mix: str) -> None:
         lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "error" in ln]
         unexpected = [ln for ln in lines if not any(w in ln for w in allowed)]
         assert not unexpected, f"seed {seed} mix {mix}: {unexpected}"
+
+
+AGREEING2 = Path(__file__).resolve().parent / "agreeing_seeds2.txt"
+
+
+@pytest.mark.slow
+def test_second_generator_listed_seeds_still_agree_with_crm_simulate() -> None:
+    """Seeds of bench/cibgen2.py that agreed with the real crm_simulate when listed
+    (`python bench/differential.py` reports fresh seeds; this list only guards them)."""
+    require_real_crm_simulate()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import differential
+
+    listed = report.read_agreeing(AGREEING2)
+    regressed: list[str] = []
+    for mix in sorted(listed):
+        for seed in sorted(listed[mix]):
+            outcome = differential.compare(differential.gen2, mix, seed)
+            if not outcome.agree:
+                regressed.append(f"{mix} {seed}: real only {list(outcome.only_theirs)} "
+                                 f"ours only {list(outcome.only_ours)}")
+    assert not regressed, "\n".join(regressed[:10])

@@ -22,6 +22,10 @@ IMPLIES_FIRST = "implies_first"
 RESTART = "restart"
 ONE_OR_MORE = "one_or_more"
 ASYMMETRICAL = "asymmetrical"  # then is required only by a first that can also run
+# clone -> clone without interleave: a first clone that starts any new instance counts as
+# changed for what follows it (observed of Pacemaker 2.1.5: its instances restart), even
+# though a clone that merely grows requires nothing of other resources.
+CLONE_GROWS = "clone_grows"
 COLLECTIVE_DONE = MappingProxyType({"start": "running", "stop": "stopped", "promote": "promoted",
                    "demote": "demoted"})
 INVERSE = MappingProxyType({"start": "stop", "stop": "start", "promote": "demote", "demote": "promote",
@@ -202,8 +206,11 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
     if interleave:
         edges.extend(interleaved(model, asg, plan, order, flags))
     else:
+        grows = flags | {CLONE_GROWS} if (
+            first_rsc.kind == "clone" and then_rsc.kind == "clone"
+            and order.kind == "Mandatory" and order.first_action == "start") else flags
         link(edges, endpoint(model, plan, order.first, order.first_action, True),
-             endpoint(model, plan, order.then, order.then_action, False), flags, reason=True)
+             endpoint(model, plan, order.then, order.then_action, False), grows, reason=True)
     if order.symmetrical and order.kind != "Serialize":
         inv_flags = {IMPLIES_FIRST} if order.kind == "Mandatory" or restart_type else set()
         first_inv = INVERSE.get(order.then_action, order.then_action)
@@ -313,7 +320,10 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
     """What one edge implies now (stored as new action values); whether anything changed."""
     changed = False
     f, t = plan.actions[e.first], plan.actions[e.then]
-    if IMPLIES_THEN in e.flags and not f.optional and (
+    first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
+        not a.optional and a.node is not None
+        for p in model.primitives(f.rsc) for a in plan.find(p, "start")))
+    if IMPLIES_THEN in e.flags and first_changes and (
             f.runnable or ASYMMETRICAL not in e.flags) and (
             t.optional or restart_without_reason(model, e, t)):
         if e.reason and not t.reason and f.rsc is not None and (
