@@ -106,3 +106,20 @@ def test_a_pingd_value_set_through_attrd_lets_the_resource_start_there() -> None
         services = node.status().services
         assert services is not None
         assert [(v.node, v.value) for v in services.attrd.values] == [("node3", "100")]
+
+
+def test_a_start_that_hangs_or_crashes_is_a_recorded_failure_and_the_resource_moves() -> None:
+    world, agents = make_world(4, False, [DUMMY])
+    # Every start on node1 hangs, every start on node2 crashes: only node3 can run it.
+    agents.script(Failure(node="node1", rsc="dummy", action="start", behaviour="hang",
+                          times=100))
+    agents.script(Failure(node="node2", rsc="dummy", action="start", behaviour="crash",
+                          times=100))
+    world.run_for(60_000)
+    assert agents.active("dummy") == ("node3",)
+    doc = world.nodes[NodeId(3)].cib.replica.doc  # type: ignore[union-attr]
+    failures = {(op.xpath("string(ancestor::node_state/@uname)"), op.get("op-status"),
+                 op.get("exit-reason"))
+                for op in doc.xpath("//lrm_rsc_op[@operation='start'][@rc-code!='0']")}
+    assert ("node1", "2", "start timed out after 20000ms") in failures, failures
+    assert ("node2", "4", "agent killed by SIGSEGV") in failures, failures
