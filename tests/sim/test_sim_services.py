@@ -4,15 +4,13 @@ and a node attribute set through attrd reaches the scheduler's location rule."""
 
 from __future__ import annotations
 
-import random
-
 from lxml import etree
 
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
 from hacluster.events import ClientRequest
 from hacluster.sim import World
-from hacluster.sim.agents import Failure, FakeAgents, real_executor, world_runner
+from hacluster.sim.agents import Failure, FakeAgents
 from hacluster.totem import params_for_token
 
 IDS = [NodeId(1), NodeId(2), NodeId(3)]
@@ -36,9 +34,8 @@ def props(stonith: bool) -> str:
 
 def make_world(seed: int, stonith: bool, resources: str,
                constraints: str = "") -> tuple[World, FakeAgents]:
-    agents = FakeAgents(random.Random(seed ^ 0xA6E))
-    world = World(seed, IDS, params_for_token(1000), crm=True, executor_factory=real_executor,
-                  agent_runner=world_runner(agents))
+    world = World(seed, IDS, params_for_token(1000), crm=True)  # real executors, fake agents
+    agents = world.agents
     world.run_for(3000, lambda: world.is_converged())
     world.cib_write(NodeId(1), CIBRequest("replace", props(stonith), "crm_config"))
     world.run_for(200)
@@ -73,7 +70,7 @@ def test_a_lost_node_is_fenced_before_its_resource_starts_elsewhere() -> None:
     world, agents = make_world(1, True, [FENCE, DUMMY])
     run_checking_single_active(world, agents, 5000)
     [holder] = agents.active("dummy")
-    world.crash(NodeId(int(holder.removeprefix("node"))))
+    world.crash(NodeId(int(holder.removeprefix("node"))), power_off=False)  # daemon only
     run_checking_single_active(world, agents, 15000)
     [now] = agents.active("dummy")
     assert now != holder
@@ -85,7 +82,7 @@ def test_a_failed_fence_leaves_the_lost_nodes_resource_alone() -> None:
     run_checking_single_active(world, agents, 5000)
     [holder] = agents.active("dummy")
     agents.script(Failure(rsc=holder, action="reboot", rc=1, times=1000))
-    world.crash(NodeId(int(holder.removeprefix("node"))))
+    world.crash(NodeId(int(holder.removeprefix("node"))), power_off=False)  # daemon only
     run_checking_single_active(world, agents, 15000)
     assert agents.active("dummy") == (holder,), "no recovery without confirmed fencing"
     assert (holder, False) in fence_history(world)

@@ -11,13 +11,9 @@ same seed and the same runs give the same results.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from hacluster.common import NodeId
 from hacluster.events import AgentDone, RunAgent
-from hacluster.executor import Executor
 
 OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_INSTALLED, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED = (
     0, 1, 5, 7, 8)
@@ -157,32 +153,3 @@ class FakeAgents:
         return FakeRun(done_at_ms, AgentDone(run.call_id, failure.rc, "done",
                                              f"ocf-exit-reason:scripted rc {failure.rc}"))
 
-
-# ----------------------------------------------------------------------- world hookup
-
-
-def sim_node_name(node_id: NodeId) -> str:
-    """The name World gives node `node_id` when it runs the cluster manager."""
-    return f"node{int(node_id)}"
-
-
-def real_executor(node_id: NodeId) -> Executor:
-    """World.executor_factory: the production executor core (no timeout grace: the fake
-    agents never answer late, they answer or hang)."""
-    name = sim_node_name(node_id)
-    return Executor(name, f"/sim/{name}/rsctmp", timeout_grace_ms=0)
-
-
-def world_runner(agents: FakeAgents) -> Callable[[Any, NodeId, RunAgent], None]:
-    """World.agent_runner: each RunAgent becomes a fake run whose AgentDone the world
-    delivers later; a fence action crashes its target at once (the power is cut when the
-    agent starts; the confirmation follows after the agent's duration)."""
-    def run(world: Any, node_id: NodeId, request: RunAgent) -> None:
-        fake = agents.run(sim_node_name(node_id), world.now_ms, request)
-        if fake.power_off:
-            target = fake.power_off.removeprefix("node")
-            if target.isdigit() and NodeId(int(target)) in world.nodes:
-                world.crash(NodeId(int(target)))
-        if fake.done is not None:
-            world.inject(node_id, fake.done, fake.done_at_ms - world.now_ms)
-    return run
