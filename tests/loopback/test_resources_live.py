@@ -85,6 +85,12 @@ def test_three_nodes_run_a_debian_dummy_exactly_once_and_the_real_tools_agree(
     assert mon.returncode == 0, mon.stderr
     assert "Online: [ node1 node2 node3 ]" in mon.stdout, mon.stdout
     assert re.search(r"dummy\s+\(ocf:heartbeat:Dummy\):\s+Started node\d", mon.stdout), mon.stdout
+    assert "Current DC: node1" in mon.stdout and "partition with quorum" in mon.stdout
+    holder = running_on(daemons)[0]
+    located = tool(daemons[2], "crm_resource", "--locate", "--resource", "dummy")
+    assert located.stdout.strip() == f"resource dummy is running on: {holder}", located.stdout
+    simulated = tool(daemons[0], "crm_simulate", "-L", "-S")  # ours sees the live state too
+    assert f"Started {holder}" in simulated.stdout, simulated.stdout
     exported = tool(daemons[2], "cibadmin", "-Q")
     assert exported.returncode == 0
     cib_file = tmp_path / "live.xml"

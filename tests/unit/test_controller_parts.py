@@ -1,0 +1,133 @@
+"""The controller's pure parts stepped by hand: the graph executor, the op records, the
+election and join, the CPG messages."""
+
+from __future__ import annotations
+
+from hacluster.cib import CIBRequest, apply_request, empty_cib
+from hacluster.common import NodeId
+from hacluster.controller import (
+    CibChanged,
+    CibWrite,
+    Controller,
+    LocalHistory,
+    Membership,
+    PeerMessage,
+    PeerSend,
+    TransitionRun,
+)
+from hacluster.controller.messages import ExecuteRequest, JoinAck, decode, encode
+from hacluster.controller.records import digest_of, duration_ms, op_request
+from hacluster.events import OpRequest, OpResult, RunScheduler
+from hacluster.scheduler import GraphAction, Synapse, op_digest
+
+
+def action(aid: int, pseudo: bool = False) -> GraphAction:
+    return GraphAction(aid, None if pseudo else "r", "start", None if pseudo else "n1",
+                       pseudo, False, True, "")
+
+
+def test_graph_fires_actions_whose_inputs_are_done_up_to_the_parallel_limit() -> None:
+    run = TransitionRun(1, (Synapse(0, action(0), ()), Synapse(1, action(1), ()),
+                            Synapse(2, action(2), (0, 1))), max_parallel=1)
+    assert [a.id for a in run.ready()] == [0]
+    run.fire(0, 100)
+    assert run.ready() == []  # the limit: one running
+    run.finish(0, True)
+    assert [a.id for a in run.ready()] == [1]
+    run.fire(1, 100)
+    run.finish(1, True)
+    assert [a.id for a in run.ready()] == [2]
+
+
+def test_a_failed_action_aborts_and_the_transition_ends_when_nothing_runs() -> None:
+    run = TransitionRun(1, (Synapse(0, action(0), ()), Synapse(1, action(1), ()),
+                            Synapse(2, action(2), (0,))))
+    run.fire(0, 100)
+    run.fire(1, 100)
+    run.finish(0, False)
+    assert run.aborted and run.ready() == [] and not run.is_finished()
+    assert run.expired(100) == [1]
+    run.finish(1, False)
+    assert run.is_finished() and run.status().failed == 2
+
+
+def test_durations_follow_pacemaker_units() -> None:
+    assert duration_ms("10s") == 10_000 and duration_ms("20") == 20_000
+    assert duration_ms("500ms") == 500 and duration_ms("2min") == 120_000
+    assert duration_ms("soon", 7) == 7
+
+
+def result(op: OpRequest, rc: int, call: int = 1) -> OpResult:
+    return OpResult(op, call, rc, 0, 1000, 12, 0)
+
+
+def test_op_results_become_pacemakers_lrm_entries() -> None:
+    history = LocalHistory("node1")
+    start = OpRequest("d", "ocf", "heartbeat", "Dummy", "start", params=(("state", "/x"),),
+                      transition_key="3:1:0:1")
+    attrs = history.record(result(start, 0), 1_767_225_600)
+    assert attrs["operation_key"] == "d_start_0" and attrs["transition-magic"] == "0:0;3:1:0:1"
+    assert attrs["op-digest"] == op_digest({"state": "/x"})
+    monitor = OpRequest("d", "ocf", "heartbeat", "Dummy", "monitor", 10_000, 20_000,
+                        (("state", "/x"),), transition_key="3:1:0:1")
+    history.record(result(monitor, 0, 2), 1_767_225_601)
+    assert digest_of(monitor) == op_digest({"state": "/x", "CRM_meta_timeout": "20000"})
+    assert history.active() == ["d"] and history.recurring("d") == [("monitor", 10_000)]
+    xml = history.lrm_xml("1")
+    assert 'id="d_last_0"' in xml and 'id="d_monitor_10000"' in xml
+    stop = OpRequest("d", "ocf", "heartbeat", "Dummy", "stop", transition_key="4:1:0:1")
+    history.record(result(stop, 0, 3), 1_767_225_602)
+    assert history.active() == [] and "d_monitor_10000" not in history.lrm_xml("1")
+
+
+def test_a_failed_start_is_kept_as_last_failure_and_counts_as_active() -> None:
+    history = LocalHistory("node1")
+    start = OpRequest("d", "ocf", "heartbeat", "Dummy", "start", transition_key="3:1:0:1")
+    history.record(result(start, 1), 0)
+    assert 'id="d_last_failure_0"' in history.lrm_xml("1")
+    assert history.active() == ["d"]  # it may be half up: the cluster stops it
+
+
+def test_op_requests_come_from_the_configured_primitive() -> None:
+    doc = apply_request(empty_cib(), CIBRequest("create", (
+        '<primitive id="d" class="ocf" provider="heartbeat" type="Dummy">'
+        '<instance_attributes id="d-i"><nvpair id="d-i-s" name="state" value="/x"/>'
+        '</instance_attributes><operations><op id="d-m" name="monitor" interval="5s" '
+        'timeout="9s"/><op id="d-s" name="start" interval="0" timeout="30s"/></operations>'
+        '</primitive>'), "resources"))[0]
+    op = op_request(doc.root, "d", "start", 0, "1:1:0:1")
+    assert op is not None and op.timeout_ms == 30_000 and op.params == (("state", "/x"),)
+    assert op_request(doc.root, "missing", "start", 0, "") is None
+
+
+def test_messages_round_trip_and_garbage_is_dropped() -> None:
+    op = OpRequest("d", "ocf", "heartbeat", "Dummy", "stop", params=(("a", "1"),))
+    for message in (JoinAck("node2", 12), ExecuteRequest("node1", "node2", op)):
+        assert decode(encode(message)) == message
+    assert decode(b"\xff not json") is None
+
+
+def cib_with_nodes() -> object:
+    return apply_request(empty_cib(), CIBRequest(
+        "replace", '<nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>',
+        "nodes"))[0]
+
+
+def test_the_lowest_member_is_dc_and_schedules_once_every_member_joined() -> None:
+    dc, other = Controller(NodeId(1), "node1"), Controller(NodeId(2), "node2")
+    doc = cib_with_nodes()
+    out = []
+    for c in (dc, other):
+        c.step(0, Membership((NodeId(1), NodeId(2)), True, 8))
+        out.append(c.step(1, CibChanged(doc, True)))
+    assert dc.is_dc() and not other.is_dc() and other.status().dc == "node1"
+    # each member writes its own history, then acks over CPG
+    assert isinstance(out[1][0], CibWrite) and isinstance(out[1][-1], PeerSend)
+    first = dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
+    assert not any(isinstance(o, RunScheduler) for o in first)  # node2 has not joined yet
+    joined = dc.step(3, PeerMessage(NodeId(2), encode(JoinAck("node2", 8))))
+    writes = [o.request for o in joined if isinstance(o, CibWrite)]
+    assert any('in_ccm="true"' in w.xml and w.status_of == "2" for w in writes)
+    assert any('dc-uuid="1"' in w.xml for w in writes)
+    scheduled = [o for o in joined if isinstance(o, RunScheduler)]
+    assert len(scheduled) == 1 and b'have-quorum="1"' in scheduled[0].cib_xml
