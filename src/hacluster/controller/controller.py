@@ -115,6 +115,7 @@ class Controller:
         self.ring_seq = -1
         self.acked_ring = -1  # the ring this node wrote its history for
         self.acks: set[str] = set()
+        self.previous: tuple[NodeId, ...] = ()  # the members of the ring before this one
         self.joined_ring = -1  # DC: the ring whose join it completed
         self.pending: dict[str, OpRequest] = {}  # one-shot ops at our executor, by key
         self.recurring: dict[str, set[tuple[str, int]]] = {}
@@ -198,6 +199,7 @@ class Controller:
     # ------------------------------------------------------------------ membership, join
 
     def _membership(self, now_ms: int, event: Membership) -> list[Output]:
+        self.previous = self.members
         self.members = tuple(sorted(event.members))
         self.quorate = event.quorate
         self.ring_seq = event.ring_seq
@@ -222,6 +224,8 @@ class Controller:
             self.acked_ring = self.ring_seq
             out += self._write_lrm()
             out.append(PeerSend(encode(JoinAck(self.name, self.ring_seq))))
+            if self.is_dc():
+                out += self._maybe_finish_join(now_ms)
         if self.is_dc() and self.joined_ring == self.ring_seq and before is not None:
             self._observe(now_ms, before)
         return out
@@ -246,8 +250,12 @@ class Controller:
         return self._execute(message.op)
 
     def _maybe_finish_join(self, now_ms: int) -> list[Output]:
-        wanted = {self.name_of(m) for m in self.members}
-        if self.joined_ring == self.ring_seq or not wanted <= self.acks:
+        """The join completes once every member that is new to this ring has written its
+        history (its ack follows its write in the agreed order). Members of the previous
+        ring wrote theirs then, and the CIB sync keeps each member's own node_state: a
+        node loss needs no round of acks, which keeps the failover path short."""
+        wanted = {self.name_of(m) for m in self.members if m not in self.previous}
+        if self.joined_ring == self.ring_seq or not self.synced or not wanted <= self.acks:
             return []
         self.joined_ring = self.ring_seq
         log.info("dc join complete node=%s ring=%d members=%s", self.name, self.ring_seq,
@@ -519,10 +527,13 @@ class Controller:
         if op.action == "notify":  # never recorded in the CIB: the DC hears it directly
             return [PeerSend(encode(ActionResult(self.name, op.transition_key, result.rc,
                                                  result.op_status)))]
+        before = self.history.recurring(op.rsc_id)
         self.history.record(result, wall_s)
         log.info("result of %s operation for %s on %s: rc=%d status=%d", op.action, op.rsc_id,
                  self.name, result.rc, result.op_status)
-        out = self._write_lrm()
+        # A merge of this resource's entries is enough unless some were dropped (a stop).
+        dropped = bool(set(before) - set(self.history.recurring(op.rsc_id)))
+        out = self._write_lrm(None if dropped else op.rsc_id)
         probe = op.action == "monitor" and op.interval_ms == 0
         if is_failure(result) and not probe:
             out += self._count_failure(op, wall_s)
@@ -562,11 +573,13 @@ class Controller:
                            "INFINITY" if value >= INFINITY else str(value)),
                 AttrUpdate(self.name, f"last-failure-{name}", str(wall_s))]
 
-    def _write_lrm(self) -> list[Output]:
+    def _write_lrm(self, only: str | None = None) -> list[Output]:
+        """This node's history into its own node_state: the whole <lrm> (replaced), or with
+        `only`, that resource's entries merged in (a smaller write on the failover path)."""
         node_id = str(int(self.node_id))
-        xml = self.history.lrm_xml(node_id)
+        xml = self.history.lrm_xml(node_id, only)
         state = node_state_of(self.doc.root, node_id) if self.doc is not None else None
-        if state is not None and state.find("lrm") is not None:
+        if only is None and state is not None and state.find("lrm") is not None:
             return [CibWrite(CIBRequest("replace", xml, "status", status_of=node_id))]
         wrapped = attrs_xml("node_state", {"id": node_id, "uname": self.name}, xml)
         return [CibWrite(CIBRequest("modify", wrapped, "status", options=CREATE,

@@ -109,10 +109,12 @@ class LocalHistory:
         return sorted((a["operation"], int(a["interval"])) for a in entry.ops.values()
                       if a["interval"] != "0")
 
-    def lrm_xml(self, node_id: str) -> str:
-        """This node's whole <lrm> element."""
+    def lrm_xml(self, node_id: str, only: str | None = None) -> str:
+        """This node's whole <lrm> element (or one holding only resource `only`, to merge)."""
         parts = []
         for rsc_id in sorted(self.resources):
+            if only is not None and rsc_id != only:
+                continue
             entry = self.resources[rsc_id]
             head = {"id": rsc_id, "type": entry.agent_type, "class": entry.rsc_class}
             if entry.provider:
