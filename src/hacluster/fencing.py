@@ -27,6 +27,11 @@ RUN_ID_BASE = 1 << 40
 DEFAULT_TIMEOUT_MS = 60_000
 TIMEOUT_GRACE_MS = 3000
 HISTORY_MAX = 500
+# After a failed attempt a target's next one waits (doubling up to the max): the controller
+# asks again on every new transition, and a device that cannot work would otherwise be
+# retried in a tight loop. A success or a new fencing configuration resets it.
+RETRY_BASE_MS = 1000
+RETRY_MAX_MS = 60_000
 FENCE_ACTIONS = ("reboot", "off", "on")
 
 
@@ -132,6 +137,8 @@ class Fencer:
         self._ops: dict[tuple[str, str], _Operation] = {}
         self._history: list[FenceEvent] = []
         self._dropped = 0
+        self._failures: dict[str, tuple[int, int]] = {}  # target -> (failures, not before)
+        self._parked: list[FenceRequest] = []
 
     # ------------------------------------------------------------------- contract
 
@@ -139,7 +146,8 @@ class Fencer:
         match event:
             case FencingConfig():
                 self.config = event
-                return []
+                self._failures.clear()  # another device may work now
+                return self._release(now_ms)
             case FenceRequest():
                 return self._request(now_ms, event)
             case AgentDone():
@@ -148,11 +156,13 @@ class Fencer:
                 self._remember(now_ms, event)  # a peer's result, for our history
                 return []
             case Tick():
-                return self._expire(now_ms)
+                return self._expire(now_ms) + self._release(now_ms)
         return []
 
     def next_deadline_ms(self) -> int | None:
         deadlines = [op.deadline_ms for op in self._ops.values() if op.run_id]
+        deadlines += [self._failures[r.target][1] for r in self._parked
+                      if r.target in self._failures]
         return min(deadlines) if deadlines else None
 
     def status(self) -> FencerStatus:
@@ -189,8 +199,12 @@ class Fencer:
             return [self._result_for(now_ms, request, f"unknown fencing action {request.action!r}")]
         if request.target == self.node_name:
             return [self._result_for(now_ms, request, "a node never fences itself; a peer must")]
+        if self._failures.get(request.target, (0, 0))[1] > now_ms:
+            self._parked.append(request)
+            return []
         levels = self.plan(request.target)
         if not levels:
+            self._failed(now_ms, request.target)
             return [self._result_for(now_ms, request,
                                      f"no fence device can fence {request.target}")]
         op = _Operation(request.target, request.action, request.origin or self.node_name,
@@ -273,11 +287,29 @@ class Fencer:
                                executioner=self.node_name) for rid in op.request_ids]
         self._remember(now_ms, results[0])
         if ok:
+            self._failures.pop(op.target, None)
+        else:
+            self._failed(now_ms, op.target)
+        if ok:
             log.info("fenced target=%s action=%s device=%s", op.target, op.action, device)
         else:
             log.error("fencing failed target=%s action=%s reason=%s", op.target, op.action,
                       reason)
         return list(results)
+
+    def _failed(self, now_ms: int, target: str) -> None:
+        count = self._failures.get(target, (0, 0))[0] + 1
+        wait_ms = min(RETRY_MAX_MS, RETRY_BASE_MS << min(count - 1, 16))
+        self._failures[target] = (count, now_ms + wait_ms)
+
+    def _release(self, now_ms: int) -> list[Output]:
+        """Run the parked requests whose target may be tried again, in arrival order."""
+        due = [r for r in self._parked if self._failures.get(r.target, (0, 0))[1] <= now_ms]
+        self._parked = [r for r in self._parked if r not in due]
+        out: list[Output] = []
+        for request in due:
+            out += self._request(now_ms, request)
+        return out
 
     def _remember(self, now_ms: int, result: FenceResult) -> None:
         self._history.append(FenceEvent(result.target, result.action, result.ok, result.origin,

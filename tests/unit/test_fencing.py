@@ -151,3 +151,34 @@ def test_a_device_for_one_fixed_machine_gets_no_plug() -> None:
     device = FenceDevice("d", "fence_d", host_list=("node2",), host_argument="none")
     (run,) = Fencer("n1", FencingConfig((device,))).step(0, FenceRequest("node2", "off"))
     assert run.stdin == "action=off\nnodename=node2\n"
+
+
+def test_after_a_failure_the_next_attempt_waits_and_the_wait_doubles() -> None:
+    device = FenceDevice("d", "fence_d", host_list=("node2",))
+    fencer = Fencer("node1", FencingConfig((device,)))
+    (run,) = fencer.step(0, FenceRequest("node2", "reboot", "node1", "a"))
+    (failed,) = fencer.step(10, AgentDone(run.call_id, 1))
+    assert not failed.ok
+    assert fencer.step(20, FenceRequest("node2", "reboot", "node1", "b")) == [], "parked"
+    assert fencer.next_deadline_ms() == 1_010
+    assert fencer.step(1_009, Tick()) == []
+    (again,) = fencer.step(1_010, Tick())
+    assert isinstance(again, RunAgent)
+    fencer.step(1_020, AgentDone(again.call_id, 1))
+    fencer.step(1_030, FenceRequest("node2", "reboot", "node1", "c"))
+    assert fencer.next_deadline_ms() == 3_020, "two failures: two seconds"
+    (third,) = fencer.step(3_020, Tick())
+    (done,) = fencer.step(3_030, AgentDone(third.call_id, 0))
+    assert done.ok and done.request_id == "c"
+    (fresh,) = fencer.step(3_040, FenceRequest("node2", "off", "node1", "d"))
+    assert isinstance(fresh, RunAgent), "a success resets the wait"
+
+
+def test_a_new_fencing_configuration_releases_parked_requests_at_once() -> None:
+    fencer = Fencer("node1")
+    (nobody,) = fencer.step(0, FenceRequest("node2", "reboot", "node1", "a"))
+    assert not nobody.ok
+    assert fencer.step(5, FenceRequest("node2", "reboot", "node1", "b")) == []
+    device = FenceDevice("d", "fence_d", host_list=("node2",))
+    (run,) = fencer.step(6, FencingConfig((device,)))
+    assert isinstance(run, RunAgent) and run.agent == "stonith:fence_d"
