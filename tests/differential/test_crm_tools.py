@@ -65,3 +65,23 @@ def test_crm_node_without_a_cluster_is_not_connected(
     monkeypatch.setenv("HACLUSTER_STATE_DIR", str(tmp_path))
     assert crm_node.main(["-l"]) == 102
     assert capsys.readouterr().err.startswith("error: Could not connect to controller")
+
+
+@pytest.mark.parametrize("xml", ['<bogus id="x"/>',
+                                 '<rsc_location id="y" rsc="vip__public" node="n" score="x"/>',
+                                 '<rsc_location id="z" rsc="vip__public" node="node-1" '
+                                 'score="5"/>'])
+def test_cibadmin_refuses_what_the_schema_refuses_as_the_real_one(
+        xml: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hacluster.cli import cibadmin
+
+    if not REFERENCE.is_file():
+        pytest.skip("reference CIB missing")
+    theirs, ours = tmp_path / "real.xml", tmp_path / "ours.xml"
+    shutil.copy(REFERENCE, theirs)
+    shutil.copy(REFERENCE, ours)
+    argv = ["-C", "-o", "constraints", "-X", xml]
+    real = run_real([real_tool("cibadmin"), *argv], theirs)
+    mine = run_ours(cibadmin.main, argv, ours, monkeypatch)
+    assert real[0] == mine[0]
+    assert configuration(theirs) == configuration(ours)
