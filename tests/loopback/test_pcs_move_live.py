@@ -1,6 +1,6 @@
 """pcs and crm_resource move a running resource on a live loopback cluster: locate answers
 where the Dummy runs, `pcs resource move` (pcs 0.11: move, wait, drop the constraint) moves
-it, a ban moves it off a node, and disable stops it."""
+it, a ban moves it off a node, a restart stops and starts it, and disable stops it."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def test_move_ban_and_disable_a_running_dummy(cluster: Cluster) -> None:
     assert banned.returncode == 0, banned.stderr
     assert wait_until(lambda: running_on(daemons) not in ([], [target]), 60, 0.2), \
         cluster.logs()
+    restarted = tool(daemons[0], "crm_resource", "--restart", "-r", "dummy", "--timeout", "60s")
+    assert restarted.returncode == 0, restarted.stderr
+    assert wait_until(lambda: len(running_on(daemons)) == 1, 60, 0.2), cluster.logs()
     disabled = tool(daemons[1], "pcs", "resource", "disable", "dummy")
     assert disabled.returncode == 0, disabled.stderr
     assert wait_until(lambda: running_on(daemons) == [], 60, 0.2), cluster.logs()
