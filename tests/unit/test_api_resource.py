@@ -170,3 +170,13 @@ def test_pcs_stonith_fence_and_history_refuse_a_file_as_pcs_does(
     assert pcs.main(["-f", str(env.path), "stonith", "fence", "n1"]) == 1
     assert pcs.main(["-f", str(env.path), "stonith", "history"]) == 1
     assert capsys.readouterr().err.count("Specified option '-f' is not supported") == 2
+
+
+def test_pcs_status_names_the_cluster_from_its_property(
+        env: CibFile, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["-f", str(env.path), "--corosync_conf", "unused"]
+    assert pcs.main([*base, "status"]) == 0
+    assert "Cluster name:" not in capsys.readouterr().out
+    property.set_properties(env, [("cluster-name", "eayun")], force=True)
+    assert pcs.main([*base, "status"]) == 0
+    assert "Cluster name: eayun" in capsys.readouterr().out

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
+from hacluster.api import property as api_property
 from hacluster.api import status as api_status
 from hacluster.cli import render
 from hacluster.cli.pcs import cluster, constraint, nodes, resource_verbs
@@ -42,7 +43,10 @@ def status(words: list[str], options: Options) -> int:
     elif what in ("nodes", "node"):
         print("\n".join(render.node_lines(view.nodes)))
     else:
-        print("Cluster name: hacluster")
+        names = [v for _, name, v in api_property.configured(options.env())
+                 if name == "cluster-name"]
+        if names:
+            print(f"Cluster name: {names[0]}")
         print("\n".join(render.render_crm_mon(view, now_s, inactive=True,
                                               fail_counts=options.has("--full"))))
     return 0
