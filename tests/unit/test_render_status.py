@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hacluster.api import revised as rv
 from hacluster.api import status as st
 from hacluster.cli import render, render_xml
 
@@ -148,7 +149,7 @@ def test_revised_view_applies_stops_before_starts_and_takes_fenced_nodes_offline
                           prim("c", "Stopped", (), key="c")), (), ())
     actions = [("a", "start", "node1"), ("a", "stop", "node1"), (None, "stonith", "node2"),
                ("c", "start", "node1")]
-    revised = st.revised_view(view, actions)
+    revised = rv.revised_view(view, actions)
     assert render.node_lines(revised.nodes) == ["* Online: [ node1 ]", "* OFFLINE: [ node2 ]"]
     assert [render.primitive_state(p) for p in revised.resources] == [  # type: ignore[arg-type]
         "Started node1", "Stopped", "Started node1"]
@@ -158,7 +159,7 @@ def test_revised_view_promotes_and_starts_clone_instances_by_their_instance_id()
     c = clone((prim("child", "Unpromoted", ("node1",), key="child:0"),
                prim("child", "Stopped", (), key="child:1")), clone_max=2, promotable=True)
     view = st.StatusView(summary(), (node("node1"), node("node2")), (c,), (), ())
-    revised = st.revised_view(view, [("child:0", "promote", "node1"),
+    revised = rv.revised_view(view, [("child:0", "promote", "node1"),
                                       ("child:1", "start", "node2")])
     assert render.clone_lines(revised.resources[0], inactive=True)[1:] == [  # type: ignore[arg-type]
         "  * Promoted: [ node1 ]", "  * Unpromoted: [ node2 ]"]

@@ -15,12 +15,9 @@ from typing import Any
 
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.cib import node_attribute_request, node_attributes, node_id_of
-from hacluster.common import Code, HaError, Problem, raise_if_errors
+from hacluster.common import Code, HaError, Problem, parse_duration_ms, raise_if_errors
 
 LIFETIMES = ("reboot", "forever")
-UNITS_MS = (("ms", 1), ("msec", 1), ("min", 60_000), ("s", 1000), ("sec", 1000), ("m", 60_000),
-            ("h", 3_600_000))
-
 
 @dataclass(frozen=True, slots=True)
 class NodeAttribute:
@@ -32,11 +29,7 @@ class NodeAttribute:
 
 def parse_delay_ms(text: str) -> int | None:
     """attrd_updater -d: "5s", "500ms", "1min"; a bare number is seconds. None: invalid."""
-    value = text.strip().lower()
-    for suffix, factor in sorted(UNITS_MS, key=lambda u: -len(u[0])):
-        if value.endswith(suffix) and value[: -len(suffix)].strip().isdigit():
-            return int(value[: -len(suffix)].strip()) * factor
-    return int(value) * 1000 if value.isdigit() else None
+    return parse_duration_ms(text)
 
 
 def lifetime_of(text: str) -> str | None:

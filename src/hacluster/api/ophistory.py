@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hacluster.common import INFINITY
 from hacluster.scheduler import ClusterModel
 
 Element = Any
-INFINITY = 1000000
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,9 @@ from hacluster.api import cibedit
 from hacluster.api.cibedit import error
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement, serialize
-from hacluster.common import Code, HaError, Problem
+from hacluster.common import INFINITY, Code, HaError, Problem
 
 SET_TAGS = ("instance_attributes", "meta_attributes", "utilization")
-INFINITY = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

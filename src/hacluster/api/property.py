@@ -16,9 +16,9 @@ from hacluster.api import cibedit
 from hacluster.api.cibedit import error
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
-from hacluster.common import Code, Problem
+from hacluster.common import BOOLEAN_WORDS, Code, Problem
 
-BOOLEANS = ("0", "1", "false", "n", "no", "off", "on", "true", "y", "yes")
+BOOLEANS = tuple(sorted(BOOLEAN_WORDS))
 PROPERTY_SET = "cib-bootstrap-options"
 
 

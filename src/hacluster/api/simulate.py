@@ -16,7 +16,7 @@ from lxml import etree
 from hacluster.api import packed
 from hacluster.api.packed import UNREAD_OP_ATTRS, too_large
 from hacluster.cib import MAX_LOCAL_CIB_BYTES
-from hacluster.common import Code, HaError
+from hacluster.common import Code, HaError, is_true
 from hacluster.scheduler import (
     ClusterModel,
     GraphAction,
@@ -147,7 +147,7 @@ def apply_injections(root: Any, inj: Injections) -> None:
         node_state(root, name).attrib.update(
             {"in_ccm": "false", "crmd": "online", "join": "member", "expected": "member"})
     if inj.quorum is not None:
-        root.set("have-quorum", "1" if inj.quorum.lower() in ("1", "true", "yes") else "0")
+        root.set("have-quorum", "1" if is_true(inj.quorum) else "0")
     for spec in inj.op_inject + inj.op_fail:
         inject_op(root, spec, failed=spec in inj.op_fail)
 
@@ -205,10 +205,10 @@ def status_view(result: SimulationResult) -> Any:
 def revised_status_view(result: SimulationResult, current: Any = None) -> Any:
     """The status view after every action of the transition succeeded; `current` is
     status_view(result) when the caller already has it."""
-    from hacluster.api import status
+    from hacluster.api import revised
 
     view = current if current is not None else status_view(result)
-    return status.revised_view(view, result.transition.action_tuples())
+    return revised.revised_view(view, result.transition.action_tuples())
 
 
 def graph_xml(result: SimulationResult) -> str:

@@ -28,17 +28,17 @@ from hacluster.api.ophistory import (
     owner_index,
 )
 from hacluster.cib import parse_cib
-from hacluster.scheduler import ClusterModel, Role, unpack
+from hacluster.common import INFINITY, duration_ms, is_true
+from hacluster.scheduler import ClusterModel, Role, is_managed, unpack
 
 __all__ = [
     "Ban", "CloneStatus", "ClusterSummary", "FailCount", "FailedAction", "GroupStatus",
     "NodeStatus", "OpRecord", "PrimitiveStatus", "ResourceHistory", "ResourceStatus",
-    "StatusView", "iter_primitives", "revised_view", "sorted_node_names", "status_from_text",
+    "StatusView", "iter_primitives", "sorted_node_names", "status_from_text",
     "status_of", "status_of_root", "status_view",
 ]
 
 Element = Any
-INFINITY = 1000000
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,20 +303,8 @@ def node_health(attrs: Mapping[str, str]) -> str:
     return next((c for c in ("red", "yellow") if c in colours), "green")
 
 
-def is_true(text: str) -> bool:
-    return text.strip().lower() in ("true", "yes", "on", "1", "y")
-
-
 def is_disabled(model: ClusterModel, rid: str) -> bool:
     return model.meta(rid, "target-role", "Started").lower() == "stopped"
-
-
-def is_managed(model: ClusterModel, rid: str) -> bool:
-    if is_true(model.meta(rid, "maintenance", "false")):
-        return False
-    if is_true(model.prop("maintenance-mode", "false")):
-        return False
-    return is_true(model.meta(rid, "is-managed", "true"))
 
 
 Known = Mapping[str, frozenset[str]] | None  # resource id -> nodes with history of it
@@ -452,82 +440,3 @@ def cluster_options(model: ClusterModel) -> tuple[tuple[str, str], ...]:
             ("stonith-timeout-ms", str(duration_ms(model.prop("stonith-timeout", "60s")))),
             ("priority-fencing-delay-ms",
              str(duration_ms(model.prop("priority-fencing-delay", "0")))))
-
-
-def duration_ms(text: str) -> int:
-    """"60s", "2min", "500ms", "90" (seconds) -> milliseconds; 0 when unreadable."""
-    word = text.strip().lower()
-    for suffix, factor in (("ms", 1), ("msec", 1), ("min", 60000), ("s", 1000),
-                           ("sec", 1000), ("m", 60000), ("h", 3600000), ("hr", 3600000)):
-        number = word[: -len(suffix)].strip()
-        if word.endswith(suffix) and number.isdigit():
-            return int(number) * factor
-    return int(word) * 1000 if word.isdigit() else 0
-
-
-# --- the state after a transition (crm_simulate's "Revised Cluster Status") --------------
-
-Action = tuple[str | None, str, str | None]  # (resource or None, task, node)
-# Stops before starts, so that a restart on one node ends with the resource running there.
-PHASES = ("stonith", "do_shutdown", "stop", "demote", "start", "promote")
-
-
-def revised_view(view: StatusView, actions: Iterable[Action]) -> StatusView:
-    """`view` after every given action succeeded: fenced or shut-down nodes go offline and
-    take their resources with them, stops/starts/promotes/demotes move the roles."""
-    by_phase = sorted((a for a in actions if a[1] in PHASES), key=lambda a: PHASES.index(a[1]))
-    gone = frozenset(a[2] for a in by_phase if a[0] is None and a[2])
-    # Grouped by resource (phase order kept) so each primitive reads only its own actions.
-    moves: dict[str, list[Action]] = {}
-    for a in by_phase:
-        if a[0] is not None and a[2]:
-            moves.setdefault(a[0], []).append(a)
-    nodes = tuple(NodeStatus(n.name, False, n.standby, n.maintenance, False, False, 0)
-                  if n.name in gone else n for n in view.nodes)
-    resources = tuple(revised_resource(r, gone, moves) for r in view.resources)
-    prims = list(iter_primitives(resources))
-    counted = tuple(replace(n, active_resources=sum(1 for p in prims if n.name in p.nodes))
-                    for n in nodes)
-    summary = replace(view.summary, blocked=sum(1 for p in prims if p.blocked))
-    return StatusView(summary, counted, resources, view.failed_actions, view.fail_counts)
-
-
-def revised_resource(r: ResourceStatus, gone: frozenset[str], moves: Mapping[str, list[Action]],
-                     promotable: bool = False) -> ResourceStatus:
-    if isinstance(r, PrimitiveStatus):
-        return revised_primitive(r, gone, moves, promotable)
-    if isinstance(r, GroupStatus):
-        return replace(r, members=tuple(revised_primitive(m, gone, moves, promotable)
-                                        for m in r.members))
-    instances = tuple(revised_resource(i, gone, moves, r.promotable) for i in r.instances)
-    return replace(r, instances=instances)  # type: ignore[arg-type]
-
-
-def revised_primitive(p: PrimitiveStatus, gone: frozenset[str], moves: Mapping[str, list[Action]],
-                      promotable: bool) -> PrimitiveStatus:
-    nodes = [n for n in p.nodes if n not in gone]
-    role, failed = p.role, p.failed and len(nodes) == len(p.nodes)
-    blocked = p.blocked
-    for rsc, task, node in moves.get(p.key or p.id, ()):
-        if rsc != (p.key or p.id) or node is None:
-            continue
-        blocked = False  # an action ran, so it was not blocked
-        if task == "stop" and node in nodes:
-            nodes.remove(node)
-            failed = False
-        elif task == "start" and node not in nodes:
-            nodes.append(node)
-            role = "Unpromoted" if promotable else "Started"
-            failed = False
-        elif task == "promote":
-            role = "Promoted"
-        elif task == "demote":
-            role = "Unpromoted"
-    if not nodes:
-        role = "Stopped"
-    elif role in ("Stopped", "Starting"):
-        role = "Unpromoted" if promotable else "Started"
-    # an unclean node that was not fenced still holds the resource, flagged as before
-    unclean = p.unclean and tuple(nodes) == p.nodes
-    return replace(p, nodes=tuple(nodes), role=role, failed=failed, unclean=unclean,
-                   blocked=blocked)

@@ -15,7 +15,7 @@ from hacluster.api import env as api_env
 from hacluster.api import parameter
 from hacluster.cli import crm_attribute
 from hacluster.cli.usage import ToolParser, report
-from hacluster.common import ExitStatus, HaError
+from hacluster.common import INFINITY, ExitStatus, HaError
 
 
 def standby_parser() -> ToolParser:
@@ -72,7 +72,7 @@ def failcount_main(argv: Sequence[str] | None = None) -> int:
         count = parameter.fail_count(env, args.resource, args.node, args.operation)
     except HaError as error:
         return report("crm_failcount", error)
-    shown = "INFINITY" if count >= parameter.INFINITY else str(count)
+    shown = "INFINITY" if count >= INFINITY else str(count)
     print(shown if args.quiet else f"scope=status  name=fail-count-{args.resource} "
           f"value={shown}")
     return 0

@@ -15,8 +15,6 @@ from types import MappingProxyType
 
 from hacluster.api import status as st
 
-INFINITY = 1000000
-
 
 def format_time(epoch_s: int) -> str:
     """The C library's ctime() form Pacemaker prints: "Tue Nov 14 22:14:37 2023"."""

@@ -13,8 +13,24 @@ from hacluster.common.errors import (
 )
 from hacluster.common.limits import MAX_CIB_BYTES, MAX_IPC_FRAME_BYTES, MAX_IPC_MESSAGE_BYTES
 from hacluster.common.types import INFINITY, Millis, NodeId, Score, add_scores, parse_score
+from hacluster.common.values import (
+    BOOLEAN_WORDS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    duration_ms,
+    is_true,
+    parse_boolean,
+    parse_duration_ms,
+)
 
 __all__ = [
+    "BOOLEAN_WORDS",
+    "FALSE_WORDS",
+    "TRUE_WORDS",
+    "duration_ms",
+    "is_true",
+    "parse_boolean",
+    "parse_duration_ms",
     "INFINITY",
     "MAX_CIB_BYTES",
     "MAX_IPC_FRAME_BYTES",

@@ -16,6 +16,7 @@ from hacluster.scheduler.graph import GraphAction, Synapse, Transition
 from hacluster.scheduler.history import op_digest
 from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resource, Role
 from hacluster.scheduler.pipeline import Run, run_pipeline
+from hacluster.scheduler.policy import is_managed
 from hacluster.scheduler.rules import parse_iso_s
 from hacluster.scheduler.unpack import unpack
 
@@ -45,6 +46,7 @@ __all__ = [
     "Transition",
     "assign",
     "explain",
+    "is_managed",
     "op_digest",
     "parse_iso_s",
     "rule_constraints_of",
