@@ -150,7 +150,7 @@ def assign_clone(work: Work, rid: str) -> None:
             count += 1
     work.assigned[rid] = None
     if clone.promotable:
-        promote(work, rid)
+        promote(work, rid, printed)
 
 
 def log_turn(work: Work, clone: str, inst: str, printed: LazyTable,
@@ -213,7 +213,7 @@ def place_instance(work: Work, inst: str, node: str | None) -> None:
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
 
 
-def promote(work: Work, rid: str) -> None:
+def promote(work: Work, rid: str, printed: LazyTable) -> None:
     """Pick promoted instances: highest promotion score first, within the limits."""
     model = work.model
     clone = model.resources[rid]
@@ -241,8 +241,11 @@ def promote(work: Work, rid: str) -> None:
         candidates.append((score, idx, inst, node))
     raw = candidates
     candidates = apply_role_colocations(work, rid, candidates)
-    for score, inst, node in node_totals(work, rid, raw, candidates):
-        log_promotion(work, inst, node, score)
+    shown = list(candidates)
+    totals = LazyTable(lambda: {inst: score for score, inst, _node
+                                in node_totals(printed.get(), raw, shown)})
+    for _score, _idx, inst, node in raw:
+        log_promotion(work, inst, node, totals)
     # Equal scores: the instance that is promoted now stays promoted, then instance order.
     candidates.sort(key=lambda c: (-c[0], c[2] not in promoted_now, c[1]))
     limit = clone.promoted_max
@@ -263,13 +266,12 @@ def promote(work: Work, rid: str) -> None:
         chosen += 1
 
 
-def node_totals(work: Work, rid: str, raw: list[tuple[int, int, str, str]],
+def node_totals(table: dict[str, int], raw: list[tuple[int, int, str, str]],
                 colocated: list[tuple[int, int, str, str]]) -> list[tuple[int, str, str]]:
     """Promotion scores as Pacemaker prints them: an instance with a score of 0 or more
     counts for its node, whose total (with the clone's own score there, then what
     colocations by role add on that node) every such instance on it takes; a negative
-    one keeps its own score, colocations aside."""
-    table = scores_for(work, rid, decide=False)
+    one keeps its own score, colocations aside. `table`: the clone's printed scores."""
     totals: dict[str, int] = {}
     effect: dict[str, int] = {}
     for (score, _i, _inst, node), (after, _j, _n, _m) in zip(raw, colocated, strict=True):

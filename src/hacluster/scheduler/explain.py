@@ -25,7 +25,14 @@ from hacluster.scheduler.policy import (
     is_managed,
     target_role,
 )
-from hacluster.scheduler.scores import Work, is_symmetric, nodes_of, stickiness, table_of
+from hacluster.scheduler.scores import (
+    Work,
+    is_symmetric,
+    nodes_of,
+    promotion_of,
+    stickiness,
+    table_of,
+)
 from hacluster.scheduler.unpack_time import int_or_zero
 
 
@@ -217,7 +224,8 @@ def promotion_scores(run: Run, rid: str, chain: list[str]) -> str:
     for holder in chain:
         found = run.work.promotion.get(holder)
         if found:
-            return ", ".join(f"{node}={fmt(score)}" for node, score in found.items())
+            return ", ".join(f"{node}={fmt(promotion_of(holder, score))}"
+                             for node, score in found.items())
     return ""
 
 

@@ -40,7 +40,7 @@ class Work:
     # The same scores as data, for explain: (function, resource, node -> score) in the
     # order printed, and each promotable instance's promotion score per node.
     tables: list[tuple[str, str, Mapping[str, int] | LazyTable]] = field(default_factory=list)
-    promotion: dict[str, dict[str, int]] = field(default_factory=dict)
+    promotion: dict[str, dict[str, int | LazyTable]] = field(default_factory=dict)
     # Tables that depend on the model alone (locations along a resource's path, a
     # primitive's base table), computed once per run; readers get copies.
     static: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
@@ -271,9 +271,15 @@ def fmt(score: int) -> str:
     return "INFINITY" if score >= INFINITY else "-INFINITY" if score <= -INFINITY else str(score)
 
 
-def log_promotion(work: Work, inst: str, node: str, score: int) -> None:
+def log_promotion(work: Work, inst: str, node: str, score: int | LazyTable) -> None:
+    """`score`: the instance's score, or a LazyTable of instance -> score (computed when
+    read)."""
     work.promotion.setdefault(inst, {})[node] = score
     work.records.append(("promotion", inst, node, score))
+
+
+def promotion_of(inst: str, score: int | LazyTable) -> int:
+    return score.get()[inst] if isinstance(score, LazyTable) else score
 
 
 class LazyTable:
@@ -325,7 +331,7 @@ def log_lazy(work: Work, fn: str, rid: str, make: Callable[[], dict[str, int]]) 
     log_scores(work, fn, rid, LazyTable(make))
 
 
-ScoreRecord = tuple[str, str, str, "Mapping[str, int] | LazyTable | int"]
+ScoreRecord = tuple[str, str, str, "Mapping[str, int] | LazyTable | int"]  # fn, rid, node
 
 
 def score_lines(records: tuple[ScoreRecord, ...]) -> tuple[str, ...]:
@@ -333,8 +339,9 @@ def score_lines(records: tuple[ScoreRecord, ...]) -> tuple[str, ...]:
     (formatted only when someone asks: most runs never print them)."""
     out: list[str] = []
     for fn, rid, node, value in records:
-        if isinstance(value, int):
-            out.append(f"{rid} promotion score on {node}: {fmt(value)}")
+        if isinstance(value, int) or fn == "promotion":
+            score = value if isinstance(value, int) else promotion_of(rid, value)  # type: ignore[arg-type]
+            out.append(f"{rid} promotion score on {node}: {fmt(score)}")
             continue
         table = table_of(value)
         for name in sorted(table):
