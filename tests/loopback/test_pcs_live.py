@@ -22,7 +22,11 @@ def test_pcs_configures_a_live_cluster_and_every_node_reads_it(cluster: Cluster)
     for step in steps:
         done = tool(daemons[0], *step)
         assert done.returncode == 0, (step, done.stderr)
-    assert same_cib(daemons), cluster.logs()
+    standby = tool(daemons[0], "pcs", "node", "standby")  # no node: this node
+    assert standby.returncode == 0, standby.stderr
+    assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
+    attrs = tool(daemons[2], "pcs", "node", "attribute")
+    assert "standby=on" in attrs.stdout, attrs
     shown = tool(daemons[2], "pcs", "resource", "config", "d1")
     assert shown.returncode == 0 and "resource-stickiness=1" in shown.stdout, shown
     refs = tool(daemons[1], "pcs", "constraint", "ref", "d1")

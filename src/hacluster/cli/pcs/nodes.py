@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
-from hacluster.api import fencing, property, resource_layout, stonith
+from hacluster.api import cluster, fencing, property, resource_layout, stonith
 from hacluster.cli.pcs import resource as pcs_resource
 from hacluster.cli.pcs import show
 from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems, refuse_with_file
@@ -48,7 +48,8 @@ def node_flag(name: str, value: str) -> Verb:
                 raise HaError.single(Code.NODE_NOT_FOUND,
                                      "Unable to get the local node name with -f, specify "
                                      "a node")
-            raise Usage(f"node {name}", f"{name} [<node>... | --all]")
+            local = cluster.local_status()  # no node named: this node, as pcs does
+            words = [local.names.get(local.node_id) or str(local.node_id)]
         property.node_attributes(options.env(), words, [(name, value)],
                                  all_nodes=options.has("--all"))
         return 0
