@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hacluster.common import parse_score
+from hacluster.common import is_true, parse_score
 from hacluster.scheduler.model import Colocation, Location, Node, Order, Resource, parse_role
 from hacluster.scheduler.rules import evaluate_rule, rule_score
 
@@ -102,7 +102,7 @@ def unpack_colocation(el: Element, resources: Mapping[str, Resource],
     score = parse_score(el.get("score", "0"))
     if score is None:
         score = 0
-    influence = el.get("influence", "true").lower() in ("true", "yes", "1", "on")
+    influence = is_true(el.get("influence"), default=True)
     if el.get("rsc") is not None:
         dep, prim = el.get("rsc"), el.get("with-rsc")
         if dep not in resources or prim not in resources:

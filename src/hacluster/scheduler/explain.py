@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hacluster.common import INFINITY, Code, HaError
+from hacluster.common import INFINITY, Code, HaError, is_true, parse_boolean
 from hacluster.scheduler.contributions import breakdown_lines
 from hacluster.scheduler.graph import Transition
 from hacluster.scheduler.model import ClusterModel, Node, Role
@@ -290,7 +290,7 @@ def explain_collective(run: Run, rid: str) -> list[str]:
 def policy_reasons(run: Run, rid: str) -> list[str]:
     model = run.model
     out: list[str] = []
-    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.prop("stop-all-resources", "false")):
         out.append("Stopped: stop-all-resources=true")
     elif target_role(model, rid) == Role.STOPPED:
         owner = next((r for r in (rid, *ancestors(model, rid))
@@ -318,13 +318,13 @@ def policy_reasons(run: Run, rid: str) -> list[str]:
 
 
 def unmanaged_why(model: ClusterModel, rid: str) -> str:
-    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.prop("maintenance-mode", "false")):
         return "maintenance-mode=true"
     if model.startup_disabled():
         return "stonith-enabled=true but no fencing device is configured"
-    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
+    if parse_boolean(model.meta(rid, "is-managed", "true")) is False:
         return "is-managed=false"
-    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.meta(rid, "maintenance", "false")):
         return "maintenance=true"
     state = model.states.get(rid)
     if state and any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):

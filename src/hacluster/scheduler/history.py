@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from hacluster.common import INFINITY, parse_score
+from hacluster.common import INFINITY, parse_boolean, parse_score
 from hacluster.scheduler.model import (
     EMPTY_STATE,
     Node,
@@ -284,7 +284,7 @@ def surplus_histories(entries: list[tuple[str, str, NodeHistory]],
 def is_managed_guess(resources: Mapping[str, Resource], lrm_id: str) -> bool:
     rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
     while rsc is not None:
-        if rsc.meta.get("is-managed", "true").lower() in ("false", "no", "0", "off"):
+        if parse_boolean(rsc.meta.get("is-managed", "true")) is False:
             return False
         rsc = resources.get(rsc.parent) if rsc.parent else None
     return True

@@ -12,6 +12,7 @@ an action an earlier stage decided or do I/O.
 
 from __future__ import annotations
 
+from hacluster.common import is_true
 from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
@@ -19,11 +20,10 @@ from hacluster.scheduler.ordering import Edge
 
 PRE, POST = "pre_notify", "post_notify"
 NOTIFIED_TASKS = ("start", "stop", "promote", "demote")
-TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 
 
 def wants_notify(model: ClusterModel, clone: str) -> bool:
-    return model.meta(clone, "notify", "false").strip().lower() in TRUE_WORDS
+    return is_true(model.meta(clone, "notify", "false"))
 
 
 def live(plan: Actions, prim: str, task: str) -> list[Action]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from hacluster.common import parse_boolean
 from hacluster.scheduler.model import Resource, Role
 
 Element = Any
@@ -116,7 +117,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             banned = True
             fatal = fatal or rc == 6
         failed, on_fail = True, worse_on_fail(on_fail, action)
-        managed = rsc is None or rsc.meta.get("is-managed", "true").lower() not in ("false", "0")
+        managed = rsc is None or parse_boolean(rsc.meta.get("is-managed", "true")) is not False
         role = failure_role(task, rc, role, managed)
         if task == "stop":
             stop_failed = True

@@ -8,7 +8,7 @@ meta-attribute and cluster-option tables. Must never place resources or do I/O.
 
 from __future__ import annotations
 
-from hacluster.common import add_scores
+from hacluster.common import add_scores, is_true, parse_boolean
 from hacluster.scheduler.model import ClusterModel, Role, parse_role
 from hacluster.scheduler.unpack_time import int_or_zero
 
@@ -34,13 +34,13 @@ def health_score(model: ClusterModel, node: str) -> int:
 
 
 def is_managed(model: ClusterModel, rid: str) -> bool:
-    if model.prop("maintenance-mode", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.prop("maintenance-mode", "false")):
         return False
     if model.startup_disabled():
         return False
-    if model.meta(rid, "is-managed", "true").lower() in ("false", "no", "0", "off"):
+    if parse_boolean(model.meta(rid, "is-managed", "true")) is False:
         return False
-    if model.meta(rid, "maintenance", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.meta(rid, "maintenance", "false")):
         return False
     state = model.states.get(rid)
     if state is not None:
@@ -71,7 +71,7 @@ def unmanaged_node(model: ClusterModel, rid: str) -> tuple[bool, str | None]:
 def is_locked(model: ClusterModel, rid: str) -> bool:
     """shutdown-lock (Explained: cluster options): a primitive outside clones that runs on
     a node shutting down cleanly, or was recorded as locked, stays with that node."""
-    if model.prop("shutdown-lock", "false").lower() not in ("true", "yes", "1", "on"):
+    if not is_true(model.prop("shutdown-lock", "false")):
         return False
     rsc = model.resources[rid]
     if rsc.is_fencing or any(model.resources[p].kind == "clone" for p in ancestors(model, rid)):
@@ -118,7 +118,7 @@ def next_role_stopped(model: ClusterModel, rid: str) -> bool:
 
 
 def blocked_from_running(model: ClusterModel, rid: str) -> bool:
-    if model.prop("stop-all-resources", "false").lower() in ("true", "yes", "1", "on"):
+    if is_true(model.prop("stop-all-resources", "false")):
         return True
     if model.resources[rid].kind == "primitive" and is_locked(model, rid):
         return True

@@ -10,18 +10,18 @@ and the probe -> start edges. Must never change an action the earlier stages dec
 
 from __future__ import annotations
 
+from hacluster.common import is_true
 from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Node
 from hacluster.scheduler.ordering import Edge
 
 PROBE_TASK = "monitor"
-TRUE_WORDS = frozenset({"true", "yes", "y", "on", "1"})
 
 
 def probe_nodes(model: ClusterModel) -> tuple[Node, ...]:
     """Nodes where probes may run: online and clean."""
-    if model.prop("enable-startup-probes", "true").strip().lower() not in TRUE_WORDS:
+    if not is_true(model.prop("enable-startup-probes", "true"), default=True):
         return ()
     return tuple(n for n in model.nodes.values() if n.online and not n.unclean)
 

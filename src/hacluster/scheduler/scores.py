@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from hacluster.common import INFINITY, add_scores
+from hacluster.common import INFINITY, add_scores, is_true
 from hacluster.scheduler.model import ClusterModel, Colocation, Role
 from hacluster.scheduler.policy import (
     ancestors,
@@ -76,7 +76,7 @@ def build_work(model: ClusterModel) -> Work:
 
 
 def is_symmetric(model: ClusterModel) -> bool:
-    return model.prop("symmetric-cluster", "true").lower() in ("true", "yes", "1", "on")
+    return is_true(model.prop("symmetric-cluster", "true"), default=True)
 
 
 def location_scores(work: Work, rid: str) -> dict[str, int]:
@@ -98,8 +98,7 @@ def fresh_location_scores(work: Work, rid: str) -> dict[str, int]:
         # Node health acts as a location score of every top-level resource on the node
         # (Explained: node health strategies), so it shows in the printed scores too.
         for node, health in work.health.items():
-            if health < 0 and model.meta(rid, "allow-unhealthy-nodes", "false").lower() \
-                    in ("true", "yes", "1", "on", "y"):
+            if health < 0 and is_true(model.meta(rid, "allow-unhealthy-nodes", "false")):
                 continue
             scores[node] = add_scores(scores.get(node, 0), health)
     rsc = model.resources[rid]

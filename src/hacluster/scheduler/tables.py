@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from hacluster.common import INFINITY, add_scores, parse_score
+from hacluster.common import INFINITY, add_scores, parse_boolean, parse_score
 from hacluster.scheduler.model import Colocation, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
@@ -149,8 +149,7 @@ def fresh_path_locations(work: Work, rid: str) -> dict[str, int]:
     for i, owner in enumerate(path[:-1]):
         rsc = model.resources[owner]
         if rsc.kind == "group" and rsc.children and rsc.children[0] != path[i + 1] and \
-                model.meta(owner, "collocated", "true").lower() not in ("false", "no", "0",
-                                                                         "off", "n"):
+                parse_boolean(model.meta(owner, "collocated", "true")) is not False:
             full = i + 1
     for i, owner in enumerate(path):
         for node, value in location_scores(work, owner).items():

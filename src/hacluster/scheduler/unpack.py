@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from hacluster.common import INFINITY
+from hacluster.common import INFINITY, is_true
 from hacluster.scheduler.constraints import unpack_constraints
 from hacluster.scheduler.history import unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
@@ -20,11 +20,8 @@ from hacluster.scheduler.unpack_time import duration_ms, int_or_zero
 
 Element = Any
 
-TRUE_WORDS = frozenset({"true", "yes", "on", "1", "y"})
 
 
-def is_true(text: str | None) -> bool:
-    return text is not None and text.strip().lower() in TRUE_WORDS
 
 
 def parse_interval_ms(text: str | None) -> int:
