@@ -188,3 +188,18 @@ def test_prepared_standins_let_every_openstack_agent_start_and_stop(open_dir: Pa
     finally:
         for provider, agent in OPENSTACK:
             assert run_agent(provider, agent, "stop", sites[agent], extra).rc == 0, agent
+
+
+def test_bare_standins_name_the_binary_for_a_per_node_path(open_dir: Path,
+                                                          service_user: str) -> None:
+    sites = prepare_standins(open_dir, service_user, bare=True)
+    assert sites["neutron-agent-l3"]["binary"] == "neutron-l3-agent"
+    assert (open_dir / "bin" / "neutron-l3-agent").is_file()
+    extra = {"PATH": f"{open_dir / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
+             "HA_RSCTMP": str(open_dir / "rsctmp")}
+    params = sites["heat-engine"]
+    try:
+        assert run_agent("mirantis", "heat-engine", "start", params, extra).rc == 0
+        assert run_agent("mirantis", "heat-engine", "monitor", params, extra).rc == 0
+    finally:
+        assert run_agent("mirantis", "heat-engine", "stop", params, extra).rc == 0

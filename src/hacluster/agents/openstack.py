@@ -281,15 +281,17 @@ def make_agent(name: str) -> Agent:
     })
 
 
-def prepare_standins(root: Path, user: str) -> dict[str, dict[str, str]]:
+def prepare_standins(root: Path, user: str, bare: bool = False) -> dict[str, dict[str, str]]:
     """For demos and tests: the stand-in daemon under each service's binary name in
     root/bin, an empty config file per configured path in root/etc, and the instance
-    attributes that point an agent at them ({agent: {parameter: value}})."""
+    attributes that point an agent at them ({agent: {parameter: value}}). With `bare`, the
+    binary is given by name only: several nodes on one host then each put their own bin
+    directory first on the agents' PATH (one shared CIB, per-node daemons)."""
     params: dict[str, dict[str, str]] = {}
     for service in SERVICES:
         binary = standin_daemon.install(root / "bin", os.path.basename(service.binary))
         (root / "etc").mkdir(parents=True, exist_ok=True)
-        values = {"binary": str(binary), "user": user,
+        values = {"binary": binary.name if bare else str(binary), "user": user,
                   "log_file": str(root / "log" / f"{service.agent}.log")}
         names = [("config", service.config), service.extra_config]
         for name, default in (pair for pair in names if pair[0]):
