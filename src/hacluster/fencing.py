@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from hacluster.common import duration_ms
 from hacluster.events import AgentDone, FenceRequest, FenceResult, RunAgent, Tick
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ class Fencer:
             action = "list" if check == "dynamic-list" else "status"
         else:
             action = device.param(f"pcmk_{op.action}_action", op.action)
-        timeout_ms = parse_timeout_ms(device.param(f"pcmk_{action}_timeout"),
+        timeout_ms = duration_ms(device.param(f"pcmk_{action}_timeout"),
                                       self.config.timeout_ms)
         op.run_id = self._next_run_id
         self._next_run_id += 1
@@ -356,16 +357,6 @@ def agent_stdin(action: str, params: tuple[tuple[str, str], ...],
     return "\n".join(lines) + "\n"
 
 
-def parse_timeout_ms(text: str, default_ms: int) -> int:
-    """"60s", "90", "2min", "500ms" → ms; anything else the default."""
-    value = text.strip().lower()
-    for suffix, factor in (("ms", 1), ("min", 60_000), ("s", 1000), ("m", 60_000),
-                           ("h", 3_600_000)):
-        if value.endswith(suffix) and value[: -len(suffix)].isdigit():
-            return int(value[: -len(suffix)]) * factor
-    return int(value) * 1000 if value.isdigit() else default_ms
-
-
 def parse_host_map(text: str) -> tuple[tuple[str, str], ...]:
     """pcmk_host_map "node1:plug1;node2:plug2" (also space or comma separated)."""
     pairs = []
@@ -398,7 +389,7 @@ def config_from_cib(cib: bytes | str | Any) -> FencingConfig:
     timeout_ms = DEFAULT_TIMEOUT_MS
     for nvpair in root.iter("nvpair"):
         if nvpair.get("name") == "stonith-timeout":
-            timeout_ms = parse_timeout_ms(nvpair.get("value", ""), DEFAULT_TIMEOUT_MS)
+            timeout_ms = duration_ms(nvpair.get("value", ""), DEFAULT_TIMEOUT_MS)
     return FencingConfig(devices, levels, timeout_ms)
 
 

@@ -28,6 +28,7 @@ def test_anything_else_is_not_a_boolean(word: str) -> None:
     ("500msec", 500), ("1500us", 1), ("2h", 7_200_000), ("1hr", 3_600_000), ("30sec", 30_000),
     (" 20 s ", 20_000), ("0", 0), ("PT10S", 10_000), ("PT1M30S", 90_000), ("P1DT2H", 93_600_000),
     ("P1W", 604_800_000), ("PT0.5S", 500), ("P1M", 2_592_000_000), ("P1Y", 31_536_000_000),
+    ("P40S", 40_000), ("P2H", 7_200_000),
 ])
 def test_durations_as_pacemaker_writes_them(text: str, ms: int) -> None:
     assert parse_duration_ms(text) == ms

@@ -4,7 +4,7 @@ election and join, the CPG messages."""
 from __future__ import annotations
 
 from hacluster.cib import CIBRequest, apply_request, empty_cib
-from hacluster.common import NodeId
+from hacluster.common import NodeId, duration_ms
 from hacluster.controller import (
     CibChanged,
     CibWrite,
@@ -16,7 +16,7 @@ from hacluster.controller import (
     TransitionRun,
 )
 from hacluster.controller.messages import ExecuteRequest, JoinAck, decode, encode
-from hacluster.controller.records import digest_of, duration_ms, op_request
+from hacluster.controller.records import digest_of, op_request
 from hacluster.events import OpRequest, OpResult, RunScheduler
 from hacluster.scheduler import GraphAction, Synapse, op_digest
 

@@ -3,7 +3,7 @@
 Owns the true words (Pacemaker's crm_is_true: "true", "on", "yes", "y", "1", any case), the
 false words, and durations as Pacemaker Explained writes them: a number with an optional
 unit (ms/msec, us/usec, s/sec, m/min, h/hr; no unit means seconds) or an ISO 8601 duration
-("PT10S", "P1DT2H"; a month is 30 days, a year 365). Scores and ±INFINITY live in
+("PT10S", "P1DT2H", "P40S"; a month is 30 days, a year 365). Scores and ±INFINITY live in
 common/types.py. Must never raise on user text: an unreadable value is None.
 """
 
@@ -21,9 +21,9 @@ _UNIT_US = MappingProxyType({
     "us": 1, "usec": 1, "m": 60_000_000, "min": 60_000_000, "h": 3_600_000_000,
     "hr": 3_600_000_000})
 _PLAIN = re.compile(r"([0-9]+)\s*([a-z]*)")
-_ISO = re.compile(r"p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?"
-                  r"(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?)?")
-_ISO_MS = (365 * 86_400_000, 30 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000)
+_ISO_PART = re.compile(r"(\d+(?:\.\d+)?)([ymwdhs])|(t)")
+_ISO_DATE_MS = MappingProxyType({"y": 365 * 86_400_000, "m": 30 * 86_400_000, "w": 7 * 86_400_000,
+                                 "d": 86_400_000, "h": 3_600_000, "s": 1000})
 
 
 def is_true(text: str | None, default: bool = False) -> bool:
@@ -53,12 +53,28 @@ def parse_duration_ms(text: str | None) -> int | None:
     if plain is not None:
         factor_us = _UNIT_US.get(plain.group(2))
         return None if factor_us is None else int(plain.group(1)) * factor_us // 1000
-    iso = _ISO.fullmatch(word)
-    if iso is None or word in ("p", "pt") or word.endswith("t"):
-        return None
-    *whole, seconds = iso.groups()
-    total = sum(int(n) * ms for n, ms in zip(whole, _ISO_MS, strict=True) if n)
-    return total + (round(float(seconds) * 1000) if seconds else 0)
+    return _iso_duration_ms(word) if word.startswith("p") else None
+
+
+def _iso_duration_ms(word: str) -> int | None:
+    """An ISO 8601 period read as Pacemaker reads it: "m" is months before the "T" and minutes
+    after it; hours and seconds are accepted on either side ("P40S" is 40 s)."""
+    total_ms, position, in_time, parts = 0, 1, False, 0
+    while position < len(word):
+        part = _ISO_PART.match(word, position)
+        if part is None:
+            return None
+        position = part.end()
+        if part.group(3):
+            if in_time:
+                return None
+            in_time = True
+            continue
+        number, unit = float(part.group(1)), part.group(2)
+        unit_ms = 60_000 if unit == "m" and in_time else _ISO_DATE_MS[unit]
+        total_ms += round(number * unit_ms)
+        parts += 1
+    return total_ms if parts else None
 
 
 def duration_ms(text: str | None, default_ms: int = 0) -> int:

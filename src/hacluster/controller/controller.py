@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.cib import CIBRequest, copy_element, serialize
-from hacluster.common import NodeId
+from hacluster.common import INFINITY, NodeId
 from hacluster.controller.lrm import LocalHistory, is_failure
 from hacluster.controller.messages import (
     ActionResult,
@@ -43,7 +43,6 @@ from hacluster.controller.observe import (
     recheck_wall_ms,
 )
 from hacluster.controller.records import (
-    INFINITY,
     attrs_xml,
     cluster_property,
     find_primitive,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hacluster.controller.records import cluster_property, duration_ms, nvpairs
+from hacluster.common import duration_ms
+from hacluster.controller.records import cluster_property, nvpairs
 
 OpKey = tuple[str, str, str]  # node id, lrm_resource id, lrm_rsc_op id
 

@@ -13,31 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from hacluster.common import duration_ms
 from hacluster.events import OpRequest
 from hacluster.scheduler import op_digest
 
 FEATURE_SET = "3.16.2"  # Pacemaker 2.1.5's, so the real tools read our status as theirs
 DEFAULT_TIMEOUT_MS = 20_000
-INFINITY = 1_000_000
-_DURATION = re.compile(r"^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$")
-_UNIT_MS = MappingProxyType({None: 1000, "s": 1000, "sec": 1000, "ms": 1, "msec": 1, "m": 60_000,
-            "min": 60_000, "h": 3_600_000, "hr": 3_600_000})
-
-
-def duration_ms(text: str | None, default_ms: int = 0) -> int:
-    """A Pacemaker duration ("10s", "5min", "500ms", "20" = seconds) in ms."""
-    if text is None:
-        return default_ms
-    match = _DURATION.match(text)
-    if match is None:
-        return default_ms
-    return int(match.group(1)) * _UNIT_MS[match.group(2)]
-
-
 def nvpairs(element: Any, block: str) -> dict[str, str]:
     """Plain name/value pairs of `element`'s <block> children (rules are not evaluated)."""
     out: dict[str, str] = {}

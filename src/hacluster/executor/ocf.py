@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from types import MappingProxyType
 
+from hacluster.common import parse_duration_ms
 from hacluster.events import OpRequest
 
 
@@ -201,19 +202,6 @@ class AgentMetadata:
 
 class MetadataError(ValueError):
     """The agent's meta-data is not the XML the OCF API describes."""
-
-
-def parse_duration_ms(text: str | None) -> int | None:
-    """Pacemaker durations in meta-data: "20s", "20", "2min", "500ms", "1h"."""
-    if text is None or not text.strip():
-        return None
-    value = text.strip().lower()
-    units = (("ms", 1), ("msec", 1), ("min", 60_000), ("m", 60_000), ("s", 1000),
-             ("sec", 1000), ("h", 3_600_000), ("hr", 3_600_000))
-    for suffix, factor in sorted(units, key=lambda u: -len(u[0])):
-        if value.endswith(suffix) and value[: -len(suffix)].strip().isdigit():
-            return int(value[: -len(suffix)].strip()) * factor
-    return int(value) * 1000 if value.isdigit() else None
 
 
 def parse_metadata(xml_text: str) -> AgentMetadata:

@@ -11,12 +11,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from hacluster.common import INFINITY, is_true
+from hacluster.common import INFINITY, duration_ms, is_true
 from hacluster.scheduler.constraints import unpack_constraints
 from hacluster.scheduler.history import unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
 from hacluster.scheduler.rules import merged_sets
-from hacluster.scheduler.unpack_time import duration_ms, int_or_zero
+from hacluster.scheduler.unpack_time import int_or_zero
 
 Element = Any
 
@@ -25,17 +25,8 @@ Element = Any
 
 
 def parse_interval_ms(text: str | None) -> int:
-    """An interval or timeout: plain seconds, ms/s/m/h suffixes, or ISO 8601 PT..."""
-    if not text:
-        return 0
-    word = text.strip().lower()
-    if word.startswith("p"):
-        return duration_ms(word)
-    for suffix, factor in (("msec", 1), ("ms", 1), ("sec", 1000), ("s", 1000), ("min", 60000),
-                           ("m", 60000), ("hr", 3600000), ("h", 3600000)):
-        if word.endswith(suffix) and word[: -len(suffix)].strip().isdigit():
-            return int(word[: -len(suffix)]) * factor
-    return int(word) * 1000 if word.isdigit() else 0
+    """An interval or timeout in ms (common.values' reading; 0 when missing or unreadable)."""
+    return duration_ms(text, 0)
 
 
 def id_index(root: Element) -> dict[str, Element]:
