@@ -27,7 +27,7 @@ from hacluster.attrd import (
     AttrWrite,
 )
 from hacluster.cib import CIBDocument, CIBRequest, node_attribute_request
-from hacluster.common import Codec, NodeId
+from hacluster.common import Code, Codec, NodeId, Problem
 from hacluster.events import (
     AgentDone,
     AttrUpdate,
@@ -156,7 +156,8 @@ class NodeServices:
             case "attrd_update":
                 update = attr_update(body, self.node_name)
                 if update is None:
-                    out.external.append(Reply(req.request_id, False, "malformed attrd_update"))
+                    out.external.append(Reply(req.request_id, False, None, (Problem(
+                        Code.ATTR_INVALID, "malformed attrd_update"),)))
                     return out
                 self._attrd(now_ms, update, out)
                 out.external.append(Reply(req.request_id, True, {}))

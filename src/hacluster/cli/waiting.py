@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import MappingProxyType
 
 from hacluster.api import env as api_env
 from hacluster.api import move, wait
-from hacluster.common import Code, HaError
+from hacluster.common import Code, HaError, parse_duration_ms
 
 POLL_S = 0.5
 DEFAULT_TIMEOUT_S = 60.0
-_UNITS = MappingProxyType({"ms": 0.001, "msec": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0,
-          "h": 3600.0, "hr": 3600.0})
-
 
 def timeout_seconds(text: str) -> float:
+    """A --timeout value as Pacemaker's tools read it (common.parse_duration_ms)."""
     if not text:
         return DEFAULT_TIMEOUT_S
-    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-    unit = text[len(digits):] or "s"
-    if not digits.isdigit() or unit not in _UNITS:
-        if text.startswith("P"):
-            parsed = move.parse_duration_s(text)
-            if parsed is not None:
-                return float(parsed[1])
+    ms = parse_duration_ms(text)
+    if ms is None:
         raise HaError.single(Code.TOOL_BAD_VALUE, f"Invalid timeout '{text}'", timeout=text)
-    return int(digits) * _UNITS[unit]
+    return ms / 1000
 
 
 def wait_for_settle(env: api_env.CIBEnvironment, timeout: str,
