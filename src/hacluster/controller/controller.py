@@ -526,13 +526,10 @@ class Controller:
         if op.action == "notify":  # never recorded in the CIB: the DC hears it directly
             return [PeerSend(encode(ActionResult(self.name, op.transition_key, result.rc,
                                                  result.op_status)))]
-        before = self.history.recurring(op.rsc_id)
         self.history.record(result, wall_s)
         log.info("result of %s operation for %s on %s: rc=%d status=%d", op.action, op.rsc_id,
                  self.name, result.rc, result.op_status)
-        # A merge of this resource's entries is enough unless some were dropped (a stop).
-        dropped = bool(set(before) - set(self.history.recurring(op.rsc_id)))
-        out = self._write_lrm(None if dropped else op.rsc_id)
+        out = self._write_lrm()  # the whole <lrm>: entries may have gone (see _write_lrm)
         probe = op.action == "monitor" and op.interval_ms == 0
         if is_failure(result) and not probe:
             out += self._count_failure(op, wall_s)
