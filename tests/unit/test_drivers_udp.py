@@ -6,9 +6,11 @@ import asyncio
 import errno
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -292,6 +294,21 @@ def daemon_on_taken_port(tmp_path: Path, foreground: bool) -> subprocess.Complet
             capture_output=True, text=True, timeout=30)
     finally:
         squatter.close()
+        stop_detached_daemon(tmp_path / "state" / "haclusterd.pid")
+
+
+def stop_detached_daemon(pid_file: Path) -> None:
+    """A daemon that started after all (the defect) must not outlive the test."""
+    for _ in range(50):  # the detached child writes its pid file a moment later
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        time.sleep(0.02)
+    else:
+        return
+    try:
+        os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+    except (ProcessLookupError, ValueError):
+        pass
 
 
 @pytest.mark.parametrize("foreground", [True, False], ids=["foreground", "daemonizing"])
