@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 
@@ -26,11 +29,23 @@ def _warm() -> int:
     return 0
 
 
-def _ignore_signals() -> None:
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _ignore_signals(daemon_pid: int) -> None:
     """The worker ignores SIGTERM/SIGINT sent to the daemon's process group: the daemon
-    decides when it stops (after its resources), and closes the pool then."""
+    decides when it stops (after its resources), and closes the pool then. It must not
+    outlive a daemon that was killed outright (SIGKILL closes no pool): the kernel sends
+    it SIGKILL when the daemon dies (PR_SET_PDEATHSIG), and a daemon already gone by the
+    time the worker got here ends it at once."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is not None:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != daemon_pid:
+        os._exit(0)
 
 
 class SchedulerWorker:
@@ -46,7 +61,8 @@ class SchedulerWorker:
     def _new_pool() -> concurrent.futures.ProcessPoolExecutor:
         context = multiprocessing.get_context("fork")
         pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                                      initializer=_ignore_signals)
+                                                      initializer=_ignore_signals,
+                                                      initargs=(os.getpid(),))
         pool.submit(_warm)  # fork now, while the daemon is small and idle
         return pool
 
