@@ -48,7 +48,7 @@ def known_members(rset: Element, ids: Mapping[str, Element],
 
 
 def is_sequential(rset: Element) -> bool:
-    return rset.get("sequential", "true").lower() in ("true", "1", "yes")
+    return is_true(rset.get("sequential"), default=True)
 
 
 def sets_of(el: Element, ids: Mapping[str, Element]) -> list[Element]:
@@ -147,12 +147,12 @@ def unpack_order(el: Element, resources: Mapping[str, Resource],
     cid = el.get("id", "")
     kind = order_kind(el)
     symmetrical_default = "false" if kind == "Serialize" else "true"
-    sym = el.get("symmetrical", symmetrical_default).lower() in ("true", "1", "yes")
+    sym = is_true(el.get("symmetrical", symmetrical_default))
     if el.get("first") is not None:
         first, then = el.get("first"), el.get("then")
         if first not in resources or then not in resources:
             return []
-        require_all = el.get("require-all", "true").lower() in ("true", "1", "yes")
+        require_all = is_true(el.get("require-all"), default=True)
         return [Order(cid, first, el.get("first-action", "start"), then,
                       el.get("then-action", el.get("first-action", "start")), kind, sym,
                       require_all=require_all, first_set=(first,))]
@@ -181,7 +181,7 @@ def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
         a1, a2 = s1.get("action", "start"), s2.get("action", "start")
         firsts = [m1[-1]] if seq1 else m1
         thens = [m2[0]] if seq2 else m2
-        require_all = s1.get("require-all", "true").lower() in ("true", "1", "yes")
+        require_all = is_true(s1.get("require-all"), default=True)
         if not require_all:
             for t in thens:
                 out.append(Order(s1.get("id", cid), firsts[0], a1, t, a2, kind, sym,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from hacluster.common import INFINITY
+from hacluster.common import INFINITY, is_true
 from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Order
@@ -202,7 +202,7 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
     if not order.require_all:
         return one_or_more_edges(model, plan, order, flags)
     interleave = (first_rsc.kind == "clone" and then_rsc.kind == "clone"
-                  and model.meta(order.then, "interleave", "false").lower() == "true")
+                  and is_true(model.meta(order.then, "interleave", "false")))
     if interleave:
         edges.extend(interleaved(model, asg, plan, order, flags))
     else:

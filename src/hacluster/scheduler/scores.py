@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from hacluster.common import INFINITY, add_scores, is_true
+from hacluster.common import INFINITY, add_scores, is_true, parse_boolean
 from hacluster.scheduler.model import ClusterModel, Colocation, Role
 from hacluster.scheduler.policy import (
     ancestors,
@@ -138,7 +138,7 @@ def fresh_primitive_scores(work: Work, rid: str, with_location: bool,
     if state is None:
         return scores
     stick = stickiness(model, rid)
-    if stick and model.meta(rid, "is-managed", "true").lower() != "false":
+    if stick and parse_boolean(model.meta(rid, "is-managed", "true")) is not False:
         for node in state.running_on:
             # A failed resource still sticks to its own node (it is recovered there),
             # but that does not pull what it is colocated with.
