@@ -79,3 +79,12 @@ def test_one_seed_gives_byte_identical_traces_under_different_hash_seeds() -> No
     assert first.count("\n") > 50
     assert first == second
     assert first.rstrip().endswith("3 passed, 0 failed")
+
+
+def test_seed_4360_forged_icmp_flood_stops_at_the_heal() -> None:
+    """Seed 4360 at 3 nodes forges ICMP unreachable floods that reach past the end of the
+    safety phase. The heal must end them: otherwise each node keeps failing its live
+    successor, the converged ring splits into singletons, and the messages sent after
+    convergence are delivered only in their senders' own rings."""
+    result = run_seed(4360, swarm=True, nodes=3)
+    assert result.ok, result.reason

@@ -51,7 +51,7 @@ from hacluster.totem import TotemParams, TotemState, secauth
 
 simlog = logging.getLogger("hacluster.sim")
 PERSIST_CIB = "cib.xml"
-TICK, PACKET, UNREACHABLE, CIB_CLIENT, INPUT = -1, 0, 1, 2, 3
+TICK, PACKET, UNREACHABLE, CIB_CLIENT, INPUT, FORGED = -1, 0, 1, 2, 3, 4
 WALL_OFFSET_MS = 1_767_225_600_000  # virtual time 0 is 2026-01-01T00:00:00Z on the wall
 SCHEDULER_MS = 5  # how long the (inline) scheduler "takes" in virtual time
 
@@ -109,6 +109,8 @@ class World:
     submitted: int = 0
     listeners: list[Callable[[NodeId, Any], None]] = field(default_factory=list)
     icmp: bool = False  # report PeerUnreachable for datagrams sent to a crashed node
+    # forged PeerUnreachable reports (a fault) are stepped only while this holds
+    forging: bool = True
     cib: bool = False  # each node hosts a CIBReplica (CPG group "cib")
     cib_requests: dict[tuple[Incarnation, int], str] = field(default_factory=dict)
     cib_clients_until_ms: int = -1
@@ -261,8 +263,10 @@ class World:
                     continue
                 del self.tick_at[node_id]
                 self._step(node_id, Tick())
-            elif kind == UNREACHABLE:
+            elif kind == UNREACHABLE or kind == FORGED:
                 assert data is not None
+                if kind == FORGED and not self.forging:
+                    continue
                 self._step(node_id, PeerUnreachable(NodeId(int(data))))
             else:
                 assert data is not None
@@ -312,6 +316,15 @@ class World:
         self.counter += 1
         self.inputs[self.counter] = event
         self._push(self.now_ms + delay_ms, node_id, INPUT, str(self.counter).encode())
+
+    def forge_unreachable(self, at: int, fooled: NodeId, victim: NodeId) -> None:
+        """A forged ICMP port-unreachable report about `victim` reaching `fooled` at `at`.
+        Forgeries are a fault: `stop_forging()` (the heal) drops the ones still in flight."""
+        self._push(at, fooled, FORGED, str(int(victim)).encode())
+
+    def stop_forging(self) -> None:
+        """Heal the forged-ICMP fault: reports still queued are dropped, none are stepped."""
+        self.forging = False
 
     def _push(self, at: int, node_id: NodeId, kind: int, data: bytes | None) -> None:
         self.counter += 1
