@@ -217,8 +217,10 @@ def run(args: argparse.Namespace, path: Path, workdir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     path = data_file(MEMBER_CONFIG)
-    signal.signal(signal.SIGTERM, raise_interrupt)
-    signal.signal(signal.SIGHUP, raise_interrupt)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python then keeps it
+    # ignored, so Ctrl-C (or a test's SIGINT) would leave the demo and its daemons running.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, raise_interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="hacluster-demo-"))
     try:
         return run(args, path, workdir)
