@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from hacluster.api import attrd as api_attrd
 from hacluster.api import attributes as api
 from hacluster.api import cib as api_cib
-from hacluster.common import Code, ExitStatus, HaError
+from hacluster.cli.usage import run_tool
+from hacluster.common import Code, HaError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,16 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return int(ExitStatus.USAGE) if stop.code not in (0, None) else 0
-    try:
-        return run(args)
-    except HaError as error:
-        for problem in error.problems:
-            print(f"crm_attribute: {problem.message}", file=sys.stderr)
-        return api_cib.exit_status(error)
+    return run_tool("crm_attribute", build_parser(), run, argv)
 
 
 if __name__ == "__main__":

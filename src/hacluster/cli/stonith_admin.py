@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from hacluster.api import cib as api_cib
 from hacluster.api import fencing as api
-from hacluster.common import ExitStatus, HaError
+from hacluster.cli.usage import run_tool
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,16 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return int(ExitStatus.USAGE) if stop.code not in (0, None) else 0
-    try:
-        return run(args)
-    except HaError as error:
-        for problem in error.problems:
-            print(f"stonith_admin: {problem.message}", file=sys.stderr)
-        return api_cib.exit_status(error)
+    return run_tool("stonith_admin", build_parser(), run, argv)
 
 
 if __name__ == "__main__":

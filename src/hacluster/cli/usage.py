@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
 from typing import NoReturn
 
@@ -53,3 +54,19 @@ def report(tool: str, error: HaError, operation_line: bool = True) -> int:
     if operation_line and status not in (0, int(ExitStatus.USAGE)):
         print(f"Error performing operation: {exit_text(status)}", file=sys.stderr)
     return status
+
+
+def run_tool(tool: str, parser: argparse.ArgumentParser,
+             run: Callable[[argparse.Namespace], int], argv: Sequence[str] | None) -> int:
+    """A tool's main(): parse (bad usage exits 64, --help 0), run, and turn an HaError into
+    "<tool>: <message>" lines and the exit status the real tool would give."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return int(ExitStatus.USAGE) if stop.code not in (0, None) else 0
+    try:
+        return run(args)
+    except HaError as error:
+        for problem in error.problems:
+            print(f"{tool}: {problem.message}", file=sys.stderr)
+        return api_cib.exit_status(error)
