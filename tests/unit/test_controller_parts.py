@@ -100,6 +100,33 @@ def test_op_requests_come_from_the_configured_primitive() -> None:
     assert op_request(doc.root, "missing", "start", 0, "") is None
 
 
+def test_op_requests_evaluate_rule_based_instance_attributes_for_the_target_node() -> None:
+    """One CIB, a namespace name per node: sets with a #uname rule count only on their
+    node (higher score first), the plain set fills in the rest, as Pacemaker does."""
+    doc = apply_request(empty_cib(), CIBRequest("create", (
+        '<node id="1" uname="node-1"><instance_attributes id="n1-a">'
+        '<nvpair id="n1-a-site" name="site" value="east"/></instance_attributes></node>'),
+        "nodes"))[0]
+    doc = apply_request(doc, CIBRequest("create", (
+        '<primitive id="v" class="ocf" provider="mirantis" type="ns_IPaddr2">'
+        '<instance_attributes id="v-n1" score="2"><rule id="v-n1-r" score="0">'
+        '<expression id="v-n1-e" attribute="#uname" operation="eq" value="node-1"/></rule>'
+        '<nvpair id="v-n1-ns" name="ns" value="hcl-haproxy-1"/></instance_attributes>'
+        '<instance_attributes id="v-east" score="1"><rule id="v-east-r" score="0">'
+        '<expression id="v-east-e" attribute="site" operation="eq" value="east"/></rule>'
+        '<nvpair id="v-east-ns" name="ns" value="east-ns"/>'
+        '<nvpair id="v-east-gw" name="gateway" value="10.0.0.1"/></instance_attributes>'
+        '<instance_attributes id="v-i"><nvpair id="v-i-ns" name="ns" value="haproxy"/>'
+        '<nvpair id="v-i-ip" name="ip" value="10.0.0.2"/></instance_attributes>'
+        '</primitive>'), "resources"))[0]
+    on_1 = op_request(doc.root, "v", "start", 0, "1:1:0:1", "node-1")
+    on_2 = op_request(doc.root, "v", "start", 0, "1:1:0:1", "node-2")
+    assert on_1 is not None and on_2 is not None
+    assert dict(on_1.params) == {"ns": "hcl-haproxy-1", "gateway": "10.0.0.1", "ip": "10.0.0.2"}
+    assert dict(on_2.params) == {"ns": "haproxy", "ip": "10.0.0.2"}
+    assert digest_of(on_1) != digest_of(on_2)
+
+
 def test_messages_round_trip_and_garbage_is_dropped() -> None:
     op = OpRequest("d", "ocf", "heartbeat", "Dummy", "stop", params=(("a", "1"),))
     for message in (JoinAck("node2", 12), ExecuteRequest("node1", "node2", op)):

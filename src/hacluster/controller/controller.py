@@ -458,7 +458,8 @@ class Controller:
         target = 7 if action.task == "monitor" else 0
         key = transition_key(action.id, tid, target, str(int(min(self.members))))
         task = "notify" if action.task.endswith("_notify") else action.task
-        op = op_request(self.doc.root, action.rsc, task, 0, key)
+        op = op_request(self.doc.root, action.rsc, task, 0, key, action.node,
+                        self.wall_ms(now_ms) // 1000)
         if op is not None and task == "notify":
             op = replace(op, meta=(*op.meta, ("notify_type", action.task.split("_")[0])))
         if op is None:
@@ -535,10 +536,10 @@ class Controller:
             out += self._count_failure(op, wall_s)
         if result.rc == 0 and result.op_status == 0 and op.action in ("start", "promote",
                                                                       "demote"):
-            out += self._start_monitors(op)
+            out += self._start_monitors(op, wall_s)
         return out
 
-    def _start_monitors(self, op: OpRequest) -> list[Output]:
+    def _start_monitors(self, op: OpRequest, wall_s: int) -> list[Output]:
         prim = find_primitive(self.doc.root, op.rsc_id) if self.doc is not None else None
         if prim is None:
             return []
@@ -548,7 +549,8 @@ class Controller:
         key = ":".join(op.transition_key.split(":")[:2] + ["0"]
                        + op.transition_key.split(":")[3:]) if op.transition_key else ""
         for interval, _ in monitor_ops(prim, roles):
-            request = op_request(self.doc.root, op.rsc_id, "monitor", interval, key)
+            request = op_request(self.doc.root, op.rsc_id, "monitor", interval, key,
+                                 self.name, wall_s)
             if request is not None and ("monitor", interval) not in started:
                 started.add(("monitor", interval))
                 out.append(ExecuteOp(request))

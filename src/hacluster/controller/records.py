@@ -18,7 +18,7 @@ from xml.sax.saxutils import quoteattr
 
 from hacluster.common import duration_ms
 from hacluster.events import OpRequest
-from hacluster.scheduler import op_digest
+from hacluster.scheduler import op_digest, params_on_node
 
 FEATURE_SET = "3.16.2"  # Pacemaker 2.1.5's, so the real tools read our status as theirs
 DEFAULT_TIMEOUT_MS = 20_000
@@ -79,13 +79,14 @@ def op_timeout_ms(root: Any, prim: Any, task: str, interval_ms: int) -> int:
 
 
 def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
-               transition_key: str) -> OpRequest | None:
-    """What the executor needs to run `task` of `rsc_id` (None: no such primitive)."""
+               transition_key: str, node: str = "", now_s: int = 0) -> OpRequest | None:
+    """What the executor of `node` needs to run `task` of `rsc_id` (None: no such
+    primitive); instance attribute sets with rules are evaluated for that node."""
     prim = find_primitive(root, rsc_id)
     if prim is None:
         return None
     timeout = op_timeout_ms(root, prim, task, interval_ms)
-    params = tuple(sorted(nvpairs(prim, "instance_attributes").items()))
+    params = tuple(sorted(params_on_node(root, prim, node, now_s).items()))
     meta = [("timeout", str(timeout)), ("interval", str(interval_ms))]
     if ":" in rsc_id:
         meta.append(("clone", rsc_id.split(":", 1)[1]))

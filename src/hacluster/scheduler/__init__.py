@@ -18,7 +18,7 @@ from hacluster.scheduler.model import ClusterModel, Node, PrimitiveState, Resour
 from hacluster.scheduler.pipeline import Run, run_pipeline
 from hacluster.scheduler.policy import is_managed
 from hacluster.scheduler.rules import parse_iso_s
-from hacluster.scheduler.unpack import unpack
+from hacluster.scheduler.unpack import params_on_node, unpack
 
 
 def schedule(cib_root: Any, now_s: int) -> Transition:
@@ -48,6 +48,7 @@ __all__ = [
     "explain",
     "is_managed",
     "op_digest",
+    "params_on_node",
     "parse_iso_s",
     "rule_constraints_of",
     "run_pipeline",

@@ -142,24 +142,56 @@ def unpack_nodes(root: Element, ids: Mapping[str, Element], props: Mapping[str, 
             continue
         name = el.get("uname") or el.get("id")
         nid = el.get("id") or name
-        attrs = {"#uname": name, "#id": nid, "#kind": "cluster",
-                 "#is_dc": "true" if dc == nid else "false"}
-        if props.get("cluster-name"):
-            attrs["#cluster-name"] = props["cluster-name"]
-        attrs.update(merged_sets(el, "instance_attributes", ids))
-        util = {k: int_or_zero(v) for k, v in merged_sets(el, "utilization", ids).items()}
         ns = states.get(nid)
         if ns is None:
             ns = states.get("uname:" + name)
-        if ns is not None:
-            for ta in ns.findall("transient_attributes"):
-                attrs.update(merged_sets(ta, "instance_attributes", ids))
+        attrs = node_attributes(el, ns, ids, props, dc)
+        util = {k: int_or_zero(v) for k, v in merged_sets(el, "utilization", ids).items()}
         node, reason = node_from_state(name, nid, el.get("type"), attrs, util, ns, props,
                                        stonith)
         nodes[name] = node
         if reason and stonith:
             fence[name] = reason
     return nodes, fence
+
+
+def node_attributes(el: Element, state: Element | None, ids: Mapping[str, Element],
+                    props: Mapping[str, str], dc: str | None) -> dict[str, str]:
+    """What rules see of one node: #uname, #id, #kind, #is_dc (#cluster-name), then its
+    permanent attributes, then its transient ones (status/node_state), which win."""
+    name = el.get("uname") or el.get("id")
+    nid = el.get("id") or name
+    attrs = {"#uname": name, "#id": nid, "#kind": "cluster",
+             "#is_dc": "true" if dc == nid else "false"}
+    if props.get("cluster-name"):
+        attrs["#cluster-name"] = props["cluster-name"]
+    attrs.update(merged_sets(el, "instance_attributes", ids))
+    if state is not None:
+        for ta in state.findall("transient_attributes"):
+            attrs.update(merged_sets(ta, "instance_attributes", ids))
+    return attrs
+
+
+def params_on_node(cib_root: Element, prim: Element, node_name: str,
+                   now_s: int = 0) -> dict[str, str]:
+    """`prim`'s instance attributes as its agent gets them on `node_name`: sets with a rule
+    count only where the rule holds for that node (Pacemaker evaluates them per node, so
+    one CIB can give each node its own interface or namespace names)."""
+    blocks = prim.findall("instance_attributes")
+    if not any(b.get("id-ref") is not None or b.find(".//rule") is not None
+               or any(p.get("id-ref") is not None for p in b.iter("nvpair")) for b in blocks):
+        return merged_sets(prim, "instance_attributes", {})
+    ids = id_index(cib_root)
+    props = sets_of(cib_root.find("configuration/crm_config"), "cluster_property_set", ids)
+    node_el = next((el for el in cib_root.iterfind("configuration/nodes/node")
+                    if (el.get("uname") or el.get("id")) == node_name), None)
+    if node_el is None:
+        attrs = {"#uname": node_name, "#kind": "cluster"}
+    else:
+        state = next((ns for ns in cib_root.iterfind("status/node_state")
+                      if ns.get("id") == node_el.get("id")), None)
+        attrs = node_attributes(node_el, state, ids, props, cib_root.get("dc-uuid"))
+    return merged_sets(prim, "instance_attributes", ids, attrs, now_s)
 
 
 def node_from_state(name: str, nid: str, kind: str | None, attrs: Mapping[str, str],
