@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hacluster.cib import CIBDocument, CIBReplica, CIBRequest, parse_cib
+from hacluster.cib import CIBDocument, CIBReplica, CIBRequest, parse_cib, relaxng_check
 from hacluster.common import Code, NodeId, Problem
 from hacluster.controller import (
     CRMD_GROUP,
@@ -118,7 +118,7 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 # so this module stays the one door between the daemon and the cores.
 __all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
-           "quorum_from_config", "run_scheduler", "secauth"]
+           "quorum_from_config", "relaxng_check", "run_scheduler", "secauth"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from hacluster.cib import (
     CIBReplica,
     CIBRequest,
     Lineage,
+    SchemaLookup,
     apply_request,
     empty_cib,
     parse_persisted,
@@ -61,15 +62,18 @@ def initial_cib(members: Sequence[NodeId], names: Mapping[NodeId, str]) -> CIBDo
 
 
 def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[NodeId, str],
-                    persisted: bytes | None) -> tuple[CIBReplica, bytes | None]:
+                    persisted: bytes | None, schemas: SchemaLookup | None = None
+                    ) -> tuple[CIBReplica, bytes | None]:
     """The node's CIB replica from its persisted copy (already checked by its digest), or
     from initial_cib on a first boot; second: the bytes to persist first (None if any).
-    Its quorum is the node's votequorum (one quorum: the Node hands it on)."""
+    Its quorum is the node's votequorum (one quorum: the Node hands it on); `schemas`
+    checks every write against its validate-with schema (loaded by the driver)."""
     first_boot = persisted is None
     if persisted is None:
         document, lineage = initial_cib(members, names), Lineage()
     else:
         document, lineage = parse_persisted(persisted)
     name = names.get(node_id) or str(int(node_id))
-    replica = CIBReplica(node_id, document, lineage=lineage, node_name=name)
+    replica = CIBReplica(node_id, document, lineage=lineage, node_name=name,
+                         schemas=schemas)
     return replica, persisted_bytes(document, lineage) if first_boot else None

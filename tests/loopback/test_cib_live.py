@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from harness import Cluster, Daemon, config_text, ring_of, wait_until
+
+from hacluster.cib import CIBRequest
+from hacluster.common import Code, HaError
 
 BIN = Path(sys.executable).parent
 DUMMY = '<primitive id="{}" class="ocf" provider="pacemaker" type="Dummy"/>'
@@ -126,3 +130,28 @@ def test_a_two_node_cluster_writes_its_cib_with_one_node_left(cluster: Cluster) 
     assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
     query = tool(daemons[1], "cibadmin", "-Q", "--xpath", "//primitive[@id='solo']")
     assert query.returncode == 0 and 'id="solo"' in query.stdout, query.stderr
+
+
+def test_a_non_conforming_write_is_refused_by_the_cluster_even_when_the_client_skips_checks(
+        cluster: Cluster) -> None:
+    """cibadmin refuses with 78 as the real one does; a raw cib_request that skipped the
+    client's own check is refused by the node's replica (CIB_SCHEMA_INVALID) and no node's
+    CIB changes."""
+    if not Path("/usr/share/pacemaker/pacemaker-3.7.rng").is_file():
+        pytest.skip("Pacemaker RelaxNG schemas not installed")
+    daemons = start(cluster)
+    before = same_cib(daemons)
+    bogus = '<bogus id="x"/>'
+    refused = tool(daemons[0], "cibadmin", "-C", "-o", "constraints", "-X", bogus)
+    assert refused.returncode == 78, (refused.returncode, refused.stderr)
+    assert "Update does not conform to the configured schema" in refused.stderr
+    raw = CIBRequest("create", bogus, "constraints")
+    with pytest.raises(HaError) as caught:
+        daemons[1].call("cib_request", {"request": raw.to_bytes().decode()})
+    assert [p.code for p in caught.value.problems] == [Code.CIB_SCHEMA_INVALID]
+    fine = tool(daemons[2], "cibadmin", "-C", "-o", "resources", "-X", DUMMY.format("fine"))
+    assert fine.returncode == 0, fine.stderr
+    assert wait_until(lambda: same_cib(daemons) not in (None, before), 10), cluster.logs()
+    for daemon in daemons:
+        query = tool(daemon, "cibadmin", "-Q")
+        assert 'id="fine"' in query.stdout and "bogus" not in query.stdout

@@ -8,6 +8,7 @@ import pytest
 
 from hacluster.cib import CIBRequest, apply_request
 from hacluster.common import NodeId
+from hacluster.drivers.cibfile import SCHEMA_DIR, schema_lookup
 from hacluster.quorum import settings_for
 from hacluster.sim import NetworkOptions, World
 from hacluster.totem import params_for_token
@@ -256,3 +257,26 @@ def test_swarm_seeds_with_status_writes_keep_every_node_own_results() -> None:
     for seed in range(1, 41):
         result = run_seed(seed, swarm=True, status_share=0.4)
         assert result.ok, f"--seed {seed} --swarm --status-writes 0.4: {result.reason[:300]}"
+
+
+@pytest.mark.skipif(not (SCHEMA_DIR / "pacemaker-3.7.rng").is_file(),
+                    reason="Pacemaker RelaxNG schemas not installed")
+def test_a_write_that_skipped_the_client_check_is_refused_by_every_node() -> None:
+    """World.cib_write bypasses the tools' own check (as a foreign client would): the
+    replicas refuse the non-conforming write with the schema code on every node."""
+    world = World(11, IDS[:3], params_for_token(500), NetworkOptions(loss=0.05, delay_max_ms=5),
+                  cib=True, cib_schemas=schema_lookup())
+    assert world.run_for(10_000, world.is_converged), world.rings()
+    world.run_for(1_000)
+    codes: list[str] = []
+    world.listeners.append(lambda node, out: codes.extend(
+        str(p.code) for p in getattr(out, "problems", ()) or ()))
+    world.cib_write(NodeId(2), CIBRequest("create", '<bogus id="x"/>', "constraints"), "bad")
+    world.cib_write(NodeId(3), primitive("good"), "good")
+    world.run_for(3_000)
+    assert world.checker.cib_acked == {"good"} and world.checker.cib_refused == 1
+    assert codes == ["CIB_SCHEMA_INVALID"]
+    assert set(versions(world).values()) == {"0.2.0"}, versions(world)
+    assert all(n.cib is not None and n.cib.replica.doc.find_by_id("x") is None
+               for n in world.nodes.values())
+    assert world.cib_problem() == "" and not world.checker.violations

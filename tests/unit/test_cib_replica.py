@@ -22,9 +22,11 @@ from hacluster.cib import (
     CIBVersion,
     Delivered,
     MembershipChanged,
+    SchemaLookup,
     parse_persisted,
 )
 from hacluster.common import Code, NodeId
+from hacluster.drivers.cibfile import SCHEMA_DIR, schema_lookup
 from hacluster.events import ClientRequest, Persist, Reply
 
 BASE = b"""<cib validate-with="pacemaker-3.7" admin_epoch="0" epoch="1" num_updates="0">
@@ -51,6 +53,7 @@ class AgreedOrder:
     trace: list[tuple[NodeId, str]] = field(default_factory=list)
     created: dict[tuple[NodeId, int], bool] = field(default_factory=dict)
     ring: int = 0
+    schemas: SchemaLookup | None = None
 
     def __post_init__(self) -> None:
         for n in range(1, self.nodes + 1):
@@ -58,7 +61,8 @@ class AgreedOrder:
 
     def start(self, node: NodeId) -> None:
         doc, lineage = parse_persisted(self.persisted.get(node, BASE))
-        self.replicas[node] = CIBReplica(node, doc, random.Random(node), lineage=lineage)
+        self.replicas[node] = CIBReplica(node, doc, random.Random(node), lineage=lineage,
+                                         schemas=self.schemas)
         self.observe(node)
 
     def observe(self, node: NodeId) -> None:
@@ -126,8 +130,9 @@ class AgreedOrder:
         return {r.status().digest for r in self.replicas.values()}
 
 
-def cluster(nodes: int = 3, expected_votes: int | None = None) -> AgreedOrder:
-    order = AgreedOrder(nodes, expected_votes)
+def cluster(nodes: int = 3, expected_votes: int | None = None,
+            schemas: SchemaLookup | None = None) -> AgreedOrder:
+    order = AgreedOrder(nodes, expected_votes, schemas=schemas)
     order.heal()
     order.drain()
     return order
@@ -243,6 +248,47 @@ def test_malformed_peer_messages_are_dropped_and_counted() -> None:
     stale = CIB_CODEC.encode(CIBSync(99, b"<x"))
     assert replica.step(0, Delivered(NodeId(2), stale)) == []
     assert replica.status().dropped == 6, "a message of another ring is superseded, not junk"
+
+
+BOGUS_CONSTRAINT = CIBRequest("create", '<bogus id="x"/>', "constraints")
+needs_schema = pytest.mark.skipif(not (SCHEMA_DIR / "pacemaker-3.7.rng").is_file(),
+                                  reason="Pacemaker RelaxNG schemas not installed")
+
+
+@needs_schema
+def test_every_replica_checks_the_schema_so_a_forged_peer_write_changes_nothing() -> None:
+    """A peer that skipped the check (no schema lookup, or a forged update) broadcasts a
+    write whose result does not conform: every replica refuses it; nothing changes."""
+    order = cluster(schemas=schema_lookup())
+    before = order.digests()
+    forged = CIB_CODEC.encode(CIBUpdate(2, 5, BOGUS_CONSTRAINT))
+    order.queues[order.group_of(NodeId(2))].append((NodeId(2), forged))
+    order.drain()
+    assert order.digests() == before
+    assert all(r.status().applied == 0 for r in order.replicas.values())
+    assert all(r.doc.find_by_id("x") is None for r in order.replicas.values())
+
+
+@needs_schema
+def test_a_client_write_that_does_not_conform_is_refused_with_the_schema_code() -> None:
+    order = cluster(schemas=schema_lookup())
+    order.write(NodeId(1), 1, BOGUS_CONSTRAINT)
+    order.write(NodeId(1), 2, primitive("fine"))
+    order.drain()
+    refused = order.replies[(NodeId(1), 1)]
+    assert not refused.ok and refused.problems[0].code is Code.CIB_SCHEMA_INVALID
+    assert refused.problems[0].message == "Update does not conform to the configured schema"
+    assert order.replies[(NodeId(1), 2)].ok, "a conforming write still goes through"
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(3)].doc.find_by_id("fine") is not None
+
+
+def test_without_a_schema_lookup_the_same_write_is_applied() -> None:
+    """The check is what refuses it (the test above cannot pass by accident)."""
+    order = cluster()
+    order.write(NodeId(1), 1, BOGUS_CONSTRAINT)
+    order.drain()
+    assert order.replies[(NodeId(1), 1)].ok
 
 
 def random_write(rng: random.Random, request_id: int) -> CIBRequest:

@@ -21,7 +21,7 @@ def test_a_check_that_finds_errors_refuses_the_write() -> None:
     request = CIBRequest("create", '<primitive id="d" class="ocf" provider="heartbeat" '
                          'type="Dummy"/>', "resources")
     with pytest.raises(HaError) as caught:
-        apply_request(empty_cib(), request, lambda root: ["1: bad"])
+        apply_request(empty_cib(), request, lambda name: lambda root: ["1: bad"])
     problem = caught.value.problems[0]
     assert problem.code is Code.CIB_SCHEMA_INVALID
     assert problem.message == "Update does not conform to the configured schema"

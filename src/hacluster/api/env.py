@@ -36,9 +36,9 @@ from hacluster.cib import (
     CIBRequest,
     SchemaCheck,
     Update,
-    XMLElement,
     apply_request,
     parse_cib,
+    relaxng_check,
 )
 from hacluster.common import MAX_CIB_BYTES, Code, HaError, ipcwire
 
@@ -275,7 +275,7 @@ class CibFile:
 
     def apply(self, request: CIBRequest) -> Update:
         old = self.read()
-        new, diff = apply_request(old, request, schema_check(old.validate_with))
+        new, diff = apply_request(old, request, schema_check)
         if new is not old:
             self.write(new)
         return new, diff
@@ -322,7 +322,7 @@ class LiveCluster:
     def submit(self, request: CIBRequest) -> CIBDocument:
         # Refuse a non-conforming change here too, before anything is sent or replicated.
         current = self.read()
-        apply_request(current, request, schema_check(current.validate_with))
+        apply_request(current, request, schema_check)
         stamped = dataclasses.replace(request, stamp=self.stamp())
         self._call("cib_request", {"request": stamped.to_bytes().decode()})
         return self.read()
@@ -390,15 +390,7 @@ def schema_check(validate_with: str) -> SchemaCheck | None:
     """The installed Pacemaker RelaxNG schema named by validate-with, as a check returning
     its error lines; None when the schema is not installed (or validate-with is "none")."""
     relaxng = _relaxng(validate_with)
-    if relaxng is None:
-        return None
-
-    def check(root: XMLElement) -> list[str]:
-        if relaxng.validate(root):
-            return []
-        return [f"{e.line}: {e.message}" for e in relaxng.error_log]
-
-    return check
+    return None if relaxng is None else relaxng_check(relaxng)
 
 
 @functools.lru_cache(maxsize=8)

@@ -39,6 +39,7 @@ from hacluster.cib.document import (
     parse_cib,
     parse_fragment,
     parse_xml,
+    relaxng_check,
     serialize,
 )
 from hacluster.cib.lineage import Lineage, parse_persisted, persisted_bytes
@@ -65,6 +66,7 @@ from hacluster.cib.requests import (
     OPERATIONS,
     CIBRequest,
     SchemaCheck,
+    SchemaLookup,
     apply_request,
     raise_if_nonconforming,
     request_from_bytes,
@@ -100,6 +102,8 @@ __all__ = [
     "CIBRequest",
     "OPERATIONS",
     "SchemaCheck",
+    "SchemaLookup",
+    "relaxng_check",
     "raise_if_nonconforming",
     "CIBVersion",
     "Update",

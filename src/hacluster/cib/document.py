@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeAlias
@@ -277,3 +277,14 @@ def empty_cib(validate_with: str = DEFAULT_SCHEMA,
         "epoch": "1", "num_updates": "0", "admin_epoch": "0",
     })
     return document_from_element(root)
+
+
+def relaxng_check(relaxng: etree.RelaxNG) -> Callable[[XMLElement], list[str]]:
+    """A compiled RelaxNG schema as a check returning its error lines (none: conforms)."""
+
+    def check(root: XMLElement) -> list[str]:
+        if relaxng.validate(root):
+            return []
+        return [f"{e.line}: {e.message}" for e in relaxng.error_log]
+
+    return check

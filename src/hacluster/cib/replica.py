@@ -1,7 +1,9 @@
 """CIB replication over an agreed (total) order: the sans-I/O core of the CIB manager.
 
 Rule 1, writes: every write is broadcast and applied, in delivery order, by every member
-(one pure apply_request, so every copy decides alike). A configuration write (anything but
+(one pure apply_request, so every copy decides alike; with the node's schema lookup a
+result that does not conform to its validate-with schema is refused by every copy,
+CIB_SCHEMA_INVALID, whoever sent it). A configuration write (anything but
 a status update) is applied only in a configuration votequorum declares quorate, and not
 from the old ring's tail flushed into a non-quorate remnant (`Delivered.quorate`); it is
 acknowledged once the members that applied and persisted it (each says so in the agreed
@@ -53,6 +55,7 @@ from hacluster.cib.merge import (
 from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
 from hacluster.cib.requests import (
     CIBRequest,
+    SchemaLookup,
     apply_request,
     is_confined_to_node_state,
     request_from_bytes,
@@ -139,8 +142,13 @@ class CIBReplica:
 
     def __init__(self, node_id: NodeId, document: CIBDocument | None = None,
                  rng: random.Random | None = None, *, lineage: Lineage | None = None,
-                 node_name: str | None = None) -> None:
+                 node_name: str | None = None, schemas: SchemaLookup | None = None) -> None:
         self.node_id = node_id
+        # Every write is checked here, in the replica, against the schema its result's
+        # validate-with names: a client or a peer that skipped the check cannot get a
+        # non-conforming CIB applied. Every node runs the same schemas (the same release),
+        # so every copy decides alike.
+        self.schemas = schemas
         self.node_name = node_name or str(int(node_id))
         self.doc = document if document is not None else empty_cib()
         self.lineage = lineage or Lineage()
@@ -379,7 +387,7 @@ class CIBReplica:
                 Code.CIB_NO_QUORUM, "this partition has no quorum: CIB configuration writes "
                 "are refused (status updates are not)"))
         try:
-            new, diff = apply_request(self.doc, request)
+            new, diff = apply_request(self.doc, request, self.schemas)
         except HaError as error:
             return self._refuse(origin, update, error)
         except (ValueError, TypeError) as error:

@@ -123,17 +123,22 @@ def _replace_config(doc: CIBDocument, xml: str) -> Update:
 
 
 SchemaCheck = Callable[[XMLElement], list[str]]
+# validate-with name -> its RelaxNG check (None: not installed, or "none"). The I/O layer
+# (api.env, drivers) loads the schemas; the pure layers only call the lookup.
+SchemaLookup = Callable[[str], "SchemaCheck | None"]
 
 
 def apply_request(doc: CIBDocument, request: CIBRequest,
-                  schema_check: SchemaCheck | None = None) -> Update:
+                  schemas: SchemaLookup | None = None) -> Update:
     """Apply one write to `doc`: (new document, patchset) or HaError. A write that changed
-    something also records the request's stamp on the root. With `schema_check` (the
-    validate-with RelaxNG schema, loaded by the caller), a result that does not conform is
-    refused as the real CIB manager refuses it, and nothing changes."""
+    something also records the request's stamp on the root. With `schemas`, a result that
+    does not conform to the RelaxNG schema its validate-with names is refused as the real
+    CIB manager refuses it (exit 78), and nothing changes."""
     new, diff = _apply_operation(doc, request)
-    if new is not doc and schema_check is not None:
-        raise_if_nonconforming(new, schema_check)
+    if new is not doc and schemas is not None:
+        schema_check = schemas(new.validate_with)
+        if schema_check is not None:
+            raise_if_nonconforming(new, schema_check)
     if new is doc or not request.stamp:
         return new, diff
     return stamp_update(new, diff, request.stamp)

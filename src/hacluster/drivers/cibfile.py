@@ -15,14 +15,19 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from lxml import etree
 
 from hacluster.common import Code, HaError
-from hacluster.node import parse_cib
+from hacluster.node import parse_cib, relaxng_check
 
 log = logging.getLogger(__name__)
 
+SCHEMA_DIR = Path("/usr/share/pacemaker")
 CIB_NAME = "cib.xml"
 SIG_SUFFIX = ".sig"
 BACKUP_PATTERN = re.compile(r"^cib-(\d+)\.raw$")
@@ -149,3 +154,33 @@ def load_cib_bytes(store: CIBStore) -> bytes | None:
     directory holds none yet (the replica then starts empty and takes the cluster's copy)."""
     loaded = store.load()
     return None if loaded is None else loaded.data
+
+
+SchemaCheck = Callable[[Any], list[str]]
+
+
+def schema_lookup(schema_dir: Path = SCHEMA_DIR) -> Callable[[str], SchemaCheck | None]:
+    """validate-with name -> the installed Pacemaker RelaxNG schema's check (None when it
+    is not installed or names no schema, e.g. "none"), each schema read once per daemon.
+    The node's CIB replica checks every write with it (hacluster.cib.replica)."""
+    loaded: dict[str, SchemaCheck | None] = {}
+
+    def lookup(validate_with: str) -> SchemaCheck | None:
+        if validate_with not in loaded:
+            loaded[validate_with] = _load_schema(schema_dir, validate_with)
+        return loaded[validate_with]
+
+    return lookup
+
+
+def _load_schema(schema_dir: Path, validate_with: str) -> SchemaCheck | None:
+    if not validate_with.startswith("pacemaker-") or "/" in validate_with:
+        return None
+    path = schema_dir / f"{validate_with}.rng"
+    if not path.is_file():
+        return None
+    try:
+        return relaxng_check(etree.RelaxNG(etree.parse(str(path))))
+    except (etree.RelaxNGParseError, etree.XMLSyntaxError, OSError) as error:
+        log.warning("cib schema unreadable path=%s error=%s", path, error)
+        return None

@@ -18,7 +18,7 @@ from typing import Any
 
 from hacluster.common import Code, HaError, NodeId
 from hacluster.config import DEFAULT_MCASTPORT, ClusterConfig, find_local_node, parse_config
-from hacluster.drivers.cibfile import CIBStore, load_cib_bytes
+from hacluster.drivers.cibfile import CIBStore, load_cib_bytes, schema_lookup
 from hacluster.drivers.settings import DaemonSettings, LogSettings, effective_crypto, read_authkey
 from hacluster.drivers.settings import read_text as read_config_text
 from hacluster.node import (
@@ -184,7 +184,7 @@ def build_node(settings: DaemonSettings) -> Node:
     copy); a first boot leaves a CIB on disk like any other."""
     store = CIBStore(settings.state_dir)
     replica, first = cib_replica_for(settings.node_id, settings.members, settings.names,
-                                     load_cib_bytes(store))
+                                     load_cib_bytes(store), schema_lookup())
     if first is not None:
         store.save(first)
     config = settings.config

@@ -19,7 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hacluster.cib import CIBReplica, CIBRequest, content_digest, parse_persisted
+from hacluster.cib import (
+    CIBReplica,
+    CIBRequest,
+    SchemaLookup,
+    content_digest,
+    parse_persisted,
+)
 from hacluster.common import NodeId
 from hacluster.events import (
     ClientRequest,
@@ -112,6 +118,8 @@ class World:
     # forged PeerUnreachable reports (a fault) are stepped only while this holds
     forging: bool = True
     cib: bool = False  # each node hosts a CIBReplica (CPG group "cib")
+    # validate-with -> schema check, given to every replica (the test loads the schemas)
+    cib_schemas: SchemaLookup | None = None
     cib_requests: dict[tuple[Incarnation, int], str] = field(default_factory=dict)
     cib_clients_until_ms: int = -1
     cib_writes: int = 0
@@ -173,7 +181,8 @@ class World:
             doc = initial_cib(self.node_ids, {n: f"node{int(n)}" for n in self.node_ids})
         # Quorum comes from the node's votequorum: partitions never both write.
         return CIBReplica(node_id, doc, lineage=lineage,
-                          node_name=f"node{int(node_id)}" if self.crm else None)
+                          node_name=f"node{int(node_id)}" if self.crm else None,
+                          schemas=self.cib_schemas)
 
     def cib_write(self, node_id: NodeId, request: CIBRequest, name: str = "") -> int:
         """A CIB client's write at a node; its Reply is recorded by the checker under `name`."""
