@@ -17,6 +17,8 @@ crm_simulate 2.1.5) and the feature tags it drew. Each mix stresses one document
   orphans      operation history of resources that are no longer configured
   discovery    resource-discovery=never|exclusive locations, probes
   utilization  placement-strategy with capacities, utilization and colocation chains
+  tickets      rsc_ticket (plain and with sets, rsc-role) with every loss-policy, tickets
+               granted, revoked, never granted or in standby
 
 Must never read the clock or global randomness: everything comes from `random.Random(seed)`.
     python bench/cibgen2.py SEED MIX > cib.xml
@@ -30,7 +32,7 @@ import sys
 from dataclasses import dataclass, field
 
 MIXES = ("promotable", "quorum", "onfail", "sets", "interleave", "unfencing", "health",
-         "rules", "orphans", "discovery", "utilization")
+         "rules", "orphans", "discovery", "utilization", "tickets")
 FEATURE_SET = "3.16.1"
 UUID = "5e3e9d6a-8c1e-4c0b-9d1f-2b7a5d0c4e11"
 START_S = 1_700_000_000
@@ -121,6 +123,7 @@ class Builder:
         self.constraints: list[str] = []
         self.tops: list[tuple[str, str]] = []  # (id, kind)
         self.uid = 0
+        self.tickets: dict[str, dict[str, str]] = {}  # ticket -> ticket_state attributes
 
     # --- small helpers ---------------------------------------------------------------
 
@@ -361,6 +364,10 @@ class Builder:
             out.append(f'<node_state id="{n.name}" uname="{n.name}" {flags} '
                        f'crm-debug-origin="do_update_resource">{transient}<lrm id="{n.name}">'
                        f'<lrm_resources>{"".join(n.lrm)}</lrm_resources></lrm></node_state>')
+        if self.tickets:
+            out.append("<tickets>" + "".join(
+                f'<ticket_state id="{t}"' + "".join(f' {k}="{v}"' for k, v in a.items()) + "/>"
+                for t, a in self.tickets.items()) + "</tickets>")
         return "".join(out)
 
     def document(self) -> str:
@@ -623,11 +630,60 @@ def mix_utilization(b: Builder) -> None:
         b.props["priority-fencing-delay"] = "0"
 
 
+def mix_tickets(b: Builder) -> None:
+    nodes_vary(b, offline_p=0.1)
+    if b.chance(0.6):
+        b.add_fencing()
+    names = [f"ticket{k}" for k in range(1, b.rng.randint(1, 2) + 1)]
+    for name in names:
+        roll = b.rng.choice(("granted", "granted", "revoked", "revoked", "absent", "standby"))
+        b.tag(f"ticket_{roll}")
+        if roll == "granted":
+            b.tickets[name] = {"granted": "true", "last-granted": str(START_S)}
+        elif roll == "revoked":
+            b.tickets[name] = {"granted": "false", "last-granted": str(START_S)}
+        elif roll == "standby":
+            b.tickets[name] = {"granted": "true", "standby": "true"}
+    deps: list[tuple[str, str]] = [(b.add_primitive(fail_p=0.05).rid, "primitive")
+                                   for _ in range(b.rng.randint(1, 3))]
+    if b.chance(0.4):
+        deps.append((b.add_group(), "group"))
+    if b.chance(0.5):
+        promotable = b.chance(0.6)
+        deps.append((b.add_clone(promotable=promotable),
+                     "promotable" if promotable else "clone"))
+    for rid, kind in deps:
+        if not b.chance(0.8):
+            continue
+        # loss-policy=fence without fencing is a configuration error (crm_verify)
+        fencing = b.props["stonith-enabled"] == "true"
+        policy = b.rng.choice(("stop", "demote", "fence" if fencing else "stop", "freeze", ""))
+        attrs = f' loss-policy="{policy}"' if policy else ""
+        role = ""
+        if kind == "promotable" and b.chance(0.6):
+            role = "Promoted"
+            b.tag("ticket_role_promoted")
+        b.tag(f"loss_policy_{policy or 'default'}")
+        ticket = b.rng.choice(names)
+        if b.chance(0.2):
+            set_role = f' role="{role}"' if role else ""
+            b.constraints.append(f'<rsc_ticket id="{b.cid("tk")}" ticket="{ticket}"{attrs}>'
+                                 f'<resource_set id="{b.cid("tset")}"{set_role}><resource_ref '
+                                 f'id="{rid}"/></resource_set></rsc_ticket>')
+            b.tag("ticket_set")
+        else:
+            rsc_role = f' rsc-role="{role}"' if role else ""
+            b.constraints.append(f'<rsc_ticket id="{b.cid("tk")}" ticket="{ticket}" '
+                                 f'rsc="{rid}"{rsc_role}{attrs}/>')
+    if len(deps) > 1 and b.chance(0.4):
+        b.colocation(deps[1][0], deps[0][0])
+
+
 BUILDERS = {
     "promotable": mix_promotable, "quorum": mix_quorum, "onfail": mix_onfail,
     "sets": mix_sets, "interleave": mix_interleave, "unfencing": mix_unfencing,
     "health": mix_health, "rules": mix_rules, "orphans": mix_orphans,
-    "discovery": mix_discovery, "utilization": mix_utilization,
+    "discovery": mix_discovery, "utilization": mix_utilization, "tickets": mix_tickets,
 }
 
 

@@ -126,13 +126,14 @@ def test_the_second_generator_is_deterministic_and_covers_every_mix() -> None:
     tags = {t for mix in cibgen2.MIXES for s in range(1, 6) for t in cibgen2.generate(s, mix).features}
     for wanted in ("promotable", "on_fail_block", "order_set", "interleave_true",
                    "provides_unfencing", "value_source_param",
-                   "orphan", "discovery_exclusive", "colocation_chain"):
+                   "orphan", "discovery_exclusive", "colocation_chain", "ticket_revoked",
+                   "loss_policy_freeze"):
         assert wanted in tags, wanted
 
 
 @pytest.mark.parametrize("mix", ["promotable", "quorum", "onfail", "sets", "interleave",
                                  "unfencing", "health", "rules", "orphans", "discovery",
-                                 "utilization"])
+                                 "utilization", "tickets"])
 def test_second_generator_cibs_pass_the_real_crm_verify(mix: str) -> None:
     require_real_crm_simulate()
     import cibgen2

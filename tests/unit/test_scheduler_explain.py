@@ -260,12 +260,15 @@ def test_check_cib_warns_about_an_unsupported_bundle_and_accepts_the_rest() -> N
     assert "bundle B is not supported" in problems[0].message
 
 
-def test_check_cib_warns_that_tickets_and_tag_references_are_ignored() -> None:
-    xml = cib(prim("A"), '<rsc_ticket id="t1" rsc="A" ticket="T"/>'
+def test_check_cib_warns_of_a_fencing_loss_policy_without_fencing_and_tag_references() -> None:
+    xml = cib(prim("A"), '<rsc_ticket id="t1" rsc="A" ticket="T" loss-policy="fence"/>'
+                         '<rsc_ticket id="t2" rsc="A" ticket="T"/>'
                          '<rsc_location id="l1" rsc="cp" node="node1" score="10"/>')
     messages = [p.message for p in api_explain.check_cib(etree.fromstring(xml.encode()))
                 if not p.is_error()]
-    assert any("rsc_ticket t1 is not supported" in m for m in messages)
+    assert any("rsc_ticket t1 has loss-policy=fence but fencing is disabled" in m
+               for m in messages)
+    assert not any("t2" in m for m in messages)
     assert any("constraint l1 references 'cp', which is not a resource" in m
                for m in messages)
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from hacluster.api.env import CIBEnvironment
-from hacluster.common import Code, HaError, Problem, Severity, parse_score
+from hacluster.common import Code, HaError, Problem, Severity, is_true, parse_score
 from hacluster.scheduler import Explanation, explain, rule_constraints_of, unpack
 
 # Constraint attributes that name a resource (or a tag/template) by id.
@@ -171,9 +171,14 @@ def unsupported_problems(config: Any) -> list[Problem]:
         for el in config.iter(kind):
             problems.append(warning(f"{kind} {el.get('id', '?')} is not supported: it is "
                                     "ignored (never started)", resource=str(el.get("id", ""))))
+    fencing = all(is_true(nv.get("value"), default=True)
+                  for nv in config.iterfind("crm_config/cluster_property_set/nvpair")
+                  if nv.get("name") == "stonith-enabled")
     for el in config.iter("rsc_ticket"):
-        problems.append(warning(f"rsc_ticket {el.get('id', '?')} is not supported: tickets "
-                                "are ignored", constraint=str(el.get("id", ""))))
+        if (el.get("loss-policy") or "").lower() == "fence" and not fencing:
+            problems.append(warning(f"rsc_ticket {el.get('id', '?')} has loss-policy=fence "
+                                    "but fencing is disabled: it acts as loss-policy=stop",
+                                    constraint=str(el.get("id", ""))))
     for el in config.iter("primitive"):
         if el.get("template"):
             problems.append(warning(f"primitive {el.get('id', '?')} uses template "

@@ -48,6 +48,10 @@ def instance_scores(work: Work, inst: str, base: dict[str, int]) -> dict[str, in
         for node, value in own.items():
             if node in scores:
                 scores[node] = add_scores(scores[node], value)
+        # Locations on the instance itself (a lost ticket bans every instance).
+        for node, value, role in work.loc_of.get(prim, ()):
+            if role is None and node in scores:
+                scores[node] = add_scores(scores[node], value)
     for node, preference in promotion_preference(work, inst, base).items():
         if node in scores:
             scores[node] = add_scores(scores[node], preference)

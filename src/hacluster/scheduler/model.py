@@ -222,6 +222,9 @@ class ClusterModel:
     # History ids of resources no longer configured and not active -> online nodes
     # holding them: their histories are deleted.
     deletable: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Primitives left where they are, unmanaged, because their ticket was lost
+    # (rsc_ticket loss-policy=freeze).
+    ticket_frozen: frozenset[str] = frozenset()
 
     def prop(self, name: str, default: str) -> str:
         return self.properties.get(name, default)

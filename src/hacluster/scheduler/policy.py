@@ -40,7 +40,7 @@ def is_managed(model: ClusterModel, rid: str) -> bool:
         return False
     if parse_boolean(model.meta(rid, "is-managed", "true")) is False:
         return False
-    if is_true(model.meta(rid, "maintenance", "false")):
+    if is_true(model.meta(rid, "maintenance", "false")) or rid in model.ticket_frozen:
         return False
     state = model.states.get(rid)
     if state is not None:

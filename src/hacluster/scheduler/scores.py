@@ -146,8 +146,10 @@ def fresh_primitive_scores(work: Work, rid: str, with_location: bool,
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
-    if len(state.running_on) == 1 and not is_managed(model, rid):
-        # An unmanaged resource stays where it is: INFINITY on its node.
+    if len(state.running_on) == 1 and not is_managed(model, rid) \
+            and rid not in model.ticket_frozen:
+        # An unmanaged resource stays where it is: INFINITY on its node (one frozen by a
+        # lost ticket became unmanaged only after its scores were set).
         node = state.running_on[0]
         scores[node] = add_scores(scores.get(node, 0), INFINITY)
     for node in state.banned_nodes | state.stop_failed_nodes:

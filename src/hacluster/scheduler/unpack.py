@@ -16,6 +16,12 @@ from hacluster.scheduler.constraints import unpack_constraints
 from hacluster.scheduler.history import unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
 from hacluster.scheduler.rules import merged_sets
+from hacluster.scheduler.tickets import (
+    fence_lost,
+    ticket_effects,
+    ticket_states,
+    unpack_rsc_tickets,
+)
 from hacluster.scheduler.unpack_time import int_or_zero
 
 Element = Any
@@ -74,11 +80,16 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
                                       ids, len(nodes), op_defaults)
     states, resources, fence, nodes, deletable = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
                                                     stonith, fence, now_s)
-    locs, colocs, orders = unpack_constraints(
-        config.find("constraints") if config is not None else None, nodes, resources, ids, now_s)
+    block = config.find("constraints") if config is not None else None
+    locs, colocs, orders = unpack_constraints(block, nodes, resources, ids, now_s)
+    tickets = ticket_effects(unpack_rsc_tickets(block, resources, ids, stonith),
+                             ticket_states(cib_root.find("status")), nodes, resources, states)
+    nodes, fence = dict(nodes), dict(fence)
+    fence_lost(nodes, fence, tickets.fence)
     return ClusterModel(now_s=now_s, properties=props, rsc_defaults=rsc_defaults,
                         op_defaults=op_defaults, nodes=nodes, resources=resources, top=top,
-                        states=states, locations=locs, colocations=colocs, orders=orders,
+                        states=states, locations=locs + tickets.locations,
+                        colocations=colocs, orders=orders, ticket_frozen=tickets.frozen,
                         have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
                         unprobed_members=pending_members(cib_root, nodes),
                         known_on=history_nodes(cib_root), deletable=deletable)
