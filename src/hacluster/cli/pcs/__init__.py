@@ -66,7 +66,7 @@ NOUNS = MappingProxyType({
     "property": nodes.PROPERTY_VERBS,
     "node": nodes.NODE_VERBS,
     "stonith": nodes.STONITH_VERBS,
-    "cluster": {**cluster.VERBS, "status": status},
+    "cluster": cluster.VERBS,
     "status": {"": status, "status": status, "resources": status, "nodes": status,
                "cluster": status},
 })

@@ -16,6 +16,7 @@ from hacluster.api import cluster_setup as cluster_setup_api
 from hacluster.api import env as api_env
 from hacluster.api import verify
 from hacluster.cli import keygen
+from hacluster.cli.pcs import lifecycle
 from hacluster.cli.pcs.common import Options, Usage, split_options
 from hacluster.common import Code, HaError
 
@@ -144,7 +145,9 @@ def cluster_authkey(words: list[str], options: Options) -> int:
 
 VERBS = MappingProxyType({"cib": cluster_cib, "cib-push": cluster_cib_push,
                           "verify": cluster_verify, "setup": cluster_setup,
-                          "authkey": cluster_authkey})
+                          "authkey": cluster_authkey, "start": lifecycle.cluster_start,
+                          "stop": lifecycle.cluster_stop, "status": lifecycle.cluster_status})
 SYNTAX = ("cib [filename] [scope=<scope> | --config]\n    " + CIB_PUSH +
           "\n    verify [-V] [filename]\n    setup <cluster name> <node name>... "
-          "[--corosync_conf <path>]\n    authkey corosync [<path>]")
+          "[--corosync_conf <path>]\n    authkey corosync [<path>]\n    start [--all | <node>...] "
+          "[--wait[=<n>]]\n    stop [--all | <node>...] [--force]\n    status")
