@@ -3,9 +3,13 @@ resource exactly once and moves it when its node dies."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
+from hacluster.events import RunAgent
 from hacluster.sim import World
+from hacluster.sim.agents import FakeAgents, FakeRun
 from hacluster.totem import params_for_token
 
 IDS = [NodeId(1), NodeId(2), NodeId(3)]
@@ -50,3 +54,40 @@ def test_killing_the_node_of_a_resource_starts_it_elsewhere() -> None:
     world.run_for(10000)
     now = where(world, "dummy")
     assert len(now) == 1 and now[0] != holder
+
+
+CLONE = ('<clone id="c"><primitive id="p" class="ocf" provider="heartbeat" type="Dummy">'
+         '<operations><op id="p-monitor-10s" name="monitor" interval="10s"/></operations>'
+         '</primitive></clone>')
+
+
+class RecordingAgents(FakeAgents):
+    """Fake agents that remember every start they ran: (node, instance)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.starts: list[tuple[str, str]] = []
+
+    def run(self, node: str, now_ms: int, run: RunAgent) -> FakeRun:
+        if run.action == "start":
+            self.starts.append((node, dict(run.env)["OCF_RESOURCE_INSTANCE"]))
+        return super().run(node, now_ms, run)
+
+
+def test_a_ring_reformed_during_slow_starts_starts_each_clone_instance_once() -> None:
+    """A token loss re-forms the ring with the same members while starts run: they are
+    waited for, not counted failed, so the next transition knows they happened and starts
+    nothing twice (a second start meant a second clone instance on the same node)."""
+    world = World(3, IDS, params_for_token(1000), crm=True)
+    world.run_for(3000, lambda: world.is_converged())
+    agents = RecordingAgents(world.agents.rng, min_ms=4000, max_ms=8000)
+    world.agents = agents
+    world.cib_write(NodeId(1), CIBRequest("replace", PROPS, "crm_config"))
+    world.cib_write(NodeId(1), CIBRequest("create", CLONE, "resources"))
+    world.run_for(20000, lambda: len(agents.starts) >= 3)
+    world.network.partition([[NodeId(1), NodeId(2)], [NodeId(3)]])
+    world.run_for(1500)
+    world.network.heal()
+    world.run_for(40000)
+    per_node = sorted(node for node, _ in agents.starts)
+    assert per_node == ["node1", "node2", "node3"], agents.starts

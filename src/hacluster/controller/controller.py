@@ -206,9 +206,14 @@ class Controller:
         self.acks = set()
         if self.run is not None:
             self._abort("membership changed")
-            # actions sent to nodes that are gone will never report: fail them now
+            # Actions sent to nodes that are gone will never report: fail them now. Those
+            # on members that stay still run and will report: wait for them, or the next
+            # transition would not know they happened (and start a second clone instance).
+            present = {self.name_of(m) for m in self.members} if self.is_dc() else set()
+            targets = {syn.action.id: syn.action.node for syn in self.run.synapses}
             for aid in self.run.running():
-                self.run.finish(aid, False)
+                if targets.get(aid) not in present:
+                    self.run.finish(aid, False)
         log.info("controller membership node=%s ring=%d members=%s dc=%s quorate=%s",
                  self.name, event.ring_seq, list(self.members), self.dc_name(), self.quorate)
         return []
@@ -259,7 +264,10 @@ class Controller:
         self.joined_ring = self.ring_seq
         log.info("dc join complete node=%s ring=%d members=%s", self.name, self.ring_seq,
                  sorted(wanted))
-        self.seen_ops = ops_of(self.doc.root)
+        ops = ops_of(self.doc.root)
+        for seen in new_ops(self.seen_ops, ops):  # results that landed while joining
+            self._match(seen)
+        self.seen_ops = ops
         self.seen_attrs = attrs_of(self.doc.root)
         self.need_schedule = True
         return self._write_node_states() + self._write_cib_attrs()
