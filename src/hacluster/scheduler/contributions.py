@@ -18,9 +18,8 @@ from hacluster.scheduler.model import Role
 from hacluster.scheduler.policy import next_role_stopped
 from hacluster.scheduler.scores import (
     Work,
-    colocation_effect,
+    apply_colocation,
     location_scores,
-    nodes_of,
     primitive_scores,
 )
 from hacluster.scheduler.tables import whole_group
@@ -69,8 +68,7 @@ def score_steps(work: Work, rid: str) -> tuple[dict[str, list[Step]], dict[str, 
                   "resource-stickiness")
     scores = own
     for c in work.with_of.get(rid, ()):
-        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
-        after = colocation_effect(model, scores, where, c)
+        after = apply_colocation(work, scores, c, whole_group(work, c))
         record_deltas(steps, scores, after, f"colocation {c.id} with {c.primary}")
         scores = after
     if next_role_stopped(model, rid):

@@ -16,13 +16,12 @@ from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import blocked_from_running, next_role_stopped, unmanaged_node
 from hacluster.scheduler.scores import (
     Work,
+    apply_colocation,
     can_run_any,
-    colocation_effect,
     location_scores,
     log_lazy,
     log_scores,
     merge_factor,
-    nodes_of,
     primitive_scores,
 )
 from hacluster.scheduler.tables import base_table, member_table, whole_group
@@ -143,8 +142,7 @@ def scores_for(work: Work, rid: str, decide: bool = True) -> dict[str, int]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
-        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
-        scores = colocation_effect(work.model, scores, where, c)
+        scores = apply_colocation(work, scores, c, whole_group(work, c))
     return with_influence(work, rid, scores, 1.0, frozenset({rid}), decide)
 
 
@@ -250,8 +248,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
             continue
         own = primitive_scores(work, m)
         for c in work.with_of.get(m, ()):
-            where = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY)
-            own = colocation_effect(model, own, where, c)
+            own = apply_colocation(work, own, c, c.score >= INFINITY)
         ok = (prev_ok and node is not None and own.get(node, -INFINITY) >= 0
               and not blocked_from_running(model, m) and not model.resources[m].orphan)
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})

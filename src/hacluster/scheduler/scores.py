@@ -49,6 +49,10 @@ class Work:
     with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
     loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
     health: dict[str, int] = field(default_factory=dict)  # node -> non-zero health score
+    # Clone instance primitive -> its score on the node it was placed on (what a mandatory
+    # colocation with its role adds there) and clone -> its own table.
+    chosen: dict[str, int] = field(default_factory=dict)
+    clone_tables: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def top_of(model: ClusterModel, rid: str) -> str:
@@ -177,11 +181,9 @@ def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float
             if factor < 0 and value < 0:
                 continue
         out[node] = add_scores(base, scaled(value, factor, keep_tiny))
-        if only_positive and out[node] < 0 <= base and out[node] > -INFINITY:
+        if only_positive and out[node] < 0 <= base:
             # A clone only takes in preferences: what would turn a node negative leaves
-            # it as it was (a preferred node is kept barely usable). What a mandatory
-            # colocation forbids still counts here (placement.own_scores: a clone kept
-            # stopped keeps its primaries from being placed).
+            # it as it was (a preferred node is kept barely usable).
             out[node] = 1 if base > 0 else base
     return out
 
@@ -228,6 +230,26 @@ def colocation_effect(model: ClusterModel, scores: dict[str, int], prim_nodes: s
                 out[node] = -INFINITY
         elif node in matching:
             out[node] = add_scores(out[node], c.score)
+    return out
+
+
+def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
+                     fully: bool | str = False) -> dict[str, int]:
+    """`scores` after colocation `c` with its primary where the run placed it. A
+    mandatory colocation with a role of a promotable clone also adds, on each node where
+    an instance takes that role, the score that instance was placed with (unless both
+    sides name the Promoted role)."""
+    where = nodes_of(work, c.primary, c.primary_role, fully)
+    out = colocation_effect(work.model, scores, where, c)
+    primary = work.model.resources[c.primary]
+    if not where or c.score < INFINITY or c.primary_role is None or not primary.promotable \
+            or (c.dependent_role == Role.PROMOTED and c.primary_role == Role.PROMOTED):
+        return out
+    for inst in primary.children:
+        prims = work.model.primitives(inst)
+        node = work.assigned.get(prims[0]) if prims else None
+        if node in out and work.roles.get(prims[0]) == c.primary_role:
+            out[node] = add_scores(out[node], work.chosen.get(prims[0], 0))
     return out
 
 

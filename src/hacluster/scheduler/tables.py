@@ -16,18 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from hacluster.common import INFINITY, add_scores, parse_boolean, parse_score
-from hacluster.scheduler.model import Colocation, Role
+from hacluster.scheduler.model import Colocation, PrimitiveState, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
     LazyTable,
     Work,
+    apply_colocation,
     can_run_any,
-    colocation_effect,
     location_scores,
     log_lazy,
     log_scores,
     merge_factor,
-    nodes_of,
     primitive_scores,
 )
 
@@ -58,8 +57,10 @@ def fresh_base_table(work: Work, rid: str) -> dict[str, int]:
 
 
 def promotion_score(work: Work, inst: str, node: str, specific_only: bool = False) -> int:
-    """The node attribute master-<name>: the name the instance's history used on that node,
-    else its own id, else (anonymous clones) the primitive's plain id. -1 when unset."""
+    """The node attribute master-<name>: the name of the instance's history (on that node,
+    else anywhere: an instance that took another number's history answers to that
+    number), else its own id; then (anonymous clones) the primitive's plain id. -1 when
+    unset."""
     model = work.model
     clone = model.resources[model.resources[inst].parent or inst]
     total, found = 0, False
@@ -67,8 +68,7 @@ def promotion_score(work: Work, inst: str, node: str, specific_only: bool = Fals
     for prim in model.primitives(inst):
         rsc = model.resources[prim]
         state = model.states.get(prim)
-        names = [state.history_names[node]] if state and node in state.history_names else []
-        names.append(prim)
+        names = [clone_name(state, node, prim)]
         if not clone.unique and not specific_only:
             names.append(rsc.base)
         for name in names:
@@ -78,6 +78,15 @@ def promotion_score(work: Work, inst: str, node: str, specific_only: bool = Fals
                 found = True
                 break
     return total if found else -1
+
+
+def clone_name(state: PrimitiveState | None, node: str, prim: str) -> str:
+    if state is None or not state.history_names:
+        return prim
+    if node in state.history_names:
+        return state.history_names[node]
+    numbered = [name for name in state.history_names.values() if ":" in name]
+    return numbered[0] if numbered else prim
 
 
 def shared_score_nodes(work: Work, inst: str, nodes: set[str]) -> set[str]:
@@ -183,7 +192,7 @@ def has_influence(work: Work, c: Colocation) -> bool:
 
 
 def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
-                    seen: frozenset[str]) -> dict[str, int]:
+                    seen: frozenset[str], positive: bool = False) -> dict[str, int]:
     """`table` plus factor times the table of `rid` (a dependent), then what is colocated
     with `rid` in turn (at its own score/INFINITY); rolled back if nothing could run."""
     model = work.model
@@ -198,7 +207,8 @@ def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
         return table
     seen = seen | {rid}
     usable = work.usable
-    out = merge_factor(table, base_table(work, rid), factor, usable=usable)
+    out = merge_factor(table, base_table(work, rid), factor, only_positive=positive,
+                       usable=usable)
     if not can_run_any(model, out):
         return table
     sign = -1 if factor < 0 else 1
@@ -206,7 +216,8 @@ def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
         if c.dependent in seen or not has_influence(work, c) or \
                 c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
             continue
-        out = merge_colocated(work, out, c.dependent, sign * c.score / INFINITY, seen)
+        out = merge_colocated(work, out, c.dependent, sign * c.score / INFINITY, seen,
+                              positive)
     return out
 
 
@@ -235,8 +246,7 @@ def member_table(work: Work, group: str, at: int) -> dict[str, int]:
         colocations = [Colocation(f"{group}:internal", rid, members[at - 1], INFINITY,
                                   None, None, True)]
     for c in [*colocations, *work.with_of.get(rid, ())]:
-        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
-        table = colocation_effect(model, table, where, c)
+        table = apply_colocation(work, table, c, whole_group(work, c))
     table = chain_table(work, rid, table)
     if next_role_stopped(model, rid):
         table = {n: -INFINITY for n in table}
@@ -299,24 +309,24 @@ def instance_adjust(work: Work, clone: str, clone_table: dict[str, int],
     return out
 
 
-def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int],
-                   all_coloc: bool) -> dict[str, int]:
+def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int] | None,
+                   all_coloc: bool, times: int = 1) -> dict[str, int]:
     """A primitive instance when its turn comes: its own table with the turn's
     adjustments, the clone's colocations (all of them only when not every node gets an
     instance; else the mandatory and negative ones), its own, then what is colocated
-    with it; -INFINITY everywhere when its next role is Stopped."""
+    with it; -INFINITY everywhere when its next role is Stopped. `times`: the clone's
+    colocations count once per turn the instance has had (an undone turn leaves them)."""
     model = work.model
     table = adjusted(base_table(work, inst), adjust)
     parent = [c for c in work.with_of.get(clone, ())
-              if all_coloc or c.score < 0 or c.score >= INFINITY]
+              if all_coloc or c.score < 0 or c.score >= INFINITY] * times
     for c in [*parent, *work.with_of.get(inst, ())]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
             continue
-        where = nodes_of(work, c.primary, c.primary_role, whole_group(work, c))
-        table = colocation_effect(model, table, where, c)
+        table = apply_colocation(work, table, c, whole_group(work, c))
     seen = frozenset({inst, clone})
     for c in [*work.deps_of.get(inst, ()),
-              *(c for c in work.deps_of.get(clone, ()) if all_coloc or c.score < 0)]:
+              *[c for c in work.deps_of.get(clone, ()) if all_coloc or c.score < 0] * times]:
         if not has_influence(work, c) or c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
             continue
         table = merge_colocated(work, table, c.dependent, c.score / INFINITY, seen)
