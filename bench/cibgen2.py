@@ -17,6 +17,9 @@ crm_simulate 2.1.5) and the feature tags it drew. Each mix stresses one document
   orphans      operation history of resources that are no longer configured
   discovery    resource-discovery=never|exclusive locations, probes
   utilization  placement-strategy with capacities, utilization and colocation chains
+  migration    allow-migrate resources (primitives, groups, clones) made to move by
+               locations, standby or lost nodes and failures, with orders and colocations
+               to resources that cannot migrate
   tickets      rsc_ticket (plain and with sets, rsc-role) with every loss-policy, tickets
                granted, revoked, never granted or in standby
 
@@ -32,7 +35,7 @@ import sys
 from dataclasses import dataclass, field
 
 MIXES = ("promotable", "quorum", "onfail", "sets", "interleave", "unfencing", "health",
-         "rules", "orphans", "discovery", "utilization", "tickets")
+         "rules", "orphans", "discovery", "utilization", "tickets", "migration")
 FEATURE_SET = "3.16.1"
 UUID = "5e3e9d6a-8c1e-4c0b-9d1f-2b7a5d0c4e11"
 START_S = 1_700_000_000
@@ -679,11 +682,46 @@ def mix_tickets(b: Builder) -> None:
         b.colocation(deps[1][0], deps[0][0])
 
 
+def mix_migration(b: Builder) -> None:
+    nodes_vary(b, offline_p=0.1, unclean_p=0.1, standby_p=0.25)
+    if b.chance(0.5):
+        b.add_fencing()
+    migrating = {"allow-migrate": "true"}
+    ids: list[str] = []
+    for _ in range(b.rng.randint(2, 4)):
+        meta = dict(migrating) if b.chance(0.7) else {}
+        ids.append(b.add_primitive(fail_p=0.15, meta=meta).rid)
+        b.tag("allow_migrate" if meta else "no_migrate")
+    if b.chance(0.3):
+        gid = b.add_group()
+        b.resources[-1] = b.resources[-1].replace(
+            f'<group id="{gid}">', f'<group id="{gid}">'
+            + nv("meta_attributes", f"{gid}-meta", migrating), 1)
+        ids.append(gid)
+        b.tag("group_migrate")
+    if b.chance(0.2):
+        cid = b.add_clone()
+        b.resources[-1] = b.resources[-1].replace(
+            "</clone>", nv("meta_attributes", f"{cid}-m2", migrating) + "</clone>")
+        ids.append(cid)
+        b.tag("clone_migrate")
+    for rid in ids:
+        if b.chance(0.6):
+            b.location(rid, b.rng.choice(("100", "200", "INFINITY", "-INFINITY")))
+    for _ in range(b.rng.randint(0, 2)):
+        first, then = b.rng.sample(ids, 2)
+        if b.chance(0.5):
+            b.order(first, then, b.rng.choice(("", ' kind="Optional"', ' symmetrical="false"')))
+        else:
+            b.colocation(then, first)
+
+
 BUILDERS = {
     "promotable": mix_promotable, "quorum": mix_quorum, "onfail": mix_onfail,
     "sets": mix_sets, "interleave": mix_interleave, "unfencing": mix_unfencing,
     "health": mix_health, "rules": mix_rules, "orphans": mix_orphans,
     "discovery": mix_discovery, "utilization": mix_utilization, "tickets": mix_tickets,
+    "migration": mix_migration,
 }
 
 

@@ -127,13 +127,13 @@ def test_the_second_generator_is_deterministic_and_covers_every_mix() -> None:
     for wanted in ("promotable", "on_fail_block", "order_set", "interleave_true",
                    "provides_unfencing", "value_source_param",
                    "orphan", "discovery_exclusive", "colocation_chain", "ticket_revoked",
-                   "loss_policy_freeze"):
+                   "loss_policy_freeze", "allow_migrate"):
         assert wanted in tags, wanted
 
 
 @pytest.mark.parametrize("mix", ["promotable", "quorum", "onfail", "sets", "interleave",
                                  "unfencing", "health", "rules", "orphans", "discovery",
-                                 "utilization", "tickets"])
+                                 "utilization", "tickets", "migration"])
 def test_second_generator_cibs_pass_the_real_crm_verify(mix: str) -> None:
     require_real_crm_simulate()
     import cibgen2

@@ -91,3 +91,27 @@ def test_a_ring_reformed_during_slow_starts_starts_each_clone_instance_once() ->
     world.run_for(40000)
     per_node = sorted(node for node, _ in agents.starts)
     assert per_node == ["node1", "node2", "node3"], agents.starts
+
+
+def test_an_allow_migrate_resource_migrates_and_is_monitored_where_it_went() -> None:
+    world = World(1, IDS, params_for_token(1000), crm=True)
+    world.run_for(3000, lambda: world.is_converged())
+    world.cib_write(NodeId(1), CIBRequest("replace", PROPS, "crm_config"))
+    migrating = DUMMY.replace("</operations>", "</operations><meta_attributes id='dm'>"
+                              "<nvpair id='dm-am' name='allow-migrate' value='true'/>"
+                              "</meta_attributes>")
+    world.cib_write(NodeId(1), CIBRequest("create", migrating, "resources"))
+    world.run_for(5000)
+    [holder] = where(world, "dummy")
+    target = 3 if holder != 3 else 2
+    world.cib_write(NodeId(1), CIBRequest(
+        "create", f'<rsc_location id="pref" rsc="dummy" node="node{target}" score="100"/>',
+        "constraints"))
+    world.run_for(8000)
+    assert where(world, "dummy") == [target]
+    doc = world.nodes[NodeId(1)].cib.replica.doc
+    ops = {(o.getparent().getparent().getparent().getparent().get("uname"),
+            o.get("operation")) for o in doc.xpath("//lrm_resource[@id='dummy']/lrm_rsc_op")}
+    assert (f"node{holder}", "stop") in ops and (f"node{target}", "migrate_from") in ops
+    assert doc.xpath(f"//node_state[@uname='node{target}']//lrm_rsc_op"
+                     "[@id='dummy_monitor_10000'][@rc-code='0']")

@@ -470,6 +470,12 @@ class Controller:
                         self.wall_ms(now_ms) // 1000)
         if op is not None and task == "notify":
             op = replace(op, meta=(*op.meta, ("notify_type", action.task.split("_")[0])))
+        if op is not None and task in ("migrate_to", "migrate_from") and action.peer:
+            # OCF: a migrating agent learns both ends (CRM_meta_migrate_source/target).
+            source, target = (action.node, action.peer) if task == "migrate_to" \
+                else (action.peer, action.node)
+            op = replace(op, meta=(*op.meta, ("migrate_source", source),
+                                   ("migrate_target", target)))
         if op is None:
             self.run.fire(action.id, None)
             self.run.finish(action.id, False)
@@ -542,8 +548,8 @@ class Controller:
         probe = op.action == "monitor" and op.interval_ms == 0
         if is_failure(result) and not probe:
             out += self._count_failure(op, wall_s)
-        if result.rc == 0 and result.op_status == 0 and op.action in ("start", "promote",
-                                                                      "demote"):
+        if result.rc == 0 and result.op_status == 0 and op.action in (
+                "start", "promote", "demote", "migrate_from"):  # migrate_from: up here now
             out += self._start_monitors(op, wall_s)
         return out
 

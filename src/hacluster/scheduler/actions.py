@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from hacluster.common import is_true
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import is_managed
@@ -30,6 +31,9 @@ class Action:
     runnable: bool = True
     pseudo: bool = False
     reason: str = ""
+    # Part of a live migration that still may happen (Pacemaker's migrate_runnable): set
+    # on the start, stop, migrate_to and migrate_from of a resource that may migrate.
+    migrate: bool = False
 
     @property
     def key(self) -> Key:
@@ -86,6 +90,10 @@ class Plan:
     def find(self, rsc: str | None, task: str) -> list[Action]:
         """The current actions of `rsc`'s `task` (the caller must not change the list)."""
         return self.by_rsc.get((rsc, task), [])
+
+    def find_task(self, task: str) -> list[Action]:
+        """The current actions of `task`, whatever their resource."""
+        return [a for (_rsc, t), group in self.by_rsc.items() if t == task for a in group]
 
     def freeze(self) -> Actions:
         return Actions(MappingProxyType(dict(self.actions)),
@@ -217,9 +225,39 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
         start = plan.update(start, runnable=False, reason=blocker)
         if blocker == "no quorum":
             plan.update(start, optional=False)
+    if start.runnable and not quorum_stop and may_migrate(model, rid, roles, nxt, next_role):
+        offer_migration(plan, rid, next(iter(roles)), start)
     if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed):
         promote = plan.add(Action(rid, "promote", nxt, False))
         if blocker:
             plan.update(promote, runnable=False, reason=blocker)
     if here == Role.PROMOTED and next_role != Role.PROMOTED and not start_needed:
         plan.add(Action(rid, "demote", nxt, False))
+
+
+def may_migrate(model: ClusterModel, rid: str, roles: Mapping[str, Role], nxt: str,
+                next_role: Role) -> bool:
+    """Whether a move may be a live migration (Explained: allow-migrate): the resource
+    allows it, is managed, active on exactly one node, has not failed and has no start
+    pending, is neither promotable nor changed, and both nodes are clean."""
+    if len(roles) != 1 or nxt in roles or next_role != Role.STARTED:
+        return False
+    if not is_true(model.meta(rid, "allow-migrate", "false")) or promotable(model, rid):
+        return False
+    current = next(iter(roles))
+    state = model.states.get(rid)
+    if state is None or state.failed_nodes or state.pending_start or state.changed_nodes:
+        return False
+    here, there = model.nodes[current], model.nodes[nxt]
+    return here.online and not here.unclean and not there.unclean
+
+
+def offer_migration(plan: Plan, rid: str, current: str, start: Action) -> None:
+    """migrate_to on the current node, migrate_from on the next one; the start and stop
+    keep the offer until an ordering takes it back (ordering.py)."""
+    for stop in plan.find(rid, "stop"):
+        if stop.node == current:
+            plan.update(stop, migrate=True)
+    plan.update(start, migrate=True)
+    plan.add(Action(rid, "migrate_to", current, False, migrate=True))
+    plan.add(Action(rid, "migrate_from", start.node, False, migrate=True))

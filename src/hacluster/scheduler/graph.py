@@ -35,6 +35,8 @@ class GraphAction:
     # an anonymous clone instance acts under its primitive's plain id or the id its
     # history on that node carries; empty for anything else (then `rsc`).
     lrm_name: str = ""
+    # migrate_to: the node it migrates to; migrate_from: the node it migrates from.
+    peer: str = ""
 
     @property
     def key(self) -> str:
@@ -158,9 +160,16 @@ def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = 
         i = ids[a.key]
         name = lrm_name(model, a.rsc, a.node) if model is not None else ""
         ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason,
-                         name)
+                         name, migration_peer(plan, a))
         out.append(Synapse(i, ga, tuple(sorted(inputs[i]))))
     return tuple(out)
+
+
+def migration_peer(plan: Actions, action: Action) -> str:
+    other = {"migrate_to": "migrate_from", "migrate_from": "migrate_to"}.get(action.task)
+    if other is None:
+        return ""
+    return next((str(a.node) for a in plan.find(action.rsc, other)), "")
 
 
 def lrm_name(model: ClusterModel, rid: str | None, node: str | None) -> str:
@@ -230,7 +239,8 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
             return [fmt.line("Stop", current, None, stop, stop if (stop and stop.reason)
                              else start)]
         if moving and current:
-            return [fmt.line("Recover" if failed else "Move", current, nxt, stop, None)]
+            change = "Recover" if failed else "Migrate" if start.migrate else "Move"
+            return [fmt.line(change, current, nxt, stop, None)]
         if failed:
             return [fmt.line("Recover", current, None, stop, None)]
         return [fmt.line("Restart", current, nxt, start, None)]

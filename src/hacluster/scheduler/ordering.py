@@ -15,6 +15,7 @@ from hacluster.common import INFINITY, is_true
 from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Order
+from hacluster.scheduler.policy import is_managed
 
 THEN_RUNNABLE = "runnable_left"
 IMPLIES_THEN = "implies_then"
@@ -65,10 +66,37 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
             edges.extend(clone_edges(model, plan, rid))
     for order in model.orders:
         edges.extend(constraint_edges(model, asg, plan, order))
-    propagate(model, plan, edges)
+    migrating = tuple(a.rsc for a in plan.find_task("migrate_to"))
+    propagate(model, plan, edges, migrating)
     while enforce_colocations(model, asg, plan):
-        propagate(model, plan, edges)
+        propagate(model, plan, edges, migrating)
+    settle_migrations(plan, migrating, final=True)
     return Ordered(plan.freeze(), tuple(edges))
+
+
+def settle_migrations(plan: Plan, migrating: tuple[str | None, ...], final: bool = False
+                      ) -> bool:
+    """A migration needs both its stop and its start: when an ordering took the offer
+    back from one, the other loses it too. `final`: a migration still offered happens
+    (its start is pseudo: migrate_from starts it); a withdrawn one leaves a plain move."""
+    changed = False
+    for rid in migrating:
+        mig = plan.find(rid, "migrate_to")[0]
+        stops = [a for a in plan.find(rid, "stop") if a.node == mig.node]
+        starts = [a for a in plan.find(rid, "start") if a.node is not None]
+        parts = stops + starts + plan.find(rid, "migrate_from") + [mig]
+        keep = all(a.migrate and a.runnable for a in stops + starts) and bool(stops)
+        for action in parts:
+            if action.migrate and not keep:
+                plan.update(action, migrate=False)
+                changed = True
+        if final:
+            for action in parts:
+                if action.task.startswith("migrate_"):
+                    plan.update(action, optional=not keep, runnable=keep)
+                elif keep and action.task == "start":
+                    plan.update(action, pseudo=True)
+    return changed
 
 
 def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan) -> bool:
@@ -110,6 +138,9 @@ def primitive_edges(plan: Plan, rid: str) -> list[Edge]:
             link(edges, [stop], [start], flags)
     link(edges, plan.find(rid, "demote"), stops, {IMPLIES_FIRST})
     link(edges, starts, plan.find(rid, "promote"), {THEN_RUNNABLE})
+    # A live migration: migrate_to, then migrate_from, then the stop and the start.
+    link(edges, plan.find(rid, "migrate_to"), plan.find(rid, "migrate_from"), set())
+    link(edges, plan.find(rid, "migrate_from"), stops + starts, set())
     for stop in stops:
         if stop.node in plan.fenced:
             link(edges, [plan.actions[(None, "stonith", stop.node)]], [stop], {THEN_RUNNABLE})
@@ -302,7 +333,8 @@ def action_name(action: Action) -> str:
     return f"{action.rsc} {action.task}"
 
 
-def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
+def propagate(model: ClusterModel, plan: Plan, edges: list[Edge],
+              migrating: tuple[str | None, ...] = ()) -> None:
     """Spread 'mandatory' and 'unrunnable' along edges until nothing changes."""
     inbound_one: dict[Key, list[Key]] = {key: [] for key in plan.needed}
     for e in edges:
@@ -314,6 +346,7 @@ def propagate(model: ClusterModel, plan: Plan, edges: list[Edge]) -> None:
         for e in edges:
             changed |= follow(model, plan, e)
         changed |= update_collectives(model, plan, inbound_one)
+        changed |= settle_migrations(plan, migrating)
 
 
 def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
@@ -323,7 +356,9 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
     first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
         not a.optional and a.node is not None
         for p in model.primitives(f.rsc) for a in plan.find(p, "start")))
-    if IMPLIES_THEN in e.flags and first_changes and (
+    # A first that is migrating requires nothing of what follows it (Pacemaker: a
+    # migrate-runnable first does not imply its then).
+    if IMPLIES_THEN in e.flags and first_changes and not f.migrate and (
             f.runnable or ASYMMETRICAL not in e.flags) and (
             t.optional or restart_without_reason(model, e, t)):
         if e.reason and not t.reason and f.rsc is not None and (
@@ -333,20 +368,54 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         t = plan.update(t, optional=False)
         push_to_members(model, plan, t)
         t = plan.actions[t.key]
-    if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable:
+    if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable and not (
+            ASYMMETRICAL in e.flags and runs_there(model, t)):
         # a blocked own stop gives no reason
         reason = t.reason if t.reason or f.rsc == t.rsc else inherited_reason(f)
-        t = plan.update(t, runnable=False, reason=reason)
+        t = plan.update(t, runnable=False, reason=reason, migrate=False)
         changed = True
-    if IMPLIES_FIRST in e.flags and not t.optional and f.optional:
+        if ASYMMETRICAL not in e.flags and f.rsc != t.rsc and t.rsc is not None \
+                and f.rsc != model.resources[t.rsc].parent:
+            stop_anyway(model, plan, t)
+    if IMPLIES_FIRST in e.flags and not t.optional and f.migrate and not t.migrate \
+            and f.rsc != t.rsc:
+        # What must happen first cannot wait for a migration: no migration then.
+        f = plan.update(f, migrate=False, reason=f"unrunnable {action_name(t)}")
+        changed = True
+    if IMPLIES_FIRST in e.flags and not t.optional and f.optional and not t.migrate:
         f = plan.update(f, optional=False)
         changed = True
         push_to_members(model, plan, f)
         f = plan.actions[f.key]
-    if RESTART in e.flags and not t.optional and t.runnable and f.optional:
+    if RESTART in e.flags and f.optional and restart_needs_stop(model, f, t):
         plan.update(f, optional=False)
         changed = True
     return changed
+
+
+def runs_there(model: ClusterModel, action: Action) -> bool:
+    """The action's resource already runs on the action's node: an asymmetrical order
+    does not make it stop for a first that cannot run."""
+    state = model.states.get(action.rsc or "")
+    return state is not None and action.node in state.roles
+
+
+def restart_needs_stop(model: ClusterModel, stop: Action, start: Action) -> bool:
+    """A restart needs its stop when the start is required."""
+    return not start.optional and start.runnable
+
+
+def stop_anyway(model: ClusterModel, plan: Plan, start: Action) -> None:
+    """A managed primitive that stays up only by its (optional) start, which an ordering
+    made unrunnable, stops all the same (Pacemaker: "if a resource should restart but
+    can't start, we still want to stop")."""
+    rid = start.rsc
+    if rid is None or not start.optional or model.resources[rid].kind != "primitive" \
+            or not is_managed(model, rid):
+        return
+    for stop in plan.find(rid, "stop"):
+        if stop.node == start.node and stop.optional and stop.runnable:
+            plan.update(stop, optional=False)
 
 
 def inherited_reason(first: Action) -> str:

@@ -109,7 +109,7 @@ class FakeAgents:
     def _act(self, node: str, rsc: str, action: str) -> int:
         key = (node, rsc)
         match action:
-            case "start":
+            case "start" | "migrate_from":  # migrate_from: it runs here now
                 self._state[key] = "started"
             case "stop":
                 self._state.pop(key, None)
