@@ -42,6 +42,11 @@ def is_alive_daemon(pid: int) -> bool:
     return b"haclusterd" in cmdline or b"hacluster.drivers.daemon" in cmdline
 
 
+def netns_list() -> list[str]:
+    root = Path("/run/netns")
+    return sorted(p.name for p in root.iterdir()) if root.is_dir() else []
+
+
 def temp_dirs(output: str) -> list[Path]:
     return [Path(p).parent.parent for p in re.findall(r"(/\S+/live/corosync\.conf)", output)]
 
@@ -77,6 +82,20 @@ def test_the_demo_runs_a_live_cluster_and_the_cib_steps_and_leaves_nothing_behin
     assert re.search(r"vip__public started on node-\d \d+ ms after the SIGKILL", out)
     assert re.search(r"node-\d rejoined and the cluster settled in", out)
     assert "NOTE:" not in out
+    if os.geteuid() == 0:  # the real agents: HAProxy answers on the VIP, from the new holder
+        holder, new_holder = re.search(r"SIGKILL of every process of (node-\d), and its machine"
+                                       r" powered off", out).group(1), re.search(
+            r"vip__public started on (node-\d) \d+ ms after the SIGKILL \(http://\S+ answers"
+            r" 'served by node-\d'\)", out).group(1)
+        assert holder != new_holder
+        assert f"->  served by {holder}" in out
+        assert "resources (the real agents" in out
+        assert "lab removed" in out
+        assert not [ns for ns in netns_list() if ns.startswith("hcl-dm")]
+        assert "hcl-dm" not in subprocess.run(["ip", "-br", "link"], capture_output=True,
+                                              text=True).stdout
+    else:
+        assert "stand-in agents (not root" in out
     pids = daemon_pids(out)
     assert len(pids) == 5, "three starts, then node-3 and node-2 restarted"
     assert not [pid for pid in pids if is_alive_daemon(pid)]

@@ -175,7 +175,9 @@ def summarize(figures: Figures, cib: CibFigures, resources: ResourceFigures, tok
         f" scheduler: {cib.starts_all_up} starts on 3 nodes,"
         f" {len(cib.summary_node_fail)} action(s) when node-3 fails,"
         f" {cib.starts_standby} starts with node-2 in standby.")
-    say(f"  resources: EayunStack CIB settled in {resources.settle_s:.1f} s; vip__public"
+    kind = ("the real agents (HAProxy, VIPs in namespaces, ping; stand-ins for OpenStack,"
+            " MariaDB, RabbitMQ)" if resources.real else "ocf:heartbeat:Dummy stand-ins")
+    say(f"  resources ({kind}): EayunStack CIB settled in {resources.settle_s:.1f} s; vip__public"
         f" moved {resources.holder} -> {resources.new_holder} {resources.failover_ms} ms after"
         f" SIGKILL; the killed node rejoined and settled in {resources.rejoin_s:.1f} s")
     for note in figures.notes:

@@ -1,12 +1,14 @@
 """The demo's resource part: the EayunStack CIB runs on three live haclusterd, the node
 holding vip__public is killed, the survivors recover its resources, and it rejoins.
 
-Owns: the stand-in CIB (every EayunStack primitive becomes ocf:heartbeat:Dummy, because the
-real agents would touch real addresses and services, which a demo on one machine must never
-do; ids, clones, groups, constraints and operations stay as they are), waiting until the
-cluster has nothing left to do (our crm_simulate -L plans no action), and the failover
-timing, taken from the Dummy state files each node keeps under its own HA_RSCTMP. Must
-never send traffic outside 127.0.0.0/8; the caller kills every process it started.
+Owns the order of that part and its two ways to run: with the real agents when it can
+(root; see realagents.py: real VIPs in per-node namespaces, the real HAProxy, ping, the
+OpenStack agents with a stand-in daemon; failover timed by HTTP on the VIP) or else with
+ocf:heartbeat:Dummy for every agent (ids, clones, constraints and operations unchanged;
+failover timed from the Dummy state files each node keeps under its own HA_RSCTMP), saying
+which and why; waiting until the cluster has nothing left to do (our crm_simulate -L plans
+no action). Must never send traffic outside 127.0.0.0/8 and the lab's namespaces; every
+process it started and the lab are gone when it returns, also on an error.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ from lxml import etree
 
 from hacluster.demo.cluster import DemoCluster, DemoFailed, live_config_text, wait_until
 from hacluster.demo.files import data_file
+from hacluster.demo.realagents import (
+    LabHandle,
+    Params,
+    describe,
+    real_configuration,
+    served_by,
+    why_not_real,
+)
 
 Say = Callable[[str], None]
 STAND_IN = ("ocf", "heartbeat", "Dummy")
@@ -36,6 +46,7 @@ class ResourceFigures:
     failover_ms: int = 0
     new_holder: str = ""
     rejoin_s: float = 0.0
+    real: bool = False
 
 
 def stand_in_configuration(cib_path: Path) -> tuple[str, list[str]]:
@@ -95,15 +106,9 @@ def start_cluster(workdir: Path, port: int, fast: bool, say: Say) -> DemoCluster
     return cluster
 
 
-def load_cib(cluster: DemoCluster, workdir: Path, say: Say) -> None:
-    config, notes = stand_in_configuration(data_file("eayunstack-cib.xml"))
+def load_configuration(cluster: DemoCluster, workdir: Path, config: str, say: Say) -> None:
     path = workdir / "eayunstack-configuration.xml"
     path.write_text(config, encoding="utf-8")
-    say("stand-in agents (the real ones would touch real addresses and services; a demo"
-        " on one machine runs ocf:heartbeat:Dummy in their place, each node with its own"
-        " HA_RSCTMP):")
-    for note in notes:
-        say(f"  {note}")
     done = cluster.tool(1, "cibadmin", "--replace", "-o", "configuration", "--xml-file",
                         str(path))
     if done.returncode != 0:
@@ -111,54 +116,113 @@ def load_cib(cluster: DemoCluster, workdir: Path, say: Say) -> None:
     say("$ cibadmin --replace -o configuration --xml-file eayunstack-configuration.xml: ok")
 
 
-def step_failover(cluster: DemoCluster, say: Say, figures: ResourceFigures) -> int:
+def load_stand_in_cib(cluster: DemoCluster, workdir: Path, reason: str, say: Say) -> None:
+    config, notes = stand_in_configuration(data_file("eayunstack-cib.xml"))
+    say(f"stand-in agents ({reason}; the demo runs ocf:heartbeat:Dummy in their place,"
+        " each node with its own HA_RSCTMP):")
+    for note in notes:
+        say(f"  {note}")
+    load_configuration(cluster, workdir, config, say)
+
+
+def load_real_cib(cluster: DemoCluster, workdir: Path, params: Params, say: Say) -> None:
+    config, notes = real_configuration(data_file("eayunstack-cib.xml"), params)
+    say("the real agents, on a lab of three simulated controllers on this host:")
+    for line in describe(params) + notes:
+        say(f"  {line}")
+    load_configuration(cluster, workdir, config, say)
+
+
+def locate_holder(cluster: DemoCluster, say: Say) -> str:
     located = show(cluster, say, 1, "crm_resource", "--locate", "--resource", WATCHED)
     match = re.search(r"running on: (node-\d)", located)
     holders = running_on(cluster, WATCHED, (1, 2, 3))
     holder = match.group(1) if match else (holders[0] if holders else "")
     if not holder:
         raise DemoFailed(f"{WATCHED} runs nowhere\n{cluster.logs()}")
-    figures.holder = holder
+    return holder
+
+
+def step_failover(cluster: DemoCluster, say: Say, figures: ResourceFigures,
+                  lab: LabHandle | None, vip: str) -> int:
+    holder = figures.holder = locate_holder(cluster, say)
     victim = int(holder[-1])
     survivors = tuple(i for i in (1, 2, 3) if i != victim)
-    say(f"SIGKILL of every process of {holder} (its resources die with it: its HA_RSCTMP"
-        " is wiped, as a power loss would)")
+    if lab is not None:
+        say(f"$ curl http://{vip}:8080/  ->  served by {served_by(vip) or 'NOBODY'}")
+        say(f"SIGKILL of every process of {holder}, and its machine powered off (lab"
+            " power-off: its HAProxy, stand-in daemons and VIP namespace go with it)")
+    else:
+        say(f"SIGKILL of every process of {holder} (its resources die with it: its"
+            " HA_RSCTMP is wiped, as a power loss would)")
     cluster.signal(victim, signal.SIGKILL)
-    shutil.rmtree(cluster.node(victim).state_dir / "rsctmp", ignore_errors=True)
     killed = time.monotonic()
-    moved = wait_until(lambda: running_on(cluster, WATCHED, survivors), 30, 0.002)
+    if lab is not None:
+        lab.power_off(victim)
+    shutil.rmtree(cluster.node(victim).state_dir / "rsctmp", ignore_errors=True)
+    names = [f"node-{i}" for i in survivors]
+    moved = wait_until(lambda: ([n] if (n := served_by(vip, timeout_s=0.2)) in names else [])
+                       if lab is not None else running_on(cluster, WATCHED, survivors),
+                       60, 0.002)
     if not moved:
         raise DemoFailed(f"{WATCHED} did not start on a survivor\n{cluster.logs()}")
     figures.failover_ms = round((time.monotonic() - killed) * 1000)
     figures.new_holder = moved[0]
-    say(f"{WATCHED} started on {moved[0]} {figures.failover_ms} ms after the SIGKILL")
+    say(f"{WATCHED} started on {moved[0]} {figures.failover_ms} ms after the SIGKILL"
+        + (f" (http://{vip}:8080/ answers 'served by {moved[0]}')" if lab is not None else ""))
     return victim
+
+
+def step_rejoin(cluster: DemoCluster, say: Say, figures: ResourceFigures, victim: int) -> None:
+    survivor = 1 if victim != 1 else 2
+    wait_until(lambda: is_settled(cluster, survivor), 60, 0.3)
+    show(cluster, say, survivor, "crm_mon", "-1")
+    say(f"restarting node-{victim}")
+    cluster.start(victim)
+    rejoin = time.monotonic()
+    if not wait_until(lambda: cluster.ring_of((1, 2, 3)), 30, 0.05) or \
+            not wait_until(lambda: is_settled(cluster, survivor), 90, 0.3):
+        raise DemoFailed(f"node-{victim} did not rejoin\n{cluster.logs()}")
+    figures.rejoin_s = time.monotonic() - rejoin
+    say(f"node-{victim} rejoined and the cluster settled in {figures.rejoin_s:.1f} s")
+    show(cluster, say, victim, "crm_mon", "-1")
 
 
 def run_resource_steps(workdir: Path, port: int, fast: bool, say: Say) -> ResourceFigures:
     figures = ResourceFigures()
+    reason = why_not_real()
+    lab = LabHandle(workdir / "lab") if not reason else None
+    if lab is not None and fast:
+        say("the real agents keep this 2-core host busy while they start (a Python process"
+            " per action): this part runs the seed's token 3000 ms / consensus 3600 ms, so"
+            " a starved daemon does not lose the token and split the ring (a crashed"
+            " node is still noticed at once: its host answers the token with ICMP)")
+        fast = False
     cluster = start_cluster(workdir, port, fast, say)
     try:
-        load_cib(cluster, workdir, say)
+        vip = ""
+        if lab is not None:
+            for path in (workdir.parent, workdir):
+                path.chmod(0o755)  # the stand-in daemons run as nobody and must reach lab/
+            params = lab.up()
+            vip = params["vip__public"]["node-1"]["ip"]
+            figures.real = True
+            load_real_cib(cluster, workdir, params, say)
+        else:
+            load_stand_in_cib(cluster, workdir, reason, say)
         started = time.monotonic()
-        if not wait_until(lambda: is_settled(cluster, 1), 90, 0.3):
+        if not wait_until(lambda: is_settled(cluster, 1), 120, 0.3):
             raise DemoFailed(f"the cluster did not settle\n{cluster.logs()}")
         figures.settle_s = time.monotonic() - started
         say(f"settled {figures.settle_s:.1f} s after the load (crm_simulate -L plans nothing)")
         show(cluster, say, 1, "crm_mon", "-1")
-        victim = step_failover(cluster, say, figures)
-        survivor = 1 if victim != 1 else 2
-        wait_until(lambda: is_settled(cluster, survivor), 60, 0.3)
-        show(cluster, say, survivor, "crm_mon", "-1")
-        say(f"restarting node-{victim}")
-        cluster.start(victim)
-        rejoin = time.monotonic()
-        if not wait_until(lambda: cluster.ring_of((1, 2, 3)), 30, 0.05) or \
-                not wait_until(lambda: is_settled(cluster, survivor), 60, 0.3):
-            raise DemoFailed(f"node-{victim} did not rejoin\n{cluster.logs()}")
-        figures.rejoin_s = time.monotonic() - rejoin
-        say(f"node-{victim} rejoined and the cluster settled in {figures.rejoin_s:.1f} s")
-        show(cluster, say, victim, "crm_mon", "-1")
+        victim = step_failover(cluster, say, figures, lab, vip)
+        step_rejoin(cluster, say, figures, victim)
+        if lab is not None:
+            say(f"$ curl http://{vip}:8080/  ->  served by {served_by(vip) or 'NOBODY'}")
     finally:
         cluster.kill_all()
+        if lab is not None:
+            lab.down()
+            say("lab removed: its namespaces, links, iptables rules and processes are gone")
     return figures
