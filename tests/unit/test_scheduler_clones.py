@@ -102,3 +102,32 @@ def test_an_instance_not_kept_where_it_runs_prints_its_table_twice() -> None:
     assert "pcmk__primitive_assign: r:0 allocation score on n2: -INFINITY" in lines
     summary = {" ".join(line.split()) for line in transition.summary_lines()}
     assert "* Stop r:0 ( n1 ) due to node availability" in summary
+
+
+def op(rid: str, node: str, task: str, rc: int, call: int) -> str:
+    return (f'<lrm_rsc_op id="{rid}_{task}_{call}" operation_key="{rid}_{task}_0" '
+            f'operation="{task}" transition-key="{call}:1:0:x" '
+            f'transition-magic="0:{rc};{call}:1:0:x" call-id="{call}" rc-code="{rc}" '
+            f'op-status="0" interval="0" on_node="{node}"/>')
+
+
+def history(rid: str, node: str, ops: str) -> str:
+    return (f'<lrm><lrm_resources><lrm_resource id="{rid}" class="ocf" '
+            f'provider="pacemaker" type="Stateful">{ops}</lrm_resource></lrm_resources></lrm>')
+
+
+def test_an_anonymous_instance_with_history_elsewhere_takes_no_shared_promotion_score() -> None:
+    # Read node by node: n1's stopped history goes to m:0, n2's promoted one to m:0 too
+    # (it runs nowhere yet), n3's stopped one to m:1. On n2 the shared master-m score
+    # then goes to m:0 and to m:2 (known nowhere), not to m:1 (known on n3 only).
+    nodes = ("n1", "n2", "n3")
+    status = (node_state("n1", lrm=history("m", "n1", op("m", "n1", "monitor", 7, 1)))
+              + node_state("n2", nv("master-m", "10"), history(
+                  "m", "n2", op("m", "n2", "start", 0, 2) + op("m", "n2", "promote", 0, 3)))
+              + node_state("n3", lrm=history("m", "n3", op("m", "n3", "monitor", 7, 1))))
+    meta = nv("promotable", "true") + nv("clone-max", "4")
+    lines, _ = run(clone("M", "m", meta, "Stateful"), "", status, nodes)
+    assert "pcmk__clone_allocate: m:0 allocation score on n2: 11" in lines
+    assert "pcmk__clone_allocate: m:1 allocation score on n2: 0" in lines
+    assert "pcmk__clone_allocate: m:2 allocation score on n2: 10" in lines
+    assert "pcmk__clone_allocate: m:3 allocation score on n2: 10" in lines

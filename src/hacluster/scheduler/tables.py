@@ -56,20 +56,23 @@ def fresh_base_table(work: Work, rid: str) -> dict[str, int]:
     return table
 
 
-def promotion_score(work: Work, inst: str, node: str, specific_only: bool = False) -> int:
-    """The node attribute master-<name>: the name of the instance's history (on that node,
-    else anywhere: an instance that took another number's history answers to that
-    number), else its own id; then (anonymous clones) the primitive's plain id. -1 when
-    unset."""
+def promotion_score(work: Work, inst: str, node: str) -> int:
+    """The node attribute master-<name> of each primitive of the instance: the name of its
+    history (on that node, else anywhere: an instance that took another number's history
+    answers to that number), else its own id; then (anonymous clones) the primitive's
+    plain id. An anonymous instance with history somewhere takes no score on a node where
+    it has none while another instance has (anonymous_score_here). -1 when unset."""
     model = work.model
     clone = model.resources[model.resources[inst].parent or inst]
     total, found = 0, False
     attrs = model.nodes[node].attrs
     for prim in model.primitives(inst):
         rsc = model.resources[prim]
+        if not clone.unique and not anonymous_score_here(work, clone.id, prim, node):
+            continue
         state = model.states.get(prim)
         names = [clone_name(state, node, prim)]
-        if not clone.unique and not specific_only:
+        if not clone.unique:
             names.append(rsc.base)
         for name in names:
             value = attrs.get(f"master-{name}")
@@ -78,6 +81,64 @@ def promotion_score(work: Work, inst: str, node: str, specific_only: bool = Fals
                 found = True
                 break
     return total if found else -1
+
+
+def known_nodes(work: Work, prim: str) -> frozenset[str]:
+    """Nodes where the primitive is active or has history (Pacemaker: known_on). An
+    anonymous instance's stopped histories are those the status, read node by node,
+    files under it: the first instance not active on a node read so far."""
+    model = work.model
+    rsc = model.resources[prim]
+    key = ("known", rsc.base)
+    if key not in work.static:
+        work.static[key] = {}
+        clone = instance_of(work, prim)
+        parent = model.resources[clone].parent if clone else None
+        if parent is not None and not model.resources[parent].unique:
+            peers = [p for i in model.resources[parent].children for p in model.primitives(i)
+                     if model.resources[p].base == rsc.base and not model.resources[p].orphan]
+            work.static[key] = file_stopped_histories(work, peers, rsc.base)
+    state = model.states.get(prim)
+    mine = set(state.running_on) | set(state.history_names) if state is not None else set()
+    filed = work.static[key].get(prim, 0)
+    order = list(model.known_on.get(rsc.base, {}))
+    return frozenset(mine | {order[i] for i in range(len(order)) if filed & (1 << i)})
+
+
+def file_stopped_histories(work: Work, peers: list[str], base: str) -> dict[str, int]:
+    """Instance -> bit set (over the status order of the nodes with history of `base`) of
+    the stopped histories filed under it."""
+    model = work.model
+    order = list(model.known_on.get(base, {}))
+    at = {node: i for i, node in enumerate(order)}
+    first_active: dict[str, int] = {}
+    for p in peers:
+        state = model.states.get(p)
+        for node in state.running_on if state is not None else ():
+            first_active[p] = min(first_active.get(p, len(order)), at.get(node, len(order)))
+    active_on = {n for p in peers if (st := model.states.get(p)) for n in st.running_on}
+    out: dict[str, int] = {}
+    for i, node in enumerate(order):
+        if node in active_on:
+            continue
+        holder = next((p for p in peers if first_active.get(p, len(order)) > i), None)
+        if holder is not None:
+            out[holder] = out.get(holder, 0) | (1 << i)
+    return out
+
+
+def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
+    """Observed in Pacemaker 2.1.5: where some instance of an anonymous clone is known
+    (active or with history), an instance known elsewhere only takes a score on nodes
+    where it is known itself; an instance known nowhere takes it anywhere."""
+    model = work.model
+    base = model.resources[prim].base
+    peers = [p for i in model.resources[clone].children for p in model.primitives(i)
+             if model.resources[p].base == base]
+    if not any(node in known_nodes(work, p) for p in peers):
+        return True
+    mine = known_nodes(work, prim)
+    return not mine or node in mine
 
 
 def clone_name(state: PrimitiveState | None, node: str, prim: str) -> str:
@@ -89,36 +150,18 @@ def clone_name(state: PrimitiveState | None, node: str, prim: str) -> str:
     return numbered[0] if numbered else prim
 
 
-def shared_score_nodes(work: Work, inst: str, nodes: set[str]) -> set[str]:
-    """Active instances take a shared (anonymous) promotion score where they run; the
-    instance holding stopped histories only on nodes read after them; others anywhere."""
-    out: set[str] = set(nodes)
-    for prim in work.model.primitives(inst):
-        state = work.model.states.get(prim)
-        if state is None:
-            continue
-        if state.running_on:
-            out &= set(state.running_on)
-        elif state.shared_score_nodes is not None:
-            out &= set(state.shared_score_nodes)
-    return out
-
-
 def promotion_preference(work: Work, inst: str, base: Mapping[str, int]) -> dict[str, int]:
     """A promotable instance prefers the nodes where it would be promoted: its positive
-    promotion score there (a score recorded for this very instance; the primitive's
-    shared score only where the instance may take it), on nodes that can run it."""
+    promotion score there, on nodes that can run resources."""
     model = work.model
     parent = model.resources[inst].parent
     if parent is None or not model.resources[parent].promotable:
         return {}
-    shared_on = shared_score_nodes(work, inst, set(base))
     out: dict[str, int] = {}
     for node in base:
         if node not in model.nodes or not model.nodes[node].can_run:
             continue
-        shared = node in shared_on and base.get(node, 0) >= 0
-        preference = promotion_score(work, inst, node, specific_only=not shared)
+        preference = promotion_score(work, inst, node)
         if preference > 0:
             out[node] = preference
     return out
