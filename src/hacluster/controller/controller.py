@@ -466,8 +466,9 @@ class Controller:
         target = 7 if action.task == "monitor" else 0
         key = transition_key(action.id, tid, target, str(int(min(self.members))))
         task = "notify" if action.task.endswith("_notify") else action.task
-        op = op_request(self.doc.root, action.rsc, task, 0, key, action.node,
-                        self.wall_ms(now_ms) // 1000)
+        # an anonymous clone instance runs under its history's id (its primitive's plain id)
+        op = op_request(self.doc.root, action.history_id or action.rsc, task, 0, key,
+                        action.node, self.wall_ms(now_ms) // 1000, action.rsc)
         if op is not None and task == "notify":
             op = replace(op, meta=(*op.meta, ("notify_type", action.task.split("_")[0])))
         if op is not None and task in ("migrate_to", "migrate_from") and action.peer:
@@ -562,9 +563,11 @@ class Controller:
         started = self.recurring.setdefault(op.rsc_id, set())
         key = ":".join(op.transition_key.split(":")[:2] + ["0"]
                        + op.transition_key.split(":")[3:]) if op.transition_key else ""
+        number = dict(op.meta).get("clone")
+        instance = f"{op.rsc_id.split(':')[0]}:{number}" if number is not None else ""
         for interval, _ in monitor_ops(prim, roles):
             request = op_request(self.doc.root, op.rsc_id, "monitor", interval, key,
-                                 self.name, wall_s)
+                                 self.name, wall_s, instance)
             if request is not None and ("monitor", interval) not in started:
                 started.add(("monitor", interval))
                 out.append(ExecuteOp(request))

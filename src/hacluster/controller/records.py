@@ -79,17 +79,21 @@ def op_timeout_ms(root: Any, prim: Any, task: str, interval_ms: int) -> int:
 
 
 def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
-               transition_key: str, node: str = "", now_s: int = 0) -> OpRequest | None:
+               transition_key: str, node: str = "", now_s: int = 0,
+               instance: str = "") -> OpRequest | None:
     """What the executor of `node` needs to run `task` of `rsc_id` (None: no such
-    primitive); instance attribute sets with rules are evaluated for that node."""
+    primitive); instance attribute sets with rules are evaluated for that node.
+    `instance` is the clone instance's own id when `rsc_id` is the plain id it runs under
+    (an anonymous clone's), for its CRM_meta_clone number."""
     prim = find_primitive(root, rsc_id)
     if prim is None:
         return None
     timeout = op_timeout_ms(root, prim, task, interval_ms)
     params = tuple(sorted(params_on_node(root, prim, node, now_s).items()))
     meta = [("timeout", str(timeout)), ("interval", str(interval_ms))]
-    if ":" in rsc_id:
-        meta.append(("clone", rsc_id.split(":", 1)[1]))
+    numbered = instance if ":" in instance else rsc_id
+    if ":" in numbered:
+        meta.append(("clone", numbered.split(":", 1)[1]))
     return OpRequest(rsc_id, prim.get("class", "ocf"), prim.get("provider", ""),
                      prim.get("type", ""), task, interval_ms, timeout, params, tuple(meta),
                      transition_key)

@@ -25,6 +25,7 @@ def unpack_constraints(block: Element | None, nodes: Mapping[str, Node],
     locs: list[Location] = []
     colocs: list[Colocation] = []
     orders: list[Order] = []
+    resources = with_clone_children(resources)
     for el in (block if block is not None else []):
         if el.tag == "rsc_location":
             locs.extend(unpack_location(el, nodes, resources, ids, now_s))
@@ -33,6 +34,21 @@ def unpack_constraints(block: Element | None, nodes: Mapping[str, Node],
         elif el.tag == "rsc_order":
             orders.extend(unpack_order(el, resources, ids))
     return tuple(locs), tuple(colocs), tuple(orders)
+
+
+def with_clone_children(resources: Mapping[str, Resource]) -> Mapping[str, Resource]:
+    """`resources`, plus each clone's child by its configured id, standing for the clone:
+    a constraint that names the primitive (or group) inside a clone applies to the clone
+    (Pacemaker resolves such an id to its top-level clone; `crm_resource --ban` of a
+    clone's primitive relies on it). Constraint values use `resources[rid].id`."""
+    view = dict(resources)
+    for rsc in resources.values():
+        top = rsc
+        while top.parent is not None:
+            top = resources[top.parent]
+        if top.kind == "clone" and top.id != rsc.id and rsc.base not in view:
+            view[rsc.base] = top
+    return view
 
 
 def set_members(el: Element, ids: Mapping[str, Element]) -> list[str]:
@@ -44,7 +60,7 @@ def set_members(el: Element, ids: Mapping[str, Element]) -> list[str]:
 def known_members(rset: Element, ids: Mapping[str, Element],
                   resources: Mapping[str, Resource]) -> list[str]:
     """A resource set's members that name configured resources, in set order."""
-    return [m for m in set_members(rset, ids) if m in resources]
+    return [resources[m].id for m in set_members(rset, ids) if m in resources]
 
 
 def is_sequential(rset: Element) -> bool:
@@ -66,6 +82,8 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
     elif el.get("rsc-pattern"):
         pattern = re.compile(el.get("rsc-pattern"))
         for rid, rsc in resources.items():
+            if rid != rsc.id:
+                continue
             if rsc.parent is None and pattern.search(rid) and rsc.kind != "clone" \
                     or (rsc.kind == "clone" and pattern.search(rid)):
                 targets.append((rid, el.get("role")))
@@ -73,9 +91,10 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
         targets.extend((m, rset.get("role") or el.get("role")) for m in set_members(rset, ids))
     out: list[Location] = []
     cid = el.get("id", "")
-    for rid, role_text in targets:
-        if rid not in resources:
+    for named, role_text in targets:
+        if named not in resources:
             continue
+        rid = resources[named].id
         role = parse_role(role_text)
         if el.get("node") is not None:
             score = parse_score(el.get("score", "0"))
@@ -107,6 +126,7 @@ def unpack_colocation(el: Element, resources: Mapping[str, Resource],
         dep, prim = el.get("rsc"), el.get("with-rsc")
         if dep not in resources or prim not in resources:
             return []
+        dep, prim = resources[dep].id, resources[prim].id
         return [Colocation(cid, dep, prim, score,
                            parse_role(el.get("rsc-role")), parse_role(el.get("with-rsc-role")),
                            influence, el.get("node-attribute", "#uname"))]
@@ -152,6 +172,7 @@ def unpack_order(el: Element, resources: Mapping[str, Resource],
         first, then = el.get("first"), el.get("then")
         if first not in resources or then not in resources:
             return []
+        first, then = resources[first].id, resources[then].id
         require_all = is_true(el.get("require-all"), default=True)
         return [Order(cid, first, el.get("first-action", "start"), then,
                       el.get("then-action", el.get("first-action", "start")), kind, sym,

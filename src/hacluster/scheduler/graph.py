@@ -37,6 +37,10 @@ class GraphAction:
     lrm_name: str = ""
     # migrate_to: the node it migrates to; migrate_from: the node it migrates from.
     peer: str = ""
+    # The id the node's executor runs and records it under (Pacemaker's graph `id` beside
+    # `long-id`): for an anonymous clone instance the id of its history there, else its
+    # primitive's plain id; empty for anything else (then `rsc`).
+    history_id: str = ""
 
     @property
     def key(self) -> str:
@@ -160,7 +164,7 @@ def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = 
         i = ids[a.key]
         name = lrm_name(model, a.rsc, a.node) if model is not None else ""
         ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason,
-                         name, migration_peer(plan, a))
+                         name, migration_peer(plan, a), history_id(model, a.rsc, a.node, name))
         out.append(Synapse(i, ga, tuple(sorted(inputs[i]))))
     return tuple(out)
 
@@ -192,6 +196,19 @@ def lrm_name(model: ClusterModel, rid: str | None, node: str | None) -> str:
     # A history there under the plain id (today's naming) names a new instance too; an
     # old-style numbered one belongs to that number only.
     return rsc.base if model.known_on.get(rsc.base, {}).get(node) == rsc.base else rid
+
+
+def history_id(model: ClusterModel | None, rid: str | None, node: str | None,
+               name: str) -> str:
+    """The id an anonymous clone instance runs and is recorded under on `node`, given its
+    `lrm_name` there: a new instance (no history of its own) takes the primitive's plain
+    id, as Pacemaker records anonymous instances; empty when not such an instance."""
+    if not name or model is None or rid is None or node is None:
+        return ""
+    base = model.resources[rid].base
+    if name == rid and model.known_on.get(base, {}).get(node) != rid:
+        return base
+    return name
 
 
 def first(actions: list[Action], node: str | None) -> Action | None:

@@ -4,8 +4,11 @@ Owns what an agent run "does" in a simulated world: a RunAgent becomes a FakeRun
 AgentDone arrives, or never for a hang, and which node a fence action powers off). Resource
 agents behave like ocf:heartbeat:Dummy per node (start/stop/promote/demote change the node's
 state, monitor reports it); failures come from scripts (match node, resource, action) or at
-random. Must never read a clock or use randomness other than the world's seeded Random: the
-same seed and the same runs give the same results.
+random. An ocf:pacemaker:ping agent also publishes its attribute (reachable hosts x
+multiplier, with its dampen) as attrd_updater would, unless its node cannot reach the hosts.
+`log` keeps every start/stop/promote/demote run (scenario tests read what moved). Must never
+read a clock or use randomness other than the world's seeded Random: the same seed and the
+same runs give the same results.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from hacluster.common import parse_duration_ms
 from hacluster.events import AgentDone, RunAgent
 
 OCF_SUCCESS, OCF_ERR_GENERIC, OCF_ERR_INSTALLED, OCF_NOT_RUNNING, OCF_RUNNING_PROMOTED = (
     0, 1, 5, 7, 8)
 FENCE_POWER_OFF = ("off", "reboot")
+LOGGED_ACTIONS = ("start", "stop", "promote", "demote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,27 @@ class FakeRun:
     done_at_ms: int
     done: AgentDone | None
     power_off: str = ""
+    attribute: AttributeUpdate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeUpdate:
+    """What a ping agent asks the node's attrd for (value None deletes the attribute)."""
+
+    name: str
+    value: str | None
+    dampen_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRun:
+    """One state-changing agent run, as scenario traces show it."""
+
+    at_ms: int
+    node: str
+    rsc: str
+    action: str
+    rc: int
 
 
 @dataclass(slots=True)
@@ -62,6 +88,8 @@ class FakeAgents:
     _state: dict[tuple[str, str], str] = field(default_factory=dict)  # (node, rsc) -> role
     _failures: list[Failure] = field(default_factory=list)
     runs: int = 0
+    unreachable: set[str] = field(default_factory=set)  # nodes whose ping hosts never answer
+    log: list[LoggedRun] = field(default_factory=list)
 
     # ------------------------------------------------------------------- world API
 
@@ -81,6 +109,10 @@ class FakeAgents:
         """Nodes where `rsc` runs (checkers: a single-instance resource on two nodes)."""
         return tuple(sorted(node for node, name in self._state if name == rsc))
 
+    def states(self) -> list[tuple[str, str]]:
+        """(node, resource instance) of everything running, sorted."""
+        return sorted(self._state)
+
     def role(self, node: str, rsc: str) -> str | None:
         return self._state.get((node, rsc))
 
@@ -97,6 +129,13 @@ class FakeAgents:
         if run.agent.rsplit(":", 1)[-1] in self.missing_types:
             return FakeRun(now_ms, AgentDone(run.call_id, OCF_ERR_INSTALLED, "not installed",
                                              f"agent {run.agent} is not installed"))
+        fake = self._outcome(node, rsc, interval_ms, done_at_ms, run)
+        if run.action in LOGGED_ACTIONS and fake.done is not None:
+            self.log.append(LoggedRun(fake.done_at_ms, node, rsc, run.action, fake.done.rc))
+        return fake
+
+    def _outcome(self, node: str, rsc: str, interval_ms: int, done_at_ms: int,
+                 run: RunAgent) -> FakeRun:
         scripted = self._scripted(node, rsc, run.action, interval_ms)
         if scripted is not None:
             return self._failed(scripted, done_at_ms, run)
@@ -104,7 +143,23 @@ class FakeAgents:
             return FakeRun(done_at_ms, AgentDone(run.call_id, OCF_ERR_GENERIC, "done",
                                                  "ocf-exit-reason:random failure"))
         rc = self._act(node, rsc, run.action)
-        return FakeRun(done_at_ms, AgentDone(run.call_id, rc, "done", ""))
+        attribute = self._ping(node, run, rc) if run.agent.endswith(":ping") else None
+        return FakeRun(done_at_ms, AgentDone(run.call_id, rc, "done", ""), attribute=attribute)
+
+    def _ping(self, node: str, run: RunAgent, rc: int) -> AttributeUpdate | None:
+        """ocf:pacemaker:ping: start and monitor publish hosts-answering x multiplier (a
+        monitor still succeeds when none answers: only the attribute drops); stop deletes."""
+        env = dict(run.env)
+        name = env.get("OCF_RESKEY_name") or "pingd"
+        dampen_ms = parse_duration_ms(env.get("OCF_RESKEY_dampen") or "5s") or 0
+        if run.action == "stop":
+            return AttributeUpdate(name, None, 0)
+        if run.action not in ("start", "monitor") or rc != OCF_SUCCESS:
+            return None
+        hosts = (env.get("OCF_RESKEY_host_list") or "").split()
+        answered = 0 if node in self.unreachable else len(hosts)
+        multiplier = int(env.get("OCF_RESKEY_multiplier") or "1")
+        return AttributeUpdate(name, str(answered * multiplier), dampen_ms)
 
     def _act(self, node: str, rsc: str, action: str) -> int:
         key = (node, rsc)

@@ -136,6 +136,8 @@ class World:
     sealers: dict[NodeId, secauth.Secauth] = field(default_factory=dict)
     drops: Counter[str] = field(default_factory=Counter)
     agents: FakeAgents = field(init=False)
+    # node N is called f"{name_prefix}{N}" (uname in the CIB, the fake agents' node key)
+    name_prefix: str = "node"
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -149,6 +151,13 @@ class World:
             self.start(node_id)
 
     # ------------------------------------------------------------------ nodes
+
+    def node_name(self, node_id: NodeId) -> str:
+        return f"{self.name_prefix}{int(node_id)}"
+
+    def node_id_of(self, name: str) -> NodeId:
+        assert name.startswith(self.name_prefix), name
+        return NodeId(int(name.removeprefix(self.name_prefix)))
 
     def who(self, node_id: NodeId) -> Incarnation:
         return (node_id, self.incarnation.get(node_id, 0))
@@ -166,7 +175,7 @@ class World:
                     quorum=self.quorum, ring_seq=int(stored), logger=logger,
                     cib=self._replica(node_id) if self.cib or self.crm else None,
                     crm=self.crm, executor=executor, wall_offset_ms=WALL_OFFSET_MS,
-                    rsctmp_dir=f"/sim/node{int(node_id)}/rsctmp")
+                    rsctmp_dir=f"/sim/{self.node_name(node_id)}/rsctmp")
         self.nodes[node_id] = node
         if self.secauth_key is not None:  # each boot seals under a newer epoch
             self.sealers[node_id] = secauth.Secauth(self.secauth_key, node_id,
@@ -178,10 +187,10 @@ class World:
         saved = self.storage[node_id].get(PERSIST_CIB)
         doc, lineage = parse_persisted(saved) if saved is not None else (None, None)
         if doc is None and self.crm:
-            doc = initial_cib(self.node_ids, {n: f"node{int(n)}" for n in self.node_ids})
+            doc = initial_cib(self.node_ids, {n: self.node_name(n) for n in self.node_ids})
         # Quorum comes from the node's votequorum: partitions never both write.
         return CIBReplica(node_id, doc, lineage=lineage,
-                          node_name=f"node{int(node_id)}" if self.crm else None,
+                          node_name=self.node_name(node_id) if self.crm else None,
                           schemas=self.cib_schemas)
 
     def cib_write(self, node_id: NodeId, request: CIBRequest, name: str = "") -> int:
@@ -223,7 +232,7 @@ class World:
         """The node stops; with `power_off` (a machine, not just the daemon) its resources
         stop with it."""
         if power_off:
-            self.agents.power_off(f"node{int(node_id)}")
+            self.agents.power_off(self.node_name(node_id))
         if node_id in self.nodes:
             self.checker.forget(self.who(node_id))
             del self.nodes[node_id]
@@ -313,11 +322,17 @@ class World:
         if self.agent_runner is not None:
             self.agent_runner(self, node_id, run)
             return
-        fake = self.agents.run(f"node{int(node_id)}", self.now_ms, run)
+        fake = self.agents.run(self.node_name(node_id), self.now_ms, run)
         if fake.done is not None:
             self.inject(node_id, fake.done, fake.done_at_ms - self.now_ms)
+        if fake.attribute is not None:  # as attrd_updater asks the node's attrd
+            update = fake.attribute
+            self.counter += 1
+            self.inject(node_id, ClientRequest(self.counter, "attrd_update", {
+                "node": "", "name": update.name, "value": update.value, "lifetime": "reboot",
+                "dampen_ms": update.dampen_ms}), fake.done_at_ms - self.now_ms)
         if fake.power_off:
-            target = NodeId(int(fake.power_off.removeprefix("node")))
+            target = self.node_id_of(fake.power_off)
             self.crash(target)
 
     def inject(self, node_id: NodeId, event: Any, delay_ms: int = 0) -> None:
