@@ -131,3 +131,22 @@ def test_an_anonymous_instance_with_history_elsewhere_takes_no_shared_promotion_
     assert "pcmk__clone_allocate: m:1 allocation score on n2: 0" in lines
     assert "pcmk__clone_allocate: m:2 allocation score on n2: 10" in lines
     assert "pcmk__clone_allocate: m:3 allocation score on n2: 10" in lines
+
+
+PROMOTABLE_M = clone("M", "m", nv("promotable", "true"), "Stateful")
+
+
+def test_what_follows_the_promotion_cannot_start_when_no_instance_is_promoted() -> None:
+    resources = PROMOTABLE_M + '<primitive id="p" class="ocf" provider="pacemaker" type="Dummy"/>'
+    order = '<rsc_order id="o1" first="M" first-action="promote" then="p" then-action="start"/>'
+    _, summary = run(resources, order)
+    assert summary == {"* Start m:0 ( n1 )", "* Start m:1 ( n2 )",
+                       "* Start p ( n1 ) due to unrunnable M promoted (blocked)"}
+
+
+def test_an_instance_whose_promote_failed_is_recovered_from_the_promoted_role() -> None:
+    status = node_state("n1", lrm=history("m", "n1", op("m", "n1", "promote", 1, 3))) \
+        + node_state("n2")
+    _, summary = run(PROMOTABLE_M, "", status)
+    assert any(line.startswith("* Recover m:0 ( Promoted -> Unpromoted n1 )")
+               for line in summary), summary

@@ -147,8 +147,12 @@ def create_actions(model: ClusterModel, asg: Assignment) -> Actions:
             for task in ("start", "running", "stop", "stopped"):
                 plan.add(Action(rid, task, None, True, pseudo=True))
             if rsc.promotable:
+                # With no instance promoted after the transition, nothing ordered after
+                # the clone's promotion can run (Pacemaker: "unrunnable M promoted").
+                some = any(asg.roles.get(p) == Role.PROMOTED for p in model.primitives(rid))
                 for task in ("promote", "promoted", "demote", "demoted"):
-                    plan.add(Action(rid, task, None, True, pseudo=True))
+                    runnable = some or task in ("demote", "demoted")
+                    plan.add(Action(rid, task, None, True, runnable=runnable, pseudo=True))
     return plan.freeze()
 
 

@@ -162,7 +162,7 @@ def failure_role(task: str, rc: int, role: Role, managed: bool) -> Role:
     if task == "demote":
         return Role.UNPROMOTED
     if task == "promote":
-        return max(role, Role.UNPROMOTED)
+        return Role.PROMOTED  # a failed promote is recovered from the Promoted role
     if rc == RC_NOT_RUNNING and task == "monitor" and not managed:
         return Role.STOPPED
     return max(role, Role.STARTED)
