@@ -150,3 +150,14 @@ def test_an_instance_whose_promote_failed_is_recovered_from_the_promoted_role() 
     _, summary = run(PROMOTABLE_M, "", status)
     assert any(line.startswith("* Recover m:0 ( Promoted -> Unpromoted n1 )")
                for line in summary), summary
+
+
+def test_a_ban_naming_a_clones_primitive_applies_to_the_clone() -> None:
+    """`pcs resource ban p_x node1` writes rsc="p_x" (the primitive): Pacemaker applies it
+    to the clone, so only node1's instance goes (the real crm_simulate agrees)."""
+    from test_scheduler import cib, lines, prim
+
+    clone = f'<clone id="c">{prim("d")}</clone>'
+    ban = '<rsc_location id="cli-ban-d-on-node1" rsc="d" role="Started" node="node1" ' \
+          'score="-INFINITY"/>'
+    assert lines(cib(clone, ban)) == ["* Start d:0 ( node2 )"]
