@@ -14,20 +14,20 @@ import sys
 import threading
 import time
 
-from hacluster.api import env
+from hacluster.api import cpg
 from hacluster.common import ipcwire
 
 SEND_BATCH = 32  # frames per write
 
 
 def receive(state_dir: str, group: str, count: int, pid: int) -> None:
-    with env.Client(state_dir, timeout_ms=180_000) as conn:
-        conn.call("daemon.subscribe", {"events": ["CpgDeliver"]})
-        conn.call("cpg_join", {"group": group, "pid": pid})
+    with cpg.CpgClient(state_dir, timeout_ms=180_000) as conn:
+        conn.subscribe("CpgDeliver")
+        conn.join(group, pid)
         print("ready", flush=True)
         got = 0
         for message in conn.events():
-            if message["body"].get("group") == group:
+            if message.body.get("group") == group:
                 got += 1
                 if got >= count:
                     break

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hacluster.common import NodeId
+from hacluster.common import Codec, NodeId, Problem
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -39,11 +39,11 @@ class PeerUnreachable:
 
 @dataclass(frozen=True, slots=True)
 class ClientRequest:
-    """A local client (tool) asked for something; `request_id` ties the Reply to it."""
+    """A local client (tool) asked for something (one of NodeRequest, defined with the IPC
+    vocabulary at the end of this module); `request_id` ties the Reply to it."""
 
     request_id: int
-    name: str
-    body: Any = None
+    request: NodeRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,3 +352,107 @@ class FenceResult:
     reason: str = ""
     origin: str = ""  # the node that asked
     executioner: str = ""  # the node whose fencer ran the device
+
+
+# ------------------------------------------------------------------ the IPC vocabulary
+# What a local tool may ask haclusterd over its Unix socket, and how the answer comes back.
+# The node serves NodeRequest (as ClientRequest); the daemon answers DaemonRequest itself.
+# AttrUpdate (node "" = this node) and FenceRequest (origin and request_id are the node's to
+# set) are requests as they are. IPC_CODEC encodes every frame but the binary cpg_send of
+# hacluster.common.ipcwire.
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatusQuery:
+    """The node's status()."""
+
+
+@dataclass(frozen=True, slots=True)
+class CibQuery:
+    """The whole CIB as text: Reply body {"xml": text}."""
+
+
+@dataclass(frozen=True, slots=True)
+class CibWrite:
+    """A CIB write (a CIBRequest's bytes); answered {"version": "a.e.n"} once applied in
+    agreed order, or with the problems why not."""
+
+    request: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AttrdQuery:
+    """The values of attribute `name` on `node` ("" = this node) or on every node."""
+
+    name: str
+    node: str = ""
+    all_nodes: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FencerStatusQuery:
+    """The fencer's devices and history."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonPing:
+    """Is the daemon there (its pid)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonStatus:
+    """Everything the tools show: settings, core status, transport counters."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonShutdown:
+    """Stop the daemon (its node leaves the cluster first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """Push the node's outputs of these class names ("*": all) to this connection."""
+
+    events: tuple[str, ...] = ("*",)
+
+
+NodeRequest = (NodeStatusQuery | SendRequest | CpgJoinRequest | CpgLeaveRequest | CpgSendRequest
+               | ProcessExited | CibQuery | CibWrite | AttrUpdate | AttrdQuery | FenceRequest
+               | FencerStatusQuery)
+DaemonRequest = DaemonPing | DaemonStatus | DaemonShutdown | Subscribe
+
+
+@dataclass(frozen=True, slots=True)
+class IpcRequest:
+    """One request frame: `id` is the client's, echoed in the IpcReply."""
+
+    id: int
+    request: NodeRequest | DaemonRequest
+
+
+@dataclass(frozen=True, slots=True)
+class IpcReply:
+    """The answer to IpcRequest `id` (None: the connection itself was refused)."""
+
+    id: int | None
+    ok: bool
+    body: Any = None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IpcEvent:
+    """A pushed output of the node (after Subscribe): its class name and its fields."""
+
+    event: str
+    body: Any = None
+
+
+IPC_CODEC = Codec({
+    "ipc.request": IpcRequest, "ipc.reply": IpcReply, "ipc.event": IpcEvent,
+    "node.status": NodeStatusQuery, "node.send": SendRequest, "cpg.join": CpgJoinRequest,
+    "cpg.leave": CpgLeaveRequest, "cpg.send": CpgSendRequest, "cpg.exited": ProcessExited,
+    "cib.query": CibQuery, "cib.write": CibWrite, "attrd.update": AttrUpdate,
+    "attrd.query": AttrdQuery, "stonith.fence": FenceRequest, "stonith.status": FencerStatusQuery,
+    "daemon.ping": DaemonPing, "daemon.status": DaemonStatus, "daemon.shutdown": DaemonShutdown,
+    "daemon.subscribe": Subscribe})

@@ -17,9 +17,11 @@ API (stable; the daemon and the simulator use only this):
 Local requests are inputs like any other (raft: a proposal is a message through Step), so a
 simulator trace shows them. Outputs: Send/Multicast (wire), Persist (RING_SEQ_FILE: feed it
 back as ring_seq on restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange,
-QuorumNotice, Reply. ClientRequest names: hacluster.node_requests (IPC bodies are checked,
-then become the typed requests), "status" -> Reply(body=NodeStatus), "cib_query" /
-"cib_request" (see hacluster.api.env) -> the CIBReplica; Persist("cib.xml").
+QuorumNotice, Reply. ClientRequest carries one of events.NodeRequest: the CPG/send requests
+(checked by hacluster.node_requests, then stepped like the local inputs above),
+NodeStatusQuery -> Reply(body=NodeStatus), CibQuery / CibWrite -> the CIBReplica
+(Persist("cib.xml")), AttrUpdate / AttrdQuery / FenceRequest / FencerStatusQuery -> attrd
+and the fencer (hacluster.node_services).
 CIB writes: configuration writes need votequorum's quorum; a status update for one node's
 node_state (CIBRequest.status_of) does not: see hacluster.node_cib for the request API.
 """
@@ -59,6 +61,7 @@ from hacluster.events import (
     FenceRequest,
     FenceResult,
     Multicast,
+    NodeStatusQuery,
     PacketIn,
     PeerUnreachable,
     Persist,
@@ -74,7 +77,7 @@ from hacluster.events import (
 from hacluster.executor import Executor
 from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
 from hacluster.node_crm import CRMOutputs, NodeCRM
-from hacluster.node_requests import LOCAL_REQUESTS, LocalRequest, request_problem, typed_request
+from hacluster.node_requests import LOCAL_REQUESTS, LocalRequest, request_problem
 from hacluster.node_services import (
     SERVICE_GROUPS,
     SERVICE_PID,
@@ -265,23 +268,24 @@ class Node:
     def handle_request(self, req: ClientRequest) -> list[Output]:
         """Client input is not trusted: a malformed request gets Reply(ok=False) with a
         Problem whose code says why."""
-        body = req.body if isinstance(req.body, dict) else {}
-        if self.totem.state is TotemState.LEFT and req.name != "status":
+        asked = req.request
+        if isinstance(asked, NodeStatusQuery):
+            return [Reply(req.request_id, True, self.status())]
+        if self.totem.state is TotemState.LEFT:
             return [Reply(req.request_id, False, None,
                           (Problem(Code.NODE_LEFT, "node has left the cluster"),))]
-        if req.name == "status":
-            return [Reply(req.request_id, True, self.status())]
-        if req.name in CIB_REQUESTS and self.cib is not None:
+        if isinstance(asked, CIB_REQUESTS) and self.cib is not None:
             return self._cib_outputs(*self.cib.request(self.now_ms, req))
-        if req.name in SERVICE_REQUESTS and self.services is not None:
+        if isinstance(asked, SERVICE_REQUESTS) and self.services is not None:
             return self._services(self.now_ms, self.services.request(self.now_ms, req))
-        problem = request_problem(req.name, body)
-        if problem is None and self.cib is not None and body.get("group") == CIB_GROUP:
+        problem = request_problem(asked)
+        if problem is None and self.cib is not None and getattr(asked, "group", "") == CIB_GROUP:
             problem = Problem(Code.IPC_BAD_REQUEST,
                               f"group {CIB_GROUP!r} is reserved for the node's CIB manager")
         if problem is not None:
             return [Reply(req.request_id, False, None, (problem,))]
-        out = self._local(self.now_ms, typed_request(req.name, body))
+        assert isinstance(asked, LOCAL_REQUESTS)
+        out = self._local(self.now_ms, asked)
         out.append(Reply(req.request_id, True))
         return out
 
@@ -401,8 +405,7 @@ class Node:
         out: list[Output] = []
         for request in requests:
             self._crm_writes += 1
-            replies = self._cib_outputs(*self.cib.request(now_ms, ClientRequest(
-                -self._crm_writes, "cib_request", request)))
+            replies = self._cib_outputs(*self.cib.write(now_ms, -self._crm_writes, request))
             out += [r for r in replies if not (isinstance(r, Reply) and r.request_id < 0)]
         return out
 

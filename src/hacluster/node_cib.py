@@ -7,9 +7,10 @@ ids unique per node boot (IPC client ids repeat across connections), and Replies
 under the client's own id. Must never do I/O: Persist("cib.xml") leaves as an output, in
 order, before anything that depends on it. Spec: DESIGN.md §2; Pacemaker Explained "CIB".
 
-Requests (ClientRequest name, body: a CIBRequest, or {"request": CIBRequest.to_bytes() text}):
-  "cib_query"   -> Reply(ok, {"xml": the whole CIB})
-  "cib_request" -> Reply(ok, {"version": "a.e.n"}) once acknowledged, else Problems:
+Requests (a client's ClientRequest of CibQuery / CibWrite(CIBRequest.to_bytes()), or the
+node's own write(CIBRequest)):
+  CibQuery -> Reply(ok, {"xml": the whole CIB})
+  CibWrite, write() -> Reply(ok, {"version": "a.e.n"}) once acknowledged, else Problems:
     configuration write (status_of=None): needs quorum (votequorum's, handed on by node.py)
       else CIB_NO_QUORUM; acknowledged once members with a quorum of votes (or all members)
       applied and persisted it; CIB_SYNC_INTERRUPTED when the membership changed first.
@@ -34,13 +35,21 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from hacluster.cib import Broadcast, CIBReplica, CIBVersion, Delivered, MembershipChanged
+from hacluster.cib import (
+    Broadcast,
+    CIBReplica,
+    CIBRequest,
+    CIBVersion,
+    Delivered,
+    LocalWrite,
+    MembershipChanged,
+)
 from hacluster.common import NodeId
-from hacluster.events import ClientRequest, Persist, Reply
+from hacluster.events import CibQuery, CibWrite, ClientRequest, Persist, Reply
 
 CIB_GROUP = "cib"
 CIB_PID = 0  # the node's own CIB manager, not a client process
-CIB_REQUESTS = frozenset({"cib_query", "cib_request"})
+CIB_REQUESTS = (CibQuery, CibWrite)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +86,18 @@ class NodeCIB:
         self._clients: dict[int, int] = {}
 
     def request(self, now_ms: int, req: ClientRequest) -> tuple[list[Persist | Reply], list[bytes]]:
-        """A client's cib_query / cib_request: (outputs, payloads to broadcast)."""
-        assert req.name in CIB_REQUESTS
+        """A client's CibQuery / CibWrite: (outputs, payloads to broadcast)."""
+        assert isinstance(req.request, CIB_REQUESTS)
         self._next_id += 1
         self._clients[self._next_id] = req.request_id
-        return self._split(self.replica.step(now_ms, ClientRequest(self._next_id, req.name,
-                                                                    req.body)))
+        return self._split(self.replica.step(now_ms, ClientRequest(self._next_id, req.request)))
+
+    def write(self, now_ms: int, request_id: int,
+              request: CIBRequest) -> tuple[list[Persist | Reply], list[bytes]]:
+        """The node's own write (no bytes on the way); its Reply comes under `request_id`."""
+        self._next_id += 1
+        self._clients[self._next_id] = request_id
+        return self._split(self.replica.step(now_ms, LocalWrite(self._next_id, request)))
 
     def deliver(self, now_ms: int, sender: NodeId, payload: bytes,
                 quorate: bool = True) -> tuple[list[Persist | Reply], list[bytes]]:

@@ -1,15 +1,12 @@
-"""The local requests a node serves over IPC, checked and turned into typed inputs.
+"""The local requests a node serves itself over IPC, checked before they enter Node.step.
 
-Owns the IPC request names of the node itself ("send", "cpg_join", "cpg_leave", "cpg_send",
-"cpg_process_exit"), the checks of their untrusted bodies (each refusal a Problem with a
-stable code), and the typed input each one becomes (SendRequest, CpgJoinRequest, ...), which
-then enters Node.step like any other input. Must never touch a core: node.py does.
+Owns the checks of the untrusted fields of SendRequest, CpgJoinRequest, CpgLeaveRequest,
+CpgSendRequest and ProcessExited as a client sent them (each refusal a Problem with a stable
+code); the checked request then enters Node.step like any other input. The IPC codec has
+already checked their types. Must never touch a core: node.py does.
 """
 
 from __future__ import annotations
-
-from types import MappingProxyType
-from typing import Any
 
 from hacluster.common import Code, Problem
 from hacluster.cpg import MAX_GROUP
@@ -22,44 +19,24 @@ from hacluster.events import (
 )
 
 LocalRequest = SendRequest | CpgJoinRequest | CpgLeaveRequest | CpgSendRequest | ProcessExited
-LOCAL_REQUESTS = frozenset({SendRequest, CpgJoinRequest, CpgLeaveRequest, CpgSendRequest,
-                            ProcessExited})
-REQUEST_FIELDS = MappingProxyType({
-    "send": ("data",), "cpg_join": ("group", "pid"), "cpg_leave": ("group", "pid"),
-    "cpg_send": ("group", "pid", "data"), "cpg_process_exit": ("pid",)})
+LOCAL_REQUESTS = (SendRequest, CpgJoinRequest, CpgLeaveRequest, CpgSendRequest, ProcessExited)
 MAX_REQUEST_DATA = 1 << 20
 
 
-def request_problem(name: str, body: dict[str, Any]) -> Problem | None:
-    """Why a client request cannot be served (None when it can)."""
-    if name not in REQUEST_FIELDS:
-        return Problem(Code.IPC_UNKNOWN_REQUEST, f"unknown request {name!r}")
-    for key in REQUEST_FIELDS[name]:
-        if key not in body:
-            return Problem(Code.IPC_BAD_REQUEST, f"{name} needs {key!r}")
-    if "data" in body and (not isinstance(body["data"], bytes | bytearray)
-                           or len(body["data"]) > MAX_REQUEST_DATA):
+def request_problem(request: object) -> Problem | None:
+    """Why a client's request cannot be served by the node itself (None when it can)."""
+    if not isinstance(request, LOCAL_REQUESTS):
+        return Problem(Code.IPC_UNKNOWN_REQUEST,
+                       f"this node does not serve {type(request).__name__} requests")
+    data = getattr(request, "data", b"")
+    if len(data) > MAX_REQUEST_DATA:
         return Problem(Code.IPC_BAD_REQUEST, "data must be bytes of at most 1 MiB")
-    if "pid" in body and (not isinstance(body["pid"], int) or not 0 <= body["pid"] < 1 << 32):
+    pid = getattr(request, "pid", 0)
+    if not 0 <= pid < 1 << 32:
         return Problem(Code.IPC_BAD_REQUEST, "pid must be an unsigned 32-bit integer")
-    if "group" in body:
-        group = body["group"]
-        if not isinstance(group, str) or not 0 < len(group.encode()) <= MAX_GROUP:
-            return Problem(Code.IPC_BAD_REQUEST, f"group must be a name of 1..{MAX_GROUP} bytes")
+    group = getattr(request, "group", None)
+    if group is not None and not 0 < len(group.encode()) <= MAX_GROUP:
+        return Problem(Code.IPC_BAD_REQUEST, f"group must be a name of 1..{MAX_GROUP} bytes")
+    if isinstance(request, CpgLeaveRequest) and request.reason not in ("leave", "procdown"):
+        return Problem(Code.IPC_BAD_REQUEST, "a leave's reason is leave or procdown")
     return None
-
-
-def typed_request(name: str, body: dict[str, Any]) -> LocalRequest:
-    """The typed request of a checked IPC request (see request_problem)."""
-    if name == "cpg_send":  # the hot path first
-        return CpgSendRequest(body["group"], body["pid"], bytes(body["data"]))
-    match name:
-        case "send":
-            return SendRequest(bytes(body["data"]), bool(body.get("safe", False)))
-        case "cpg_join":
-            return CpgJoinRequest(body["group"], body["pid"])
-        case "cpg_leave":
-            return CpgLeaveRequest(body["group"], body["pid"])
-        case "cpg_process_exit":
-            return ProcessExited(body["pid"])
-    raise AssertionError(f"unchecked request {name!r}")

@@ -14,7 +14,7 @@ itself: node.py carries what ServiceOutputs lists, in order.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from hacluster.attrd import (
@@ -30,10 +30,12 @@ from hacluster.cib import CIBDocument, CIBRequest, node_attribute_request
 from hacluster.common import Code, Codec, NodeId, Problem
 from hacluster.events import (
     AgentDone,
+    AttrdQuery,
     AttrUpdate,
     ClientRequest,
     FenceRequest,
     FenceResult,
+    FencerStatusQuery,
     Reply,
     Tick,
 )
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 SERVICE_PID = 0  # the node's own attrd / fencer, not a client process
 STONITH_GROUP = "stonith-ng"
 SERVICE_GROUPS = frozenset({ATTRD_GROUP, STONITH_GROUP})
-SERVICE_REQUESTS = frozenset({"attrd_update", "attrd_query", "stonith_fence", "stonith_status"})
+SERVICE_REQUESTS = (AttrUpdate, AttrdQuery, FenceRequest, FencerStatusQuery)
 FENCE_WIRE = Codec({"stonith.result": FenceResult})
 
 
@@ -149,32 +151,28 @@ class NodeServices:
         return out
 
     def request(self, now_ms: int, req: ClientRequest) -> ServiceOutputs:
-        """A client's attrd_* / stonith_* request; malformed ones get Reply(ok=False)."""
+        """A client's attrd / stonith request; malformed ones get Reply(ok=False)."""
         out = ServiceOutputs()
-        body = req.body if isinstance(req.body, dict) else {}
-        match req.name:
-            case "attrd_update":
-                update = attr_update(body, self.node_name)
-                if update is None:
-                    out.external.append(Reply(req.request_id, False, None, (Problem(
-                        Code.ATTR_INVALID, "malformed attrd_update"),)))
+        match req.request:
+            case AttrUpdate() as update:
+                problem = attr_update_problem(update)
+                if problem is not None:
+                    out.external.append(Reply(req.request_id, False, None, (problem,)))
                     return out
-                self._attrd(now_ms, update, out)
+                self._attrd(now_ms, replace(update, node=update.node or self.node_name), out)
                 out.external.append(Reply(req.request_id, True, {}))
-            case "attrd_query":
-                node = str(body.get("node") or "") or (None if body.get("all") else
-                                                       self.node_name)
+            case AttrdQuery(name, node, all_nodes):
+                where = None if all_nodes and not node else node or self.node_name
                 values = [[v.node, v.name, v.value, v.lifetime]
-                          for v in self.attrd.query(str(body.get("name", "")), node)]
+                          for v in self.attrd.query(name, where)]
                 out.external.append(Reply(req.request_id, True,
                                           {"node": self.node_name, "values": values}))
-            case "stonith_fence":
-                target, action = str(body.get("target", "")), str(body.get("action", "reboot"))
+            case FenceRequest(target, action):
                 self._fence_requests += 1
                 request_id = f"{self.node_name}-admin-{self._fence_requests}"
                 self._waiters.setdefault(request_id, []).append(req.request_id)
                 self._fencer(now_ms, FenceRequest(target, action, self.node_name, request_id), out)
-            case "stonith_status":
+            case FencerStatusQuery():
                 fencer = self.fencer.status()
                 out.external.append(Reply(req.request_id, True, {
                     "devices": list(fencer.devices), "now_ms": now_ms,
@@ -219,12 +217,12 @@ class NodeServices:
         return tuple(sorted(self._name_of(m) for m in self._members))
 
 
-def attr_update(body: dict[str, Any], local: str) -> AttrUpdate | None:
-    """The AttrUpdate a client asked for (node "" = this node), or None when malformed."""
-    value = body.get("value")
-    lifetime, dampen_ms = body.get("lifetime", "reboot"), body.get("dampen_ms", 0)
-    if not isinstance(body.get("name"), str) or not (value is None or isinstance(value, str)):
-        return None
-    if not isinstance(lifetime, str) or not isinstance(dampen_ms, int):
-        return None
-    return AttrUpdate(str(body.get("node") or local), body["name"], value, lifetime, dampen_ms)
+def attr_update_problem(update: AttrUpdate) -> Problem | None:
+    """Why a client's attribute update cannot be applied (None when it can)."""
+    if not update.name:
+        return Problem(Code.ATTR_INVALID, "an attribute update needs a name")
+    if update.lifetime not in ("reboot", "forever"):
+        return Problem(Code.ATTR_INVALID, f"lifetime {update.lifetime!r} is not reboot or forever")
+    if update.dampen_ms < 0:
+        return Problem(Code.ATTR_INVALID, "dampening cannot be negative")
+    return None

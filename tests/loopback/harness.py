@@ -99,8 +99,9 @@ class Daemon:
         except HaError:
             return None
 
-    def call(self, name: str, body: Any = None) -> Any:
-        return env.call(name, body, state_dir_path=str(self.state_dir))
+    def call(self, request: Any) -> Any:
+        """One IPC request (a hacluster.events request dataclass) to this node."""
+        return env.call(request, state_dir_path=str(self.state_dir))
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None

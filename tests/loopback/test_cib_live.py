@@ -14,6 +14,7 @@ from harness import Cluster, Daemon, config_text, ring_of, wait_until
 
 from hacluster.cib import CIBRequest
 from hacluster.common import Code, HaError
+from hacluster.events import CibWrite, DaemonStatus
 
 BIN = Path(sys.executable).parent
 DUMMY = '<primitive id="{}" class="ocf" provider="pacemaker" type="Dummy"/>'
@@ -30,7 +31,7 @@ def tool(daemon: Daemon, *args: str, stdin: str | None = None,
 def cib_view(daemon: Daemon) -> tuple[str, str] | None:
     """(version, digest) of the node's CIB once its sync is done."""
     try:
-        view = daemon.call("daemon.status")["view"]
+        view = daemon.call(DaemonStatus())["view"]
     except Exception:  # noqa: BLE001 - a daemon starting up or gone
         return None
     if view.get("cib_syncing", True):
@@ -134,7 +135,7 @@ def test_a_two_node_cluster_writes_its_cib_with_one_node_left(cluster: Cluster) 
 
 def test_a_non_conforming_write_is_refused_by_the_cluster_even_when_the_client_skips_checks(
         cluster: Cluster) -> None:
-    """cibadmin refuses with 78 as the real one does; a raw cib_request that skipped the
+    """cibadmin refuses with 78 as the real one does; a raw CibWrite that skipped the
     client's own check is refused by the node's replica (CIB_SCHEMA_INVALID) and no node's
     CIB changes."""
     if not Path("/usr/share/pacemaker/pacemaker-3.7.rng").is_file():
@@ -147,7 +148,7 @@ def test_a_non_conforming_write_is_refused_by_the_cluster_even_when_the_client_s
     assert "Update does not conform to the configured schema" in refused.stderr
     raw = CIBRequest("create", bogus, "constraints")
     with pytest.raises(HaError) as caught:
-        daemons[1].call("cib_request", {"request": raw.to_bytes().decode()})
+        daemons[1].call(CibWrite(raw.to_bytes()))
     assert [p.code for p in caught.value.problems] == [Code.CIB_SCHEMA_INVALID]
     fine = tool(daemons[2], "cibadmin", "-C", "-o", "resources", "-X", DUMMY.format("fine"))
     assert fine.returncode == 0, fine.stderr

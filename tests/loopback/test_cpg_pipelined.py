@@ -10,8 +10,9 @@ from typing import Any
 
 from harness import Cluster, Daemon, config_text, ring_of, wait_until
 
-from hacluster.api import env
+from hacluster.api import cpg, env
 from hacluster.common import Code, ipcwire
+from hacluster.events import IPC_CODEC, CpgSendRequest, DaemonPing, IpcReply, IpcRequest
 
 PER_SENDER = 600
 GROUP = "pipe"
@@ -28,29 +29,29 @@ def start_ring(cluster: Cluster) -> list[Daemon]:
 
 def receive(daemon: Daemon, want: int, out: list[Any], joined: threading.Event,
             viewed: threading.Event) -> None:
-    with env.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
-        conn.call("daemon.subscribe", {"events": ["CpgDeliver", "CpgConfigChange"]})
-        conn.call("cpg_join", {"group": GROUP, "pid": 500 + daemon.index})
+    with cpg.CpgClient(str(daemon.state_dir), timeout_ms=20_000) as conn:
+        conn.subscribe("CpgDeliver", "CpgConfigChange")
+        conn.join(GROUP, 500 + daemon.index)
         joined.set()
         for message in conn.events():
-            body = message["body"]
-            if message["event"] == "CpgConfigChange" and len(body["members"]) == 3:
+            body = message.body
+            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
                 viewed.set()
-            elif message["event"] == "CpgDeliver" and body["group"] == GROUP:
+            elif message.event == "CpgDeliver" and body["group"] == GROUP:
                 out.append((body["pid"], body["data"]))
                 if len(out) >= want:
                     return
 
 
-def send_pipelined(daemon: Daemon, pid: int) -> list[dict[str, Any]]:
-    """PER_SENDER sends written without waiting; every 50th as JSON. Returns the replies."""
+def send_pipelined(daemon: Daemon, pid: int) -> list[Any]:
+    """PER_SENDER sends written without waiting; every 50th through the codec (not the binary
+    frame). Returns the replies."""
     frames = []
     for n in range(PER_SENDER):
         data = f"{pid}-{n}-" + "y" * (n % 1500)  # small ones packed, large ones fragmented
         if n % 50 == 0:
-            frames.append(ipcwire.encode_frame({"id": n + 1, "name": "cpg_send",
-                                               "body": {"group": GROUP, "pid": pid,
-                                                        "data": data}}))
+            frames.append(ipcwire.frame(IPC_CODEC.encode(IpcRequest(
+                n + 1, CpgSendRequest(GROUP, pid, data.encode())))))
         else:
             frames.append(ipcwire.encode_cpg_send(n + 1, GROUP, pid, data.encode()))
     with env.Client(str(daemon.state_dir), timeout_ms=20_000) as conn:
@@ -71,7 +72,7 @@ def test_pipelined_binary_sends_keep_total_and_fifo_order_with_one_reply_each(
     for reader in readers:
         reader.start()
     assert all(e.wait(10) for e in joined) and all(e.wait(10) for e in viewed)
-    replies: dict[int, list[dict[str, Any]]] = {}
+    replies: dict[int, list[Any]] = {}
     senders = [threading.Thread(target=lambda d=d, p=p: replies.__setitem__(
         p, send_pipelined(d, p))) for d, p in ((daemons[0], 71), (daemons[1], 72))]
     for thread in senders:
@@ -83,8 +84,8 @@ def test_pipelined_binary_sends_keep_total_and_fifo_order_with_one_reply_each(
     for pid in (71, 72):
         mine = [data for sender, data in logs[0] if sender == pid]
         assert mine == [f"{pid}-{n}-" + "y" * (n % 1500) for n in range(PER_SENDER)]
-        assert [r["id"] for r in replies[pid]] == list(range(1, PER_SENDER + 1))
-        assert all(r["ok"] for r in replies[pid])
+        assert [r.id for r in replies[pid]] == list(range(1, PER_SENDER + 1))
+        assert all(r.ok for r in replies[pid])
 
 
 def test_a_truncated_binary_frame_gets_a_protocol_error_and_the_connection_stays_usable(
@@ -95,16 +96,17 @@ def test_a_truncated_binary_frame_gets_a_protocol_error_and_the_connection_stays
         sock: socket.socket = conn._sock
         sock.sendall(ipcwire.FRAME_HEADER.pack(len(bad)) + bad)
         refusal = conn._receive()
-        assert refusal["ok"] is False and refusal["problems"][0]["code"] == Code.IPC_PROTOCOL.value
-        assert conn.call("daemon.ping")["pid"] > 0
+        assert isinstance(refusal, IpcReply) and refusal.ok is False
+        assert refusal.problems[0].code is Code.IPC_PROTOCOL
+        assert conn.call(DaemonPing())["pid"] > 0
 
 
-def test_binary_cpg_send_frames_decode_to_the_json_request_body() -> None:
+def test_binary_cpg_send_frames_decode_to_the_fields_of_the_request() -> None:
     frame = ipcwire.encode_cpg_send(2**40, "grüp", 4242, b"\x00\xffdata")
     payload = frame[ipcwire.FRAME_HEADER.size:]
     assert ipcwire.FRAME_HEADER.unpack_from(frame)[0] == len(payload)
-    assert ipcwire.decode_cpg_send(payload) == (
-        2**40, {"group": "grüp", "pid": 4242, "data": b"\x00\xffdata"})
+    assert ipcwire.decode_cpg_send(payload) == ipcwire.CpgSendFrame(
+        2**40, "grüp", 4242, b"\x00\xffdata")
     for cut in range(1, len(ipcwire.CPG_SEND_MARK) + ipcwire.CPG_SEND_HEAD.size + 5):
         assert ipcwire.decode_cpg_send(payload[:cut]) is None
     assert ipcwire.decode_cpg_send(b'{"name":"cpg_send"}') is None

@@ -20,6 +20,7 @@ from harness import Cluster, Daemon, config_text, ring_of, wait_until
 from rawnet import Capture, is_root, send_spoofed
 
 from hacluster.cib import CIBRequest
+from hacluster.events import CibQuery, CibWrite
 
 BIN = Path(sys.executable).parent
 
@@ -135,8 +136,7 @@ def cib_write(daemon: Daemon, name: str) -> float:
     """One CIB create through the node's IPC (acknowledged once applied); its latency in s."""
     xml = f'<primitive id="{name}" class="ocf" provider="pacemaker" type="Dummy"/>'
     started = time.monotonic()
-    daemon.call("cib_request", {"request": CIBRequest("create", xml, "resources")
-                                .to_bytes().decode()})
+    daemon.call(CibWrite(CIBRequest("create", xml, "resources").to_bytes()))
     return time.monotonic() - started
 
 
@@ -162,5 +162,5 @@ def test_sealed_datagrams_relayed_to_the_third_node_are_dropped_ring_and_writes_
     print(f"dropped as relayed {relayed}, as replayed {replayed}")
     assert all(n > 0 for n in relayed), relayed
     assert sum(relayed) + sum(replayed) >= relay.sent * 0.9, (relayed, replayed, relay.sent)
-    names = daemons[2].call("cib_query")["xml"]
+    names = daemons[2].call(CibQuery())["xml"]
     assert all(f'id="relayed-{n}"' in names for n in range(10))

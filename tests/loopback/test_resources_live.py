@@ -15,6 +15,8 @@ import pytest
 from harness import Cluster, Daemon, ring_of, wait_until
 from test_cib_live import same_cib, tool
 
+from hacluster.events import CibQuery
+
 OCF_DUMMY = Path("/usr/lib/ocf/resource.d/heartbeat/Dummy")
 pytestmark = pytest.mark.skipif(not OCF_DUMMY.exists(), reason="resource-agents not installed")
 
@@ -55,7 +57,7 @@ def start_with_dummy(cluster: Cluster, token_ms: int = 1000) -> list[Daemon]:
 
 
 def cib_text(daemon: Daemon) -> str:
-    return str(daemon.call("cib_query")["xml"])
+    return str(daemon.call(CibQuery())["xml"])
 
 
 def running_on(daemons: list[Daemon]) -> list[str]:

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from harness import DAEMON, REPO, Cluster, Daemon, config_text, ring_of, wait_until
 
-from hacluster.api import env
+from hacluster.api import cpg
+from hacluster.events import DaemonPing, DaemonShutdown, DaemonStatus
 
 FORM_TIMEOUT_S = 20.0
 
@@ -50,15 +51,15 @@ def test_three_daemons_form_one_quorate_ring(cluster: Cluster) -> None:
 def collect(daemon: Daemon, group: str, pid: int, want: int, out: list[Any],
             ready: threading.Event, all_joined: threading.Event) -> None:
     """A CPG process on `daemon`: join, wait for the 3-member view, then record messages."""
-    with env.Client(str(daemon.state_dir), timeout_ms=15_000) as conn:
-        conn.call("daemon.subscribe", {"events": ["CpgDeliver", "CpgConfigChange"]})
-        conn.call("cpg_join", {"group": group, "pid": pid})
+    with cpg.CpgClient(str(daemon.state_dir), timeout_ms=15_000) as conn:
+        conn.subscribe("CpgDeliver", "CpgConfigChange")
+        conn.join(group, pid)
         ready.set()
         for message in conn.events():
-            body = message["body"]
-            if message["event"] == "CpgConfigChange" and len(body["members"]) == 3:
+            body = message.body
+            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
                 all_joined.set()
-            if message["event"] == "CpgDeliver" and body["group"] == group:
+            if message.event == "CpgDeliver" and body["group"] == group:
                 out.append((body["node_id"], body["pid"], body["data"]))
                 if len(out) >= want:
                     return
@@ -80,10 +81,9 @@ def test_cpg_messages_from_all_three_arrive_in_one_order_everywhere(cluster: Clu
     assert all(e.wait(10) for e in ready) and all(e.wait(10) for e in joined)
 
     def send(daemon: Daemon) -> None:
-        with env.Client(str(daemon.state_dir)) as conn:
+        with cpg.CpgClient(str(daemon.state_dir)) as conn:
             for n in range(per_node):
-                conn.call("cpg_send", {"group": "lb", "pid": 100 + daemon.index,
-                                       "data": f"{daemon.index}-{n}"})
+                conn.send("lb", 100 + daemon.index, f"{daemon.index}-{n}".encode())
 
     senders = [threading.Thread(target=send, args=(d,)) for d in daemons]
     for sender in senders:
@@ -209,8 +209,8 @@ def test_without_f_the_daemon_detaches_and_cfgtool_h_stops_it(cluster: Cluster) 
     assert wait_until(lambda: daemon.status() is not None, 10)
     pid = int(pid_file.read_text())
     try:
-        assert daemon.call("daemon.ping")["pid"] == pid
-        daemon.call("daemon.shutdown")
+        assert daemon.call(DaemonPing())["pid"] == pid
+        daemon.call(DaemonShutdown())
         assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10)
         assert not pid_file.exists()
     finally:
@@ -259,5 +259,5 @@ def test_the_seed_loopback_config_itself_forms_a_ring(cluster: Cluster) -> None:
         daemon.start()
     ring_id, members = formed(cluster, daemons)
     assert len(members) == 3
-    cmap = daemons[0].call("daemon.status")["cmap"]
+    cmap = daemons[0].call(DaemonStatus())["cmap"]
     assert ["runtime.config.totem.token", "u32", 3000] in cmap

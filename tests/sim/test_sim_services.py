@@ -8,7 +8,7 @@ from lxml import etree
 
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
-from hacluster.events import ClientRequest
+from hacluster.events import AttrUpdate, ClientRequest
 from hacluster.sim import World
 from hacluster.sim.agents import Failure, FakeAgents
 from hacluster.totem import params_for_token
@@ -93,7 +93,7 @@ def test_a_pingd_value_set_through_attrd_lets_the_resource_start_there() -> None
     world, agents = make_world(3, False, [DUMMY], PINGD_RULE)
     world.run_for(5000)
     assert agents.active("dummy") == (), "no node has pingd yet"
-    world.inject(NodeId(3), ClientRequest(1, "attrd_update", {"name": "pingd", "value": "100"}))
+    world.inject(NodeId(3), ClientRequest(1, AttrUpdate("", "pingd", "100")))
     world.run_for(5000)
     assert agents.active("dummy") == ("node3",)
     doc = world.nodes[NodeId(2)].cib.replica.doc  # type: ignore[union-attr]

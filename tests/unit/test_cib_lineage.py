@@ -16,13 +16,14 @@ from hacluster.cib import (
     CIBVersion,
     Delivered,
     Lineage,
+    LocalWrite,
     MembershipChanged,
     parse_persisted,
     persisted_bytes,
 )
 from hacluster.cib.lineage import Step
 from hacluster.common import Code, NodeId
-from hacluster.events import ClientRequest, Persist, Reply
+from hacluster.events import Persist, Reply
 
 N = [NodeId(i) for i in range(6)]  # N[1]..N[5]
 
@@ -81,7 +82,7 @@ class Cluster:
                                                                        quorate))]
 
     def write(self, node: NodeId, request_id: int, request: CIBRequest) -> bytes:
-        (payload,) = self.step(node, ClientRequest(request_id, "cib_request", request))
+        (payload,) = self.step(node, LocalWrite(request_id, request))
         return payload
 
     def has(self, node: NodeId, rid: str) -> bool:

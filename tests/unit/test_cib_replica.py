@@ -21,13 +21,14 @@ from hacluster.cib import (
     CIBUpdate,
     CIBVersion,
     Delivered,
+    LocalWrite,
     MembershipChanged,
     SchemaLookup,
     parse_persisted,
 )
 from hacluster.common import Code, NodeId
 from hacluster.drivers.cibfile import SCHEMA_DIR, schema_lookup
-from hacluster.events import ClientRequest, Persist, Reply
+from hacluster.events import Persist, Reply
 
 BASE = b"""<cib validate-with="pacemaker-3.7" admin_epoch="0" epoch="1" num_updates="0">
 <configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>"""
@@ -121,7 +122,7 @@ class AgreedOrder:
                     self.deliver_one(group)
 
     def write(self, node: NodeId, request_id: int, request: CIBRequest) -> None:
-        self.step(node, ClientRequest(request_id, "cib_request", request))
+        self.step(node, LocalWrite(request_id, request))
 
     def acked(self) -> list[tuple[NodeId, int]]:
         return [k for k, r in self.replies.items() if r.ok]

@@ -154,14 +154,13 @@ def test_cibadmin_works_against_a_live_node_served_by_a_replica(
                     queue.append(Delivered(NodeId(1), out.payload))
                 elif isinstance(out, Reply):
                     conn, client_id = waiting.pop(out.request_id)
-                    problems = [{"code": str(p.code), "message": p.message}
-                                for p in out.problems]
-                    conn.reply(client_id, out.ok, out.body, problems)  # type: ignore[attr-defined]
+                    conn.reply(client_id, out.ok, out.body,  # type: ignore[attr-defined]
+                               tuple(out.problems))
 
-    def on_request(conn: object, client_id: object, name: str, body: object) -> None:
+    def on_request(conn: object, client_id: int, request: object) -> None:
         internal = next(ids)  # client ids repeat across connections; ours must not
         waiting[internal] = (conn, client_id)
-        run(ClientRequest(internal, name, body))
+        run(ClientRequest(internal, request))  # type: ignore[arg-type]
 
     run(MembershipChanged((NodeId(1),), 1))
     loop = asyncio.new_event_loop()

@@ -109,9 +109,9 @@ class AgentCore:
 
     def step(self, now_ms: int, event: Any) -> list[Any]:
         match event:
-            case events.ClientRequest(request_id=rid, name="run", body=body):
-                self.waiting[rid] = rid
-                return [events.RunAgent(rid, "ocf:test:Dummy", str(body))]
+            case events.ClientRequest(request_id=rid, request=events.SendRequest(data=action)):
+                self.waiting[rid] = rid  # "send" stands for "run this action" here
+                return [events.RunAgent(rid, "ocf:test:Dummy", action.decode())]
             case events.AgentDone(call_id=cid, rc=rc):
                 return [events.Reply(self.waiting.pop(cid), True, {"rc": rc})]
         return []
@@ -138,15 +138,15 @@ def test_the_daemon_loop_runs_agents_and_feeds_agent_done_back(ocf_root: Path) -
         loop = DaemonLoop(AgentCore(), None, str(ocf_root), dict)  # type: ignore[arg-type]
         loop.agents = AgentRunner(loop.put, str(ocf_root))
         task = asyncio.create_task(loop.run())
-        loop.on_request(Conn(), "a", "run", "start")  # type: ignore[arg-type]
-        loop.on_request(Conn(), "b", "run", "monitor")  # type: ignore[arg-type]
+        loop.on_request(Conn(), 1, events.SendRequest(b"start"))  # type: ignore[arg-type]
+        loop.on_request(Conn(), 2, events.SendRequest(b"monitor"))  # type: ignore[arg-type]
         while len(replies) < 2:
             await asyncio.sleep(0.01)
         loop.shutdown()
         await asyncio.wait_for(task, 5)
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
-    assert sorted(replies) == [("a", True, {"rc": 0}), ("b", True, {"rc": 7})]
+    assert sorted(replies) == [(1, True, {"rc": 0}), (2, True, {"rc": 7})]
     assert os.environ.get("OCF_RESOURCE_INSTANCE") is None
 
 

@@ -15,12 +15,12 @@ from hacluster.drivers.loop import DaemonLoop
 
 
 class BrokenCore:
-    """Answers "ping"; a "boom" request trips an assertion, as a bug in a core would."""
+    """Answers a status query; a CibQuery trips an assertion, as a bug in a core would."""
 
     def step(self, now_ms: int, event: Any) -> list[Any]:
         if isinstance(event, events.ClientRequest):
-            assert event.name != "boom", "a bug while handling this client"
-            if event.name == "ping":
+            assert not isinstance(event.request, events.CibQuery), "a bug while handling this"
+            if isinstance(event.request, events.NodeStatusQuery):
                 return [events.Reply(event.request_id, True, {"pong": now_ms >= 0})]
             return [events.Reply(event.request_id, False, None,
                                  (Problem(Code.IPC_UNKNOWN_REQUEST, "no such request"),))]
@@ -54,15 +54,15 @@ def test_a_request_that_trips_a_core_assertion_gets_an_error_and_the_loop_goes_o
         tmp_path: Any) -> None:
     loop = DaemonLoop(BrokenCore(), None, str(tmp_path), dict)  # type: ignore[arg-type]
     client = RecordingConnection()
-    loop.on_request(client, 1, "boom", None)  # type: ignore[arg-type]
-    loop.on_request(client, 2, "ping", None)  # type: ignore[arg-type]
-    loop.on_request(client, 3, "what", None)  # type: ignore[arg-type]
+    loop.on_request(client, 1, events.CibQuery())  # type: ignore[arg-type]
+    loop.on_request(client, 2, events.NodeStatusQuery())  # type: ignore[arg-type]
+    loop.on_request(client, 3, events.FencerStatusQuery())  # type: ignore[arg-type]
     run_queued(loop)
     (first, ok1, _, problems1), (second, ok2, body2, _), (third, ok3, _, problems3) = \
         client.replies
-    assert (first, ok1, problems1[0]["code"]) == (1, False, "INTERNAL_ERROR")
+    assert (first, ok1, problems1[0].code) == (1, False, Code.INTERNAL_ERROR)
     assert (second, ok2, body2) == (2, True, {"pong": True})
-    assert (third, ok3, problems3[0]["code"]) == (3, False, "IPC_UNKNOWN_REQUEST")
+    assert (third, ok3, problems3[0].code) == (3, False, Code.IPC_UNKNOWN_REQUEST)
 
 
 def test_a_daemon_local_request_that_fails_gets_an_error(tmp_path: Any) -> None:
@@ -71,9 +71,9 @@ def test_a_daemon_local_request_that_fails_gets_an_error(tmp_path: Any) -> None:
 
     loop = DaemonLoop(BrokenCore(), None, str(tmp_path), broken_describe)  # type: ignore[arg-type]
     client = RecordingConnection()
-    loop.on_request(client, 4, "daemon.status", None)  # type: ignore[arg-type]
+    loop.on_request(client, 4, events.DaemonStatus())  # type: ignore[arg-type]
     assert client.replies[0][:2] == (4, False)
-    assert client.replies[0][3][0]["code"] == "INTERNAL_ERROR"
+    assert client.replies[0][3][0].code is Code.INTERNAL_ERROR
 
 
 class FakeTransport:
@@ -99,14 +99,14 @@ class FakeWriter:
         pass
 
 
-def replies_written(data: bytes) -> list[dict[str, Any]]:
+def replies_written(data: bytes) -> list[events.IpcReply]:
     out, at, assembler = [], 0, ipcwire.MessageAssembler()
     while at < len(data):
         (length,) = ipcwire.FRAME_HEADER.unpack_from(data, at)
         whole = assembler.add(data[at + 4:at + 4 + length])
         at += 4 + length
         if isinstance(whole, bytes):
-            message = ipcwire.decode_payload(whole)
+            message = events.IPC_CODEC.decode(whole, events.IpcReply)
             assert message is not None
             out.append(message)
     return out
@@ -126,6 +126,6 @@ def test_a_reply_too_large_to_send_becomes_a_coded_error(monkeypatch: pytest.Mon
 
     asyncio.run(answer())
     five, six, seven = replies_written(writer.data)
-    assert five["ok"] and five["body"]["xml"] == "x" * 500
-    assert not six["ok"] and six["problems"][0]["code"] == Code.IPC_MESSAGE_TOO_LARGE.value
-    assert not seven["ok"] and seven["problems"][0]["code"] == Code.INTERNAL_ERROR.value
+    assert five.ok and five.body["xml"] == "x" * 500
+    assert not six.ok and six.problems[0].code is Code.IPC_MESSAGE_TOO_LARGE
+    assert not seven.ok and seven.problems[0].code is Code.INTERNAL_ERROR

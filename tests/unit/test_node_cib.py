@@ -11,10 +11,11 @@ from hacluster.cib import (
     CIBRequest,
     CIBVersion,
     Delivered,
+    LocalWrite,
     MembershipChanged,
 )
 from hacluster.common import Code, NodeId
-from hacluster.events import ClientRequest, Persist, Reply
+from hacluster.events import CibWrite, ClientRequest, CpgJoinRequest, CpgSendRequest, Persist, Reply
 from hacluster.node_cib import CIBQuorum, NodeCIB
 
 IDS = (NodeId(1), NodeId(2), NodeId(3))
@@ -43,7 +44,7 @@ def broadcast_of(outputs: list[object]) -> bytes:
 
 def test_a_write_is_acknowledged_only_once_a_majority_has_applied_it() -> None:
     replicas = synced_replicas()
-    update = broadcast_of(replicas[NodeId(1)].step(0, ClientRequest(7, "cib_request", WRITE)))
+    update = broadcast_of(replicas[NodeId(1)].step(0, LocalWrite(7, WRITE)))
     mine = replicas[NodeId(1)].step(0, Delivered(NodeId(1), update))
     assert [type(o) for o in mine] == [Persist], "applied and persisted, not yet acknowledged"
     theirs = replicas[NodeId(2)].step(0, Delivered(NodeId(1), update))
@@ -56,7 +57,7 @@ def test_a_write_is_acknowledged_only_once_a_majority_has_applied_it() -> None:
 
 def test_a_membership_change_fails_writes_still_short_of_a_majority() -> None:
     replicas = synced_replicas()
-    update = broadcast_of(replicas[NodeId(1)].step(0, ClientRequest(7, "cib_request", WRITE)))
+    update = broadcast_of(replicas[NodeId(1)].step(0, LocalWrite(7, WRITE)))
     replicas[NodeId(1)].step(0, Delivered(NodeId(1), update))
     out = replicas[NodeId(1)].step(0, MembershipChanged((NodeId(1),), 8, False, 2))
     (reply,) = [o for o in out if isinstance(o, Reply)]
@@ -65,7 +66,7 @@ def test_a_membership_change_fails_writes_still_short_of_a_majority() -> None:
 
 def test_a_write_flushed_into_a_minority_is_refused_and_not_applied() -> None:
     replicas = synced_replicas()
-    update = broadcast_of(replicas[NodeId(1)].step(0, ClientRequest(7, "cib_request", WRITE)))
+    update = broadcast_of(replicas[NodeId(1)].step(0, LocalWrite(7, WRITE)))
     out = replicas[NodeId(1)].step(0, Delivered(NodeId(1), update, quorate=False))
     assert len(out) == 1 and isinstance(out[0], Reply) and not out[0].ok
     assert out[0].problems[0].code is Code.CIB_NO_QUORUM
@@ -78,7 +79,7 @@ def test_the_node_maps_client_ids_to_ids_unique_per_boot_and_back() -> None:
     _, announce = cib.membership(0, (NodeId(1),), 4, CIBQuorum(True, 1, ((NodeId(1), 1),)))
     cib.deliver(0, NodeId(1), announce[0])
     assert not cib.status().syncing
-    out, sends = cib.request(0, ClientRequest(1, "cib_request", WRITE))
+    out, sends = cib.request(0, ClientRequest(1, CibWrite(WRITE.to_bytes())))
     assert out == [] and len(sends) == 1
     assert replica.pending and 1 not in replica.pending, "the replica sees the node's own id"
     out, _ = cib.deliver(0, NodeId(1), sends[0])
@@ -92,10 +93,9 @@ def test_clients_cannot_join_or_send_to_the_cib_group() -> None:
     from hacluster.node import Node
 
     node = Node(NodeId(1), (NodeId(1),), cib=CIBReplica(NodeId(1)))
-    for name, body in (("cpg_join", {"group": "cib", "pid": 5}),
-                       ("cpg_send", {"group": "cib", "pid": 0, "data": b"{}"})):
-        (reply,) = node.step(0, ClientRequest(3, name, body))
+    for request in (CpgJoinRequest("cib", 5), CpgSendRequest("cib", 0, b"{}")):
+        (reply,) = node.step(0, ClientRequest(3, request))
         assert isinstance(reply, Reply) and not reply.ok
         assert reply.problems[0].code is Code.IPC_BAD_REQUEST and "reserved" in reply.problems[0].message
-    (ok,) = node.step(0, ClientRequest(4, "cpg_join", {"group": "other", "pid": 5}))
+    (ok,) = node.step(0, ClientRequest(4, CpgJoinRequest("other", 5)))
     assert isinstance(ok, Reply) and ok.ok

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from hacluster.cib import parse_cib
 from hacluster.common import NodeId
-from hacluster.events import AgentDone, ClientRequest, FenceRequest, Reply, RunAgent
+from hacluster.events import (
+    AgentDone,
+    AttrdQuery,
+    AttrUpdate,
+    ClientRequest,
+    FenceRequest,
+    FencerStatusQuery,
+    Reply,
+    RunAgent,
+)
 from hacluster.node_services import FENCE_WIRE, STONITH_GROUP, NodeServices
 
 CIB = """<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="3" num_updates="0"
@@ -24,15 +33,14 @@ def services() -> NodeServices:
 
 def test_an_attribute_update_goes_round_the_group_and_into_the_cib() -> None:
     node = services()
-    out = node.request(1, ClientRequest(7, "attrd_update", {"name": "pingd", "value": "5",
-                                                            "node": "node2"}))
+    out = node.request(1, ClientRequest(7, AttrUpdate("node2", "pingd", "5")))
     assert out.external == [Reply(7, True, {})]
     [(group, data)] = out.sends
     delivered = node.deliver(2, group, NodeId(3), data)
     [write] = delivered.cib_writes
     assert (write.operation, write.section) == ("modify", "status")
     assert 'id="status-2-pingd"' in write.xml and 'uname="node2"' in write.xml
-    query = node.request(3, ClientRequest(8, "attrd_query", {"name": "pingd", "all": True}))
+    query = node.request(3, ClientRequest(8, AttrdQuery("pingd", all_nodes=True)))
     assert query.external == [Reply(8, True, {"node": "node1",
                                               "values": [["node2", "pingd", "5", "reboot"]]})]
 
@@ -41,13 +49,13 @@ def test_merged_fence_requests_answer_everyone_and_tell_peers_once() -> None:
     node = services()
     [run] = node.fence(0, FenceRequest("node2", "reboot", "node1", "t1")).external
     assert isinstance(run, RunAgent) and node.owns(AgentDone(run.call_id, 0))
-    admin = node.request(1, ClientRequest(9, "stonith_fence", {"target": "node2"}))
+    admin = node.request(1, ClientRequest(9, FenceRequest("node2")))
     assert admin.external == [], "the admin's request joins the one in flight"
     done = node.agent_done(2, AgentDone(run.call_id, 0))
     assert [r.request_id for r in done.to_controller] == ["t1", "node1-admin-1"]
     assert [group for group, _ in done.sends] == [STONITH_GROUP]
     assert done.external == [Reply(9, True, {"ok": True, "device": "f", "reason": ""})]
-    status = node.request(3, ClientRequest(10, "stonith_status", {}))
+    status = node.request(3, ClientRequest(10, FencerStatusQuery()))
     body = status.external[0].body
     assert body["devices"] == ["f"] and body["history"][0]["target"] == "node2"
 

@@ -12,8 +12,11 @@ from hacluster.events import (
     CpgConfigChange,
     CpgDeliver,
     CpgJoinRequest,
+    CpgLeaveRequest,
     CpgSendRequest,
+    DaemonPing,
     Deliver,
+    NodeStatusQuery,
     ProcessExited,
     Reply,
     SendRequest,
@@ -35,32 +38,30 @@ def test_seed_corosync_conf_gives_the_documented_timers(shared: Path) -> None:
 def test_client_requests_reach_the_cores_and_status_is_a_snapshot() -> None:
     node = Node(NodeId(1), [NodeId(1)], rng=random.Random(1))
     node.step(0, Tick())
-    out = node.step(1, ClientRequest(1, "cpg_join", {"group": "g", "pid": 7}))
+    out = node.step(1, ClientRequest(1, CpgJoinRequest("g", 7)))
     assert out == [Reply(1, True)]
-    out = node.step(2, ClientRequest(2, "send", {"data": b"hi"}))
+    out = node.step(2, ClientRequest(2, SendRequest(b"hi")))
     assert out == [Reply(2, True)]
     seen = []
     for now in range(3, 50):
         seen += node.step(now, Tick())
-    status = node.step(60, ClientRequest(3, "status"))[0]
+    status = node.step(60, ClientRequest(3, NodeStatusQuery()))[0]
     assert isinstance(status, Reply) and isinstance(status.body, NodeStatus)
     assert status.body.state is TotemState.OPERATIONAL and status.body.quorate
     assert status.body.cpg.local == (("g", 7),)
     assert any(getattr(o, "data", None) == b"hi" for o in seen)
-    bad = node.step(61, ClientRequest(4, "nonsense"))[0]
+    bad = node.step(61, ClientRequest(4, DaemonPing()))[0]  # not the node's to serve
     assert isinstance(bad, Reply) and not bad.ok
 
 
 def test_malformed_client_requests_get_a_refusal_not_an_exception() -> None:
     node = Node(NodeId(1), [NodeId(1)], rng=random.Random(1))
     node.step(0, Tick())
-    bad = [("send", {}), ("send", {"data": "text"}), ("cpg_join", {"group": "", "pid": 1}),
-           ("cpg_join", {"group": "g", "pid": -1}), ("cpg_send", {"group": "g" * 200, "pid": 1,
-                                                                 "data": b""}),
-           ("cpg_leave", None)]
-    for i, (name, body) in enumerate(bad):
-        reply = node.step(1, ClientRequest(i, name, body))[0]
-        assert isinstance(reply, Reply) and not reply.ok, (name, body)
+    bad = [SendRequest(b"x" * ((1 << 20) + 1)), CpgJoinRequest("", 1), CpgJoinRequest("g", -1),
+           CpgSendRequest("g" * 200, 1, b""), CpgLeaveRequest("g", 1, "nonsense")]
+    for i, request in enumerate(bad):
+        reply = node.step(1, ClientRequest(i, request))[0]
+        assert isinstance(reply, Reply) and not reply.ok, request
 
 
 def test_local_requests_are_inputs_of_step() -> None:

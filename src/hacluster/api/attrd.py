@@ -1,8 +1,8 @@
 """Node attribute commands (attrd_updater): set, delete and query node attributes.
 
 Owns what attrd_updater does once its options are parsed: on the live cluster the request
-goes to the local haclusterd's attrd (IPC "attrd_update" {node, name, value, lifetime,
-dampen_ms} and "attrd_query" {name, node} -> {"node": local name, "values": [[node, name,
+goes to the local haclusterd's attrd (IPC AttrUpdate(node, name, value, lifetime,
+dampen_ms) and AttrdQuery(name, node, all_nodes) -> {"node": local name, "values": [[node, name,
 value, lifetime], ...]}); with CIB_file the attribute is written straight into the file's
 status or nodes section, where a cluster started on that CIB would find it. Must never
 print or parse command lines (cli/ does).
@@ -16,6 +16,7 @@ from typing import Any
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.cib import node_attribute_request, node_attributes, node_id_of
 from hacluster.common import Code, HaError, Problem, parse_duration_ms, raise_if_errors
+from hacluster.events import AttrdQuery, AttrUpdate
 
 LIFETIMES = ("reboot", "forever")
 
@@ -71,8 +72,7 @@ def update(env: CIBEnvironment, name: str, value: str | None, node: str | None =
                                  node=node)
         env.submit(node_attribute_request(node_id, node, name, value, lifetime))
         return
-    _live(env, "attrd_update", {"node": node or "", "name": name, "value": value,
-                                "lifetime": lifetime, "dampen_ms": dampen_ms})
+    _live(env, AttrUpdate(node or "", name, value, lifetime, dampen_ms))
 
 
 def query(env: CIBEnvironment, name: str, node: str | None = None,
@@ -85,8 +85,7 @@ def query(env: CIBEnvironment, name: str, node: str | None = None,
         found = [NodeAttribute(*entry)
                  for entry in node_attributes(env.read(), name, None if all_nodes else node)]
     else:
-        body = _live(env, "attrd_query", {"name": name, "node": "" if all_nodes else node or "",
-                                          "all": all_nodes})
+        body = _live(env, AttrdQuery(name, "" if all_nodes else node or "", all_nodes))
         found = [NodeAttribute(*entry) for entry in _values(body)]
     if not found:
         where = "any node" if all_nodes else (node or "this node")
@@ -103,10 +102,10 @@ def _values(body: Any) -> list[tuple[str, str, str, str]]:
             for entry in body["values"] if isinstance(entry, list) and len(entry) == 4]
 
 
-def _live(env: CIBEnvironment, name: str, body: dict[str, Any]) -> Any:
+def _live(env: CIBEnvironment, request: AttrUpdate | AttrdQuery) -> Any:
     state_dir = env.state_dir if isinstance(env, LiveCluster) else None
     try:
-        return call(name, body, state_dir)
+        return call(request, state_dir)
     except HaError as error:
         if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
             raise HaError.single(Code.CIB_NO_LIVE_CLUSTER,

@@ -3,7 +3,7 @@
 Owns asking the local haclusterd for its status (over hacluster.api.env.Client) and turning the
 reply into a frozen `ClusterStatus`, plus the cmap-style key list the tools show. Must never
 print or format for a terminal: the cli renders.
-The daemon's "daemon.status" reply carries: node_id, address, port, transport,
+The daemon's DaemonStatus reply carries: node_id, address, port, transport,
 cluster_name, members (configured), addresses, names, cmap (static keys), stats (the
 `stats.` keys, named and explained in drivers/stats.py), and a "view"
 block {ring_id, members, quorate, expected_votes, highest_expected, total_votes, quorum,
@@ -19,6 +19,7 @@ from typing import Any
 
 from hacluster.api import env
 from hacluster.common import Code, HaError
+from hacluster.events import DaemonShutdown, DaemonStatus
 
 CmapEntry = tuple[str, str, Any]
 
@@ -90,7 +91,12 @@ def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
 
 def local_status(state_dir: str | None = None) -> ClusterStatus:
     """Ask the local daemon (state dir: explicit, $HACLUSTER_STATE_DIR or the default)."""
-    return status_from_reply(env.call("daemon.status", state_dir_path=state_dir))
+    return status_from_reply(env.call(DaemonStatus(), state_dir_path=state_dir))
+
+
+def shutdown_daemon(state_dir: str | None = None) -> None:
+    """Ask the local daemon to leave the cluster and stop."""
+    env.call(DaemonShutdown(), state_dir_path=state_dir)
 
 
 def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:

@@ -2,17 +2,17 @@
 
 Owns the api layer's I/O: `CibFile` (read, apply a request with the pure cib operations,
 write back atomically), `Client` (the blocking Unix-socket client of the local haclusterd:
-frames of hacluster.common.ipcwire; socket failures become HaError with IPC_* codes),
+frames of hacluster.common.ipcwire carrying hacluster.events.IPC_CODEC messages; socket
+failures become HaError with IPC_* codes),
 `LiveCluster` (the CIB calls over a Client), and `environment()` which picks one the way
 Pacemaker's tools do: an explicit file, else $CIB_file, else the live cluster.
 Must never hold CIB semantics (hacluster.cib owns them) nor print.
-Requests the daemon answers itself: daemon.ping, daemon.status, daemon.shutdown,
-daemon.subscribe {"events": [output class names, or "*"]} (then CpgDeliver, ConfigChange,
-QuorumNotice... arrive as pushed events). Every other name goes to the Node as a
-ClientRequest (e.g. cpg_join/cpg_leave {group, pid}, cpg_send {group, pid, data: text}).
-IPC names (served by the node's CIBReplica): "cib_query" → {"xml": CIB text};
-"cib_request" with {"request": CIBRequest.to_bytes() text} → {"version": "a.e.n"} once the
-write has been applied in agreed order (or the problems why not).
+Requests are the frozen dataclasses of hacluster.events (IPC vocabulary): the daemon answers
+DaemonPing, DaemonStatus, DaemonShutdown and Subscribe(events: output class names or "*";
+then CpgDeliver, ConfigChange, QuorumNotice... arrive as IpcEvents) itself; every
+NodeRequest goes to the Node as a ClientRequest (CpgJoinRequest, CpgSendRequest, ...;
+CibQuery → {"xml": CIB text}; CibWrite(CIBRequest.to_bytes()) → {"version": "a.e.n"} once
+the write has been applied in agreed order, or the problems why not).
 """
 
 from __future__ import annotations
@@ -40,7 +40,17 @@ from hacluster.cib import (
     parse_cib,
     relaxng_check,
 )
-from hacluster.common import MAX_CIB_BYTES, Code, HaError, ipcwire
+from hacluster.common import MAX_CIB_BYTES, Code, HaError, Problem, ipcwire
+from hacluster.events import (
+    IPC_CODEC,
+    CibQuery,
+    CibWrite,
+    DaemonRequest,
+    IpcEvent,
+    IpcReply,
+    IpcRequest,
+    NodeRequest,
+)
 
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
 DEFAULT_TIMEOUT_MS = 5000
@@ -94,43 +104,45 @@ class Client:
     def close(self) -> None:
         self._sock.close()
 
-    def call(self, name: str, body: Any = None) -> Any:
+    def call(self, request: NodeRequest | DaemonRequest) -> Any:
         """Send one request; return the reply body or raise HaError with its problems."""
         request_id = self._next_id
         self._next_id += 1
-        self._send({"id": request_id, "name": name, "body": body})
+        self._send(IpcRequest(request_id, request))
         while True:
             reply = self._receive()
-            if reply.get("id") == request_id:
+            if isinstance(reply, IpcEvent):
+                continue
+            if reply.id == request_id:
                 break
-            if reply.get("id") is None and reply.get("ok") is False:
-                raise ipcwire.error_from_reply(reply)  # refused before our request was read
-        if not reply.get("ok"):
-            raise ipcwire.error_from_reply(reply)
-        return reply.get("body")
+            if reply.id is None and not reply.ok:
+                raise error_of(reply)  # refused before our request was read
+        if not reply.ok:
+            raise error_of(reply)
+        return reply.body
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """Pushed event frames (after a subscribing call), until the daemon closes."""
+    def events(self) -> Iterator[IpcEvent]:
+        """Pushed events (after a Subscribe), until the daemon closes."""
         while True:
             message = self._receive()
-            if "event" in message:
+            if isinstance(message, IpcEvent):
                 yield message
 
-    def _send(self, message: dict[str, Any]) -> None:
+    def _send(self, message: IpcRequest) -> None:
         try:
-            self._sock.sendall(ipcwire.encode_frame(message))
+            self._sock.sendall(ipcwire.frame(IPC_CODEC.encode(message)))
         except OSError as error:
             # The daemon may have refused us and closed: its reason is waiting to be read.
             try:
-                refusal = self._receive()
+                refusal: IpcReply | IpcEvent | None = self._receive()
             except HaError:
-                refusal = {}
-            if refusal.get("ok") is False:
-                raise ipcwire.error_from_reply(refusal) from None
+                refusal = None
+            if isinstance(refusal, IpcReply) and not refusal.ok:
+                raise error_of(refusal) from None
             raise HaError.single(Code.IPC_DISCONNECTED,
                                  f"lost connection to haclusterd: {error}") from None
 
-    def _receive(self) -> dict[str, Any]:
+    def _receive(self) -> IpcReply | IpcEvent:
         """The next whole message (the parts of a split one are joined)."""
         while True:
             header = self._read_exact(ipcwire.FRAME_HEADER.size)
@@ -143,9 +155,10 @@ class Client:
                 raise HaError.single(whole.code, whole.message)
             if whole is not None:
                 break
-        message = ipcwire.decode_payload(whole)
-        if message is None:
-            raise HaError.single(Code.IPC_PROTOCOL, "malformed reply frame from haclusterd")
+        message = IPC_CODEC.check(whole, (IpcReply, IpcEvent))
+        if not isinstance(message, IpcReply | IpcEvent):
+            raise HaError.single(Code.IPC_PROTOCOL,
+                                 f"malformed reply frame from haclusterd: {message.reason}")
         return message
 
     def _read_exact(self, size: int) -> bytes:
@@ -176,11 +189,16 @@ class Client:
             buffer += chunk
 
 
-def call(name: str, body: Any = None, state_dir_path: str | None = None,
+def error_of(reply: IpcReply) -> HaError:
+    """The daemon's refusal as one HaError (a refusal without problems is still one)."""
+    return HaError(list(reply.problems) or [Problem(Code.IPC_PROTOCOL, "request failed")])
+
+
+def call(request: NodeRequest | DaemonRequest, state_dir_path: str | None = None,
          timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Any:
     """One request on a fresh connection."""
     with Client(state_dir_path, timeout_ms) as client:
-        return client.call(name, body)
+        return client.call(request)
 
 
 def input_too_large(name: str, size: int, limit: int) -> HaError:
@@ -299,9 +317,9 @@ class LiveCluster:
         return (("cib-last-written", time.strftime("%a %b %d %H:%M:%S %Y")),
                 ("update-client", self.client_name), ("update-user", getpass.getuser()))
 
-    def _call(self, name: str, body: object = None) -> object:
+    def _call(self, request: CibQuery | CibWrite) -> object:
         try:
-            return call(name, body, self.state_dir, self.timeout_ms)
+            return call(request, self.state_dir, self.timeout_ms)
         except HaError as error:
             if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
                 raise HaError.single(
@@ -317,14 +335,14 @@ class LiveCluster:
         return parse_cib(body["xml"])
 
     def read(self) -> CIBDocument:
-        return self._document(self._call("cib_query"))
+        return self._document(self._call(CibQuery()))
 
     def submit(self, request: CIBRequest) -> CIBDocument:
         # Refuse a non-conforming change here too, before anything is sent or replicated.
         current = self.read()
         apply_request(current, request, schema_check)
         stamped = dataclasses.replace(request, stamp=self.stamp())
-        self._call("cib_request", {"request": stamped.to_bytes().decode()})
+        self._call(CibWrite(stamped.to_bytes()))
         return self.read()
 
 

@@ -1,8 +1,8 @@
 """Fencing commands (stonith_admin): fence a node, list the fence devices, show the history.
 
-Owns what stonith_admin does once its options are parsed. Live: IPC "stonith_fence"
-{target, action} -> {"ok", "device", "reason"} once the fencer has an answer, and
-"stonith_status" -> {"devices": [ids], "now_ms": int, "history": [{target, action, ok,
+Owns what stonith_admin does once its options are parsed. Live: IPC FenceRequest(target,
+action) -> {"ok", "device", "reason"} once the fencer has an answer, and
+FencerStatusQuery -> {"devices": [ids], "now_ms": int, "history": [{target, action, ok,
 origin, executioner, device, completed_ms, reason}]}. With CIB_file only the device list
 works (from the file's stonith resources): fencing needs a running cluster.
 Must never print or parse command lines.
@@ -15,6 +15,7 @@ from typing import Any
 
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.common import Code, HaError
+from hacluster.events import FenceRequest, FencerStatusQuery
 
 FENCE_ACTIONS = ("reboot", "off", "on")
 FENCE_WAIT_MS = 180_000
@@ -55,7 +56,7 @@ def fence(env: CIBEnvironment, target: str, action: str = "reboot",
     if isinstance(env, CibFile):
         raise HaError.single(Code.FENCE_NO_LIVE_CLUSTER,
                              "fencing needs a running cluster, not a CIB file")
-    body = _live(env, "stonith_fence", {"target": target, "action": action}, timeout_ms)
+    body = _live(env, FenceRequest(target, action), timeout_ms)
     if not isinstance(body, dict):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected fencing reply from haclusterd")
     if not body.get("ok"):
@@ -83,18 +84,19 @@ def history(env: CIBEnvironment, target: str = "*") -> list[FenceHistoryEntry]:
 
 
 def _status(env: CIBEnvironment) -> dict[str, Any]:
-    body = _live(env, "stonith_status", {}, None)
+    body = _live(env, FencerStatusQuery(), None)
     if not isinstance(body, dict):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected fencer reply from haclusterd")
     return body
 
 
-def _live(env: CIBEnvironment, name: str, body: dict[str, Any], timeout_ms: int | None) -> Any:
+def _live(env: CIBEnvironment, request: FenceRequest | FencerStatusQuery,
+          timeout_ms: int | None) -> Any:
     state_dir = env.state_dir if isinstance(env, LiveCluster) else None
     try:
         if timeout_ms is None:
-            return call(name, body, state_dir)
-        return call(name, body, state_dir, timeout_ms)
+            return call(request, state_dir)
+        return call(request, state_dir, timeout_ms)
     except HaError as error:
         if any(p.code is Code.IPC_UNKNOWN_REQUEST for p in error.problems):
             raise HaError.single(Code.FENCE_NO_LIVE_CLUSTER,

@@ -59,6 +59,7 @@ from hacluster.cib.replica import (
     Broadcast,
     CIBReplica,
     Delivered,
+    LocalWrite,
     MembershipChanged,
     ReplicaStatus,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "persisted_bytes",
     "CIBReplica",
     "Delivered",
+    "LocalWrite",
     "MembershipChanged",
     "ReplicaStatus",
     "CONFIGURATION_SECTIONS",

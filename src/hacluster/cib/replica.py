@@ -62,7 +62,7 @@ from hacluster.cib.requests import (
     request_problem,
 )
 from hacluster.common import Code, DecodeError, HaError, NodeId
-from hacluster.events import ClientRequest, Persist, Reply
+from hacluster.events import CibQuery, CibWrite, ClientRequest, Persist, Reply
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,16 @@ class Broadcast:
     payload: bytes
 
 
-Input = Delivered | MembershipChanged | ClientRequest
+@dataclass(frozen=True, slots=True)
+class LocalWrite:
+    """A write of the node's own (controller, attrd), as the request object itself: no
+    client, no bytes; its Reply carries `request_id`."""
+
+    request_id: int
+    request: CIBRequest
+
+
+Input = Delivered | MembershipChanged | ClientRequest | LocalWrite
 Output = Broadcast | Persist | Reply
 
 
@@ -169,7 +178,7 @@ class CIBReplica:
     # ------------------------------------------------------------------ contract
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
-        if isinstance(event, ClientRequest):
+        if isinstance(event, ClientRequest | LocalWrite):
             return self._on_client(event)
         if isinstance(event, MembershipChanged):
             return self._on_membership(event)
@@ -189,14 +198,12 @@ class CIBReplica:
 
     # ------------------------------------------------------------------ clients
 
-    def _on_client(self, event: ClientRequest) -> list[Output]:
-        if event.name == "cib_query":
+    def _on_client(self, event: ClientRequest | LocalWrite) -> list[Output]:
+        asked = event.request
+        if isinstance(asked, CibQuery):
             return [Reply(event.request_id, True, {"xml": self.doc.to_text()})]
-        if event.name != "cib_request":
-            return [_error_reply(event.request_id, HaError.single(
-                Code.CIB_DIFF_INVALID, f"unknown CIB request {event.name!r}"))]
         try:
-            request = self._request_of(event.body)
+            request = self._request_of(asked)
         except HaError as error:
             return [_error_reply(event.request_id, error)]
         if request.stamp and "update-origin" not in dict(request.stamp):
@@ -206,15 +213,16 @@ class CIBReplica:
         return [Broadcast(CIB_CODEC.encode(update))]
 
     @staticmethod
-    def _request_of(body: object) -> CIBRequest:
-        if isinstance(body, CIBRequest):
-            problem = request_problem(body)
+    def _request_of(asked: object) -> CIBRequest:
+        if isinstance(asked, CIBRequest):
+            problem = request_problem(asked)
             if problem is not None:
                 raise problem
-            return body
-        if isinstance(body, dict) and isinstance(body.get("request"), str):
-            return request_from_bytes(body["request"].encode())
-        raise HaError.single(Code.CIB_DIFF_INVALID, "a cib_request needs a request body")
+            return asked
+        if isinstance(asked, CibWrite):
+            return request_from_bytes(asked.request)
+        raise HaError.single(Code.CIB_DIFF_INVALID,
+                             f"{type(asked).__name__} is not a CIB request")
 
     # --------------------------------------------------------------- membership
 

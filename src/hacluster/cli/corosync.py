@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from hacluster.api import cluster as api
-from hacluster.api import env
 from hacluster.common import HaError
 
 EXIT_OK = 0
@@ -58,7 +57,7 @@ def cfgtool_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.H:
         try:
-            env.call("daemon.shutdown")
+            api.shutdown_daemon()
         except HaError as error:
             print(f"Could not shutdown ({error.problems[0].message})", file=sys.stderr)
             return EXIT_ERROR

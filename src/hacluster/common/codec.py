@@ -201,7 +201,13 @@ class Codec:
             keys = tree.keys() - {TAG_KEY}
             if not keys <= names or not required <= keys:
                 raise Malformed(f"{cls.__name__} fields {sorted(keys)} do not match")
-            kwargs = {name: dec(tree[name], blobs) for name, _, dec in compiled if name in tree}
+            kwargs = {}
+            for name, _, dec in compiled:
+                if name in tree:
+                    try:
+                        kwargs[name] = dec(tree[name], blobs)
+                    except Malformed as error:
+                        raise Malformed(f"{cls.__name__}.{name}: {error}") from None
             try:
                 return cls(**kwargs)
             except (TypeError, ValueError, AssertionError) as error:
@@ -349,11 +355,16 @@ def _union(parts: list[tuple[Encoder, Decoder]], hints: tuple[Any, ...]) -> tupl
         raise AssertionError(f"{value!r} matches no member of {hints}")
 
     def decode(value: Any, blobs: _Blobs) -> Any:
+        reasons = []
         for _, dec in parts:
             try:
                 return dec(value, blobs)
-            except Malformed:
-                continue
+            except Malformed as error:
+                reasons.append(str(error))
+        # A tagged object that failed inside its own class says why (not "wrong tag").
+        own = [r for r in reasons if " has tag " not in r]
+        if type(value) is dict and TAG_KEY in value and len(own) == 1:
+            raise Malformed(own[0])
         raise Malformed(f"{type(value).__name__} matches no member of the union")
 
     return encode, decode

@@ -1,25 +1,22 @@
 """The IPC wire format between the local tools and haclusterd: frames, nothing else.
 
-Owns the frame: a 4-byte big-endian length, then one JSON object, or (cpg_send only, the
-CPG hot path) the binary request of encode_cpg_send, whose payload starts with
-CPG_SEND_MARK where a JSON frame starts with "{". A message larger than one frame
-(FRAME_MAX) is split: frames marked PART_MARK, then one marked LAST_PART_MARK, joined by
-MessageAssembler up to MAX_IPC_MESSAGE_BYTES (a CIB of MAX_CIB_BYTES always fits: the
-limits agree, see common/limits.py). Requests are {"id", "name", "body"};
-replies {"id", "ok", "body", "problems": [{"code", "message"}]}; pushed events
-{"event", "body"}. Both sides use this module: drivers/ipc.py (the server) and
-hacluster.api.env (the blocking client). Must never do I/O and never raise on what a peer
-sent: decoders return None for a malformed frame.
+Owns the frame: a 4-byte big-endian length, then one message encoded by the IPC codec
+(hacluster.events.IPC_CODEC: IpcRequest, IpcReply, IpcEvent; a payload starting with "{"),
+or (cpg_send only, the CPG hot path) the binary request of encode_cpg_send, whose payload
+starts with CPG_SEND_MARK. A message larger than one frame (FRAME_MAX) is split: frames
+marked PART_MARK, then one marked LAST_PART_MARK, joined by MessageAssembler up to
+MAX_IPC_MESSAGE_BYTES (a CIB of MAX_CIB_BYTES always fits: the limits agree, see
+common/limits.py). Both sides use this module: drivers/ipc.py (the server) and
+hacluster.api.env (the blocking client). Must never do I/O, never know the messages (the
+codec does) and never raise on what a peer sent: decoders return None for a malformed frame.
 """
 
 from __future__ import annotations
 
-import json
 import struct
 from dataclasses import dataclass
-from typing import Any
 
-from hacluster.common.errors import Code, HaError, Problem
+from hacluster.common.errors import Code, HaError
 from hacluster.common.limits import MAX_IPC_FRAME_BYTES, MAX_IPC_MESSAGE_BYTES
 
 FRAME_HEADER = struct.Struct("!I")
@@ -52,11 +49,6 @@ def frame(payload: bytes) -> bytes:
         mark = LAST_PART_MARK if at + step >= size else PART_MARK
         out += [FRAME_HEADER.pack(len(part) + 1), mark, part]
     return b"".join(out)
-
-
-def encode_frame(message: dict[str, Any]) -> bytes:
-    """The frame(s) of one JSON message (HaError when it is too large to send)."""
-    return frame(json.dumps(message, separators=(",", ":"), sort_keys=True).encode())
 
 
 def encode_cpg_send(request_id: int, group: str, pid: int, data: bytes) -> bytes:
@@ -109,8 +101,18 @@ class MessageAssembler:
         self._size = 0
 
 
-def decode_cpg_send(payload: bytes) -> tuple[int, dict[str, Any]] | None:
-    """(request id, cpg_send body) of a binary frame, or None when it is malformed."""
+@dataclass(frozen=True, slots=True)
+class CpgSendFrame:
+    """The fields of a binary cpg_send request (the server makes its CpgSendRequest)."""
+
+    request_id: int
+    group: str
+    pid: int
+    data: bytes
+
+
+def decode_cpg_send(payload: bytes) -> CpgSendFrame | None:
+    """The binary cpg_send request in `payload`, or None when it is malformed."""
     start = len(CPG_SEND_MARK) + CPG_SEND_HEAD.size
     if not payload.startswith(CPG_SEND_MARK) or len(payload) < start:
         return None
@@ -121,26 +123,4 @@ def decode_cpg_send(payload: bytes) -> tuple[int, dict[str, Any]] | None:
         group = payload[start:start + size].decode()
     except UnicodeDecodeError:
         return None
-    return request_id, {"group": group, "pid": pid, "data": payload[start + size:]}
-
-
-def decode_payload(payload: bytes) -> dict[str, Any] | None:
-    """The frame's object, or None when it is not a JSON object."""
-    try:
-        message = json.loads(payload)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return None
-    return message if isinstance(message, dict) else None
-
-
-def error_from_reply(reply: dict[str, Any]) -> HaError:
-    """Rebuild the daemon's problems as one HaError (unknown codes become IPC_PROTOCOL)."""
-    problems = []
-    for item in reply.get("problems") or [{"message": "request failed"}]:
-        raw = item if isinstance(item, dict) else {"message": str(item)}
-        try:
-            code = Code(raw.get("code", Code.IPC_PROTOCOL))
-        except ValueError:
-            code = Code.IPC_PROTOCOL
-        problems.append(Problem(code, str(raw.get("message", ""))))
-    return HaError(problems)
+    return CpgSendFrame(request_id, group, pid, payload[start + size:])

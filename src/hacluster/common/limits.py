@@ -1,8 +1,8 @@
 """Size limits that every layer must agree on, in one place.
 
 Owns the largest CIB a node stores, replicates and serves (MAX_CIB_BYTES) and what follows
-from it for the local IPC: a message that carries a CIB (a reply to cib_query, a cib_request
-whose XML is escaped in JSON twice: `"` grows to at most 4 bytes) always fits in
+from it for the local IPC: a message that carries a CIB (a reply to CibQuery, a CibWrite
+whose XML is escaped in JSON once: `"` grows to at most 2 bytes) always fits in
 MAX_IPC_MESSAGE_BYTES, split into frames of at most MAX_IPC_FRAME_BYTES. The tools check an
 input file's size against MAX_CIB_BYTES before reading it, so a refused input costs no memory.
 Must never hold anything but constants.

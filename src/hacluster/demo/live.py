@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hacluster.api import env
+from hacluster.api import cpg
 from hacluster.demo.cluster import DemoCluster, DemoFailed, wait_until
 
 FORM_TIMEOUT_S = 30.0
@@ -91,25 +91,24 @@ def step_form_ring(cluster: DemoCluster, say: Say, figures: Figures) -> None:
 def cpg_reader(cluster: DemoCluster, index: int, want: int, out: list[tuple[str, str]],
                joined: threading.Event, ready: threading.Event) -> None:
     """A CPG process on node `index`: join the group, then record every delivery."""
-    with env.Client(str(cluster.node(index).state_dir), timeout_ms=15_000) as conn:
-        conn.call("daemon.subscribe", {"events": ["CpgDeliver", "CpgConfigChange"]})
-        conn.call("cpg_join", {"group": CPG_GROUP, "pid": 100 + index})
+    with cpg.CpgClient(str(cluster.node(index).state_dir), timeout_ms=15_000) as conn:
+        conn.subscribe("CpgDeliver", "CpgConfigChange")
+        conn.join(CPG_GROUP, 100 + index)
         joined.set()
         for message in conn.events():
-            body = message["body"]
-            if message["event"] == "CpgConfigChange" and len(body["members"]) == 3:
+            body = message.body
+            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
                 ready.set()
-            if message["event"] == "CpgDeliver" and body["group"] == CPG_GROUP:
+            if message.event == "CpgDeliver" and body["group"] == CPG_GROUP:
                 out.append((f"node-{index}", body["data"]))
                 if len(out) >= want:
                     return
 
 
 def cpg_send_all(cluster: DemoCluster, index: int) -> None:
-    with env.Client(str(cluster.node(index).state_dir)) as conn:
+    with cpg.CpgClient(str(cluster.node(index).state_dir)) as conn:
         for n in range(1, CPG_PER_NODE + 1):
-            conn.call("cpg_send", {"group": CPG_GROUP, "pid": 100 + index,
-                                   "data": f"from node-{index} #{n}"})
+            conn.send(CPG_GROUP, 100 + index, f"from node-{index} #{n}".encode())
 
 
 def step_cpg(cluster: DemoCluster, say: Say, figures: Figures) -> None:

@@ -4,7 +4,9 @@ Owns accepting connections on `haclusterd.sock`, the SO_PEERCRED check (uid 0, t
 own uid, or a member of group `haclient`; anyone else gets one clear error frame and is
 closed), reading request frames and writing reply / event frames. Must never interpret a
 request: each one goes to the `on_request` callback with a Connection to answer on.
-Frame format: hacluster.common.ipcwire (4-byte length + JSON object, or binary cpg_send).
+Frame format: hacluster.common.ipcwire (4-byte length + an IPC_CODEC message of
+hacluster.events, or binary cpg_send); a frame that does not decode to an IpcRequest is
+answered IPC_PROTOCOL with the codec's reason.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ import pwd
 import socket
 import struct
 from collections.abc import Callable
-from typing import Any
 
-from hacluster.common import Code, HaError, ipcwire
+from hacluster.common import Code, HaError, Problem, ipcwire
+from hacluster.events import (
+    IPC_CODEC,
+    CpgSendRequest,
+    DaemonRequest,
+    IpcEvent,
+    IpcReply,
+    IpcRequest,
+    NodeRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,35 +93,29 @@ class Connection:
     def is_closed(self) -> bool:
         return self._writer.is_closing()
 
-    def reply(self, request_id: Any, ok: bool, body: Any = None,
-              problems: list[dict[str, Any]] | None = None) -> None:
+    def reply(self, request_id: int | None, ok: bool, body: object = None,
+              problems: tuple[Problem, ...] = ()) -> None:
         """Answer a request. A reply that cannot be encoded (too large, or a bug) becomes an
         error reply with its code: the client always hears back, the daemon goes on."""
         if ok and body is None and not problems and type(request_id) is int:
-            # The plain acknowledgement (one per cpg_send): encode_frame's bytes, no json.
-            payload = f'{{"body":null,"id":{request_id},"ok":true,"problems":[]}}'.encode()
+            # The plain acknowledgement (one per cpg_send): IPC_CODEC's bytes, written here.
+            payload = ACK_TEMPLATE % request_id
             self.write_frame(ipcwire.FRAME_HEADER.pack(len(payload)) + payload)
             return
-        message = {"id": request_id, "ok": ok, "body": body, "problems": problems or []}
         try:
-            frame = ipcwire.encode_frame(message)
+            frame = encode_frame(IpcReply(request_id, ok, body, problems))
         except HaError as error:
-            frame = ipcwire.encode_frame({"id": request_id, "ok": False, "body": None,
-                                          "problems": problems_of(error)})
+            frame = encode_frame(IpcReply(request_id, False, None, error.problems))
         except Exception:  # noqa: BLE001 - an unencodable body is a bug, not a crash
             log.exception("ipc reply could not be encoded connection=%d", self.number)
-            frame = ipcwire.encode_frame({"id": request_id, "ok": False, "body": None,
-                                          "problems": [{"code": Code.INTERNAL_ERROR.value,
-                                                        "message": "reply not encodable"}]})
+            frame = encode_frame(IpcReply(request_id, False, None, (
+                Problem(Code.INTERNAL_ERROR, "reply not encodable"),)))
         self.write_frame(frame)
 
-    def push(self, event: str, body: Any) -> None:
-        self.write({"event": event, "body": body})
-
-    def write(self, message: dict[str, Any]) -> None:
-        """Queue one frame; the frames of one loop iteration go out in one write (syscall)."""
+    def push(self, event: str, body: object) -> None:
+        """Queue one pushed event frame."""
         if not self._writer.is_closing():
-            self.write_frame(ipcwire.encode_frame(message))
+            self.write_frame(encode_frame(IpcEvent(event, body)))
 
     def write_frame(self, frame: bytes | Callable[[], bytes]) -> None:
         """Queue an encoded frame, or a function that encodes it when the queue is flushed."""
@@ -146,15 +150,19 @@ class Connection:
         self._writer.close()
 
 
-def problems_of(error: HaError) -> list[dict[str, Any]]:
-    return [{"code": p.code.value, "message": p.message} for p in error.problems]
+def encode_frame(message: IpcReply | IpcEvent) -> bytes:
+    """The frame(s) of one message (HaError IPC_MESSAGE_TOO_LARGE when it cannot be sent)."""
+    return ipcwire.frame(IPC_CODEC.encode(message))
 
 
-RequestHandler = Callable[[Connection, Any, str, Any], None]
+# IPC_CODEC's encoding of IpcReply(id, True), with %d for the id (pinned by a unit test).
+ACK_TEMPLATE = b'{"@":"ipc.reply","id":%d,"ok":true,"body":null,"problems":[]}'
+
+RequestHandler = Callable[[Connection, int, NodeRequest | DaemonRequest], None]
 
 
 class IpcServer:
-    """Serves `path`; calls on_request(connection, id, name, body) for every frame."""
+    """Serves `path`; calls on_request(connection, id, request) for every request frame."""
 
     def __init__(self, path: str, on_request: RequestHandler,
                  on_close: Callable[[Connection], None]) -> None:
@@ -210,9 +218,8 @@ class IpcServer:
         log.warning("ipc client refused pid=%d uid=%d", pid, uid)
         message = (f"access denied: uid {uid} is neither root nor a member of group "
                    f"{ALLOWED_GROUP!r}")
-        writer.write(ipcwire.encode_frame({
-            "id": None, "ok": False, "body": None,
-            "problems": [{"code": Code.IPC_ACCESS_DENIED.value, "message": message}]}))
+        writer.write(encode_frame(IpcReply(None, False, None, (
+            Problem(Code.IPC_ACCESS_DENIED, message),))))
         with contextlib.suppress(ConnectionError):
             await writer.drain()
         writer.close()
@@ -255,8 +262,7 @@ class IpcServer:
     def _refuse_message(self, connection: Connection, refused: ipcwire.Refused) -> None:
         log.warning("ipc request refused connection=%d code=%s", connection.number,
                     refused.code.value)
-        connection.reply(None, False, problems=[{"code": refused.code.value,
-                                                 "message": refused.message}])
+        connection.reply(None, False, problems=(Problem(refused.code, refused.message),))
 
     def _handle_frame(self, connection: Connection, payload: bytes) -> None:
         """One request; a failure while handling it is this client's, never the daemon's:
@@ -265,19 +271,19 @@ class IpcServer:
             self._dispatch(connection, payload)
         except Exception:  # noqa: BLE001 - any bug here must not stop the daemon
             log.exception("ipc request failed connection=%d", connection.number)
-            connection.reply(None, False, problems=[{
-                "code": Code.INTERNAL_ERROR.value,
-                "message": "haclusterd failed to handle the request (see its log)"}])
+            connection.reply(None, False, problems=(Problem(
+                Code.INTERNAL_ERROR, "haclusterd failed to handle the request (see its log)"),))
 
     def _dispatch(self, connection: Connection, payload: bytes) -> None:
         if payload.startswith(ipcwire.CPG_SEND_MARK):
-            request = ipcwire.decode_cpg_send(payload)
-            if request is not None:
-                self._on_request(connection, request[0], "cpg_send", request[1])
+            fast = ipcwire.decode_cpg_send(payload)
+            if fast is not None:
+                self._on_request(connection, fast.request_id,
+                                 CpgSendRequest(fast.group, fast.pid, fast.data))
                 return
-        message = ipcwire.decode_payload(payload)
-        if message is None or not isinstance(message.get("name"), str):
-            connection.reply(None, False, problems=[{
-                "code": Code.IPC_PROTOCOL.value, "message": "malformed request frame"}])
+        message = IPC_CODEC.check(payload, IpcRequest)
+        if not isinstance(message, IpcRequest):
+            connection.reply(None, False, problems=(Problem(
+                Code.IPC_PROTOCOL, f"malformed request frame: {message.reason}"),))
             return
-        self._on_request(connection, message.get("id"), message["name"], message.get("body"))
+        self._on_request(connection, message.id, message.request)

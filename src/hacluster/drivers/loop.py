@@ -95,34 +95,23 @@ def to_jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def problem_json(problem: Any) -> dict[str, Any]:
-    """A Problem as the IPC carries it: its code and message (and details when any)."""
-    if isinstance(problem, Problem):
-        out: dict[str, Any] = {"code": problem.code.value, "message": problem.message}
-        if problem.details:
-            out["details"] = to_jsonable(problem.details)
-        return out
-    log.error("a reply problem that is not a Problem: %r", problem)
-    return {"code": Code.INTERNAL_ERROR.value, "message": str(problem)}
-
-
 def event_body(output: Any) -> Any:
     """to_jsonable(output); CpgDeliver (the CPG hot path) without the generic walk."""
     if type(output) is events.CpgDeliver:
-        return {"_type": "CpgDeliver", "data": output.data.decode("utf-8", "backslashreplace"),
-                "group": output.group, "node_id": int(output.node_id), "pid": output.pid}
+        return {"group": output.group, "node_id": int(output.node_id), "pid": output.pid,
+                "data": output.data.decode("utf-8", "backslashreplace"), "_type": "CpgDeliver"}
     return to_jsonable(output)
 
 
 def encode_event(kind: str, output: Any) -> bytes:
-    """The pushed-event frame of `output`: ipcwire.encode_frame's bytes exactly; CpgDeliver's
+    """The pushed-event frame of `output`: IPC_CODEC's IpcEvent bytes exactly; CpgDeliver's
     written directly (json's C string escaper only), as it is sent once per CPG message."""
     if type(output) is not events.CpgDeliver or type(output.pid) is not int:
-        return ipcwire.encode_frame({"event": kind, "body": event_body(output)})
+        return ipcwire.frame(events.IPC_CODEC.encode(events.IpcEvent(kind, event_body(output))))
     data = _json_string(output.data.decode("utf-8", "backslashreplace"))
-    payload = (f'{{"body":{{"_type":"CpgDeliver","data":{data},'
+    payload = (f'{{"@":"ipc.event","event":"CpgDeliver","body":{{'
                f'"group":{_json_string(output.group)},"node_id":{int(output.node_id)},'
-               f'"pid":{output.pid}}},"event":"CpgDeliver"}}').encode()
+               f'"pid":{output.pid},"data":{data},"_type":"CpgDeliver"}}}}').encode()
     return ipcwire.FRAME_HEADER.pack(len(payload)) + payload
 
 
@@ -265,11 +254,10 @@ class DaemonLoop:
         try:
             return self.core.step(self.clock_ms(), request)
         except Exception:  # noqa: BLE001 - no client request may stop the daemon
-            log.exception("client request failed request=%d name=%s", request.request_id,
-                          request.name)
+            name = type(request.request).__name__
+            log.exception("client request failed request=%d name=%s", request.request_id, name)
             return [events.Reply(request.request_id, False, None, (Problem(
-                Code.INTERNAL_ERROR, f"haclusterd failed to handle {request.name!r} "
-                "(see its log)"),))]
+                Code.INTERNAL_ERROR, f"haclusterd failed to handle {name} (see its log)"),))]
 
     # ----------------------------------------------------------------- outputs
 
@@ -305,10 +293,11 @@ class DaemonLoop:
             log.debug("reply for a gone client request=%d", reply.request_id)
             return
         connection, client_id = pending
-        problems = [problem_json(p) for p in reply.problems]
-        if not reply.ok and not problems:  # a core bug: every refusal carries its Problems
-            log.error("refusal without problems request=%d", reply.request_id)
-            problems = [{"code": Code.INTERNAL_ERROR.value, "message": "request failed"}]
+        problems = tuple(p for p in reply.problems if isinstance(p, Problem))
+        if len(problems) != len(reply.problems) or (not reply.ok and not problems):
+            # A core bug: every refusal carries its Problems, and only Problems.
+            log.error("refusal without proper problems request=%d", reply.request_id)
+            problems = (*problems, Problem(Code.INTERNAL_ERROR, "request failed"))
         connection.reply(client_id, reply.ok, to_jsonable(reply.body), problems)
 
     def _publish(self, output: Any) -> None:
@@ -320,43 +309,44 @@ class DaemonLoop:
 
     # -------------------------------------------------------------- requests
 
-    def on_request(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
+    def on_request(self, connection: Connection, client_id: int,
+                   request: events.NodeRequest | events.DaemonRequest) -> None:
         try:
-            self._on_request(connection, client_id, name, body)
+            self._on_request(connection, client_id, request)
         except Exception:  # noqa: BLE001 - no client request may stop the daemon
-            log.exception("client request failed name=%s", name)
-            connection.reply(client_id, False, problems=[{
-                "code": Code.INTERNAL_ERROR.value,
-                "message": f"haclusterd failed to handle {name!r} (see its log)"}])
+            name = type(request).__name__
+            log.exception("client request failed request=%s", name)
+            connection.reply(client_id, False, problems=(Problem(
+                Code.INTERNAL_ERROR, f"haclusterd failed to handle {name} (see its log)"),))
 
-    def _on_request(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
-        if name == "daemon.ping":
-            connection.reply(client_id, True, {"pid": os.getpid()})
-        elif name == "daemon.status":
-            connection.reply(client_id, True, self.describe())
-        elif name == "daemon.shutdown":
-            connection.reply(client_id, True, {"pid": os.getpid()})
-            self.shutdown()
-        elif name == "daemon.subscribe":
-            wanted = body.get("events", ["*"]) if isinstance(body, dict) else ["*"]
-            connection.subscriptions.update(str(w) for w in wanted)
-            self._subscribers[connection.number] = connection
-            connection.reply(client_id, True, {"events": sorted(connection.subscriptions)})
-        else:
-            self._forward(connection, client_id, name, body)
+    def _on_request(self, connection: Connection, client_id: int,
+                    request: events.NodeRequest | events.DaemonRequest) -> None:
+        match request:
+            case events.DaemonPing():
+                connection.reply(client_id, True, {"pid": os.getpid()})
+            case events.DaemonStatus():
+                connection.reply(client_id, True, self.describe())
+            case events.DaemonShutdown():
+                connection.reply(client_id, True, {"pid": os.getpid()})
+                self.shutdown()
+            case events.Subscribe(wanted):
+                connection.subscriptions.update(wanted)
+                self._subscribers[connection.number] = connection
+                connection.reply(client_id, True, {"events": sorted(connection.subscriptions)})
+            case _:
+                self._forward(connection, client_id, request)
 
-    def _forward(self, connection: Connection, client_id: Any, name: str, body: Any) -> None:
-        """A request for the Node. JSON has no bytes: "data" travels as UTF-8 text."""
-        if isinstance(body, dict) and isinstance(body.get("data"), str):
-            body = {**body, "data": body["data"].encode()}
-        if name == "cpg_join" and isinstance(body, dict):
-            connection.groups.add((str(body.get("group")), int(body.get("pid", 0))))
-        elif name == "cpg_leave" and isinstance(body, dict):
-            connection.groups.discard((str(body.get("group")), int(body.get("pid", 0))))
+    def _forward(self, connection: Connection, client_id: int,
+                 request: events.NodeRequest) -> None:
+        """A request for the Node, which answers it with a Reply."""
+        if isinstance(request, events.CpgJoinRequest):
+            connection.groups.add((request.group, request.pid))
+        elif isinstance(request, events.CpgLeaveRequest):
+            connection.groups.discard((request.group, request.pid))
         request_id = self._next_request
         self._next_request += 1
         self._pending[request_id] = (connection, client_id)
-        self.put(events.ClientRequest(request_id, name, body))
+        self.put(events.ClientRequest(request_id, request))
 
     def on_close(self, connection: Connection) -> None:
         """A client went away: its CPG processes leave their groups (procdown semantics)."""

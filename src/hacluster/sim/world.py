@@ -28,6 +28,7 @@ from hacluster.cib import (
 )
 from hacluster.common import NodeId
 from hacluster.events import (
+    CibWrite,
     ClientRequest,
     ConfigChange,
     CpgJoinRequest,
@@ -199,7 +200,7 @@ class World:
         request_id = self.counter
         self.cib_requests[(self.who(node_id), request_id)] = name
         self._note(f"cib write node={node_id} {name}")
-        self._step(node_id, ClientRequest(request_id, "cib_request", request))
+        self._step(node_id, ClientRequest(request_id, CibWrite(request.to_bytes())))
         return request_id
 
     def start_cib_clients(self, until_ms: int, status_share: float = 0.0) -> None:
