@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from harness import config_text, pick_port, wait_until
 
-from hacluster.api import env
+from hacluster.api import cluster as cluster_api
 from hacluster.common import HaError
 
 BIN = Path(sys.executable).parent
@@ -54,7 +54,7 @@ def running(root: Path, name: str) -> bool:
 
 def pcs_ping(state_dir: Path) -> bool:
     try:
-        env.call("daemon.ping", state_dir_path=str(state_dir), timeout_ms=1000)
+        cluster_api.ping_daemon(str(state_dir), timeout_ms=1000)
     except HaError:
         return False
     return True

@@ -19,7 +19,7 @@ from typing import Any
 
 from hacluster.api import env
 from hacluster.common import Code, HaError
-from hacluster.events import DaemonShutdown, DaemonStatus
+from hacluster.events import DaemonPing, DaemonShutdown, DaemonStatus
 
 CmapEntry = tuple[str, str, Any]
 
@@ -94,9 +94,25 @@ def local_status(state_dir: str | None = None) -> ClusterStatus:
     return status_from_reply(env.call(DaemonStatus(), state_dir_path=state_dir))
 
 
-def shutdown_daemon(state_dir: str | None = None) -> None:
+def shutdown_daemon(state_dir: str | None = None,
+                    timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> None:
     """Ask the local daemon to leave the cluster and stop."""
-    env.call(DaemonShutdown(), state_dir_path=state_dir)
+    env.call(DaemonShutdown(), state_dir_path=state_dir, timeout_ms=timeout_ms)
+
+
+def daemon_description(state_dir: str | None = None,
+                       timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> dict[str, Any]:
+    """The daemon's own description (settings, status, counters) as it sends it."""
+    reply = env.call(DaemonStatus(), state_dir_path=state_dir, timeout_ms=timeout_ms)
+    if not isinstance(reply, dict):
+        raise HaError.single(Code.IPC_PROTOCOL, "unexpected status reply from haclusterd")
+    return reply
+
+
+def ping_daemon(state_dir: str | None = None, timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> int:
+    """The local daemon's pid (HaError IPC_NOT_RUNNING when none answers)."""
+    reply = env.call(DaemonPing(), state_dir_path=state_dir, timeout_ms=timeout_ms)
+    return int(reply["pid"])
 
 
 def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from hacluster.api import cluster as api_cluster
-from hacluster.api import env as api_env
 from hacluster.api import local_nodes
 from hacluster.api import status as api_status
 from hacluster.cli import render
@@ -77,10 +76,9 @@ def wait_seconds(options: Options) -> float | None:
 
 def daemon_status(node: local_nodes.LocalNode) -> dict[str, object] | None:
     try:
-        reply = api_env.call("daemon.status", state_dir_path=node.state_dir, timeout_ms=2000)
+        return api_cluster.daemon_description(node.state_dir, timeout_ms=2000)
     except HaError:
         return None
-    return reply if isinstance(reply, dict) else None
 
 
 def daemon_command() -> list[str]:
@@ -118,7 +116,7 @@ def start_daemon(node: local_nodes.LocalNode, config: str) -> str | None:
 def stop_daemon(node: local_nodes.LocalNode, timeout_s: float) -> str | None:
     """Ask the node's daemon to leave and wait until it is gone; the error text or None."""
     try:
-        api_env.call("daemon.shutdown", state_dir_path=node.state_dir, timeout_ms=5000)
+        api_cluster.shutdown_daemon(node.state_dir, timeout_ms=5000)
     except HaError:
         return None  # not running: stopping a stopped node succeeds, as systemctl's does
     deadline = time.monotonic() + timeout_s
