@@ -91,6 +91,9 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
         targets.extend((m, rset.get("role") or el.get("role")) for m in set_members(rset, ids))
     out: list[Location] = []
     cid = el.get("id", "")
+    discovery = (el.get("resource-discovery") or "always").lower()
+    if discovery not in ("always", "never", "exclusive"):
+        discovery = "always"
     for named, role_text in targets:
         if named not in resources:
             continue
@@ -99,7 +102,7 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
         if el.get("node") is not None:
             score = parse_score(el.get("score", "0"))
             if el.get("node") in nodes and score is not None:
-                out.append(Location(cid, rid, el.get("node"), score, role))
+                out.append(Location(cid, rid, el.get("node"), score, role, discovery))
             continue
         for rule in el.findall("rule"):
             if rule.get("id-ref") in ids:
@@ -111,7 +114,7 @@ def unpack_location(el: Element, nodes: Mapping[str, Node], resources: Mapping[s
                     continue
                 score = rule_score(rule, node.attrs)
                 if score is not None:
-                    out.append(Location(cid, rid, name, score, rrole))
+                    out.append(Location(cid, rid, name, score, rrole, discovery))
     return out
 
 

@@ -168,6 +168,7 @@ class Location:
     node: str
     score: int
     role: Role | None
+    discovery: str = "always"  # resource-discovery: always | never | exclusive
 
 
 @dataclass(frozen=True, slots=True)

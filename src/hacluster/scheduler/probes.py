@@ -3,8 +3,9 @@ unknown, and the orderings that make a start wait for them.
 
 Owns deciding which probes exist (Pacemaker Explained: a resource is probed on every
 online, clean node where it has no operation history; an anonymous clone once per node,
-on one instance; none when enable-startup-probes is false or the resource is an orphan)
-and the probe -> start edges. Must never change an action the earlier stages decided
+on one instance; none when enable-startup-probes is false or the resource is an orphan;
+none where a location says resource-discovery=never, and with resource-discovery=
+exclusive only on the nodes such locations name) and the probe -> start edges. Must never change an action the earlier stages decided
 (probes are graph-only: the Transition Summary never lists them) or do I/O.
 """
 
@@ -15,6 +16,7 @@ from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Node
 from hacluster.scheduler.ordering import Edge
+from hacluster.scheduler.policy import ancestors
 
 PROBE_TASK = "monitor"
 
@@ -46,12 +48,42 @@ def anonymous_known_on(model: ClusterModel, rid: str, node: str) -> bool:
                for prim in model.primitives(rid))
 
 
-def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list[str]:
+Discovery = dict[tuple[str, str], str]  # (resource, node) -> never | exclusive
+
+
+def discovery_modes(model: ClusterModel) -> Discovery:
+    """The strongest resource-discovery of the locations naming each resource on each
+    node (exclusive over never over always)."""
+    rank = {"always": 0, "never": 1, "exclusive": 2}
+    out: Discovery = {}
+    for loc in model.locations:
+        key = (loc.rsc, loc.node)
+        if rank[loc.discovery] > rank[out.get(key, "always")]:
+            out[key] = loc.discovery
+    return out
+
+
+def may_discover(model: ClusterModel, modes: Discovery, rid: str, node: str) -> bool:
+    """Whether `rid` may be probed on `node`: locations of it or of what contains it."""
+    if not modes:
+        return True
+    chain = [rid, *ancestors(model, rid)]
+    here = [modes.get((r, node), "always") for r in chain]
+    if "never" in here:
+        return False
+    exclusive = any(mode == "exclusive" for (r, _n), mode in modes.items() if r in chain)
+    return not exclusive or "exclusive" in here
+
+
+def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str,
+              modes: Discovery | None = None) -> list[str]:
     """The primitives of `rid` to probe on `node`, in configuration order."""
     rsc = model.resources[rid]
     if rsc.orphan:
         return []
     if rsc.kind == "primitive":
+        if modes and not may_discover(model, modes, rid, node):
+            return []
         return [] if known_on(model, rid, node) else [rid]
     if rsc.kind == "clone" and not rsc.unique and rsc.children:
         if any(known_on(model, child, node) or anonymous_known_on(model, child, node)
@@ -60,10 +92,10 @@ def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str) -> list
         chosen = next((c for c in rsc.children
                        if any(asg.nodes.get(p) == node for p in model.primitives(c))),
                       rsc.children[0])
-        return probes_of(model, asg, chosen, node)
+        return probes_of(model, asg, chosen, node, modes)
     out: list[str] = []
     for child in rsc.children:
-        out.extend(probes_of(model, asg, child, node))
+        out.extend(probes_of(model, asg, child, node, modes))
     return out
 
 
@@ -73,9 +105,10 @@ def create_probes(model: ClusterModel, asg: Assignment,
     of the probed resource, on whichever node it starts."""
     probes: list[Action] = []
     edges: list[Edge] = []
+    modes = discovery_modes(model)
     for node in probe_nodes(model):
         for rid in model.top:
-            for prim in probes_of(model, asg, rid, node.name):
+            for prim in probes_of(model, asg, rid, node.name, modes):
                 probe = Action(prim, PROBE_TASK, node.name, optional=False,
                                reason="probe")
                 probes.append(probe)

@@ -49,6 +49,8 @@ class Work:
     with_of: dict[str, list[Colocation]] = field(default_factory=dict)  # dependent -> cons
     loc_of: dict[str, list[tuple[str, int, Role | None]]] = field(default_factory=dict)
     health: dict[str, int] = field(default_factory=dict)  # node -> non-zero health score
+    # resource-discovery=exclusive: resource -> the nodes its exclusive locations name
+    exclusive: dict[str, set[str]] = field(default_factory=dict)
     # Clone instance primitive -> its score on the node it was placed on (what a mandatory
     # colocation with its role adds there) and clone -> its own table.
     chosen: dict[str, int] = field(default_factory=dict)
@@ -69,6 +71,8 @@ def build_work(model: ClusterModel) -> Work:
         work.with_of.setdefault(c.dependent, []).append(c)
     for loc in model.locations:
         work.loc_of.setdefault(loc.rsc, []).append((loc.node, loc.score, loc.role))
+        if loc.discovery == "exclusive":
+            work.exclusive.setdefault(loc.rsc, set()).add(loc.node)
     for name, node in model.nodes.items():
         work.used[name] = {}
         work.usable[name] = node.can_run
@@ -105,6 +109,12 @@ def fresh_location_scores(work: Work, rid: str) -> dict[str, int]:
             if health < 0 and is_true(model.meta(rid, "allow-unhealthy-nodes", "false")):
                 continue
             scores[node] = add_scores(scores.get(node, 0), health)
+    if rid in work.exclusive:
+        # Explained, resource-discovery=exclusive: only the nodes its exclusive
+        # locations name may run it (an offline node too is banned).
+        for node in scores:
+            if node not in work.exclusive[rid]:
+                scores[node] = -INFINITY
     rsc = model.resources[rid]
     if rsc.kind == "clone" and not rsc.unique:
         # A failure that bans an anonymous instance from a node bans the whole clone
