@@ -108,7 +108,10 @@ def op(rid: str, node: str, task: str, rc: int, call: int) -> str:
     return (f'<lrm_rsc_op id="{rid}_{task}_{call}" operation_key="{rid}_{task}_0" '
             f'operation="{task}" transition-key="{call}:1:0:x" '
             f'transition-magic="0:{rc};{call}:1:0:x" call-id="{call}" rc-code="{rc}" '
-            f'op-status="0" interval="0" on_node="{node}"/>')
+            f'op-status="0" interval="0" on_node="{node}" op-digest="{DIGEST}"/>')
+
+
+DIGEST = "f2317cad3d54cec5d7d7aa7d0bf35cf8"  # of no parameters (bench/cibgen.py digest_of)
 
 
 def history(rid: str, node: str, ops: str) -> str:
@@ -161,3 +164,21 @@ def test_a_ban_naming_a_clones_primitive_applies_to_the_clone() -> None:
     ban = '<rsc_location id="cli-ban-d-on-node1" rsc="d" role="Started" node="node1" ' \
           'score="-INFINITY"/>'
     assert lines(cib(clone, ban)) == ["* Start d:0 ( node2 )"]
+
+
+def dummy_history(rid: str, node: str) -> str:
+    return (f'<lrm_resource id="{rid}" class="ocf" provider="pacemaker" type="Dummy">'
+            + op(rid, node, "start", 0, 2) + '</lrm_resource>')
+
+
+def test_an_interleaved_instance_where_the_first_clone_has_none_just_stops() -> None:
+    resources = clone("A", "a", nv("clone-max", "1")) + clone("B", "b", nv("interleave", "true"))
+    constraints = ('<rsc_order id="o1" first="A" then="B"/>'
+                   '<rsc_location id="l1" rsc="A" node="n1" score="10"/>')
+    status = "".join(node_state(n, lrm="<lrm><lrm_resources>" + dummy_history("a", n)
+                                + dummy_history("b", n) + "</lrm_resources></lrm>"
+                                if n == "n1" else "<lrm><lrm_resources>"
+                                + dummy_history("b", n) + "</lrm_resources></lrm>")
+                     for n in ("n1", "n2"))
+    _, summary = run(resources, constraints, status)
+    assert summary == {"* Stop b:1 ( n2 )"}

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from hacluster.common import INFINITY, add_scores, is_true
-from hacluster.scheduler.model import ClusterModel
+from hacluster.common import INFINITY, add_scores
 from hacluster.scheduler.placement import (
     choose_with_colocated,
     colocated_util,
@@ -49,7 +48,6 @@ class Turns:
     clone: str
     table: dict[str, int]
     all_coloc: bool
-    held: bool  # see held_by_stopped
     per_node: dict[str, int] = field(default_factory=dict)
     count: int = 0
     limits: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -65,7 +63,7 @@ def assign_clone(work: Work, rid: str) -> None:
     prims = model.primitives(instances[0]) if instances else ()
     stopped_all = not prims or blocked_from_running(model, prims[0])
     available = sum(1 for n in table if model.nodes[n].can_run)
-    turns = Turns(rid, table, clone.clone_max < available, held_by_stopped(model, rid))
+    turns = Turns(rid, table, clone.clone_max < available)
     done = place_fixed(work, rid, turns)
     order = sorted(instances, key=lambda i: instance_order(work, i, table))
     if not stopped_all:
@@ -92,28 +90,6 @@ def assign_clone(work: Work, rid: str) -> None:
     work.assigned[rid] = None
     if clone.promotable:
         promote(work, rid, table, turns.all_coloc, order)
-
-
-def held_by_stopped(model: ClusterModel, rid: str, seen: frozenset[str] = frozenset()
-                    ) -> bool:
-    """An interleaved clone that must start after a clone which runs nowhere (kept
-    stopped by target-role or on-fail=stop, or itself held) has no instance of that clone
-    to start after on any node: Pacemaker leaves its instances unstartable and lists
-    nothing for them, so they are placed nowhere here."""
-    if not is_true(model.meta(rid, "interleave", "false")):
-        return False
-    for o in model.orders:
-        if o.then != rid or o.kind != "Mandatory" or o.first_action != "start" \
-                or o.then_action != "start" or o.first in seen:
-            continue
-        first = model.resources.get(o.first)
-        if first is None or first.kind != "clone" or not first.children:
-            continue
-        prims = model.primitives(first.children[0])
-        if prims and blocked_from_running(model, prims[0]) or \
-                held_by_stopped(model, first.id, seen | {rid}):
-            return True
-    return False
 
 
 def place_fixed(work: Work, rid: str, turns: Turns) -> set[str]:
@@ -219,7 +195,7 @@ def decide(work: Work, turns: Turns, inst: str, table: dict[str, int],
     current = () if model.resources[turns.clone].unique else current_nodes(work, inst)
     util = group_util(model, inst)
     need = colocated_util(work, turns.clone, dict(util), {turns.clone, inst})
-    node = None if turns.held else choose_with_colocated(work, table, current, need, util)
+    node = choose_with_colocated(work, table, current, need, util)
     if node is not None and prefer is not None:
         # Nodes without room count as -INFINITY here (Explained: utilization).
         room = {n: v if fits(work, n, util) else -INFINITY for n, v in table.items()}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hacluster.scheduler.actions import Action, Actions, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
+from hacluster.scheduler.interleave import INHIBITED
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge, Ordered
 from hacluster.scheduler.policy import ancestors, is_managed
@@ -247,6 +248,9 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
     demote = first(plan.find(rid, "demote"), nxt) if nxt else None
     need_role = promotable(model, rid)
     fmt = Formatter(rid, role, next_role, need_role)
+    if start is not None and start.reason == INHIBITED:
+        # Taken off its node by an interleaved ordering: a plain Stop where it runs.
+        return [fmt.line("Stop", node, None, None, None) for node in roles]
     if role == next_role and nxt is not None:
         if start is None or start.optional:
             if demote and promote and not demote.optional and not promote.optional:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from hacluster.common import INFINITY, is_true
 from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
+from hacluster.scheduler.interleave import INHIBITED, inhibited_instances, inhibiting
 from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.policy import is_managed
 
@@ -258,13 +259,21 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
 
 def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
                 flags: set[str]) -> list[Edge]:
-    """Clone-to-clone orderings with interleave: instance on the same node only."""
+    """Clone-to-clone orderings with interleave: instance on the same node only; an
+    inhibited instance (interleave.py) cannot start, nor be the first of another."""
     edges: list[Edge] = []
     firsts = model.resources[order.first].children
+    inhibited = inhibited_instances(model, asg)
     for inst in model.resources[order.then].children:
         node = asg.nodes.get(inst) or running_node(model, inst)
-        match = [f for f in firsts if (asg.nodes.get(f) or running_node(model, f)) == node]
+        match = [f for f in firsts if f not in inhibited
+                 and (asg.nodes.get(f) or running_node(model, f)) == node]
         thens = instance_actions(model, plan, inst, order.then_action, False)
+        if inst in inhibited and inhibiting(model, order):
+            for t in thens:
+                if t.runnable:
+                    stop_anyway(model, plan, plan.update(t, runnable=False, reason=INHIBITED))
+            continue
         if not match:
             if THEN_RUNNABLE in flags:
                 done = COLLECTIVE_DONE.get(order.first_action, order.first_action)
