@@ -7,7 +7,7 @@ from typing import Any
 
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
-from hacluster.events import RunAgent
+from hacluster.events import RunAgent, RunScheduler
 from hacluster.sim import World
 from hacluster.sim.agents import FakeAgents, FakeRun
 from hacluster.totem import params_for_token
@@ -115,3 +115,51 @@ def test_an_allow_migrate_resource_migrates_and_is_monitored_where_it_went() -> 
     assert (f"node{holder}", "stop") in ops and (f"node{target}", "migrate_from") in ops
     assert doc.xpath(f"//node_state[@uname='node{target}']//lrm_rsc_op"
                      "[@id='dummy_monitor_10000'][@rc-code='0']")
+
+
+def restart_in_place(holder: int) -> tuple[int, list[int], int]:
+    """Kill the Dummy on `holder` and let its monitor find out: (scheduler runs the DC asked
+    for until it runs there again with its fail count written, where it runs then, ms from
+    the stop's end to the start's request)."""
+    world = make_world()
+    if holder != 1:
+        world.cib_write(NodeId(1), CIBRequest("create", (
+            f'<rsc_location id="prefer" rsc="dummy" node="node{holder}" score="100"/>'),
+                                              "constraints"))
+    world.run_for(15000)
+    assert where(world, "dummy") == [holder]
+    runs: list[object] = []
+    world.listeners.append(lambda node, item: runs.append(item)
+                           if isinstance(item, RunScheduler) else None)
+    times: dict[str, int] = {}
+
+    def run(w: World, node_id: NodeId, request: RunAgent) -> None:
+        fake = w.agents.run(f"node{int(node_id)}", w.now_ms, request)
+        times.setdefault(f"{request.action} asked", w.now_ms)
+        times.setdefault(f"{request.action} done", fake.done_at_ms)
+        if fake.done is not None:
+            w.inject(node_id, fake.done, fake.done_at_ms - w.now_ms)
+    world.agent_runner = run
+    world.agents.fail_resource(f"node{holder}", "dummy")
+
+    def recovered() -> bool:
+        doc = world.nodes[NodeId(1)].cib.replica.doc  # type: ignore[union-attr]
+        return where(world, "dummy") == [holder] and bool(
+            doc.xpath("//nvpair[starts-with(@name, 'fail-count-dummy')]"))
+    assert world.run_for(15000, recovered)
+    world.run_for(2000)
+    return len(runs), where(world, "dummy"), times["start asked"] - times["stop done"]
+
+
+def test_a_failed_monitor_restarts_in_place_after_one_scheduler_run() -> None:
+    """The DC counts the failure it sees before attrd writes the fail count, so that write
+    does not abort the recovery and ask the scheduler again (on the DC and on another node)."""
+    assert restart_in_place(1)[:2] == (1, [1])
+    assert restart_in_place(2)[:2] == (1, [2])
+
+
+def test_the_dc_goes_on_after_its_own_action_without_waiting_for_the_cib() -> None:
+    """The start follows the DC's own stop at once; another node's stop reaches the DC
+    through the CIB (its record is the news)."""
+    assert restart_in_place(1)[2] == 0
+    assert restart_in_place(2)[2] > 0

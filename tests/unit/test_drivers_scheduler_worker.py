@@ -43,3 +43,38 @@ def test_a_sigkilled_daemon_takes_its_scheduler_worker_with_it() -> None:
         for pid in worker_pids:
             if not _is_gone(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_small_cib_is_scheduled_at_once_and_a_big_one_in_the_worker() -> None:
+    """A tiny CIB costs less to schedule than the worker's round trip: it is answered inside
+    start(); a big one is answered later, from the worker process."""
+    import asyncio
+
+    from hacluster.cib import empty_cib, serialize
+    from hacluster.drivers.scheduler import INLINE_MAX_BYTES, SchedulerWorker
+    from hacluster.events import RunScheduler, SchedulerDone
+
+    small = serialize(empty_cib().root, False)
+    big = small.replace(b"<resources/>", b"<resources/>" + b"<!-- padding -->" * 1000)
+    assert len(small) <= INLINE_MAX_BYTES < len(big)
+
+    async def scenario() -> tuple[list[SchedulerDone], list[SchedulerDone]]:
+        done: list[SchedulerDone] = []
+        worker = SchedulerWorker(done.append)
+        try:
+            worker.start(RunScheduler((0, 1, 1), small, 1_700_000_000))
+            at_once = list(done)
+            worker.start(RunScheduler((0, 1, 2), big, 1_700_000_000))
+            assert len(done) == 1, "the big CIB went to the worker"
+            for _ in range(500):
+                if len(done) == 2:
+                    break
+                await asyncio.sleep(0.01)
+            return at_once, done
+        finally:
+            worker.close()
+
+    at_once, done = asyncio.run(scenario())
+    assert [d.cib_version for d in at_once] == [(0, 1, 1)]
+    assert [d.cib_version for d in done] == [(0, 1, 1), (0, 1, 2)]
+    assert all(d.transition is not None for d in done)

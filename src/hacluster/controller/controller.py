@@ -16,8 +16,16 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hacluster.cib import CIBRequest, copy_element, serialize
-from hacluster.common import INFINITY, NodeId
+from hacluster.cib import CIBRequest, copy_element, parse_fragment, serialize
+from hacluster.common import NodeId
+from hacluster.controller.failures import (
+    Prediction,
+    apply_prediction,
+    failure_attrs,
+    is_predicted,
+    predict,
+    settle,
+)
 from hacluster.controller.lrm import LocalHistory, is_failure
 from hacluster.controller.messages import (
     ActionResult,
@@ -127,6 +135,11 @@ class Controller:
         self.need_schedule = False
         self.seen_ops: dict[Any, SeenOp] = {}
         self.seen_attrs: frozenset[tuple[str, str, str]] = frozenset()
+        self.predicted: Prediction = {}  # fail counts a failing node is about to write
+        # (rsc, call) -> order: results of the DC's own executor it acted on before the CIB
+        # showed them; once the CIB shows one, it has every one before it (whole-lrm writes)
+        self.unrecorded: dict[tuple[str, str], int] = {}
+        self.results = 0
         self.recheck_ms: int | None = None
         self.shutdown_ms: int | None = None
         self.shutting: set[str] = set()  # DC: node ids that asked to shut down
@@ -204,6 +217,8 @@ class Controller:
         self.ring_seq = event.ring_seq
         self.synced = False
         self.acks = set()
+        self.predicted = {}
+        self.unrecorded = {}
         if self.run is not None:
             self._abort("membership changed")
             # Actions sent to nodes that are gone will never report: fail them now. Those
@@ -327,6 +342,16 @@ class Controller:
                     if child.tag in ("lrm", "transient_attributes"):
                         state.remove(child)
 
+    def _patch_own_history(self, root: Any) -> None:
+        """The DC's own <lrm> in a scheduling copy is its history as it is now: the DC acts
+        on its own results at once, before its write of them is in the CIB."""
+        state = node_state_of(root, str(int(self.node_id)))
+        if state is None or not self.unrecorded:
+            return
+        for lrm in state.findall("lrm"):
+            state.remove(lrm)
+        state.append(parse_fragment(self.history.lrm_xml(str(int(self.node_id)))))
+
     def _forget_node(self, node_id: str) -> list[Output]:
         """A node that left cleanly (or was fenced) runs nothing: drop its history/attrs."""
         out: list[Output] = []
@@ -353,17 +378,28 @@ class Controller:
         if before.version[:2] != self.doc.version[:2]:
             self._abort("configuration changed")
         ops = ops_of(root)
+        handled = 0
         for seen in new_ops(self.seen_ops, ops):
-            self._match(seen)
+            order = self.unrecorded.get((seen.rsc_id, seen.call_id)) \
+                if seen.node_id == str(int(self.node_id)) else None
+            if order is None:
+                self._finish_action(seen)
+            handled = max(handled, order or 0)  # the DC's own: acted on when it ran
+        # whole-lrm writes: a CIB that shows one own result shows every one before it
+        self.unrecorded = {k: v for k, v in self.unrecorded.items() if v > handled}
         self.seen_ops = ops
         attrs = attrs_of(root)
         self.shutting = {node for node, name, _ in attrs if name == "shutdown"} | {
             n for n in self.shutting if NodeId(int(n)) not in self.members}
         if attrs != self.seen_attrs:
+            # A fail count the last scheduler run already counted is no news.
+            if not is_predicted(self.seen_attrs, attrs, self.predicted):
+                self._abort("node attributes changed")
             self.seen_attrs = attrs
-            self._abort("node attributes changed")
+        self.predicted = settle(root, self.predicted)
 
-    def _match(self, seen: SeenOp) -> None:
+    def _finish_action(self, seen: SeenOp) -> None:
+        """An op result, seen in the CIB or (the DC's own) reported by its executor."""
         target = target_rc_of(seen.transition_key)
         probe = seen.operation == "monitor" and seen.interval_ms == 0
         unexpected = seen.op_status != 0 or target is None or seen.rc != target
@@ -373,6 +409,11 @@ class Controller:
                                                                          (0, 7, 8)))
             if self.run.finish(aid, not failed):
                 del self.action_keys[seen.transition_key]
+        if not probe and (seen.op_status != 0 or seen.rc != (0 if target is None else target)):
+            # the failing node counts it (_count_failure): count it in the next run already
+            self.predicted.update(predict(self.doc.root, seen.node_id, seen.rsc_id,
+                                          seen.operation, seen.interval_ms,
+                                          seen.last_rc_change))
         if unexpected:
             self._abort(f"unexpected result {seen.rsc_id} {seen.operation} rc={seen.rc} "
                         f"on {seen.node_id}")
@@ -424,12 +465,17 @@ class Controller:
         self.need_schedule = False
         root = copy_element(self.doc.root)
         self._patch_membership(root)
+        self._patch_own_history(root)
+        self.predicted = settle(self.doc.root, self.predicted)
+        apply_prediction(root, self.predicted)
         self.scheduling = tuple(self.doc.version)
         wall = self.wall_ms(now_ms)
         self.recheck_ms = recheck_wall_ms(root, wall) - self.wall_offset_ms
+        log.debug("scheduler run requested cib=%s", self.doc.version)
         return RunScheduler(tuple(self.doc.version), serialize(root, False), wall // 1000)
 
     def _scheduler_done(self, now_ms: int, event: SchedulerDone) -> list[Output]:
+        log.debug("scheduler done cib=%s", event.cib_version)
         if not self.is_dc() or self.scheduling is None \
                 or tuple(event.cib_version) != self.scheduling:
             self.dropped += 1
@@ -546,6 +592,15 @@ class Controller:
         log.info("result of %s operation for %s on %s: rc=%d status=%d", op.action, op.rsc_id,
                  self.name, result.rc, result.op_status)
         out = self._write_lrm()  # the whole <lrm>: entries may have gone (see _write_lrm)
+        if self.is_dc() and self.doc is not None:
+            # The DC's own result: act on it now (go on with the transition, or schedule the
+            # recovery), not after the CIB round; scheduling copies carry its history.
+            seen = SeenOp(str(int(self.node_id)), op.rsc_id, op.action, op.interval_ms,
+                          str(result.call_id), result.rc, result.op_status, op.transition_key,
+                          wall_s)
+            self.results += 1
+            self.unrecorded[(op.rsc_id, seen.call_id)] = self.results
+            self._finish_action(seen)
         probe = op.action == "monitor" and op.interval_ms == 0
         if is_failure(result) and not probe:
             out += self._count_failure(op, wall_s)
@@ -576,17 +631,10 @@ class Controller:
     def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
         if self.doc is None:
             return []
-        current = transient_attrs(self.doc.root, str(int(self.node_id)))
-        name = f"{op.rsc_id}#{op.action}_{op.interval_ms}"
-        fatal = cluster_property(self.doc.root, "start-failure-is-fatal", "true").lower() \
-            in ("true", "1", "yes", "on")
-        count = current.get(f"fail-count-{name}", "0")
-        value = INFINITY if op.action == "start" and fatal else \
-            min(INFINITY, (int(count) if count.isdigit() else INFINITY) + 1)
+        attrs = failure_attrs(self.doc.root, str(int(self.node_id)), op.rsc_id, op.action,
+                              op.interval_ms, wall_s)
         # Through attrd, as Pacemaker's controller does: one writer, no lost updates.
-        return [AttrUpdate(self.name, f"fail-count-{name}",
-                           "INFINITY" if value >= INFINITY else str(value)),
-                AttrUpdate(self.name, f"last-failure-{name}", str(wall_s))]
+        return [AttrUpdate(self.name, name, value) for name, value in attrs.items()]
 
     def _write_lrm(self, only: str | None = None) -> list[Output]:
         """This node's history into its own node_state: the whole <lrm> (replaced), or with

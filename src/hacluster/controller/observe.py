@@ -28,6 +28,7 @@ class SeenOp:
     rc: int
     op_status: int
     transition_key: str
+    last_rc_change: int = 0
 
 
 def ops_of(root: Any) -> dict[OpKey, SeenOp]:
@@ -40,7 +41,8 @@ def ops_of(root: Any) -> dict[OpKey, SeenOp]:
                     seen = SeenOp(node_id, rsc.get("id", ""), op.get("operation", ""),
                                   int(op.get("interval", "0")), op.get("call-id", ""),
                                   int(op.get("rc-code", "0")), int(op.get("op-status", "0")),
-                                  op.get("transition-key", ""))
+                                  op.get("transition-key", ""),
+                                  int(op.get("last-rc-change", "0")))
                 except ValueError:
                     continue
                 out[(node_id, seen.rsc_id, op.get("id", ""))] = seen
