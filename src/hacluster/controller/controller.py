@@ -218,7 +218,8 @@ class Controller:
         self.synced = False
         self.acks = set()
         self.predicted = {}
-        self.unrecorded = {}
+        if not self.is_dc():
+            self.unrecorded = {}
         if self.run is not None:
             self._abort("membership changed")
             # Actions sent to nodes that are gone will never report: fail them now. Those
@@ -279,10 +280,7 @@ class Controller:
         self.joined_ring = self.ring_seq
         log.info("dc join complete node=%s ring=%d members=%s", self.name, self.ring_seq,
                  sorted(wanted))
-        ops = ops_of(self.doc.root)
-        for seen in new_ops(self.seen_ops, ops):  # results that landed while joining
-            self._match(seen)
-        self.seen_ops = ops
+        self._see_ops(ops_of(self.doc.root))  # results that landed while joining
         self.seen_attrs = attrs_of(self.doc.root)
         self.need_schedule = True
         return self._write_node_states() + self._write_cib_attrs()
@@ -377,7 +375,18 @@ class Controller:
         log.debug("dc sees cib version=%s before=%s", self.doc.version, before.version)
         if before.version[:2] != self.doc.version[:2]:
             self._abort("configuration changed")
-        ops = ops_of(root)
+        self._see_ops(ops_of(root))
+        attrs = attrs_of(root)
+        self.shutting = {node for node, name, _ in attrs if name == "shutdown"} | {
+            n for n in self.shutting if NodeId(int(n)) not in self.members}
+        if attrs != self.seen_attrs:
+            # A fail count the last scheduler run already counted is no news.
+            if not is_predicted(self.seen_attrs, attrs, self.predicted):
+                self._abort("node attributes changed")
+            self.seen_attrs = attrs
+        self.predicted = settle(root, self.predicted)
+
+    def _see_ops(self, ops: dict[Any, SeenOp]) -> None:
         handled = 0
         for seen in new_ops(self.seen_ops, ops):
             order = self.unrecorded.get((seen.rsc_id, seen.call_id)) \
@@ -388,15 +397,6 @@ class Controller:
         # whole-lrm writes: a CIB that shows one own result shows every one before it
         self.unrecorded = {k: v for k, v in self.unrecorded.items() if v > handled}
         self.seen_ops = ops
-        attrs = attrs_of(root)
-        self.shutting = {node for node, name, _ in attrs if name == "shutdown"} | {
-            n for n in self.shutting if NodeId(int(n)) not in self.members}
-        if attrs != self.seen_attrs:
-            # A fail count the last scheduler run already counted is no news.
-            if not is_predicted(self.seen_attrs, attrs, self.predicted):
-                self._abort("node attributes changed")
-            self.seen_attrs = attrs
-        self.predicted = settle(root, self.predicted)
 
     def _finish_action(self, seen: SeenOp) -> None:
         """An op result, seen in the CIB or (the DC's own) reported by its executor."""
