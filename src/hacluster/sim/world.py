@@ -28,6 +28,7 @@ from hacluster.cib import (
 )
 from hacluster.common import NodeId
 from hacluster.events import (
+    AttrUpdate,
     CibWrite,
     ClientRequest,
     ConfigChange,
@@ -329,9 +330,9 @@ class World:
         if fake.attribute is not None:  # as attrd_updater asks the node's attrd
             update = fake.attribute
             self.counter += 1
-            self.inject(node_id, ClientRequest(self.counter, "attrd_update", {
-                "node": "", "name": update.name, "value": update.value, "lifetime": "reboot",
-                "dampen_ms": update.dampen_ms}), fake.done_at_ms - self.now_ms)
+            self.inject(node_id, ClientRequest(self.counter, AttrUpdate(
+                "", update.name, update.value, "reboot", update.dampen_ms)),
+                fake.done_at_ms - self.now_ms)
         if fake.power_off:
             target = self.node_id_of(fake.power_off)
             self.crash(target)
