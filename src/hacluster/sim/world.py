@@ -379,8 +379,8 @@ class World:
                         self.checker.on_cib_copy(self.now_ms, node_id, lineage.position,
                                                  content_digest(doc.configuration))
                 case Reply(request_id=request_id, ok=ok):
-                    name = self.cib_requests.pop((who, request_id), None)
-                    if name is not None:
+                    if (who, request_id) in self.cib_requests:
+                        name = self.cib_requests.pop((who, request_id))
                         self.checker.on_cib_reply(self.now_ms, node_id, name, ok)
                 case Deliver():
                     self.checker.on_deliver(self.now_ms, who, item)
