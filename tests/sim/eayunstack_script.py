@@ -47,7 +47,7 @@ from hacluster.cib import CIBDocument, CIBRequest, apply_request
 from hacluster.cli import crm_resource
 from hacluster.cli import pcs as pcs_cli
 from hacluster.common import HaError, NodeId
-from hacluster.events import Reply
+from hacluster.events import Reply, RunScheduler
 from hacluster.scheduler import schedule
 from hacluster.sim import World
 from hacluster.sim.agents import Failure
@@ -126,6 +126,7 @@ class Scenario:
         self.mark_at = 0
         self.top: dict[str, str] = {}  # top-level id -> primitive id
         self.snapshots: list[str] = []  # CIB text before each operator command
+        self.scheduled: list[RunScheduler] = []  # every input the DC's scheduler got
 
     @property
     def w(self) -> World:
@@ -154,6 +155,7 @@ class Scenario:
         self.world = World(self.seed, ids, params_for_token(1000), crm=True,
                            name_prefix="node-")
         self.cluster = SimCluster(self.world)
+        self.world.listeners.append(self._hear)
         assert self.w.run_for(10_000, self.w.is_converged), "the ring did not form"
         conf = configuration_xml()
         self.env.submit(CIBRequest("replace", conf, "configuration"))
@@ -166,6 +168,10 @@ class Scenario:
             self.do_wait(["vip__public", "on", "node-1", "60000"], quiet=True)
             self.do_settle(["60000"], quiet=True)
             self.status()
+
+    def _hear(self, _node: NodeId, item: Any) -> None:
+        if isinstance(item, RunScheduler):
+            self.scheduled.append(item)
 
     def do_crash(self, args: list[str]) -> None:
         self.w.crash(self.w.node_id_of(args[0]))

@@ -7,10 +7,17 @@ rewrite (HACLUSTER_UPDATE_GOLDEN=1) still fails.
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from eayunstack_script import Scenario
+from lxml import etree
+
+from hacluster.scheduler import schedule
 
 GOLDEN = Path(__file__).parent / "golden_eayunstack"
 
@@ -34,3 +41,45 @@ def test_operator_scenario_gives_its_expected_trace(path: Path) -> None:
         path.write_text(commands_text + "----\n" + "\n".join(got) + "\n")
         return
     assert "\n".join(got) + "\n" == expected
+
+
+def normalize(lines: list[str]) -> list[str]:
+    """Summary lines compared as the conformance runner does: spacing and order aside."""
+    out = [re.sub(r"\s+", " ", line.strip()).replace("( ", "(").replace(" )", ")")
+           for line in lines]
+    return sorted(line for line in out if line)
+
+
+def crm_simulate_summary(cib_xml: bytes, now_s: int, tmp_path: Path) -> list[str]:
+    """The real crm_simulate's Transition Summary for one scheduler input, at its time."""
+    path = tmp_path / "input.xml"
+    path.write_bytes(cib_xml)
+    when = datetime.fromtimestamp(now_s, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    done = subprocess.run(["crm_simulate", "-S", "-x", str(path), "-t", when],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("Transition Summary:", 1)[1].splitlines()[1:]
+    return normalize(lines[:next((i for i, x in enumerate(lines) if x and not x[0].isspace()),
+                                 len(lines))])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", cases(), ids=[p.stem for p in cases()])
+def test_every_scheduler_run_of_the_scenario_agrees_with_crm_simulate(
+        path: Path, tmp_path: Path) -> None:
+    """The scheduling part, cross-checked: each input the DC's scheduler got during the
+    scenario, given to the real crm_simulate -S -x at the same time, proposes the same
+    actions as our scheduler did."""
+    if shutil.which("crm_simulate") is None:
+        pytest.skip("crm_simulate is not installed (make test installs it when run as root)")
+    _, commands, _ = read_case(path)
+    scenario = Scenario()
+    scenario.run(commands)
+    seen: set[bytes] = set()
+    for run in scenario.scheduled:
+        if run.cib_xml in seen:
+            continue
+        seen.add(run.cib_xml)
+        ours = normalize(schedule(etree.fromstring(run.cib_xml), run.now_s).summary_lines())
+        assert ours == crm_simulate_summary(run.cib_xml, run.now_s, tmp_path), (
+            f"scheduler input {len(seen)} at {run.now_s}")
