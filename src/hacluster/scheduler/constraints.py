@@ -200,8 +200,11 @@ def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
         m2 = known_members(s2, ids, resources)
         if not m1 or not m2:
             continue
-        seq1 = is_sequential(s1)
-        seq2 = is_sequential(s2)
+        # Between two sets only an explicit sequential=true counts (observed of
+        # Pacemaker 2.1.5: a set without the attribute orders all its members against
+        # the other set, though inside the set it is sequential).
+        seq1 = is_true(s1.get("sequential"), default=False)
+        seq2 = is_true(s2.get("sequential"), default=False)
         a1, a2 = s1.get("action", "start"), s2.get("action", "start")
         firsts = [m1[-1]] if seq1 else m1
         thens = [m2[0]] if seq2 else m2

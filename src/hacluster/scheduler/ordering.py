@@ -512,14 +512,19 @@ def push_to_members(model: ClusterModel, plan: Plan, action: Action) -> None:
     if action.node is not None or action.task not in tasks or rid is None \
             or rid not in model.resources or model.resources[rid].kind == "primitive":
         return
-    siblings = {f"required {p} start" for p in model.primitives(rid)}
+    group = model.resources[rid].kind == "group"
+    previous: str | None = None
     for prim in model.primitives(rid):
+        reason = action.reason
+        if group and action.task == "start" and previous is not None:
+            # Pacemaker settles a member's orderings as soon as its start is required:
+            # the next member learns it from the one before it (its start is ordered
+            # after that one's), not from the group.
+            reason = f"required {previous} start"
         for act in plan.find(prim, tasks[action.task]):
             if act.node is not None and act.optional:
-                plan.update(act, optional=False, reason=act.reason or action.reason)
-            elif act.node is not None and action.reason and act.reason in siblings:
-                # the group's own requirement explains it better
-                plan.update(act, reason=action.reason)
+                plan.update(act, optional=False, reason=act.reason or reason)
+        previous = prim
 
 
 def member_can_run(model: ClusterModel, plan: Plan, rid: str) -> bool:
