@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hacluster.api import constraint, property, resource, resource_layout
+from hacluster.api import constraint, property, resource, resource_layout, status_notes
 from hacluster.api.env import CibFile
 from hacluster.cli import pcs
 from hacluster.common import Code, HaError
@@ -172,11 +172,15 @@ def test_pcs_stonith_fence_and_history_refuse_a_file_as_pcs_does(
     assert capsys.readouterr().err.count("Specified option '-f' is not supported") == 2
 
 
-def test_pcs_status_names_the_cluster_from_its_property(
-        env: CibFile, capsys: pytest.CaptureFixture[str]) -> None:
-    base = ["-f", str(env.path), "--corosync_conf", "unused"]
-    assert pcs.main([*base, "status"]) == 0
-    assert "Cluster name:" not in capsys.readouterr().out
+def test_pcs_status_names_the_cluster_from_corosync_conf_else_its_property(
+        env: CibFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = tmp_path / "corosync.conf"
+    conf.write_text("totem {\n    cluster_name: fromconf\n}\n")
+    base = ["-f", str(env.path), "--corosync_conf", str(conf)]
     property.set_properties(env, [("cluster-name", "eayun")], force=True)
     assert pcs.main([*base, "status"]) == 0
-    assert "Cluster name: eayun" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("Cluster name: fromconf\n")
+    assert status_notes.cluster_name(env.read().root, None) == "eayun"
+    assert pcs.main(["-f", str(env.path), "--corosync_conf", str(tmp_path / "no"),
+                     "status"]) == 1
+    assert "Error: Unable to read " in capsys.readouterr().err

@@ -136,6 +136,13 @@ def unset_properties(env: CIBEnvironment, names: Sequence[str],
     return cibedit.change(env, edit, force)
 
 
+def defaults() -> dict[str, str]:
+    """Every property's default, as pcs lists them: the settable ones and the read-only
+    cluster-name and have-watchdog that Pacemaker's own metadata also describes."""
+    listed = {name: option.default for name, option in OPTIONS.items()}
+    return {"cluster-name": "", "have-watchdog": "false", **listed}
+
+
 def configured(env: CIBEnvironment) -> list[tuple[str, str, str]]:
     """(set id, name, value) of every cluster property in the CIB, in document order."""
     root = env.read().root

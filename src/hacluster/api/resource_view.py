@@ -1,7 +1,8 @@
 """Resource configuration as plain values, for `pcs resource config` and `crm configure show`.
 
 Owns turning the resources section (or one resource) into frozen `ResourceConfig` trees:
-kind, id, XML attributes, nvpair sets, operations and children. Must never format text:
+kind, id, XML attributes, nvpair sets, operations (with an op's OCF_CHECK_LEVEL) and
+children. Must never format text:
 the cli renders pcs's or crmsh's layout from these values.
 """
 
@@ -38,13 +39,39 @@ def view(element: XMLElement) -> ResourceConfig:
     sets = tuple(NvSet(str(s.tag), str(s.get("id", "")), tuple(cibedit.nvpairs(s)))
                  for s in element if s.tag in ("instance_attributes", "meta_attributes",
                                                "utilization"))
-    ops = tuple((str(o.get("id", "")), tuple((str(k), str(v)) for k, v in o.attrib.items()
-                                             if k != "id"))
+    ops = tuple((str(o.get("id", "")), _op_pairs(o))
                 for o in cibedit.find_all(element, "operations/op"))
     children = tuple(view(c) for c in element if c.tag in cibedit.RESOURCE_TAGS)
     attributes = tuple((str(k), str(v)) for k, v in element.attrib.items() if k != "id")
     return ResourceConfig(str(element.tag), str(element.get("id")), attributes, sets, ops,
                           children)
+
+
+def _op_pairs(op: XMLElement) -> Pairs:
+    """An op's attributes (id excluded), then OCF_CHECK_LEVEL from its instance attributes."""
+    pairs = [(str(k), str(v)) for k, v in op.attrib.items() if k != "id"]
+    pairs += [(k, v) for nvs in op.findall("instance_attributes")
+              for k, v in cibedit.nvpairs(nvs) if k == "OCF_CHECK_LEVEL"]
+    return tuple(pairs)
+
+
+def is_stonith(config: ResourceConfig) -> bool:
+    return config.tag == "primitive" and dict(config.attributes).get("class") == "stonith"
+
+
+def resources_found(env: CIBEnvironment, rids: tuple[str, ...]
+                    ) -> tuple[list[ResourceConfig], list[str]]:
+    """The resources with these ids (any depth, each once), and the ids not found."""
+    root = env.read().root
+    found: list[ResourceConfig] = []
+    missing: list[str] = []
+    for rid in dict.fromkeys(rids):
+        element = cibedit.find_resource(root, rid)
+        if element is None:
+            missing.append(rid)
+        else:
+            found.append(view(element))
+    return found, missing
 
 
 def resources(env: CIBEnvironment, rids: tuple[str, ...] = ()) -> list[ResourceConfig]:

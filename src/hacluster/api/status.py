@@ -287,7 +287,7 @@ def node_status(model: ClusterModel, name: str, states: Mapping[str, Element] | 
     attributes = tuple(sorted((k, v) for k, v in node.attrs.items()
                               if not k.startswith(HIDDEN_ATTRIBUTE_PREFIXES)
                               and k not in HIDDEN_ATTRIBUTES))
-    return NodeStatus(name, node.online, node.standby and seen, node.maintenance, unclean,
+    return NodeStatus(name, node.online, node.standby and seen, node.maintenance and seen, unclean,
                       node.pending, active, id=node.id,
                       feature_set=node.attrs.get("#feature-set", "") if node.online else "",
                       is_dc=bool(dc_id) and node.id == dc_id,

@@ -316,7 +316,8 @@ def render_crm_mon(view: st.StatusView, now_s: int, inactive: bool = False,
                    fail_counts: bool = False) -> list[str]:
     """`crm_mon -1` (with `-r`: inactive resources too; with `-f`: the migration summary)."""
     lines = summary_lines(view, now_s)
-    lines += ["", "Node List:"] + ["  " + ln for ln in node_lines(view.nodes)]
+    if view.nodes:  # crm_mon leaves the section out when no node is configured
+        lines += ["", "Node List:"] + ["  " + ln for ln in node_lines(view.nodes)]
     resources = resource_lines(view.resources, inactive)
     lines += ["", "Full List of Resources:" if inactive else "Active Resources:"]
     if resources:

@@ -8,56 +8,16 @@ Must never decide anything about the CIB: hacluster.api owns that.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
-from hacluster.api import property as api_property
-from hacluster.api import status as api_status
-from hacluster.cli import render
 from hacluster.cli.pcs import cluster, constraint, nodes, resource_verbs
 from hacluster.cli.pcs.common import Options, Usage, parse_flags, print_error
+from hacluster.cli.pcs.status_text import status
 from hacluster.common import Code, HaError
 
 Verb = Callable[[list[str], Options], int]
-
-
-def status(words: list[str], options: Options) -> int:
-    if options.file and "--corosync_conf" not in options.values:
-        raise HaError.single(Code.TOOL_NOT_WITH_FILE, "When '-f' is specified, "
-                             "'--corosync_conf' must be specified as well")
-    now_s = int(time.time())
-    view = api_status.status_of(options.env(), now_s)
-    what = words[0] if words else ""
-    if options.values.get("--output-format") == "json":
-        chosen = {"resources": view.resources, "resource": view.resources,
-                  "nodes": view.nodes, "node": view.nodes}.get(what, view)
-        print(json.dumps(chosen, default=as_json, indent=2))
-        return 0
-    if what in ("resources", "resource"):
-        lines = render.resource_lines(view.resources, inactive=True)
-        print("\n".join(f"  {line}" for line in lines) or "  * No resources")
-    elif what in ("nodes", "node"):
-        print("\n".join(render.node_lines(view.nodes)))
-    else:
-        names = [v for _, name, v in api_property.configured(options.env())
-                 if name == "cluster-name"]
-        if names:
-            print(f"Cluster name: {names[0]}")
-        print("\n".join(render.render_crm_mon(view, now_s, inactive=True,
-                                              fail_counts=options.has("--full"))))
-    return 0
-
-
-def as_json(value: object) -> object:
-    """Frozen status dataclasses as dicts (with their kind), for --output-format=json."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return {"kind": type(value).__name__, **fields}
-    return str(value)
 
 
 NOUNS = MappingProxyType({
@@ -71,7 +31,7 @@ NOUNS = MappingProxyType({
                "cluster": status},
 })
 DEFAULT_VERB = MappingProxyType({"resource": "status", "constraint": "config", "property": "config",
-                "stonith": "config", "status": "", "cluster": ""})
+                "stonith": "status", "status": "", "cluster": ""})
 
 
 def help_text(noun: str = "") -> str:

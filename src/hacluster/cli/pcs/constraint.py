@@ -31,7 +31,7 @@ def location(words: list[str], options: Options) -> int:
         constraint.delete(options.env(), words[1:])
         return 0
     elif not words or words[0] in ("config", "show"):
-        return show.constraint_config(words[1:], options)
+        return show.constraint_config(words[1:], options, ("rsc_location",))
     else:
         raise Usage("constraint location", LOCATION)
     print_problems(warnings, options.force)
@@ -42,7 +42,9 @@ def colocation(words: list[str], options: Options) -> int:
     if words and words[0] in ("delete", "remove") and len(words) >= 2:
         constraint.delete(options.env(), words[1:])
         return 0
-    if not words or words[0] != "add":
+    if not words or words[0] in ("config", "show"):
+        return show.constraint_config(words[1:], options, ("rsc_colocation",))
+    if words[0] != "add":
         raise Usage("constraint colocation", "colocation add [<role>] <source resource id> "
                     "with [<role>] <target resource id> [score] [options] [id=constraint-id]")
     print_problems(constraint.colocation_add(options.env(), words[1:], options.force),
@@ -54,6 +56,8 @@ def order(words: list[str], options: Options) -> int:
     if words and words[0] in ("delete", "remove") and len(words) >= 2:
         constraint.delete(options.env(), words[1:])
         return 0
+    if not words or words[0] in ("config", "show"):
+        return show.constraint_config(words[1:], options, ("rsc_order",))
     warnings, summary = constraint.order_add(options.env(), words, options.force)
     print(summary, file=sys.stderr)
     print_problems(warnings, options.force)
@@ -76,6 +80,12 @@ def ref(words: list[str], options: Options) -> int:
     return 0
 
 
-VERBS = MappingProxyType({"location": location, "colocation": colocation, "order": order, "delete": delete,
+def ticket(words: list[str], options: Options) -> int:
+    if not words or words[0] in ("config", "show"):
+        return show.constraint_config(words[1:], options, ("rsc_ticket",))
+    raise Usage("constraint ticket", "ticket [config]")
+
+
+VERBS = MappingProxyType({"ticket": ticket, "location": location, "colocation": colocation, "order": order, "delete": delete,
          "remove": delete, "ref": ref, "config": show.constraint_config,
          "show": show.constraint_config, "list": show.constraint_config})

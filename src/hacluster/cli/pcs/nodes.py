@@ -139,8 +139,8 @@ def stonith_history(words: list[str], options: Options) -> int:
 
 STONITH_VERBS = MappingProxyType({
     "create": stonith_create, "delete": stonith_delete, "remove": stonith_delete,
-    "config": show.resource_config, "level": stonith_level,
+    "config": show.stonith_config, "level": stonith_level,
     "update": pcs_resource.update, "enable": pcs_resource.enable_disable(True),
     "disable": pcs_resource.enable_disable(False),
-    "fence": stonith_fence, "history": stonith_history,
+    "fence": stonith_fence, "history": stonith_history, "status": pcs_resource.stonith_status,
 })

@@ -262,9 +262,22 @@ def restart(words: list[str], options: Options) -> int:
     return 0
 
 
-def resource_status(words: list[str], options: Options) -> int:
+def resource_status(words: list[str], options: Options, stonith: bool = False) -> int:
+    """pcs 0.11: crm_mon's resource list; `resource status` leaves the fencing devices out,
+    `stonith status` shows only them; with an id, only that resource."""
     view = status.status_of(options.env(), int(time.time()))
-    wanted = [r for r in view.resources if not words or r.id == words[0]]
-    lines = render.resource_lines(wanted, inactive=not options.has("--hide-inactive"))
-    print("\n".join(f"  {line}" for line in lines) if lines else "NO resources configured")
+    rid = next((w for w in words if "=" not in w), "")
+    wanted = [r for r in view.resources if not rid or r.id == rid]
+    if rid and not wanted:
+        raise HaError.single(Code.RSC_NOT_FOUND, f"resource or tag id '{rid}' not found")
+    lines = [f"  {line}" for line in render.resource_lines(
+        wanted, inactive=not options.has("--hide-inactive"))]
+    if not rid:
+        lines = [line for line in lines if ("(stonith:" in line) == stonith]
+    empty = "NO stonith devices configured" if stonith else "NO resources configured"
+    print("\n".join(lines) if lines else empty)
     return 0
+
+
+def stonith_status(words: list[str], options: Options) -> int:
+    return resource_status(words, options, stonith=True)

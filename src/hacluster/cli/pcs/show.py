@@ -6,38 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from types import MappingProxyType
+import sys
+import time
 
-from hacluster.api import constraint, property, resource_view
-from hacluster.cli.pcs.common import Options
-
-SET_TITLES = MappingProxyType({"instance_attributes": "Attributes", "meta_attributes": "Meta Attributes",
-              "utilization": "Utilization"})
+from hacluster.api import constraint, constraint_view, property, resource_view
+from hacluster.cli.pcs import constraint_text, resource_text
+from hacluster.cli.pcs.common import Options, Usage
+from hacluster.common import Code, HaError
 
 
 def pairs_text(pairs: tuple[tuple[str, str], ...]) -> str:
     return " ".join(f"{k}={v}" for k, v in pairs)
-
-
-def resource_lines(config: resource_view.ResourceConfig, indent: str = "") -> list[str]:
-    attrs = dict(config.attributes)
-    if config.tag == "primitive":
-        agent = " ".join(f"{k}={attrs[k]}" for k in ("class", "provider", "type") if k in attrs)
-        lines = [f"{indent}Resource: {config.id} ({agent})"]
-    else:
-        lines = [f"{indent}{config.tag.capitalize()}: {config.id}"]
-    for nvs in config.sets:
-        lines.append(f"{indent}  {SET_TITLES[nvs.tag]}: {nvs.id}")
-        lines += [f"{indent}    {k}={v}" for k, v in nvs.pairs]
-    if config.operations:
-        lines.append(f"{indent}  Operations:")
-        for op_id, op_attrs in config.operations:
-            named = dict(op_attrs)
-            lines.append(f"{indent}    {named.pop('name', '')}: {op_id}")
-            lines.append(f"{indent}      {pairs_text(tuple(named.items()))}")
-    for child in config.children:
-        lines += resource_lines(child, indent + "  ")
-    return lines
 
 
 def is_json(options: Options) -> bool:
@@ -48,14 +27,32 @@ def print_json(value: object) -> None:
     print(json.dumps(value, indent=2, sort_keys=False, default=str))
 
 
-def resource_config(words: list[str], options: Options) -> int:
-    configs = resource_view.resources(options.env(), tuple(words))
+def resource_config(words: list[str], options: Options, stonith: bool = False) -> int:
+    """`pcs resource config [id...]` (`stonith config [id...]`: the fencing devices)."""
+    env = options.env()
+    label = "stonith device" if stonith else "resource"
+    if words:
+        found, missing = resource_view.resources_found(env, tuple(words))
+        missing += [c.id for c in found if resource_view.is_stonith(c) != stonith]
+        configs = [c for c in found if c.id not in missing]
+        for rid in (w for w in dict.fromkeys(words) if w in missing):
+            print(f"Warning: Unable to find {label} '{rid}'", file=sys.stderr)
+        if not configs:
+            raise HaError.single(Code.RSC_NOT_FOUND, f"No {label} found")
+    else:
+        configs = [c for c in resource_view.resources(env)
+                   if resource_view.is_stonith(c) == stonith]
     if is_json(options):
         print_json([dataclasses.asdict(c) for c in configs])
         return 0
-    for config in configs:
-        print("\n".join(resource_lines(config)))
+    lines = resource_text.listing(configs, by_id=bool(words))
+    if lines:
+        print("\n".join(lines))
     return 0
+
+
+def stonith_config(words: list[str], options: Options) -> int:
+    return resource_config(words, options, stonith=True)
 
 
 def print_utilization(env: object, rid: str) -> None:
@@ -68,45 +65,47 @@ def print_utilization(env: object, rid: str) -> None:
                 print(f" {config.id}: {pairs_text(nvs.pairs)}")
 
 
-TITLES = MappingProxyType({"rsc_location": "Location Constraints:", "rsc_colocation": "Colocation Constraints:",
-          "rsc_order": "Ordering Constraints:", "rsc_ticket": "Ticket Constraints:"})
+ALL_KINDS = ("rsc_location", "rsc_order", "rsc_colocation", "rsc_ticket")
 
 
-def constraint_config(words: list[str], options: Options) -> int:
-    views = constraint.config(options.env())
+def constraint_config(words: list[str], options: Options,
+                      kinds: tuple[str, ...] = ALL_KINDS) -> int:
+    """`pcs constraint [config]`, or one kind's listing (`constraint order [config]`...)."""
     if is_json(options):
+        views = constraint.config(options.env())
         print_json([{"type": v.tag, "id": v.id, **dict(v.attributes), "rule": v.rule}
-                    for v in views])
+                    for v in views if v.tag in kinds])
         return 0
-    for tag, title in TITLES.items():
-        chosen = [v for v in views if v.tag == tag]
-        if not chosen:
-            continue
-        print(title)
-        for item in chosen:
-            attrs = " ".join(f"{k}={v}" for k, v in item.attributes)
-            print(f"  {attrs} (id:{item.id})")
-            if item.rule:
-                print(f"    Rule: {item.rule}")
+    trees = constraint_view.constraint_views(options.env(), int(time.time()))
+    print("\n".join(constraint_text.config_lines(trees, options.has("--full"),
+                                                 options.has("--all"), kinds)))
     return 0
 
 
 def property_config(words: list[str], options: Options) -> int:
+    """pcs 0.11: every configured property (the last value of a name wins), sorted by name;
+    one named property (its default when it is not set); --all adds the defaults of the
+    unset ones, --defaults shows the defaults only."""
+    if len(words) > 1:
+        raise Usage("property config", "config [<property> | --all | --defaults]")
+    if options.has("--all") and options.has("--defaults"):
+        raise HaError.single(Code.USAGE, "you cannot specify both --all and --defaults")
+    if words and (options.has("--all") or options.has("--defaults")):
+        raise HaError.single(Code.USAGE, "you cannot specify a property when using --all or "
+                             "--defaults")
     rows = property.configured(options.env())
     if is_json(options):
         print_json([{"set": set_id, "name": name, "value": value}
                     for set_id, name, value in rows if not words or name in words])
         return 0
-    shown_set = ""
-    for set_id, name, value in rows:
-        if set_id != shown_set:
-            print(f"Cluster Properties: {set_id}")
-            shown_set = set_id
-        if not words or name in words:
-            print(f"  {name}={value}")
-    if options.has("--all") or options.has("--defaults"):
-        configured = {name for _, name, _ in rows}
-        for name, option in sorted(property.OPTIONS.items()):
-            if name not in configured:
-                print(f"  {name}={option.default} (default)")
+    defaults = property.defaults()
+    shown = dict(defaults) if options.has("--all") or options.has("--defaults") else {}
+    if not options.has("--defaults"):
+        shown.update((name, value) for _, name, value in rows
+                     if not words or name == words[0])
+    if words and not shown and words[0] in defaults:
+        shown[words[0]] = defaults[words[0]]
+    print("Cluster Properties:")
+    for name, value in sorted(shown.items()):
+        print(f" {name}: {value}")
     return 0
