@@ -150,9 +150,11 @@ def test_what_follows_the_promotion_cannot_start_when_no_instance_is_promoted() 
 def test_an_instance_whose_promote_failed_is_recovered_from_the_promoted_role() -> None:
     status = node_state("n1", lrm=history("m", "n1", op("m", "n1", "promote", 1, 3))) \
         + node_state("n2")
-    _, summary = run(PROMOTABLE_M, "", status)
+    lines, summary = run(PROMOTABLE_M, "", status)
     assert any(line.startswith("* Recover m:0 ( Promoted -> Unpromoted n1 )")
                for line in summary), summary
+    # Its role after the failure is Unpromoted: it may not be promoted this time.
+    assert "m:0 promotion score on n1: -INFINITY" in lines
 
 
 def test_a_ban_naming_a_clones_primitive_applies_to_the_clone() -> None:

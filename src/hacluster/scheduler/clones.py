@@ -64,7 +64,7 @@ def assign_clone(work: Work, rid: str) -> None:
     stopped_all = not prims or blocked_from_running(model, prims[0])
     available = sum(1 for n in table if model.nodes[n].can_run)
     turns = Turns(rid, table, clone.clone_max < available)
-    done = place_fixed(work, rid, turns)
+    done = place_fixed(work, rid, turns, stopped_all)
     order = sorted(instances, key=lambda i: instance_order(work, i, table))
     if not stopped_all:
         loop_max = max(1, clone.clone_max // available) if available else 1
@@ -92,14 +92,15 @@ def assign_clone(work: Work, rid: str) -> None:
         promote(work, rid, table, turns.all_coloc, order)
 
 
-def place_fixed(work: Work, rid: str, turns: Turns) -> set[str]:
-    """Unmanaged instances stay where they are (and count there); orphans go nowhere."""
+def place_fixed(work: Work, rid: str, turns: Turns, stopped_all: bool) -> set[str]:
+    """Orphans go nowhere. When the clone may not run at all, unmanaged instances stay
+    where they are (and count there); otherwise they stay at their turn (decide)."""
     model = work.model
     done: set[str] = set()
     for inst in model.resources[rid].children:
         prims = model.primitives(inst)
         frozen, here = unmanaged_node(model, prims[0]) if prims else (False, None)
-        if frozen or model.resources[inst].orphan:
+        if frozen and stopped_all or model.resources[inst].orphan:
             place_instance(work, inst, here if frozen else None, {})
             done.add(inst)
             if frozen and here:
@@ -192,6 +193,10 @@ def decide(work: Work, turns: Turns, inst: str, table: dict[str, int],
     """The best node of the instance's table (among equals the one it runs on); with
     `prefer`, that node or UNDONE when another node scores better."""
     model = work.model
+    prims = model.primitives(inst)
+    frozen, here = unmanaged_node(model, prims[0]) if prims else (False, None)
+    if frozen:
+        return here  # an unmanaged instance stays where it is, whatever its scores
     current = () if model.resources[turns.clone].unique else current_nodes(work, inst)
     util = group_util(model, inst)
     need = colocated_util(work, turns.clone, dict(util), {turns.clone, inst})
@@ -253,7 +258,9 @@ def limit_reached(work: Work, turns: Turns, inst: str) -> None:
         for at, member in enumerate(model.resources[inst].children):
             table = adjusted(member_table(work, inst, at), turns.limits[inst])
             log_scores(work, "pcmk__primitive_assign", member, table)
-    place_instance(work, inst, None, {})
+    prims = model.primitives(inst)
+    frozen, here = unmanaged_node(model, prims[0]) if prims else (False, None)
+    place_instance(work, inst, here if frozen else None, {})  # unmanaged: stays anyway
 
 
 def place_instance(work: Work, inst: str, node: str | None,

@@ -414,7 +414,8 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
         changed_nodes=frozenset(n for n, h in hist.items() if n in roles and (
             h.agent_changed or is_redefined(h, rsc))),
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
-                                  and not h.agent_changed and is_redefined(h, rsc)))
+                                  and not h.agent_changed and is_redefined(h, rsc)),
+        promote_failed=any(h.promote_failed for h in hist.values()))
 
 
 def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:

@@ -145,6 +145,8 @@ class PrimitiveState:
     # Nodes where an anonymous instance holding stopped histories takes the shared
     # promotion score (None: not such a holder).
     shared_score_nodes: frozenset[str] | None = None
+    # A promote failed (its role after failure is Unpromoted): no promotion this time.
+    promote_failed: bool = False
 
     @property
     def running_on(self) -> tuple[str, ...]:

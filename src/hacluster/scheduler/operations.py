@@ -40,6 +40,7 @@ class NodeHistory:
     last_rc: int
     start_digest: str | None = None
     agent_changed: bool = False
+    promote_failed: bool = False  # a failed promote: next role Unpromoted (its fail role)
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -73,7 +74,7 @@ def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str
 def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeHistory:
     """Walk one resource's operations on one node in call order."""
     role, failed, on_fail = Role.UNKNOWN, False, "ignore"
-    banned = fatal = pending = stop_failed = False
+    banned = fatal = pending = stop_failed = promote_failed = False
     last_rc = 0
     digest: str | None = None
     for op in sorted(ops, key=op_sort_key):
@@ -121,8 +122,9 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         role = failure_role(task, rc, role, managed)
         if task == "stop":
             stop_failed = True
+        promote_failed = promote_failed or task == "promote"
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
-                       digest)
+                       digest, promote_failed=promote_failed)
 
 
 ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,

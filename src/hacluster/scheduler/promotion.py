@@ -136,8 +136,8 @@ def must_not_promote(model: ClusterModel, rid: str, inst: str, node: str) -> boo
     if model.meta(inst, "target-role", "").lower() in ("unpromoted", "slave") or \
             target_role(model, rid) == Role.STOPPED:
         return True
-    if any((st := model.states.get(p)) is not None and st.on_fail.get(node) == "demote"
-           for p in prims):
+    if any((st := model.states.get(p)) is not None
+           and (st.on_fail.get(node) == "demote" or st.promote_failed) for p in prims):
         return True
     if model.have_quorum or model.meta(rid, "requires", "") == "nothing":
         return False
