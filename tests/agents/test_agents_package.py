@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from agentkit import CLEAN_PATH, run_agent
@@ -61,8 +62,9 @@ def test_an_agent_called_without_an_action_says_how_to_call_it() -> None:
                                 "other_networks": "10.2.0.0/33"}, 6, "other_networks"),
     ("pacemaker", "ping", {"host_list": " "}, 6, "host_list"),
     ("pacemaker", "ping", {"host_list": "127.0.0.1", "multiplier": "x"}, 6, "multiplier"),
-    ("mirantis", "ns_haproxy", {"conffile": "/nonexistent/haproxy.cfg"}, 5, "conffile"),
-    ("mirantis", "ns_haproxy", {"binpath": "/nonexistent/haproxy"}, 5, "/nonexistent/haproxy"),
+    # SPEC.md §6.3: ns_haproxy answers a missing config or binary with 2 (ERR_ARGS)
+    ("mirantis", "ns_haproxy", {"conffile": "/nonexistent/haproxy.cfg"}, 2, "conffile"),
+    ("mirantis", "ns_haproxy", {"binpath": "/nonexistent/haproxy"}, 2, "/nonexistent/haproxy"),
     ("mirantis", "heat-engine", {"binary": "/nonexistent/heat-engine"}, 5, "heat-engine"),
     ("mirantis", "mysql-wss", {"datadir": "/nonexistent/mysql"}, 5, "datadir"),
     ("mirantis", "mysql-wss", {"config": "/etc/hostname", "datadir": "/tmp",
@@ -91,3 +93,15 @@ def test_a_probe_with_a_bad_configuration_reports_not_running_and_stop_succeeds(
     assert probe.rc == 7
     assert run_agent("mirantis", "heat-engine", "stop", params).rc == 0
     assert run_agent("pacemaker", "ping", "stop", {"host_list": ""}).rc == 0
+
+
+def test_ns_haproxy_without_its_binary_probes_not_running_and_stops_cleanly(
+        tmp_path: Path) -> None:
+    conf = tmp_path / "haproxy.cfg"
+    conf.write_text(f"global\n    pidfile {tmp_path}/haproxy.pid\n")
+    params = {"binpath": "/nonexistent/haproxy", "conffile": str(conf)}
+    probe = run_agent("mirantis", "ns_haproxy", "monitor", params,
+                      {"OCF_RESKEY_CRM_meta_interval": "0"})
+    assert probe.rc == 7, probe
+    stop = run_agent("mirantis", "ns_haproxy", "stop", params)
+    assert stop.rc == 0, stop

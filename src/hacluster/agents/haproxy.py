@@ -72,12 +72,21 @@ def pid_file(env: Env) -> str:
     return env.param("pidfile").strip() or config_pidfile(env.param("conffile"))
 
 
+def missing_rc(env: Env) -> Rc:
+    """SPEC.md §6.3: a missing binary or config is 2 (ERR_ARGS) for validate-all and start;
+    a stop keeps ERR_INSTALLED, so that it still stops a running haproxy by its pid file."""
+    return Rc.ERR_INSTALLED if env.action == "stop" else Rc.ERR_ARGS
+
+
 def validate(env: Env) -> int:
     require(env, "ns")
-    find_binary(env, require(env, "binpath"))
+    try:
+        find_binary(env, require(env, "binpath"))
+    except AgentError as error:
+        raise AgentError(missing_rc(env), error.message) from None
     conffile = require(env, "conffile")
     if not os.path.isfile(conffile):
-        raise AgentError(Rc.ERR_INSTALLED, f"parameter conffile: {conffile} does not exist")
+        raise AgentError(missing_rc(env), f"parameter conffile: {conffile} does not exist")
     if not pid_file(env):
         raise AgentError(Rc.ERR_CONFIGURED, f"parameter pidfile is empty and {conffile} has no"
                          " pidfile line")
