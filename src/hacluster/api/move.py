@@ -18,7 +18,7 @@ from hacluster.api import cibedit, status
 from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
-from hacluster.common import Code, HaError, Problem
+from hacluster.common import Code, HaError, Problem, is_true
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                        r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
@@ -33,17 +33,31 @@ class Location:
 def resource_locations(root: XMLElement, rid: str, now_s: int) -> list[Location] | None:
     """Where `rid` (a primitive, group, clone or clone child) is active; None if unknown."""
     element = cibedit.find_resource(root, rid)
-    if element is None:
+    if element is None or is_in_unique_clone(element):
         return None
     view = status.status_of_root(root, now_s, history=False)
+    online = frozenset(n.name for n in view.nodes if n.online)
     found: list[Location] = []
     for resource in view.resources:
         if isinstance(resource, status.CloneStatus) and resource.id != rid \
                 and is_inside(element, resource.id) and not is_named_anonymously(root, element):
             found += first_instance_locations(resource, rid)
         else:
-            found += locations_in(resource, rid, inside=False)
+            found += locations_in(resource, rid, False, online)
     return found
+
+
+def is_in_unique_clone(element: XMLElement) -> bool:
+    """Whether `element` lies inside a globally-unique clone: crm_resource knows its
+    instances only by their instance ids there ("rsc:0"), not by the bare id."""
+    parent = element.getparent()
+    while parent is not None:
+        if parent.tag in ("clone", "master") and any(
+                is_true(v) for v in cibedit.find_values(
+                    parent, "meta_attributes/nvpair[@name='globally-unique']/@value")):
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def is_named_anonymously(root: XMLElement, element: XMLElement) -> bool:
@@ -72,22 +86,30 @@ def first_instance_locations(clone: status.CloneStatus, rid: str) -> list[Locati
     return []
 
 
-def locations_in(resource: status.ResourceStatus, rid: str, inside: bool) -> list[Location]:
+def locations_in(resource: status.ResourceStatus, rid: str, inside: bool,
+                 online: frozenset[str] = frozenset()) -> list[Location]:
     if isinstance(resource, status.PrimitiveStatus):
         base = resource.key.split(":")[0] or resource.id
         if inside or base == rid or resource.id == rid:
-            return [Location(n, resource.role) for n in resource.nodes]
+            # crm_resource lists a resource's nodes by prepending each: the last first
+            return [Location(n, resource.role) for n in reversed(resource.nodes)]
         return []
     if isinstance(resource, status.GroupStatus):
         hit = inside or resource.id == rid
         found: list[Location] = []
         for member in resource.members:
-            found += [loc for loc in locations_in(member, rid, hit) if loc not in found]
-        return found
+            unmanaged = isinstance(member, status.PrimitiveStatus) \
+                and (not member.managed or member.blocked)
+            for loc in reversed(locations_in(member, rid, hit, online)):
+                # Pacemaker adds an unmanaged member's (online) node to the group's nodes
+                # without looking for it there first: such a node can appear twice
+                if (unmanaged and loc.node in online) or loc not in found:
+                    found.append(loc)
+        return found[::-1]
     hit = inside or resource.id == rid or resource.child == rid
     found = []
     for instance in resource.instances:
-        found += locations_in(instance, rid, hit)
+        found += locations_in(instance, rid, hit, online)
     # Pacemaker collects a clone's locations by prepending each instance's node.
     return found[::-1]
 
