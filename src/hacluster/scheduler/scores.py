@@ -55,6 +55,11 @@ class Work:
     # colocation with its role adds there) and clone -> its own table.
     chosen: dict[str, int] = field(default_factory=dict)
     clone_tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Model-only caches of tables.py: promotion score per (instance, node); per primitive
+    # base of an anonymous clone, each instance's known nodes and their union.
+    promo: dict[tuple[str, str], int] = field(default_factory=dict)
+    known: dict[str, tuple[dict[str, frozenset[str]], frozenset[str]]] = field(
+        default_factory=dict)
 
 
 def top_of(model: ClusterModel, rid: str) -> str:

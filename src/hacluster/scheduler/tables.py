@@ -62,6 +62,13 @@ def promotion_score(work: Work, inst: str, node: str) -> int:
     answers to that number), else its own id; then (anonymous clones) the primitive's
     plain id. An anonymous instance with history somewhere takes no score on a node where
     it has none while another instance has (anonymous_score_here). -1 when unset."""
+    cached = work.promo.get((inst, node))
+    if cached is None:
+        cached = work.promo[(inst, node)] = fresh_promotion_score(work, inst, node)
+    return cached
+
+
+def fresh_promotion_score(work: Work, inst: str, node: str) -> int:
     model = work.model
     clone = model.resources[model.resources[inst].parent or inst]
     total, found = 0, False
@@ -83,33 +90,46 @@ def promotion_score(work: Work, inst: str, node: str) -> int:
     return total if found else -1
 
 
-def known_nodes(work: Work, prim: str) -> frozenset[str]:
-    """Nodes where the primitive is active or has history (Pacemaker: known_on). An
-    anonymous instance's stopped histories are those the status, read node by node,
-    files under it: the first instance not active on a node read so far."""
-    model = work.model
-    rsc = model.resources[prim]
-    key = ("known", rsc.base)
-    if key not in work.static:
-        work.static[key] = {}
-        clone = instance_of(work, prim)
-        parent = model.resources[clone].parent if clone else None
-        if parent is not None and not model.resources[parent].unique:
-            peers = [p for i in model.resources[parent].children for p in model.primitives(i)
-                     if model.resources[p].base == rsc.base and not model.resources[p].orphan]
-            work.static[key] = file_stopped_histories(work, peers, rsc.base)
-    state = model.states.get(prim)
-    mine = set(state.running_on) | set(state.history_names) if state is not None else set()
-    filed = work.static[key].get(prim, 0)
-    order = list(model.known_on.get(rsc.base, {}))
-    return frozenset(mine | {order[i] for i in range(len(order)) if filed & (1 << i)})
+def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
+    """Observed in Pacemaker 2.1.5: where some instance of an anonymous clone is known
+    (active or with history), an instance known elsewhere only takes a score on nodes
+    where it is known itself; an instance known nowhere takes it anywhere."""
+    per_prim, anywhere = known_index(work, clone, work.model.resources[prim].base)
+    if node not in anywhere:
+        return True
+    mine = per_prim.get(prim, frozenset())
+    return not mine or node in mine
 
 
-def file_stopped_histories(work: Work, peers: list[str], base: str) -> dict[str, int]:
-    """Instance -> bit set (over the status order of the nodes with history of `base`) of
-    the stopped histories filed under it."""
+def known_index(work: Work, clone: str, base: str
+                ) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """Each instance primitive (with `base`) of an anonymous clone -> the nodes where it
+    is active or has history (Pacemaker: known_on), and their union. Stopped histories
+    are filed as the status, read node by node, files them: under the first instance not
+    active on a node read so far."""
+    cached = work.known.get(base)
+    if cached is not None:
+        return cached
     model = work.model
+    peers = [p for i in model.resources[clone].children for p in model.primitives(i)
+             if model.resources[p].base == base and not model.resources[p].orphan]
     order = list(model.known_on.get(base, {}))
+    filed = file_stopped_histories(work, peers, order)
+    per_prim: dict[str, frozenset[str]] = {}
+    for p in peers:
+        state = model.states.get(p)
+        mine = set(state.running_on) | set(state.history_names) if state is not None else set()
+        per_prim[p] = frozenset(mine | filed.get(p, set()))
+    anywhere = frozenset(n for known in per_prim.values() for n in known)
+    work.known[base] = (per_prim, anywhere)
+    return per_prim, anywhere
+
+
+def file_stopped_histories(work: Work, peers: list[str], order: list[str]
+                           ) -> dict[str, set[str]]:
+    """Instance -> the nodes (in `order`, the status order of the nodes with history)
+    whose stopped history is filed under it."""
+    model = work.model
     at = {node: i for i, node in enumerate(order)}
     first_active: dict[str, int] = {}
     for p in peers:
@@ -117,28 +137,14 @@ def file_stopped_histories(work: Work, peers: list[str], base: str) -> dict[str,
         for node in state.running_on if state is not None else ():
             first_active[p] = min(first_active.get(p, len(order)), at.get(node, len(order)))
     active_on = {n for p in peers if (st := model.states.get(p)) for n in st.running_on}
-    out: dict[str, int] = {}
+    out: dict[str, set[str]] = {}
     for i, node in enumerate(order):
         if node in active_on:
             continue
         holder = next((p for p in peers if first_active.get(p, len(order)) > i), None)
         if holder is not None:
-            out[holder] = out.get(holder, 0) | (1 << i)
+            out.setdefault(holder, set()).add(node)
     return out
-
-
-def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
-    """Observed in Pacemaker 2.1.5: where some instance of an anonymous clone is known
-    (active or with history), an instance known elsewhere only takes a score on nodes
-    where it is known itself; an instance known nowhere takes it anywhere."""
-    model = work.model
-    base = model.resources[prim].base
-    peers = [p for i in model.resources[clone].children for p in model.primitives(i)
-             if model.resources[p].base == base]
-    if not any(node in known_nodes(work, p) for p in peers):
-        return True
-    mine = known_nodes(work, prim)
-    return not mine or node in mine
 
 
 def clone_name(state: PrimitiveState | None, node: str, prim: str) -> str:
@@ -332,24 +338,6 @@ def adjusted(table: dict[str, int], adjust: dict[str, int] | None) -> dict[str, 
     if not adjust:
         return table
     return {n: add_scores(v, adjust.get(n, 0)) for n, v in table.items()}
-
-
-def instance_adjust(work: Work, clone: str, clone_table: dict[str, int],
-                    per_node: dict[str, int], limit_reached: bool) -> dict[str, int]:
-    """What an instance's turn adds per node (Explained: clone-node-max): -INFINITY where
-    the node cannot run resources, is full, or the limit of instances is reached; the
-    clone's own score where that is negative."""
-    model = work.model
-    rsc = model.resources[clone]
-    out: dict[str, int] = {}
-    for node in model.nodes:
-        if limit_reached or not model.nodes[node].can_run or node not in clone_table:
-            out[node] = -INFINITY
-        elif clone_table[node] < 0:
-            out[node] = clone_table[node]
-        elif per_node.get(node, 0) >= rsc.clone_node_max:
-            out[node] = -INFINITY
-    return out
 
 
 def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int] | None,
