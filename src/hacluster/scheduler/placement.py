@@ -172,8 +172,9 @@ def choose_with_colocated(work: Work, scores: Mapping[str, int], current: tuple[
                           need: Mapping[str, int], own: Mapping[str, int],
                           extra_ok: set[str] | None = None) -> str | None:
     """A node with room for the resource and everything that must follow it; if no node
-    has that much, a node with room for the resource alone, the roomiest one when it
-    scores as well as the best (so that as many followers as possible fit there too)."""
+    has that much, a node with room for the resource alone: one with more room left
+    than the best-scoring node when it scores as well (so that as many followers as
+    possible fit there too), else the best-scoring node."""
     node = choose_node(work, scores, current, need, extra_ok)
     if node is not None or dict(need) == dict(own):
         return node
@@ -183,8 +184,23 @@ def choose_with_colocated(work: Work, scores: Mapping[str, int], current: tuple[
     ok = [n for n, s in scores.items() if s >= 0 and n in work.model.nodes
           and work.model.nodes[n].can_run and fits(work, n, own)
           and (extra_ok is None or n in extra_ok)]
-    roomiest = max(ok, key=lambda n: free_capacity(work, n))
+    roomiest = node
+    for other in ok:
+        if more_room(work, other, roomiest) > 0:
+            roomiest = other
     return roomiest if scores[roomiest] == scores[node] else node
+
+
+def more_room(work: Work, a: str, b: str) -> int:
+    """How many capacities `a` has more left of than `b`, minus how many it has less of
+    (Pacemaker compares nodes attribute by attribute, not by a sum)."""
+    have_a, have_b = work.model.nodes[a].utilization, work.model.nodes[b].utilization
+    result = 0
+    for key in sorted(set(have_a) | set(have_b)):
+        left_a = have_a.get(key, 0) - work.used[a].get(key, 0)
+        left_b = have_b.get(key, 0) - work.used[b].get(key, 0)
+        result += (left_a > left_b) - (left_a < left_b)
+    return result
 
 
 def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
@@ -203,7 +219,10 @@ def colocated_util(work: Work, rid: str, total: dict[str, int], seen: set[str]
             for k, v in (group_util(work.model, first) if first else {}).items():
                 total[k] = total.get(k, 0) + v
             continue
-        for k, v in group_util(work.model, dep).items():
+        # A primitive not yet assigned counts even when it will stay stopped (observed
+        # of Pacemaker 2.1.5: a disabled dependent still needs room with its primary).
+        need = dict(rsc.utilization) if rsc.kind == "primitive" else group_util(work.model, dep)
+        for k, v in need.items():
             total[k] = total.get(k, 0) + v
         colocated_util(work, dep, total, seen)
     return total
