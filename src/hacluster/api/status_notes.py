@@ -15,7 +15,11 @@ from hacluster.common import is_true
 from hacluster.config import load_config
 
 
-def cluster_name(root: XMLElement, corosync_text: str | None) -> str:
+def cluster_name(root: XMLElement, corosync_text: str | None, live_name: str = "") -> str:
+    """corosync.conf's name (the given text's, else the running node's), else the
+    cluster-name property."""
+    if live_name:
+        return live_name
     if corosync_text is not None:
         return load_config(corosync_text, "corosync.conf")[0].totem.cluster_name
     values = cibedit.find_values(root, "/cib/configuration/crm_config/cluster_property_set/"

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import time
 
+from hacluster.api import cluster as api_cluster
 from hacluster.api import status as api_status
 from hacluster.api import status_notes
 from hacluster.cli import render
@@ -41,6 +42,16 @@ def corosync_text(options: Options) -> str | None:
                              f"Unable to read {path}: {error.strerror}") from None
 
 
+def live_name(options: Options, conf_text: str | None) -> str:
+    """The running node's cluster name (its corosync.conf's) when no file is in play."""
+    if options.file or conf_text is not None:
+        return ""
+    try:
+        return api_cluster.local_status().cluster_name
+    except HaError:
+        return ""
+
+
 def status(words: list[str], options: Options) -> int:
     what = words[0] if words else ""
     if what == "cluster":
@@ -61,7 +72,8 @@ def status(words: list[str], options: Options) -> int:
         print(json.dumps(chosen, default=as_json, indent=2))
         return 0
     root = env.read().root
-    print(f"Cluster name: {status_notes.cluster_name(root, corosync_text(options))}")
+    text = corosync_text(options)
+    print(f"Cluster name: {status_notes.cluster_name(root, text, live_name(options, text))}")
     notes = status_notes.warnings(root)
     if notes:
         print("\nWARNINGS:\n" + "\n".join(notes) + "\n")
