@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
 from hacluster.cli.pcs import cluster, constraint, nodes, resource_verbs
+from hacluster.cli.pcs import help_text as help_pages
 from hacluster.cli.pcs.common import Options, Usage, parse_flags, print_error
 from hacluster.cli.pcs.status_text import status
 from hacluster.common import Code, HaError
@@ -36,12 +37,8 @@ DEFAULT_VERB = MappingProxyType({"resource": "status", "constraint": "config", "
 
 def help_text(noun: str = "") -> str:
     if noun in NOUNS:
-        verbs = " | ".join(sorted(v for v in NOUNS[noun] if v))
-        return f"\nUsage: pcs {noun} ...\n    {verbs}\n"
-    nouns = ", ".join(sorted(NOUNS))
-    return ("\nUsage: pcs [-f file] [-h] [commands]...\nControl and configure pacemaker and "
-            f"corosync.\n\nCommands: {nouns}\nOptions: -f FILE, --force, --full, --disabled, "
-            "--group G, --wait[=N], --all, --config, --promoted\n")
+        return help_pages.noun_help(noun, list(NOUNS[noun]))
+    return help_pages.main_help(list(NOUNS))
 
 
 def dispatch(words: list[str], options: Options) -> int:

@@ -8,6 +8,7 @@ anything about the CIB.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from types import MappingProxyType
 
@@ -36,9 +37,16 @@ def property_unset(words: list[str], options: Options) -> int:
     return 0
 
 
+def property_list(words: list[str], options: Options) -> int:
+    """pcs 0.11 still answers `property list|show`, with a deprecation warning."""
+    print("Deprecation Warning: This command is deprecated and will be removed. Please use "
+          "'pcs property config' instead.", file=sys.stderr)
+    return show.property_config(words, options)
+
+
 PROPERTY_VERBS = MappingProxyType({
     "set": property_set, "unset": property_unset, "config": show.property_config,
-    "list": show.property_config, "show": show.property_config})
+    "list": property_list, "show": property_list})
 
 
 def node_flag(name: str, value: str) -> Verb:
