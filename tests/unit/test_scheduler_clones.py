@@ -184,3 +184,16 @@ def test_an_interleaved_instance_where_the_first_clone_has_none_just_stops() -> 
                      for n in ("n1", "n2"))
     _, summary = run(resources, constraints, status)
     assert summary == {"* Stop b:1 ( n2 )"}
+
+
+def test_on_a_node_where_no_instance_is_active_every_instance_takes_the_shared_score() -> None:
+    # n2 holds only a stopped history (filed under m:1): m:0, active on n1, still takes
+    # n2's shared master-m score; on n1, where m:0 is active, m:1 (known on n2) does not.
+    status = (node_state("n1", nv("master-m", "3"), history(
+                  "m", "n1", op("m", "n1", "start", 0, 2)))
+              + node_state("n2", nv("master-m", "5"), history(
+                  "m", "n2", op("m", "n2", "monitor", 7, 1))))
+    lines, _ = run(PROMOTABLE_M, "", status)
+    assert "pcmk__clone_allocate: m:0 allocation score on n2: 5" in lines
+    assert "pcmk__clone_allocate: m:1 allocation score on n2: 5" in lines
+    assert "pcmk__clone_allocate: m:1 allocation score on n1: 0" in lines

@@ -91,20 +91,23 @@ def fresh_promotion_score(work: Work, inst: str, node: str) -> int:
 
 
 def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
-    """Observed in Pacemaker 2.1.5: where some instance of an anonymous clone is known
-    (active or with history), an instance known elsewhere only takes a score on nodes
-    where it is known itself; an instance known nowhere takes it anywhere."""
-    per_prim, anywhere = known_index(work, clone, work.model.resources[prim].base)
-    if node not in anywhere:
+    """Observed in Pacemaker 2.1.5: on a node where an instance of an anonymous clone is
+    active, the score goes to that instance and to instances known nowhere (neither
+    active nor with history), not to instances known elsewhere; on other nodes, to all."""
+    per_prim, active = known_index(work, clone, work.model.resources[prim].base)
+    if node not in active:
         return True
-    mine = per_prim.get(prim, frozenset())
-    return not mine or node in mine
+    state = work.model.states.get(prim)
+    if state is not None and node in state.running_on:
+        return True
+    return not per_prim.get(prim)
 
 
 def known_index(work: Work, clone: str, base: str
                 ) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
     """Each instance primitive (with `base`) of an anonymous clone -> the nodes where it
-    is active or has history (Pacemaker: known_on), and their union. Stopped histories
+    is active or has history (Pacemaker: known_on), and the nodes where any of them is
+    active. Stopped histories
     are filed as the status, read node by node, files them: under the first instance not
     active on a node read so far."""
     cached = work.known.get(base)
@@ -120,9 +123,10 @@ def known_index(work: Work, clone: str, base: str
         state = model.states.get(p)
         mine = set(state.running_on) | set(state.history_names) if state is not None else set()
         per_prim[p] = frozenset(mine | filed.get(p, set()))
-    anywhere = frozenset(n for known in per_prim.values() for n in known)
-    work.known[base] = (per_prim, anywhere)
-    return per_prim, anywhere
+    active = frozenset(n for p in peers if (st := model.states.get(p)) is not None
+                       for n in st.running_on)
+    work.known[base] = (per_prim, active)
+    return per_prim, active
 
 
 def file_stopped_histories(work: Work, peers: list[str], order: list[str]
