@@ -23,6 +23,7 @@ Commands (NODE is node-1..node-3; RSC a primitive or clone id):
   expect none RSC...         none of these started or stopped since the mark
   expect order A[@NODE] before B[@NODE]   A's start ended before B's began (since the mark)
   expect failcount RSC@NODE N
+  expect constraint ID [absent=1 | NAME=VALUE...]   an rsc_location in the CIB (or none)
   gateway NODE down|up       the ping hosts stop/start answering on NODE
   failop NODE RSC ACTION [RC] [TIMES]   its next runs fail (monitor: the recurring one)
   die RSC on NODE            the resource stops by itself (its next monitor finds it gone)
@@ -296,6 +297,8 @@ class Scenario:
             assert not moved, f"{moved} started or stopped"
         elif kind == "order":
             self.expect_order(rest[0], rest[2])
+        elif kind == "constraint":
+            self.expect_constraint(rest[0], dict(pair.split("=", 1) for pair in rest[1:]))
         elif kind == "failcount":
             rsc, node = rest[0].split("@")
             got = self.failcount(rsc, node)
@@ -303,6 +306,16 @@ class Scenario:
         else:
             raise AssertionError(f"unknown expectation {kind!r}")
         self.out.append(f"  ok: {' '.join(args)}")
+
+    def expect_constraint(self, cid: str, attrs: dict[str, str]) -> None:
+        """`attrs` of rsc_location `cid`; `absent=1` when there must be none."""
+        found = self.env.read().find_by_id(cid, "rsc_location")
+        if attrs.pop("absent", None):
+            assert found is None, f"{cid} is still in the CIB"
+            return
+        assert found is not None, f"no rsc_location {cid} in the CIB"
+        got = {k: found.get(k) for k in attrs}
+        assert got == attrs, f"{cid} has {got}, expected {attrs}"
 
     def expect_order(self, first: str, then: str) -> None:
         log = self.w.agents.log[self.mark_at:]
