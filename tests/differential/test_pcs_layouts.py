@@ -82,6 +82,9 @@ EVERY_KIND = [
     "property config batch-limit", "property config no-quorum-policy",
     "property config --all --defaults", "resource status", "resource status nope",
     "stonith status", "status nodes", "status --corosync_conf {conf}", "status",
+    # bad input: the same words and exit status as the real pcs, nothing written
+    "resource meta nope a=b", "resource clone nope", "resource op add nope monitor interval=10",
+    "resource clear nope", "resource cleanup nope", "property list",
 ]
 BUILT = ["resource config", "constraint --full", "property", "resource",
          "status cluster", "status --corosync_conf {conf}"]

@@ -72,7 +72,8 @@ COMMANDS = [
     ("crm_resource --cleanup --resource vip__public", 0, "", ""),
     ("crm_resource --cleanup --resource vip__public --node node-1", 0, "", ""),
     ("crm_resource --cleanup --resource nope", 105, "", ""),
-    ("pcs resource cleanup vip__public", 0, "", ""),
+    # pcs 0.11 cleans up through the live cluster only
+    ("pcs resource cleanup vip__public", 1, "Specified option '-f' is not supported", ""),
     ("pcs constraint", 0, "Colocation Constraints:", ""),
     ("pcs property config", 0, "no-quorum-policy: ignore", ""),
     ("crm_mon -1 -r", 0, "Full List of Resources:", ""),

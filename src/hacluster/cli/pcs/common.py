@@ -9,9 +9,11 @@ Owns `Options` (pcs's flags, accepted anywhere on the line as pcs does: -f FILE,
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from hacluster.api import env as api_env
 from hacluster.common import Code, HaError, Problem, Severity
@@ -104,6 +106,22 @@ def pairs_of(words: Sequence[str], command: str, syntax: str) -> tuple[tuple[str
     return tuple(found)
 
 
+@contextlib.contextmanager
+def missing_resource_says(template: str, closing: bool = False) -> Iterator[None]:
+    """pcs words a missing resource its own way in each command: re-word RSC_NOT_FOUND
+    problems with `template` ("{id}" is the resource); `closing`: pcs ends with its
+    "Errors have occurred" line there."""
+    try:
+        yield
+    except HaError as error:
+        if not error.problems or any(p.code is not Code.RSC_NOT_FOUND for p in error.problems):
+            raise
+        raise HaError([Problem(Code.RSC_NOT_FOUND, template.format(id=p.details.get("id", "")),
+                               MappingProxyType({**p.details, **({"closing": "yes"}
+                                                                 if closing else {})}),
+                               Severity.ERROR) for p in error.problems]) from None
+
+
 def refuse_with_file(options: Options) -> None:
     if options.file:
         raise HaError.single(Code.TOOL_NOT_WITH_FILE,
@@ -125,7 +143,8 @@ def print_problems(problems: Sequence[Problem], force: bool) -> None:
 def print_error(error: HaError, force: bool) -> None:
     """Every problem, then pcs's closing line when a validator refused the command."""
     print_problems(error.problems, force)
-    validated = any(p.forceable or p.severity is Severity.WARNING for p in error.problems)
+    validated = any(p.forceable or p.severity is Severity.WARNING or "closing" in p.details
+                    for p in error.problems)
     if validated or len(error.problems) > 1:
         print("Error: Errors have occurred, therefore pcs is unable to continue",
               file=sys.stderr)

@@ -19,6 +19,7 @@ from hacluster.cli.pcs import show
 from hacluster.cli.pcs.common import (
     Options,
     Usage,
+    missing_resource_says,
     pairs_of,
     print_problems,
     refuse_with_file,
@@ -117,8 +118,9 @@ def update(words: list[str], options: Options) -> int:
 def meta(words: list[str], options: Options) -> int:
     if len(words) < 2:
         raise Usage("resource meta", "meta <resource id> <meta options>")
-    resource.meta(options.env(), words[0], pairs_of(words[1:], "resource meta", "meta"),
-                  options.force)
+    pairs = pairs_of(words[1:], "resource meta", "meta")
+    with missing_resource_says("unable to find a resource/clone/group: {id}"):
+        resource.meta(options.env(), words[0], pairs, options.force)
     return 0
 
 
@@ -231,8 +233,9 @@ def clear(words: list[str], options: Options) -> int:
     if not positional or len(positional) > 2:
         raise Usage("resource clear", "clear <resource id> [node] [--promoted] [--expired]")
     node = positional[1] if len(positional) > 1 else ""
-    removed = move.clear(options.env(), positional[0], node, options.has("--expired"),
-                         int(time.time()))
+    with missing_resource_says("bundle/clone/group/resource '{id}' does not exist", True):
+        removed = move.clear(options.env(), positional[0], node, options.has("--expired"),
+                             int(time.time()))
     for cid in removed:
         print(f"Removing constraint: {cid}", file=sys.stderr)
     return 0
@@ -240,6 +243,7 @@ def clear(words: list[str], options: Options) -> int:
 
 def cleanup(refresh: bool) -> Callable[[list[str], Options], int]:
     def run(words: list[str], options: Options) -> int:
+        refuse_with_file(options)  # pcs 0.11 runs crm_resource against the live cluster
         positional, named = split_options(words)
         rid = positional[0] if positional else None
         node = named.get("node")

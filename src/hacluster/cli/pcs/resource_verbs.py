@@ -14,7 +14,14 @@ from types import MappingProxyType
 
 from hacluster.api import resource_layout
 from hacluster.cli.pcs import resource, show
-from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems, split_options
+from hacluster.cli.pcs.common import (
+    Options,
+    Usage,
+    missing_resource_says,
+    pairs_of,
+    print_problems,
+    split_options,
+)
 
 
 def group(words: list[str], options: Options) -> int:
@@ -45,8 +52,9 @@ def clone(promotable: bool) -> Callable[[list[str], Options], int]:
                         "[meta options]")
         positional, named = split_options(words[1:])
         clone_id = positional[0] if positional else ""
-        resource_layout.clone(options.env(), words[0], clone_id, tuple(named.items()),
-                              promotable)
+        with missing_resource_says("unable to find group or resource: {id}"):
+            resource_layout.clone(options.env(), words[0], clone_id, tuple(named.items()),
+                                  promotable)
         return 0
     return run
 
@@ -69,9 +77,10 @@ def op(words: list[str], options: Options) -> int:
     if words[0] == "add":
         if len(words) < 3:
             raise Usage("resource op add", syntax)
-        warnings = resource_layout.op_add(options.env(), words[1], words[2],
-                                          pairs_of(words[3:], "resource op add", syntax),
-                                          options.force)
+        pairs = pairs_of(words[3:], "resource op add", syntax)
+        with missing_resource_says("Unable to find resource: {id}"):
+            warnings = resource_layout.op_add(options.env(), words[1], words[2], pairs,
+                                              options.force)
         print_problems(warnings, options.force)
         return 0
     if len(words) < 2:
