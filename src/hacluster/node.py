@@ -45,6 +45,9 @@ from hacluster.controller import (
     PeerMessage,
     QuorumChanged,
     ShutdownRequested,
+    done_of,
+    encode_run,
+    run_encoded,
     run_scheduler,
 )
 from hacluster.cpg import Cpg, CpgStatus, Propose, message_prefix
@@ -121,7 +124,8 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 # so this module stays the one door between the daemon and the cores.
 __all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
-           "quorum_from_config", "relaxng_check", "run_scheduler", "secauth"]
+           "quorum_from_config", "relaxng_check", "run_scheduler", "run_encoded", "done_of",
+           "encode_run", "secauth"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 DAEMON_STANDIN = """
 import sys, time
 from hacluster.drivers.scheduler import SchedulerWorker
 worker = SchedulerWorker(lambda done: None)
 time.sleep(0.5)
-print(*worker._pool._processes, flush=True)
+print(*worker.pids, flush=True)
 time.sleep(60)
 """
 
@@ -78,3 +81,57 @@ def test_a_small_cib_is_scheduled_at_once_and_a_big_one_in_the_worker() -> None:
     assert [d.cib_version for d in at_once] == [(0, 1, 1)]
     assert [d.cib_version for d in done] == [(0, 1, 1), (0, 1, 2)]
     assert all(d.transition is not None for d in done)
+
+
+def test_the_worker_answers_through_the_codec_with_the_same_graph_as_a_run_in_place() -> None:
+    """What crosses to and from the worker is WORKER_CODEC frames (no pickle): the graph and
+    summary that come back are those of the same run in this process."""
+    from hacluster.controller import WORKER_CODEC, done_of, encode_run, run_encoded, run_scheduler
+    from hacluster.events import RunScheduler
+
+    cib = (REPO / "src/hacluster/demo/data/eayunstack-cib.xml").read_bytes()
+    request = RunScheduler((0, 5, 1), cib, 1_700_000_000)
+    encoded = encode_run(request)
+    assert WORKER_CODEC.decode(encoded) == request
+    answer = done_of(run_encoded(encoded))
+    here = run_scheduler(request)
+    assert answer is not None and here.transition is not None and answer.transition is not None
+    assert answer.transition.synapses == here.transition.synapses
+    assert answer.transition.summary == here.transition.summary
+    assert done_of(b"garbage") is None
+    failed = done_of(run_encoded(encode_run(RunScheduler((0, 5, 2), b"<not-a-cib", 0))))
+    assert failed is not None and failed.cib_version == (0, 5, 2) and failed.transition is None
+
+
+def test_a_worker_that_dies_is_replaced_and_its_run_ends_without_a_transition() -> None:
+    import asyncio
+
+    from hacluster.drivers.scheduler import SchedulerWorker
+    from hacluster.events import RunScheduler, SchedulerDone
+
+    cib = (REPO / "src/hacluster/demo/data/eayunstack-cib.xml").read_bytes()
+
+    async def scenario() -> tuple[list[SchedulerDone], int, int]:
+        done: list[SchedulerDone] = []
+        worker = SchedulerWorker(done.append, inline_max_bytes=0)
+        first = worker.pids[0]
+        try:
+            os.kill(first, signal.SIGKILL)
+            worker.start(RunScheduler((0, 1, 1), cib, 1_700_000_000))
+            for _ in range(1000):
+                if done:
+                    break
+                await asyncio.sleep(0.01)
+            worker.start(RunScheduler((0, 1, 2), cib, 1_700_000_000))
+            for _ in range(1000):
+                if len(done) == 2:
+                    break
+                await asyncio.sleep(0.01)
+            return done, first, worker.pids[0]
+        finally:
+            worker.close()
+
+    done, first, second = asyncio.run(scenario())
+    assert first != second, "a new worker took the dead one's place"
+    assert [(d.cib_version, d.transition is None) for d in done] == [
+        ((0, 1, 1), True), ((0, 1, 2), False)]

@@ -63,15 +63,3 @@ def test_a_rule_with_value_source_param_compares_with_the_resource_parameter() -
     lines = scores(dummy("a", params), rule, n1attrs=east)
     assert "pcmk__primitive_assign: a allocation score on n1: 200" in lines
     assert "pcmk__primitive_assign: a allocation score on n2: 0" in lines
-
-
-def test_a_lazy_score_table_pickles_as_its_settled_value() -> None:
-    """haclusterd gets each transition back from its scheduler worker process by pickle."""
-    import pickle
-
-    from hacluster.scheduler.scores import LazyTable
-
-    table = LazyTable(lambda: {"node-1": 100, "node-2": -1000000})
-    copy = pickle.loads(pickle.dumps(table))
-    assert isinstance(copy, LazyTable) and copy.get() == {"node-1": 100, "node-2": -1000000}
-    assert copy == table

@@ -19,9 +19,15 @@ from hacluster.controller.messages import (
     QuorumChanged,
     ShutdownRequested,
 )
-from hacluster.controller.scheduling import run_scheduler
+from hacluster.controller.scheduling import (
+    WORKER_CODEC,
+    done_of,
+    encode_run,
+    run_encoded,
+    run_scheduler,
+)
 from hacluster.controller.transition import TransitionRun, TransitionStatus
 
 __all__ = ["CRMD_GROUP", "CRMD_PID", "CibChanged", "CibWrite", "Controller",
            "ControllerStatus", "Leave", "LocalHistory", "Membership", "PeerMessage", "PeerSend",
-           "QuorumChanged", "ShutdownRequested", "run_scheduler", "TransitionRun", "TransitionStatus"]
+           "QuorumChanged", "ShutdownRequested", "run_scheduler", "run_encoded", "done_of", "encode_run", "WORKER_CODEC", "TransitionRun", "TransitionStatus"]

@@ -168,6 +168,7 @@ class DaemonLoop:
         self._subscribers: dict[int, Connection] = {}
         self._next_request = 1
         self._stopping = False
+        self._shutdown_stepped = False  # the core has been told (Shutdown went through step)
         self.steps = 0
         self.packets_dropped = 0
         self.started_ms = clock_ms()
@@ -205,13 +206,15 @@ class DaemonLoop:
                 event = self._queue.popleft()
                 self.step(event)
                 batch += 1
-                if self._stopping and self._has_left():
+                if type(event) is events.Shutdown:
+                    self._shutdown_stepped = True
+                if self._shutdown_stepped and self._has_left():
                     return
             deadline = self.core.next_deadline_ms()
             now = self.clock_ms()
             if deadline is not None and deadline <= now:
                 self.step(events.Tick())
-                if self._stopping and self._has_left():
+                if self._shutdown_stepped and self._has_left():
                     return
                 await asyncio.sleep(0)  # a core always due must not starve packets and IPC
                 continue
@@ -221,7 +224,9 @@ class DaemonLoop:
             await self._wait(loop, None if deadline is None else deadline - now)
 
     def _has_left(self) -> bool:
-        """After Shutdown: has the core left? A core with resources stops them first."""
+        """After Shutdown was stepped: has the core left? A core with resources stops them
+        first; one without has_left has left once it was told (the events queued before the
+        Shutdown are stepped first, so it always is told)."""
         has_left = getattr(self.core, "has_left", None)
         return True if has_left is None else bool(has_left())
 

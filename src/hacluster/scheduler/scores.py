@@ -343,16 +343,6 @@ class LazyTable:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __reduce__(self) -> tuple[Callable[[dict[str, int]], LazyTable], tuple[dict[str, int]]]:
-        """Pickled as its settled value: haclusterd runs the scheduler in a worker process
-        and gets the transition back by pickle, and a closure cannot travel."""
-        return settled_table, (self.get(),)
-
-
-def settled_table(value: dict[str, int]) -> LazyTable:
-    table = LazyTable(dict)
-    table.make, table.value = None, value
-    return table
 
 
 def table_of(value: Mapping[str, int] | LazyTable) -> Mapping[str, int]:
