@@ -12,8 +12,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from hacluster.api import cib as api
+from hacluster.cli.usage import CibadminParser
 from hacluster.common import Code, ExitStatus, HaError
 
 COMMANDS = (
@@ -24,8 +26,11 @@ COMMANDS = (
 NEEDS_XML = frozenset({"create", "modify", "replace", "apply-diff"})
 
 
+ERRNO_TEXT = MappingProxyType({105: "No such device or address", 108: "File exists"})
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CibadminParser(
         prog="cibadmin", description="Query and change the cluster information base "
         "(set CIB_file=FILE to work on a file instead of the live cluster).")
     commands = parser.add_mutually_exclusive_group()
@@ -119,9 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except HaError as error:
+        status = api.exit_status(error)
         for problem in error.problems:
-            print(f"Call failed: {problem.message}", file=sys.stderr)
-        return api.exit_status(error)
+            # cibadmin words these as the errno it got back, not the detail
+            print(f"Call failed: {ERRNO_TEXT.get(status, problem.message)}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from hacluster.api import env as api_env
 from hacluster.api import status
 from hacluster.cli import render, render_xml, waiting
+from hacluster.cli.usage import ToolParser
 from hacluster.common import Code, ExitStatus, HaError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ToolParser(
         prog="crm_mon", description="Show the cluster status once "
         "(set CIB_file=FILE to read a file instead of the live cluster).")
     parser.add_argument("-1", "--one-shot", action="store_true",

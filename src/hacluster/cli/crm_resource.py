@@ -59,7 +59,7 @@ def build_parser() -> ToolParser:
 
 def needs_resource(args: argparse.Namespace, option: str) -> None:
     if not args.resource:
-        raise HaError.single(Code.USAGE, f"Must supply a resource id with -r for {option}")
+        raise HaError.single(Code.USAGE, "Must supply a resource id with -r", option=option)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

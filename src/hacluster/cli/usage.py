@@ -30,14 +30,43 @@ EXIT_TEXT = MappingProxyType({
 })
 
 
+def unknown_long_option(parser: argparse.ArgumentParser, words: Sequence[str]) -> str:
+    """The first "--option" the parser does not know ("" when none): Pacemaker's tools
+    report it before anything else."""
+    for word in words:
+        if word == "--":
+            break
+        name = word.split("=", 1)[0]
+        if name.startswith("--") and name not in parser._option_string_actions:
+            return word
+    return ""
+
+
 class ToolParser(argparse.ArgumentParser):
-    """argparse with Pacemaker's answer to bad usage: one line on stderr, exit 64."""
+    """argparse with Pacemaker's answer to bad usage: one line on stderr, exit 64. An
+    unknown long option is reported first, before any missing argument, as the real tools
+    (glib's option parser) do; `unknown` words that line ("{}" is the option)."""
+
+    unknown = "Unknown option {}"
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        unknown = unknown_long_option(self, words)
+        if unknown:
+            self.error(f"unrecognized arguments: {unknown}")
+        return super().parse_known_args(words, namespace)
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: "):
-            message = f"Unknown option {message.split(': ', 1)[1].split()[0]}"
+            message = self.unknown.format(message.split(": ", 1)[1].split()[0])
         print(f"{self.prog}: {message}", file=sys.stderr)
         sys.exit(int(ExitStatus.USAGE))
+
+
+class CibadminParser(ToolParser):
+    unknown = "unrecognized option '{}'"
 
 
 def exit_text(status: int) -> str:
@@ -60,6 +89,10 @@ def run_tool(tool: str, parser: argparse.ArgumentParser,
              run: Callable[[argparse.Namespace], int], argv: Sequence[str] | None) -> int:
     """A tool's main(): parse (bad usage exits 64, --help 0), run, and turn an HaError into
     "<tool>: <message>" lines and the exit status the real tool would give."""
+    unknown = unknown_long_option(parser, list(sys.argv[1:] if argv is None else argv))
+    if unknown:
+        print(f"{tool}: Unknown option {unknown}", file=sys.stderr)
+        return int(ExitStatus.USAGE)
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:
