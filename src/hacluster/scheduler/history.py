@@ -119,8 +119,6 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     locks: dict[str, tuple[str, int]] = {}
     unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
     entries, thought_active = read_histories(root, nodes, resources, stonith, locks)
-    node_order = [n for n in (node_by_state(ns, nodes) for ns in root.iterfind("status/node_state"))
-                  if n is not None]
     # When a clone has more active histories than instances, those on nodes about to be
     # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
     surplus = surplus_histories(entries, resources, nodes)
@@ -139,8 +137,6 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     for rid, (node, _when) in locks.items():
         if rid in states:
             states[rid] = replace(states[rid], locked_to=node)
-    for rid, where in stopped_history_holders(entries, resources, active, node_order).items():
-        states[rid] = replace(states.get(rid, EMPTY_STATE), shared_score_nodes=where)
     nodes = dict(nodes)
     for rid, per_node in histories.items():
         for node, hist in per_node.items():
@@ -164,28 +160,6 @@ def stale_histories(entries: list[Entry], resources: Mapping[str, Resource],
             continue
         out.setdefault(lrm_id, []).append(node)
     return {rid: tuple(where) for rid, where in out.items()}
-
-
-def stopped_history_holders(entries: list[Entry], resources: Mapping[str, Resource],
-                            active: Mapping[str, set[str]], node_order: list[str]
-                            ) -> dict[str, frozenset[str]]:
-    """Anonymous clones file stopped histories under the first instance that runs nowhere;
-    that instance does not take the shared promotion score of the first node read (an
-    observed behaviour of Pacemaker 2.1.5)."""
-    out: dict[str, frozenset[str]] = {}
-    done: set[str] = set()
-    for _node, lrm_id, hist in entries:
-        if hist.role not in (Role.UNKNOWN, Role.STOPPED):
-            continue
-        rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
-        clone = clone_of(rsc, resources) if rsc is not None else None
-        if clone is None or clone.unique or clone.id in done:
-            continue
-        done.add(clone.id)
-        holder = next((i for i in clone.children if not active.get(i)), None)
-        if holder is not None and resources[holder].kind == "primitive":
-            out[holder] = frozenset(node_order[1:])
-    return out
 
 
 Entry = tuple[str, str, NodeHistory]  # node, lrm_resource id, what its operations say

@@ -142,9 +142,6 @@ class PrimitiveState:
     agent_changed_nodes: frozenset[str] = frozenset()  # history of another agent, any role
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
-    # Nodes where an anonymous instance holding stopped histories takes the shared
-    # promotion score (None: not such a holder).
-    shared_score_nodes: frozenset[str] | None = None
     # A promote failed (its role after failure is Unpromoted): no promotion this time.
     promote_failed: bool = False
 
