@@ -21,7 +21,8 @@ Commands (NODE is node-1..node-3; RSC a primitive or clone id):
   expect running RSC on NODES|nowhere
   expect only RSC[@NODE]...  every start/stop since the mark is of these (clones by id)
   expect none RSC...         none of these started or stopped since the mark
-  expect order A[@NODE] before B[@NODE]   A's start ended before B's began (since the mark)
+  expect order [ACT:]A[@NODE] before [ACT:]B[@NODE]   A's run (start unless ACT: stop:...)
+                             ended before B's began (since the mark)
   expect failcount RSC@NODE N
   expect constraint ID [absent=1 | NAME=VALUE...]   an rsc_location in the CIB (or none)
   gateway NODE down|up       the ping hosts stop/start answering on NODE
@@ -51,7 +52,7 @@ from hacluster.common import HaError, NodeId
 from hacluster.events import Reply, RunScheduler
 from hacluster.scheduler import schedule
 from hacluster.sim import World
-from hacluster.sim.agents import Failure
+from hacluster.sim.agents import Failure, LoggedRun
 from hacluster.sim.world import WALL_OFFSET_MS
 from hacluster.totem import params_for_token
 
@@ -318,16 +319,21 @@ class Scenario:
         assert got == attrs, f"{cid} has {got}, expected {attrs}"
 
     def expect_order(self, first: str, then: str) -> None:
+        """[ACTION:]RSC[@NODE] (ACTION start unless given): every such run of `first`
+        since the mark ended before any such run of `then` began."""
         log = self.w.agents.log[self.mark_at:]
-        a_rsc, a_node = self.target(first)
-        b_rsc, b_node = self.target(then)
-        ends = [r.at_ms for r in log if r.action == "start" and base(r.rsc) == a_rsc
-                and a_node in ("", r.node)]
-        starts = [r.at_ms for r in log if r.action == "start" and base(r.rsc) == b_rsc
-                  and b_node in ("", r.node)]
-        assert ends and starts, f"no start of {first} or {then} since the mark"
-        # a run is logged when it ends; the fake agents take at most max_ms to run
-        assert max(ends) <= min(starts) - self.w.agents.min_ms, f"{then} started before {first}"
+
+        def runs(text: str) -> list[LoggedRun]:
+            action, _, target = text.rpartition(":") if ":" in text.split("@")[0] \
+                else ("start", "", text)
+            rsc, node = self.target(target)
+            return [r for r in log if r.action == action and base(r.rsc) == rsc
+                    and node in ("", r.node)]
+
+        before, after = runs(first), runs(then)
+        assert before and after, f"no run of {first} or {then} since the mark"
+        assert max(r.at_ms for r in before) <= min(r.began_ms for r in after), (
+            f"{then} began before {first} ended")
 
     def failcount(self, rsc: str, node: str) -> int:
         prim = self.primitive(rsc)

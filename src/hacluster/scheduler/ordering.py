@@ -31,6 +31,7 @@ from hacluster.scheduler.interleave import INHIBITED, inhibited_instances, inhib
 from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.propagation import (
     enforce_colocations,
+    instance_edges,
     propagate,
     settle_migrations,
     stop_anyway,
@@ -68,6 +69,7 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
     while enforce_colocations(model, asg, plan):
         propagate(model, plan, edges, migrating)
     settle_migrations(plan, migrating, final=True)
+    edges.extend(instance_edges(model, plan, edges))
     return Ordered(plan.freeze(), tuple(edges))
 
 

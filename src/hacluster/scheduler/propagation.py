@@ -68,7 +68,8 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
     f, t = plan.actions[e.first], plan.actions[e.then]
     first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
         not a.optional and a.node is not None
-        for p in model.primitives(f.rsc) for a in plan.find(p, "start")))
+        for p in model.primitives(f.rsc) for a in plan.find(p, "start"))) or (
+        IMPLIES_THEN in e.flags and instance_changes_there(model, plan, f, t))
     # A first that is migrating requires nothing of what follows it (Pacemaker: a
     # migrate-runnable first does not imply its then).
     if IMPLIES_THEN in e.flags and first_changes and not f.migrate and (
@@ -287,3 +288,43 @@ def settle_migrations(plan: Plan, migrating: tuple[str | None, ...], final: bool
                 elif keep and action.task == "start":
                     plan.update(action, pseudo=True)
     return changed
+
+
+def instance_changes_there(model: ClusterModel, plan: Plan, first: Action,
+                           then: Action) -> bool:
+    """A clone's action, seen from a primitive's action on one node, is what the clone's
+    instances do on that node (Pacemaker takes a clone's flags for an ordering on the
+    'then' node): an instance restarting there restarts what is ordered after the clone
+    there, while an instance restarting elsewhere leaves it alone."""
+    return then.node is not None and bool(local_instance_actions(model, plan, first, then))
+
+
+def instance_edges(model: ClusterModel, plan: Plan, edges: list[Edge]) -> list[Edge]:
+    """Between a primitive's action and a clone's action that stays out of the graph
+    (optional: the clone as a whole does not change), the same ordering with the clone's
+    instance actions on the primitive's node, so a restart there keeps its order."""
+    out: list[Edge] = []
+    for e in edges:
+        f, t = plan.actions[e.first], plan.actions[e.then]
+        if f.optional and not t.optional and t.node is not None:
+            out += [Edge(a.key, t.key, frozenset()) for a in local_instance_actions(
+                model, plan, f, t)]
+        elif t.optional and not f.optional and f.node is not None:
+            out += [Edge(f.key, a.key, frozenset()) for a in local_instance_actions(
+                model, plan, t, f)]
+    return out
+
+
+def local_instance_actions(model: ClusterModel, plan: Plan, collective: Action,
+                           other: Action) -> list[Action]:
+    """The live actions of `collective`'s clone instances on `other`'s node, for a clone's
+    action and a primitive outside it."""
+    clone = model.resources.get(collective.rsc or "")
+    primitive = model.resources.get(other.rsc or "")  # pseudo sets have no resource
+    if collective.node is not None or clone is None or clone.kind != "clone" \
+            or primitive is None or primitive.kind != "primitive" \
+            or primitive.id in model.primitives(clone.id):
+        return []
+    task = {"running": "start", "stopped": "stop"}.get(collective.task, collective.task)
+    return [a for p in model.primitives(clone.id) for a in plan.find(p, task)
+            if a.node == other.node and not a.optional and a.runnable]

@@ -49,11 +49,12 @@ class AttributeUpdate:
 class LoggedRun:
     """One state-changing agent run, as scenario traces show it."""
 
-    at_ms: int
+    at_ms: int  # when it ended
     node: str
     rsc: str
     action: str
     rc: int
+    began_ms: int = 0
 
 
 @dataclass(slots=True)
@@ -131,7 +132,8 @@ class FakeAgents:
                                              f"agent {run.agent} is not installed"))
         fake = self._outcome(node, rsc, interval_ms, done_at_ms, run)
         if run.action in LOGGED_ACTIONS and fake.done is not None:
-            self.log.append(LoggedRun(fake.done_at_ms, node, rsc, run.action, fake.done.rc))
+            self.log.append(LoggedRun(fake.done_at_ms, node, rsc, run.action, fake.done.rc,
+                                      now_ms))
         return fake
 
     def _outcome(self, node: str, rsc: str, interval_ms: int, done_at_ms: int,
