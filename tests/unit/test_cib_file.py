@@ -97,3 +97,48 @@ def test_load_document_gives_the_replica_its_starting_cib(tmp_path: Path) -> Non
     store.save(version(4))
     data = load_cib_bytes(store)
     assert data is not None and parse_cib(data).version == (0, 4, 0)
+
+
+def test_a_status_only_version_replaces_cib_xml_without_backup_or_fsync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only num_updates moved: cib.xml is replaced (atomically) but neither backed up nor
+    fsynced; a configuration change is durable again, with its backup."""
+    store = CIBStore(tmp_path)
+    status = '<cib admin_epoch="0" epoch="{e}" num_updates="{n}"><status/></cib>'
+    store.save(status.format(e=1, n=0).encode())
+    syncs: list[int] = []
+    real_fsync = __import__("os").fsync
+    monkeypatch.setattr("os.fsync", lambda fd: syncs.append(fd) or real_fsync(fd))
+    store.save(status.format(e=1, n=1).encode())
+    store.save(status.format(e=1, n=2).encode())
+    assert syncs == [] and [n for n, _ in store.backups()] == [1]
+    loaded = store.load()
+    assert loaded is not None and b'num_updates="2"' in loaded.data
+    store.save(status.format(e=2, n=0).encode())
+    assert syncs and [n for n, _ in store.backups()] == [2, 1]
+    # a new store (a restarted daemon) makes its first save durable
+    fresh = CIBStore(tmp_path)
+    fresh.save(status.format(e=2, n=1).encode())
+    assert [n for n, _ in fresh.backups()] == [3, 2, 1]
+
+
+def test_the_writer_saves_configuration_versions_at_once_and_status_ones_in_its_thread(
+        tmp_path: Path) -> None:
+    from hacluster.drivers.cibfile import CIBWriter
+
+    status = '<cib admin_epoch="0" epoch="{e}" num_updates="{n}"><status/></cib>'
+    writer = CIBWriter(CIBStore(tmp_path))
+    try:
+        assert writer.save(status.format(e=1, n=0).encode())  # durable, written on return
+        assert (tmp_path / "cib.xml").read_bytes() == status.format(e=1, n=0).encode()
+        assert not writer.save(status.format(e=1, n=1).encode())  # the thread's
+        assert writer.save(status.format(e=2, n=0).encode())  # supersedes a pending one
+    finally:
+        writer.close()
+    assert (tmp_path / "cib.xml").read_bytes() == status.format(e=2, n=0).encode()
+    writer = CIBWriter(CIBStore(tmp_path))
+    writer.save(status.format(e=2, n=1).encode())
+    assert not writer.save(status.format(e=2, n=2).encode())
+    writer.close()  # writes what is pending
+    loaded = CIBStore(tmp_path).load()
+    assert loaded is not None and b'num_updates="2"' in loaded.data

@@ -158,3 +158,18 @@ def test_the_lowest_member_is_dc_and_schedules_once_every_member_joined() -> Non
     assert any('dc-uuid="1"' in w.xml for w in writes)
     scheduled = [o for o in joined if isinstance(o, RunScheduler)]
     assert len(scheduled) == 1 and b'have-quorum="1"' in scheduled[0].cib_xml
+
+
+def test_an_orphan_is_stopped_with_the_agent_its_history_names() -> None:
+    """A resource deleted from the configuration while it has history: its stop runs the
+    agent of its lrm_resource (without it the action could not fire, and the DC rescheduled
+    the same transition in a tight loop)."""
+    doc = apply_request(empty_cib(), CIBRequest("modify", (
+        '<node_state id="1" uname="node1"><lrm id="1"><lrm_resources>'
+        '<lrm_resource id="gone" class="ocf" provider="pacemaker" type="Dummy"/>'
+        '</lrm_resources></lrm></node_state>'), "status", options=frozenset({"allow-create"})
+    ))[0]
+    op = op_request(doc.root, "gone", "stop", 0, "4:2:0:1")
+    assert op is not None and (op.rsc_class, op.provider, op.agent_type) == (
+        "ocf", "pacemaker", "Dummy") and op.params == () and op.action == "stop"
+    assert op_request(doc.root, "never-seen", "stop", 0, "") is None

@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from xml.sax.saxutils import escape, quoteattr
+
+from hacluster.common import xml_escape as escape
+from hacluster.common import xml_quoteattr as quoteattr
 
 
 class Rc(IntEnum):

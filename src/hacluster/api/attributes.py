@@ -11,12 +11,12 @@ the CIB directly with CIB_file. Must never print or parse command lines.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from hacluster.api import attrd
 from hacluster.api.env import CIBEnvironment, CibFile
 from hacluster.cib import CIBDocument, CIBRequest, node_attribute_request, node_id_of
 from hacluster.common import Code, HaError
+from hacluster.common import xml_quoteattr as quoteattr
 
 SCOPES = ("crm_config", "nodes", "status")
 PROPERTY_SET = "cib-bootstrap-options"

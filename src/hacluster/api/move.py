@@ -13,12 +13,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hacluster.api import cibedit, status
+from hacluster.api import cibedit
 from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
 from hacluster.common import Code, HaError, Problem, is_true
+
+if TYPE_CHECKING:  # the status view imports the scheduler: only `locate` needs it
+    from hacluster.api import status
 
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
                        r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
@@ -32,6 +36,8 @@ class Location:
 
 def resource_locations(root: XMLElement, rid: str, now_s: int) -> list[Location] | None:
     """Where `rid` (a primitive, group, clone or clone child) is active; None if unknown."""
+    from hacluster.api import status
+
     element = cibedit.find_resource(root, rid)
     if element is None or is_in_unique_clone(element):
         return None
@@ -78,6 +84,8 @@ def is_inside(element: XMLElement, ancestor_id: str) -> bool:
 
 
 def first_instance_locations(clone: status.CloneStatus, rid: str) -> list[Location]:
+    from hacluster.api import status
+
     for instance in clone.instances:
         key = instance.key if isinstance(instance, status.PrimitiveStatus) else instance.id
         if key.endswith(":0"):
@@ -88,6 +96,8 @@ def first_instance_locations(clone: status.CloneStatus, rid: str) -> list[Locati
 
 def locations_in(resource: status.ResourceStatus, rid: str, inside: bool,
                  online: frozenset[str] = frozenset()) -> list[Location]:
+    from hacluster.api import status
+
     if isinstance(resource, status.PrimitiveStatus):
         base = resource.key.split(":")[0] or resource.id
         if inside or base == rid or resource.id == rid:

@@ -7,6 +7,10 @@ create/apply, validation, schema upgrade and the replication core.
 Must never do I/O: files are the drivers' business (drivers/cibfile.py).
 """
 
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
 from hacluster.cib.attributes import (
     node_attribute_request,
     node_attributes,
@@ -44,7 +48,6 @@ from hacluster.cib.document import (
 )
 from hacluster.cib.lineage import Lineage, parse_persisted, persisted_bytes
 from hacluster.cib.merge import node_state_id
-from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
 from hacluster.cib.ops import (
     Update,
     create,
@@ -54,14 +57,6 @@ from hacluster.cib.ops import (
     query,
     replace,
     replace_document,
-)
-from hacluster.cib.replica import (
-    Broadcast,
-    CIBReplica,
-    Delivered,
-    LocalWrite,
-    MembershipChanged,
-    ReplicaStatus,
 )
 from hacluster.cib.requests import (
     OPERATIONS,
@@ -74,6 +69,34 @@ from hacluster.cib.requests import (
 )
 from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
+
+if TYPE_CHECKING:
+    from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
+    from hacluster.cib.replica import (
+        Broadcast,
+        CIBReplica,
+        Delivered,
+        LocalWrite,
+        MembershipChanged,
+        ReplicaStatus,
+    )
+
+# The replication core and its wire messages load on first use (PEP 562): a command-line
+# tool that reads or writes the CIB through the daemon never needs them, and they are a
+# good part of its start-up time.
+_LAZY = MappingProxyType({
+    **{name: "hacluster.cib.messages" for name in (
+        "CIB_CODEC", "CIBAnnounce", "CIBApplied", "CIBSync", "CIBUpdate")},
+    **{name: "hacluster.cib.replica" for name in (
+        "Broadcast", "CIBReplica", "Delivered", "LocalWrite", "MembershipChanged",
+        "ReplicaStatus")}})
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 __all__ = [
     "node_attribute_request",

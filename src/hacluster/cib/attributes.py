@@ -9,10 +9,10 @@ with the id "<set id>-<name>" made XML-safe. Pure: builds CIBRequests, applies n
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import quoteattr
 
 from hacluster.cib.document import CIBDocument
 from hacluster.cib.requests import CIBRequest
+from hacluster.common import xml_quoteattr as quoteattr
 
 LIFETIMES = ("reboot", "forever")
 

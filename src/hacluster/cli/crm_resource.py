@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 
 from hacluster.api import env as api_env
-from hacluster.api import move, parameter, status
-from hacluster.cli import render, waiting
+from hacluster.api import move
 from hacluster.cli.usage import ToolParser, report
 from hacluster.common import Code, ExitStatus, HaError
 
+# The status view, its rendering, the waits and the parameter editing are imported by the
+# commands that use them (the first three import the scheduler): --move/--ban/--clear start
+# fast.
 COMMANDS = ("locate", "list", "list_raw", "query_xml", "move", "ban", "clear", "cleanup",
             "refresh", "restart", "wait", "get_parameter", "set_parameter", "delete_parameter")
 
@@ -86,11 +88,13 @@ def run(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: int) -> in
         needs_resource(args, "--query-xml")
         return query_xml(args, env, now_s)
     if args.list_raw:
+        from hacluster.api import status
         view = status.status_of(env, now_s)
         print("\n".join(p.key or p.id for p in status.iter_primitives(view.resources)))
         return 0
     if args.restart:
         needs_resource(args, "--restart")
+        from hacluster.cli import waiting
         waiting.restart(env, args.resource, now_s, args.timeout, progress(args))
         return 0
     if args.wait:
@@ -99,6 +103,8 @@ def run(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: int) -> in
 
 
 def list_resources(env: api_env.CIBEnvironment, now_s: int) -> int:
+    from hacluster.api import status
+    from hacluster.cli import render
     view = status.status_of(env, now_s)
     print("Full List of Resources:")
     lines = render.resource_lines(view.resources, inactive=True)
@@ -107,8 +113,11 @@ def list_resources(env: api_env.CIBEnvironment, now_s: int) -> int:
 
 
 def query_xml(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: int) -> int:
+    from hacluster.api import parameter
     xml, tag = parameter.query_xml(env, args.resource)
     if tag == "primitive":
+        from hacluster.api import status
+        from hacluster.cli import render
         view = status.status_of(env, now_s)
         for primitive in status.iter_primitives(view.resources):
             if primitive.id == args.resource:
@@ -163,6 +172,8 @@ def set_tag(args: argparse.Namespace) -> str:
 
 
 def run_parameter(args: argparse.Namespace, env: api_env.CIBEnvironment, name: str) -> int:
+    from hacluster.api import parameter
+
     needs_resource(args, f"--{name.replace('_', '-')}")
     attribute = getattr(args, name)
     tag = set_tag(args)
@@ -198,6 +209,7 @@ def run_parameter(args: argparse.Namespace, env: api_env.CIBEnvironment, name: s
 
 
 def run_cleanup(args: argparse.Namespace, env: api_env.CIBEnvironment) -> int:
+    from hacluster.api import parameter
     cleaned = parameter.cleanup(env, args.resource, args.node, failed_only=args.cleanup)
     what = "Cleaned up" if args.cleanup else "Refreshed"
     if args.resource:
@@ -209,6 +221,7 @@ def run_cleanup(args: argparse.Namespace, env: api_env.CIBEnvironment) -> int:
 
 
 def run_wait(args: argparse.Namespace, env: api_env.CIBEnvironment) -> int:
+    from hacluster.cli import waiting
     settled = waiting.wait_for_settle(env, args.timeout, progress(args))
     return 0 if settled else int(ExitStatus.TIMEOUT)
 

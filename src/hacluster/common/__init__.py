@@ -22,8 +22,12 @@ from hacluster.common.values import (
     parse_boolean,
     parse_duration_ms,
 )
+from hacluster.common.xmltext import escape as xml_escape
+from hacluster.common.xmltext import quoteattr as xml_quoteattr
 
 __all__ = [
+    "xml_escape",
+    "xml_quoteattr",
     "BOOLEAN_WORDS",
     "FALSE_WORDS",
     "TRUE_WORDS",

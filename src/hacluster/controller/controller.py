@@ -85,6 +85,7 @@ Output = (CibWrite | PeerSend | ExecuteOp | CancelOp | RunScheduler | FenceReque
 ACTION_SLACK_MS = 20_000  # beyond an op's own timeout before the DC gives up on it
 FENCE_TIMEOUT_MS = 120_000
 SHUTDOWN_ESCALATION_MS = 120_000
+RETRY_MS = 1000
 START_ROLES = ("", "Started", "Slave", "Unpromoted")
 PROMOTED_ROLES = ("Master", "Promoted")
 CREATE = frozenset({"allow-create"})
@@ -142,6 +143,9 @@ class Controller:
         self.results = 0
         self.recheck_ms: int | None = None
         self.shutdown_ms: int | None = None
+        self.run_started_ms = 0
+        self.retry_ms: int | None = None  # DC: no scheduling before (a transition that
+        # failed the moment it started would otherwise be planned again in a tight loop)
         self.shutting: set[str] = set()  # DC: node ids that asked to shut down
         self.left = False
         self.dropped = 0
@@ -179,6 +183,7 @@ class Controller:
 
     def next_deadline_ms(self) -> int | None:
         times = [t for t in (self.recheck_ms if self.is_dc() else None,
+                             self.retry_ms if self.is_dc() else None,
                              self.run.next_deadline_ms() if self.run else None,
                              self.shutdown_ms + SHUTDOWN_ESCALATION_MS
                              if self.shutdown_ms is not None and not self.left else None)
@@ -441,12 +446,19 @@ class Controller:
                          st.failed)
                 if st.aborted or st.failed:
                     self.need_schedule = True
+                if st.failed and now_ms == self.run_started_ms:
+                    log.warning("transition failed at once id=%d: next one in %d ms",
+                                st.transition_id, RETRY_MS)
+                    self.retry_ms = now_ms + RETRY_MS
                 self.run = None
                 self.action_keys = {}
                 break
             if not any(a.pseudo or a.rsc is None and a.task != "stonith" for a in ready):
                 break
-        if self.run is None and self.need_schedule and self.scheduling is None:
+        if self.retry_ms is not None and now_ms >= self.retry_ms:
+            self.retry_ms = None
+        if self.run is None and self.need_schedule and self.scheduling is None \
+                and self.retry_ms is None:
             out += self._clear_expired(now_ms)
             out.append(self._run_scheduler(now_ms))
         return out
@@ -494,6 +506,7 @@ class Controller:
         limit = cluster_property(self.doc.root, "batch-limit", "0")
         parallel = int(limit) if limit.isdigit() and int(limit) > 0 else self.max_parallel
         self.run = TransitionRun(self.transitions, synapses, parallel)
+        self.run_started_ms = now_ms
         return []
 
     def _fire(self, now_ms: int, action: Any) -> list[Output]:

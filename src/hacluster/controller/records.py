@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from hacluster.common import duration_ms
+from hacluster.common import xml_quoteattr as quoteattr
 from hacluster.events import OpRequest
 from hacluster.scheduler import op_digest, params_on_node
 
@@ -87,7 +87,7 @@ def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
     (an anonymous clone's), for its CRM_meta_clone number."""
     prim = find_primitive(root, rsc_id)
     if prim is None:
-        return None
+        return orphan_op_request(root, rsc_id, task, interval_ms, transition_key)
     timeout = op_timeout_ms(root, prim, task, interval_ms)
     params = tuple(sorted(params_on_node(root, prim, node, now_s).items()))
     meta = [("timeout", str(timeout)), ("interval", str(interval_ms))]
@@ -97,6 +97,20 @@ def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
     return OpRequest(rsc_id, prim.get("class", "ocf"), prim.get("provider", ""),
                      prim.get("type", ""), task, interval_ms, timeout, params, tuple(meta),
                      transition_key)
+
+
+def orphan_op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
+                      transition_key: str) -> OpRequest | None:
+    """An op of a resource gone from the configuration but still in some node's history
+    (an orphan the scheduler stops): the agent its lrm_resource names, no parameters, as
+    Pacemaker's controller runs it. None when no history names it either."""
+    for rsc in root.iterfind("status/node_state/lrm/lrm_resources/lrm_resource"):
+        if rsc.get("id") == rsc_id and rsc.get("type"):
+            return OpRequest(rsc_id, rsc.get("class", "ocf"), rsc.get("provider", ""),
+                             rsc.get("type", ""), task, interval_ms, DEFAULT_TIMEOUT_MS, (),
+                             (("timeout", str(DEFAULT_TIMEOUT_MS)),
+                              ("interval", str(interval_ms))), transition_key)
+    return None
 
 
 def digest_of(op: OpRequest) -> str:

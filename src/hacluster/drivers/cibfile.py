@@ -5,6 +5,14 @@ exact bytes), and backups cib-N.raw with cib-N.raw.sig, the newest `keep` of the
 goes temp file → fsync → rename → fsync(dir), the backup first and cib.xml last, so a crash
 at any point leaves a copy whose digest matches. At load a torn or corrupted cib.xml is
 detected by its digest and the newest valid backup is used, with an error-level log.
+A status-only version (the same lineage, admin_epoch and epoch as the last save: only
+num_updates moved) replaces cib.xml without a backup and without fsync, as Pacemaker does
+not write status changes to disk at all: the status is rebuilt from each node's executor at
+join, and eight fsyncs per op result held the daemon's loop (and Totem's token) for tens of
+milliseconds. A power loss may then cost those versions (cib.xml's digest check falls back
+to the newest backup). `CIBWriter` writes them from a thread, newest only, so even the
+rename's wait on a busy disk stays off the loop; a daemon killed meanwhile loses at most
+that status version, which its node rebuilds when it joins again.
 Must never interpret the CIB beyond an optional parse check: the cib core owns its meaning.
 """
 
@@ -15,6 +23,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,21 +55,41 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace `path` with `data` so a reader sees the old or the new bytes, never a mix."""
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, durable: bool = True) -> None:
+    """Replace `path` with `data` so a reader sees the old or the new bytes, never a mix
+    (and, when `durable`, so that they survive a power loss once this returns)."""
     directory = path.parent
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
+
+
+_ROOT_TAG = re.compile(rb"<cib\b[^>]*>")
+_CONFIG_VERSION = re.compile(rb'\s(admin_epoch|epoch)="([^"]*)"')
+
+
+def configuration_mark(data: bytes) -> bytes | None:
+    """What changes with a persisted CIB's configuration or lineage: the lineage line and
+    the root's admin_epoch and epoch (num_updates, which status writes move, left out);
+    None when the root tag is not found near the start."""
+    head = data[:8192]
+    root = _ROOT_TAG.search(head)
+    if root is None:
+        return None
+    versions = sorted(_CONFIG_VERSION.findall(root.group(0)))
+    lineage = head[:root.start()]
+    return lineage + b"|" + b"|".join(name + b"=" + value for name, value in versions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +125,7 @@ class CIBStore:
         assert keep >= 1, "keep at least one backup"
         self.directory = Path(directory)
         self.keep = keep
+        self._durable_mark: bytes | None = None  # configuration_mark of the last backup
 
     @property
     def path(self) -> Path:
@@ -112,12 +142,23 @@ class CIBStore:
                 found.append((int(match.group(1)), entry))
         return sorted(found, reverse=True)
 
-    def _write_with_sig(self, path: Path, data: bytes) -> None:
-        atomic_write(path, data)
-        atomic_write(path.with_name(path.name + SIG_SUFFIX), (md5_hex(data) + "\n").encode())
+    def _write_with_sig(self, path: Path, data: bytes, durable: bool = True) -> None:
+        atomic_write(path, data, durable=durable)
+        atomic_write(path.with_name(path.name + SIG_SUFFIX), (md5_hex(data) + "\n").encode(),
+                     durable=durable)
+
+    def is_status_only(self, data: bytes) -> bool:
+        """Would `data` be saved as a status-only version (see the module doc)?"""
+        mark = configuration_mark(data)
+        return mark is not None and mark == self._durable_mark and self.path.exists()
 
     def save(self, data: bytes) -> Path:
-        """Write a new version: backup cib-N.raw first, then cib.xml; prune old backups."""
+        """Write a new version: backup cib-N.raw first, then cib.xml; prune old backups.
+        A status-only version (see the module doc) only replaces cib.xml, without fsync."""
+        mark = configuration_mark(data)
+        if self.is_status_only(data):
+            self._write_with_sig(self.path, data, durable=False)
+            return self.path
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o750)
         backups = self.backups()
         number = backups[0][0] + 1 if backups else 1
@@ -127,6 +168,7 @@ class CIBStore:
         for _, old in self.backups()[self.keep:]:
             old.unlink(missing_ok=True)
             old.with_name(old.name + SIG_SUFFIX).unlink(missing_ok=True)
+        self._durable_mark = mark
         return backup
 
     def load(self) -> LoadedCIB | None:
@@ -147,6 +189,59 @@ class CIBStore:
         raise HaError.single(Code.CIB_NO_VALID_COPY,
                              f"no CIB copy in {self.directory} passes its digest check",
                              directory=str(self.directory))
+
+
+class CIBWriter:
+    """Saves a node's CIB versions through `store` for the daemon's loop: a configuration
+    version at once (durable, before the loop goes on to the outputs that depend on it), a
+    status-only one from a thread, newest only. The lock keeps a thread's older version from
+    landing after a newer one the loop saved."""
+
+    def __init__(self, store: CIBStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._pending: bytes | None = None
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="cib-writer", daemon=True)
+        self._thread.start()
+
+    def save(self, data: bytes) -> bool:
+        """Save `data`; True when it was written before returning (durable)."""
+        with self._lock:
+            if not self._closed and self.store.is_status_only(data):
+                self._pending = data
+                self._wake.set()
+                return False
+            self._pending = None
+            self.store.save(data)
+            return True
+
+    def close(self) -> None:
+        """Write what is pending and stop the thread."""
+        with self._lock:
+            self._closed = True
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                self.store.save(pending)
+        self._wake.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            with self._lock:
+                self._wake.clear()
+                if self._closed:
+                    return
+                pending, self._pending = self._pending, None
+                if pending is None:
+                    continue
+                try:
+                    self.store.save(pending)
+                except OSError as error:
+                    log.error("cib status version not saved dir=%s: %s", self.store.directory,
+                              error)
 
 
 def load_cib_bytes(store: CIBStore) -> bytes | None:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from hacluster import events
 from hacluster.common import Code, NodeId, Problem, ipcwire
-from hacluster.drivers.cibfile import CIB_NAME, CIBStore
+from hacluster.drivers.cibfile import CIB_NAME, CIBStore, CIBWriter
 from hacluster.drivers.ipc import Connection
 from hacluster.drivers.stats import stats_map, totem_counters
 from hacluster.drivers.udp import UdpStats
@@ -162,6 +162,7 @@ class DaemonLoop:
         self._status_view = status_view
         self.agents: Agents | None = None  # RunAgent runner; without one they are published
         self.scheduler: Scheduler | None = None  # RunScheduler runner (a worker process)
+        self._cib_writer: CIBWriter | None = None  # one writer: it knows the last durable copy
         self._queue: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._pending: dict[int, tuple[Connection, Any]] = {}
@@ -199,6 +200,13 @@ class DaemonLoop:
     # -------------------------------------------------------------------- loop
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self._cib_writer is not None:
+                self._cib_writer.close()  # the status version still pending, if any
+
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             batch = 0
@@ -287,10 +295,16 @@ class DaemonLoop:
 
     def _persist(self, name: str, data: bytes) -> None:
         assert "/" not in name and not name.startswith("."), f"bad state file name {name!r}"
+        started = time.monotonic()
         if name == CIB_NAME:
-            CIBStore(self.state_dir).save(data)
-            return
-        write_atomically(os.path.join(self.state_dir, name), data)
+            if self._cib_writer is None:
+                self._cib_writer = CIBWriter(CIBStore(self.state_dir))
+            if not self._cib_writer.save(data):
+                return  # a status-only version, written by the writer's thread
+        else:
+            write_atomically(os.path.join(self.state_dir, name), data)
+        log.debug("persisted name=%s bytes=%d ms=%.1f", name, len(data),
+                  (time.monotonic() - started) * 1000)
 
     def _reply(self, reply: events.Reply) -> None:
         pending = self._pending.pop(reply.request_id, None)
