@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-
-from hacluster.common import xml_escape as escape
-from hacluster.common import xml_quoteattr as quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 
 class Rc(IntEnum):
