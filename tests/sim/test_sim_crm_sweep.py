@@ -1,11 +1,14 @@
-"""Seed sweep of the whole cluster manager with fencing (hacluster.sim.crm_sweep): faults,
-then a heal after which every resource runs exactly once; never a resource on two nodes."""
+"""Seed sweeps of the whole cluster manager (hacluster.sim.crm_sweep). With fencing: faults,
+then a heal after which every resource runs exactly once; never a resource on two nodes.
+The EayunStack mix (its 14 resources, no fencing): faults, then a heal after which the
+cluster settles where its scheduler wants it, agents and controllers agreeing."""
 
 from __future__ import annotations
 
 import pytest
+from eayunstack_script import configuration_xml
 
-from hacluster.sim.crm_sweep import run_crm_seed
+from hacluster.sim.crm_sweep import run_crm_seed, run_eayunstack_seed
 
 FAST_SEEDS = range(1, 6)
 SLOW_SEEDS = range(6, 31)
@@ -21,4 +24,21 @@ def test_crm_seed_keeps_resources_single_and_converges(seed: int) -> None:
 @pytest.mark.parametrize("seed", SLOW_SEEDS)
 def test_crm_seed_sweep(seed: int) -> None:
     result = run_crm_seed(seed)
+    assert result.ok, f"seed {seed}: {result.reason}"
+
+
+EAYUN_FAST_SEEDS = range(1, 3)
+EAYUN_SLOW_SEEDS = range(3, 21)  # 1-50 pass too: python tests/sim/eayunstack_sweep.py 1 50
+
+
+@pytest.mark.parametrize("seed", EAYUN_FAST_SEEDS)
+def test_eayunstack_seed_settles_where_the_scheduler_wants_it(seed: int) -> None:
+    result = run_eayunstack_seed(seed, configuration_xml())
+    assert result.ok, f"seed {seed}: {result.reason}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", EAYUN_SLOW_SEEDS)
+def test_eayunstack_seed_sweep(seed: int) -> None:
+    result = run_eayunstack_seed(seed, configuration_xml())
     assert result.ok, f"seed {seed}: {result.reason}"
