@@ -237,9 +237,8 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
     if nxt is not None and next_role == Role.STARTED and promotable(model, rid):
         next_role = Role.UNPROMOTED
     state = model.states.get(rid)
-    # A failure on a node fenced for other reasons is moot; one that got it fenced is not.
-    failed = bool(state and any(not model.nodes[n].unclean or state.on_fail.get(n) == "fence"
-                                for n in state.failed_nodes if n in model.nodes))
+    # A failure read on a node already unclean is moot (history.py leaves it out).
+    failed = bool(state and any(n in model.nodes for n in state.failed_nodes))
     moving = current is not None and nxt is not None and current != nxt
     start = first(plan.find(rid, "start"), nxt) if nxt else None
     stop_node = current if (start is not None and start.runnable) else None

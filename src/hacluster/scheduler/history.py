@@ -138,11 +138,30 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         if rid in states:
             states[rid] = replace(states[rid], locked_to=node)
     nodes = dict(nodes)
-    for rid, per_node in histories.items():
-        for node, hist in per_node.items():
-            apply_node_effects(rid, node, hist, nodes, fence, stonith)
+    # Histories in the order they were read (node by node): a failure read on a node
+    # already unclean (lost, or fenced for an earlier failure) is moot, as in Pacemaker
+    # ("no extra processing needed"); the resource just moves off the fenced node.
+    unclean = {n for n, node in nodes.items() if node.unclean}
+    for rid, node in read_order(entries, names):
+        hist = histories[rid][node]
+        if hist.failed and node in unclean and rid in states \
+                and node in states[rid].failed_nodes:
+            states[rid] = replace(states[rid], failed_nodes=states[rid].failed_nodes - {node})
+            continue
+        apply_node_effects(rid, node, hist, nodes, fence, stonith)
+        if nodes[node].unclean:
+            unclean.add(node)
     deletable = stale_histories(entries, resources, nodes)
     return states, resources, fence, nodes, deletable
+
+
+def read_order(entries: list[Entry], names: Mapping[str, Mapping[str, str]]
+               ) -> list[tuple[str, str]]:
+    """(resource, node) of every mapped history, in the order the entries were read."""
+    where = {(node, lrm_id): i for i, (node, lrm_id, _h) in enumerate(entries)}
+    pairs = sorted((where.get((node, lrm_id), len(where)), rid, node)
+                   for rid, per_node in names.items() for node, lrm_id in per_node.items())
+    return [(rid, node) for _i, rid, node in pairs]
 
 
 def stale_histories(entries: list[Entry], resources: Mapping[str, Resource],
