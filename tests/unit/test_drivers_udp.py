@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hacluster.common import Code, NodeId, exit_status_for
-from hacluster.drivers.udp import UdpTransport, UnreachableDetector
+from hacluster.drivers.udp import RefusalLimiter, UdpTransport
 from hacluster.totem.secauth import Secauth
 
 KEY = b"k" * 64
@@ -64,23 +64,26 @@ async def settle(condition, timeout_s: float = 2.0) -> None:  # type: ignore[no-
         await asyncio.sleep(0.005)
 
 
-def test_one_stray_refusal_is_never_evidence() -> None:
-    detector = UnreachableDetector(window_ms=1000)
-    assert not detector.refused(NodeId(2), 0)
-    assert not detector.refused(NodeId(2), 2000), "the first one expired out of the window"
-    assert detector.refused(NodeId(2), 2500)
+def test_every_refusal_is_reported_up_to_a_limit_per_window() -> None:
+    limiter = RefusalLimiter(window_ms=1000, reports_max=3)
+    assert [limiter.refused(NodeId(2), at) for at in (0, 1, 2, 3, 4)] == [
+        True, True, True, False, False]  # a flood of errors does not flood the core
+    assert limiter.refused(NodeId(3), 5), "counted per member"
+    assert limiter.refused(NodeId(2), 1001), "the first ones left the window"
 
 
-def test_hearing_from_a_member_clears_its_refusals() -> None:
-    detector = UnreachableDetector(window_ms=1000)
-    detector.refused(NodeId(3), 0)
-    detector.heard(NodeId(3))
-    assert not detector.refused(NodeId(3), 10)
+def test_hearing_from_a_member_resets_its_limit() -> None:
+    limiter = RefusalLimiter(window_ms=1000, reports_max=2)
+    limiter.refused(NodeId(3), 0)
+    limiter.refused(NodeId(3), 1)
+    assert not limiter.refused(NodeId(3), 2)
+    limiter.heard(NodeId(3))
+    assert limiter.refused(NodeId(3), 3)
 
 
-def test_the_detector_refuses_a_single_error_threshold() -> None:
+def test_the_limiter_lets_at_least_the_two_reports_the_core_needs_through() -> None:
     with pytest.raises(AssertionError):
-        UnreachableDetector(window_ms=1000, refusals_needed=1)
+        RefusalLimiter(window_ms=1000, reports_max=1)
 
 
 def test_a_unicast_and_a_multicast_reach_the_members() -> None:
@@ -155,7 +158,7 @@ def test_secauth_at_the_edge_passes_plaintext_and_drops_a_wrong_key() -> None:
     asyncio.run(scenario())
 
 
-def test_a_closed_port_is_reported_unreachable_after_repeated_refusals() -> None:
+def test_a_closed_port_is_reported_unreachable_at_each_refusal() -> None:
     port = free_port("refused")
 
     async def scenario() -> None:
@@ -167,11 +170,11 @@ def test_a_closed_port_is_reported_unreachable_after_repeated_refusals() -> None
         t3.open(loop)
         try:
             t1.send(NodeId(2), b"one")  # nothing listens on 127.0.0.2
-            await settle(lambda: t1.stats().refused >= 1)
-            assert e1.unreachable == [], "a single refusal is not evidence"
+            await settle(lambda: e1.unreachable)
+            assert e1.unreachable == [NodeId(2)], "the core decides what one refusal proves"
             t1.multicast(b"two")  # the live member 3 must still get it
-            await settle(lambda: e1.unreachable and e3.packets)
-            assert e1.unreachable == [NodeId(2)]
+            await settle(lambda: len(e1.unreachable) == 2 and e3.packets)
+            assert e1.unreachable == [NodeId(2), NodeId(2)]
             assert [d for d, _ in e3.packets] == [b"two"]
             t1.send(NodeId(3), b"three")
             await settle(lambda: len(e3.packets) == 2)
@@ -209,9 +212,9 @@ def test_ipv6_members_exchange_packets_and_refusals_are_attributed() -> None:
         try:
             t1.multicast(b"v6")  # node 3's port is closed: a refusal
             t1.multicast(b"v6 again")
-            await settle(lambda: len(e2.packets) == 2 and e1.unreachable)
+            await settle(lambda: len(e2.packets) == 2 and len(e1.unreachable) == 2)
             assert [d for d, _ in e2.packets] == [b"v6", b"v6 again"]
-            assert e1.unreachable == [NodeId(3)]
+            assert e1.unreachable == [NodeId(3), NodeId(3)]
         finally:
             t1.close()
             t2.close()

@@ -133,6 +133,8 @@ def test_peer_unreachable_fails_a_node_at_once_during_gather() -> None:
     fresh = Join(NodeId(2), core.cur.ring_id, core.cur.ring_id.seq, tuple(IDS), ())
     core.step(now + 2, PacketIn(encode(fresh)))
     core.step(now + 3, PeerUnreachable(NodeId(3)))
+    assert NodeId(3) not in core.fail, "one stray error is not evidence"
+    core.step(now + 4, PeerUnreachable(NodeId(3)))
     assert NodeId(3) in core.fail
 
 
@@ -176,30 +178,35 @@ def token_sent_to(nodes: dict[NodeId, Totem], now: int, dst: NodeId) -> tuple[To
     raise AssertionError("the token never went to the dead node")
 
 
-def test_an_operational_node_whose_successor_is_unreachable_twice_gathers_without_it() -> None:
+def test_a_refused_token_is_resent_at_once_and_a_second_refusal_gathers_without_it() -> None:
     nodes, now = formed()
     core, sent_at = token_sent_to(nodes, now, N3)
-    core.step(sent_at + 1, PeerUnreachable(N3))
-    assert core.state is TotemState.OPERATIONAL  # one report for one send is not enough
+    token = core.retransmit[2]  # type: ignore[index]
+    out = core.step(sent_at + 1, PeerUnreachable(N3))
+    assert core.state is TotemState.OPERATIONAL  # one report is not enough...
+    assert out == [Send(N3, token)]  # ...but the token goes again now, not after retransmit
     out = core.step(sent_at + 2, PeerUnreachable(N3))
     assert core.state is TotemState.GATHER and N3 in core.fail
     assert any(isinstance(o, Multicast) and isinstance(decode(o.data), Join) for o in out)
     assert core.status().counter("successor_unreachable") == 1
+    assert core.status().counter("unreachable_confirm_sends") == 1
     assert core.status().counter("tokens_lost") == 0
 
 
-def test_one_report_after_the_token_was_resent_is_enough_and_beats_token_loss() -> None:
+def test_a_crashed_token_holder_is_failed_two_refusals_after_the_first_retransmission() -> None:
     nodes, now = formed()
-    core, sent_at = token_sent_to(nodes, now, N3)
+    core, sent_at = token_sent_to(nodes, now, N3)  # 3 took it (silently) and died holding it
     resend_at = core.next_deadline_ms()
     assert resend_at == sent_at + PARAMS.token_retransmit_ms
     out = core.step(resend_at, Tick())
     assert [o.dst for o in out if isinstance(o, Send)] == [N3]  # the token re-sent to 3
-    joined = core.step(resend_at + 1, PeerUnreachable(N3))  # ≥ 2 refusals: the UDP driver
+    again = core.step(resend_at + 1, PeerUnreachable(N3))
+    assert [o.dst for o in again if isinstance(o, Send)] == [N3]  # confirmed at once
+    joined = core.step(resend_at + 2, PeerUnreachable(N3))
     assert core.state is TotemState.GATHER and N3 in core.fail
     # the survivors form their ring long before the token would even be declared lost
     survivors = {n: c for n, c in nodes.items() if n != N3}
-    done = pump(nodes, resend_at + 1, {core.me: joined},
+    done = pump(nodes, resend_at + 2, {core.me: joined},
                 sent_at + PARAMS.token_ms - 1, drop=frozenset({N3}))
     assert done < sent_at + PARAMS.token_ms
     assert all(c.state is TotemState.OPERATIONAL and c.cur.members == (N1, N2)
@@ -236,3 +243,57 @@ def test_evidence_with_no_token_outstanding_is_ignored() -> None:
     for at in range(1, 4):
         core.step(sent_at + at, PeerUnreachable(N3))
     assert core.state is TotemState.OPERATIONAL
+
+
+# ------------------------------------------------------------------ silent loss (no ICMP)
+
+
+def test_a_silent_member_is_failed_silence_ms_into_gather_not_after_consensus() -> None:
+    params = TotemParams(token_ms=3650, token_retransmit_ms=869, hold_ms=685, consensus_ms=4380)
+    assert params.silence_ms == 3285  # three quarters of consensus: many joins of a live member
+    nodes = {n: Totem(n, IDS, params, random.Random(n)) for n in IDS}
+    now = pump(nodes, 0, {n: nodes[n].step(0, Tick()) for n in IDS}, 2_000)
+    stopped_at = now
+    # node 3 stops (SIGSTOP, or its packets dropped): nothing from it, no ICMP either
+    survivors = [nodes[N1], nodes[N2]]
+
+    def new_ring() -> bool:
+        return all(c.state is TotemState.OPERATIONAL and c.cur.members == (N1, N2)
+                   for c in survivors)
+
+    while not new_ring() and now < stopped_at + params.token_ms + params.consensus_ms:
+        now = pump(nodes, now, {}, now + 10, drop=frozenset({N3})) + 1
+    assert new_ring()
+    assert sum(c.status().counter("gather_silent_failed") for c in survivors) >= 1
+    lost_by = stopped_at + params.token_ms  # the token timer ran out by then at the latest
+    assert now - lost_by < params.silence_ms + 50 < params.consensus_ms
+    assert now - lost_by > params.silence_ms - params.token_retransmit_ms - params.hold_ms
+
+
+def test_after_a_lost_token_the_mute_member_is_failed_and_the_talking_one_kept() -> None:
+    nodes, now = formed()
+    core = nodes[N1]
+    assert core.token_loss_at is not None
+    lost = core.token_loss_at
+    core.step(lost, Tick())  # nothing came back: the token is lost
+    assert core.state is TotemState.GATHER
+    later = lost + PARAMS.silence_ms
+    for at in range(lost + 1, later, PARAMS.join_ms):  # 2 keeps answering, 3 says nothing
+        core.step(at, PacketIn(encode(Join(N2, core.cur.ring_id, core.cur.ring_id.seq,
+                                           (N1, N2), ()))))
+    assert N3 not in core.fail
+    core.step(later, Tick())
+    assert core.fail == frozenset({N3}), "3 said nothing: failed; 2 keeps talking: kept"
+    assert core.status().counter("gather_silent_failed") == 1
+
+
+def test_a_gather_not_entered_for_a_lost_token_waits_out_consensus() -> None:
+    nodes, now = formed()
+    core = nodes[N1]
+    fresh = Join(N2, core.cur.ring_id, core.cur.ring_id.seq, tuple(IDS), ())
+    core.step(now + 1, PacketIn(encode(fresh)))  # a merge or a join: 3 may be busy committing
+    assert core.state is TotemState.GATHER and core.silence_at is None
+    core.step(now + 1 + PARAMS.silence_ms, Tick())
+    assert N3 not in core.fail
+    core.step(now + 1 + PARAMS.consensus_ms, Tick())
+    assert N3 in core.fail  # consensus, as configured

@@ -14,9 +14,10 @@ from a peer is logged as a warning at most once per peer per interval (GarbageWa
 
 ICMP evidence: IP_RECVERR queues each error with the original destination address, so an
 error is attributed to the member it concerns. A pending error also fails the *next* send
-(whoever it was for), so a refused send is retried once after draining the queue. A member is
-reported unreachable only after `refusals_needed` refusals within one window (a token period)
-and never from a single stray error; any packet heard from it clears the count.
+(whoever it was for), so a refused send is retried once after draining the queue. Each
+attributed refusal is reported (PeerUnreachable), up to REPORTS_MAX per member per window (a
+token period); the Totem core needs two before it acts and re-sends the token at once on the
+first, so a crashed member is known within two round trips of the first refused token.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
 MAX_DATAGRAM = 65535
 ERRQUEUE_DRAIN_MAX = 64
 READ_BATCH_MAX = 256
+REPORTS_MAX = 16  # refusals reported per member per window (a token period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,28 +60,29 @@ class UdpStats:
     drops: tuple[tuple[str, int], ...] = ()
 
 
-class UnreachableDetector:
-    """Counts refusals per member; says when they add up to evidence (≥ N within a window)."""
+class RefusalLimiter:
+    """Which refusals about a member are reported: each one (the Totem core decides what
+    they prove), but at most `reports_max` per member per window, so a flood of (forged)
+    ICMP errors cannot flood the daemon's event queue; hearing from the member resets it."""
 
-    def __init__(self, window_ms: int, refusals_needed: int = 2) -> None:
-        assert window_ms > 0 and refusals_needed >= 2, "one stray error is never evidence"
+    def __init__(self, window_ms: int, reports_max: int = REPORTS_MAX) -> None:
+        assert window_ms > 0 and reports_max >= 2, "the core needs two reports to act"
         self.window_ms = window_ms
-        self.refusals_needed = refusals_needed
+        self.reports_max = reports_max
         self._times: dict[NodeId, deque[int]] = {}
 
     def refused(self, node_id: NodeId, now_ms: int) -> bool:
-        """Record one refusal; True when the member should be reported unreachable."""
+        """Record one refusal; True when it is to be reported to the core."""
         times = self._times.setdefault(node_id, deque())
-        times.append(now_ms)
         while times and now_ms - times[0] > self.window_ms:
             times.popleft()
-        if len(times) >= self.refusals_needed:
-            times.clear()
-            return True
-        return False
+        if len(times) >= self.reports_max:
+            return False
+        times.append(now_ms)
+        return True
 
     def heard(self, node_id: NodeId) -> None:
-        """A packet from the member arrived: earlier refusals were a restart, not a death."""
+        """A packet from the member arrived: it is alive, report refusals afresh."""
         self._times.pop(node_id, None)
 
 
@@ -121,7 +124,7 @@ class UdpTransport:
         self._on_packet = on_packet
         self._on_unreachable = on_unreachable
         self._clock_ms = clock_ms
-        self._detector = UnreachableDetector(unreachable_window_ms)
+        self._detector = RefusalLimiter(unreachable_window_ms)
         self._secauth = sealer
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

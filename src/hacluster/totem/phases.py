@@ -31,6 +31,11 @@ class MembershipPhases(TotemCore):
                       reason: str, check: bool = True) -> list[Output]:
         if self.state is not TotemState.GATHER or reason == "start":
             self.log.info("gather entered reason=%s ring=%s", reason, self.cur.ring_id)
+            self.gather_since = now
+            self.gather_refusals.clear()
+            # the silence rule watches the members of a ring whose token we lost (_on_silence)
+            lost = reason in ("token loss", "commit token loss")
+            self.silence_watch = self._known_members() - {self.me} if lost else frozenset()
         self.state = TotemState.GATHER
         self.proc = frozenset(proc) | frozenset(self.cur.members) | {self.me}
         self.fail = frozenset(fail) - {self.me}
@@ -45,6 +50,7 @@ class MembershipPhases(TotemCore):
         self.token_loss_at = self.commit_at = self.merge_at = None
         self.queue_offset = 0  # a half-sent fragmented message starts again on the new ring
         self.consensus_at = now + self.params.consensus_ms
+        self.silence_at = self._silent_members(now)[1]
         out = self._send_join(now)
         return out + self._check_consensus(now) if check else out
 
@@ -97,16 +103,20 @@ class MembershipPhases(TotemCore):
     def _on_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
         """Positive evidence that nothing listens at a member's (host, port): the kernel of a
         live host answered a datagram to it with ICMP port unreachable (the driver reports
-        only repeated refusals, attributed by address). During gather the member goes to the
-        fail set at once instead of waiting out consensus; in the other states see
-        `_on_successor_unreachable`. Silence is never evidence: a lossy or partitioned network
-        sends no ICMP, so it still takes token + consensus, as configured."""
+        each refusal, attributed by address). During gather a second report about the member
+        puts it in the fail set at once instead of waiting out consensus (our joins reach it
+        every join_ms, so a dead one refuses twice within ~join_ms); in the other states see
+        `_on_successor_unreachable`. A lossy or partitioned network sends no ICMP: there the
+        token still has to be lost, then gather's silence rule (`_on_silence`) applies."""
         if node_id == self.me or self.state is TotemState.LEFT:
             return []
         if self.state is not TotemState.GATHER:
             return self._on_successor_unreachable(now, node_id)
         if node_id not in self.proc or node_id in self.fail:
             return []
+        self.gather_refusals[node_id] += 1
+        if self.gather_refusals[node_id] < 2:
+            return []  # one stray error is never evidence; joins to it repeat every join_ms
         return self._change_sets(now, self.proc, self.fail | {node_id})
 
     def _on_successor_unreachable(self, now: int, node_id: NodeId) -> list[Output]:
@@ -117,27 +127,67 @@ class MembershipPhases(TotemCore):
         ignored: whoever forwards the token to that member sees the same evidence and acts
         (or the token is lost, as without ICMP).
 
-        Acting needs two observations for one outstanding token: two reports, or one report
-        after the token was already re-sent (the first send went unanswered, the refusals
-        continue). Then the member goes straight to the fail set and gather starts now
-        instead of after token_ms (and gather then needs no consensus wait for it). Any packet
-        from the member clears the count (srp._on_packet), the fail set lives only for this
-        gather, so a false positive (a spoofed ICMP) costs one membership round: the member,
-        still alive and reachable, is back in the next ring through merge detection."""
+        Acting needs two refusals for one outstanding token. The first one re-sends the token
+        at once (a confirmation: a live member that lost one datagram, or a stray error, costs
+        one duplicate token it drops), so a member that really died is known two round trips
+        after its predecessor first tried to hand it the token, not after the token
+        retransmission period. On the second the member goes straight to the fail set and
+        gather starts now instead of after token_ms (and gather needs no consensus wait for
+        it). Any packet from the member clears the count (srp._on_packet), the fail set lives
+        only for this gather, so a false positive (spoofed ICMP) costs one membership round:
+        the member, still alive and reachable, is back in the next ring through merge
+        detection."""
         pending = self.retransmit
         if pending is None or pending[1] != node_id:
             self.counters["unreachable_ignored"] += 1
             return []
         assert self.state is not TotemState.OPERATIONAL or node_id == self.cur.next_member(self.me)
         self.unreachable_hits += 1
-        if self.unreachable_hits < 2 and self.token_sends < 2:
-            return []
+        if self.unreachable_hits < 2:
+            self.token_sends += 1
+            self.counters["unreachable_confirm_sends"] += 1
+            return [Send(node_id, pending[2])]
         self.counters["successor_unreachable"] += 1
         self.log.info("token successor unreachable node=%s state=%s ring=%s sends=%d reports=%d",
                       node_id, self.state, self.cur.ring_id, self.token_sends,
                       self.unreachable_hits)
         return self._enter_gather(now, self._known_members(), (node_id,),
                                   f"successor {node_id} unreachable")
+
+    def _silent_members(self, now: int) -> tuple[frozenset[NodeId], int | None]:
+        """The candidates we have not heard from since this gather began, for silence_ms or
+        longer; and when the next candidate would become silent (None: no other)."""
+        silent: set[NodeId] = set()
+        due: int | None = None
+        for node in mb.candidates(self.proc, self.fail):
+            if node not in self.silence_watch:
+                continue
+            at = max(self.heard_at.get(node, self.gather_since), self.gather_since)
+            at += self.params.silence_ms
+            if at <= now:
+                silent.add(node)
+            else:
+                due = at if due is None else min(due, at)
+        return frozenset(silent), due
+
+    def _on_silence(self, now: int) -> list[Output]:
+        """After we lost our ring's token (token_ms without progress), members of that ring
+        that said nothing at all since, for silence_ms, are failed without waiting out
+        consensus. A live member of the ring lost the token too, or hears our joins
+        (repeated every join_ms) and answers at once, so one that stays mute for several
+        join periods is as dead as consensus would find it, only sooner: no second-long
+        stall after a silent node loss (SIGSTOP, a dropped link). Gathers for any other
+        reason (a merge, a join from elsewhere) keep waiting out consensus: there a live
+        node may be busy in a commit of its own and send no joins for a while. A mute but
+        live member (a clogged link) costs what consensus would: it is outside the next
+        ring and merges back."""
+        silent, self.silence_at = self._silent_members(now)
+        if self.state is not TotemState.GATHER or not silent:
+            return []
+        self.counters["gather_silent_failed"] += len(silent)
+        self.log.info("gather: no word for %d ms failing=%s", self.params.silence_ms,
+                      sorted(silent))
+        return self._change_sets(now, self.proc, self.fail | silent)
 
     def _on_consensus_timeout(self, now: int) -> list[Output]:
         silent = frozenset(mb.candidates(self.proc, self.fail)) - self.agreed
@@ -159,6 +209,7 @@ class MembershipPhases(TotemCore):
         self.agreed = {self.me}
         self.rep_suspect = False
         self.consensus_at = now + self.params.consensus_ms
+        self.silence_at = self._silent_members(now)[1]
         return self._send_join(now) + self._check_consensus(now)
 
     def _check_consensus(self, now: int) -> list[Output]:
@@ -175,7 +226,7 @@ class MembershipPhases(TotemCore):
         self.state = TotemState.COMMIT
         self.commit = commit
         self.ring_seq_high = max(self.ring_seq_high, commit.ring_id.seq)
-        self.join_at = self.consensus_at = None
+        self.join_at = self.consensus_at = self.silence_at = None
         self.commit_at = now + self.params.token_ms
         persist = Persist(RING_SEQ_FILE, str(commit.ring_id.seq).encode())
         return [persist, *self._forward_commit(now, commit)]
@@ -289,7 +340,7 @@ class MembershipPhases(TotemCore):
         self.state = TotemState.LEFT
         self.started = True
         self.token_loss_at = self.join_at = self.consensus_at = self.commit_at = None
-        self.merge_at = None
+        self.merge_at = self.silence_at = None
         self.held = self.retransmit = None
         self.queue = []
         return [Multicast(self._leave_packet())]

@@ -102,6 +102,8 @@ class Totem(MembershipPhases):
             # hold it already (churn, not garbage)
             self.counters["dropped_own"] += 1
             return []
+        self.heard_at[msg.sender] = now
+        self.gather_refusals.pop(msg.sender, None)
         if self.retransmit is not None and msg.sender == self.retransmit[1]:
             self.unreachable_hits = 0  # it speaks: earlier refusals were not its death
         return self._dispatch(now, msg)
@@ -171,6 +173,8 @@ class Totem(MembershipPhases):
             out += self._send_join(now)
         if self.consensus_at is not None and self.consensus_at <= now:
             out += self._on_consensus_timeout(now)
+        if self.silence_at is not None and self.silence_at <= now:
+            out += self._on_silence(now)
         if self.merge_at is not None and self.merge_at <= now:
             self.merge_at = now + self.params.merge_ms
             out.append(Multicast(encode(MergeDetect(self.me, self.cur.ring_id))))

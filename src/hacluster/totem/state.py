@@ -101,6 +101,14 @@ class TotemCore:
         # about that dst since the first send (the operational fast path, phases.py)
         self.token_sends = 0
         self.unreachable_hits = 0
+        # gather (phases.py): when it began, when each member was last heard from (any
+        # valid packet), when a silent member is next due to be failed, and the
+        # PeerUnreachable reports about each member during this gather
+        self.gather_since = 0
+        self.heard_at: dict[NodeId, int] = {}
+        self.silence_at: int | None = None
+        self.silence_watch: frozenset[NodeId] = frozenset()
+        self.gather_refusals: Counter[NodeId] = Counter()
         self.held: tuple[int, Token] | None = None
         # hold-cancel (srp.py): the token we last passed was quiet (it may get held); a
         # HoldCancel is to be multicast; the representative is to skip its next hold
@@ -116,7 +124,7 @@ class TotemCore:
         if not self.started:
             return 0 if self.state is not TotemState.LEFT else None
         times = [self.token_loss_at, self.join_at, self.consensus_at, self.commit_at,
-                 self.merge_at]
+                 self.merge_at, self.silence_at]
         if self.retransmit is not None:
             times.append(self.retransmit[0])
         if self.held is not None:
