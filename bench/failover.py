@@ -4,11 +4,13 @@ Prints `name: ours theirs ratio` lines (ratio = ours / theirs; lower is better).
 haclusterd on 127.0.0.1/2/3 running Debian's ocf:heartbeat:Dummy (a 1 s monitor,
 stonith-enabled=false, no-quorum-policy=stop, resource-stickiness=100, as the issue ran the
 real stack). "Started" is the Dummy state file appearing under the new node's HA_RSCTMP (for
-the in-place recovery: our controller's "result of ... operation" log lines, as the issue
-took Pacemaker's). Theirs: the reference figures of issue 11, measured with the real stack
-in network namespaces on this kind of machine (medians of 5-10 runs); this script does not
-run the real stack itself, so those lines say `(reference)`.
-    python bench/failover.py [--runs N] [--quick]
+the in-place recovery: our controller's "result of ... operation" log lines, as Pacemaker's).
+Theirs: the real stack, run side by side the way issue 11 describes (bench/pacemaker_lab.py:
+per node a network + mount namespace, corosync -f then pacemakerd -f through nsenter; the
+same measurements, bench/failover_theirs.py). Where that cannot run (not root, tools
+missing, or --reference) the lines carry issue 11's reference figures and say so.
+Silent loss is SIGSTOP of every process of the node holding the Dummy (no ICMP, nothing).
+    python bench/failover.py [--runs N] [--quick] [--only NAME] [--reference]
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import compileall
 import os
 import re
-import shutil
 import signal
 import statistics
 import sys
@@ -29,12 +30,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+sys.path.insert(0, str(REPO / "bench"))
+
+import failover_theirs as theirs  # noqa: E402
+from pacemaker_lab import why_not_runnable  # noqa: E402
+
 from hacluster.demo.cluster import DemoCluster, choose_port, wait_until  # noqa: E402
 
-THEIRS = {  # issue 11, real Corosync 3.1.7 + Pacemaker 2.1.5 in namespaces (ms, MiB, %)
+REFERENCE = {  # issue 11, real Corosync 3.1.7 + Pacemaker 2.1.5 in namespaces (ms, MiB, %)
     "sigkill_failover_seed_ms": 7734.0, "sigkill_failover_fast_ms": 1248.0,
+    "silent_loss_seed_ms": 7734.0,  # not in the issue: its SIGKILL figure (no ICMP there)
     "cold_start_ms": 23565.0, "monitor_failure_inplace_ms": 76.0, "move_ms": 125.0,
-    "idle_rss_per_node_mib": 148.0, "idle_cpu_per_node_pct": 0.9}
+    "idle_rss_per_node_mib": 148.0, "idle_cpu_per_node_pct": 0.9,
+    "cib_write_idle_ms": float("nan")}  # not in the issue
 SEED = {"token": 3000, "consensus": 3600, "token_coefficient": 650}
 FAST = {"token": 300, "consensus": 360, "token_coefficient": 0}
 CIB = ('<configuration><crm_config><cluster_property_set id="opts">'
@@ -68,7 +76,7 @@ def holders(cluster: DemoCluster, indexes: tuple[int, ...] = (1, 2, 3)) -> list[
 
 def start_cluster(root: Path, timings: dict[str, int]) -> tuple[DemoCluster, float]:
     """Three nodes with the Dummy CIB; second: ms from the starts to the Dummy started."""
-    cluster = DemoCluster.create(root, config_text(choose_port(5405), timings))
+    cluster = DemoCluster.create(root, config_text(choose_port(30000 + os.getpid() % 20000), timings))
     started = time.monotonic()
     try:
         for index in (1, 2, 3):
@@ -100,18 +108,57 @@ def settle(cluster: DemoCluster, index: int) -> None:
     wait_until(monitored, 30, 0.2)
 
 
-def sigkill_failover(root: Path, timings: dict[str, int]) -> float:
+def sigkill_failover(root: Path, timings: dict[str, int], sig: int = signal.SIGKILL) -> float:
+    """`sig` (SIGKILL: a crash the host answers with ICMP; SIGSTOP: silence) to the node
+    holding the Dummy -> Started on a survivor."""
     cluster, _ = start_cluster(root, timings)
     try:
         settle(cluster, 1)
         [victim] = holders(cluster)
         survivors = tuple(i for i in (1, 2, 3) if i != victim)
-        cluster.signal(victim, signal.SIGKILL)
-        shutil.rmtree(cluster.node(victim).state_dir / "rsctmp", ignore_errors=True)
+        cluster.signal(victim, sig)
         killed = time.monotonic()
         if not wait_until(lambda: holders(cluster, survivors), 60, 0.001):
             raise RuntimeError(f"no failover\n{cluster.logs()}")
         return (time.monotonic() - killed) * 1000
+    finally:
+        cluster.kill_all()  # SIGKILL ends a stopped daemon too
+
+
+BUMP = ('<cluster_property_set id="opts"><nvpair id="o-bump" name="bench-bump" value="{}"/>'
+        '</cluster_property_set>')
+WRITES = 10
+
+
+def cib_write(root: Path) -> float:
+    """Median latency of a small configuration write on an idle ring: our cib_request call
+    (the write's IPC, its trip through Totem and its replies), in this process; the same
+    writes through our cibadmin (process start included) go to stderr."""
+    from hacluster.api.env import LiveCluster
+    from hacluster.cib.requests import CIBRequest
+
+    cluster, _ = start_cluster(root, SEED)  # the seed's hold (685 ms) is what a write must not sit out
+    try:
+        settle(cluster, 1)
+        live = LiveCluster(str(cluster.node(1).state_dir))
+        calls, tools = [], []
+        for n in range(WRITES):
+            time.sleep(1.2)  # idle again: the token is held between writes
+            request = CIBRequest("modify", BUMP.format(n), "crm_config", None, frozenset(),
+                                 stamp=live.stamp())
+            began = time.monotonic()
+            live._call("cib_request", {"request": request.to_bytes().decode()})
+            calls.append((time.monotonic() - began) * 1000)
+            time.sleep(1.2)
+            began = time.monotonic()
+            done = cluster.tool(1, "cibadmin", "--modify", "-o", "crm_config", "-X",
+                                BUMP.format(f"t{n}"))
+            tools.append((time.monotonic() - began) * 1000)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr)
+        sys.stderr.write(f"  ours through cibadmin (process start included): median "
+                         f"{statistics.median(tools):.1f} ms\n")
+        return statistics.median(calls)
     finally:
         cluster.kill_all()
 
@@ -212,16 +259,47 @@ def median_of(runs: int, measure: Callable[[Path], float]) -> float | None:
                 values.append(measure(Path(tmp)))
             except RuntimeError as error:
                 sys.stderr.write(f"run failed: {str(error)[:300]}\n")
+    if values:
+        sys.stderr.write(f"  runs: {[round(v, 1) for v in values]}\n")
     return statistics.median(values) if values else None
 
 
-def line(name: str, ours: float | None, note: str = "") -> None:
-    theirs = THEIRS[name]
+def line(name: str, ours: float | None, real: float | None, source: str) -> None:
+    """One `name: ours theirs ratio` line; `real` None means the reference figure."""
+    value, note = (real, source) if real is not None else (REFERENCE[name], "reference")
     if ours is None:
-        print(f"{name}: n/a {theirs:.1f} n/a  (every run failed)", flush=True)
+        print(f"{name}: n/a {value:.1f} n/a  (every run of ours failed; theirs: {note})",
+              flush=True)
         return
-    print(f"{name}: {ours:.1f} {theirs:.1f} {ours / theirs:.2f}  (theirs: reference){note}",
-          flush=True)
+    print(f"{name}: {ours:.1f} {value:.1f} {ours / value:.2f}  (theirs: {note})", flush=True)
+
+
+def figures() -> dict[str, tuple[Callable[[Path], float], Callable[[], float]]]:
+    """name -> (ours, theirs) measurements of one run each."""
+    return {
+        "sigkill_failover_seed_ms": (lambda p: sigkill_failover(p, SEED),
+                                     lambda: theirs.sigkill(SEED, CIB)),
+        "sigkill_failover_fast_ms": (lambda p: sigkill_failover(p, FAST),
+                                     lambda: theirs.sigkill(FAST, CIB)),
+        "silent_loss_seed_ms": (lambda p: sigkill_failover(p, SEED, signal.SIGSTOP),
+                                lambda: theirs.silent(SEED, CIB)),
+        "cold_start_ms": (cold_start, lambda: theirs.cold_start(FAST, CIB)),
+        "monitor_failure_inplace_ms": (monitor_failure_inplace,
+                                       lambda: theirs.monitor_failure_inplace(FAST, CIB)),
+        "move_ms": (move, lambda: theirs.move(FAST, CIB)),
+        "cib_write_idle_ms": (cib_write, lambda: theirs.cib_write(SEED, CIB, BUMP, WRITES))}
+
+
+def theirs_median(runs: int, measure: Callable[[], float]) -> float | None:
+    values = []
+    for _ in range(runs):
+        try:
+            values.append(measure())
+        except (RuntimeError, OSError, ValueError) as error:
+            sys.stderr.write(f"real stack run failed: {str(error)[:300]}\n")
+    if values:
+        sys.stderr.write(f"  real runs: {[round(v, 1) for v in values]}\n")
+    return statistics.median(values) if values else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,24 +307,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--quick", action="store_true", help="one run each, no idle figures")
     parser.add_argument("--only", help="only the figures whose name contains this")
+    parser.add_argument("--reference", action="store_true",
+                        help="do not run the real stack: use issue 11's reference figures")
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.runs
     # Byte-compile once, as an installed package is: with PYTHONDONTWRITEBYTECODE set (this
     # lab sets it) every daemon and every CLI call would compile the sources again.
     compileall.compile_dir(str(REPO / "src" / "hacluster"), quiet=1)
-    figures: dict[str, Callable[[Path], float]] = {
-        "sigkill_failover_seed_ms": lambda p: sigkill_failover(p, SEED),
-        "sigkill_failover_fast_ms": lambda p: sigkill_failover(p, FAST),
-        "cold_start_ms": cold_start, "monitor_failure_inplace_ms": monitor_failure_inplace,
-        "move_ms": move}
-    for name, measure in figures.items():
+    why = "--reference" if args.reference else why_not_runnable()
+    if why is not None:
+        print(f"# the real stack is not run here ({why}): theirs are issue 11's reference "
+              "figures", flush=True)
+    source = f"measured, median of {runs}"
+    print(f"# load average at start: {os.getloadavg()}", flush=True)
+    for name, (ours_measure, theirs_measure) in figures().items():
         if args.only is None or args.only in name:
-            line(name, median_of(runs, measure))
+            ours = median_of(runs, ours_measure)
+            real = theirs_median(runs, theirs_measure) if why is None else None
+            line(name, ours, real, source)
     if not args.quick and (args.only is None or "idle" in args.only):
         with tempfile.TemporaryDirectory(prefix="hacluster-bench-") as tmp:
             rss, cpu = idle(Path(tmp))
-        line("idle_rss_per_node_mib", rss)
-        line("idle_cpu_per_node_pct", cpu)
+        real_rss = real_cpu = None
+        if why is None:
+            real_rss, real_cpu = theirs.idle(FAST, CIB)
+        line("idle_rss_per_node_mib", rss, real_rss, "measured, one run")
+        line("idle_cpu_per_node_pct", cpu, real_cpu, "measured, one run")
+    print(f"# load average at end: {os.getloadavg()}", flush=True)
     return 0
 
 
@@ -254,8 +341,6 @@ def cold_start(root: Path) -> float:
     cluster, elapsed = start_cluster(root, FAST)
     cluster.kill_all()
     return elapsed
-
-
 
 
 if __name__ == "__main__":

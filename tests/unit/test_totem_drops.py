@@ -100,6 +100,8 @@ def test_the_stats_map_adds_edge_and_core_drops_and_received_counts_only_valid_p
     assert stats["stats.srp.rx_msg_dropped"] == 3, "protocol churn is not garbage"
     assert stats["stats.srp.udp.sent"] == 7 and stats["stats.srp.udp.refused"] == 2
     assert stats["stats.srp.token_hold_cancel_tx"] == 4
+    assert stats["stats.srp.operational_entered"] == 1  # a membership change: a new ring
+    assert stats["stats.srp.operational_token_lost"] == 0
     assert stats["stats.srp.token_hold_cancel_rx"] == 9
     assert list(stats) == sorted(stats)
 

@@ -17,6 +17,13 @@ Keys (all u64):
   stats.srp.token_hold_cancel_tx HoldCancels this node multicast (a message queued while
                                  the ring idled; see totem/srp.py)
   stats.srp.token_hold_cancel_rx HoldCancels received for the current ring
+  stats.srp.operational_entered  rings this node formed and entered (membership changes)
+  stats.srp.operational_token_lost  tokens this node declared lost (token_ms without one;
+                                 ours also counts a token lost during recovery)
+  stats.srp.successor_unreachable  token successors failed on ICMP evidence (not in
+                                 Corosync: its udpu ignores ICMP; see totem/phases.py)
+  stats.srp.gather_silent_failed members failed in gather for saying nothing after a
+                                 lost token (not in Corosync; see totem/phases.py)
   stats.hacluster.drops.<reason> per reason of hacluster.totem.drops: malformed, foreign,
                                  forged, spoofed, replayed, stale, relayed, overload
 ("oversized" has no key: a UDP datagram never exceeds the 64 KiB we read, and Totem's decoder
@@ -56,8 +63,11 @@ def stats_map(udp: UdpStats | None, counters: dict[str, int], overload: int) -> 
     churn = sum(v for k, v in counters.items() if k.startswith("dropped_")) - garbage_in_totem
     out = {f"stats.hacluster.drops.{reason}": count for reason, count in reasons.items()}
     out["stats.srp.rx_msg_dropped"] = churn
-    for name in ("token_hold_cancel_tx", "token_hold_cancel_rx"):
+    for name in ("token_hold_cancel_tx", "token_hold_cancel_rx", "successor_unreachable",
+                 "gather_silent_failed"):
         out[f"stats.srp.{name}"] = counters.get(name, 0)
+    out["stats.srp.operational_entered"] = counters.get("rings_formed", 0)
+    out["stats.srp.operational_token_lost"] = counters.get("tokens_lost", 0)
     out["stats.srp.udp.dropped"] = sum(reasons.values())
     if udp is not None:
         # the transport passed these on; Totem then found some of them garbage
