@@ -1,7 +1,7 @@
 """The EayunStack cluster live for the scenario tests: three haclusterd on 127.0.0.1-3 with
 the real agents on a lab of three simulated controllers (hacluster.agents.lab).
 
-Owns building it (root only; the lab's names start with `hcl-lv`), the CIB the nodes get
+Owns building it (root only; the lab's names start with `hcl-<pid % 1000>`, one lab per run), the CIB the nodes get
 (the demo's per-node configuration, see hacluster.demo.realagents, with faster ping and
 haproxy monitors so that scenarios take seconds, not minutes), and the questions the
 scenarios ask: where a resource runs (our crm_resource --locate), who answers HTTP on a
@@ -33,7 +33,8 @@ from hacluster.demo.files import data_file
 from hacluster.demo.realagents import real_configuration, served_by
 from hacluster.demo.resources import is_settled
 
-LAB = labmod.Lab("hcl-lv", 234, Path("/nonexistent"))
+# Per run: several engineers' `make test` may run this module at once on one host.
+LAB = labmod.Lab(f"hcl-{os.getpid() % 1000:03d}", 100 + os.getpid() % 100, Path("/nonexistent"))
 VIP_PUBLIC, VIP_MANAGEMENT = LAB.vip("public"), LAB.vip("management")
 FAST_MONITORS = {"ping_vip__public": "5s", "p_haproxy": "5s"}
 LOCATED = re.compile(r"is running on: (\S+)")
