@@ -136,6 +136,7 @@ def cib_write(root: Path) -> float:
     writes through our cibadmin (process start included) go to stderr."""
     from hacluster.api.env import LiveCluster
     from hacluster.cib.requests import CIBRequest
+    from hacluster.events import CibWrite
 
     cluster, _ = start_cluster(root, SEED)  # the seed's hold (685 ms) is what a write must not sit out
     try:
@@ -147,7 +148,7 @@ def cib_write(root: Path) -> float:
             request = CIBRequest("modify", BUMP.format(n), "crm_config", None, frozenset(),
                                  stamp=live.stamp())
             began = time.monotonic()
-            live._call("cib_request", {"request": request.to_bytes().decode()})
+            live._call(CibWrite(request.to_bytes()))
             calls.append((time.monotonic() - began) * 1000)
             time.sleep(1.2)
             began = time.monotonic()
