@@ -171,8 +171,8 @@ def token_sent_to(nodes: dict[NodeId, Totem], now: int, dst: NodeId) -> tuple[To
     before = next(c for c in nodes.values() if c.cur.next_member(c.me) == dst)
     for _ in range(2_000):
         pending = before.retransmit
-        if pending is not None and pending[1] == dst:
-            return before, pending[0] - PARAMS.token_retransmit_ms
+        if pending is not None and pending.dst == dst:
+            return before, pending.resend_at_ms - PARAMS.token_retransmit_ms
         now = pump(nodes, now, {}, now + 1, drop=frozenset({dst}))
         now += 1
     raise AssertionError("the token never went to the dead node")
@@ -181,7 +181,8 @@ def token_sent_to(nodes: dict[NodeId, Totem], now: int, dst: NodeId) -> tuple[To
 def test_a_refused_token_is_resent_at_once_and_a_second_refusal_gathers_without_it() -> None:
     nodes, now = formed()
     core, sent_at = token_sent_to(nodes, now, N3)
-    token = core.retransmit[2]  # type: ignore[index]
+    assert core.retransmit is not None
+    token = core.retransmit.data
     out = core.step(sent_at + 1, PeerUnreachable(N3))
     assert core.state is TotemState.OPERATIONAL  # one report is not enough...
     assert out == [Send(N3, token)]  # ...but the token goes again now, not after retransmit

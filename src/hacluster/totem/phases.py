@@ -19,7 +19,7 @@ from hacluster.events import ConfigChange, Multicast, Persist, Send
 from hacluster.totem import membership as mb
 from hacluster.totem.messages import CommitToken, Join, Leave, MergeDetect, Message, Token, encode
 from hacluster.totem.ring import RingLog
-from hacluster.totem.state import RING_SEQ_FILE, Output, TotemCore, TotemState
+from hacluster.totem.state import RING_SEQ_FILE, Output, SentToken, TotemCore, TotemState
 
 NEVER_SEQ = 1 << 62
 
@@ -138,7 +138,7 @@ class MembershipPhases(TotemCore):
         the member, still alive and reachable, is back in the next ring through merge
         detection."""
         pending = self.retransmit
-        if pending is None or pending[1] != node_id:
+        if pending is None or pending.dst != node_id:
             self.counters["unreachable_ignored"] += 1
             return []
         assert self.state is not TotemState.OPERATIONAL or node_id == self.cur.next_member(self.me)
@@ -146,7 +146,7 @@ class MembershipPhases(TotemCore):
         if self.unreachable_hits < 2:
             self.token_sends += 1
             self.counters["unreachable_confirm_sends"] += 1
-            return [Send(node_id, pending[2])]
+            return [Send(node_id, pending.data)]
         self.counters["successor_unreachable"] += 1
         self.log.info("token successor unreachable node=%s state=%s ring=%s sends=%d reports=%d",
                       node_id, self.state, self.cur.ring_id, self.token_sends,
@@ -238,7 +238,7 @@ class MembershipPhases(TotemCore):
             return self._on_commit(now, commit)
         data = encode(commit)
         # only the commit token coming back (or the new ring's token) is progress here
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, NEVER_SEQ)
+        self.retransmit = SentToken(now + self.params.token_retransmit_ms, after, data, NEVER_SEQ)
         self.token_sends, self.unreachable_hits = 1, 0
         return [Send(after, data)]
 

@@ -18,6 +18,8 @@ cancel per such token at most, none while the member has a backlog or the ring i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hacluster.common import NodeId
 from hacluster.events import (
     Multicast,
@@ -46,7 +48,15 @@ from hacluster.totem.messages import (
 )
 from hacluster.totem.phases import MembershipPhases
 from hacluster.totem.ring import RingLog
-from hacluster.totem.state import RING_SEQ_FILE, Input, Output, TotemState, TotemStatus
+from hacluster.totem.state import (
+    RING_SEQ_FILE,
+    HeldToken,
+    Input,
+    Output,
+    SentToken,
+    TotemState,
+    TotemStatus,
+)
 
 RTR_MAX = 64
 # Room kept in every datagram so an old message still fits once encapsulated for recovery.
@@ -84,7 +94,7 @@ class Totem(MembershipPhases):
         was_empty = not self.queue
         self.queue.append((bytes(data), safe))
         if self.held is not None and self.nxt is None:
-            self.held = (0, self.held[1])  # stop holding the token: pass it at once
+            self.held = replace(self.held, release_at_ms=0)  # stop holding: pass it at once
         elif was_empty and self.saw_quiet and self.state is TotemState.OPERATIONAL:
             self.saw_quiet = False  # one cancel per quiet token seen
             self.hold_cancel_due = True  # multicast on the next step (next_deadline_ms: now)
@@ -104,7 +114,7 @@ class Totem(MembershipPhases):
             return []
         self.heard_at[msg.sender] = now
         self.gather_refusals.pop(msg.sender, None)
-        if self.retransmit is not None and msg.sender == self.retransmit[1]:
+        if self.retransmit is not None and msg.sender == self.retransmit.dst:
             self.unreachable_hits = 0  # it speaks: earlier refusals were not its death
         return self._dispatch(now, msg)
 
@@ -154,14 +164,14 @@ class Totem(MembershipPhases):
             if self.state is TotemState.OPERATIONAL and self.held is None:
                 self.counters["token_hold_cancel_tx"] += 1
                 out.append(Multicast(encode(HoldCancel(self.me, self.cur.ring_id))))
-        if self.held is not None and self.held[0] <= now:
+        if self.held is not None and self.held.release_at_ms <= now:
             out += self._release_held(now)
-        if self.retransmit is not None and self.retransmit[0] <= now:
-            at, dst, data, seq = self.retransmit
-            self.retransmit = (now + self.params.token_retransmit_ms, dst, data, seq)
+        if self.retransmit is not None and self.retransmit.resend_at_ms <= now:
+            sent = self.retransmit
+            self.retransmit = replace(sent, resend_at_ms=now + self.params.token_retransmit_ms)
             self.token_sends += 1
             self.counters["token_retransmits"] += 1
-            out.append(Send(dst, data))
+            out.append(Send(sent.dst, sent.data))
         if self.token_loss_at is not None and self.token_loss_at <= now:
             self.counters["tokens_lost"] += 1
             self.log.info("token lost state=%s ring=%s", self.state, self.cur.ring_id)
@@ -283,21 +293,21 @@ class Totem(MembershipPhases):
         self.hold_cancelled = False
         if after == self.me or hold:
             delay = self.params.hold_ms if idle else 0
-            self.held = (now + delay, tok)
+            self.held = HeldToken(now + delay, tok)
             return []
         return self._send_token(now, after, encode(tok), tok.seq)
 
     def _send_token(self, now: int, after: NodeId, data: bytes, seq: int) -> list[Output]:
         """Pass the token on and keep it for retransmission; evidence about the successor
         is counted afresh for every token (phases._on_unreachable)."""
-        self.retransmit = (now + self.params.token_retransmit_ms, after, data, seq)
+        self.retransmit = SentToken(now + self.params.token_retransmit_ms, after, data, seq)
         self.token_sends = 1
         self.unreachable_hits = 0
         return [Send(after, data)]
 
     def _release_held(self, now: int) -> list[Output]:
         assert self.held is not None
-        _, tok = self.held
+        tok = self.held.token
         self.held = None
         ring = self._ring_for(tok.ring_id)
         if ring is None:
@@ -327,7 +337,7 @@ class Totem(MembershipPhases):
             if not ring.insert(msg, window):
                 self.counters["dropped_duplicate_mcast"] += 1
                 return []
-            if self.retransmit is not None and msg.seq > self.retransmit[3]:
+            if self.retransmit is not None and msg.seq > self.retransmit.seq:
                 self.retransmit = None  # the next member holds the token: it sent this
             if ring is self.nxt and msg.encapsulated:
                 self._absorb_recovered(msg)

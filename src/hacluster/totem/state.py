@@ -49,6 +49,26 @@ class TotemState(StrEnum):
     LEFT = "left"
 
 
+
+@dataclass(frozen=True, slots=True)
+class SentToken:
+    """The token (or commit token) we passed on, kept until the successor is seen to take
+    it: re-sent to `dst` at `resend_at_ms` (every token_retransmit_ms)."""
+
+    resend_at_ms: int
+    dst: NodeId
+    data: bytes
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldToken:
+    """A token the representative holds on an idle ring, passed on at `release_at_ms`."""
+
+    release_at_ms: int
+    token: Token
+
+
 @dataclass(frozen=True, slots=True)
 class TotemStatus:
     """A snapshot for tests, tools and the simulator's checks."""
@@ -96,7 +116,7 @@ class TotemCore:
         self.counters: Counter[str] = Counter()
         self.garbage_warnings = GarbageWarnings()
         self.token_loss_at: int | None = None
-        self.retransmit: tuple[int, NodeId, bytes, int] | None = None  # at, dst, data, seq
+        self.retransmit: SentToken | None = None
         # the outstanding token's sends to retransmit's dst, and the PeerUnreachable reports
         # about that dst since the first send (the operational fast path, phases.py)
         self.token_sends = 0
@@ -109,7 +129,7 @@ class TotemCore:
         self.silence_at: int | None = None
         self.silence_watch: frozenset[NodeId] = frozenset()
         self.gather_refusals: Counter[NodeId] = Counter()
-        self.held: tuple[int, Token] | None = None
+        self.held: HeldToken | None = None
         # hold-cancel (srp.py): the token we last passed was quiet (it may get held); a
         # HoldCancel is to be multicast; the representative is to skip its next hold
         self.saw_quiet = False
@@ -126,9 +146,9 @@ class TotemCore:
         times = [self.token_loss_at, self.join_at, self.consensus_at, self.commit_at,
                  self.merge_at, self.silence_at]
         if self.retransmit is not None:
-            times.append(self.retransmit[0])
+            times.append(self.retransmit.resend_at_ms)
         if self.held is not None:
-            times.append(self.held[0])
+            times.append(self.held.release_at_ms)
         if self.hold_cancel_due:
             times.append(0)  # due now: the HoldCancel goes out on the next step
         present = [t for t in times if t is not None]
