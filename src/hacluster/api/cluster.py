@@ -62,7 +62,7 @@ def _int_keys(raw: Any) -> Mapping[int, Any]:
 
 
 def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
-    """Build the status from a daemon.status reply; a malformed one is an IPC_PROTOCOL error."""
+    """Build the status from a DaemonStatus reply; a malformed one is an IPC_PROTOCOL error."""
     try:
         view = reply.get("view") or {}
         return ClusterStatus(

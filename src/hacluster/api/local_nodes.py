@@ -104,7 +104,7 @@ def select_nodes(located: Sequence[LocalNode], names: Sequence[str], all_nodes: 
 
 
 def is_fully_started(view: object, node_id: int) -> bool:
-    """A daemon.status view of a node that has joined its ring and finished its CIB sync
+    """A DaemonStatus view of a node that has joined its ring and finished its CIB sync
     (pcs waits for "online and not pending")."""
     if not isinstance(view, dict):
         return False

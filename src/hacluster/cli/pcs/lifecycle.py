@@ -1,7 +1,7 @@
 """`pcs cluster start|stop [--all | NODE...] [--wait[=N]]` and `pcs cluster status`.
 
 Owns the processes: starting a node's haclusterd (detached, its own session, output to
-<state dir>/haclusterd.log), asking one to leave (daemon.shutdown: its resources stop first)
+<state dir>/haclusterd.log), asking one to leave (DaemonShutdown: its resources stop first)
 and waiting for it. Where a node's daemon lives is hacluster.api.local_nodes's rule (its
 state dir from $HACLUSTER_STATE_ROOT / $HACLUSTER_STATE_DIR); the nodes are those of
 --corosync_conf, else /etc/corosync/corosync.conf. A node of another host cannot be reached
