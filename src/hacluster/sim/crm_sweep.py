@@ -101,6 +101,17 @@ def run_crm_seed(seed: int) -> CRMSeedResult:
 
 def fault(world: World, rng: random.Random, ids: list[NodeId], resources: list[str]) -> None:
     kind = rng.choice(("crash", "restart", "partition", "heal", "die", "none"))
+    if kind == "die":
+        rsc = rng.choice(resources)
+        for node in world.agents.active(rsc):
+            world.agents.fail_resource(node, rsc)
+    else:
+        machine_fault(world, rng, ids, kind)
+
+
+def machine_fault(world: World, rng: random.Random, ids: list[NodeId], kind: str) -> None:
+    """A fault of the machines or the network: crash a live node, start a down one, cut the
+    network in two, or heal it (any other kind: nothing)."""
     if kind == "crash" and len(world.nodes) > 1:
         world.crash(rng.choice(sorted(world.nodes)))
     elif kind == "restart":
@@ -114,10 +125,6 @@ def fault(world: World, rng: random.Random, ids: list[NodeId], resources: list[s
         world.network.partition([shuffled[:cut], shuffled[cut:]])
     elif kind == "heal":
         world.network.heal()
-    elif kind == "die":
-        rsc = rng.choice(resources)
-        for node in world.agents.active(rsc):
-            world.agents.fail_resource(node, rsc)
 
 
 # ---------------------------------------------------------------------- the EayunStack mix
@@ -202,24 +209,13 @@ def run_eayunstack_seed(seed: int, configuration_xml: str) -> CRMSeedResult:
 def eayun_fault(world: World, rng: random.Random, ids: list[NodeId],
                 primitives: list[str]) -> str:
     kind = rng.choice(("crash", "restart", "partition", "heal", "die", "die", "none"))
-    if kind == "crash" and len(world.nodes) > 1:
-        world.crash(rng.choice(sorted(world.nodes)))
-    elif kind == "restart":
-        down = [n for n in ids if n not in world.nodes]
-        if down:
-            world.start(rng.choice(down))
-    elif kind == "partition":
-        shuffled = list(ids)
-        rng.shuffle(shuffled)
-        cut = rng.randint(1, len(ids) - 1)
-        world.network.partition([shuffled[:cut], shuffled[cut:]])
-    elif kind == "heal":
-        world.network.heal()
-    elif kind == "die":
+    if kind == "die":
         running = [(node, rsc) for node, rsc in world.agents.states()
                    if rsc.split(":")[0] in primitives]
         if running:
             world.agents.fail_resource(*rng.choice(running))
+    else:
+        machine_fault(world, rng, ids, kind)
     return kind
 
 
