@@ -58,8 +58,14 @@ def ensure_namespace(ns: str) -> bool:
 
 
 def delete_namespace(ns: str) -> None:
-    if ns_exists(ns):
-        ip(None, "netns", "delete", ns)
+    """Remove `ns`, and its veth pairs at once: the kernel tears a namespace down later, in
+    the background, so without this the peer ends outside would linger for a while and
+    keep routing to addresses that are gone."""
+    if not ns_exists(ns):
+        return
+    for entry in json.loads(ip(ns, "-j", "link", "show", "type", "veth", check=False) or "[]"):
+        ip(ns, "link", "delete", "dev", str(entry.get("ifname", "")), check=False)
+    ip(None, "netns", "delete", ns)
 
 
 def namespace_pids(ns: str) -> list[int]:
