@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from hacluster.common import INFINITY, parse_boolean, parse_score
+from hacluster.scheduler.instances import Entry, clone_of, map_histories
 from hacluster.scheduler.model import (
     EMPTY_STATE,
     Node,
@@ -40,90 +41,15 @@ def node_by_state(ns: Element, nodes: Mapping[str, Node]) -> str | None:
     return uname if uname in nodes else None
 
 
-def templates_by_base(resources: Mapping[str, Resource]) -> dict[str, list[Resource]]:
-    """Configured (non-orphan) primitives by base id, in resource order: built once per
-    unpack instead of a scan of every resource per lrm_resource."""
-    found: dict[str, list[Resource]] = {}
-    for r in resources.values():
-        if r.kind == "primitive" and not r.orphan:
-            found.setdefault(r.base, []).append(r)
-    return found
-
-
-def instance_for(lrm_id: str, node: str, resources: dict[str, Resource],
-                 active: dict[str, set[str]], node_map: dict[tuple[str, str], str],
-                 is_active: bool, templates_of: Mapping[str, list[Resource]] | None = None
-                 ) -> str | None:
-    """Which resource (or clone instance) an lrm_resource id on `node` belongs to;
-    `templates_of` is templates_by_base(resources) when the caller has it."""
-    if lrm_id in resources and resources[lrm_id].kind == "primitive":
-        rsc = resources[lrm_id]
-        clone = clone_of(rsc, resources)
-        if clone is None or clone.unique:
-            return lrm_id
-        base = rsc.base
-    else:
-        base = lrm_id.split(":")[0]
-        templates = (templates_of.get(base, []) if templates_of is not None else
-                     [r for r in resources.values() if r.base == base
-                      and r.kind == "primitive" and not r.orphan])
-        if not templates:
-            return None
-        clone = clone_of(templates[0], resources)
-        if clone is None:
-            return templates[0].id if templates[0].id == base else None
-        if clone.unique:
-            return lrm_id if lrm_id in resources else None
-    instances = clone.children
-    key = (node, clone.id)
-    if key in node_map:
-        if is_active and resources[node_map[key]].kind == "primitive":
-            return None  # a second history of one anonymous instance on a node: an orphan
-        return member_of(node_map[key], base, resources)
-    if not is_active:
-        return None
-    for inst in instances:
-        if not active.get(inst):
-            node_map[key] = inst
-            active.setdefault(inst, set()).add(node)
-            return member_of(inst, base, resources)
-    return None
-
-
-def clone_of(rsc: Resource, resources: Mapping[str, Resource]) -> Resource | None:
-    pid = rsc.parent
-    while pid is not None:
-        parent = resources[pid]
-        if parent.kind == "clone":
-            return parent
-        pid = parent.parent
-    return None
-
-
-def member_of(instance: str, base: str, resources: Mapping[str, Resource]) -> str | None:
-    """The primitive with `base` inside clone instance `instance` (itself or a member)."""
-    rsc = resources[instance]
-    if rsc.kind == "primitive":
-        return instance if rsc.base == base else None
-    for child in rsc.children:
-        if resources[child].base == base:
-            return child
-    return None
-
-
 def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Resource],
                   top: tuple[str, ...], props: Mapping[str, str], stonith: bool,
                   fence: dict[str, str], now_s: int
                   ) -> tuple[dict[str, PrimitiveState], dict[str, Resource], dict[str, str],
                              dict[str, Node], dict[str, tuple[str, ...]]]:
     locks: dict[str, tuple[str, int]] = {}
-    unclean_by_membership = {n for n, node in nodes.items() if node.unclean}
     entries, thought_active = read_histories(root, nodes, resources, stonith, locks)
-    # When a clone has more active histories than instances, those on nodes about to be
-    # fenced that need no fencing to recover (requires=quorum/nothing) become the orphans.
-    surplus = surplus_histories(entries, resources, nodes)
-    entries.sort(key=lambda e: 1 if e[0] in unclean_by_membership and e[1] in surplus else 0)
-    histories, names, first_active, active = map_histories(entries, resources)
+    mapped = map_histories(entries, resources, nodes, stonith, props)
+    histories, names, first_active = mapped.histories, mapped.names, mapped.first_active
     for node in thought_active:
         # Fencing is explained with the first resource (as numbered) found active there.
         fence.setdefault(node, f"{first_active.get(node, node)} is thought to be active there")
@@ -181,7 +107,6 @@ def stale_histories(entries: list[Entry], resources: Mapping[str, Resource],
     return {rid: tuple(where) for rid, where in out.items()}
 
 
-Entry = tuple[str, str, NodeHistory]  # node, lrm_resource id, what its operations say
 
 
 def read_histories(root: Element, nodes: dict[str, Node], resources: Mapping[str, Resource],
@@ -226,54 +151,6 @@ def history_of(lrm_rsc: Element, resources: Mapping[str, Resource],
     return hist
 
 
-def map_histories(entries: list[Entry], resources: dict[str, Resource]
-                  ) -> tuple[dict[str, dict[str, NodeHistory]], dict[str, dict[str, str]],
-                             dict[str, str], dict[str, set[str]]]:
-    """Which resource (or clone instance, or orphan) each history belongs to."""
-    histories: dict[str, dict[str, NodeHistory]] = {}
-    names: dict[str, dict[str, str]] = {}
-    first_active: dict[str, str] = {}
-    active: dict[str, set[str]] = {}
-    node_map: dict[tuple[str, str], str] = {}
-    # Orphans added below are never templates, so the index stays valid through the loop.
-    templates_of = templates_by_base(resources)
-    for node, lrm_id, hist in entries:
-        is_active = hist.role not in (Role.UNKNOWN, Role.STOPPED)
-        rid = instance_for(lrm_id, node, resources, active, node_map, is_active, templates_of)
-        if rid is None and is_active:
-            rid = add_orphan(lrm_id, resources)
-        if rid is None:
-            continue
-        if is_active:
-            active.setdefault(top_instance(rid, resources), set()).add(node)
-            first_active.setdefault(node, rid)
-        histories.setdefault(rid, {})[node] = merge_history(histories.get(rid, {}).get(node),
-                                                            hist)
-        names.setdefault(rid, {}).setdefault(node, lrm_id)
-    return histories, names, first_active, active
-
-
-def surplus_histories(entries: list[tuple[str, str, NodeHistory]],
-                      resources: Mapping[str, Resource], nodes: Mapping[str, Node]
-                      ) -> set[str]:
-    counts: dict[str, int] = {}
-    clones: dict[str, Resource] = {}
-    for _node, lrm_id, hist in entries:
-        rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
-        clone = clone_of(rsc, resources) if rsc is not None else None
-        if clone is None or clone.unique or hist.role in (Role.UNKNOWN, Role.STOPPED):
-            continue
-        counts[clone.id] = counts.get(clone.id, 0) + 1
-        clones[lrm_id] = clone
-    out = set()
-    for lrm_id, clone in clones.items():
-        rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
-        requires = rsc.meta.get("requires", clone.meta.get("requires", "")) if rsc else ""
-        if counts[clone.id] > clone.clone_max and requires in ("quorum", "nothing"):
-            out.add(lrm_id)
-    return out
-
-
 def is_managed_guess(resources: Mapping[str, Resource], lrm_id: str) -> bool:
     rsc = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
     while rsc is not None:
@@ -291,39 +168,6 @@ def record_locks(ns: Element, node: str, resources: Mapping[str, Resource],
         rid = lrm_rsc.get("id")
         if when and when.isdigit() and rid in resources:
             locks[rid] = (node, int(when))
-
-
-def top_instance(rid: str, resources: Mapping[str, Resource]) -> str:
-    rsc = resources[rid]
-    while rsc.parent is not None and resources[rsc.parent].kind != "clone":
-        rsc = resources[rsc.parent]
-    return rsc.id
-
-
-def merge_history(old: NodeHistory | None, new: NodeHistory) -> NodeHistory:
-    if old is None:
-        return new
-    return old if old.role >= new.role and not new.failed else new
-
-
-def add_orphan(lrm_id: str, resources: dict[str, Resource]) -> str | None:
-    base = lrm_id.split(":")[0]
-    template = next((r for r in resources.values() if r.base == base), None)
-    if template is None:
-        resources[lrm_id] = Resource(id=lrm_id, kind="primitive", parent=None, children=(),
-                                     meta={}, agent="", ops=(), utilization={}, params={},
-                                     orphan=True, base=base)
-        return lrm_id
-    clone = clone_of(template, resources) if template.kind == "primitive" else None
-    if clone is None or template.parent is None or resources[template.parent].kind != "clone":
-        return None
-    n = len(clone.children)
-    while f"{base}:{n}" in resources:
-        n += 1
-    oid = f"{base}:{n}"
-    resources[oid] = replace(template, id=oid, orphan=True)
-    resources[clone.id] = replace(clone, children=clone.children + (oid,))
-    return oid
 
 
 # Per run: (node name, anonymous) -> resource name -> its failure attributes, each as
