@@ -63,3 +63,26 @@ def test_a_rule_with_value_source_param_compares_with_the_resource_parameter() -
     lines = scores(dummy("a", params), rule, n1attrs=east)
     assert "pcmk__primitive_assign: a allocation score on n1: 200" in lines
     assert "pcmk__primitive_assign: a allocation score on n2: 0" in lines
+
+
+CLONE = ('<clone id="dc"><meta_attributes id="cm"><nvpair id="cmax" name="clone-max" '
+         'value="1"/></meta_attributes>' + dummy("d") + "</clone>")
+
+
+def clone_score_with_follower(score: str) -> str:
+    """The clone's own n1 score when primitive p (500 on n1) is colocated with it."""
+    lines = scores(CLONE + dummy("p"), '<rsc_location id="l" rsc="p" node="n1" score="500"/>'
+                   f'<rsc_colocation id="co" rsc="p" with-rsc="dc" score="{score}"/>')
+    return next(line.rsplit(" ", 1)[1] for line in lines
+                if line.startswith("pcmk__clone_allocate: dc allocation score on n1"))
+
+
+def test_a_primitive_colocated_with_a_clone_steers_the_clones_own_scores() -> None:
+    # Pacemaker merges a dependent's preferences into the clone's table at score/INFINITY.
+    assert clone_score_with_follower("INFINITY") == "500"
+    assert clone_score_with_follower("500000") == "250"
+
+
+def test_a_tiny_colocation_share_still_counts_one_point_for_the_clone() -> None:
+    assert clone_score_with_follower("100") == "1"
+    assert clone_score_with_follower("-100") == "0"  # only positive shares count

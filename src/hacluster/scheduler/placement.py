@@ -120,13 +120,17 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         if abs(c.score) < 1:
             continue
         is_clone = model.resources[rid].kind == "clone"
-        if is_clone and model.resources[dep].kind != "clone" and c.score > 0:
-            continue  # one instance somewhere is enough for it: it does not steer the clone
+        if is_clone and model.resources[dep].kind != "clone" and c.score > 0 and decide:
+            # Only in the decision table: one instance somewhere is enough for it. The
+            # clone's own table (decide=False) has its share, as Pacemaker prints it.
+            continue
         dep_scores = with_influence(work, dep, own_scores(work, dep, True, decide),
                                     factor * c.score / INFINITY, seen | {dep}, decide)
         usable = work.usable
+        # A clone's own table keeps a tiny positive share as one point, as Pacemaker does.
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
-                              only_positive=is_clone, keep_tiny=not is_clone, usable=usable)
+                              only_positive=is_clone, keep_tiny=not is_clone or not decide,
+                              usable=usable)
         if can_run_any(model, merged) or is_clone:
             scores = merged
     return scores
