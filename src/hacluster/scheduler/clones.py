@@ -29,6 +29,7 @@ from hacluster.scheduler.scores import (
     Work,
     log_scores,
     primitive_scores,
+    stopped_by_failure,
 )
 from hacluster.scheduler.tables import (
     adjusted,
@@ -57,11 +58,20 @@ class Turns:
 def assign_clone(work: Work, rid: str) -> None:
     model = work.model
     clone = model.resources[rid]
-    table = work.clone_tables[rid] = scores_for(work, rid, decide=False)
-    show_tables(work, "pcmk__clone_allocate", rid, table)
+    table = scores_for(work, rid, decide=False)
     instances = [i for i in clone.children if not model.resources[i].orphan]
+    if not clone.unique and any(stopped_by_failure(model, p)
+                                for i in instances for p in model.primitives(i)):
+        # An anonymous instance failing with on-fail=stop bans its whole clone.
+        table = {n: -INFINITY for n in table}
+    work.clone_tables[rid] = table
+    show_tables(work, "pcmk__clone_allocate", rid, table)
     prims = model.primitives(instances[0]) if instances else ()
-    stopped_all = not prims or blocked_from_running(model, prims[0])
+    # What stops one instance of an anonymous clone stops them all; a unique clone's
+    # instance failing with on-fail=stop stops alone (its table reads -INFINITY).
+    stopping = [blocked_from_running(model, model.primitives(i)[0])
+                for i in instances if model.primitives(i)]
+    stopped_all = not prims or (all(stopping) if clone.unique else any(stopping))
     available = sum(1 for n in table if model.nodes[n].can_run)
     turns = Turns(rid, table, clone.clone_max < available)
     done = place_fixed(work, rid, turns, stopped_all)
@@ -82,7 +92,7 @@ def assign_clone(work: Work, rid: str) -> None:
         if inst in done:
             continue
         if stopped_all:
-            place_instance(work, inst, None, {})
+            stopped_turn(work, turns, inst)
         elif turns.count >= clone.clone_max:
             limit_reached(work, turns, inst)
         else:
@@ -107,6 +117,24 @@ def place_fixed(work: Work, rid: str, turns: Turns, stopped_all: bool) -> set[st
                 turns.per_node[here] = turns.per_node.get(here, 0) + 1
                 turns.count += 1
     return done
+
+
+def stopped_turn(work: Work, turns: Turns, inst: str) -> None:
+    """The turn of an instance of a clone that may not run at all: Pacemaker still
+    assigns each instance, printing its tables, -INFINITY where it is assigned."""
+    model = work.model
+    limits = instance_limits(work, turns, inst)
+    rsc = model.resources[inst]
+    if rsc.kind == "primitive":
+        table = instance_table(work, turns.clone, inst, limits, turns.all_coloc)
+        log_scores(work, "pcmk__primitive_assign", inst, dict.fromkeys(table, -INFINITY))
+    else:
+        show_tables(work, "pcmk__group_assign", inst, None, limits)
+        for at, member in enumerate(rsc.children):
+            table = member_table(work, inst, at)
+            log_scores(work, "pcmk__primitive_assign", member,
+                       dict.fromkeys(table, -INFINITY))
+    place_instance(work, inst, None, {})
 
 
 def failed(work: Work, inst: str) -> bool:

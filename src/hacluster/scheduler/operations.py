@@ -68,6 +68,12 @@ def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str
     for op in rsc.ops:
         if op.name == task and op.interval_ms == interval_ms and op.on_fail:
             return op.on_fail.lower()
+    if task == "demote":
+        # A demote without its own on-fail fails like the Promoted role's monitor.
+        for op in rsc.ops:
+            if op.name == "monitor" and op.role == Role.PROMOTED and op.interval_ms > 0 \
+                    and op.enabled and op.on_fail and op.on_fail.lower() != "demote":
+                return op.on_fail.lower()
     return None
 
 

@@ -131,6 +131,17 @@ def fresh_location_scores(work: Work, rid: str) -> dict[str, int]:
     return scores
 
 
+def stopped_by_failure(model: ClusterModel, rid: str) -> bool:
+    """A failure of primitive `rid` whose on-fail is stop."""
+    state = model.states.get(rid)
+    return state is not None and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes)
+
+
+def in_anonymous_clone(model: ClusterModel, rid: str) -> bool:
+    return any(model.resources[a].kind == "clone" and not model.resources[a].unique
+               for a in ancestors(model, rid))
+
+
 def stickiness(model: ClusterModel, rid: str) -> int:
     """resource-stickiness; clone instances default to 1 (Explained: clone options)."""
     in_clone = any(model.resources[a].kind == "clone" for a in ancestors(model, rid))
@@ -173,6 +184,10 @@ def fresh_primitive_scores(work: Work, rid: str, with_location: bool,
         scores[node] = add_scores(scores.get(node, 0), INFINITY)
     for node in state.banned_nodes | state.stop_failed_nodes:
         scores[node] = -INFINITY  # a failed stop bans the node too
+    if stopped_by_failure(model, rid) and not in_anonymous_clone(model, rid):
+        # on-fail=stop: a -INFINITY location on every node (Explained: on-fail); an
+        # anonymous clone's instance puts it on its clone's own table (clones.py).
+        scores = {n: -INFINITY for n in scores}
     locked = lock_node(model, rid)
     if locked is not None:  # shutdown-lock: nowhere but the node it is held for
         for node in scores:
