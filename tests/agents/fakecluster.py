@@ -56,6 +56,11 @@ def set_running(directory: Path, resource: str, node: str, running: bool) -> Non
         data["running"][resource] = sorted(nodes)
 
 
+def set_attribute(directory: Path, node: str, name: str, value: str) -> None:
+    with state(directory) as data:
+        data["attrs"].setdefault(node, {})[name] = value
+
+
 def attributes(directory: Path) -> dict[str, dict[str, str]]:
     with state(directory) as data:
         return dict(data["attrs"])

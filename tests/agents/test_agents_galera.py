@@ -1,17 +1,21 @@
 """ocf:mirantis:mysql-wss with real MariaDB + Galera: three nodes on one host (root only).
 
 Each node is a mysqld on its own loopback address (127.213.S.N, S a slot free for this
-run, so concurrent runs of the suite do not meet) with its own datadir, socket and ports; the cluster's tools are the fakecluster stand-ins (attributes,
-partition, where the clone runs). Checked: the real ocf-tester on one node; a cold start of
-three where one bootstraps and the others join; data written on one node read on another;
-a full stop and restart that bootstraps from the highest seqno and keeps the data.
+run, so concurrent runs of the suite do not meet) with its own datadir, socket and ports
+(hacluster.agents.galera_lab); the cluster's tools are the fakecluster stand-ins
+(attributes, partition, where the clone runs). Checked: the election rules (no MariaDB
+needed); the real ocf-tester on one node; a cold start of three where exactly one
+bootstraps and the others join; data written on one node read on another; a full stop and
+restart that bootstraps once, from the highest seqno, and keeps the data; a SIGKILLed node
+whose position comes from `--wsrep-recover` and which rejoins.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-import subprocess
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -24,16 +28,15 @@ from agentkit import (
     Outcome,
     listening_addresses,
     ocf_tester,
-    pick_run_slot,
     require_ocf_tester,
     run_agent,
 )
-from fakecluster import attributes, install_tools, set_partition, set_running
+from fakecluster import attributes, install_tools, set_attribute, set_partition, set_running
 
+from hacluster.agents import procs
 from hacluster.agents.galera import choose_bootstrap
-
-PROVIDER = "/usr/lib/galera/libgalera_smm.so"
-NODES = ("node-1", "node-2", "node-3")
+from hacluster.agents.galera_lab import NODES, GaleraLab, pick_slot, why_not_here
+from hacluster.agents.ocf import wait_for
 
 
 def test_the_bootstrap_node_has_the_highest_seqno_and_ties_go_to_the_lowest_md5() -> None:
@@ -42,109 +45,96 @@ def test_the_bootstrap_node_has_the_highest_seqno_and_ties_go_to_the_lowest_md5(
                              "node-3": f"{uuid}:7"}) == "node-2"
     # md5("node-1") = 3c2a..., md5("node-2") = 9f4d..., md5("node-3") = 1f6a...
     tied = {node: f"{uuid}:9" for node in NODES}
-    assert choose_bootstrap(tied) == min(NODES, key=lambda n: __import__("hashlib").md5(
-        n.encode()).hexdigest())
+    assert choose_bootstrap(tied) == min(NODES, key=lambda n: hashlib.md5(n.encode()).hexdigest())
     assert choose_bootstrap({"node-1": f"{uuid}:-1", "node-2": f"{uuid}:3"}) == "node-2"
+
+
+def test_a_node_that_lost_the_election_never_bootstraps_even_when_the_winners_position_drops(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The winner's own start makes its published seqno fall (Galera writes seqno -1 into
+    grastate.dat while it runs). A loser that re-elected then would bootstrap a second
+    cluster: it must keep its first answer and join once the winner runs."""
+    from hacluster.agents import cluster, galera
+    from hacluster.agents.ocf import Env
+
+    uuid = "6f6ae6e2-2a3b-11ee-8000-000000000001"
+    state = tmp_path / "cluster"
+    install_tools(tmp_path / "bin")
+    set_partition(state, ["node-1", "node-2"])
+    set_attribute(state, "node-1", "gtid", f"{uuid}:4")
+    set_attribute(state, "node-2", "gtid", f"{uuid}:9")
+    monkeypatch.setenv("HCT_CLUSTER_DIR", str(state))
+    monkeypatch.setenv("HCT_NODE", "node-1")
+    env = Env(galera.INFO, "start", {
+        "PATH": f"{tmp_path / 'bin'}:{CLEAN_PATH}", "HCT_CLUSTER_DIR": str(state),
+        "HCT_NODE": "node-1", "OCF_RESOURCE_INSTANCE": "p_mysql:1",
+        "OCF_RESKEY_master_timeout": "60", "OCF_RESKEY_election_interval": "1"})
+    said: list[str] = []
+    rounds: list[str] = []
+    monkeypatch.setattr(galera, "log", lambda _env, _level, message: said.append(message))
+    counted = cluster.running_on
+    monkeypatch.setattr(cluster, "running_on",
+                        lambda e, r: rounds.append(r) or counted(e, r))
+    answer: list[bool] = []
+    thread = threading.Thread(target=lambda: answer.append(galera.elect(env, "node-1")))
+    thread.start()
+    assert wait_for(lambda: len(rounds) >= 2, 60)  # one whole round: node-2 has won
+    set_attribute(state, "node-2", "gtid", f"{uuid}:-1")  # node-2's start is under way
+    seen = len(rounds)
+    assert wait_for(lambda: len(rounds) >= seen + 2 or not thread.is_alive(), 60)
+    set_running(state, "p_mysql", "node-2", True)
+    thread.join(30)
+    assert answer == [False], said
 
 
 @dataclass(frozen=True)
 class Galera:
-    root: Path
-    slot: int
+    """The three nodes (hacluster.agents.galera_lab) and the fake cluster around them."""
 
-    def address(self, node: str) -> str:
-        return f"127.213.{self.slot}.{NODES.index(node) + 1}"
+    lab: GaleraLab
 
-    def port(self, kind: str) -> int:
-        """mysql, gcomm, ist and sst ports of this run (the SST script checks ports alone)."""
-        return 20000 + self.slot * 10 + ("mysql", "gcomm", "ist", "sst").index(kind)
-
-    def home(self, node: str) -> Path:
-        return self.root / node
+    @property
+    def root(self) -> Path:
+        return self.lab.root
 
     def params(self, node: str) -> dict[str, str]:
-        home = self.home(node)
-        return {"config": str(home / "my.cnf"), "datadir": str(home / "data"),
-                "socket": str(home / "run" / "mysqld.sock"), "pid": str(home / "run" / "mysqld.pid"),
-                "test_user": "wsrep_sst", "test_passwd": "hct-secret", "master_timeout": "120",
-                "election_interval": "1"}
+        return {**self.lab.params(node), "test_user": "wsrep_sst", "test_passwd": "hct-secret",
+                "master_timeout": "240", "election_interval": "1"}
 
     def extra(self, node: str) -> dict[str, str]:
         return {"PATH": f"{self.root / 'bin'}:{CLEAN_PATH}", "HCT_NODE": node,
                 "HCT_CLUSTER_DIR": str(self.root / "cluster"),
                 "HA_RSCTMP": str(self.root / "rsctmp" / node),
-                "OCF_RESKEY_CRM_meta_timeout": "240000", "OCF_RESOURCE_INSTANCE": "p_mysql:0"}
+                "OCF_RESKEY_CRM_meta_timeout": "300000", "OCF_RESOURCE_INSTANCE": "p_mysql:0"}
 
     def agent(self, node: str, action: str) -> Outcome:
         outcome = run_agent("mirantis", "mysql-wss", action, self.params(node), self.extra(node),
-                            timeout_s=300)
+                            timeout_s=400)
         if action in ("start", "stop") and outcome.rc == 0:
             set_running(self.root / "cluster", "p_mysql", node, action == "start")
         return outcome
 
     def sql(self, node: str, statement: str) -> str:
-        done = subprocess.run(["mysql", f"--socket={self.params(node)['socket']}", "-N", "-B",
-                               "-e", statement], capture_output=True, text=True, timeout=60)
+        done = self.lab.query(node, statement)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
 
-def write_config(galera: Galera, node: str) -> None:
-    home, address = galera.home(node), galera.address(node)
-    gcomm, ist, sst = galera.port("gcomm"), galera.port("ist"), galera.port("sst")
-    peers = ",".join(f"{galera.address(n)}:{gcomm}" for n in NODES)
-    (home / "run").mkdir(parents=True)
-    shutil.chown(home / "run", "mysql", "mysql")
-    (home / "my.cnf").write_text(f"""[mysqld]
-user=mysql
-datadir={home}/data
-bind-address={address}
-port={galera.port("mysql")}
-log-error={home}/error.log
-skip-name-resolve
-binlog_format=ROW
-default_storage_engine=InnoDB
-innodb_autoinc_lock_mode=2
-innodb_buffer_pool_size=32M
-innodb_log_file_size=16M
-performance_schema=OFF
-wsrep_on=ON
-wsrep_provider={PROVIDER}
-wsrep_cluster_name=hct_galera_{galera.slot}
-wsrep_cluster_address=gcomm://{peers}?pc.wait_prim=no
-wsrep_node_name={node}
-wsrep_node_address={address}
-wsrep_provider_options="gmcast.listen_addr=tcp://{address}:{gcomm};ist.recv_addr={address}:{ist}"
-wsrep_sst_method=rsync
-wsrep_sst_receive_address={address}:{sst}
-""")
-
-
 @pytest.fixture(scope="module")
 def galera() -> Iterator[Galera]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (mysqld runs as user mysql, datadirs chowned)")
-    for tool in ("mysqld_safe", "mariadb-install-db", "mysql", "rsync"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (Debian mariadb-server, rsync)")
-    if not os.path.exists(PROVIDER):
-        pytest.skip(f"{PROVIDER} is not installed (Debian galera-4)")
+    reason = why_not_here()
+    if reason:
+        pytest.skip(reason)
     root = Path(tempfile.mkdtemp(prefix="hct-galera-"))
     root.chmod(0o755)
-    made = Galera(root, pick_run_slot(lambda slot: not any(
-        f":{20000 + slot * 10 + k} " in listening_addresses() for k in range(4))))
+    slot = pick_slot(20000, os.getpid(), listening_addresses)
+    if not slot:
+        pytest.skip("no free port slot for three mysqld")
+    made = Galera(GaleraLab(root, 213, 20000, slot))
     install_tools(root / "bin")
     set_partition(root / "cluster", list(NODES))
-    template = root / "template"
-    init = subprocess.run(["mariadb-install-db", "--user=mysql", f"--datadir={template}",
-                           "--auth-root-authentication-method=socket", "--skip-test-db"],
-                          capture_output=True, text=True, timeout=180)
-    assert init.returncode == 0, init.stderr
-    for node in NODES:
-        write_config(made, node)
-        shutil.copytree(template, made.home(node) / "data", symlinks=True)
-        subprocess.run(["chown", "-R", "mysql:mysql", str(made.home(node))], check=True)
     try:
+        made.lab.prepare()
         yield made
     finally:
         for node in NODES:
@@ -197,7 +187,34 @@ def test_three_nodes_bootstrap_once_replicate_and_restart_from_the_highest_seqno
     assert choose_bootstrap(gtids) == "node-3", gtids
     results = start_all(galera)
     assert all(r.rc == 0 for r in results.values()), results
-    assert "--wsrep-new-cluster" in results["node-3"].err, results["node-3"].err
+    assert [n for n, r in results.items() if "--wsrep-new-cluster" in r.err] == ["node-3"], \
+        results
     assert "node-3 wins" in results["node-1"].err or "joining" in results["node-1"].err
     assert galera.sql("node-1", "SELECT v FROM hct.t ORDER BY id") == \
         "written on node-1\nwritten on node-3 alone"
+
+
+@pytest.mark.slow
+def test_a_killed_node_publishes_the_position_wsrep_recover_finds_and_rejoins(
+        galera: Galera) -> None:
+    results = start_all(galera)  # idempotent: already running after the test above
+    assert all(r.rc == 0 for r in results.values()), results
+    galera.sql("node-1", "CREATE DATABASE IF NOT EXISTS hct; CREATE TABLE IF NOT EXISTS"
+               " hct.k (id INT PRIMARY KEY); INSERT INTO hct.k VALUES (1), (2), (3)")
+    position = (galera.lab.status("node-1", "wsrep_local_state_uuid") + ":"
+                + galera.lab.status("node-1", "wsrep_last_committed"))
+    assert wait_for(lambda: galera.lab.status("node-2", "wsrep_last_committed")
+                    == position.rsplit(":", 1)[1], 120, 0.5)
+    victim = galera.lab.mysqld_pid("node-2")
+    assert victim
+    os.killpg(os.getpgid(victim), signal.SIGKILL)  # mysqld_safe and mysqld die at once
+    set_running(galera.root / "cluster", "p_mysql", "node-2", False)
+    assert wait_for(lambda: not procs.is_alive(victim), 60)
+    assert galera.lab.grastate_seqno("node-2") == "-1"  # an unclean stop: no saved position
+    assert galera.agent("node-2", "monitor").rc == 7
+    assert attributes(galera.root / "cluster")["node-2"]["gtid"] == position
+    again = galera.agent("node-2", "start")
+    assert again.rc == 0 and "--wsrep-new-cluster" not in again.err, again
+    assert galera.sql("node-2", "SELECT COUNT(*) FROM hct.k") == "3"
+    assert galera.lab.status("node-2", "wsrep_cluster_size") == "3"
+

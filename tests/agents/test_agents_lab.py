@@ -15,6 +15,7 @@ import pytest
 from agentkit import namespaces, require_root_net, run_agent
 
 from hacluster.agents.lab import Lab, down, power_off, set_gateway, up
+from hacluster.agents.ocf import wait_for
 
 VIP_SHARED = {"cidr_netmask": "24", "gateway": "link", "gateway_metric": "10",
               "iflabel": "ka", "other_networks": "false",
@@ -62,7 +63,7 @@ def test_the_vip_answers_from_its_node_only_and_the_lab_leaves_nothing(
     for node in ("node-1", "node-2"):
         assert agent("p_haproxy", node, "start", params, tmp_path) == 0
     assert agent("vip__public", "node-1", "start", params, tmp_path) == 0
-    assert http("10.232.0.2") == "served by node-1"
+    assert wait_for(lambda: http("10.232.0.2") == "served by node-1", 60)
     assert agent("vip__public", "node-2", "monitor", params, tmp_path) == 7
     power_off(lab, 1)
     assert http("10.232.0.2") == ""
@@ -70,7 +71,7 @@ def test_the_vip_answers_from_its_node_only_and_the_lab_leaves_nothing(
                            text=True)
     assert route.returncode != 0 or "unreachable" in route.stdout, route.stdout
     assert agent("vip__public", "node-2", "start", params, tmp_path) == 0
-    assert http("10.232.0.2") == "served by node-2"
+    assert wait_for(lambda: http("10.232.0.2") == "served by node-2", 60)
     down(lab)
     assert host_state() == before
 

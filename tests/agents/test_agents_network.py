@@ -22,6 +22,8 @@ from agentkit import (
     unique,
 )
 
+from hacluster.agents.ocf import wait_for
+
 VIP = "10.213.0.50"
 PORT = 8080
 
@@ -92,7 +94,7 @@ def test_the_client_reaches_haproxy_on_the_vip_only_while_both_run(
     extra = agent_extra(tmp_path)
     assert run_agent("mirantis", "ns_haproxy", "start", proxy, extra, site.node).rc == 0
     assert run_agent("mirantis", "ns_IPaddr2", "start", vip, extra, site.node).rc == 0
-    assert "served by node-x" in tcp_get(site, VIP, PORT)
+    assert wait_for(lambda: "served by node-x" in tcp_get(site, VIP, PORT), 60)
     rules = site.in_node("iptables-save")
     assert "masquerade-for-public-net" in rules and "masquerade-for-haproxy-namespace" in rules
     assert "10.214.0.0/16 dev hapr-p" in site.in_node("ip", "netns", "exec", hapr, "ip", "route")
@@ -172,9 +174,10 @@ def test_the_vip_moves_between_nodes_and_the_client_follows_it(lan: Lan, tmp_pat
         return run_agent("mirantis", "ns_IPaddr2", action, params, extra, ns).rc
 
     assert vip("node-1", "start") == 0
-    assert "served by node-1" in http_get_from(lan.client, VIP, PORT)
+    assert wait_for(lambda: "served by node-1" in http_get_from(lan.client, VIP, PORT), 60)
     assert vip("node-2", "monitor") == 7
     assert vip("node-1", "stop") == 0 and vip("node-2", "start") == 0
-    assert "served by node-2" in http_get_from(lan.client, VIP, PORT)
+    # the client follows once the gratuitous ARPs, sent in the background, reach it
+    assert wait_for(lambda: "served by node-2" in http_get_from(lan.client, VIP, PORT), 60)
     assert vip("node-1", "monitor") == 7 and vip("node-2", "stop") == 0
     assert http_get_from(lan.client, VIP, PORT) == ""

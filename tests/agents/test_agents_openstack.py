@@ -17,6 +17,7 @@ import pytest
 from agentkit import ocf_tester, require_ocf_tester, require_root_net, run_agent, unique
 
 from hacluster.agents import procs, standin_daemon
+from hacluster.agents.ocf import wait_for
 from hacluster.agents.openstack import SERVICES, prepare_standins, service_named
 
 OPENSTACK = [(("eayun" if s.agent == "neutron-agent-lbaas" else "mirantis"), s.agent)
@@ -85,22 +86,24 @@ def test_a_daemon_that_dies_is_reported_not_running_by_the_recurring_monitor(
     assert run_agent("mirantis", "ceilometer-agent-central", "start", params).rc == 0
     [pid] = running(params)
     os.kill(pid, signal.SIGUSR1)  # the stand-in exits 1 at once: a crash
-    assert procs.wait_gone([pid], 5)
+    assert procs.wait_gone([pid], 60)
     assert run_agent("mirantis", "ceilometer-agent-central", "monitor", params).rc == 7
     assert run_agent("mirantis", "ceilometer-agent-central", "stop", params).rc == 0
 
 
 def test_stop_kills_a_daemon_that_ignores_sigterm_after_timeout_minus_5_s(
         open_dir: Path, service_user: str) -> None:
+    """The grace is the op timeout less 5 s (4 s here), not the 15 s used without one: the
+    bounds leave a loaded machine 10 s of slack and still tell the two apart."""
     params = service_params(open_dir, "heat-engine", service_user, standin_ignore_sigterm="true")
     assert run_agent("mirantis", "heat-engine", "start", params).rc == 0
     [pid] = running(params)
     started = time.monotonic()
     stop = run_agent("mirantis", "heat-engine", "stop", params,
-                     {"OCF_RESKEY_CRM_meta_timeout": "7000"})
+                     {"OCF_RESKEY_CRM_meta_timeout": "9000"})
     elapsed_s = time.monotonic() - started
     assert stop.rc == 0 and not procs.is_alive(pid)
-    assert 2.0 <= elapsed_s < 6.0, elapsed_s
+    assert 4.0 <= elapsed_s < 14.0, elapsed_s
     assert "SIGTERM ignored" in Path(params["log_file"]).read_text()
 
 
@@ -141,10 +144,11 @@ def test_dhcp_and_l3_remove_their_namespaces_and_what_listens_in_them(
          "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',6767))\ns.listen()\n"
          "time.sleep(600)"], start_new_session=True)
     try:
-        time.sleep(0.3)
+        assert wait_for(lambda: ":6767 " in subprocess.run(
+            ["ip", "netns", "exec", ns, "ss", "-ltnH"], capture_output=True, text=True).stdout, 60)
         params = service_params(open_dir, agent, service_user)
         assert run_agent("mirantis", agent, "start", params).rc == 0
-        assert listener.wait(10) is not None
+        assert listener.wait(60) is not None
         assert not os.path.exists(f"/run/netns/{ns}")
         assert run_agent("mirantis", agent, "stop", params).rc == 0
     finally:

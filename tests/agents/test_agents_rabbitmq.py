@@ -74,8 +74,20 @@ class Rabbit:
         return done.stdout
 
     def running_nodes(self, node: str) -> list[str]:
+        return self.cluster_status(node)["running_nodes"]
+
+    def disk_nodes(self, node: str) -> list[str]:
+        """Every member node's mnesia knows of, running or not."""
+        return self.cluster_status(node)["disk_nodes"]
+
+    def cluster_status(self, node: str) -> dict[str, list[str]]:
         status = json.loads(self.ctl(node, "cluster_status", "--formatter", "json"))
-        return sorted(status["running_nodes"])
+        return {key: sorted(status.get(key, [])) for key in ("running_nodes", "disk_nodes")}
+
+    def notify(self, node: str, **meta: str) -> Outcome:
+        extra = {**self.extra(node), **{f"OCF_RESKEY_CRM_meta_{k}": v for k, v in meta.items()}}
+        return run_agent("rabbitmq", "rabbitmq-server", "notify", self.params(node), extra,
+                         timeout_s=300)
 
 
 def port(slot: int, kind: str) -> int:
@@ -161,3 +173,48 @@ def test_set_policy_splits_like_a_shell_but_keeps_the_json_definition() -> None:
         ["ha-all", "^(?!amq\\.).*", definition, "--priority", "1"]
     with pytest.raises(ValueError):
         split_policy('ha-all "." {"ha-mode":')
+
+
+@pytest.mark.slow
+def test_post_stop_notify_forgets_the_stopped_node_and_a_full_restart_restores_the_users(
+        rabbit: Rabbit) -> None:
+    names = sorted(rabbit.erlang_name(n) for n in NODES)
+    assert all(rabbit.agent(n, "start").rc == 0 for n in NODES)  # idempotent when running
+    assert rabbit.running_nodes("node-1") == names
+    rabbit.ctl("node-1", "add_vhost", "hct")
+    rabbit.ctl("node-1", "add_user", "hct-user", "hct-password")
+    rabbit.ctl("node-1", "set_permissions", "-p", "hct", "hct-user", ".*", ".*", "^hct-")
+    # a clean stop leaves node-2 a member; the post-stop notification makes node-1 forget it
+    assert rabbit.agent("node-2", "stop").rc == 0
+    assert rabbit.disk_nodes("node-1") == names
+    told = rabbit.notify("node-1", notify_type="post", notify_operation="stop",
+                         notify_stop_uname="node-2")
+    assert told.rc == 0, told
+    assert rabbit.disk_nodes("node-1") == [rabbit.erlang_name("node-1")]
+    assert rabbit.notify("node-1", notify_type="pre", notify_operation="start",
+                         notify_start_uname="node-2").rc == 0
+    # the last node saves users, permissions and policies; its bootstrap restores them
+    assert rabbit.agent("node-1", "stop").rc == 0
+    assert rabbit.agent("node-1", "monitor").rc == 7
+    again = rabbit.agent("node-1", "start")
+    assert again.rc == 0 and "bootstrapped" in again.err and "restored" in again.err, again
+    assert "hct-user" in rabbit.ctl("node-1", "list_users", "-q")
+    assert "hct-user\t.*\t.*\t^hct-" in rabbit.ctl("node-1", "list_permissions", "-q", "-p",
+                                                     "hct")
+    assert '"ha-mode":"all"' in rabbit.ctl("node-1", "list_policies", "-q")
+    joined = rabbit.agent("node-2", "start")
+    assert joined.rc == 0 and "joined" in joined.err, joined
+    assert rabbit.running_nodes("node-2") == names
+
+
+def test_a_stop_saves_users_permissions_and_policies_but_not_guest_or_queues() -> None:
+    from hacluster.agents.rabbitmq import kept_definitions
+
+    exported = {"rabbit_version": "3.10.8", "users": [{"name": "guest"}, {"name": "nova"}],
+                "vhosts": [{"name": "/"}], "permissions": [{"user": "nova", "vhost": "/"}],
+                "policies": [{"name": "ha-all"}], "queues": [{"name": "q1"}],
+                "exchanges": [{"name": "x"}], "topic_permissions": []}
+    assert kept_definitions(exported) == {
+        "users": [{"name": "nova"}], "vhosts": [{"name": "/"}],
+        "permissions": [{"user": "nova", "vhost": "/"}], "policies": [{"name": "ha-all"}],
+        "topic_permissions": []}

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,12 @@ from harness import pick_port
 from lxml import etree
 
 from hacluster.agents import procs
+from hacluster.agents.galera_lab import NODES, GaleraLab, pick_slot, why_not_here
 from hacluster.demo.cluster import DemoCluster, live_config_text
 from hacluster.demo.files import data_file
 from hacluster.demo.realagents import rule_block
 
 pytestmark = pytest.mark.slow
-PROVIDER = "/usr/lib/galera/libgalera_smm.so"
-NODES = ("node-1", "node-2", "node-3")
 PROPS = ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
          '<nvpair id="o1" name="stonith-enabled" value="false"/>'
          '<nvpair id="o2" name="no-quorum-policy" value="ignore"/>'
@@ -40,75 +38,14 @@ PROPS = ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
          '</cluster_property_set></crm_config>')
 
 
-@dataclass(frozen=True)
-class Site:
-    root: Path
-    slot: int
-
-    def address(self, node: str) -> str:
-        return f"127.215.{self.slot}.{NODES.index(node) + 1}"
-
-    def port(self, kind: str) -> int:
-        return 24000 + self.slot * 10 + ("mysql", "gcomm", "ist", "sst").index(kind)
-
-    def home(self, node: str) -> Path:
-        return self.root / node
-
-    def params(self, node: str) -> dict[str, str]:
-        home = self.home(node)
-        return {"config": str(home / "my.cnf"), "datadir": str(home / "data"),
-                "socket": str(home / "run" / "mysqld.sock"),
-                "pid": str(home / "run" / "mysqld.pid")}
-
-    def sql(self, node: str, statement: str) -> str:
-        done = subprocess.run(["mysql", f"--socket={self.params(node)['socket']}", "-N", "-B",
-                               "-e", statement], capture_output=True, text=True, timeout=60)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    def mysqld_pid(self, node: str) -> int:
-        try:
-            return int(Path(self.params(node)["pid"]).read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return 0
-
-
-def my_cnf(site: Site, node: str) -> str:
-    home, address = site.home(node), site.address(node)
-    gcomm = site.port("gcomm")
-    peers = ",".join(f"{site.address(n)}:{gcomm}" for n in NODES)
-    return f"""[mysqld]
-user=mysql
-datadir={home}/data
-bind-address={address}
-port={site.port("mysql")}
-log-error={home}/error.log
-skip-name-resolve
-binlog_format=ROW
-default_storage_engine=InnoDB
-innodb_autoinc_lock_mode=2
-innodb_buffer_pool_size=32M
-innodb_log_file_size=16M
-performance_schema=OFF
-wsrep_on=ON
-wsrep_provider={PROVIDER}
-wsrep_cluster_name=hcl_live_{site.slot}
-wsrep_cluster_address=gcomm://{peers}?pc.wait_prim=no
-wsrep_node_name={node}
-wsrep_node_address={address}
-wsrep_provider_options="gmcast.listen_addr=tcp://{address}:{gcomm};ist.recv_addr={address}:{site.port("ist")}"
-wsrep_sst_method=rsync
-wsrep_sst_receive_address={address}:{site.port("sst")}
-"""
-
-
-def configuration(site: Site) -> str:
+def configuration(site: GaleraLab) -> str:
     prim = etree.Element("primitive", id="p_mysql", **{"class": "ocf"}, provider="mirantis",
                          type="mysql-wss")
     for node in NODES:
         prim.append(rule_block("p_mysql", node, site.params(node)))
     plain = etree.SubElement(prim, "instance_attributes", id="p_mysql-params")
     for name, value in (("test_user", "wsrep_sst"), ("test_passwd", "hcl-secret"),
-                        ("master_timeout", "120"), ("election_interval", "1")):
+                        ("master_timeout", "240"), ("election_interval", "1")):
         etree.SubElement(plain, "nvpair", id=f"p_mysql-params-{name}", name=name, value=value)
     ops = etree.SubElement(prim, "operations")
     for name, interval, timeout in (("monitor", "10s", "115s"), ("start", "0", "475s"),
@@ -122,53 +59,25 @@ def configuration(site: Site) -> str:
             "</resources><constraints/></configuration>")
 
 
-def why_skip() -> str:
-    if os.geteuid() != 0:
-        return "needs root (mysqld runs as user mysql, datadirs chowned)"
-    for tool in ("mysqld_safe", "mariadb-install-db", "mysql", "rsync"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (Debian mariadb-server, rsync)"
-    return "" if os.path.exists(PROVIDER) else f"{PROVIDER} is not installed (galera-4)"
-
-
-def free_slot() -> int:
-    listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
-    for offset in range(250):
-        slot = (os.getpid() + offset) % 250 + 1
-        if not any(f":{24000 + slot * 10 + k} " in listening for k in range(4)):
-            return slot
-    pytest.skip("no free port slot")
-
-
-def prepare(site: Site) -> None:
-    template = site.root / "template"
-    init = subprocess.run(["mariadb-install-db", "--user=mysql", f"--datadir={template}",
-                           "--auth-root-authentication-method=socket", "--skip-test-db"],
-                          capture_output=True, text=True, timeout=180)
-    assert init.returncode == 0, init.stderr
-    for node in NODES:
-        (site.home(node) / "run").mkdir(parents=True)
-        (site.home(node) / "my.cnf").write_text(my_cnf(site, node))
-        shutil.copytree(template, site.home(node) / "data", symlinks=True)
-        subprocess.run(["chown", "-R", "mysql:mysql", str(site.home(node))], check=True)
-
-
 @pytest.fixture(scope="module")
-def galera() -> Iterator[tuple[DemoCluster, Site]]:
-    reason = why_skip()
+def galera() -> Iterator[tuple[DemoCluster, GaleraLab]]:
+    reason = why_not_here()
     if reason:
         pytest.skip(reason)
+    slot = pick_slot(24000, os.getpid(), listening)
+    if not slot:
+        pytest.skip("no free port slot for three mysqld")
     root = Path(tempfile.mkdtemp(prefix="hcl-galera-live-"))
     root.chmod(0o755)
-    site = Site(root, free_slot())
+    site = GaleraLab(root, 215, 24000, slot)
     text, _ = live_config_text(data_file("corosync.nodelist.conf").read_text(),
                                pick_port("eayunstack-galera"), fast=False)
     cluster = DemoCluster.create(root, text)
     try:
-        prepare(site)
+        site.prepare()
         for index in (1, 2, 3):
             cluster.start(index)
-        assert wait_until(lambda: cluster.ring_of((1, 2, 3)), 30), cluster.logs()
+        assert wait_until(lambda: cluster.ring_of((1, 2, 3)), 90), cluster.logs()
         path = root / "configuration.xml"
         path.write_text(configuration(site))
         done = cluster.tool(1, "cibadmin", "--replace", "-o", "configuration", "--xml-file",
@@ -193,18 +102,28 @@ def located(cluster: DemoCluster) -> list[str]:
     return sorted(line.rsplit(" ", 1)[-1] for line in done.stdout.splitlines())
 
 
-def cluster_size(site: Site, node: str) -> str:
-    return site.sql(node, "SHOW STATUS LIKE 'wsrep_cluster_size'").split("\t")[-1]
+def cluster_size(site: GaleraLab, node: str) -> str:
+    return site.status(node, "wsrep_cluster_size")
+
+
+def sql(site: GaleraLab, node: str, statement: str) -> str:
+    """The statement's output; '' when the node does not answer."""
+    done = site.query(node, statement)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def listening() -> str:
+    return subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, timeout=30).stdout
 
 
 def test_a14_galera_bootstraps_once_replicates_and_a_killed_mysqld_recovers_in_place(
-        galera: tuple[DemoCluster, Site]) -> None:
+        galera: tuple[DemoCluster, GaleraLab]) -> None:
     cluster, site = galera
     assert wait_until(lambda: located(cluster) == list(NODES), 300, 2.0), cluster.logs()
     assert wait_until(lambda: all(cluster_size(site, n) == "3" for n in NODES), 60, 1.0)
-    site.sql("node-1", "CREATE DATABASE hcl; CREATE TABLE hcl.t (id INT PRIMARY KEY, v TEXT);"
+    sql(site, "node-1", "CREATE DATABASE hcl; CREATE TABLE hcl.t (id INT PRIMARY KEY, v TEXT);"
              " INSERT INTO hcl.t VALUES (1, 'written on node-1')")
-    assert site.sql("node-3", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
+    assert sql(site, "node-3", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
     victim = site.mysqld_pid("node-2")
     daemon = cluster.node(2).process
     assert victim and daemon is not None and os.getpgid(victim) != os.getpgid(daemon.pid)
@@ -212,7 +131,7 @@ def test_a14_galera_bootstraps_once_replicates_and_a_killed_mysqld_recovers_in_p
     assert wait_until(lambda: site.mysqld_pid("node-2") not in (0, victim)
                       and cluster_size(site, "node-2") == "3"
                       and located(cluster) == list(NODES), 240, 2.0), cluster.logs()
-    assert site.sql("node-2", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
+    assert sql(site, "node-2", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
     failed = cluster.tool(1, "crm_mon", "-1").stdout
     assert "p_mysql" in failed.split("Failed Resource Actions:")[-1], failed
 
@@ -224,10 +143,10 @@ def set_target_role(cluster: DemoCluster, role: str) -> None:
 
 
 def test_a14_after_a_full_stop_the_cluster_bootstraps_again_and_keeps_the_data(
-        galera: tuple[DemoCluster, Site]) -> None:
+        galera: tuple[DemoCluster, GaleraLab]) -> None:
     cluster, site = galera
     assert wait_until(lambda: located(cluster) == list(NODES), 300, 2.0), cluster.logs()
-    site.sql("node-3", "INSERT INTO hcl.t VALUES (2, 'before the full stop')")
+    sql(site, "node-3", "INSERT INTO hcl.t VALUES (2, 'before the full stop')")
     set_target_role(cluster, "Stopped")
     assert wait_until(lambda: not located(cluster)
                       and not any(site.mysqld_pid(n) for n in NODES), 240, 2.0), cluster.logs()
@@ -237,5 +156,5 @@ def test_a14_after_a_full_stop_the_cluster_bootstraps_again_and_keeps_the_data(
     assert wait_until(lambda: located(cluster) == list(NODES)
                       and all(cluster_size(site, n) == "3" for n in NODES), 300, 2.0), \
         cluster.logs()
-    assert site.sql("node-1", "SELECT v FROM hcl.t ORDER BY id") == \
+    assert sql(site, "node-1", "SELECT v FROM hcl.t ORDER BY id") == \
         "written on node-1\nbefore the full stop"

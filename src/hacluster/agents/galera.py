@@ -152,6 +152,11 @@ def current_gtid(env: Env, status: Mapping[str, str] | None, running: bool) -> s
 
 
 def publish_gtid(env: Env, status: Mapping[str, str] | None, running: bool) -> str:
+    """Publish this node's position. A mysqld that runs but does not answer yet keeps the
+    last published value: its grastate.dat then says seqno -1 (Galera's "running" mark),
+    and publishing that would change an election other nodes are holding right now."""
+    if running and not (status and status.get("wsrep_local_state_uuid")):
+        return ""
     gtid = current_gtid(env, status, running)
     if GTID.match(gtid):
         attrs.update(env, "gtid", gtid, lifetime="reboot")
@@ -172,9 +177,16 @@ def clean_up(env: Env) -> None:
 
 
 def monitor(env: Env) -> int:
+    return check(env, publish=True)
+
+
+def check(env: Env, publish: bool) -> int:
+    """The monitor; `publish=False` (while this node's own start runs) leaves the `gtid`
+    attribute as the election saw it."""
     running = mysqld_pid(env) is not None
     status = query_status(env) if running else None
-    publish_gtid(env, status, running)
+    if publish:
+        publish_gtid(env, status, running)
     tries = 1 if env.is_probe() or env.action != "monitor" else 3
     if not wait_for(lambda: mysqld_pid(env) is not None, tries - 1, 1.0):
         clean_up(env)
@@ -209,27 +221,40 @@ def prepare_directories(env: Env) -> None:
 def elect(env: Env, me: str) -> bool:
     """True when this node must bootstrap; False when it should join a running instance.
     Waits (master_timeout, checking every election_interval) until every partition member
-    has published its gtid or an instance runs somewhere."""
-    resource = env.instance_base
+    has published its gtid or an instance runs somewhere. The first winner this node sees
+    is final: a loser never bootstraps later, even when the winner's own start changes the
+    positions (that is how two nodes would bootstrap two clusters); it waits for an
+    instance to run and joins it."""
     timeout_s = int(env.param("master_timeout"))
     deadline = time.monotonic() + timeout_s
+    winner = ""
     while True:
-        if [node for node in cluster.running_on(env, resource) if node != me]:
+        if [node for node in cluster.running_on(env, env.instance_base) if node != me]:
             log(env, "INFO", "an instance runs elsewhere: joining it")
             return False
-        members = cluster.partition(env) or [me]
-        gtids = {node: g for node, g in attrs.query_all(env, "gtid").items()
-                 if node in members and GTID.match(g)}
         expired = time.monotonic() >= deadline
-        if gtids and (set(members) <= set(gtids) or expired):
-            winner = choose_bootstrap(gtids)
-            log(env, "INFO", f"bootstrap election among {sorted(gtids)}: {winner} wins")
-            if winner == me:
-                return True
+        winner = winner or election_round(env, me, expired)
+        if winner == me:
+            return True
         if expired:
             raise AgentError(Rc.ERR_GENERIC, f"no instance started within master_timeout"
-                             f" ({timeout_s} s)")
+                             f" ({timeout_s} s){'; ' + winner + ' won' if winner else ''}")
         time.sleep(int(env.param("election_interval")))
+
+
+def election_round(env: Env, me: str, expired: bool) -> str:
+    """The winner among this partition's published positions; '' while some member has not
+    published yet (unless the wait has expired)."""
+    members = cluster.partition(env) or [me]
+    gtids = {node: g for node, g in attrs.query_all(env, "gtid").items()
+             if node in members and GTID.match(g)}
+    if not gtids or not (set(members) <= set(gtids) or expired):
+        return ""
+    winner = choose_bootstrap(gtids)
+    log(env, "INFO", f"bootstrap election among {sorted(gtids)}: {winner} wins")
+    if winner != me:
+        log(env, "INFO", f"waiting for {winner} to bootstrap, then joining it")
+    return winner
 
 
 def init_file(env: Env, directory: str) -> str:
@@ -280,8 +305,8 @@ def start(env: Env) -> int:
     with tempfile.TemporaryDirectory(prefix="mysql-wss-") as directory:
         safe_pid = launch(env, bootstrap, directory)
         limit_s = max(env.timeout_ms() / 1000 - 5, 5)
-        if wait_for(lambda: monitor(env) == Rc.SUCCESS, limit_s, 1.0):
-            return Rc.SUCCESS
+        if wait_for(lambda: check(env, publish=False) == Rc.SUCCESS, limit_s, 1.0):
+            return monitor(env)
         log(env, "ERROR", f"mysqld did not reach a healthy state in {limit_s:.0f} s;"
             f" launch log: {Path(directory, 'launch.log').read_text(errors='replace')[-500:]}")
     stop_group(env, safe_pid)
@@ -303,14 +328,18 @@ def stop_group(env: Env, leader: int | None) -> None:
 
 
 def stop(env: Env) -> int:
-    if mysqld_pid(env) is None:
-        clean_up(env)
-        return Rc.SUCCESS
-    stop_group(env, None)
+    """Stop, then publish the position the stopped node will restart from (its last monitor
+    published a running position, which a bootstrap election must not use)."""
     if mysqld_pid(env) is not None:
-        log(env, "ERROR", "mysqld survived SIGKILL")
-        return Rc.ERR_GENERIC
+        stop_group(env, None)
+        if mysqld_pid(env) is not None:
+            log(env, "ERROR", "mysqld survived SIGKILL")
+            return Rc.ERR_GENERIC
     clean_up(env)
+    try:
+        publish_gtid(env, None, running=False)
+    except (AgentError, OSError, subprocess.SubprocessError) as error:
+        log(env, "WARNING", f"stopped, but the position was not published: {error}")
     return Rc.SUCCESS
 
 

@@ -207,13 +207,57 @@ def definitions_file(env: Env) -> str:
     return os.path.join(env.param("mnesia_base"), f"{nodename(env)}-definitions.json")
 
 
+BACKED_UP = ("vhosts", "users", "permissions", "topic_permissions", "policies")
+
+
+def kept_definitions(exported: dict[str, object]) -> dict[str, object]:
+    """What a stop saves of `rabbitmqctl export_definitions`: the virtual hosts, the users
+    other than guest, their permissions and the policies (not queues or messages)."""
+    kept: dict[str, object] = {}
+    for key in BACKED_UP:
+        items = exported.get(key)
+        if isinstance(items, list):
+            kept[key] = [item for item in items if key != "users"
+                         or not (isinstance(item, dict) and item.get("name") == "guest")]
+    return kept
+
+
+def save_definitions(env: Env) -> None:
+    """Back up users, permissions and policies before a stop (the broker must answer)."""
+    done = ctl(env, "export_definitions", "-", "--format", "json")
+    try:
+        exported = json.loads(done.stdout) if done.returncode == 0 else None
+    except json.JSONDecodeError:
+        exported = None
+    if not isinstance(exported, dict):
+        log(env, "WARNING", f"could not save users, permissions and policies:"
+            f" {done.stderr.strip()[-300:]}")
+        return
+    backup = definitions_file(env)
+    os.makedirs(os.path.dirname(backup), exist_ok=True)
+    with open(backup + ".tmp", "w") as out:
+        json.dump(kept_definitions(exported), out, indent=1, sort_keys=True)
+    os.replace(backup + ".tmp", backup)
+
+
+def restore_definitions(env: Env) -> None:
+    """After a bootstrap or a join: load what the last stop saved (a failure is logged)."""
+    backup = definitions_file(env)
+    if not os.path.exists(backup):
+        return
+    done = ctl(env, "import_definitions", backup)
+    if done.returncode != 0:
+        log(env, "WARNING", f"could not restore the definitions saved in {backup}:"
+            f" {done.stderr.strip()[-300:]}")
+    else:
+        log(env, "INFO", f"restored users, permissions and policies from {backup}")
+
+
 def bootstrap(env: Env) -> bool:
     wipe(env)
     if not launch(env):
         return False
-    backup = definitions_file(env)
-    if os.path.exists(backup) and ctl(env, "import_definitions", backup).returncode != 0:
-        log(env, "WARNING", f"could not restore the definitions saved in {backup}")
+    restore_definitions(env)
     policy = split_policy(env.param("set_policy"))
     if policy:
         done = ctl(env, "set_policy", *policy)
@@ -256,7 +300,10 @@ def start(env: Env) -> int:
         targets = sorted(name for node, name in advertised(env).items() if node != me)
         ok = join(env, targets) if targets else bootstrap(env)
         if ok and monitor(env) == Rc.SUCCESS:
-            log(env, "INFO", f"{nodename(env)} {'joined ' + ','.join(targets) if targets else 'bootstrapped'}")
+            how = f"joined {','.join(targets)}" if targets else "bootstrapped"
+            log(env, "INFO", f"{nodename(env)} {how}")
+            if targets:
+                restore_definitions(env)
             return Rc.SUCCESS
         stop_broker(env)
         if time.monotonic() >= deadline or not targets:
@@ -288,9 +335,7 @@ def stop_broker(env: Env) -> int:
 
 def stop(env: Env) -> int:
     if cluster_status(env) is not None:
-        backup = definitions_file(env)
-        if ctl(env, "export_definitions", backup).returncode != 0:
-            log(env, "WARNING", "could not save users, permissions and policies")
+        save_definitions(env)
     rc = stop_broker(env)
     attrs.delete(env, attr_names(env)[0])
     return rc
