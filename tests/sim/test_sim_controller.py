@@ -163,3 +163,23 @@ def test_the_dc_goes_on_after_its_own_action_without_waiting_for_the_cib() -> No
     through the CIB (its record is the news)."""
     assert restart_in_place(1)[2] == 0
     assert restart_in_place(2)[2] > 0
+
+
+def quorum_stamp(world: World, node: int) -> tuple[str | None, str | None]:
+    doc = world.nodes[NodeId(node)].cib.replica.doc  # type: ignore[union-attr]
+    return doc.root.get("have-quorum"), doc.root.get("dc-uuid")
+
+
+def test_a_dc_without_quorum_records_have_quorum_0_and_the_heal_records_1() -> None:
+    """have-quorum and dc-uuid are the DC's status (Pacemaker's DC writes them whatever the
+    quorum): node3 cut off alone is its own DC without quorum, and its CIB says so."""
+    world = make_world()
+    world.run_for(5000)
+    assert [quorum_stamp(world, n) for n in (1, 2, 3)] == [("1", "1")] * 3
+    world.network.partition([[NodeId(1), NodeId(2)], [NodeId(3)]])
+    assert world.run_for(10000, lambda: quorum_stamp(world, 3) == ("0", "3")), \
+        quorum_stamp(world, 3)
+    assert quorum_stamp(world, 1) == ("1", "1") and quorum_stamp(world, 2) == ("1", "1")
+    world.network.heal()
+    assert world.run_for(15000, lambda: [quorum_stamp(world, n) for n in (1, 2, 3)]
+                         == [("1", "1")] * 3), [quorum_stamp(world, n) for n in (1, 2, 3)]

@@ -9,8 +9,9 @@ from the old ring's tail flushed into a non-quorate remnant (`Delivered.quorate`
 acknowledged once the members that applied and persisted it (each says so in the agreed
 order, after its Persist) would be quorate on their own: votes >= votequorum's quorum, or
 every member of the ring. A status update (`CIBRequest.status_of`: node X's node_state
-only) needs no quorum; it is acknowledged once the writer and, when it is a member, node X
-have applied it: X's copy is where X's entry survives a merge.
+only, or its DC's have-quorum / dc-uuid) needs no quorum; it is acknowledged once the
+writer and, when it is a member, node X have applied it: X's copy is where X's entry
+survives a merge.
 Rule 2, syncs: at each membership change every member announces its copy; the winner is
 the copy of the latest quorate lineage (`Lineage`: the quorate ring whose sync it descends
 from, then the configuration writes applied since), then version, then lowest node id.

@@ -32,6 +32,9 @@ OPERATIONS = frozenset({"create", "modify", "replace", "delete", "erase", "upgra
 
 
 STAMP_ATTRS = ("cib-last-written", "update-origin", "update-client", "update-user")
+# The root attributes the DC maintains (Pacemaker Explained, "CIB properties"): status, not
+# configuration (they count in num_updates), so a DC without quorum records them too.
+DC_ATTRS = ("have-quorum", "dc-uuid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,9 @@ class CIBRequest:
     update-origin, update-client, update-user): values chosen once, by the client and
     the origin node, so every replica writes the same ones.
     `status_of`: a status update for the node whose node_state has this id (its resource
-    history, transient attributes, join state): it may change nothing else, and needs no
-    quorum; see hacluster.cib.replica for what that means at a merge."""
+    history, transient attributes, join state; from its DC also the root's DC_ATTRS): it
+    may change nothing else, and needs no quorum; see hacluster.cib.replica for what that
+    means at a merge."""
 
     operation: str
     xml: str = ""
@@ -96,8 +100,8 @@ def request_problem(request: CIBRequest) -> HaError | None:
 
 
 def is_confined_to_node_state(diff: XMLElement, node_state_id: str) -> bool:
-    """Whether a patchset changes only the node_state with this id (and the stamp on the
-    root): what a status update may do."""
+    """Whether a patchset changes only the node_state with this id (and the stamp and the
+    DC's have-quorum / dc-uuid on the root): what a status update may do."""
     own = f"/cib/status/node_state[@id='{node_state_id}']"
     for change in diff_changes(diff):
         path, operation = change.get("path", ""), change.get("operation")
@@ -110,7 +114,7 @@ def is_confined_to_node_state(diff: XMLElement, node_state_id: str) -> bool:
                 continue
         if operation == "modify" and path == "/cib":
             names = {c.get("name") for c in change.iter("change-attr")}
-            if names <= set(STAMP_ATTRS):
+            if names <= set(STAMP_ATTRS + DC_ATTRS):
                 continue
         return False
     return True

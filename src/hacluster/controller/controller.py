@@ -369,9 +369,11 @@ class Controller:
         return out
 
     def _write_cib_attrs(self) -> list[Output]:
+        """have-quorum and dc-uuid: a status update of the DC's own (as Pacemaker's DC
+        records them whatever the quorum), so a DC that lost quorum says so in the CIB."""
         return [CibWrite(CIBRequest("modify", attrs_xml("cib", {
             "have-quorum": "1" if self.quorate else "0",
-            "dc-uuid": str(int(min(self.members)))})))]
+            "dc-uuid": str(int(min(self.members)))}), status_of=str(int(self.node_id))))]
 
     # ------------------------------------------------------------------ DC: observing
 
