@@ -175,10 +175,24 @@ def test_a_status_update_may_touch_only_its_own_node_state() -> None:
                         'type="Dummy"/>', "resources", status_of="1")
     other = CIBRequest("modify", '<node_state id="2" uname="n2"/>', "status",
                        options=frozenset({"allow-create"}), status_of="1")
-    c.drain(N[1:], [(N[1], c.write(N[1], 1, sneaky)), (N[1], c.write(N[1], 2, other))])
-    for request_id in (1, 2):
+    admin = CIBRequest("modify", '<cib admin_epoch="7" have-quorum="0"/>', status_of="1")
+    c.drain(N[1:], [(N[1], c.write(N[1], 1, sneaky)), (N[1], c.write(N[1], 2, other)),
+                    (N[1], c.write(N[1], 3, admin))])
+    for request_id in (1, 2, 3):
         assert c.replies[(N[1], request_id)].problems[0].code is Code.CIB_STATUS_OUT_OF_SCOPE
     assert len({r.status().digest for r in c.replicas.values()}) == 1
+
+
+def test_the_dcs_have_quorum_and_dc_uuid_are_status_written_without_quorum() -> None:
+    c = Cluster()
+    c.form([N[1], N[2]])  # two of five: no quorum
+    before = c.replicas[N[1]].doc.version
+    stamp = CIBRequest("modify", '<cib have-quorum="0" dc-uuid="1"/>', status_of="1")
+    c.drain([N[1], N[2]], [(N[1], c.write(N[1], 1, stamp))], quorate=False)
+    assert c.replies[(N[1], 1)].ok
+    assert [c.replicas[n].doc.root.get("have-quorum") for n in (N[1], N[2])] == ["0", "0"]
+    after = c.replicas[N[1]].doc.version
+    assert after[:2] == before[:2] and after[2] == before[2] + 1, "status: num_updates only"
 
 
 def test_a_status_update_for_another_member_waits_for_that_member() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from hacluster.cib.diff import apply_changes, apply_diff, diff_changes
+from hacluster.cib.diff import apply_changes, apply_diff, diff_changes, diff_version
 from hacluster.cib.document import (
     VERSION_ATTRS,
     CIBDocument,
@@ -101,7 +101,13 @@ def request_problem(request: CIBRequest) -> HaError | None:
 
 def is_confined_to_node_state(diff: XMLElement, node_state_id: str) -> bool:
     """Whether a patchset changes only the node_state with this id (and the stamp and the
-    DC's have-quorum / dc-uuid on the root): what a status update may do."""
+    DC's have-quorum / dc-uuid on the root): what a status update may do. It never moves
+    admin_epoch or epoch (those rank copies at a merge): only num_updates."""
+    try:
+        if diff_version(diff, "source")[:2] != diff_version(diff, "target")[:2]:
+            return False
+    except HaError:
+        return False
     own = f"/cib/status/node_state[@id='{node_state_id}']"
     for change in diff_changes(diff):
         path, operation = change.get("path", ""), change.get("operation")
