@@ -69,6 +69,8 @@ def test_an_agent_called_without_an_action_says_how_to_call_it() -> None:
     ("mirantis", "mysql-wss", {"datadir": "/nonexistent/mysql"}, 5, "datadir"),
     ("mirantis", "mysql-wss", {"config": "/etc/hostname", "datadir": "/tmp",
                                "master_timeout": "soon"}, 6, "master_timeout"),
+    ("rabbitmq", "rabbitmq-server", {"bootstrap_wait": "soon"}, 6, "bootstrap_wait"),
+    ("rabbitmq", "rabbitmq-server", {"node_port": "70000"}, 6, "node_port"),
     ("mirantis", "neutron-agent-dhcp", {"binary": "/bin/sh", "user": "root",
                                         "amqp_server_port": "amqp"}, 6, "amqp_server_port"),
     ("mirantis", "neutron-agent-l3", {"binary": "/bin/sh", "user": "no-such-user-hct"}, 5,

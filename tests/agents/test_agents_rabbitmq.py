@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,18 +194,26 @@ def test_post_stop_notify_forgets_the_stopped_node_and_a_full_restart_restores_t
     assert rabbit.disk_nodes("node-1") == [rabbit.erlang_name("node-1")]
     assert rabbit.notify("node-1", notify_type="pre", notify_operation="start",
                          notify_start_uname="node-2").rc == 0
-    # the last node saves users, permissions and policies; its bootstrap restores them
+    # the last node saves users, permissions and policies; its bootstrap restores them.
+    # Both start at once, as a cold start's transition does: node-1 bootstraps, node-2
+    # waits for it and joins (one cluster, not two)
     assert rabbit.agent("node-1", "stop").rc == 0
     assert rabbit.agent("node-1", "monitor").rc == 7
-    again = rabbit.agent("node-1", "start")
-    assert again.rc == 0 and "bootstrapped" in again.err and "restored" in again.err, again
+    results: dict[str, Outcome] = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, rabbit.agent(n, "start")))
+               for n in NODES]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(400)
+    first, second = results["node-1"], results["node-2"]
+    assert first.rc == 0 and "bootstrapped" in first.err and "restored" in first.err, first
+    assert second.rc == 0 and f"joined {rabbit.erlang_name('node-1')}" in second.err, second
+    assert rabbit.running_nodes("node-2") == names
     assert "hct-user" in rabbit.ctl("node-1", "list_users", "-q")
     assert "hct-user\t.*\t.*\t^hct-" in rabbit.ctl("node-1", "list_permissions", "-q", "-p",
                                                      "hct")
-    assert '"ha-mode":"all"' in rabbit.ctl("node-1", "list_policies", "-q")
-    joined = rabbit.agent("node-2", "start")
-    assert joined.rc == 0 and "joined" in joined.err, joined
-    assert rabbit.running_nodes("node-2") == names
+    assert '"ha-mode":"all"' in rabbit.ctl("node-2", "list_policies", "-q")
 
 
 def test_a_stop_saves_users_permissions_and_policies_but_not_guest_or_queues() -> None:
@@ -218,3 +227,18 @@ def test_a_stop_saves_users_permissions_and_policies_but_not_guest_or_queues() -
         "users": [{"name": "nova"}], "vhosts": [{"name": "/"}],
         "permissions": [{"user": "nova", "vhost": "/"}], "policies": [{"name": "ha-all"}],
         "topic_permissions": []}
+
+
+def test_instances_started_together_take_turns_to_bootstrap_in_name_order() -> None:
+    from hacluster.agents.rabbitmq import bootstrap_turn
+
+    members = ["node-1", "node-2", "node-3"]
+    assert bootstrap_turn("node-1", members, {"node-2", "node-3"}, 0, 30)
+    assert not bootstrap_turn("node-2", members, {"node-1", "node-2"}, 999, 30)
+    assert not bootstrap_turn("node-3", members, {"node-2"}, 999, 30)
+    # node-1 is not starting (banned, say): node-2 waits 30 s for it, node-3 60 s
+    assert not bootstrap_turn("node-2", members, {"node-2", "node-3"}, 29, 30)
+    assert bootstrap_turn("node-2", members, {"node-2", "node-3"}, 30, 30)
+    assert not bootstrap_turn("node-3", members, {"node-3"}, 59, 30)
+    assert bootstrap_turn("node-3", members, {"node-3"}, 60, 30)
+    assert bootstrap_turn("node-3", ["node-3"], set(), 0, 30)  # alone in its partition

@@ -4,7 +4,9 @@ Owns the clone behaviour EayunStack ran: each running node advertises its Erlang
 as the attributes rmq-node-attr-<rsc> (transient) and rmq-node-attr-last-known-<rsc>
 (forever); a start with nobody advertising bootstraps (fresh mnesia, the set_policy
 applied, definitions restored from the last stop), otherwise it wipes its mnesia, has a
-running member forget its old name and joins that member. Monitor asks the broker for its
+running member forget its old name and joins that member. Instances started together take
+turns in node-name order (a start in progress is claimed in rmq-start-<rsc>), so they form
+one cluster, never one each. Monitor asks the broker for its
 cluster status and fails a node in a minority partition. Every RabbitMQ command runs with
 this instance's RABBITMQ_* environment, so several nodes can live on one host.
 """
@@ -29,6 +31,7 @@ from hacluster.agents.ocf import (
     Parameter,
     Rc,
     find_binary,
+    integer,
     log,
     require,
 )
@@ -50,7 +53,10 @@ INFO = AgentInfo(
      Parameter("erl_args", "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"),
      Parameter("server", "rabbitmq-server", default="/usr/sbin/rabbitmq-server"),
      Parameter("ctl", "rabbitmqctl", default="/usr/sbin/rabbitmqctl"),
-     Parameter("user", "the user RabbitMQ runs as", default="rabbitmq")),
+     Parameter("user", "the user RabbitMQ runs as", default="rabbitmq"),
+     Parameter("bootstrap_wait", "seconds per node before it in name order that a node waits"
+               " for them to bootstrap, when no broker runs yet", content="integer",
+               default="30")),
     (Action("start", 360), Action("stop", 60), Action("monitor", 60, 30, 0),
      Action("notify", 60), Action("meta-data", 5), Action("validate-all", 20)))
 
@@ -132,6 +138,7 @@ def validate(env: Env) -> int:
         value = env.param(name)
         if value and not (value.isdigit() and 0 < int(value) < 65536):
             raise AgentError(Rc.ERR_CONFIGURED, f"parameter {name}={value!r} is not a port")
+    integer(env, "bootstrap_wait")
     try:
         split_policy(env.param("set_policy"))
     except ValueError as error:
@@ -291,13 +298,56 @@ def join(env: Env, targets: list[str]) -> bool:
     return False
 
 
+def bootstrap_turn(me: str, members: list[str], starting: set[str], waited_s: float,
+                   per_rank_s: float) -> bool:
+    """Whether `me` may bootstrap now, no broker running anywhere. Nodes take turns in name
+    order, so that instances started together form one cluster and not one each: a node
+    waits while a node before it is starting (it will bootstrap or join, and then `me`
+    joins it), and otherwise `per_rank_s` for each node before it (time for them to start)."""
+    before = [node for node in sorted(members) if node < me]
+    return not set(before) & starting and waited_s >= per_rank_s * len(before)
+
+
+def starting_nodes(env: Env) -> set[str]:
+    """Nodes whose start of this clone is under way (their claim is younger than our op
+    timeout: a start killed by its timeout leaves a claim that must not block forever)."""
+    now, limit_s = time.time(), env.timeout_ms() / 1000
+    return {node for node, since in attrs.query_all(env, claim_name(env)).items()
+            if since.isdigit() and now - int(since) < limit_s}
+
+
+def claim_name(env: Env) -> str:
+    return f"rmq-start-{env.instance_base}"
+
+
 def start(env: Env) -> int:
     if monitor(env) == Rc.SUCCESS:
         return Rc.SUCCESS
-    me = cluster.local_node(env)
-    deadline = time.monotonic() + max(env.timeout_ms() / 1000 - 10, 10)
+    attrs.update(env, claim_name(env), str(int(time.time())))
+    try:
+        return start_claimed(env, cluster.local_node(env))
+    finally:
+        attrs.delete(env, claim_name(env))
+
+
+def start_claimed(env: Env, me: str) -> int:
+    began = time.monotonic()
+    deadline = began + max(env.timeout_ms() / 1000 - 10, 10)
+    per_rank_s = integer(env, "bootstrap_wait")
+    said = False
     while True:
         targets = sorted(name for node, name in advertised(env).items() if node != me)
+        if not targets and not bootstrap_turn(me, cluster.partition(env) or [me],
+                                              starting_nodes(env), time.monotonic() - began,
+                                              per_rank_s):
+            if time.monotonic() >= deadline:
+                log(env, "ERROR", "no broker to join and not this node's turn to bootstrap")
+                return Rc.ERR_GENERIC
+            if not said:
+                log(env, "INFO", "waiting for a node before this one to bootstrap")
+                said = True
+            time.sleep(2)
+            continue
         ok = join(env, targets) if targets else bootstrap(env)
         if ok and monitor(env) == Rc.SUCCESS:
             how = f"joined {','.join(targets)}" if targets else "bootstrapped"
@@ -338,6 +388,7 @@ def stop(env: Env) -> int:
         save_definitions(env)
     rc = stop_broker(env)
     attrs.delete(env, attr_names(env)[0])
+    attrs.delete(env, claim_name(env))  # left behind by a start killed at its timeout
     return rc
 
 
