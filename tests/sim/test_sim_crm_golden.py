@@ -97,7 +97,7 @@ class Script:
                 self.partitioned = True  # unfenced: a second copy may start elsewhere
             case "start":
                 self.w.start(nums[0])
-                self.partitioned = False
+                self.partitioned = bool(self.w.network.blocked)
             case "shutdown":
                 self.w.shutdown(nums[0])
             case "partition":

@@ -28,13 +28,8 @@ def test_crm_seed_sweep(seed: int) -> None:
 
 
 EAYUN_FAST_SEEDS = range(1, 3)
-# Seed 12 fails: after the heal vip__public runs on node-2 and node-3 (a start decided
-# while node-2 was outside node-3's ring lands once the ring is whole; not yet known
-# whether the check or the controller is wrong). Run any range with
-# .venv/bin/python tests/sim/eayunstack_sweep.py A B
-EAYUN_SLOW_SEEDS = [*range(3, 12), pytest.param(12, marks=pytest.mark.xfail(
-    reason="vip__public on two nodes right after the heal; see the comment above")),
-    *range(13, 21)]
+# Run any range with .venv/bin/python tests/sim/eayunstack_sweep.py A B
+EAYUN_SLOW_SEEDS = range(3, 21)
 
 
 @pytest.mark.parametrize("seed", EAYUN_FAST_SEEDS)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hacluster.cib import CIBRequest, copy_element, parse_fragment, serialize
-from hacluster.common import NodeId
+from hacluster.common import NodeId, duration_ms
 from hacluster.controller.failures import (
     Prediction,
     apply_prediction,
@@ -86,6 +86,7 @@ ACTION_SLACK_MS = 20_000  # beyond an op's own timeout before the DC gives up on
 FENCE_TIMEOUT_MS = 120_000
 SHUTDOWN_ESCALATION_MS = 120_000
 RETRY_MS = 1000
+DC_DEADTIME = "20s"  # Pacemaker's default dc-deadtime
 START_ROLES = ("", "Started", "Slave", "Unpromoted")
 PROMOTED_ROLES = ("Master", "Promoted")
 CREATE = frozenset({"allow-create"})
@@ -149,16 +150,25 @@ class Controller:
         self.shutting: set[str] = set()  # DC: node ids that asked to shut down
         self.left = False
         self.dropped = 0
+        # Booting: until this node first shares a ring with another or has quorum, or
+        # dc-deadtime has passed since it started, a lone DC plans nothing (Pacemaker waits
+        # dc-deadtime for a DC): a machine that boots forms a ring of its own before it
+        # merges with the running cluster, and must not start what the others run.
+        self.boot_ms: int | None = None
+        self.booting = True
 
     # ------------------------------------------------------------------ contract
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
         out: list[Output] = []
+        if self.boot_ms is None:
+            self.boot_ms = now_ms
         match event:
             case Membership():
                 out += self._membership(now_ms, event)
             case QuorumChanged(quorate=quorate):
                 self.quorate = quorate
+                self.booting = self.booting and not quorate
                 if self.is_dc() and self.joined_ring == self.ring_seq:
                     out += self._write_cib_attrs()
                     self._abort("quorum changed")
@@ -185,6 +195,7 @@ class Controller:
         times = [t for t in (self.recheck_ms if self.is_dc() else None,
                              self.retry_ms if self.is_dc() else None,
                              self.run.next_deadline_ms() if self.run else None,
+                             self._boot_end_ms() if self.is_dc() and self.booting else None,
                              self.shutdown_ms + SHUTDOWN_ESCALATION_MS
                              if self.shutdown_ms is not None and not self.left else None)
                  if t is not None]
@@ -220,6 +231,7 @@ class Controller:
         self.members = tuple(sorted(event.members))
         self.quorate = event.quorate
         self.ring_seq = event.ring_seq
+        self.booting = self.booting and len(self.members) < 2 and not self.quorate
         self.synced = False
         self.acks = set()
         self.predicted = {}
@@ -459,11 +471,19 @@ class Controller:
                 break
         if self.retry_ms is not None and now_ms >= self.retry_ms:
             self.retry_ms = None
+        if self.booting and now_ms >= self._boot_end_ms():
+            self.booting = False
+            log.info("dc-deadtime passed node=%s: planning alone", self.name)
         if self.run is None and self.need_schedule and self.scheduling is None \
-                and self.retry_ms is None:
+                and self.retry_ms is None and not self.booting:
             out += self._clear_expired(now_ms)
             out.append(self._run_scheduler(now_ms))
         return out
+
+    def _boot_end_ms(self) -> int:
+        deadtime = cluster_property(self.doc.root, "dc-deadtime", DC_DEADTIME) \
+            if self.doc is not None else DC_DEADTIME
+        return (self.boot_ms or 0) + duration_ms(deadtime, duration_ms(DC_DEADTIME))
 
     def _clear_expired(self, now_ms: int) -> list[Output]:
         """Fail counts past their failure-timeout are cleared (through attrd)."""
