@@ -23,8 +23,9 @@ from hacluster.scheduler.scores import (
     log_scores,
     merge_factor,
     primitive_scores,
+    settle,
 )
-from hacluster.scheduler.tables import base_table, member_table, whole_group
+from hacluster.scheduler.tables import base_table, member_table, merge_colocated, whole_group
 
 
 def free_capacity(work: Work, node: str) -> int:
@@ -124,6 +125,12 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
             # Only in the decision table: one instance somewhere is enough for it. The
             # clone's own table (decide=False) has its share, as Pacemaker prints it.
             continue
+        if is_clone and not decide and model.resources[dep].kind in ("primitive", "group"):
+            # The clone's own table takes a dependent in member by member, each share
+            # positive only (a negative result leaves the node as it was), as Pacemaker.
+            scores = merge_colocated(work, scores, dep, factor * c.score / INFINITY, seen,
+                                     positive=True)
+            continue
         dep_scores = with_influence(work, dep, own_scores(work, dep, True, decide),
                                     factor * c.score / INFINITY, seen | {dep}, decide)
         usable = work.usable
@@ -131,8 +138,8 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
         merged = merge_factor(scores, dep_scores, factor * c.score / INFINITY,
                               only_positive=is_clone, keep_tiny=not is_clone or not decide,
                               usable=usable)
-        if can_run_any(model, merged) or is_clone:
-            scores = merged
+        if can_run_any(model, merged):
+            scores = settle(merged)
     return scores
 
 
@@ -252,7 +259,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     for m in members:
         log_lazy(work, "pcmk__group_assign", m, lambda m=m: base_table(work, m))  # type: ignore[misc]
     if scores is None:
-        scores = scores_for(work, rid)
+        scores = member_table(work, rid, 0) if members else scores_for(work, rid)
     current: tuple[str, ...] = ()
     for m in members:
         st = model.states.get(m)
@@ -269,9 +276,7 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
             record(work, m, here, {})
             prev_ok = prev_ok and here is not None and here == node
             continue
-        own = primitive_scores(work, m)
-        for c in work.with_of.get(m, ()):
-            own = apply_colocation(work, own, c, c.score >= INFINITY)
+        own = member_table(work, rid, at)
         ok = (prev_ok and node is not None and own.get(node, -INFINITY) >= 0
               and not blocked_from_running(model, m) and not model.resources[m].orphan)
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})

@@ -20,9 +20,11 @@ from hacluster.scheduler.policy import next_role_stopped, target_role
 from hacluster.scheduler.scores import (
     Work,
     can_run_any,
+    location_scores,
     log_promotion,
     merge_factor,
     nodes_of,
+    settle,
 )
 from hacluster.scheduler.tables import base_table, merge_colocated, promotion_score
 
@@ -214,7 +216,8 @@ def merge_table(work: Work, table: dict[str, int], other: str, factor: float,
     model = work.model
     rsc = model.resources[other]
     if rsc.kind == "clone":
-        source = work.clone_tables.get(other, {})
+        # A clone not assigned yet offers its location scores (its allowed nodes).
+        source = work.clone_tables.get(other) or location_scores(work, other)
     else:
         last = rsc.children[-1] if rsc.kind == "group" and rsc.children else other
         source = base_table(work, last) if model.resources[last].kind == "primitive" else {}
@@ -224,4 +227,4 @@ def merge_table(work: Work, table: dict[str, int], other: str, factor: float,
                        usable=work.usable)
     if rollback and not can_run_any(model, out):
         return table
-    return out
+    return settle(out) if positive else out

@@ -211,11 +211,21 @@ def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float
             if factor < 0 and value < 0:
                 continue
         out[node] = add_scores(base, scaled(value, factor, keep_tiny))
-        if only_positive and out[node] < 0 <= base:
-            # A clone only takes in preferences: what would turn a node negative leaves
-            # it as it was (a preferred node is kept barely usable).
-            out[node] = 1 if base > 0 else base
+        if only_positive and out[node] < 0:
+            # A clone only takes in preferences: a negative result is never applied; a
+            # preferred node becomes UNUSABLE (and stays so; settle: barely usable).
+            out[node] = UNUSABLE if base > 0 else base
     return out
+
+
+# Pacemaker's INFINITY_HACK: a preferred node that a positive-only merge would have
+# turned negative. It counts as unusable while the merge decides whether to roll back
+# (nothing could run), then settle() makes it 1.
+UNUSABLE = -100 * INFINITY
+
+
+def settle(scores: dict[str, int]) -> dict[str, int]:
+    return {n: 1 if v == UNUSABLE else v for n, v in scores.items()}
 
 
 def scaled(value: int, factor: float, keep_tiny: bool = True) -> int:

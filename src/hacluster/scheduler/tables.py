@@ -28,6 +28,7 @@ from hacluster.scheduler.scores import (
     log_scores,
     merge_factor,
     primitive_scores,
+    settle,
 )
 
 
@@ -271,7 +272,7 @@ def merge_colocated(work: Work, table: dict[str, int], rid: str, factor: float,
             continue
         out = merge_colocated(work, out, c.dependent, sign * c.score / INFINITY, seen,
                               positive)
-    return out
+    return settle(out) if positive else out
 
 
 def chain_table(work: Work, rid: str, table: dict[str, int]) -> dict[str, int]:
