@@ -6,7 +6,9 @@ Commands: `nodes 1 2 3`, `property NAME=VALUE ...`, `resource ID [monitor=10s]
 [META=VALUE ...]`, `run MS`, `wait ID on N[,M]|elsewhere|nowhere [MS]` (runs until the
 resource runs as said; prints how long that took), `crash N` (the machine dies), `kill N` (only its daemon), `start N`, `shutdown N`,
 `partition 1 | 2 3`, `heal`, `die ID on N` (the resource stops by itself), `failop N ID
-ACTION [RC]` (its next run fails), `standby N on|off`, `status`.
+ACTION [RC]` (its next run fails), `standby N on|off`, `nodeattr N NAME=VALUE` (a permanent
+node attribute), `meta ID NAME=VALUE` (a resource meta-attribute), `monitoring ID` (the
+nodes that ran a recurring monitor of ID since the last `monitoring`), `status`.
 After every event: a resource never starts on a second node while the network is whole.
 """
 
@@ -35,6 +37,7 @@ class Script:
         self.props: dict[str, str] = {}
         self.partitioned = False
         self.active: dict[str, set[str]] = {}
+        self.monitor_mark: dict[str, int] = {}
 
     def check(self, _node: NodeId, _item: object) -> None:
         """A resource never starts on a second node while the network is whole (a partition
@@ -118,6 +121,20 @@ class Script:
                     f'<node id="{node}" uname="node{node}"><instance_attributes '
                     f'id="nodes-{node}"><nvpair id="nodes-{node}-standby" name="standby" '
                     f'value="{args[1]}"/></instance_attributes></node>'), "nodes"))
+            case "nodeattr":
+                name, value = args[1].split("=", 1)
+                self.write(CIBRequest("modify", (
+                    f'<node id="{nums[0]}" uname="node{nums[0]}"><instance_attributes '
+                    f'id="nodes-{nums[0]}"><nvpair id="nodes-{nums[0]}-{name}" name="{name}" '
+                    f'value="{value}"/></instance_attributes></node>'), "nodes"))
+            case "meta":
+                name, value = args[1].split("=", 1)
+                self.write(CIBRequest("modify", (
+                    f'<primitive id="{args[0]}"><meta_attributes id="{args[0]}-meta"><nvpair '
+                    f'id="{args[0]}-m-{name}" name="{name}" value="{value}"/>'
+                    '</meta_attributes></primitive>'), "resources"))
+            case "monitoring":
+                self.monitoring(args[0])
             case "status":
                 self.status()
             case _:
@@ -141,6 +158,13 @@ class Script:
         took = self.w.now_ms - start
         self.out.append(f"  {rsc} on {','.join(self.w.agents.active(rsc)) or 'nothing'}"
                         f" after {took} ms" if ok else f"  TIMEOUT after {limit} ms")
+
+    def monitoring(self, rsc: str) -> None:
+        runs = self.w.agents.monitored
+        since = self.monitor_mark.get(rsc, 0)
+        nodes = sorted({node for at, node, name in runs[since:] if name == rsc})
+        self.monitor_mark[rsc] = len(runs)
+        self.out.append(f"  monitoring {rsc}: {' '.join(nodes) or 'nowhere'}")
 
     def status(self) -> None:
         dcs = sorted({f"{n.status().controller.dc}" for n in self.w.nodes.values()

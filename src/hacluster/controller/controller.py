@@ -27,6 +27,7 @@ from hacluster.controller.failures import (
     settle,
 )
 from hacluster.controller.lrm import LocalHistory, is_failure
+from hacluster.controller.maintenance import maintenance_on
 from hacluster.controller.messages import (
     ActionResult,
     CibChanged,
@@ -128,6 +129,10 @@ class Controller:
         self.joined_ring = -1  # DC: the ring whose join it completed
         self.pending: dict[str, OpRequest] = {}  # one-shot ops at our executor, by key
         self.recurring: dict[str, set[tuple[str, int]]] = {}
+        # how each resource's recurring monitors were started (transition key, clone
+        # instance, roles), to run them again after maintenance; those paused now
+        self.monitor_meta: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        self.paused: set[str] = set()
         # DC state
         self.run: TransitionRun | None = None
         self.transitions = 0
@@ -265,7 +270,7 @@ class Controller:
                 out += self._maybe_finish_join(now_ms)
         if self.is_dc() and self.joined_ring == self.ring_seq and before is not None:
             self._observe(now_ms, before)
-        return out
+        return out + self._maintenance(now_ms)
 
     def _peer(self, now_ms: int, event: PeerMessage) -> list[Output]:
         message = decode(event.data)
@@ -607,6 +612,7 @@ class Controller:
             return self._write_lrm() + [PeerSend(encode(ActionResult(
                 self.name, op.transition_key, 0, 0)))]
         if op.action in ("stop", "demote", "promote"):
+            self.paused.discard(op.rsc_id)
             for task, interval in sorted(self.recurring.pop(op.rsc_id, set())):
                 out.append(CancelOp(op.rsc_id, task, interval))
         self.pending[op.transition_key or f"{op.rsc_id}_{op.action}"] = op
@@ -645,23 +651,57 @@ class Controller:
         return out
 
     def _start_monitors(self, op: OpRequest, wall_s: int) -> list[Output]:
-        prim = find_primitive(self.doc.root, op.rsc_id) if self.doc is not None else None
-        if prim is None:
-            return []
         roles = PROMOTED_ROLES if op.action == "promote" else START_ROLES
-        out: list[Output] = []
-        started = self.recurring.setdefault(op.rsc_id, set())
         key = ":".join(op.transition_key.split(":")[:2] + ["0"]
                        + op.transition_key.split(":")[3:]) if op.transition_key else ""
         number = dict(op.meta).get("clone")
         instance = f"{op.rsc_id.split(':')[0]}:{number}" if number is not None else ""
+        self.monitor_meta[op.rsc_id] = (key, instance, roles)
+        if maintenance_on(self.doc.root if self.doc is not None else None,
+                          str(int(self.node_id))).covers(op.rsc_id):
+            self.paused.add(op.rsc_id)
+            return []
+        return self._run_monitors(op.rsc_id, wall_s)
+
+    def _run_monitors(self, rsc_id: str, wall_s: int) -> list[Output]:
+        """The recurring monitors configured for the role `rsc_id` runs in here."""
+        prim = find_primitive(self.doc.root, rsc_id) if self.doc is not None else None
+        if prim is None:
+            return []
+        key, instance, roles = self.monitor_meta.get(rsc_id, ("", "", START_ROLES))
+        out: list[Output] = []
+        started = self.recurring.setdefault(rsc_id, set())
         for interval, _ in monitor_ops(prim, roles):
-            request = op_request(self.doc.root, op.rsc_id, "monitor", interval, key,
+            request = op_request(self.doc.root, rsc_id, "monitor", interval, key,
                                  self.name, wall_s, instance)
             if request is not None and ("monitor", interval) not in started:
                 started.add(("monitor", interval))
                 out.append(ExecuteOp(request))
         return out
+
+    def _maintenance(self, now_ms: int) -> list[Output]:
+        """Pause the recurring monitors of resources that entered maintenance here (their
+        entries leave this node's history, as a cancelled op's do), resume those of
+        resources that left it and still run here."""
+        state = maintenance_on(self.doc.root, str(int(self.node_id)))
+        out: list[Output] = []
+        cancelled = False
+        for rsc_id in sorted(r for r in self.recurring if state.covers(r)):
+            log.info("maintenance node=%s rsc=%s: recurring monitors cancelled", self.name,
+                     rsc_id)
+            for task, interval in sorted(self.recurring.pop(rsc_id)):
+                out.append(CancelOp(rsc_id, task, interval))
+            self.history.drop_recurring(rsc_id)
+            self.paused.add(rsc_id)
+            cancelled = True
+        resumed = sorted(r for r in self.paused if not state.covers(r))
+        for rsc_id in resumed:
+            self.paused.discard(rsc_id)
+            if self.history.is_active(rsc_id):
+                log.info("maintenance over node=%s rsc=%s: recurring monitors resumed",
+                         self.name, rsc_id)
+                out += self._run_monitors(rsc_id, self.wall_ms(now_ms) // 1000)
+        return out + self._write_lrm() if cancelled else out
 
     def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
         if self.doc is None:

@@ -65,6 +65,14 @@ class LocalHistory:
                                                         "id": f"{op.rsc_id}_last_failure_0"}
         return attrs
 
+    def drop_recurring(self, rsc_id: str) -> None:
+        """Forget `rsc_id`'s recurring op entries (they were cancelled)."""
+        entry = self.resources.get(rsc_id)
+        if entry is not None:
+            for key in [k for k in entry.ops if not k.endswith(("_last_0",
+                                                                "_last_failure_0"))]:
+                del entry.ops[key]
+
     def forget(self, rsc_id: str) -> bool:
         """Drop a resource's history (a `delete` action); False when there was none."""
         return self.resources.pop(rsc_id, None) is not None

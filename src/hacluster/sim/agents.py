@@ -91,6 +91,8 @@ class FakeAgents:
     runs: int = 0
     unreachable: set[str] = field(default_factory=set)  # nodes whose ping hosts never answer
     log: list[LoggedRun] = field(default_factory=list)
+    monitored: list[tuple[int, str, str]] = field(default_factory=list)  # recurring monitor
+    # runs: (began_ms, node, rsc)
 
     # ------------------------------------------------------------------- world API
 
@@ -131,6 +133,8 @@ class FakeAgents:
             return FakeRun(now_ms, AgentDone(run.call_id, OCF_ERR_INSTALLED, "not installed",
                                              f"agent {run.agent} is not installed"))
         fake = self._outcome(node, rsc, interval_ms, done_at_ms, run)
+        if run.action == "monitor" and interval_ms > 0:
+            self.monitored.append((now_ms, node, rsc))
         if run.action in LOGGED_ACTIONS and fake.done is not None:
             self.log.append(LoggedRun(fake.done_at_ms, node, rsc, run.action, fake.done.rc,
                                       now_ms))
