@@ -75,8 +75,11 @@ class Live:
     lab: labmod.Lab
     root: Path
 
-    def tool(self, *argv: str, node: int = 1) -> subprocess.CompletedProcess[str]:
-        return self.cluster.tool(node, *argv)
+    def tool(self, *argv: str, node: int = 0) -> subprocess.CompletedProcess[str]:
+        """Our CLI `argv` on node `node`, by default on a running member: a powered-off
+        node's daemon answers nothing (asking it made A13 read "not running anywhere"
+        whenever the VIP had been on node-1)."""
+        return self.cluster.tool(node or self.quiet_node(), *argv)
 
     def locate(self, rsc: str) -> list[str]:
         done = self.tool("crm_resource", "--locate", "--resource", rsc)
@@ -95,7 +98,7 @@ class Live:
 
     def active_lines(self, skip: str = "") -> list[str]:
         """crm_mon's resource lines (the ones naming where things run), minus `skip`."""
-        out = self.tool("crm_mon", "-1", node=self.quiet_node()).stdout
+        out = self.tool("crm_mon", "-1").stdout
         body = out.split("Active Resources:")[-1].split("Failed Resource Actions:")[0]
         return [line.strip() for line in body.splitlines()
                 if line.strip() and (not skip or skip not in line)]
@@ -132,8 +135,15 @@ def live_cluster() -> Iterator[Live]:
         done = cluster.tool(1, "cibadmin", "--replace", "-o", "configuration", "--xml-file",
                             str(path))
         assert done.returncode == 0, done.stderr
-        yield Live(cluster, lab, root)
+        live = Live(cluster, lab, root)
+        # vip__public may only run where pingd > 0, and ping publishes pingd only after its
+        # dampen delay: a transition can complete before that with the VIP still stopped.
+        # Every scenario (also one run alone, -k) starts from the settled, VIP-serving cluster.
+        assert wait_until(lambda: live.locate("vip__public") and live.settled(5), 240,
+                          1.0), live.logs()
+        yield live
     finally:
         cluster.kill_all()
         labmod.down(lab)
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("HACLUSTER_KEEP_LIVE"):  # set it to read the logs and CIBs after
+            shutil.rmtree(root, ignore_errors=True)

@@ -62,6 +62,13 @@ def start(cluster: Cluster, stonith: bool, sections: list[tuple[str, str]]) -> l
     return daemons
 
 
+def plans_nothing(daemon: Daemon) -> bool:
+    """Our crm_simulate -L on `daemon`'s live CIB schedules no action (settled)."""
+    shown = tool(daemon, "crm_simulate", "-L", "-S").stdout
+    executing = shown.partition("Executing Cluster Transition:")[2].split("Revised")[0]
+    return "Executing Cluster Transition:" in shown and not executing.strip()
+
+
 def fence_started(daemons: list[Daemon]) -> bool:
     return 'operation_key="fence-test_start_0"' in cib_text(daemons[0])
 
@@ -103,14 +110,18 @@ def test_a_killed_node_is_fenced_before_its_dummy_starts_on_a_survivor(cluster: 
 
 def test_attrd_updater_sets_pingd_and_the_dummy_follows_it(cluster: Cluster) -> None:
     daemons = start(cluster, False, [("resources", DUMMY), ("constraints", PINGD_RULE)])
-    time.sleep(2)
+    # every node has a record of it (probed; the node that started it before the rule came
+    # has stopped it) and the scheduler plans nothing more
+    assert wait_until(lambda: cib_text(daemons[0]).count('id="dummy_last_0"') == 3
+                      and plans_nothing(daemons[0]), 30, 0.2), cluster.logs()
     assert running_on(daemons) == [], "no node has pingd: the Dummy has nowhere to run"
     done = tool(daemons[0], "attrd_updater", "-n", "pingd", "-U", "100", "-N", "node2")
     assert done.returncode == 0, done.stderr
     assert wait_until(lambda: running_on(daemons) == ["node2"], 20, 0.05), cluster.logs()
     query = tool(daemons[2], "attrd_updater", "-Q", "-n", "pingd", "-A")
     assert query.stdout == 'name="pingd" host="node2" value="100"\n', query.stderr
-    assert re.search(r'id="status-2-pingd" name="pingd" value="100"', cib_text(daemons[2]))
+    assert wait_until(lambda: re.search(r'id="status-2-pingd" name="pingd" value="100"',
+                                        cib_text(daemons[2])), 10, 0.05), cluster.logs()
     mine = tool(daemons[1], "attrd_updater", "-Q", "-n", "pingd")
     assert mine.stdout.strip() == 'name="pingd" host="node2" value="100"'
     assert tool(daemons[1], "attrd_updater", "-Q", "-n", "nothing").returncode == 105
@@ -123,8 +134,10 @@ def test_attrd_updater_sets_pingd_and_the_dummy_follows_it(cluster: Cluster) -> 
     mine = tool(daemons[2], "attrd_updater", "-Q", "-n", "pingd")
     assert mine.stdout == 'name="pingd" host="node3" value="50"\n'
     assert tool(daemons[0], "crm_attribute", "-n", "batch-limit", "-v", "7").returncode == 0
-    got = tool(daemons[1], "crm_attribute", "-n", "batch-limit", "-G")
-    assert got.stdout == "scope=crm_config  name=batch-limit value=7\n", got.stderr
+    # acknowledged once a quorum has it: the third copy may apply it a moment later
+    expected = "scope=crm_config  name=batch-limit value=7\n"
+    assert wait_until(lambda: tool(daemons[1], "crm_attribute", "-n", "batch-limit", "-G")
+                      .stdout == expected, 10, 0.05), cluster.logs()
 
 
 DEBIAN_PING = Path("/usr/lib/ocf/resource.d/pacemaker/ping")
@@ -141,6 +154,8 @@ def test_the_ping_agents_pingd_values_reach_the_location_rule(
     daemons = start(cluster, False, [("resources", PING_CLONE), ("resources", DUMMY),
                                      ("constraints", PINGD_RULE)])
     assert wait_until(lambda: len(running_on(daemons)) == 1, 60, 0.1), cluster.logs()
-    query = tool(daemons[0], "attrd_updater", "-Q", "-n", "pingd", "-A")
-    assert sorted(query.stdout.splitlines()) == [
-        f'name="pingd" host="node{n}" value="1000"' for n in (1, 2, 3)], query.stdout
+    # the Dummy may start once one node has pingd; each ping publishes after its own dampen
+    expected = [f'name="pingd" host="node{n}" value="1000"' for n in (1, 2, 3)]
+    assert wait_until(lambda: sorted(tool(daemons[0], "attrd_updater", "-Q", "-n", "pingd",
+                                          "-A").stdout.splitlines()) == expected, 30, 0.2), \
+        cluster.logs()

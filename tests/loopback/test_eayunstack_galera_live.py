@@ -123,7 +123,9 @@ def test_a14_galera_bootstraps_once_replicates_and_a_killed_mysqld_recovers_in_p
     assert wait_until(lambda: all(cluster_size(site, n) == "3" for n in NODES), 60, 1.0)
     sql(site, "node-1", "CREATE DATABASE hcl; CREATE TABLE hcl.t (id INT PRIMARY KEY, v TEXT);"
              " INSERT INTO hcl.t VALUES (1, 'written on node-1')")
-    assert sql(site, "node-3", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
+    # a Galera receiver applies a commit just after the writer returns: read until it has
+    assert wait_until(lambda: sql(site, "node-3", "SELECT v FROM hcl.t WHERE id = 1")
+                      == "written on node-1", 30, 0.5)
     victim = site.mysqld_pid("node-2")
     daemon = cluster.node(2).process
     assert victim and daemon is not None and os.getpgid(victim) != os.getpgid(daemon.pid)
@@ -131,7 +133,8 @@ def test_a14_galera_bootstraps_once_replicates_and_a_killed_mysqld_recovers_in_p
     assert wait_until(lambda: site.mysqld_pid("node-2") not in (0, victim)
                       and cluster_size(site, "node-2") == "3"
                       and located(cluster) == list(NODES), 240, 2.0), cluster.logs()
-    assert sql(site, "node-2", "SELECT v FROM hcl.t WHERE id = 1") == "written on node-1"
+    assert wait_until(lambda: sql(site, "node-2", "SELECT v FROM hcl.t WHERE id = 1")
+                      == "written on node-1", 30, 0.5)
     failed = cluster.tool(1, "crm_mon", "-1").stdout
     assert "p_mysql" in failed.split("Failed Resource Actions:")[-1], failed
 
@@ -150,11 +153,11 @@ def test_a14_after_a_full_stop_the_cluster_bootstraps_again_and_keeps_the_data(
     set_target_role(cluster, "Stopped")
     assert wait_until(lambda: not located(cluster)
                       and not any(site.mysqld_pid(n) for n in NODES), 240, 2.0), cluster.logs()
-    gtids = cluster.tool(1, "attrd_updater", "-Q", "-A", "-n", "gtid").stdout
-    assert gtids.count('name="gtid"') == 3, gtids
+    assert wait_until(lambda: cluster.tool(1, "attrd_updater", "-Q", "-A", "-n", "gtid")
+                      .stdout.count('name="gtid"') == 3, 30, 0.5), cluster.logs()
     set_target_role(cluster, "Started")
     assert wait_until(lambda: located(cluster) == list(NODES)
                       and all(cluster_size(site, n) == "3" for n in NODES), 300, 2.0), \
         cluster.logs()
-    assert sql(site, "node-1", "SELECT v FROM hcl.t ORDER BY id") == \
-        "written on node-1\nbefore the full stop"
+    assert wait_until(lambda: sql(site, "node-1", "SELECT v FROM hcl.t ORDER BY id")
+                      == "written on node-1\nbefore the full stop", 30, 0.5)

@@ -31,12 +31,12 @@ def test_operator_commands_on_a_live_cluster(cluster: Cluster) -> None:
     assert wait_until(lambda: len(running_on(daemons)) == 1
                       and len(clone_nodes(daemons)) == 3, 90, 0.3), cluster.logs()
     where = running_on(daemons)[0]
-    assert f"resource dummy is running on: {where}" in ok(
-        daemons[1], "crm_resource", "--locate", "--resource", "dummy")
-    assert ok(daemons[2], "crm_resource", "--locate", "--resource", "dc-clone").count(
-        "resource dc-clone is running on: node") == 3
-    assert "dummy\t(ocf:heartbeat:Dummy):\t Started " + where in ok(daemons[0], "pcs",
-                                                                    "resource")
+    # the agents ran; their starts' records reach every CIB copy a moment later
+    assert wait_until(lambda: f"resource dummy is running on: {where}" in ok(
+        daemons[1], "crm_resource", "--locate", "--resource", "dummy") and ok(
+        daemons[2], "crm_resource", "--locate", "--resource", "dc-clone").count(
+        "resource dc-clone is running on: node") == 3 and "dummy\t(ocf:heartbeat:Dummy):"
+        "\t Started " + where in ok(daemons[0], "pcs", "resource"), 30, 0.3), cluster.logs()
     assert 'id="dummy"' in ok(daemons[1], "pcs", "cluster", "cib")
     assert "Cluster name: live" in ok(daemons[0], "pcs", "status")
 
@@ -45,6 +45,8 @@ def test_operator_commands_on_a_live_cluster(cluster: Cluster) -> None:
     ok(daemons[1], "pcs", "resource", "enable", "dummy")
     assert wait_until(lambda: len(running_on(daemons)) == 1, 60, 0.3), cluster.logs()
     where = running_on(daemons)[0]
+    assert wait_until(lambda: f"running on: {where}" in ok(  # a move bans where the CIB says
+        daemons[2], "crm_resource", "--locate", "--resource", "dummy"), 30, 0.3)
     ok(daemons[2], "crm_resource", "--move", "--resource", "dummy")  # away: cli-ban
     assert wait_until(lambda: running_on(daemons) not in ([], [where]), 60, 0.3), \
         cluster.logs()

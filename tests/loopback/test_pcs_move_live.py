@@ -16,8 +16,10 @@ def test_move_ban_and_disable_a_running_dummy(cluster: Cluster) -> None:
     daemons = start_with_dummy(cluster)
     assert wait_until(lambda: len(running_on(daemons)) == 1, 60, 0.2), cluster.logs()
     where = running_on(daemons)[0]
-    located = tool(daemons[1], "crm_resource", "--locate", "-r", "dummy")
-    assert located.stdout.strip() == f"resource dummy is running on: {where}", located
+    # the agent ran; its start's record reaches every CIB copy a moment later
+    assert wait_until(lambda: tool(daemons[1], "crm_resource", "--locate", "-r", "dummy")
+                      .stdout.strip() == f"resource dummy is running on: {where}", 30, 0.2), \
+        cluster.logs()
     target = next(f"node{d.index}" for d in daemons if f"node{d.index}" != where)
     moved = tool(daemons[0], "pcs", "resource", "move", "dummy", target, "--wait=60")
     assert moved.returncode == 0, moved.stderr

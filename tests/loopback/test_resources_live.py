@@ -140,3 +140,23 @@ def test_sigterm_stops_the_resources_of_a_node_before_it_leaves(cluster: Cluster
     survivors = [d for d in daemons if d is not leaving]
     assert running_on([leaving]) == [], "the leaving node stopped its Dummy"
     assert wait_until(lambda: running_on(survivors), 20, 0.05), cluster.logs()
+
+
+def test_a_lone_survivor_records_that_it_has_no_quorum_and_stops_its_dummy(
+        cluster: Cluster) -> None:
+    """have-quorum is the DC's status: the survivor, its own DC without quorum, writes "0"
+    (Pacemaker's DC does; a refused root write left "1"), and no-quorum-policy=stop
+    stops the Dummy it holds."""
+    daemons = start_with_dummy(cluster)
+    assert wait_until(lambda: settled(daemons), 30, 0.2), cluster.logs()
+    [holder] = running_on(daemons)
+    survivor = daemons[int(holder[-1]) - 1]
+    for daemon in daemons:
+        if daemon is not survivor:
+            daemon.kill()
+    assert wait_until(lambda: 'have-quorum="0"' in cib_text(survivor)
+                      and f'dc-uuid="{survivor.index}"' in cib_text(survivor)
+                      and not running_on([survivor]), 30, 0.2), cluster.logs()
+    mon = tool(survivor, "crm_mon", "-1")
+    assert f"Current DC: {holder}" in mon.stdout, mon.stdout
+    assert "partition WITHOUT quorum" in mon.stdout, mon.stdout
