@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.model import Role
 from hacluster.scheduler.placement import (
     choose_with_colocated,
     colocated_util,
@@ -27,6 +28,7 @@ from hacluster.scheduler.policy import blocked_from_running, unmanaged_node
 from hacluster.scheduler.promotion import promote
 from hacluster.scheduler.scores import (
     Work,
+    apply_colocation,
     log_scores,
     primitive_scores,
     stopped_by_failure,
@@ -38,6 +40,7 @@ from hacluster.scheduler.tables import (
     member_table,
     promotion_preference,
     show_tables,
+    whole_group,
 )
 
 
@@ -166,7 +169,7 @@ def instance_limits(work: Work, turns: Turns, inst: str) -> dict[str, int]:
         if not model.nodes[node].can_run or node not in turns.table:
             add = -INFINITY
         elif turns.table[node] < 0:
-            add = turns.table[node]
+            add = -INFINITY  # the parent does not allow it there (Pacemaker: can_run_instance)
         elif turns.per_node.get(node, 0) >= node_max:
             add = -INFINITY
         else:
@@ -244,6 +247,12 @@ def group_turn(work: Work, turns: Turns, inst: str, limits: dict[str, int],
     show_tables(work, "pcmk__group_assign", inst, None, limits)
     members = model.resources[inst].children
     first = adjusted(member_table(work, inst, 0), limits)
+    # The clone's own colocations (as for a primitive instance: all of them only when
+    # not every node gets an instance) hold for the group's first member.
+    for c in work.with_of.get(turns.clone, ()):
+        if (turns.all_coloc or c.score < 0 or c.score >= INFINITY) and \
+                c.dependent_role not in (Role.PROMOTED, Role.UNPROMOTED):
+            first = apply_colocation(work, first, c, whole_group(work, c))
     node = decide(work, turns, inst, first, prefer)
     if node == UNDONE:
         for at, member in enumerate(members):

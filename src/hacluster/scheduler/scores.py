@@ -205,15 +205,17 @@ def merge_factor(target: dict[str, int], other: Mapping[str, int], factor: float
     never turns a negative score into a preference."""
     out = dict(target)
     for node, base in target.items():
+        if only_positive and base == UNUSABLE:
+            continue  # a node a positive-only merge made unusable stays so
         value = other.get(node, 0)
         if usable is not None:
             value = other.get(node, -INFINITY) if usable.get(node, False) else -INFINITY
             if factor < 0 and value < 0:
                 continue
         out[node] = add_scores(base, scaled(value, factor, keep_tiny))
-        if only_positive and out[node] < 0:
-            # A clone only takes in preferences: a negative result is never applied; a
-            # preferred node becomes UNUSABLE (and stays so; settle: barely usable).
+        if only_positive and out[node] < 0 <= base:
+            # A clone only takes in preferences: what would turn a node negative leaves
+            # it as it was; a preferred node becomes UNUSABLE (settle: barely usable).
             out[node] = UNUSABLE if base > 0 else base
     return out
 
@@ -279,9 +281,12 @@ def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
     mandatory colocation with a role of a promotable clone also adds, on each node where
     an instance takes that role, the score that instance was placed with (unless both
     sides name the Promoted role)."""
+    primary = work.model.resources[c.primary]
+    if primary.kind == "clone" and abs(c.score) < INFINITY and c.primary_role is None \
+            and c.primary in work.assigned:
+        return per_instance(work, scores, c)
     where = nodes_of(work, c.primary, c.primary_role, fully)
     out = colocation_effect(work.model, scores, where, c)
-    primary = work.model.resources[c.primary]
     if not where or c.score < INFINITY or c.primary_role is None or not primary.promotable \
             or (c.dependent_role == Role.PROMOTED and c.primary_role == Role.PROMOTED):
         return out
@@ -290,6 +295,20 @@ def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
         node = work.assigned.get(prims[0]) if prims else None
         if node in out and work.roles.get(prims[0]) == c.primary_role:
             out[node] = add_scores(out[node], work.chosen.get(prims[0], 0))
+    return out
+
+
+def per_instance(work: Work, scores: dict[str, int], c: Colocation) -> dict[str, int]:
+    """An optional colocation with a clone counts once per placed instance, each undone
+    when it would leave no node able to run the dependent (as crm_simulate shows)."""
+    out = scores
+    for inst in work.model.resources[c.primary].children:
+        node = work.assigned.get(inst)
+        if node is None:
+            continue
+        trial = colocation_effect(work.model, out, {node}, c)
+        if can_run_any(work.model, trial):
+            out = trial
     return out
 
 
