@@ -2,19 +2,19 @@
 
 Each node has its own Erlang node name (hct-rmq-S-N@localhost, S a slot free for this run,
 so concurrent runs of the suite do not meet), AMQP and distribution ports on 127.0.0.1 and
-its own mnesia; epmd is kept on loopback. The cluster's tools are the
-fakecluster stand-ins. Checked: the real ocf-tester on a one-node partition (bootstrap
-path); the first node bootstraps and sets ha-all, the second joins it; a restarted node
-wipes its mnesia and rejoins a running member. (Two nodes, not three: each RabbitMQ boot
-takes 15-30 s here, and a third node would only repeat the join path.)
+its own mnesia; epmd is kept on loopback (hacluster.agents.rabbitmq_lab). The cluster's
+tools are the fakecluster stand-ins. Checked: the real ocf-tester on a one-node partition
+(bootstrap path); the first node bootstraps and sets ha-all, the second joins it; a
+restarted node wipes its mnesia and rejoins a running member; a post-stop notification
+makes the running node forget the stopped one; users, permissions and policies survive a
+full stop; two nodes started at once form one cluster. (Two nodes, not three: each
+RabbitMQ boot takes 15-30 s here, and a third node would only repeat the join path.)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,63 +27,63 @@ from agentkit import (
     Outcome,
     listening_addresses,
     ocf_tester,
-    pick_run_slot,
     require_ocf_tester,
     run_agent,
 )
 from fakecluster import install_tools, set_partition, set_running
 
+from hacluster.agents.rabbitmq_lab import (
+    POLICY,
+    RabbitLab,
+    epmd_running,
+    pick_slot,
+    stop_epmd,
+    why_not_here,
+)
+
 NODES = ("node-1", "node-2")
-POLICY = 'ha-all "." {"ha-mode":"all","ha-sync-mode":"automatic"}'
 
 
 @dataclass(frozen=True)
 class Rabbit:
-    root: Path
-    slot: int
+    """The brokers (hacluster.agents.rabbitmq_lab) and the fake cluster around them."""
+
+    lab: RabbitLab
+
+    @property
+    def root(self) -> Path:
+        return self.lab.root
 
     def erlang_name(self, node: str) -> str:
-        return f"hct-rmq-{self.slot}-{node[-1]}@localhost"
+        return self.lab.erlang_name(node)
 
     def params(self, node: str) -> dict[str, str]:
-        home, n = self.root / node, int(node[-1])
-        return {"set_policy": POLICY, "nodename": self.erlang_name(node), "node_ip": "127.0.0.1",
-                "node_port": str(port(self.slot, "amqp") + n),
-                "dist_port": str(port(self.slot, "dist") + n),
-                "erl_args": "-kernel inet_dist_use_interface {127,0,0,1}",
-                "mnesia_base": str(home / "mnesia"), "log_base": str(home / "log"),
-                "pid_file": str(home / "run" / "rabbit.pid")}
+        return self.lab.params(node)
 
     def extra(self, node: str) -> dict[str, str]:
         return {"PATH": f"{self.root / 'bin'}:{CLEAN_PATH}", "HCT_NODE": node,
                 "HCT_CLUSTER_DIR": str(self.root / "cluster"),
-                "OCF_RESKEY_CRM_meta_timeout": "120000",
+                "OCF_RESKEY_CRM_meta_timeout": "240000",
                 "OCF_RESOURCE_INSTANCE": "p_rabbitmq-server:0"}
 
     def agent(self, node: str, action: str) -> Outcome:
         outcome = run_agent("rabbitmq", "rabbitmq-server", action, self.params(node),
-                            self.extra(node), timeout_s=300)
+                            self.extra(node), timeout_s=400)
         if action in ("start", "stop") and outcome.rc == 0:
             set_running(self.root / "cluster", "p_rabbitmq-server", node, action == "start")
         return outcome
 
     def ctl(self, node: str, *args: str) -> str:
-        done = subprocess.run(["rabbitmqctl", "-n", self.erlang_name(node), *args],
-                              capture_output=True, text=True, timeout=60,
-                              env={"PATH": CLEAN_PATH, "ERL_EPMD_ADDRESS": "127.0.0.1"})
+        done = self.lab.ctl(node, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     def running_nodes(self, node: str) -> list[str]:
-        return self.cluster_status(node)["running_nodes"]
+        return self.lab.cluster_status(node)["running_nodes"]
 
     def disk_nodes(self, node: str) -> list[str]:
         """Every member node's mnesia knows of, running or not."""
-        return self.cluster_status(node)["disk_nodes"]
-
-    def cluster_status(self, node: str) -> dict[str, list[str]]:
-        status = json.loads(self.ctl(node, "cluster_status", "--formatter", "json"))
-        return {key: sorted(status.get(key, [])) for key in ("running_nodes", "disk_nodes")}
+        return self.lab.cluster_status(node)["disk_nodes"]
 
     def notify(self, node: str, **meta: str) -> Outcome:
         extra = {**self.extra(node), **{f"OCF_RESKEY_CRM_meta_{k}": v for k, v in meta.items()}}
@@ -91,32 +91,18 @@ class Rabbit:
                          timeout_s=300)
 
 
-def port(slot: int, kind: str) -> int:
-    """Ports of one run's brokers: 30000+ for AMQP, 40000+ for Erlang distribution."""
-    return (30000 if kind == "amqp" else 40000) + slot * 10
-
-
-def slot_is_free(slot: int) -> bool:
-    listening = listening_addresses()
-    return all(f"127.0.0.1:{port(slot, kind) + n} " not in listening
-               for kind in ("amqp", "dist") for n in (1, 2))
-
-
-def epmd_running() -> bool:
-    return subprocess.run(["pgrep", "-x", "epmd"], capture_output=True).returncode == 0
-
-
 @pytest.fixture(scope="module")
 def rabbit() -> Iterator[Rabbit]:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (RabbitMQ runs as user rabbitmq)")
-    for tool in ("rabbitmq-server", "rabbitmqctl", "epmd"):
-        if shutil.which(tool, path=CLEAN_PATH) is None:
-            pytest.skip(f"{tool} is not installed (Debian rabbitmq-server)")
+    reason = why_not_here()
+    if reason:
+        pytest.skip(reason)
+    slot = pick_slot(len(NODES), os.getpid(), listening_addresses)
+    if not slot:
+        pytest.skip("no free port slot for the brokers")
     had_epmd = epmd_running()
     root = Path(tempfile.mkdtemp(prefix="hct-rabbit-"))
     root.chmod(0o755)
-    made = Rabbit(root, pick_run_slot(slot_is_free))
+    made = Rabbit(RabbitLab(root, "hct-rmq", slot))
     install_tools(root / "bin")
     set_partition(root / "cluster", list(NODES))
     for node in NODES:
@@ -127,8 +113,7 @@ def rabbit() -> Iterator[Rabbit]:
         for node in NODES:
             made.agent(node, "stop")
         if not had_epmd:
-            subprocess.run(["epmd", "-kill"], capture_output=True,
-                           env={"PATH": CLEAN_PATH, "ERL_EPMD_ADDRESS": "127.0.0.1"})
+            stop_epmd()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -33,6 +33,7 @@ from hacluster.agents.ocf import (
     integer,
     log,
     require,
+    start_wait_s,
     wait_for,
 )
 
@@ -304,7 +305,7 @@ def start(env: Env) -> int:
         and elect(env, me)
     with tempfile.TemporaryDirectory(prefix="mysql-wss-") as directory:
         safe_pid = launch(env, bootstrap, directory)
-        limit_s = max(env.timeout_ms() / 1000 - 5, 5)
+        limit_s = start_wait_s(env)
         if wait_for(lambda: check(env, publish=False) == Rc.SUCCESS, limit_s, 1.0):
             return monitor(env)
         log(env, "ERROR", f"mysqld did not reach a healthy state in {limit_s:.0f} s;"

@@ -150,6 +150,14 @@ class Env:
         return os.path.join(base, self.info.name)
 
 
+def start_wait_s(env: Env, floor_s: float = 60.0) -> float:
+    """How long a start waits for its service to come up: the op timeout less 5 s, but at
+    least `floor_s`. A start has no deadline of its own (SPEC.md §6: the cluster's op timeout
+    ends one that is too slow); the floor gives a slow host a chance under callers whose
+    timeout is nominal (ocf-tester always says 20 s)."""
+    return max(env.timeout_ms() / 1000 - 5, floor_s)
+
+
 def require(env: Env, name: str) -> str:
     """The parameter's value; empty or unset is a configuration error that names it."""
     value = env.param(name).strip()

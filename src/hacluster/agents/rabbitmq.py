@@ -34,6 +34,7 @@ from hacluster.agents.ocf import (
     integer,
     log,
     require,
+    start_wait_s,
 )
 
 INFO = AgentInfo(
@@ -203,7 +204,7 @@ def launch(env: Env) -> bool:
     procs.remove(pid_file(env))
     subprocess.run([env.param("server"), "-detached"], env=rabbit_env(env), cwd="/",
                    capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
-    wait_s = max(int(env.timeout_ms() / 1000) - 5, 10)
+    wait_s = int(start_wait_s(env))
     done = ctl(env, "wait", pid_file(env), "--timeout", str(wait_s), timeout_s=wait_s + 10)
     if done.returncode != 0:
         log(env, "ERROR", f"broker did not come up: {done.stderr.strip()[-300:]}")
@@ -292,7 +293,7 @@ def join(env: Env, targets: list[str]) -> bool:
     ctl(env, "stop_app")
     for target in targets:
         if ctl(env, "join_cluster", target).returncode == 0:
-            return ctl(env, "start_app", timeout_s=max(env.timeout_ms() / 1000 - 5, 30)) \
+            return ctl(env, "start_app", timeout_s=start_wait_s(env)) \
                 .returncode == 0
         log(env, "WARNING", f"join_cluster {target} failed")
     return False
@@ -332,7 +333,7 @@ def start(env: Env) -> int:
 
 def start_claimed(env: Env, me: str) -> int:
     began = time.monotonic()
-    deadline = began + max(env.timeout_ms() / 1000 - 10, 10)
+    deadline = began + start_wait_s(env) - 5
     per_rank_s = integer(env, "bootstrap_wait")
     said = False
     while True:
