@@ -183,3 +183,31 @@ def test_a_dc_without_quorum_records_have_quorum_0_and_the_heal_records_1() -> N
     world.network.heal()
     assert world.run_for(15000, lambda: [quorum_stamp(world, n) for n in (1, 2, 3)]
                          == [("1", "1")] * 3), [quorum_stamp(world, n) for n in (1, 2, 3)]
+
+
+def test_notify_actions_carry_the_lists_of_the_transition() -> None:
+    """A notifying clone whose instances start: the post-notifications name every
+    started instance and its node, in the OCF_RESKEY_CRM_meta_notify_* variables."""
+    world = World(1, IDS, params_for_token(1000), crm=True)
+    notes: list[dict[str, str]] = []
+
+    def keep(_node: NodeId, item: Any) -> None:
+        if isinstance(item, RunAgent) and item.action == "notify":
+            notes.append(dict(item.env))
+
+    world.listeners.append(keep)
+    world.run_for(3000, lambda: world.is_converged())
+    world.cib_write(NodeId(1), CIBRequest("replace", PROPS, "crm_config"))
+    world.cib_write(NodeId(1), CIBRequest("create", (
+        '<clone id="n"><meta_attributes id="n-m"><nvpair id="n-m1" name="notify" '
+        'value="true"/></meta_attributes><primitive id="q" class="ocf" provider="heartbeat" '
+        'type="Dummy"/></clone>'), "resources"))
+    world.run_for(5000)
+    post = [e for e in notes if e.get("OCF_RESKEY_CRM_meta_notify_type") == "post"]
+    assert len(post) == 3
+    env = post[0]
+    assert env["OCF_RESKEY_CRM_meta_notify_operation"] == "start"
+    assert env["OCF_RESKEY_CRM_meta_notify_start_resource"] == "q:0 q:1 q:2"
+    assert env["OCF_RESKEY_CRM_meta_notify_start_uname"] == "node1 node2 node3"
+    assert env["OCF_RESKEY_CRM_meta_notify_active_resource"] == " "
+    assert env["OCF_RESKEY_CRM_meta_notify_all_uname"] == "node1 node2 node3"

@@ -43,6 +43,7 @@ from hacluster.controller.messages import (
     decode,
     encode,
 )
+from hacluster.controller.notify import notify_meta
 from hacluster.controller.observe import (
     SeenOp,
     attrs_of,
@@ -556,7 +557,8 @@ class Controller:
         op = op_request(self.doc.root, action.history_id or action.rsc, task, 0, key,
                         action.node, self.wall_ms(now_ms) // 1000, action.rsc)
         if op is not None and task == "notify":
-            op = replace(op, meta=(*op.meta, ("notify_type", action.task.split("_")[0])))
+            op = replace(op, meta=(*op.meta, *notify_meta(
+                self.doc.root, (syn.action for syn in self.run.synapses), action)))
         if op is not None and task in ("migrate_to", "migrate_from") and action.peer:
             # OCF: a migrating agent learns both ends (CRM_meta_migrate_source/target).
             source, target = (action.node, action.peer) if task == "migrate_to" \
