@@ -78,6 +78,8 @@ def choose_promoted(work: Work, rid: str, candidates: list[Candidate]) -> None:
     for c in candidates:
         if c.node is None or c.index < 0 or chosen >= limit or c.priority < 0:
             continue
+        if not quorum_allows(model, rid, c.inst, c.node):
+            continue
         if not model.nodes[c.node].can_run or per_node.get(c.node, 0) >= clone.promoted_node_max:
             continue
         prims = model.primitives(c.inst)
@@ -113,7 +115,7 @@ def current_role(model: ClusterModel, inst: str) -> int:
 
 def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool) -> int:
     """An instance's promotion priority on its node: -INFINITY when it must not be
-    promoted (target-role Unpromoted, on-fail=demote, no quorum), else its promotion
+    promoted (target-role Unpromoted, on-fail=demote), else its promotion
     score (-1 when unset), plus role=Promoted locations and colocations by role."""
     model = work.model
     prims = model.primitives(inst)
@@ -141,12 +143,19 @@ def must_not_promote(model: ClusterModel, rid: str, inst: str, node: str) -> boo
     if any((st := model.states.get(p)) is not None
            and (st.on_fail.get(node) == "demote" or st.promote_failed) for p in prims):
         return True
+    return False
+
+
+def quorum_allows(model: ClusterModel, rid: str, inst: str, node: str) -> bool:
+    """Without quorum (unless no-quorum-policy=ignore or requires=nothing) only an
+    instance promoted now stays promoted. Its promotion score is still printed as with
+    quorum (crm_simulate): the promotion is what cannot run."""
     if model.have_quorum or model.meta(rid, "requires", "") == "nothing":
-        return False
-    policy = model.prop("no-quorum-policy", "stop").lower()
+        return True
+    prims = model.primitives(inst)
     state = model.states.get(prims[0]) if prims else None
     promoted_now = state is not None and state.roles.get(node) == Role.PROMOTED
-    return policy != "ignore" and not promoted_now
+    return model.prop("no-quorum-policy", "stop").lower() == "ignore" or promoted_now
 
 
 def role_colocation(work: Work, c: Colocation, node: str, prio: int) -> int:

@@ -1,0 +1,69 @@
+"""Promotion scores of an anonymous promotable clone as crm_simulate 2.1.5 prints them on
+the same CIBs: which instance a node's master-<name> attribute counts for, and a
+partition without quorum that prints the scores it would have with quorum (what cannot
+happen there is the promotion, not the score)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from hacluster.scheduler import schedule
+
+NODES = ("node1", "node2", "node3")
+MASTER = {"node1": 5, "node2": 10, "node3": 7}
+
+
+def op(task: str, call: int) -> str:
+    return (f'<lrm_rsc_op id="s_{task}_{call}" operation_key="s_{task}_0" '
+            f'operation="{task}" interval="0" op-status="0" rc-code="0" call-id="{call}" '
+            'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x" '
+            'op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>')
+
+
+def cib(quorum: bool = True, policy: str = "stop") -> object:
+    """ms of s runs unpromoted on node1 and node2; node3 never ran it; master-s is 5, 10
+    and 7; a Promoted location prefers node3 by 100."""
+    hist = {"node1": op("start", 1), "node2": op("start", 2)}
+    states = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        f'expected="member"><lrm id="{n}"><lrm_resources>'
+        + (f'<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">'
+           f"{hist[n]}</lrm_resource>" if n in hist else "")
+        + f'</lrm_resources></lrm><transient_attributes id="t{n}"><instance_attributes '
+        f'id="ta{n}"><nvpair id="m{n}" name="master-s" value="{MASTER[n]}"/>'
+        "</instance_attributes></transient_attributes></node_state>" for n in NODES)
+    return etree.fromstring(
+        f'<cib have-quorum="{int(quorum)}"><configuration><crm_config>'
+        '<cluster_property_set id="c"><nvpair id="se" name="stonith-enabled" value="false"/>'
+        f'<nvpair id="nq" name="no-quorum-policy" value="{policy}"/></cluster_property_set>'
+        "</crm_config><nodes>" + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
+        + '</nodes><resources><clone id="ms"><meta_attributes id="cm"><nvpair id="cp" '
+        'name="promotable" value="true"/></meta_attributes><primitive id="s" class="ocf" '
+        'provider="pacemaker" type="Stateful"/></clone></resources><constraints>'
+        '<rsc_location id="l" rsc="ms" role="Promoted" node="node3" score="100"/>'
+        f"</constraints></configuration><status>{states}</status></cib>")
+
+
+def lines(root: object) -> set[str]:
+    return set(schedule(root, now_s=0).score_lines)
+
+
+def test_a_nodes_promotion_attribute_counts_for_its_instance_or_one_known_nowhere() -> None:
+    out = lines(cib())
+    # s:0 runs on node1: node1's 5 is its; node3 never ran s: only s:2 (known nowhere)
+    # takes node3's 7 there, s:0 and s:1 (known elsewhere) do not.
+    assert "pcmk__clone_allocate: s:0 allocation score on node1: 6" in out
+    assert "pcmk__clone_allocate: s:0 allocation score on node3: 0" in out
+    assert "pcmk__clone_allocate: s:2 allocation score on node3: 7" in out
+    assert "pcmk__clone_allocate: s:2 allocation score on node1: 5" in out
+    assert "s:2 promotion score on node3: 107" in out
+
+
+def test_without_quorum_the_promotion_scores_print_as_with_quorum() -> None:
+    root = cib(quorum=False, policy="freeze")
+    out = lines(root)
+    assert {"s:0 promotion score on node1: 5", "s:1 promotion score on node2: 10",
+            "s:2 promotion score on node3: 107"} <= out
+    summary = [" ".join(line.split()) for line in schedule(root, now_s=0).summary_lines()]
+    assert not any(line.startswith("* Promote") and "blocked" not in line
+                   for line in summary)
