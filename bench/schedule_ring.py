@@ -10,10 +10,14 @@ daemon's loop for seconds on a loaded machine, long enough to lose the token (no
 scheduler: see the report). The DC schedules the whole CIB; the transitions are empty. Then the configuration is bumped
 (`--bumps` small property writes with cibadmin --modify), and each bump makes the DC schedule the whole CIB again.
 
+With `--write-mb M` each bump instead creates a new cluster property set of about M MB
+(the shape of tests/loopback/test_cib_large.py: nvpairs of 80-byte values), so the bumps
+measure big CIB writes: their latency, and whether the ring survives them.
+
 Printed: each node's Totem counters (stats.srp.operational_token_lost, operational_entered)
 and ring id before and after the bumps, the DC's scheduler worker CPU seconds in that
 window (proof that it scheduled, and how much), and the CIB write latency of the bumps.
-    python bench/schedule_ring.py [--bumps N] [--token MS]
+    python bench/schedule_ring.py [--bumps N] [--token MS] [--with-status] [--write-mb M]
 """
 
 from __future__ import annotations
@@ -83,18 +87,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", type=int, default=1000)
     parser.add_argument("--with-status", action="store_true",
                         help="keep the 16 nodes' operation history (10.7 MB instead of 0.5 MB)")
+    parser.add_argument("--write-mb", type=float, default=0.0,
+                        help="each bump creates a property set of this many MB")
     args = parser.parse_args(argv)
     timings = {"token": args.token, "consensus": int(args.token * 1.2), "token_coefficient": 0}
     with tempfile.TemporaryDirectory(prefix="hacluster-bench-") as tmp:
         root = Path(tmp)
         cluster = DemoCluster.create(root, config_text(choose_port(30000 + os.getpid() % 20000), timings))
         try:
-            return run(cluster, args.bumps, args.with_status)
+            return run(cluster, args.bumps, args.with_status, args.write_mb, root)
         finally:
             cluster.kill_all()
 
 
-def run(cluster: DemoCluster, bumps: int, with_status: bool) -> int:
+def property_set(name: str, megabytes: float) -> str:
+    pair = '<nvpair id="{0}-p{1}" name="{0}-p{1}" value="{2}"/>'
+    count = int(megabytes * 1e6) // len(pair.format(name, 10_000, "v" * 80))
+    pairs = "".join(pair.format(name, i, "v" * 80) for i in range(count))
+    return f'<cluster_property_set id="{name}">{pairs}</cluster_property_set>'
+
+
+def bump(cluster: DemoCluster, n: int, write_mb: float,
+         root: Path) -> subprocess.CompletedProcess[str]:
+    if write_mb <= 0:
+        xml = ('<cluster_property_set id="cib-bootstrap-options"><nvpair id="hcnet-bump" '
+               f'name="hcnet-bump" value="{n}"/></cluster_property_set>')
+        return cluster.tool(1, "cibadmin", "--modify", "-o", "crm_config", "-X", xml)
+    path = root / f"big{n}.xml"
+    path.write_text(property_set(f"hcnet-big{n}", write_mb))
+    env = {**os.environ, "HACLUSTER_STATE_DIR": str(cluster.node(1 + n % 3).state_dir)}
+    return subprocess.run([str(REPO / ".venv" / "bin" / "cibadmin"), "-C", "-o", "crm_config",
+                           "-x", str(path), "-t", "600"], capture_output=True, text=True,
+                          timeout=600, env=env, stdin=subprocess.DEVNULL)
+
+
+def run(cluster: DemoCluster, bumps: int, with_status: bool, write_mb: float,
+        root: Path) -> int:
     print(f"# load average: {os.getloadavg()}", flush=True)
     data = big_cib(with_status).encode()
     for i in (1, 2, 3):  # as an operator would: the same cib.xml on every node before start
@@ -112,12 +140,10 @@ def run(cluster: DemoCluster, bumps: int, with_status: bool) -> int:
     latencies = []
     for n in range(bumps):
         began = time.monotonic()
-        xml = ('<cluster_property_set id="cib-bootstrap-options"><nvpair id="hcnet-bump" '
-               f'name="hcnet-bump" value="{n}"/></cluster_property_set>')
         try:
-            done = cluster.tool(1, "cibadmin", "--modify", "-o", "crm_config", "-X", xml)
+            done = bump(cluster, n, write_mb, root)
         except subprocess.TimeoutExpired:
-            print(f"bump {n}: no answer in 30 s\n{cluster.logs()}", flush=True)
+            print(f"bump {n}: no answer in time\n{cluster.logs()}", flush=True)
             return 1
         latencies.append((time.monotonic() - began) * 1000)
         if done.returncode != 0:
@@ -126,13 +152,19 @@ def run(cluster: DemoCluster, bumps: int, with_status: bool) -> int:
     after, spent = counters(cluster), worker_ticks(cluster, dc) - ticks
     seconds = spent / os.sysconf("SC_CLK_TCK")
     print(f"dc: node{dc}; its scheduler worker used {seconds:.1f} s CPU for {bumps} bumps")
-    print(f"bump write latency ms (cibadmin --modify, incl. process start): "
+    what = f"cibadmin -C of {write_mb} MB" if write_mb > 0 else "cibadmin --modify"
+    print(f"bump write latency ms ({what}, incl. process start): "
           f"median {statistics.median(latencies):.0f}, max {max(latencies):.0f}")
     flat = True
     for i in (1, 2, 3):
         print(f"node{i}: ring {before[i][0]} -> {after[i][0]}, tokens lost "
               f"{before[i][1]} -> {after[i][1]}, rings entered {before[i][2]} -> {after[i][2]}")
         flat = flat and before[i] == after[i]
+    for i in (1, 2, 3):
+        steps = [int(m) for m in re.findall(r"slow step event=\S+ ms=(\d+)",
+                                            cluster.node(i).log.read_text(errors="replace"))]
+        print(f"node{i}: loop steps >= 250 ms: {len(steps)}, longest "
+              f"{max(steps) if steps else '-'} ms (haclusterd logs them since the CIB offload)")
     print("token loss / membership change while the DC scheduled: "
           + ("none" if flat else "YES"), flush=True)
     print(f"# load average: {os.getloadavg()}", flush=True)

@@ -20,7 +20,7 @@ back as ring_seq on restart), Deliver, ConfigChange, CpgDeliver, CpgConfigChange
 QuorumNotice, Reply. ClientRequest carries one of events.NodeRequest: the CPG/send requests
 (checked by hacluster.node_requests, then stepped like the local inputs above),
 NodeStatusQuery -> Reply(body=NodeStatus), CibQuery / CibWrite -> the CIBReplica
-(Persist("cib.xml")), AttrUpdate / AttrdQuery / FenceRequest / FencerStatusQuery -> attrd
+(Persist("cib.xml"); with its offload, ApplyJob out and ApplyDone back in), AttrUpdate / AttrdQuery / FenceRequest / FencerStatusQuery -> attrd
 and the fencer (hacluster.node_services).
 CIB writes: configuration writes need votequorum's quorum; a status update for one node's
 node_state (CIBRequest.status_of) does not: see hacluster.node_cib for the request API.
@@ -33,7 +33,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hacluster.cib import CIBDocument, CIBReplica, CIBRequest, parse_cib, relaxng_check
+from hacluster.cib import (
+    ApplyDone,
+    ApplyJob,
+    CIBDocument,
+    CIBReplica,
+    CIBRequest,
+    parse_cib,
+    relaxng_check,
+    run_apply,
+)
 from hacluster.common import Code, NodeId, Problem
 from hacluster.controller import (
     CRMD_GROUP,
@@ -78,7 +87,15 @@ from hacluster.events import (
     Tick,
 )
 from hacluster.executor import Executor
-from hacluster.node_cib import CIB_GROUP, CIB_PID, CIB_REQUESTS, CIBQuorum, CIBStatus, NodeCIB
+from hacluster.node_cib import (
+    CIB_GROUP,
+    CIB_PID,
+    CIB_REQUESTS,
+    CIBOutput,
+    CIBQuorum,
+    CIBStatus,
+    NodeCIB,
+)
 from hacluster.node_crm import CRMOutputs, NodeCRM
 from hacluster.node_requests import LOCAL_REQUESTS, LocalRequest, request_problem
 from hacluster.node_services import (
@@ -110,22 +127,22 @@ APP = b"A"
 CPG = b"C"
 
 Input = (Tick | PacketIn | PeerUnreachable | Shutdown | ClientRequest | LocalRequest
-         | AgentDone | SchedulerDone | FenceResult)
+         | AgentDone | SchedulerDone | FenceResult | ApplyDone)
 # The node's own CPG groups, recognized by the canonical start of their messages (cheaper
 # than decoding every payload, which runs once per message on every node).
 CIB_PREFIX = message_prefix(CIB_GROUP, CIB_PID)
 CRMD_PREFIX = message_prefix(CRMD_GROUP, CRMD_PID)
 SERVICE_PREFIXES = tuple((g, message_prefix(g, SERVICE_PID)) for g in sorted(SERVICE_GROUPS))
 Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | CpgConfigChange
-          | QuorumNotice | Reply)
+          | QuorumNotice | Reply | ApplyJob)
 
 # drivers/ import only node, events, config and common (DESIGN.md §3). The little they need
 # of the cores at the edge (sealing datagrams, checking a persisted CIB) is re-exported here,
 # so this module stays the one door between the daemon and the cores.
-__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
+__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "ApplyDone", "ApplyJob", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
            "quorum_from_config", "relaxng_check", "run_scheduler", "run_encoded", "done_of",
-           "encode_run", "secauth"]
+           "encode_run", "run_apply", "secauth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +214,8 @@ class Node:
             return self.handle_request(event)  # type: ignore[arg-type]
         if kind in LOCAL_REQUESTS:
             return self._local(now_ms, event)  # type: ignore[arg-type]
+        if isinstance(event, ApplyDone) and self.cib is not None:
+            return self._cib_outputs(*self.cib.applied(now_ms, event)) + self._cib_notify()
         if self.crm is not None:
             if isinstance(event, AgentDone) and self.services and self.services.owns(event):
                 return self._services(now_ms, self.services.agent_done(now_ms, event))
@@ -343,7 +362,7 @@ class Node:
         # proposes); called directly, as this runs once per message on every node.
         return self.cpg.deliver(item.sender, payload)
 
-    def _cib_outputs(self, outputs: list[Persist | Reply], sends: list[bytes]) -> list[Output]:
+    def _cib_outputs(self, outputs: list[CIBOutput], sends: list[bytes]) -> list[Output]:
         """The CIB manager's broadcasts go out as safe CPG messages; Persist and Reply leave
         the node in order (a Persist always precedes the Reply it makes durable)."""
         for payload in sends:

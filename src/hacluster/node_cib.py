@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.cib import (
+    ApplyDone,
+    ApplyJob,
     Broadcast,
     CIBReplica,
     CIBRequest,
@@ -50,6 +52,7 @@ from hacluster.events import CibQuery, CibWrite, ClientRequest, Persist, Reply
 CIB_GROUP = "cib"
 CIB_PID = 0  # the node's own CIB manager, not a client process
 CIB_REQUESTS = (CibQuery, CibWrite)
+CIBOutput = Persist | Reply | ApplyJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class NodeCIB:
         self._next_id = rng.getrandbits(40) << 16
         self._clients: dict[int, int] = {}
 
-    def request(self, now_ms: int, req: ClientRequest) -> tuple[list[Persist | Reply], list[bytes]]:
+    def request(self, now_ms: int, req: ClientRequest) -> tuple[list[CIBOutput], list[bytes]]:
         """A client's CibQuery / CibWrite: (outputs, payloads to broadcast)."""
         assert isinstance(req.request, CIB_REQUESTS)
         self._next_id += 1
@@ -93,18 +96,23 @@ class NodeCIB:
         return self._split(self.replica.step(now_ms, ClientRequest(self._next_id, req.request)))
 
     def write(self, now_ms: int, request_id: int,
-              request: CIBRequest) -> tuple[list[Persist | Reply], list[bytes]]:
+              request: CIBRequest) -> tuple[list[CIBOutput], list[bytes]]:
         """The node's own write (no bytes on the way); its Reply comes under `request_id`."""
         self._next_id += 1
         self._clients[self._next_id] = request_id
         return self._split(self.replica.step(now_ms, LocalWrite(self._next_id, request)))
 
+    def applied(self, now_ms: int, done: ApplyDone
+                ) -> tuple[list[CIBOutput], list[bytes]]:
+        """The outcome of an ApplyJob (a replica with offload): the write is finished."""
+        return self._split(self.replica.step(now_ms, done))
+
     def deliver(self, now_ms: int, sender: NodeId, payload: bytes,
-                quorate: bool = True) -> tuple[list[Persist | Reply], list[bytes]]:
+                quorate: bool = True) -> tuple[list[CIBOutput], list[bytes]]:
         return self._split(self.replica.step(now_ms, Delivered(sender, payload, quorate)))
 
     def membership(self, now_ms: int, members: tuple[NodeId, ...], ring_seq: int,
-                   quorum: CIBQuorum) -> tuple[list[Persist | Reply], list[bytes]]:
+                   quorum: CIBQuorum) -> tuple[list[CIBOutput], list[bytes]]:
         return self._split(self.replica.step(now_ms, MembershipChanged(
             members, ring_seq, quorum.quorate, quorum.quorum_votes, quorum.votes)))
 
@@ -112,8 +120,9 @@ class NodeCIB:
         st = self.replica.status()
         return CIBStatus(st.version, st.digest, st.syncing, st.applied, st.dropped, st.pending)
 
-    def _split(self, outputs: list[Any]) -> tuple[list[Persist | Reply], list[bytes]]:
-        out: list[Persist | Reply] = []
+    def _split(self, outputs: list[Any]
+               ) -> tuple[list[CIBOutput], list[bytes]]:
+        out: list[CIBOutput] = []
         sends: list[bytes] = []
         for item in outputs:
             if isinstance(item, Broadcast):
@@ -123,6 +132,6 @@ class NodeCIB:
                 if client_id is not None:
                     out.append(Reply(client_id, item.ok, item.body, item.problems))
             else:
-                assert isinstance(item, Persist), f"unexpected replica output {item!r}"
+                assert isinstance(item, Persist | ApplyJob), f"unexpected output {item!r}"
                 out.append(item)
         return out, sends

@@ -142,3 +142,25 @@ def test_the_writer_saves_configuration_versions_at_once_and_status_ones_in_its_
     writer.close()  # writes what is pending
     loaded = CIBStore(tmp_path).load()
     assert loaded is not None and b'num_updates="2"' in loaded.data
+
+
+def test_a_presaved_version_is_not_written_again_by_the_loops_save(tmp_path: Path) -> None:
+    from hacluster.drivers.cibfile import CIBWriter
+
+    version = '<cib admin_epoch="0" epoch="{e}" num_updates="0"><status/></cib>'
+    writer = CIBWriter(CIBStore(tmp_path))
+    try:
+        first = version.format(e=1).encode()
+        writer.presave(first)  # from the apply worker: durable at once, with its backup
+        assert (tmp_path / "cib.xml").read_bytes() == first
+        backups = sorted(p.name for p in tmp_path.glob("cib-*.raw"))
+        assert backups == ["cib-1.raw"]
+        assert writer.save(first)  # the loop's Persist of those very bytes: nothing to do
+        assert sorted(p.name for p in tmp_path.glob("cib-*.raw")) == backups
+        second = version.format(e=2).encode()
+        assert writer.save(second)  # any other bytes are saved as before
+        assert len(list(tmp_path.glob("cib-*.raw"))) == 2
+        assert writer.save(bytes(first))  # equal bytes, another object: saved again
+        assert len(list(tmp_path.glob("cib-*.raw"))) == 3
+    finally:
+        writer.close()

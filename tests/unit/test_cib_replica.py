@@ -14,6 +14,8 @@ import pytest
 
 from hacluster.cib import (
     CIB_CODEC,
+    ApplyDone,
+    ApplyJob,
     Broadcast,
     CIBReplica,
     CIBRequest,
@@ -25,6 +27,7 @@ from hacluster.cib import (
     MembershipChanged,
     SchemaLookup,
     parse_persisted,
+    run_apply,
 )
 from hacluster.common import Code, NodeId
 from hacluster.drivers.cibfile import SCHEMA_DIR, schema_lookup
@@ -55,6 +58,8 @@ class AgreedOrder:
     created: dict[tuple[NodeId, int], bool] = field(default_factory=dict)
     ring: int = 0
     schemas: SchemaLookup | None = None
+    offload: bool = False  # replicas hand out ApplyJobs; complete() runs them later
+    jobs: dict[NodeId, ApplyJob] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for n in range(1, self.nodes + 1):
@@ -63,7 +68,8 @@ class AgreedOrder:
     def start(self, node: NodeId) -> None:
         doc, lineage = parse_persisted(self.persisted.get(node, BASE))
         self.replicas[node] = CIBReplica(node, doc, random.Random(node), lineage=lineage,
-                                         schemas=self.schemas)
+                                         schemas=self.schemas, offload=self.offload)
+        self.jobs.pop(node, None)  # a job of the crashed replica never comes back
         self.observe(node)
 
     def observe(self, node: NodeId) -> None:
@@ -84,6 +90,9 @@ class AgreedOrder:
                 self.persisted[node] = out.data
             elif isinstance(out, Reply):
                 self.replies[(node, out.request_id)] = out
+            elif isinstance(out, ApplyJob):
+                assert node not in self.jobs, "one job at a time"
+                self.jobs[node] = out
         self.observe(node)
         return list(outputs)
 
@@ -106,8 +115,13 @@ class AgreedOrder:
     def heal(self) -> None:
         self.partition(tuple(sorted(self.replicas)))
 
+    def complete(self, node: NodeId) -> None:
+        """The worker finishes `node`'s ApplyJob: its ApplyDone is stepped in."""
+        self.step(node, run_apply(self.jobs.pop(node)))
+
     def crash(self, node: NodeId) -> None:
         del self.replicas[node]
+        self.jobs.pop(node, None)
         self.partition(*[tuple(n for n in g if n != node) for g in self.groups])
 
     def deliver_one(self, group: tuple[NodeId, ...]) -> None:
@@ -116,7 +130,9 @@ class AgreedOrder:
             self.step(node, Delivered(sender, payload))
 
     def drain(self) -> None:
-        while any(self.queues.values()):
+        while any(self.queues.values()) or self.jobs:
+            for node in sorted(self.jobs):
+                self.complete(node)
             for group in self.groups:
                 if self.queues[group]:
                     self.deliver_one(group)
@@ -132,8 +148,8 @@ class AgreedOrder:
 
 
 def cluster(nodes: int = 3, expected_votes: int | None = None,
-            schemas: SchemaLookup | None = None) -> AgreedOrder:
-    order = AgreedOrder(nodes, expected_votes, schemas=schemas)
+            schemas: SchemaLookup | None = None, offload: bool = False) -> AgreedOrder:
+    order = AgreedOrder(nodes, expected_votes, schemas=schemas, offload=offload)
     order.heal()
     order.drain()
     return order
@@ -307,9 +323,10 @@ def random_write(rng: random.Random, request_id: int) -> CIBRequest:
                       f'crmd="{rng.choice(["online", "offline"])}"/></status>', "status")
 
 
-def run_random_schedule(seed: int, nodes: int = 5, steps: int = 60) -> AgreedOrder:
+def run_random_schedule(seed: int, nodes: int = 5, steps: int = 60,
+                        offload: bool = False) -> AgreedOrder:
     rng = random.Random(seed)
-    order = cluster(nodes, expected_votes=nodes)
+    order = cluster(nodes, expected_votes=nodes, offload=offload)
     down: set[NodeId] = set()
     request_id = 0
     for _ in range(steps):
@@ -339,6 +356,9 @@ def run_random_schedule(seed: int, nodes: int = 5, steps: int = 60) -> AgreedOrd
                 for _ in range(rng.randint(0, 4)):
                     if order.queues[group]:
                         order.deliver_one(group)
+                    busy = sorted(order.jobs)
+                    if busy and rng.random() < 0.5:  # apply jobs finish at random times
+                        order.complete(rng.choice(busy))
     for node in sorted(down):
         order.start(node)
     order.heal()
@@ -346,10 +366,11 @@ def run_random_schedule(seed: int, nodes: int = 5, steps: int = 60) -> AgreedOrd
     return order
 
 
+@pytest.mark.parametrize("offload", [False, True], ids=["inline", "offload"])
 @pytest.mark.parametrize("seed", range(25))
 def test_random_partitions_and_crashes_converge_without_losing_acknowledged_writes(
-        seed: int) -> None:
-    order = run_random_schedule(seed)
+        seed: int, offload: bool) -> None:
+    order = run_random_schedule(seed, offload=offload)
     assert len(order.digests()) == 1, f"seed {seed}: replicas differ after heal"
     doc = next(iter(order.replicas.values())).doc
     for node, request_id in order.acked():
@@ -383,3 +404,45 @@ def test_peer_input_never_raises_whatever_it_holds() -> None:
                 "stamp": rng.choice(values), "status_of": rng.choice(values)}
         replica.step(0, Delivered(NodeId(rng.randint(1, 3)), json.dumps(message).encode()))
     assert replica.status().version >= CIBVersion(0, 1, 0)
+
+
+def test_with_offload_the_agreed_order_waits_for_the_write_being_applied() -> None:
+    order = cluster(offload=True)
+    order.write(NodeId(1), 1, primitive("first"))
+    order.write(NodeId(2), 2, primitive("second"))
+    group = order.groups[0]
+    order.deliver_one(group)
+    assert sorted(order.jobs) == [1, 2, 3], "every replica hands the apply out"
+    replica = order.replicas[NodeId(3)]
+    before = replica.doc
+    order.deliver_one(group)  # the second write, then a new configuration: both wait
+    order.partition(tuple(group))
+    assert replica.busy and replica.doc is before and not order.replies
+    assert replica.status().digest == before.digest()
+    order.complete(NodeId(3))
+    assert replica.doc.find_by_id("first") is not None
+    assert replica.doc.find_by_id("second") is None, "the next write is its own job"
+    assert NodeId(3) in order.jobs
+    order.drain()
+    assert sorted(order.replies) == [(NodeId(1), 1), (NodeId(2), 2)]
+    assert all(reply.ok for reply in order.replies.values())
+    assert len(order.digests()) == 1
+    assert order.replicas[NodeId(1)].doc.find_by_id("second") is not None
+
+
+def test_an_offloaded_write_is_refused_as_an_inline_one_is() -> None:
+    inline, offload = cluster(), cluster(offload=True)
+    bad = CIBRequest("create", '<primitive id="x" class="ocf" type="Dummy"/>', "nowhere")
+    for order in (inline, offload):
+        order.write(NodeId(1), 5, bad)
+        order.drain()
+    assert inline.replies[(NodeId(1), 5)] == offload.replies[(NodeId(1), 5)]
+    assert not offload.replies[(NodeId(1), 5)].ok
+
+
+def test_a_stray_apply_result_changes_nothing() -> None:
+    order = cluster(offload=True)
+    replica = order.replicas[NodeId(1)]
+    before = replica.doc
+    assert replica.step(0, ApplyDone(99)) == []
+    assert replica.doc is before and not replica.busy

@@ -26,6 +26,9 @@ set acknowledged loses them at its next merge, with an error log naming them.
 Under two_node, quorum is one vote: a lone survivor's write is acknowledged by itself, and
 is safe exactly as votequorum's two_node is, when fencing (or wait_for_all after a restart)
 keeps the other node from being quorate at the same time.
+Offload (the daemon's replica): a write's apply leaves as an ApplyJob and its ApplyDone comes
+back as an input (hacluster.cib.applying); until then the ordered inputs (deliveries and
+configuration changes) wait in order, client requests do not.
 Must never do I/O, read a clock or raise on peer input (malformed messages are counted).
 Spec: DESIGN.md §2 step() contract; Pacemaker Explained "CIB versions"; CPG virtual synchrony.
 """
@@ -34,9 +37,11 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from hacluster.cib.applying import ApplyDone, ApplyJob, run_apply, write_lineage
 from hacluster.cib.document import (
     CIBDocument,
     CIBVersion,
@@ -57,8 +62,6 @@ from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, 
 from hacluster.cib.requests import (
     CIBRequest,
     SchemaLookup,
-    apply_request,
-    is_confined_to_node_state,
     request_from_bytes,
     request_problem,
 )
@@ -110,8 +113,8 @@ class LocalWrite:
     request: CIBRequest
 
 
-Input = Delivered | MembershipChanged | ClientRequest | LocalWrite
-Output = Broadcast | Persist | Reply
+Input = Delivered | MembershipChanged | ClientRequest | LocalWrite | ApplyDone
+Output = Broadcast | Persist | Reply | ApplyJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,15 @@ class ReplicaStatus:
     dropped: int
     pending: int
     lineage: Lineage = Lineage()
+
+
+@dataclass(frozen=True, slots=True)
+class _Applying:
+    """The write whose ApplyJob is out: who sent it, and the update itself."""
+
+    job_id: int
+    origin: NodeId
+    update: CIBUpdate
 
 
 @dataclass(slots=True)
@@ -152,8 +164,16 @@ class CIBReplica:
 
     def __init__(self, node_id: NodeId, document: CIBDocument | None = None,
                  rng: random.Random | None = None, *, lineage: Lineage | None = None,
-                 node_name: str | None = None, schemas: SchemaLookup | None = None) -> None:
+                 node_name: str | None = None, schemas: SchemaLookup | None = None,
+                 offload: bool = False) -> None:
         self.node_id = node_id
+        # offload: each write's apply leaves as an ApplyJob (see hacluster.cib.applying);
+        # the ordered inputs that follow it wait in the backlog until its ApplyDone.
+        self.offload = offload
+        self._applying: _Applying | None = None
+        self._backlog: deque[Delivered | MembershipChanged] = deque()
+        self._jobs = 0
+        self._digest: tuple[CIBDocument, str] | None = None
         # Every write is checked here, in the replica, against the schema its result's
         # validate-with names: a client or a peer that skipped the check cannot get a
         # non-conforming CIB applied. Every node runs the same schemas (the same release),
@@ -181,6 +201,14 @@ class CIBReplica:
     def step(self, now_ms: int, event: Input) -> list[Output]:
         if isinstance(event, ClientRequest | LocalWrite):
             return self._on_client(event)
+        if isinstance(event, ApplyDone):
+            return self._on_apply_done(event)
+        if self._applying is not None:
+            self._backlog.append(event)  # the agreed order waits for the write in progress
+            return []
+        return self._on_ordered(event)
+
+    def _on_ordered(self, event: Delivered | MembershipChanged) -> list[Output]:
         if isinstance(event, MembershipChanged):
             return self._on_membership(event)
         return self._on_delivered(event)
@@ -189,10 +217,21 @@ class CIBReplica:
         return None
 
     def status(self) -> ReplicaStatus:
-        return ReplicaStatus(self.node_id, self.doc.version, self.doc.digest(), self.members,
+        return ReplicaStatus(self.node_id, self.doc.version, self.digest(), self.members,
                              self.ring_id, self.syncing, self.ring_quorate, self.applied,
                              self.dropped, len(self.pending) + len(self.confirming),
                              self.lineage)
+
+    @property
+    def busy(self) -> bool:
+        """An ApplyJob is out (offload): ordered inputs wait behind it."""
+        return self._applying is not None
+
+    def digest(self) -> str:
+        """The content digest of the current copy (computed once per copy)."""
+        if self._digest is None or self._digest[0] is not self.doc:
+            self._digest = (self.doc, self.doc.digest())
+        return self._digest[1]
 
     def _persist(self) -> Persist:
         return Persist(PERSIST_NAME, persisted_bytes(self.doc, self.lineage))
@@ -251,7 +290,7 @@ class CIBReplica:
                  self.lineage.to_text())
         version = self.doc.version
         announce = CIBAnnounce(event.ring_id, self.lineage, (version[0], version[1], version[2]),
-                               base_digest(self.doc, self.members), self.doc.digest(),
+                               base_digest(self.doc, self.members), self.digest(),
                                own_node_state_text(self.doc, self.node_id))
         outputs.append(Broadcast(CIB_CODEC.encode(announce)))
         return outputs
@@ -337,16 +376,35 @@ class CIBReplica:
         if base is not self.doc and winner_id != self.node_id:
             log.info("cib copy replaced by full sync ring=%s from=%s version=%s kept=%s",
                      self.ring_id, winner_id, self.doc.version, merged.version)
-        if merged.digest() != self.doc.digest() or lineage != self.lineage \
+        if merged.digest() != self.digest() or lineage != self.lineage \
                 or merged.version != self.doc.version:
             self.doc, self.lineage = merged, lineage
             outputs.append(self._persist())
         self.syncing = False
         log.info("cib sync done ring=%s version=%s lineage=%s", self.ring_id,
                  self.doc.version, self.lineage.to_text())
-        queued, self.queued = self.queued, []
-        for origin, update, quorate in queued:
+        return outputs + self._apply_queued()
+
+    def _apply_queued(self) -> list[Output]:
+        """The writes that queued behind a sync, in order, while none is being applied."""
+        outputs: list[Output] = []
+        while self.queued and self._applying is None:
+            origin, update, quorate = self.queued.pop(0)
             outputs += self._apply_update(origin, update, quorate)
+        return outputs
+
+    def _on_apply_done(self, done: ApplyDone) -> list[Output]:
+        """The ApplyJob out came back: finish that write, then go on with the agreed order
+        (the writes queued behind the sync first, then the backlog) until the next job."""
+        applying = self._applying
+        if applying is None or done.job_id != applying.job_id:
+            log.error("cib apply result for no job in progress job=%s", done.job_id)
+            return []
+        self._applying = None
+        outputs = self._applied(applying.origin, applying.update, done)
+        outputs += self._apply_queued()
+        while self._applying is None and self._backlog:
+            outputs += self._on_ordered(self._backlog.popleft())
         return outputs
 
     def _log_losses(self, merged: CIBDocument, winner: CIBAnnounce) -> None:
@@ -390,32 +448,30 @@ class CIBReplica:
 
     def _apply_update(self, origin: NodeId, update: CIBUpdate, quorate: bool) -> list[Output]:
         request = update.request
-        status_of = request.status_of
-        if status_of is None and not (quorate and self.ring_quorate):
+        if request.status_of is None and not (quorate and self.ring_quorate):
             return self._refuse(origin, update, HaError.single(
                 Code.CIB_NO_QUORUM, "this partition has no quorum: CIB configuration writes "
                 "are refused (status updates are not)"))
-        try:
-            new, diff = apply_request(self.doc, request, self.schemas)
-        except HaError as error:
-            return self._refuse(origin, update, error)
-        except (ValueError, TypeError) as error:
-            # Every replica fails the same way on the same request: refusing it everywhere
-            # keeps the copies equal, and peer input never raises out of step().
-            return self._refuse(origin, update, HaError.single(
-                Code.CIB_DIFF_INVALID, f"the request cannot be applied: {error}"))
-        if status_of is not None and not is_confined_to_node_state(diff, status_of):
-            return self._refuse(origin, update, HaError.single(
-                Code.CIB_STATUS_OUT_OF_SCOPE, f"a status update for node {status_of} may "
-                f"change only its node_state (id {status_of})", node=status_of))
+        self._jobs += 1
+        job = ApplyJob(self._jobs, self.doc, request, self.schemas, self.lineage)
+        if self.offload:
+            self._applying = _Applying(job.job_id, origin, update)
+            return [job]
+        return self._applied(origin, update, run_apply(job))
+
+    def _applied(self, origin: NodeId, update: CIBUpdate, done: ApplyDone) -> list[Output]:
+        """A write's outcome (computed by run_apply, here or on the daemon's worker)."""
+        if done.error is not None:
+            return self._refuse(origin, update, done.error)
+        status_of = update.request.status_of
         outputs: list[Output] = []
-        if new is not self.doc:
-            assert new.version >= self.doc.version, "versions never go backwards"
-            self.doc = new
+        if done.new is not None:
+            assert done.new.version >= self.doc.version, "versions never go backwards"
+            self.doc = done.new
+            self._digest = (done.new, done.digest)
             self.applied += 1
-            if status_of is None:
-                self.lineage = self.lineage.applied()
-            outputs.append(self._persist())
+            self.lineage = write_lineage(self.lineage, update.request)
+            outputs.append(Persist(PERSIST_NAME, done.persisted))
         if origin != self.node_id:
             if status_of is None or status_of == node_state_id(self.node_id):
                 # after our Persist: the writer may count us among those that have it
@@ -425,7 +481,7 @@ class CIBReplica:
         if update.request_id in self.pending:
             self.pending.discard(update.request_id)
             self.confirming[update.request_id] = _Confirming(status_of is not None,
-                                                           _status_node(request))
+                                                           _status_node(update.request))
             outputs += self._on_applied(self.node_id, CIBApplied(int(self.node_id),
                                                                   update.request_id))
         return outputs

@@ -24,6 +24,7 @@ from hacluster.cib.document import (
     parse_fragment,
 )
 from hacluster.cib.ops import Update, create, delete, erase, modify, replace, replace_document
+from hacluster.cib.schema_scope import check_skeleton
 from hacluster.cib.upgrade import upgrade
 from hacluster.common import Code, HaError, Problem
 
@@ -148,7 +149,11 @@ def apply_request(doc: CIBDocument, request: CIBRequest,
     if new is not doc and schemas is not None:
         schema_check = schemas(new.validate_with)
         if schema_check is not None:
-            raise_if_nonconforming(new, schema_check)
+            # The parts the write changed first (see schema_scope); the whole document
+            # only when that is not enough to tell.
+            skeleton = check_skeleton(doc, new, diff)
+            if skeleton is None or schema_check(skeleton):
+                raise_if_nonconforming(new, schema_check)
     if new is doc or not request.stamp:
         return new, diff
     return stamp_update(new, diff, request.stamp)

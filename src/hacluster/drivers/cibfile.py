@@ -201,6 +201,7 @@ class CIBWriter:
         self.store = store
         self._lock = threading.Lock()
         self._pending: bytes | None = None
+        self._saved: bytes | None = None  # the bytes presave() wrote (the same object)
         self._wake = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="cib-writer", daemon=True)
@@ -209,6 +210,9 @@ class CIBWriter:
     def save(self, data: bytes) -> bool:
         """Save `data`; True when it was written before returning (durable)."""
         with self._lock:
+            if data is self._saved:
+                self._saved = None
+                return True  # presave() wrote these very bytes already
             if not self._closed and self.store.is_status_only(data):
                 self._pending = data
                 self._wake.set()
@@ -216,6 +220,16 @@ class CIBWriter:
             self._pending = None
             self.store.save(data)
             return True
+
+    def presave(self, data: bytes) -> None:
+        """Save `data` now, from a worker thread, exactly as save() would (a configuration
+        version durably); the loop's own save() of the same bytes object then returns at
+        once. For a version the loop will surely save next (an applied write's cib.xml):
+        its disk wait is then the worker's, not the loop's."""
+        with self._lock:
+            self._pending = None
+            self.store.save(data)
+            self._saved = data
 
     def close(self) -> None:
         """Write what is pending and stop the thread."""

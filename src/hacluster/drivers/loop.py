@@ -24,10 +24,12 @@ from typing import Any, Protocol
 
 from hacluster import events
 from hacluster.common import Code, NodeId, Problem, ipcwire
+from hacluster.drivers.cibapply import ApplyFailed, CIBApplier
 from hacluster.drivers.cibfile import CIB_NAME, CIBStore, CIBWriter
 from hacluster.drivers.ipc import Connection
 from hacluster.drivers.stats import stats_map, totem_counters
 from hacluster.drivers.udp import UdpStats
+from hacluster.node import ApplyJob
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ EVENT_BATCH_MAX = 512
 # Packets beyond this many queued inputs are dropped (counted): UDP may lose them anyway and
 # Totem retransmits, while an unbounded queue would only turn overload into memory growth.
 QUEUE_PACKETS_MAX = 20_000
+# A step (with its outputs) longer than this is logged: the loop is Totem's only thread, and
+# a step that long holds the token back.
+SLOW_STEP_MS = 250
 
 
 class Core(Protocol):
@@ -162,6 +167,7 @@ class DaemonLoop:
         self._status_view = status_view
         self.agents: Agents | None = None  # RunAgent runner; without one they are published
         self.scheduler: Scheduler | None = None  # RunScheduler runner (a worker process)
+        self.cib_applier: CIBApplier | None = None  # ApplyJob runner (a worker thread)
         self._cib_writer: CIBWriter | None = None  # one writer: it knows the last durable copy
         self._queue: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -203,6 +209,8 @@ class DaemonLoop:
         try:
             await self._run()
         finally:
+            if self.cib_applier is not None:
+                self.cib_applier.close()
             if self._cib_writer is not None:
                 self._cib_writer.close()  # the status version still pending, if any
 
@@ -252,13 +260,22 @@ class DaemonLoop:
                 handle.cancel()
 
     def step(self, event: Any) -> None:
+        if type(event) is ApplyFailed:
+            raise RuntimeError(f"CIB apply job {event.job_id} failed") from event.error
+        started = time.monotonic_ns()
         if type(event) is events.ClientRequest:
             outputs = self._step_request(event)
         else:
             outputs = self.core.step(self.clock_ms(), event)
+        stepped = time.monotonic_ns()
         self.steps += 1
         for output in outputs:
             self.execute(output)
+        took_ms = (time.monotonic_ns() - started) // 1_000_000
+        if took_ms >= SLOW_STEP_MS:
+            log.warning("slow step event=%s ms=%d step_ms=%d outputs=%s", _event_name(event),
+                        took_ms, (stepped - started) // 1_000_000,
+                        sorted({type(o).__name__ for o in outputs}))
 
     def _step_request(self, request: events.ClientRequest) -> list[Any]:
         """A client's request: if handling it fails (a bug), that client gets an error and
@@ -290,6 +307,10 @@ class DaemonLoop:
                 self.agents.start(output)
             case events.RunScheduler() if self.scheduler is not None:
                 self.scheduler.start(output)
+            case ApplyJob():
+                if self.cib_applier is None:
+                    self.cib_applier = CIBApplier(self.put, self._writer().presave)
+                self.cib_applier.start(output)
             case _:
                 self._publish(output)
 
@@ -297,14 +318,17 @@ class DaemonLoop:
         assert "/" not in name and not name.startswith("."), f"bad state file name {name!r}"
         started = time.monotonic()
         if name == CIB_NAME:
-            if self._cib_writer is None:
-                self._cib_writer = CIBWriter(CIBStore(self.state_dir))
-            if not self._cib_writer.save(data):
+            if not self._writer().save(data):
                 return  # a status-only version, written by the writer's thread
         else:
             write_atomically(os.path.join(self.state_dir, name), data)
         log.debug("persisted name=%s bytes=%d ms=%.1f", name, len(data),
                   (time.monotonic() - started) * 1000)
+
+    def _writer(self) -> CIBWriter:
+        if self._cib_writer is None:
+            self._cib_writer = CIBWriter(CIBStore(self.state_dir))
+        return self._cib_writer
 
     def _reply(self, reply: events.Reply) -> None:
         pending = self._pending.pop(reply.request_id, None)
@@ -393,6 +417,12 @@ class DaemonLoop:
         info["packets_dropped_overload"] = self.packets_dropped
         info["pid"] = os.getpid()
         return info
+
+
+def _event_name(event: Any) -> str:
+    if type(event) is events.ClientRequest:
+        return f"ClientRequest({type(event.request).__name__})"
+    return type(event).__name__
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

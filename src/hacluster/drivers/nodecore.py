@@ -184,7 +184,7 @@ def build_node(settings: DaemonSettings) -> Node:
     copy); a first boot leaves a CIB on disk like any other."""
     store = CIBStore(settings.state_dir)
     replica, first = cib_replica_for(settings.node_id, settings.members, settings.names,
-                                     load_cib_bytes(store), schema_lookup())
+                                     load_cib_bytes(store), schema_lookup(), offload=True)
     if first is not None:
         store.save(first)
     config = settings.config

@@ -1,0 +1,79 @@
+"""Applying one replicated write as a value: the slow, pure part of a replica's step.
+
+On a large CIB one write costs seconds of CPU (copy, diff, id checks and above all the
+RelaxNG check of the whole result, which lxml runs without the interpreter lock). A replica
+built with `offload=True` hands that work out as an `ApplyJob` output; the daemon runs
+`run_apply(job)` on a worker thread, so its loop keeps Totem's token moving, and steps the
+`ApplyDone` back in. Without offload (the simulator, tests) the replica calls `run_apply`
+itself: one function decides the outcome either way, so every copy decides alike.
+Must never do I/O or read a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hacluster.cib.document import CIBDocument
+from hacluster.cib.lineage import Lineage, persisted_bytes
+from hacluster.cib.requests import (
+    CIBRequest,
+    SchemaLookup,
+    apply_request,
+    is_confined_to_node_state,
+)
+from hacluster.common import Code, HaError
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyJob:
+    """Apply `request` to `doc` (checked with `schemas`); `lineage` is the replica's at the
+    time, so the persisted bytes of the result can be made off the loop too. The answer
+    comes back as ApplyDone(job_id)."""
+
+    job_id: int
+    doc: CIBDocument
+    request: CIBRequest
+    schemas: SchemaLookup | None
+    lineage: Lineage
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyDone:
+    """The outcome of ApplyJob(job_id): `error` (refused everywhere alike), or `new` with
+    the bytes of cib.xml and its digest, or neither when the write changed nothing."""
+
+    job_id: int
+    new: CIBDocument | None = None
+    persisted: bytes = b""
+    digest: str = ""
+    error: HaError | None = None
+
+
+def run_apply(job: ApplyJob) -> ApplyDone:
+    """The whole outcome of one write. HaError, ValueError and TypeError are refusals (every
+    replica fails the same way on the same request); anything else is a bug and raises."""
+    request = job.request
+    try:
+        new, diff = apply_request(job.doc, request, job.schemas)
+    except HaError as error:
+        return ApplyDone(job.job_id, error=error)
+    except (ValueError, TypeError) as error:
+        return ApplyDone(job.job_id, error=HaError.single(
+            Code.CIB_DIFF_INVALID, f"the request cannot be applied: {error}"))
+    status_of = request.status_of
+    if status_of is not None and not is_confined_to_node_state(diff, status_of):
+        return ApplyDone(job.job_id, error=HaError.single(
+            Code.CIB_STATUS_OUT_OF_SCOPE, f"a status update for node {status_of} may "
+            f"change only its node_state (id {status_of})", node=status_of))
+    if new is job.doc:
+        return ApplyDone(job.job_id)
+    persisted = persisted_bytes(new, write_lineage(job.lineage, request))
+    return ApplyDone(job.job_id, new, persisted, new.digest())
+
+
+def write_lineage(lineage: Lineage, request: CIBRequest) -> Lineage:
+    """The lineage after applying `request`: configuration writes count, status does not."""
+    return lineage.applied() if request.status_of is None else lineage
+
+
+__all__ = ["ApplyDone", "ApplyJob", "run_apply", "write_lineage"]

@@ -1,0 +1,68 @@
+"""Runs the CIB replica's ApplyJobs on one worker thread: ApplyJob in, ApplyDone back.
+
+A write to a large CIB costs the replica seconds of CPU; most of it (the RelaxNG check,
+parsing, hashing) runs in C without the interpreter lock, and the Python rest yields it
+every switch interval, so on a thread the daemon's loop keeps passing Totem's token.
+One thread: jobs come one at a time anyway (the replica waits for each), in order. The
+new cib.xml is written there too (durably, before the loop sees the outcome), as the
+replica's next output for it would be: the loop's Persist of those bytes is then free.
+A job that raises is a bug (refusals come back as ApplyDone.error): the daemon stops with it,
+as it would had the apply run inside its step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from hacluster.node import ApplyDone, ApplyJob, run_apply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyFailed:
+    """An ApplyJob raised: the loop re-raises it (see DaemonLoop.step)."""
+
+    job_id: int
+    error: BaseException
+
+
+class CIBApplier:
+    """One worker thread; each outcome goes to `on_done` from the event loop's thread."""
+
+    def __init__(self, on_done: Callable[[ApplyDone | ApplyFailed], None],
+                 presave: Callable[[bytes], None] | None = None) -> None:
+        self._on_done = on_done
+        self._presave = presave
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cib-apply")
+
+    def start(self, job: ApplyJob) -> None:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._run, job)
+        future.add_done_callback(lambda f: self._finished(job, f))
+
+    def _run(self, job: ApplyJob) -> ApplyDone:
+        """On the worker: the outcome, and its cib.xml saved when there is a new one (the
+        replica persists exactly those bytes next, see CIBWriter.presave)."""
+        done = run_apply(job)
+        if done.new is not None and done.persisted and self._presave is not None:
+            self._presave(done.persisted)
+        return done
+
+    def _finished(self, job: ApplyJob, future: asyncio.Future[ApplyDone]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("cib apply failed job=%d operation=%s: %r", job.job_id,
+                      job.request.operation, error)
+            self._on_done(ApplyFailed(job.job_id, error))
+            return
+        self._on_done(future.result())
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
