@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from hacluster.cib.document import CIBDocument
 from hacluster.cib.lineage import Lineage, persisted_bytes
+from hacluster.cib.merge import DigestParts, digest_parts
 from hacluster.cib.requests import (
     CIBRequest,
     SchemaLookup,
@@ -40,13 +41,15 @@ class ApplyJob:
 @dataclass(frozen=True, slots=True)
 class ApplyDone:
     """The outcome of ApplyJob(job_id): `error` (refused everywhere alike), or `new` with
-    the bytes of cib.xml and its digest, or neither when the write changed nothing."""
+    the bytes of cib.xml, its digest and digest parts, or neither when the write changed
+    nothing."""
 
     job_id: int
     new: CIBDocument | None = None
     persisted: bytes = b""
     digest: str = ""
     error: HaError | None = None
+    parts: DigestParts = ()  # digest_parts(new): the next sync announcement's
 
 
 def run_apply(job: ApplyJob) -> ApplyDone:
@@ -68,7 +71,7 @@ def run_apply(job: ApplyJob) -> ApplyDone:
     if new is job.doc:
         return ApplyDone(job.job_id)
     persisted = persisted_bytes(new, write_lineage(job.lineage, request))
-    return ApplyDone(job.job_id, new, persisted, new.digest())
+    return ApplyDone(job.job_id, new, persisted, new.digest(), parts=digest_parts(new))
 
 
 def write_lineage(lineage: Lineage, request: CIBRequest) -> Lineage:

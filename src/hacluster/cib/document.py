@@ -176,6 +176,12 @@ def iter_elements(element: XMLElement) -> Iterator[XMLElement]:
             yield node
 
 
+def canonical(element: XMLElement) -> bytes:
+    """The element's canonical XML (C14N: attributes sorted), what digests are taken of."""
+    data: bytes = etree.tostring(element, method="c14n")
+    return data
+
+
 def content_digest(root: XMLElement) -> str:
     """md5 over sorted root attributes (minus volatile ones) and the C14N of each child.
     C14N sorts attributes, so the digest does not depend on attribute order."""
@@ -185,7 +191,7 @@ def content_digest(root: XMLElement) -> str:
         if key not in VOLATILE_ATTRS:
             md5.update(f"{key}={root.get(key)}\n".encode())
     for child in child_elements(root):
-        md5.update(etree.tostring(child, method="c14n"))
+        md5.update(canonical(child))
     return md5.hexdigest()
 
 

@@ -10,13 +10,17 @@ Spec: Pacemaker Explained "CIB versions" (epoch for configuration, num_updates f
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 from hacluster.cib.document import (
     VERSION_ATTRS,
+    VOLATILE_ATTRS,
     CIBDocument,
     CIBVersion,
     XMLElement,
+    canonical,
+    child_elements,
     content_digest,
     copy_element,
     document_from_element,
@@ -51,9 +55,39 @@ def _without_members(root: XMLElement, members: Sequence[NodeId]) -> XMLElement:
     return root
 
 
-def base_digest(doc: CIBDocument, members: Sequence[NodeId]) -> str:
-    """The digest of what a sync takes from the winner: all but the members' own entries."""
-    return content_digest(_without_members(doc.copy_root(), members))
+DigestParts = tuple[tuple[str, str], ...]
+
+
+def digest_parts(doc: CIBDocument) -> DigestParts:
+    """(key, md5) of each piece of `doc` in document order: the root's attributes, each
+    child but the status, the status' attributes, and each status child (keyed by its
+    node_state id). One canonical pass over the document, with no copy of it; base_digest
+    combines the parts for any set of members (a replica keeps them per copy)."""
+    def md5(data: bytes) -> str:
+        return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+    root = doc.root
+    attrs = "".join(f"{k}={root.get(k)}\n" for k in sorted(str(k) for k in root.attrib)
+                    if k not in VOLATILE_ATTRS)
+    parts = [("", md5(attrs.encode()))]
+    for child in child_elements(root):
+        if child.tag != "status":
+            parts.append(("", md5(canonical(child))))
+            continue
+        status = "".join(f"{k}={child.get(k)}\n" for k in sorted(str(k) for k in child.attrib))
+        parts.append(("", md5(f"status\n{status}".encode())))
+        for entry in child_elements(child):
+            key = f"node_state:{entry.get('id')}" if entry.tag == "node_state" else ""
+            parts.append((key, md5(canonical(entry))))
+    return tuple(parts)
+
+
+def base_digest(parts: DigestParts, members: Sequence[NodeId]) -> str:
+    """The digest of what a sync takes from the winner: all but the members' own entries
+    (from the copy's digest_parts; only ever compared with other members' base digests)."""
+    own = {f"node_state:{node_state_id(m)}" for m in members}
+    kept = "\n".join(digest for key, digest in parts if key not in own)
+    return hashlib.md5(kept.encode(), usedforsecurity=False).hexdigest()
 
 
 def merged_version(versions: Sequence[CIBVersion], winner: CIBVersion) -> CIBVersion:

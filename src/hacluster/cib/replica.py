@@ -52,7 +52,9 @@ from hacluster.cib.document import (
 )
 from hacluster.cib.lineage import Lineage, persisted_bytes, sync_key
 from hacluster.cib.merge import (
+    DigestParts,
     base_digest,
+    digest_parts,
     dropped_ids,
     merged_document,
     node_state_id,
@@ -174,6 +176,7 @@ class CIBReplica:
         self._backlog: deque[Delivered | MembershipChanged] = deque()
         self._jobs = 0
         self._digest: tuple[CIBDocument, str] | None = None
+        self._parts: tuple[CIBDocument, DigestParts] | None = None
         # Every write is checked here, in the replica, against the schema its result's
         # validate-with names: a client or a peer that skipped the check cannot get a
         # non-conforming CIB applied. Every node runs the same schemas (the same release),
@@ -233,6 +236,18 @@ class CIBReplica:
             self._digest = (self.doc, self.doc.digest())
         return self._digest[1]
 
+    def _digest_parts(self) -> DigestParts:
+        """The current copy's digest_parts (one pass per copy, for the sync announcements
+        of every membership change that finds it unchanged)."""
+        if self._parts is None or self._parts[0] is not self.doc:
+            self._parts = (self.doc, digest_parts(self.doc))
+        return self._parts[1]
+
+    def warm(self) -> None:
+        """Compute now what the first membership change needs (before the loop runs)."""
+        self.digest()
+        self._digest_parts()
+
     def _persist(self) -> Persist:
         return Persist(PERSIST_NAME, persisted_bytes(self.doc, self.lineage))
 
@@ -290,7 +305,7 @@ class CIBReplica:
                  self.lineage.to_text())
         version = self.doc.version
         announce = CIBAnnounce(event.ring_id, self.lineage, (version[0], version[1], version[2]),
-                               base_digest(self.doc, self.members), self.digest(),
+                               base_digest(self._digest_parts(), self.members), self.digest(),
                                own_node_state_text(self.doc, self.node_id))
         outputs.append(Broadcast(CIB_CODEC.encode(announce)))
         return outputs
@@ -469,6 +484,7 @@ class CIBReplica:
             assert done.new.version >= self.doc.version, "versions never go backwards"
             self.doc = done.new
             self._digest = (done.new, done.digest)
+            self._parts = (done.new, done.parts) if done.parts else None
             self.applied += 1
             self.lineage = write_lineage(self.lineage, update.request)
             outputs.append(Persist(PERSIST_NAME, done.persisted))

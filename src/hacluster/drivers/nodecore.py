@@ -187,6 +187,7 @@ def build_node(settings: DaemonSettings) -> Node:
                                      load_cib_bytes(store), schema_lookup(), offload=True)
     if first is not None:
         store.save(first)
+    replica.warm()  # the digests the first ring's CIB sync needs, before Totem runs
     config = settings.config
     rsctmp = os.path.join(settings.state_dir, "rsctmp")
     os.makedirs(rsctmp, exist_ok=True)
