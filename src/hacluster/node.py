@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hacluster.cib import (
+    OFFLOAD_MIN_BYTES,
     ApplyDone,
     ApplyJob,
     CIBDocument,
@@ -139,7 +140,7 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 # drivers/ import only node, events, config and common (DESIGN.md §3). The little they need
 # of the cores at the edge (sealing datagrams, checking a persisted CIB) is re-exported here,
 # so this module stays the one door between the daemon and the cores.
-__all__ = ["CIB_GROUP", "RING_SEQ_FILE", "ApplyDone", "ApplyJob", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
+__all__ = ["CIB_GROUP", "OFFLOAD_MIN_BYTES", "RING_SEQ_FILE", "ApplyDone", "ApplyJob", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
            "quorum_from_config", "relaxng_check", "run_scheduler", "run_encoded", "done_of",
            "encode_run", "run_apply", "secauth"]

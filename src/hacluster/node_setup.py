@@ -63,12 +63,13 @@ def initial_cib(members: Sequence[NodeId], names: Mapping[NodeId, str]) -> CIBDo
 
 def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[NodeId, str],
                     persisted: bytes | None, schemas: SchemaLookup | None = None,
-                    offload: bool = False) -> tuple[CIBReplica, bytes | None]:
+                    offload_min_bytes: int | None = None) -> tuple[CIBReplica, bytes | None]:
     """The node's CIB replica from its persisted copy (already checked by its digest), or
     from initial_cib on a first boot; second: the bytes to persist first (None if any).
     Its quorum is the node's votequorum (one quorum: the Node hands it on); `schemas`
-    checks every write against its validate-with schema (loaded by the driver); `offload`:
-    each write's apply leaves as an ApplyJob (the daemon runs it off its loop)."""
+    checks every write against its validate-with schema (loaded by the driver); with
+    `offload_min_bytes`, a write to a copy that large leaves as an ApplyJob (the daemon runs
+    it off its loop)."""
     first_boot = persisted is None
     if persisted is None:
         document, lineage = initial_cib(members, names), Lineage()
@@ -76,5 +77,6 @@ def cib_replica_for(node_id: NodeId, members: Sequence[NodeId], names: Mapping[N
         document, lineage = parse_persisted(persisted)
     name = names.get(node_id) or str(int(node_id))
     replica = CIBReplica(node_id, document, lineage=lineage, node_name=name,
-                         schemas=schemas, offload=offload)
+                         schemas=schemas, offload=offload_min_bytes is not None,
+                         offload_min_bytes=offload_min_bytes or 0)
     return replica, persisted_bytes(document, lineage) if first_boot else None

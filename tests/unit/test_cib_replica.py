@@ -446,3 +446,16 @@ def test_a_stray_apply_result_changes_nothing() -> None:
     before = replica.doc
     assert replica.step(0, ApplyDone(99)) == []
     assert replica.doc is before and not replica.busy
+
+
+def test_a_copy_below_the_offload_size_applies_its_writes_inline() -> None:
+    order = cluster(offload=True)
+    small = order.replicas[NodeId(1)]
+    small.offload_min_bytes = 1_000_000  # the daemon's OFFLOAD_MIN_BYTES
+    small.warm()  # knows its copy's size: a few hundred bytes
+    order.write(NodeId(2), 1, primitive("d1"))
+    order.deliver_one(order.groups[0])
+    assert sorted(order.jobs) == [2, 3], "node 1 applied it in its step"
+    assert small.doc.find_by_id("d1") is not None and not small.busy
+    order.drain()
+    assert order.replies[(NodeId(2), 1)].ok and len(order.digests()) == 1

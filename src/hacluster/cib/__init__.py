@@ -11,7 +11,7 @@ import importlib
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from hacluster.cib.applying import ApplyDone, ApplyJob, run_apply
+from hacluster.cib.applying import OFFLOAD_MIN_BYTES, ApplyDone, ApplyJob, run_apply
 from hacluster.cib.attributes import (
     node_attribute_request,
     node_attributes,
@@ -100,6 +100,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 __all__ = [
+    "OFFLOAD_MIN_BYTES",
     "ApplyDone",
     "ApplyJob",
     "run_apply",

@@ -24,6 +24,10 @@ from hacluster.cib.requests import (
 )
 from hacluster.common import Code, HaError
 
+# The daemon offloads writes to copies of at least this size (cib.xml bytes): below it a
+# write costs milliseconds, and applying it inline keeps lxml's trees to one thread.
+OFFLOAD_MIN_BYTES = 1_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class ApplyJob:
@@ -79,4 +83,4 @@ def write_lineage(lineage: Lineage, request: CIBRequest) -> Lineage:
     return lineage.applied() if request.status_of is None else lineage
 
 
-__all__ = ["ApplyDone", "ApplyJob", "run_apply", "write_lineage"]
+__all__ = ["OFFLOAD_MIN_BYTES", "ApplyDone", "ApplyJob", "run_apply", "write_lineage"]

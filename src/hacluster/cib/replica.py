@@ -167,11 +167,13 @@ class CIBReplica:
     def __init__(self, node_id: NodeId, document: CIBDocument | None = None,
                  rng: random.Random | None = None, *, lineage: Lineage | None = None,
                  node_name: str | None = None, schemas: SchemaLookup | None = None,
-                 offload: bool = False) -> None:
+                 offload: bool = False, offload_min_bytes: int = 0) -> None:
         self.node_id = node_id
         # offload: each write's apply leaves as an ApplyJob (see hacluster.cib.applying);
         # the ordered inputs that follow it wait in the backlog until its ApplyDone.
         self.offload = offload
+        self.offload_min_bytes = offload_min_bytes  # smaller copies apply writes inline
+        self._size: tuple[CIBDocument, int] | None = None  # cib.xml bytes of a copy
         self._applying: _Applying | None = None
         self._backlog: deque[Delivered | MembershipChanged] = deque()
         self._jobs = 0
@@ -247,9 +249,20 @@ class CIBReplica:
         """Compute now what the first membership change needs (before the loop runs)."""
         self.digest()
         self._digest_parts()
+        self._size = (self.doc, len(self._persist().data))
+
+    def _offloads(self) -> bool:
+        """Whether the next write leaves as an ApplyJob: offload is on and the copy is
+        large (or of unknown size: offloading is always correct, only slower for small)."""
+        if not self.offload:
+            return False
+        size = self._size
+        return size is None or size[0] is not self.doc or size[1] >= self.offload_min_bytes
 
     def _persist(self) -> Persist:
-        return Persist(PERSIST_NAME, persisted_bytes(self.doc, self.lineage))
+        data = persisted_bytes(self.doc, self.lineage)
+        self._size = (self.doc, len(data))
+        return Persist(PERSIST_NAME, data)
 
     # ------------------------------------------------------------------ clients
 
@@ -469,7 +482,7 @@ class CIBReplica:
                 "are refused (status updates are not)"))
         self._jobs += 1
         job = ApplyJob(self._jobs, self.doc, request, self.schemas, self.lineage)
-        if self.offload:
+        if self._offloads():
             self._applying = _Applying(job.job_id, origin, update)
             return [job]
         return self._applied(origin, update, run_apply(job))
@@ -485,6 +498,7 @@ class CIBReplica:
             self.doc = done.new
             self._digest = (done.new, done.digest)
             self._parts = (done.new, done.parts) if done.parts else None
+            self._size = (done.new, len(done.persisted))
             self.applied += 1
             self.lineage = write_lineage(self.lineage, update.request)
             outputs.append(Persist(PERSIST_NAME, done.persisted))

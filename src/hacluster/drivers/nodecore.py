@@ -22,6 +22,7 @@ from hacluster.drivers.cibfile import CIBStore, load_cib_bytes, schema_lookup
 from hacluster.drivers.settings import DaemonSettings, LogSettings, effective_crypto, read_authkey
 from hacluster.drivers.settings import read_text as read_config_text
 from hacluster.node import (
+    OFFLOAD_MIN_BYTES,
     RING_SEQ_FILE,
     Node,
     cib_replica_for,
@@ -184,7 +185,8 @@ def build_node(settings: DaemonSettings) -> Node:
     copy); a first boot leaves a CIB on disk like any other."""
     store = CIBStore(settings.state_dir)
     replica, first = cib_replica_for(settings.node_id, settings.members, settings.names,
-                                     load_cib_bytes(store), schema_lookup(), offload=True)
+                                     load_cib_bytes(store), schema_lookup(),
+                                     offload_min_bytes=OFFLOAD_MIN_BYTES)
     if first is not None:
         store.save(first)
     replica.warm()  # the digests the first ring's CIB sync needs, before Totem runs
