@@ -459,3 +459,11 @@ def test_a_copy_below_the_offload_size_applies_its_writes_inline() -> None:
     assert small.doc.find_by_id("d1") is not None and not small.busy
     order.drain()
     assert order.replies[(NodeId(2), 1)].ok and len(order.digests()) == 1
+    big = CIBRequest("create", '<cluster_property_set id="big">' + "".join(
+        f'<nvpair id="big-{i}" name="big-{i}" value="{"v" * 80}"/>' for i in range(12_000))
+        + "</cluster_property_set>", "crm_config")
+    order.write(NodeId(2), 2, big)  # a large write to the small copy: offloaded
+    order.deliver_one(order.groups[0])
+    assert sorted(order.jobs) == [1, 2, 3] and small.busy
+    order.drain()
+    assert order.replies[(NodeId(2), 2)].ok and small.doc.find_by_id("big") is not None

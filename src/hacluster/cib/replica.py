@@ -251,13 +251,14 @@ class CIBReplica:
         self._digest_parts()
         self._size = (self.doc, len(self._persist().data))
 
-    def _offloads(self) -> bool:
-        """Whether the next write leaves as an ApplyJob: offload is on and the copy is
-        large (or of unknown size: offloading is always correct, only slower for small)."""
+    def _offloads(self, request: CIBRequest) -> bool:
+        """Whether this write leaves as an ApplyJob: offload is on and the copy with the
+        write is large (or of unknown size: offloading is always correct, only slower)."""
         if not self.offload:
             return False
         size = self._size
-        return size is None or size[0] is not self.doc or size[1] >= self.offload_min_bytes
+        return size is None or size[0] is not self.doc \
+            or size[1] + len(request.xml) >= self.offload_min_bytes
 
     def _persist(self) -> Persist:
         data = persisted_bytes(self.doc, self.lineage)
@@ -482,7 +483,7 @@ class CIBReplica:
                 "are refused (status updates are not)"))
         self._jobs += 1
         job = ApplyJob(self._jobs, self.doc, request, self.schemas, self.lineage)
-        if self._offloads():
+        if self._offloads(request):
             self._applying = _Applying(job.job_id, origin, update)
             return [job]
         return self._applied(origin, update, run_apply(job))
