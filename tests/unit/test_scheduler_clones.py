@@ -157,15 +157,20 @@ def test_an_instance_whose_promote_failed_is_recovered_from_the_promoted_role() 
     assert "m:0 promotion score on n1: -INFINITY" in lines
 
 
-def test_a_ban_naming_a_clones_primitive_applies_to_the_clone() -> None:
+def test_a_ban_naming_a_clones_primitive_applies_to_the_clone_once_it_has_history() -> None:
     """`pcs resource ban p_x node1` writes rsc="p_x" (the primitive): Pacemaker applies it
-    to the clone, so only node1's instance goes (the real crm_simulate agrees)."""
+    to the clone once an instance was read from a history under that id (any probe does);
+    before that the id names nothing and the ban is ignored (the real crm_simulate
+    agrees on both)."""
     from test_scheduler import cib, lines, prim
 
     clone = f'<clone id="c">{prim("d")}</clone>'
     ban = '<rsc_location id="cli-ban-d-on-node1" rsc="d" role="Started" node="node1" ' \
           'score="-INFINITY"/>'
-    assert lines(cib(clone, ban)) == ["* Start d:0 ( node2 )"]
+    assert lines(cib(clone, ban)) == ["* Start d:0 ( node1 )", "* Start d:1 ( node2 )"]
+    # Running on node2 (recorded under the plain id): the ban keeps node1 free.
+    assert lines(cib(clone, ban, running={"d": "node2"})) == []
+    assert lines(cib(clone, "", running={"d": "node2"})) == ["* Start d:1 ( node1 )"]
 
 
 def dummy_history(rid: str, node: str) -> str:

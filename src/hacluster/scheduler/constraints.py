@@ -20,12 +20,15 @@ Element = Any
 
 def unpack_constraints(block: Element | None, nodes: Mapping[str, Node],
                        resources: Mapping[str, Resource], ids: Mapping[str, Element],
-                       now_s: int) -> tuple[tuple[Location, ...], tuple[Colocation, ...],
-                                            tuple[Order, ...]]:
+                       now_s: int, renamed: frozenset[str] = frozenset()
+                       ) -> tuple[tuple[Location, ...], tuple[Colocation, ...],
+                                  tuple[Order, ...]]:
+    """`renamed`: the ids anonymous clone instances were read from in the status section
+    (see with_clone_children)."""
     locs: list[Location] = []
     colocs: list[Colocation] = []
     orders: list[Order] = []
-    resources = with_clone_children(resources)
+    resources = with_clone_children(resources, renamed)
     for el in (block if block is not None else []):
         if el.tag == "rsc_location":
             locs.extend(unpack_location(el, nodes, resources, ids, now_s))
@@ -36,17 +39,23 @@ def unpack_constraints(block: Element | None, nodes: Mapping[str, Node],
     return tuple(locs), tuple(colocs), tuple(orders)
 
 
-def with_clone_children(resources: Mapping[str, Resource]) -> Mapping[str, Resource]:
-    """`resources`, plus each clone's child by its configured id, standing for the clone:
-    a constraint that names the primitive (or group) inside a clone applies to the clone
-    (Pacemaker resolves such an id to its top-level clone; `crm_resource --ban` of a
-    clone's primitive relies on it). Constraint values use `resources[rid].id`."""
+def with_clone_children(resources: Mapping[str, Resource],
+                        renamed: frozenset[str]) -> Mapping[str, Resource]:
+    """`resources`, plus the configured id of a primitive inside a clone standing for the
+    clone, but only when an instance was read from a history under that very id (an
+    anonymous instance's plain id, as recorded once it has been probed or run): Pacemaker
+    2.1.5 finds a constraint's resource by id or by the name an instance was renamed from,
+    and takes the top-level clone of what it finds. Otherwise a constraint naming the
+    primitive (or a group) inside a clone names nothing and is ignored. So `crm_resource
+    --ban` of a clone's primitive bans the clone once that primitive has any history.
+    Constraint values use `resources[rid].id`."""
     view = dict(resources)
     for rsc in resources.values():
         top = rsc
         while top.parent is not None:
             top = resources[top.parent]
-        if top.kind == "clone" and top.id != rsc.id and rsc.base not in view:
+        if top.kind == "clone" and top.id != rsc.id and rsc.base not in view \
+                and rsc.base in renamed:
             view[rsc.base] = top
     return view
 

@@ -66,7 +66,7 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
         edges.extend(constraint_edges(model, asg, plan, order))
     migrating = tuple(a.rsc for a in plan.find_task("migrate_to"))
     propagate(model, plan, edges, migrating)
-    while enforce_colocations(model, asg, plan):
+    while enforce_colocations(model, asg, plan, created):
         propagate(model, plan, edges, migrating)
     settle_migrations(plan, migrating, final=True)
     edges.extend(instance_edges(model, plan, edges))

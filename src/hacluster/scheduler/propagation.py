@@ -10,7 +10,7 @@ builds them). Must never create edges for constraints, place resources or do I/O
 from __future__ import annotations
 
 from hacluster.common import INFINITY
-from hacluster.scheduler.actions import Action, Key, Plan
+from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.edges import (
     ASYMMETRICAL,
@@ -27,22 +27,57 @@ from hacluster.scheduler.model import ClusterModel
 from hacluster.scheduler.policy import is_managed
 
 
-def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan) -> bool:
-    """A mandatory colocation's dependent cannot start where its primary is blocked."""
+def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan,
+                        created: Actions | None = None) -> bool:
+    """A mandatory colocation's dependent cannot start where its primary is blocked; with
+    a group or clone as primary (see collective_blocked), it cannot start anywhere."""
     changed = False
     for c in model.colocations:
-        if c.score < INFINITY or model.resources[c.primary].kind != "primitive":
+        if c.score < INFINITY:
+            continue
+        if model.resources[c.primary].kind != "primitive":
+            if created is not None and collective_blocked(model, plan, created, c.primary):
+                changed |= block_starts(model, plan, c.dependent, None, c.primary)
             continue
         node = asg.nodes.get(c.primary)
         blocked = [a for a in plan.find(c.primary, "start") if a.node == node and not a.runnable]
         if node is None or not blocked:
             continue
         for dep in model.primitives(c.dependent):
-            for start in plan.find(dep, "start"):
-                if start.node == node and start.runnable:
-                    plan.update(start, runnable=False, optional=False,
-                                reason=start.reason or f"colocation with {c.primary}")
-                    changed = True
+            changed |= block_starts(model, plan, dep, node, c.primary)
+    return changed
+
+
+def collective_blocked(model: ClusterModel, plan: Plan, created: Actions, rid: str) -> bool:
+    """A group or clone cannot reach its role: each of its members (instances) has a start
+    and none can run, and an ordering made at least one start under it unrunnable
+    (Pacemaker looks at this only when an ordering blocks a start)."""
+    children = model.resources[rid].children
+    if not children:
+        return False
+    for child in children:
+        starts = plan.find(child, "start")
+        if not starts or any(a.runnable for a in starts):
+            return False
+    for prim in model.primitives(rid):
+        for before in created.find(prim, "start"):
+            if before.runnable and not plan.actions[before.key].runnable:
+                return True
+    return False
+
+
+def block_starts(model: ClusterModel, plan: Plan, rid: str, node: str | None,
+                 primary: str) -> bool:
+    """Make `rid`'s runnable starts (on `node`, or anywhere; its members' and instances'
+    too) unrunnable, "colocation with `primary`" unless they already have a reason."""
+    changed = False
+    for start in plan.find(rid, "start"):
+        if start.runnable and (node is None or start.node == node):
+            plan.update(start, runnable=False, optional=False,
+                        reason=start.reason or f"colocation with {primary}")
+            changed = True
+    for child in model.resources[rid].children:
+        changed |= block_starts(model, plan, child, node, primary)
     return changed
 
 
@@ -83,13 +118,12 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         push_to_members(model, plan, t)
         t = plan.actions[t.key]
     if THEN_RUNNABLE in e.flags and not f.runnable and t.runnable and not (
-            ASYMMETRICAL in e.flags and runs_there(model, t)):
+            ASYMMETRICAL in e.flags and (runs_there(model, t) or still_active(model, plan, f))):
         # a blocked own stop gives no reason
         reason = t.reason if t.reason or f.rsc == t.rsc else inherited_reason(f)
         t = plan.update(t, runnable=False, reason=reason, migrate=False)
         changed = True
-        if ASYMMETRICAL not in e.flags and f.rsc != t.rsc and t.rsc is not None \
-                and f.rsc != model.resources[t.rsc].parent:
+        if ASYMMETRICAL not in e.flags and f.rsc != t.rsc and t.rsc is not None:
             stop_anyway(model, plan, t)
     if IMPLIES_FIRST in e.flags and not t.optional and f.migrate and not t.migrate \
             and f.rsc != t.rsc:
@@ -108,10 +142,31 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
 
 
 def runs_there(model: ClusterModel, action: Action) -> bool:
-    """The action's resource already runs on the action's node: an asymmetrical order
-    does not make it stop for a first that cannot run."""
-    state = model.states.get(action.rsc or "")
-    return state is not None and action.node in state.roles
+    """An asymmetrical order leaves `action` alone when it is the optional start of a
+    resource already running on that node only (nothing to do), or the start of a group
+    with an active member (its members decide for themselves); a clone's start or a
+    restart's (required) start still waits for its first."""
+    rid = action.rsc or ""
+    if rid in model.resources and model.resources[rid].kind == "group":
+        return action.task == "start" and any(
+            model.states[p].roles for p in model.primitives(rid) if p in model.states)
+    state = model.states.get(rid)
+    return action.task == "start" and action.optional and action.node is not None \
+        and state is not None and tuple(state.roles) == (action.node,)
+
+
+def still_active(model: ClusterModel, plan: Plan, first: Action) -> bool:
+    """A group or clone with an active member counts as running (or promoted) for an
+    asymmetrical order while its own start is not blocked, even when nothing of
+    it will run after this transition (Pacemaker: a disabled group or clone that still
+    runs does not block what follows it asymmetrically; a primitive that cannot start
+    does)."""
+    rid = first.rsc
+    if rid is None or first.node is not None or first.task not in ("running", "promoted") \
+            or model.resources[rid].kind == "primitive":
+        return False
+    return all(a.runnable for a in plan.find(rid, "start")) and any(
+        model.states[p].roles for p in model.primitives(rid) if p in model.states)
 
 
 def restart_needs_stop(model: ClusterModel, stop: Action, start: Action) -> bool:
@@ -328,3 +383,4 @@ def local_instance_actions(model: ClusterModel, plan: Plan, collective: Action,
     task = {"running": "start", "stopped": "stop"}.get(collective.task, collective.task)
     return [a for p in model.primitives(clone.id) for a in plan.find(p, task)
             if a.node == other.node and not a.optional and a.runnable]
+

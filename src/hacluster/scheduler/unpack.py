@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from hacluster.common import INFINITY, duration_ms, is_true
-from hacluster.scheduler.constraints import unpack_constraints
-from hacluster.scheduler.history import unpack_status
+from hacluster.scheduler.constraints import unpack_constraints, with_clone_children
+from hacluster.scheduler.history import node_by_state, unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
 from hacluster.scheduler.rules import merged_sets
 from hacluster.scheduler.tickets import (
@@ -81,8 +81,10 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
     states, resources, fence, nodes, deletable = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
                                                     stonith, fence, now_s)
     block = config.find("constraints") if config is not None else None
-    locs, colocs, orders = unpack_constraints(block, nodes, resources, ids, now_s)
-    tickets = ticket_effects(unpack_rsc_tickets(block, resources, ids, stonith),
+    renamed = unpacked_history_ids(cib_root, nodes, stonith)
+    locs, colocs, orders = unpack_constraints(block, nodes, resources, ids, now_s, renamed)
+    tickets = ticket_effects(unpack_rsc_tickets(block, with_clone_children(resources, renamed),
+                                                ids, stonith),
                              ticket_states(cib_root.find("status")), nodes, resources, states)
     nodes, fence = dict(nodes), dict(fence)
     fence_lost(nodes, fence, tickets.fence)
@@ -127,6 +129,23 @@ def history_nodes(root: Element) -> dict[str, dict[str, str]]:
             lrm_id = str(entry.get("id"))
             out.setdefault(lrm_id.split(":")[0], {}).setdefault(name, lrm_id)
     return out
+
+
+def unpacked_history_ids(root: Element, nodes: Mapping[str, Node],
+                         stonith: bool) -> frozenset[str]:
+    """The lrm_resource ids of the histories Pacemaker reads: those of nodes online, in
+    maintenance or unclean, and, with fencing enabled, of offline nodes too (it reads
+    them to find what must be fenced), active or not."""
+    out: set[str] = set()
+    status = root.find("status")
+    for ns in (status.findall("node_state") if status is not None else []):
+        name = node_by_state(ns, nodes)
+        if name is None:
+            continue
+        node = nodes[name]
+        if stonith or node.online or node.unclean or node.maintenance:
+            out.update(str(r.get("id")) for r in ns.iterfind("lrm/lrm_resources/lrm_resource"))
+    return frozenset(out)
 
 
 def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
