@@ -152,3 +152,24 @@ def test_an_asymmetrical_order_leaves_a_running_group_alone() -> None:
         '</group>'))
     assert summary(root) == [
         "* Start P:0 ( node1 )", "* Start P:1 ( node2 )", "* Start X ( node3 )"]
+
+
+def failed_stop(rid: str, call: int) -> str:
+    key = f"{call}:1:0:x"
+    return (f'<lrm_resource id="{rid}" class="ocf" provider="pacemaker" type="Dummy">'
+            f'<lrm_rsc_op id="{rid}_last_0" operation_key="{rid}_stop_0" operation="stop" '
+            f'interval="0" op-status="0" rc-code="1" call-id="{call}" transition-key="{key}" '
+            f'transition-magic="0:1;{key}" op-digest="{DIGEST}"/></lrm_resource>')
+
+
+def test_what_must_stop_after_a_resource_whose_stop_failed_is_blocked() -> None:
+    """Y's stop failed without fencing (Y is blocked): X, which must leave node2 and stop
+    before Y stops (the inverse of "X then Y"), cannot; an asymmetrical order has no
+    inverse, so X moves."""
+    ban = '<rsc_location id="bx" rsc="X" node="node2" score="-INFINITY"/>'
+    lrm = {"node1": failed_stop("Y", 3), "node2": history("X", 0, 4)}
+    assert summary(cib(ban + '<rsc_order id="o" first="X" then="Y"/>', lrm=lrm)) == [
+        "* Start P:0 ( node1 )", "* Start P:1 ( node2 )", "* Stop X ( node2 ) blocked"]
+    asym = '<rsc_order id="o" first="X" then="Y" symmetrical="false"/>'
+    assert summary(cib(ban + asym, lrm=lrm)) == [
+        "* Move X ( node2 -> node3 )", "* Start P:0 ( node1 )", "* Start P:1 ( node2 )"]

@@ -22,6 +22,10 @@ ASYMMETRICAL = "asymmetrical"  # then is required only by a first that can also 
 # changed for what follows it (observed of Pacemaker 2.1.5: its instances restart), even
 # though a clone that merely grows requires nothing of other resources.
 CLONE_GROWS = "clone_grows"
+# The inverse of a mandatory symmetrical order between stops: a stop that cannot run
+# (a blocked resource's) keeps the stop after it from running too (observed of Pacemaker
+# 2.1.5: "Stop X blocked" when X must stop after a resource whose stop failed).
+STOP_AFTER_STOP = "stop_after_stop"
 COLLECTIVE_DONE = MappingProxyType({"start": "running", "stop": "stopped", "promote": "promoted",
                    "demote": "demoted"})
 INVERSE = MappingProxyType({"start": "stop", "stop": "start", "promote": "demote", "demote": "promote",

@@ -23,6 +23,7 @@ from hacluster.scheduler.edges import (
     INVERSE,
     ONE_OR_MORE,
     RESTART,
+    STOP_AFTER_STOP,
     THEN_RUNNABLE,
     Edge,
     link,
@@ -192,6 +193,8 @@ def constraint_edges(model: ClusterModel, asg: Assignment, plan: Plan,
         inv_flags = {IMPLIES_FIRST} if order.kind == "Mandatory" or restart_type else set()
         first_inv = INVERSE.get(order.then_action, order.then_action)
         then_inv = INVERSE.get(order.first_action, order.first_action)
+        if order.kind == "Mandatory" and first_inv == then_inv == "stop":
+            inv_flags.add(STOP_AFTER_STOP)
         if interleave:
             inverse = Order(order.id, order.then, first_inv, order.first, then_inv, "Optional",
                             False)

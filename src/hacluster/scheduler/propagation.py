@@ -19,6 +19,7 @@ from hacluster.scheduler.edges import (
     IMPLIES_THEN,
     ONE_OR_MORE,
     RESTART,
+    STOP_AFTER_STOP,
     THEN_RUNNABLE,
     Edge,
     action_name,
@@ -125,6 +126,9 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         changed = True
         if ASYMMETRICAL not in e.flags and f.rsc != t.rsc and t.rsc is not None:
             stop_anyway(model, plan, t)
+    if STOP_AFTER_STOP in e.flags and not f.runnable and t.runnable and f.rsc != t.rsc:
+        t = plan.update(t, runnable=False)
+        changed = True
     if IMPLIES_FIRST in e.flags and not t.optional and f.migrate and not t.migrate \
             and f.rsc != t.rsc:
         # What must happen first cannot wait for a migration: no migration then.
