@@ -173,3 +173,21 @@ def test_what_must_stop_after_a_resource_whose_stop_failed_is_blocked() -> None:
     asym = '<rsc_order id="o" first="X" then="Y" symmetrical="false"/>'
     assert summary(cib(ban + asym, lrm=lrm)) == [
         "* Move X ( node2 -> node3 )", "* Start P:0 ( node1 )", "* Start P:1 ( node2 )"]
+
+
+def test_an_optional_colocation_that_would_leave_no_node_is_rolled_back() -> None:
+    """X must stay off R's node by -100, but its only other node is banned: Pacemaker
+    rolls that colocation back rather than stop X (a -INFINITY one would stop it)."""
+    bans = ('<rsc_location id="xn1" rsc="X" node="node1" score="-INFINITY"/>'
+            '<rsc_location id="xn3" rsc="X" node="node3" score="-INFINITY"/>'
+            '<rsc_location id="yn" rsc="C" node="node2" score="-INFINITY"/>')
+    lrm = {"node2": history("X", 0, 2)}
+    away = '<rsc_colocation id="away" rsc="X" with-rsc="Y2" score="-100"/>'
+    y2 = etree.fromstring('<primitive id="Y2" class="ocf" provider="pacemaker" type="Dummy"/>')
+    stop_x = ["* Stop X ( node2 ) due to node availability"]
+    for score, x_line in (("-100", []), ("-INFINITY", stop_x)):
+        root = cib(bans + away.replace("-100", score) +
+                   '<rsc_location id="y2" rsc="Y2" node="node2" score="100"/>', lrm=lrm)
+        root.find("configuration/resources").append(y2)
+        assert summary(root) == sorted(["* Start P:0 ( node1 )", "* Start P:1 ( node3 )",
+                                        "* Start Y2 ( node2 )", *x_line])

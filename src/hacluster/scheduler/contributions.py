@@ -18,7 +18,7 @@ from hacluster.scheduler.model import Role
 from hacluster.scheduler.policy import next_role_stopped
 from hacluster.scheduler.scores import (
     Work,
-    apply_colocation,
+    colocated_or_rolled_back,
     location_scores,
     primitive_scores,
 )
@@ -68,7 +68,7 @@ def score_steps(work: Work, rid: str) -> tuple[dict[str, list[Step]], dict[str, 
                   "resource-stickiness")
     scores = own
     for c in work.with_of.get(rid, ()):
-        after = apply_colocation(work, scores, c, whole_group(work, c))
+        after = colocated_or_rolled_back(work, scores, c, whole_group(work, c))
         record_deltas(steps, scores, after, f"colocation {c.id} with {c.primary}")
         scores = after
     if next_role_stopped(model, rid):

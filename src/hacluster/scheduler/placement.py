@@ -18,6 +18,7 @@ from hacluster.scheduler.scores import (
     Work,
     apply_colocation,
     can_run_any,
+    colocated_or_rolled_back,
     location_scores,
     log_lazy,
     log_scores,
@@ -153,8 +154,9 @@ def scores_for(work: Work, rid: str, decide: bool = True) -> dict[str, int]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED) and \
                 work.model.resources[rid].promotable:
             continue
-        scores = apply_colocation(work, scores, c, whole_group(work, c))
+        scores = colocated_or_rolled_back(work, scores, c, whole_group(work, c))
     return with_influence(work, rid, scores, 1.0, frozenset({rid}), decide)
+
 
 
 def assign_primitive(work: Work, rid: str, scores: dict[str, int] | None = None) -> None:

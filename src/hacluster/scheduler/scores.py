@@ -312,6 +312,18 @@ def per_instance(work: Work, scores: dict[str, int], c: Colocation) -> dict[str,
     return out
 
 
+def colocated_or_rolled_back(work: Work, scores: dict[str, int], c: Colocation,
+                             fully: bool | str = False) -> dict[str, int]:
+    """`scores` after colocation `c`, unless `c` is optional (finite score) and would
+    leave no node able to take the resource: then its scores are rolled back (observed
+    of Pacemaker 2.1.5: a -100 colocation does not stop a resource with nowhere else to
+    go)."""
+    after = apply_colocation(work, scores, c, fully)
+    if -INFINITY < c.score < INFINITY and not can_run_any(work.model, after):
+        return scores
+    return after
+
+
 def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
              ) -> set[str] | None:
     """Where a (possibly collective) primary was assigned; None if not assigned yet.

@@ -82,7 +82,8 @@ def unpack_rsc_tickets(block: Element | None, resources: Mapping[str, Resource],
         for rid, role_text in targets:
             role = parse_role(role_text)
             if rid in resources:
-                out.append(TicketDep(el.get("id", ""), el.get("ticket"), resources[str(rid)].id, role,
+                out.append(TicketDep(el.get("id", ""), el.get("ticket"),
+                                     resources[str(rid)].id, role,
                                      loss_policy(el.get("loss-policy"), role, stonith)))
     return out
 
