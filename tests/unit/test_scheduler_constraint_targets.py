@@ -191,3 +191,12 @@ def test_an_optional_colocation_that_would_leave_no_node_is_rolled_back() -> Non
         root.find("configuration/resources").append(y2)
         assert summary(root) == sorted(["* Start P:0 ( node1 )", "* Start P:1 ( node3 )",
                                         "* Start Y2 ( node2 )", *x_line])
+
+
+def test_an_optional_colocation_with_a_clone_is_rolled_back_instance_by_instance() -> None:
+    """X keeps off C's instances by -100, node3 is banned: the instance on node1 pushes X
+    off node1, the one on node2 would leave X nowhere, so only that one is rolled back."""
+    away = ('<rsc_colocation id="away" rsc="X" with-rsc="C" score="-100"/>'
+            '<rsc_location id="xn3" rsc="X" node="node3" score="-INFINITY"/>')
+    assert summary(cib(away)) == [
+        "* Start P:0 ( node1 )", "* Start P:1 ( node2 )", "* Start X ( node2 )"]
