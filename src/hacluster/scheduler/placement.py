@@ -16,7 +16,6 @@ from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import blocked_from_running, next_role_stopped, unmanaged_node
 from hacluster.scheduler.scores import (
     Work,
-    apply_colocation,
     can_run_any,
     colocated_or_rolled_back,
     location_scores,
