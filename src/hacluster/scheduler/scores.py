@@ -317,30 +317,11 @@ def colocated_or_rolled_back(work: Work, scores: dict[str, int], c: Colocation,
     """`scores` after colocation `c`, unless `c` is optional (finite score) and would
     leave no node able to take the resource: then its scores are rolled back (observed
     of Pacemaker 2.1.5: a -100 colocation does not stop a resource with nowhere else to
-    go)."""
-    if not -INFINITY < c.score < INFINITY:
-        return apply_colocation(work, scores, c, fully)
-    model = work.model
-    if model.resources[c.primary].kind == "clone" and c.primary in work.assigned:
-        # With a clone, instance by instance, each rolled back on its own.
-        for inst in model.resources[c.primary].children:
-            one = instance_node(work, inst, c.primary_role)
-            if one is not None:
-                after = colocation_effect(model, scores, {one}, c)
-                scores = after if can_run_any(model, after) else scores
-        return scores
+    go; with a clone, apply_colocation already does so instance by instance)."""
     after = apply_colocation(work, scores, c, fully)
-    return after if can_run_any(model, after) else scores
-
-
-def instance_node(work: Work, inst: str, role: Role | None) -> str | None:
-    """Where a clone instance was assigned, if in `role` (any role when None)."""
-    prims = work.model.primitives(inst)
-    node = work.assigned.get(inst)
-    if node is None or (role in (Role.PROMOTED, Role.UNPROMOTED)
-                        and (not prims or work.roles.get(prims[0]) != role)):
-        return None
-    return node
+    if -INFINITY < c.score < INFINITY and not can_run_any(work.model, after):
+        return scores
+    return after
 
 
 def nodes_of(work: Work, rid: str, role: Role | None, fully: bool | str = False
