@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hacluster.cib import CIBRequest, copy_element, parse_fragment, serialize
+from hacluster.cib import CIBRequest, copy_element, serialize
 from hacluster.common import NodeId, duration_ms
 from hacluster.controller.failures import (
     Prediction,
@@ -26,8 +26,15 @@ from hacluster.controller.failures import (
     predict,
     settle,
 )
+from hacluster.controller.join import (
+    cib_attrs_write,
+    forget_node,
+    node_state_writes,
+    patch_membership,
+    patch_own_history,
+    recorded_active,
+)
 from hacluster.controller.lrm import LocalHistory, is_failure
-from hacluster.controller.maintenance import maintenance_on
 from hacluster.controller.messages import (
     ActionResult,
     CibChanged,
@@ -43,6 +50,7 @@ from hacluster.controller.messages import (
     decode,
     encode,
 )
+from hacluster.controller.monitors import RecurringMonitors
 from hacluster.controller.notify import notify_meta
 from hacluster.controller.observe import (
     SeenOp,
@@ -55,13 +63,10 @@ from hacluster.controller.observe import (
 from hacluster.controller.records import (
     attrs_xml,
     cluster_property,
-    find_primitive,
-    monitor_ops,
     node_names,
     node_state_of,
     op_request,
     target_rc_of,
-    transient_attrs,
     transition_key,
 )
 from hacluster.controller.transition import TransitionRun, TransitionStatus
@@ -89,8 +94,6 @@ FENCE_TIMEOUT_MS = 120_000
 SHUTDOWN_ESCALATION_MS = 120_000
 RETRY_MS = 1000
 DC_DEADTIME = "20s"  # Pacemaker's default dc-deadtime
-START_ROLES = ("", "Started", "Slave", "Unpromoted")
-PROMOTED_ROLES = ("Master", "Promoted")
 CREATE = frozenset({"allow-create"})
 
 
@@ -129,11 +132,7 @@ class Controller:
         self.previous: tuple[NodeId, ...] = ()  # the members of the ring before this one
         self.joined_ring = -1  # DC: the ring whose join it completed
         self.pending: dict[str, OpRequest] = {}  # one-shot ops at our executor, by key
-        self.recurring: dict[str, set[tuple[str, int]]] = {}
-        # how each resource's recurring monitors were started (transition key, clone
-        # instance, roles), to run them again after maintenance; those paused now
-        self.monitor_meta: dict[str, tuple[str, str, tuple[str, ...]]] = {}
-        self.paused: set[str] = set()
+        self.monitors = RecurringMonitors(str(int(node_id)), node_name)
         # DC state
         self.run: TransitionRun | None = None
         self.transitions = 0
@@ -308,90 +307,22 @@ class Controller:
         self.need_schedule = True
         return self._write_node_states() + self._write_cib_attrs()
 
-    def _node_states(self, root: Any) -> list[tuple[dict[str, str], bool]]:
-        """The join fields of each known node as this DC sees the membership, and whether
-        the node left cleanly (its history and attributes are then forgotten)."""
-        out = []
-        for node_id, uname in sorted(node_names(root).items()):
-            key = str(node_id)
-            if NodeId(node_id) in self.members:
-                out.append(({"id": key, "uname": uname, "in_ccm": "true", "crmd": "online",
-                             "crm-debug-origin": "do_state_transition", "join": "member",
-                             "expected": "member"}, False))
-                continue
-            state = node_state_of(root, key)
-            if state is None:
-                continue
-            # attrd may drop a leaver's attributes first: what the DC saw counts too
-            clean = "shutdown" in transient_attrs(root, key) or key in self.shutting \
-                or state.get("expected") == "down"
-            attrs = {"id": key, "uname": uname, "in_ccm": "false", "crmd": "offline",
-                     "crm-debug-origin": "do_state_transition", "join": "down"}
-            if clean:
-                attrs["expected"] = "down"
-            out.append((attrs, clean))
-        return out
-
     def _write_node_states(self) -> list[Output]:
-        """One status update per node (each may touch only its own node_state): these
-        need no quorum, so a minority's DC records its view as well."""
-        out: list[Output] = []
-        for attrs, clean in self._node_states(self.doc.root):
-            out.append(CibWrite(CIBRequest("modify", attrs_xml("node_state", attrs), "status",
-                                           options=CREATE, status_of=attrs["id"])))
-            if clean:
-                out += self._forget_node(attrs["id"])
-        return out
+        return list(node_state_writes(self.doc.root, self.members, self.shutting))
 
     def _patch_membership(self, root: Any) -> None:
-        """Make a scheduling copy say what this DC knows and is writing anyway: quorum,
-        itself as DC, each node's join fields (its write may not be applied yet)."""
-        root.set("have-quorum", "1" if self.quorate else "0")
-        root.set("dc-uuid", str(int(min(self.members))))
-        status = root.find("status")
-        if status is None:
-            return
-        for attrs, clean in self._node_states(root):
-            state = node_state_of(root, attrs["id"])
-            if state is None:
-                state = root.makeelement("node_state", {})
-                status.append(state)
-            for name, value in attrs.items():
-                state.set(name, value)
-            if clean:
-                for child in list(state):
-                    if child.tag in ("lrm", "transient_attributes"):
-                        state.remove(child)
+        patch_membership(root, self.quorate, self.members, self.shutting)
 
     def _patch_own_history(self, root: Any) -> None:
-        """The DC's own <lrm> in a scheduling copy is its history as it is now: the DC acts
-        on its own results at once, before its write of them is in the CIB."""
-        state = node_state_of(root, str(int(self.node_id)))
-        if state is None or not self.unrecorded:
-            return
-        for lrm in state.findall("lrm"):
-            state.remove(lrm)
-        state.append(parse_fragment(self.history.lrm_xml(str(int(self.node_id)))))
+        if self.unrecorded:
+            node_id = str(int(self.node_id))
+            patch_own_history(root, node_id, self.history.lrm_xml(node_id))
 
     def _forget_node(self, node_id: str) -> list[Output]:
-        """A node that left cleanly (or was fenced) runs nothing: drop its history/attrs."""
-        out: list[Output] = []
-        state = node_state_of(self.doc.root, node_id)
-        if state is not None and state.find("lrm") is not None:
-            out.append(CibWrite(CIBRequest("delete", attrs_xml("lrm", {"id": node_id}),
-                                           "status", status_of=node_id)))
-        if state is not None and state.find("transient_attributes") is not None:
-            out.append(CibWrite(CIBRequest("delete", attrs_xml("transient_attributes",
-                                                               {"id": node_id}), "status",
-                                           status_of=node_id)))
-        return out
+        return list(forget_node(self.doc.root, node_id))
 
     def _write_cib_attrs(self) -> list[Output]:
-        """have-quorum and dc-uuid: a status update of the DC's own (as Pacemaker's DC
-        records them whatever the quorum), so a DC that lost quorum says so in the CIB."""
-        return [CibWrite(CIBRequest("modify", attrs_xml("cib", {
-            "have-quorum": "1" if self.quorate else "0",
-            "dc-uuid": str(int(min(self.members)))}), status_of=str(int(self.node_id))))]
+        return [cib_attrs_write(self.quorate, self.members, str(int(self.node_id)))]
 
     # ------------------------------------------------------------------ DC: observing
 
@@ -609,14 +540,12 @@ class Controller:
         out: list[Output] = []
         if op.action == "delete":
             # Forget the resource's history here (an orphan, or another agent's history).
-            self.recurring.pop(op.rsc_id, None)
+            self.monitors.cancel(op.rsc_id)
             self.history.forget(op.rsc_id)
             return self._write_lrm() + [PeerSend(encode(ActionResult(
                 self.name, op.transition_key, 0, 0)))]
         if op.action in ("stop", "demote", "promote"):
-            self.paused.discard(op.rsc_id)
-            for task, interval in sorted(self.recurring.pop(op.rsc_id, set())):
-                out.append(CancelOp(op.rsc_id, task, interval))
+            out += self.monitors.cancel(op.rsc_id)
         self.pending[op.transition_key or f"{op.rsc_id}_{op.action}"] = op
         out.append(ExecuteOp(op))
         return out
@@ -626,7 +555,7 @@ class Controller:
         wall_s = self.wall_ms(now_ms) // 1000
         if op.interval_ms == 0:
             self.pending.pop(op.transition_key or f"{op.rsc_id}_{op.action}", None)
-        elif (op.action, op.interval_ms) not in self.recurring.get(op.rsc_id, set()):
+        elif not self.monitors.is_running(op.rsc_id, op.action, op.interval_ms):
             return []  # a cancelled monitor's last word
         if op.action == "notify":  # never recorded in the CIB: the DC hears it directly
             return [PeerSend(encode(ActionResult(self.name, op.transition_key, result.rc,
@@ -649,61 +578,14 @@ class Controller:
             out += self._count_failure(op, wall_s)
         if result.rc == 0 and result.op_status == 0 and op.action in (
                 "start", "promote", "demote", "migrate_from"):  # migrate_from: up here now
-            out += self._start_monitors(op, wall_s)
-        return out
-
-    def _start_monitors(self, op: OpRequest, wall_s: int) -> list[Output]:
-        roles = PROMOTED_ROLES if op.action == "promote" else START_ROLES
-        key = ":".join(op.transition_key.split(":")[:2] + ["0"]
-                       + op.transition_key.split(":")[3:]) if op.transition_key else ""
-        number = dict(op.meta).get("clone")
-        instance = f"{op.rsc_id.split(':')[0]}:{number}" if number is not None else ""
-        self.monitor_meta[op.rsc_id] = (key, instance, roles)
-        if maintenance_on(self.doc.root if self.doc is not None else None,
-                          str(int(self.node_id))).covers(op.rsc_id):
-            self.paused.add(op.rsc_id)
-            return []
-        return self._run_monitors(op.rsc_id, wall_s)
-
-    def _run_monitors(self, rsc_id: str, wall_s: int) -> list[Output]:
-        """The recurring monitors configured for the role `rsc_id` runs in here."""
-        prim = find_primitive(self.doc.root, rsc_id) if self.doc is not None else None
-        if prim is None:
-            return []
-        key, instance, roles = self.monitor_meta.get(rsc_id, ("", "", START_ROLES))
-        out: list[Output] = []
-        started = self.recurring.setdefault(rsc_id, set())
-        for interval, _ in monitor_ops(prim, roles):
-            request = op_request(self.doc.root, rsc_id, "monitor", interval, key,
-                                 self.name, wall_s, instance)
-            if request is not None and ("monitor", interval) not in started:
-                started.add(("monitor", interval))
-                out.append(ExecuteOp(request))
+            out += self.monitors.start(self.doc.root if self.doc is not None else None, op,
+                                       wall_s)
         return out
 
     def _maintenance(self, now_ms: int) -> list[Output]:
-        """Pause the recurring monitors of resources that entered maintenance here (their
-        entries leave this node's history, as a cancelled op's do), resume those of
-        resources that left it and still run here."""
-        state = maintenance_on(self.doc.root, str(int(self.node_id)))
-        out: list[Output] = []
-        cancelled = False
-        for rsc_id in sorted(r for r in self.recurring if state.covers(r)):
-            log.info("maintenance node=%s rsc=%s: recurring monitors cancelled", self.name,
-                     rsc_id)
-            for task, interval in sorted(self.recurring.pop(rsc_id)):
-                out.append(CancelOp(rsc_id, task, interval))
-            self.history.drop_recurring(rsc_id)
-            self.paused.add(rsc_id)
-            cancelled = True
-        resumed = sorted(r for r in self.paused if not state.covers(r))
-        for rsc_id in resumed:
-            self.paused.discard(rsc_id)
-            if self.history.is_active(rsc_id):
-                log.info("maintenance over node=%s rsc=%s: recurring monitors resumed",
-                         self.name, rsc_id)
-                out += self._run_monitors(rsc_id, self.wall_ms(now_ms) // 1000)
-        return out + self._write_lrm() if cancelled else out
+        out, changed = self.monitors.maintenance(self.doc.root, self.history,
+                                                 self.wall_ms(now_ms) // 1000)
+        return [*out, *self._write_lrm()] if changed else list(out)
 
     def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
         if self.doc is None:
@@ -734,21 +616,6 @@ class Controller:
         log.info("shutdown requested node=%s: stopping resources before leaving", self.name)
         return [AttrUpdate(self.name, "shutdown", str(self.wall_ms(now_ms) // 1000))]
 
-    def _recorded_active(self) -> bool:
-        """Does this node's lrm in the CIB still show a resource active here?"""
-        if self.doc is None:
-            return False
-        node_id = str(int(self.node_id))
-        for (node, _rsc, op_id), seen in ops_of(self.doc.root).items():
-            if node != node_id or not op_id.endswith("_last_0"):
-                continue
-            if seen.operation == "stop" and seen.rc == 0 and seen.op_status == 0:
-                continue
-            if seen.operation == "monitor" and seen.rc == 7:
-                continue
-            return True
-        return False
-
     def _maybe_leave(self, now_ms: int) -> list[Output]:
         if self.shutdown_ms is None or self.left:
             return []
@@ -756,7 +623,8 @@ class Controller:
         idle = not self.history.active() and not self.pending
         # Leave once nothing runs here and the CIB says so (the stops are recorded, so the
         # next DC does not think the resources still run on a node that left).
-        if not escalated and not (idle and not self._recorded_active()):
+        if not escalated and not (idle and not recorded_active(
+                self.doc.root if self.doc is not None else None, str(int(self.node_id)))):
             return []
         self.left = True
         log.info("leaving node=%s resources stopped=%s", self.name, not escalated)
