@@ -200,3 +200,20 @@ def test_an_optional_colocation_with_a_clone_is_rolled_back_instance_by_instance
             '<rsc_location id="xn3" rsc="X" node="node3" score="-INFINITY"/>')
     assert summary(cib(away)) == [
         "* Start P:0 ( node1 )", "* Start P:1 ( node2 )", "* Start X ( node2 )"]
+
+
+def test_a_group_keeps_its_node_when_an_optional_colocation_would_leave_it_none() -> None:
+    bans = ('<rsc_location id="gn1" rsc="G" node="node1" score="-INFINITY"/>'
+            '<rsc_location id="gn3" rsc="G" node="node3" score="-INFINITY"/>'
+            '<rsc_location id="yn" rsc="C" node="node2" score="-INFINITY"/>'
+            '<rsc_location id="y2" rsc="Y2" node="node2" score="100"/>'
+            '<rsc_colocation id="away" rsc="G" with-rsc="Y2" score="-100"/>')
+    root = cib(bans, lrm={"node2": history("Z", 0, 2)})
+    resources = root.find("configuration/resources")
+    resources.append(etree.fromstring(
+        '<group id="G"><primitive id="Z" class="ocf" provider="pacemaker" type="Dummy"/>'
+        '</group>'))
+    resources.append(etree.fromstring(
+        '<primitive id="Y2" class="ocf" provider="pacemaker" type="Dummy"/>'))
+    assert summary(root) == ["* Start P:0 ( node1 )", "* Start P:1 ( node3 )",
+                             "* Start X ( node3 )", "* Start Y2 ( node2 )"]

@@ -71,3 +71,12 @@ def test_a_node_better_only_in_some_capacities_does_not_pull_a_resource_away() -
                prim("A", 3, 1024) + prim("B", 2, 1024) + prim("C", 2, 1024),
                with_("B", "A"), {"A": "node2", "C": "node1"})
     assert lines(root) == []
+
+
+def test_a_group_with_room_for_only_its_first_members_starts_those() -> None:
+    """No node has room for the whole group G (cpu 3): it goes where its first member
+    fits, and members start there while each has room of its own; the first member
+    without room stops the rest (member by member, as crm_simulate 2.1.5 places it)."""
+    group = f'<group id="G">{prim("a", 1, 1)}{prim("b", 1, 1)}{prim("c", 1, 1)}</group>'
+    root = cib("balanced", {"node1": (2, 10), "node2": (1, 10)}, group, "", {})
+    assert lines(root) == ["* Start a ( node1 )", "* Start b ( node1 )"]

@@ -267,7 +267,10 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
         if st and st.running_on:
             current = st.running_on
             break
-    node = choose_node(work, scores, current, group_util(model, rid))
+    # Room for the whole group if some node has it, else for its first member (each
+    # member then needs room of its own: Pacemaker checks capacity member by member).
+    first_util = model.resources[members[0]].utilization if members else {}
+    node = choose_with_colocated(work, scores, current, group_util(model, rid), first_util)
     prev_ok = node is not None
     for at, m in enumerate(members):
         log_lazy(work, "pcmk__primitive_assign", m,
@@ -279,7 +282,8 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
             continue
         own = member_table(work, rid, at)
         ok = (prev_ok and node is not None and own.get(node, -INFINITY) >= 0
-              and not blocked_from_running(model, m) and not model.resources[m].orphan)
+              and not blocked_from_running(model, m) and not model.resources[m].orphan
+              and fits(work, node, model.resources[m].utilization))
         record(work, m, node if ok else None, model.resources[m].utilization if ok else {})
         prev_ok = ok
     first_node = work.assigned.get(members[0]) if members else None

@@ -23,6 +23,7 @@ from hacluster.scheduler.scores import (
     Work,
     apply_colocation,
     can_run_any,
+    colocated_or_rolled_back,
     location_scores,
     log_lazy,
     log_scores,
@@ -303,7 +304,7 @@ def member_table(work: Work, group: str, at: int) -> dict[str, int]:
         colocations = [Colocation(f"{group}:internal", rid, members[at - 1], INFINITY,
                                   None, None, True)]
     for c in [*colocations, *work.with_of.get(rid, ())]:
-        table = apply_colocation(work, table, c, whole_group(work, c))
+        table = colocated_or_rolled_back(work, table, c, whole_group(work, c))
     table = chain_table(work, rid, table)
     if next_role_stopped(model, rid):
         table = {n: -INFINITY for n in table}
