@@ -54,7 +54,7 @@ def test_an_apply_job_runs_off_the_loop_and_its_cib_is_saved_before_the_outcome(
     assert isinstance(outcome, ApplyDone) and outcome.new is not None
     assert outcome.new.find_by_id("d1") is not None
     assert saved == [outcome.persisted] and saved[0] is outcome.persisted
-    assert turns >= 10, "the loop kept turning while the worker saved"
+    assert turns >= 3, "the loop kept turning while the worker saved (blocked: 1 turn)"
     assert on_loop_thread
     expected = run_apply(job(request))
     assert outcome.digest == expected.digest and outcome.persisted == expected.persisted
