@@ -1,7 +1,6 @@
 """Promotion scores of an anonymous promotable clone as crm_simulate 2.1.5 prints them on
-the same CIBs: which instance a node's master-<name> attribute counts for, and a
-partition without quorum that prints the scores it would have with quorum (what cannot
-happen there is the promotion, not the score)."""
+the same CIB: a partition without quorum prints the scores it would have with quorum
+(what cannot happen there is the promotion, not the score)."""
 
 from __future__ import annotations
 
@@ -46,17 +45,6 @@ def cib(quorum: bool = True, policy: str = "stop") -> object:
 
 def lines(root: object) -> set[str]:
     return set(schedule(root, now_s=0).score_lines)
-
-
-def test_a_nodes_promotion_attribute_counts_for_its_instance_or_one_known_nowhere() -> None:
-    out = lines(cib())
-    # s:0 runs on node1: node1's 5 is its; node3 never ran s: only s:2 (known nowhere)
-    # takes node3's 7 there, s:0 and s:1 (known elsewhere) do not.
-    assert "pcmk__clone_allocate: s:0 allocation score on node1: 6" in out
-    assert "pcmk__clone_allocate: s:0 allocation score on node3: 0" in out
-    assert "pcmk__clone_allocate: s:2 allocation score on node3: 7" in out
-    assert "pcmk__clone_allocate: s:2 allocation score on node1: 5" in out
-    assert "s:2 promotion score on node3: 107" in out
 
 
 def test_without_quorum_the_promotion_scores_print_as_with_quorum() -> None:

@@ -95,13 +95,10 @@ def fresh_promotion_score(work: Work, inst: str, node: str) -> int:
 def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
     """Observed in Pacemaker 2.1.5: on a node where an instance of an anonymous clone is
     active, the score goes to that instance and to instances known nowhere (neither
-    active nor with history), not to instances known elsewhere; on a node where none is
-    active, to all when one has history there, else again only to those known nowhere."""
+    active nor with history), not to instances known elsewhere; on other nodes, to all."""
     per_prim, active = known_index(work, clone, work.model.resources[prim].base)
     if node not in active:
-        if any(node in known for known in per_prim.values()):
-            return True
-        return not per_prim.get(prim)
+        return True
     state = work.model.states.get(prim)
     if state is not None and node in state.running_on:
         return True
