@@ -448,7 +448,7 @@ class Node:
         """Hand the controller each new CIB (and the end of a sync) in delivery order."""
         if self.crm is None or self.cib is None:
             return []
-        seen = (self.cib.replica.doc, not self.cib.replica.syncing)
+        seen = (self.cib.replica.doc, not self.cib.replica.awaiting_sync())
         if seen[0] is self._cib_seen[0] and seen[1] == self._cib_seen[1]:
             return []
         self._cib_seen = seen

@@ -415,15 +415,18 @@ def test_with_offload_the_agreed_order_waits_for_the_write_being_applied() -> No
     assert sorted(order.jobs) == [1, 2, 3], "every replica hands the apply out"
     replica = order.replicas[NodeId(3)]
     before = replica.doc
+    assert not replica.awaiting_sync()
     order.deliver_one(group)  # the second write, then a new configuration: both wait
     order.partition(tuple(group))
     assert replica.busy and replica.doc is before and not order.replies
+    assert replica.awaiting_sync(), "its copy is not yet the new membership's"
     assert replica.status().digest == before.digest()
     order.complete(NodeId(3))
     assert replica.doc.find_by_id("first") is not None
     assert replica.doc.find_by_id("second") is None, "the next write is its own job"
-    assert NodeId(3) in order.jobs
+    assert NodeId(3) in order.jobs and replica.awaiting_sync()
     order.drain()
+    assert not replica.awaiting_sync()
     assert sorted(order.replies) == [(NodeId(1), 1), (NodeId(2), 2)]
     assert all(reply.ok for reply in order.replies.values())
     assert len(order.digests()) == 1

@@ -78,9 +78,48 @@ def run_apply(job: ApplyJob) -> ApplyDone:
     return ApplyDone(job.job_id, new, persisted, new.digest(), parts=digest_parts(new))
 
 
+class CopyFacts:
+    """What a replica knows of one copy (the document object it holds): its digest, its
+    digest parts and the size of its cib.xml, each computed at most once per copy (or
+    handed over by an ApplyDone), so a membership change finds them ready."""
+
+    def __init__(self) -> None:
+        self._doc: CIBDocument | None = None
+        self._digest: str | None = None
+        self._parts: DigestParts | None = None
+        self._size: int | None = None
+
+    def _of(self, doc: CIBDocument) -> None:
+        if doc is not self._doc:
+            self._doc, self._digest, self._parts, self._size = doc, None, None, None
+
+    def digest(self, doc: CIBDocument) -> str:
+        self._of(doc)
+        if self._digest is None:
+            self._digest = doc.digest()
+        return self._digest
+
+    def parts(self, doc: CIBDocument) -> DigestParts:
+        self._of(doc)
+        if self._parts is None:
+            self._parts = digest_parts(doc)
+        return self._parts
+
+    def size(self, doc: CIBDocument) -> int | None:
+        self._of(doc)
+        return self._size
+
+    def record(self, doc: CIBDocument, size: int, done: ApplyDone | None = None) -> None:
+        self._of(doc)
+        self._size = size
+        if done is not None:
+            self._digest, self._parts = done.digest or None, done.parts or None
+
+
 def write_lineage(lineage: Lineage, request: CIBRequest) -> Lineage:
     """The lineage after applying `request`: configuration writes count, status does not."""
     return lineage.applied() if request.status_of is None else lineage
 
 
-__all__ = ["OFFLOAD_MIN_BYTES", "ApplyDone", "ApplyJob", "run_apply", "write_lineage"]
+__all__ = ["OFFLOAD_MIN_BYTES", "ApplyDone", "ApplyJob", "CopyFacts", "run_apply",
+           "write_lineage"]

@@ -11,6 +11,7 @@ Spec: Pacemaker Explained "CIB versions" (epoch for configuration, num_updates f
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 
 from hacluster.cib.document import (
@@ -27,6 +28,7 @@ from hacluster.cib.document import (
     serialize,
     xpath_elements,
 )
+from hacluster.cib.lineage import Lineage
 from hacluster.common import NodeId
 
 
@@ -129,3 +131,20 @@ def dropped_ids(old: CIBDocument, new: CIBDocument, limit: int = 10) -> list[str
         return {str(v) for v in doc.configuration.xpath(".//@id")}  # type: ignore[union-attr]
 
     return sorted(ids(old) - ids(new))[:limit]
+
+
+def log_losses(doc: CIBDocument, lineage: Lineage, merged: CIBDocument, winner: Lineage,
+               ring_id: int, log: logging.Logger) -> None:
+    """Loud when our copy (`doc`, `lineage`) held configuration writes the winner's history
+    lacks: what the merge into `merged` drops."""
+    held = winner.contains(lineage)
+    if held:
+        return
+    if held is None:
+        log.warning("cib copy too old to tell what the merge drops ring=%s lineage=%s "
+                    "winner=%s", ring_id, lineage.to_text(), winner.to_text())
+        return
+    log.error("cib dropped configuration writes no quorum acknowledged ring=%s "
+              "lineage=%s winner=%s version=%s kept=%s dropped_ids=%s", ring_id,
+              lineage.to_text(), winner.to_text(), doc.version, merged.version,
+              dropped_ids(doc, merged))

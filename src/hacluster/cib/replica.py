@@ -41,7 +41,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from hacluster.cib.applying import ApplyDone, ApplyJob, run_apply, write_lineage
+from hacluster.cib.applying import ApplyDone, ApplyJob, CopyFacts, run_apply, write_lineage
 from hacluster.cib.document import (
     CIBDocument,
     CIBVersion,
@@ -52,10 +52,8 @@ from hacluster.cib.document import (
 )
 from hacluster.cib.lineage import Lineage, persisted_bytes, sync_key
 from hacluster.cib.merge import (
-    DigestParts,
     base_digest,
-    digest_parts,
-    dropped_ids,
+    log_losses,
     merged_document,
     node_state_id,
     own_node_state_text,
@@ -173,12 +171,10 @@ class CIBReplica:
         # the ordered inputs that follow it wait in the backlog until its ApplyDone.
         self.offload = offload
         self.offload_min_bytes = offload_min_bytes  # smaller copies apply writes inline
-        self._size: tuple[CIBDocument, int] | None = None  # cib.xml bytes of a copy
         self._applying: _Applying | None = None
         self._backlog: deque[Delivered | MembershipChanged] = deque()
         self._jobs = 0
-        self._digest: tuple[CIBDocument, str] | None = None
-        self._parts: tuple[CIBDocument, DigestParts] | None = None
+        self._facts = CopyFacts()
         # Every write is checked here, in the replica, against the schema its result's
         # validate-with names: a client or a peer that skipped the check cannot get a
         # non-conforming CIB applied. Every node runs the same schemas (the same release),
@@ -232,37 +228,32 @@ class CIBReplica:
         """An ApplyJob is out (offload): ordered inputs wait behind it."""
         return self._applying is not None
 
+    def awaiting_sync(self) -> bool:
+        """Syncing, or a configuration change waits in the backlog: the copy is not yet
+        the one of the node's current membership (what the controller must wait for)."""
+        return self.syncing or any(type(e) is MembershipChanged for e in self._backlog)
+
     def digest(self) -> str:
         """The content digest of the current copy (computed once per copy)."""
-        if self._digest is None or self._digest[0] is not self.doc:
-            self._digest = (self.doc, self.doc.digest())
-        return self._digest[1]
-
-    def _digest_parts(self) -> DigestParts:
-        """The current copy's digest_parts (one pass per copy, for the sync announcements
-        of every membership change that finds it unchanged)."""
-        if self._parts is None or self._parts[0] is not self.doc:
-            self._parts = (self.doc, digest_parts(self.doc))
-        return self._parts[1]
+        return self._facts.digest(self.doc)
 
     def warm(self) -> None:
         """Compute now what the first membership change needs (before the loop runs)."""
-        self.digest()
-        self._digest_parts()
-        self._size = (self.doc, len(self._persist().data))
+        self._persist()
+        self._facts.digest(self.doc)
+        self._facts.parts(self.doc)
 
     def _offloads(self, request: CIBRequest) -> bool:
         """Whether this write leaves as an ApplyJob: offload is on and the copy with the
         write is large (or of unknown size: offloading is always correct, only slower)."""
         if not self.offload:
             return False
-        size = self._size
-        return size is None or size[0] is not self.doc \
-            or size[1] + len(request.xml) >= self.offload_min_bytes
+        size = self._facts.size(self.doc)
+        return size is None or size + len(request.xml) >= self.offload_min_bytes
 
     def _persist(self) -> Persist:
         data = persisted_bytes(self.doc, self.lineage)
-        self._size = (self.doc, len(data))
+        self._facts.record(self.doc, len(data))
         return Persist(PERSIST_NAME, data)
 
     # ------------------------------------------------------------------ clients
@@ -319,7 +310,7 @@ class CIBReplica:
                  self.lineage.to_text())
         version = self.doc.version
         announce = CIBAnnounce(event.ring_id, self.lineage, (version[0], version[1], version[2]),
-                               base_digest(self._digest_parts(), self.members), self.digest(),
+                               base_digest(self._facts.parts(self.doc), self.members), self.digest(),
                                own_node_state_text(self.doc, self.node_id))
         outputs.append(Broadcast(CIB_CODEC.encode(announce)))
         return outputs
@@ -400,7 +391,7 @@ class CIBReplica:
                 n: e for n, (_, e) in self.announced.items()}
             copies = [(CIBVersion(*a.version), a.digest) for a, _ in self.announced.values()]
             merged = merged_document(base, own, copies, CIBVersion(*winner.version))
-        self._log_losses(merged, winner)
+        log_losses(self.doc, self.lineage, merged, winner.lineage, self.ring_id, log)
         outputs: list[Output] = []
         if base is not self.doc and winner_id != self.node_id:
             log.info("cib copy replaced by full sync ring=%s from=%s version=%s kept=%s",
@@ -435,21 +426,6 @@ class CIBReplica:
         while self._applying is None and self._backlog:
             outputs += self._on_ordered(self._backlog.popleft())
         return outputs
-
-    def _log_losses(self, merged: CIBDocument, winner: CIBAnnounce) -> None:
-        """Loud when our copy held configuration writes the winner's history lacks."""
-        held = winner.lineage.contains(self.lineage)
-        if held:
-            return
-        if held is None:
-            log.warning("cib copy too old to tell what the merge drops ring=%s lineage=%s "
-                        "winner=%s", self.ring_id, self.lineage.to_text(),
-                        winner.lineage.to_text())
-            return
-        log.error("cib dropped configuration writes no quorum acknowledged ring=%s "
-                  "lineage=%s winner=%s version=%s kept=%s dropped_ids=%s", self.ring_id,
-                  self.lineage.to_text(), winner.lineage.to_text(), self.doc.version,
-                  merged.version, dropped_ids(self.doc, merged))
 
     # ------------------------------------------------------------------- writes
 
@@ -497,9 +473,7 @@ class CIBReplica:
         if done.new is not None:
             assert done.new.version >= self.doc.version, "versions never go backwards"
             self.doc = done.new
-            self._digest = (done.new, done.digest)
-            self._parts = (done.new, done.parts) if done.parts else None
-            self._size = (done.new, len(done.persisted))
+            self._facts.record(done.new, len(done.persisted), done)
             self.applied += 1
             self.lineage = write_lineage(self.lineage, update.request)
             outputs.append(Persist(PERSIST_NAME, done.persisted))
