@@ -25,7 +25,13 @@ from hacluster.scheduler.scores import (
     primitive_scores,
     settle,
 )
-from hacluster.scheduler.tables import base_table, member_table, merge_colocated, whole_group
+from hacluster.scheduler.tables import (
+    base_table,
+    colocated_group,
+    member_table,
+    merge_colocated,
+    whole_group,
+)
 
 
 def free_capacity(work: Work, node: str) -> int:
@@ -97,7 +103,9 @@ def own_scores(work: Work, rid: str, influence: bool = False, decide: bool = Tru
         # our summary lists those, so the decision uses -INFINITY (not printed).
         return {n: -INFINITY for n in scores}
     if rsc.kind == "group":
-        for i, member in enumerate(rsc.children):
+        # A group steers by its first member, which the others follow (collocated).
+        together = colocated_group(model, rid)
+        for i, member in enumerate(rsc.children if together else rsc.children[:1]):
             merged = merge_factor(scores, primitive_scores(work, member, False, influence),
                                   1.0)
             merged = merge_factor(merged, location_scores(work, member), 1.0)
@@ -259,6 +267,11 @@ def assign_group(work: Work, rid: str, scores: dict[str, int] | None = None) -> 
     log_scores(work, "pcmk__group_assign", rid, location_scores(work, rid))
     for m in members:
         log_lazy(work, "pcmk__group_assign", m, lambda m=m: base_table(work, m))  # type: ignore[misc]
+    if members and not colocated_group(model, rid):
+        for at, m in enumerate(members):  # collocated=false: each member on its own
+            assign_primitive(work, m, member_table(work, rid, at))
+        work.assigned[rid] = work.assigned.get(members[0])
+        return
     if scores is None:
         scores = member_table(work, rid, 0) if members else scores_for(work, rid)
     current: tuple[str, ...] = ()

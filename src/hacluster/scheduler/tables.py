@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from hacluster.common import INFINITY, add_scores, parse_boolean, parse_score
-from hacluster.scheduler.model import Colocation, PrimitiveState, Role
+from hacluster.scheduler.model import ClusterModel, Colocation, PrimitiveState, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
     LazyTable,
@@ -230,12 +230,17 @@ def with_this(work: Work, rid: str) -> Iterator[Colocation]:
     if parent is not None and parent.kind == "group":
         members = parent.children
         at = members.index(rid)
-        if at + 1 < len(members):
+        if at + 1 < len(members) and colocated_group(model, parent.id):
             yield Colocation(f"{parent.id}:internal", members[at + 1], rid, INFINITY,
                              None, None, True)
         else:
             yield from work.deps_of.get(parent.id, ())
     yield from work.deps_of.get(rid, ())
+
+
+def colocated_group(model: ClusterModel, group: str) -> bool:
+    """A group's members run together unless its collocated meta-attribute is false."""
+    return parse_boolean(model.meta(group, "collocated", "true")) is not False
 
 
 def has_influence(work: Work, c: Colocation) -> bool:
@@ -297,6 +302,8 @@ def member_table(work: Work, group: str, at: int) -> dict[str, int]:
     table = base_table(work, rid)
     if at == 0:
         colocations = list(work.with_of.get(group, ()))
+    elif not colocated_group(model, group):
+        colocations = []  # collocated=false: each member on its own
     else:
         colocations = [Colocation(f"{group}:internal", rid, members[at - 1], INFINITY,
                                   None, None, True)]
