@@ -206,8 +206,9 @@ def test_a13_the_node_of_the_vips_goes_down_and_the_survivors_take_over(live: Li
     assert wait_until(lambda: all(live.locate(single)[:1] in ([n] for n in survivors)
                                   for single in SINGLES), 180, 1.0), live.logs()
     assert live.settled(300), live.logs()
-    for clone in CLONES:
-        assert live.locate(clone) == survivors, clone
+    for clone in CLONES:  # once seen settled with p_haproxy stopped on a survivor: say why
+        assert live.locate(clone) == survivors, (
+            clone, live.tool("crm_mon", "-1", "-f").stdout, live.logs())
     live.cluster.start(index)
     assert wait_until(lambda: live.locate("clone_p_haproxy") == NODES, 300, 1.0), live.logs()
     assert live.settled(300), live.logs()
