@@ -144,6 +144,8 @@ def test_bytes_travel_raw_after_the_json() -> None:
     (b"", "not JSON"),
     (b"[1]", "not a JSON object"),
     (b'{"@":"nope"}', "unknown tag"),
+    (b'{"@":[]}', "the tag is not a string"),
+    (b'{"@":{"a":1}}', "the tag is not a string"),
     (b'{"@":"test.ping"}', "do not match"),
     (b'{"@":"test.ping","seq":1,"more":2}', "do not match"),
     (b'{"@":"test.ping","seq":"1"}', "expected an integer"),

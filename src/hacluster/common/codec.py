@@ -164,9 +164,12 @@ class Codec:
     def _decode_tree(self, tree: Any, blobs: _Blobs) -> Any:
         if type(tree) is not dict:
             raise Malformed("payload is not a JSON object")
-        cls = self._classes.get(tree.get(TAG_KEY))  # type: ignore[arg-type]
+        tag = tree.get(TAG_KEY)
+        if type(tag) is not str:
+            raise Malformed(f"the tag is not a string: {tag!r}"[:200])
+        cls = self._classes.get(tag)
         if cls is None:
-            raise Malformed(f"unknown tag {tree.get(TAG_KEY)!r}")
+            raise Malformed(f"unknown tag {tag!r}"[:200])
         return self._decoders[cls](tree, blobs)
 
     # ---------------------------------------------------------------- compiling
