@@ -41,7 +41,11 @@ def state(directory: Path) -> Iterator[dict[str, Any]]:
         data.setdefault("running", {})
         data.setdefault("partition", [])
         yield data
-        path.write_text(json.dumps(data, indent=1, sort_keys=True))
+        # whole or not at all: a tool killed mid-write (a start at its timeout) must not
+        # leave a truncated state that every later call fails to read
+        fresh = directory / f"state.json.{os.getpid()}"
+        fresh.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(fresh, path)
 
 
 def set_partition(directory: Path, nodes: list[str]) -> None:

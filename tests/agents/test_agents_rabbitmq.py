@@ -227,3 +227,24 @@ def test_instances_started_together_take_turns_to_bootstrap_in_name_order() -> N
     assert not bootstrap_turn("node-3", members, {"node-3"}, 59, 30)
     assert bootstrap_turn("node-3", members, {"node-3"}, 60, 30)
     assert bootstrap_turn("node-3", ["node-3"], set(), 0, 30)  # alone in its partition
+
+
+def test_a_node_that_cannot_read_the_cluster_never_bootstraps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unknown is not "nobody": when attrd or crm_node fail (a loaded host), a start waits
+    for the next round instead of bootstrapping a second cluster beside the first."""
+    from hacluster.agents import rabbitmq
+    from hacluster.agents.ocf import Env
+
+    state = tmp_path / "cluster"
+    install_tools(tmp_path / "bin")
+    set_partition(state, ["node-1", "node-2"])
+    monkeypatch.setenv("HCT_CLUSTER_DIR", str(state))  # attrd_updater reads the process's
+    monkeypatch.setenv("HCT_NODE", "node-2")
+    env = Env(rabbitmq.INFO, "start", {
+        "PATH": f"{tmp_path / 'bin'}:{CLEAN_PATH}", "HCT_CLUSTER_DIR": str(state),
+        "HCT_NODE": "node-2", "OCF_RESOURCE_INSTANCE": "p_rabbitmq-server:1"})
+    # node-1 is not starting and node-2 has waited long enough: its turn
+    assert rabbitmq.may_bootstrap(env, "node-2", 999, 30)
+    (state / "state.json").write_text("{")  # every tool call now fails (exit 1)
+    assert not rabbitmq.may_bootstrap(env, "node-2", 999, 30)

@@ -58,10 +58,22 @@ def delete(env: Env, name: str, lifetime: str = "") -> int:
     return call(env, args).returncode
 
 
-def query_all(env: Env, name: str) -> dict[str, str]:
-    """{node: value} of `name` on every node that has it (empty when the query fails)."""
+NO_SUCH_ATTRIBUTE = 105  # crm_exit_t CRM_EX_NOSUCH: no node has a value
+
+
+def query_known(env: Env, name: str) -> dict[str, str] | None:
+    """{node: value} of `name` on every node that has it; {} when no node has it; None when
+    the query itself failed (attrd unreachable, a tool error): unknown is not "nobody"."""
     done = call(env, ["-n", name, "-Q", "-A"])
-    if done.returncode != 0:
+    if done.returncode == NO_SUCH_ATTRIBUTE:
         return {}
+    if done.returncode != 0:
+        return None
     return {m.group(2): m.group(3) for m in QUERY_LINE.finditer(done.stdout)
             if m.group(1) == name}
+
+
+def query_all(env: Env, name: str) -> dict[str, str]:
+    """query_known, with a failed query read as empty: only for decisions where "nobody"
+    is the safe answer."""
+    return query_known(env, name) or {}

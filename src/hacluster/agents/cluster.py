@@ -47,6 +47,17 @@ def partition(env: Env) -> list[str]:
     return sorted(done.stdout.split()) if done is not None and done.returncode == 0 else []
 
 
+def partition_known(env: Env, me: str) -> list[str] | None:
+    """The partition's node names, sorted; [me] without cluster tools (an agent run by hand
+    or by ocf-tester); None when `crm_node -p` ran and failed (unknown, not "alone")."""
+    done = tool(env, ["crm_node", "-p"])
+    if done is None:
+        return [me]
+    if done.returncode != 0:
+        return None
+    return sorted(done.stdout.split()) or [me]
+
+
 def has_quorum(env: Env) -> bool:
     done = tool(env, ["crm_node", "-q"])
     return done is not None and done.returncode == 0 and done.stdout.strip() == "1"

@@ -309,12 +309,31 @@ def bootstrap_turn(me: str, members: list[str], starting: set[str], waited_s: fl
     return not set(before) & starting and waited_s >= per_rank_s * len(before)
 
 
-def starting_nodes(env: Env) -> set[str]:
+def starting_nodes(env: Env) -> set[str] | None:
     """Nodes whose start of this clone is under way (their claim is younger than our op
-    timeout: a start killed by its timeout leaves a claim that must not block forever)."""
+    timeout: a start killed by its timeout leaves a claim that must not block forever);
+    None when the claims cannot be read."""
     now, limit_s = time.time(), env.timeout_ms() / 1000
-    return {node for node, since in attrs.query_all(env, claim_name(env)).items()
+    claims = attrs.query_known(env, claim_name(env))
+    if claims is None:
+        return None
+    return {node for node, since in claims.items()
             if since.isdigit() and now - int(since) < limit_s}
+
+
+def may_bootstrap(env: Env, me: str, waited_s: float, per_rank_s: int) -> bool:
+    """Whether nothing runs to join and it is `me`'s turn to bootstrap. Any fact that cannot
+    be read (attrd or crm_node failing under load) means "not yet": a node that bootstraps
+    on an unknown answer starts a second cluster beside the first."""
+    members = cluster.partition_known(env, me)
+    starting = starting_nodes(env)
+    running = attrs.query_known(env, attr_names(env)[0])
+    if members is None or starting is None or running is None:
+        log(env, "WARNING", "cluster facts unreadable: not bootstrapping this round")
+        return False
+    if any(node != me and node in members for node in running):
+        return False  # a broker came up meanwhile: the next round joins it
+    return bootstrap_turn(me, members, starting, waited_s, per_rank_s)
 
 
 def claim_name(env: Env) -> str:
@@ -338,9 +357,7 @@ def start_claimed(env: Env, me: str) -> int:
     said = False
     while True:
         targets = sorted(name for node, name in advertised(env).items() if node != me)
-        if not targets and not bootstrap_turn(me, cluster.partition(env) or [me],
-                                              starting_nodes(env), time.monotonic() - began,
-                                              per_rank_s):
+        if not targets and not may_bootstrap(env, me, time.monotonic() - began, per_rank_s):
             if time.monotonic() >= deadline:
                 log(env, "ERROR", "no broker to join and not this node's turn to bootstrap")
                 return Rc.ERR_GENERIC
