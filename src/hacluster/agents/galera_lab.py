@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hacluster.agents.lab_ports import first_free_slot
+
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
 NODES = ("node-1", "node-2", "node-3")
 PORT_KINDS = ("mysql", "gcomm", "ist", "sst")
@@ -134,17 +136,7 @@ def why_not_here() -> str:
     return "" if os.path.exists(PROVIDER) else f"{PROVIDER} is not installed (Debian galera-4)"
 
 
-def slot_is_free(port_base: int, slot: int, listening: str) -> bool:
-    """No socket listens on the slot's ports (`listening`: `ss -ltnH` output)."""
-    return not any(f":{port_base + slot * 10 + k} " in listening
-                   for k in range(len(PORT_KINDS)))
-
-
 def pick_slot(port_base: int, seed: int, listening: Callable[[], str]) -> int:
     """A free slot (1-250) starting from `seed` (say the pid), 0 when all are taken."""
-    text = listening()
-    for offset in range(250):
-        slot = (seed + offset) % 250 + 1
-        if slot_is_free(port_base, slot, text):
-            return slot
-    return 0
+    return first_free_slot(seed, listening(), lambda slot: (
+        port_base + slot * 10 + k for k in range(len(PORT_KINDS))))

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hacluster.agents.lab_ports import first_free_slot
+
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TOOLS = ("rabbitmq-server", "rabbitmqctl", "epmd")
 POLICY = 'ha-all "." {"ha-mode":"all","ha-sync-mode":"automatic"}'
@@ -77,20 +79,10 @@ def why_not_here() -> str:
     return ""
 
 
-def slot_is_free(slot: int, nodes: int, listening: str) -> bool:
-    """No socket listens on the slot's ports (`listening`: `ss -ltnH` output)."""
-    return all(f"127.0.0.1:{base + slot * 10 + n} " not in listening
-               for base in (AMQP_BASE, DIST_BASE) for n in range(1, nodes + 1))
-
-
 def pick_slot(nodes: int, seed: int, listening: Callable[[], str]) -> int:
     """A free slot (1-250) for `nodes` brokers, starting from `seed`; 0 when none is free."""
-    text = listening()
-    for offset in range(250):
-        slot = (seed + offset) % 250 + 1
-        if slot_is_free(slot, nodes, text):
-            return slot
-    return 0
+    return first_free_slot(seed, listening(), lambda slot: (
+        base + slot * 10 + n for base in (AMQP_BASE, DIST_BASE) for n in range(1, nodes + 1)))
 
 
 def epmd_running() -> bool:
