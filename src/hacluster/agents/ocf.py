@@ -5,6 +5,13 @@ values, reading OCF_RESKEY_* parameters (with their meta-data defaults) and CRM_
 properties, rendering meta-data XML with the ra-api-1.dtd DOCTYPE, and running one action
 with the validation rules below. An agent fails by raising AgentError(rc, message); the
 message names the parameter or binary at fault and goes to stderr. Standard library only.
+
+One home for the agents' side: the agents run on /usr/bin/python3 outside the package's
+environment and never import the rest of hacluster (hacluster.agents' rule), so Pacemaker's
+boolean words (TRUE_WORDS, FALSE_WORDS: crm_is_true's true/on/yes/y/1 and their opposites)
+are spelled here once more for every agent and agent-side helper (standin_daemon, run as a
+bare file, holds the third copy). hacluster.common.values is their home for the rest of
+the package; tests/unit/test_agent_words.py pins all three sets equal, so they cannot drift.
 """
 
 from __future__ import annotations
@@ -103,7 +110,9 @@ def meta_data_xml(info: AgentInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
-TRUE_WORDS = frozenset({"true", "on", "yes", "y", "1"})
+TRUE_WORDS = frozenset({"true", "on", "yes", "y", "1"})  # pinned to hacluster.common.values
+FALSE_WORDS = frozenset({"false", "off", "no", "n", "0"})
+BOOLEAN_WORDS = TRUE_WORDS | FALSE_WORDS
 
 
 def is_true(value: str) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hacluster.agents import netns, procs, standin_daemon
 from hacluster.agents.ocf import (
+    BOOLEAN_WORDS,
     Action,
     Agent,
     AgentError,
@@ -144,7 +145,7 @@ def validate(service: Service, env: Env) -> int:
     for name in ("multiple_agents", "debug", "syslog"):
         if name in {p.name for p in service.extra_parameters}:
             value = env.param(name).strip().lower()
-            if value and value not in {"true", "false", "yes", "no", "on", "off", "1", "0", "y", "n"}:
+            if value and value not in BOOLEAN_WORDS:
                 raise AgentError(Rc.ERR_CONFIGURED, f"parameter {name}={value!r} is not a boolean")
     if "amqp_server_port" in {p.name for p in service.extra_parameters}:
         integer(env, "amqp_server_port", minimum=1)

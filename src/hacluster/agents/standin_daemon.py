@@ -17,6 +17,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
+# Pacemaker's true words: this file runs as a bare script (run_path), so it cannot import
+# hacluster.agents.ocf; tests/unit/test_agent_words.py pins this copy to it.
+TRUE_WORDS = frozenset({"true", "on", "yes", "y", "1"})
+
 LAUNCHER = """#!/usr/bin/python3 -I
 # The stand-in for {name} (hacluster.agents.standin_daemon), not the real OpenStack service.
 import runpy
@@ -58,7 +62,7 @@ def leave(code: int) -> None:
 
 def main(argv: list[str]) -> int:
     switches = read_switches(argv)
-    ignore_term = switches.get("standin_ignore_sigterm", "").lower() in ("true", "yes", "1")
+    ignore_term = switches.get("standin_ignore_sigterm", "").strip().lower() in TRUE_WORDS
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:
         if ignore_term:
