@@ -12,8 +12,8 @@ from hacluster.cib import ApplyDone, ApplyJob, CIBRequest, Lineage, empty_cib, r
 from hacluster.drivers.cibapply import ApplyFailed, CIBApplier
 
 
-def job(request: CIBRequest, job_id: int = 1) -> ApplyJob:
-    return ApplyJob(job_id, empty_cib(), request, None, Lineage())
+def job(request: CIBRequest, job_id: int = 1, heavy: bool = True) -> ApplyJob:
+    return ApplyJob(job_id, empty_cib(), request, None, Lineage(), heavy=heavy)
 
 
 def run(applier_job: ApplyJob, slow_s: float = 0.0) -> tuple[Any, list[bytes], int, bool]:
@@ -72,3 +72,36 @@ def test_a_job_that_raises_comes_back_as_a_failure_for_the_loop_to_raise() -> No
     outcome, saved, _, _ = run(broken)
     assert isinstance(outcome, ApplyFailed) and outcome.job_id == 7
     assert saved == []
+
+
+def test_a_light_job_is_applied_on_the_loop_and_only_its_save_leaves_it(
+        monkeypatch: Any) -> None:
+    import hacluster.drivers.cibapply as cibapply
+
+    appliers: list[int] = []
+
+    def recording(applied: ApplyJob) -> ApplyDone:
+        appliers.append(threading.get_ident())
+        return run_apply(applied)
+
+    monkeypatch.setattr(cibapply, "run_apply", recording)
+    request = CIBRequest("create", '<primitive id="d1" class="ocf" provider="pacemaker" '
+                         'type="Dummy"/>', "resources")
+    outcome, saved, turns, on_loop_thread = run(job(request, heavy=False), slow_s=0.3)
+    assert appliers == [threading.get_ident()], "applied on the loop's thread"
+    assert isinstance(outcome, ApplyDone) and outcome.new is not None
+    assert saved == [outcome.persisted] and on_loop_thread
+    assert turns >= 3, "the loop kept turning while the worker saved (blocked: 1 turn)"
+
+
+def test_a_light_job_that_changes_nothing_comes_back_without_a_save() -> None:
+    request = CIBRequest("modify", "<crm_config/>", "crm_config")  # changes nothing
+    outcome, saved, _, on_loop_thread = run(job(request, heavy=False))
+    assert isinstance(outcome, ApplyDone) and outcome.new is None and outcome.error is None
+    assert saved == [] and on_loop_thread
+
+
+def test_a_refused_light_job_comes_back_as_its_error() -> None:
+    outcome, saved, _, _ = run(job(CIBRequest("create", "<primitive", "resources"),
+                                   heavy=False))
+    assert isinstance(outcome, ApplyDone) and outcome.error is not None and saved == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -120,6 +122,28 @@ def test_a_status_only_version_replaces_cib_xml_without_backup_or_fsync(
     fresh = CIBStore(tmp_path)
     fresh.save(status.format(e=2, n=1).encode())
     assert [n for n, _ in fresh.backups()] == [3, 2, 1]
+
+
+def test_a_configuration_version_costs_one_fsync_per_file_and_one_for_the_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four files (backup, cib.xml and their .sig) and one directory fsync, not one per
+    rename: each fsync is a journal commit the loop (or its saving thread) waits for."""
+    store = CIBStore(tmp_path)
+    store.save(version(1))
+    syncs: list[bool] = []  # True: a directory's
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        syncs.append(stat.S_ISDIR(os.fstat(fd).st_mode))
+        real_fsync(fd)
+
+    monkeypatch.setattr("os.fsync", counting_fsync)
+    store.save(version(2))
+    assert sorted(syncs) == [False] * 4 + [True]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cib-1.raw", "cib-1.raw.sig", "cib-2.raw", "cib-2.raw.sig", "cib.xml", "cib.xml.sig"]
+    loaded = store.load()
+    assert loaded is not None and loaded.data == version(2) and not loaded.recovered
 
 
 def test_the_writer_saves_configuration_versions_at_once_and_status_ones_in_its_thread(

@@ -451,22 +451,24 @@ def test_a_stray_apply_result_changes_nothing() -> None:
     assert replica.doc is before and not replica.busy
 
 
-def test_a_copy_below_the_offload_size_applies_its_writes_inline() -> None:
+def test_a_copy_below_the_offload_size_hands_out_light_jobs() -> None:
     order = cluster(offload=True)
     small = order.replicas[NodeId(1)]
     small.offload_min_bytes = 1_000_000  # the daemon's OFFLOAD_MIN_BYTES
     small.warm()  # knows its copy's size: a few hundred bytes
     order.write(NodeId(2), 1, primitive("d1"))
     order.deliver_one(order.groups[0])
-    assert sorted(order.jobs) == [2, 3], "node 1 applied it in its step"
-    assert small.doc.find_by_id("d1") is not None and not small.busy
+    assert sorted(order.jobs) == [1, 2, 3] and small.busy, "every write waits for its save"
+    assert not order.jobs[NodeId(1)].heavy, "a small copy: the daemon applies it on its loop"
+    assert order.jobs[NodeId(2)].heavy, "size unknown (never warmed): heavy"
     order.drain()
     assert order.replies[(NodeId(2), 1)].ok and len(order.digests()) == 1
+    assert small.doc.find_by_id("d1") is not None and not small.busy
     big = CIBRequest("create", '<cluster_property_set id="big">' + "".join(
         f'<nvpair id="big-{i}" name="big-{i}" value="{"v" * 80}"/>' for i in range(12_000))
         + "</cluster_property_set>", "crm_config")
-    order.write(NodeId(2), 2, big)  # a large write to the small copy: offloaded
+    order.write(NodeId(2), 2, big)  # a large write to the small copy: heavy
     order.deliver_one(order.groups[0])
-    assert sorted(order.jobs) == [1, 2, 3] and small.busy
+    assert order.jobs[NodeId(1)].heavy and small.busy
     order.drain()
     assert order.replies[(NodeId(2), 2)].ok and small.doc.find_by_id("big") is not None

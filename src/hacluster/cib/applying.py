@@ -4,7 +4,9 @@ On a large CIB one write costs seconds of CPU (copy, diff, id checks and above a
 RelaxNG check of the whole result, which lxml runs without the interpreter lock). A replica
 built with `offload=True` hands that work out as an `ApplyJob` output; the daemon runs
 `run_apply(job)` on a worker thread, so its loop keeps Totem's token moving, and steps the
-`ApplyDone` back in. Without offload (the simulator, tests) the replica calls `run_apply`
+`ApplyDone` back in. A light job (a small copy: `heavy` False) the daemon applies on its loop,
+keeping lxml's trees to one thread; only the durable save of its result waits on the worker,
+so no node's fsync holds the token. Without offload (the simulator, tests) the replica calls `run_apply`
 itself: one function decides the outcome either way, so every copy decides alike.
 Must never do I/O or read a clock.
 """
@@ -24,8 +26,9 @@ from hacluster.cib.requests import (
 )
 from hacluster.common import Code, HaError
 
-# The daemon offloads writes to copies of at least this size (cib.xml bytes): below it a
-# write costs milliseconds, and applying it inline keeps lxml's trees to one thread.
+# The daemon applies writes to copies of at least this size (cib.xml bytes) off its loop:
+# below it a write costs milliseconds, and applying it on the loop keeps lxml's trees to one
+# thread (such a job is light: only its save leaves the loop).
 OFFLOAD_MIN_BYTES = 1_000_000
 
 
@@ -33,13 +36,15 @@ OFFLOAD_MIN_BYTES = 1_000_000
 class ApplyJob:
     """Apply `request` to `doc` (checked with `schemas`); `lineage` is the replica's at the
     time, so the persisted bytes of the result can be made off the loop too. The answer
-    comes back as ApplyDone(job_id)."""
+    comes back as ApplyDone(job_id). `heavy`: the copy is large (or of unknown size), so
+    applying it would hold the loop; a light one may be applied there."""
 
     job_id: int
     doc: CIBDocument
     request: CIBRequest
     schemas: SchemaLookup | None
     lineage: Lineage
+    heavy: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ set acknowledged loses them at its next merge, with an error log naming them.
 Under two_node, quorum is one vote: a lone survivor's write is acknowledged by itself, and
 is safe exactly as votequorum's two_node is, when fencing (or wait_for_all after a restart)
 keeps the other node from being quorate at the same time.
-Offload (the daemon's replica): a write's apply leaves as an ApplyJob and its ApplyDone comes
-back as an input (hacluster.cib.applying); until then the ordered inputs (deliveries and
-configuration changes) wait in order, client requests do not.
+Offload (the daemon's replica): every write leaves as an ApplyJob (heavy when the copy is
+offload_min_bytes or more) and its ApplyDone, once its cib.xml is saved, comes back as an
+input (hacluster.cib.applying); until then the ordered inputs (deliveries and configuration
+changes) wait in order, client requests do not.
 Must never do I/O, read a clock or raise on peer input (malformed messages are counted).
 Spec: DESIGN.md §2 step() contract; Pacemaker Explained "CIB versions"; CPG virtual synchrony.
 """
@@ -170,7 +171,7 @@ class CIBReplica:
         # offload: each write's apply leaves as an ApplyJob (see hacluster.cib.applying);
         # the ordered inputs that follow it wait in the backlog until its ApplyDone.
         self.offload = offload
-        self.offload_min_bytes = offload_min_bytes  # smaller copies apply writes inline
+        self.offload_min_bytes = offload_min_bytes  # smaller copies make light jobs
         self._applying: _Applying | None = None
         self._backlog: deque[Delivered | MembershipChanged] = deque()
         self._jobs = 0
@@ -243,11 +244,9 @@ class CIBReplica:
         self._facts.digest(self.doc)
         self._facts.parts(self.doc)
 
-    def _offloads(self, request: CIBRequest) -> bool:
-        """Whether this write leaves as an ApplyJob: offload is on and the copy with the
-        write is large (or of unknown size: offloading is always correct, only slower)."""
-        if not self.offload:
-            return False
+    def _heavy(self, request: CIBRequest) -> bool:
+        """Whether applying this write would hold a loop: the copy with the write is large
+        (or of unknown size: applying off the loop is always correct, only slower)."""
         size = self._facts.size(self.doc)
         return size is None or size + len(request.xml) >= self.offload_min_bytes
 
@@ -458,8 +457,9 @@ class CIBReplica:
                 Code.CIB_NO_QUORUM, "this partition has no quorum: CIB configuration writes "
                 "are refused (status updates are not)"))
         self._jobs += 1
-        job = ApplyJob(self._jobs, self.doc, request, self.schemas, self.lineage)
-        if self._offloads(request):
+        job = ApplyJob(self._jobs, self.doc, request, self.schemas, self.lineage,
+                       heavy=self.offload and self._heavy(request))
+        if self.offload:
             self._applying = _Applying(job.job_id, origin, update)
             return [job]
         return self._applied(origin, update, run_apply(job))

@@ -1,4 +1,4 @@
-"""Runs the CIB replica's ApplyJobs on one worker thread: ApplyJob in, ApplyDone back.
+"""Runs the CIB replica's ApplyJobs with one worker thread: ApplyJob in, ApplyDone back.
 
 A write to a large CIB costs the replica seconds of CPU; most of it (the RelaxNG check,
 parsing, hashing) runs in C without the interpreter lock, and the Python rest yields it
@@ -6,6 +6,10 @@ every switch interval, so on a thread the daemon's loop keeps passing Totem's to
 One thread: jobs come one at a time anyway (the replica waits for each), in order. The
 new cib.xml is written there too (durably, before the loop sees the outcome), as the
 replica's next output for it would be: the loop's Persist of those bytes is then free.
+A light job (a small copy, ApplyJob.heavy False) is applied on the loop itself, keeping
+lxml's trees to one thread; only its save goes to the worker, so a node's disk wait (five
+fsyncs of a configuration version) never holds the loop, nor Totem's token on its way to
+the other nodes, and every node saves at the same time instead of one after the other.
 A job that raises is a bug (refusals come back as ApplyDone.error): the daemon stops with it,
 as it would had the apply run inside its step.
 """
@@ -42,8 +46,21 @@ class CIBApplier:
 
     def start(self, job: ApplyJob) -> None:
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, job)
+        if job.heavy:
+            future = loop.run_in_executor(self._executor, self._run, job)
+        elif (done := run_apply(job)).new is not None and done.persisted \
+                and self._presave is not None:
+            future = loop.run_in_executor(self._executor, self._save, done)
+        else:
+            loop.call_soon(self._on_done, done)  # nothing to save: back at once
+            return
         future.add_done_callback(lambda f: self._finished(job, f))
+
+    def _save(self, done: ApplyDone) -> ApplyDone:
+        """On the worker: a light job's cib.xml, saved before the loop sees its outcome."""
+        assert self._presave is not None
+        self._presave(done.persisted)
+        return done
 
     def _run(self, job: ApplyJob) -> ApplyDone:
         """On the worker: the outcome, and its cib.xml saved when there is a new one (the

@@ -2,8 +2,8 @@
 
 Owns the on-disk layout of a node's CIB directory: cib.xml with cib.xml.sig (md5 hex of the
 exact bytes), and backups cib-N.raw with cib-N.raw.sig, the newest `keep` of them. A write
-goes temp file → fsync → rename → fsync(dir), the backup first and cib.xml last, so a crash
-at any point leaves a copy whose digest matches. At load a torn or corrupted cib.xml is
+goes temp files → fsync each → renames → one fsync(dir), the backup first and cib.xml last,
+so a crash at any point leaves a copy whose digest matches. At load a torn or corrupted cib.xml is
 detected by its digest and the newest valid backup is used, with an error-level log.
 A status-only version (the same lineage, admin_epoch and epoch as the last save: only
 num_updates moved) replaces cib.xml without a backup and without fsync, as Pacemaker does
@@ -75,6 +75,31 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, durable: bool = Tru
         fsync_dir(directory)
 
 
+def replace_all_durably(files: list[tuple[Path, bytes]], mode: int = 0o600) -> None:
+    """atomic_write of several files of one directory, durable once this returns, with
+    one fsync per file and a single one of the directory (not one per file): every temp
+    file is on disk before the first rename, and the renames go in the given order."""
+    assert len({path.parent for path, _ in files}) == 1, "one directory"
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in files:
+            fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+            temps.append((temp_name, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_name, mode)
+        for temp_name, path in temps:
+            os.replace(temp_name, path)
+    except BaseException:
+        for temp_name, _ in temps:
+            Path(temp_name).unlink(missing_ok=True)
+        raise
+    fsync_dir(files[0][0].parent)
+
+
 _ROOT_TAG = re.compile(rb"<cib\b[^>]*>")
 _CONFIG_VERSION = re.compile(rb'\s(admin_epoch|epoch)="([^"]*)"')
 
@@ -142,10 +167,13 @@ class CIBStore:
                 found.append((int(match.group(1)), entry))
         return sorted(found, reverse=True)
 
+    @staticmethod
+    def _sig_path(path: Path) -> Path:
+        return path.with_name(path.name + SIG_SUFFIX)
+
     def _write_with_sig(self, path: Path, data: bytes, durable: bool = True) -> None:
         atomic_write(path, data, durable=durable)
-        atomic_write(path.with_name(path.name + SIG_SUFFIX), (md5_hex(data) + "\n").encode(),
-                     durable=durable)
+        atomic_write(self._sig_path(path), (md5_hex(data) + "\n").encode(), durable=durable)
 
     def is_status_only(self, data: bytes) -> bool:
         """Would `data` be saved as a status-only version (see the module doc)?"""
@@ -163,8 +191,11 @@ class CIBStore:
         backups = self.backups()
         number = backups[0][0] + 1 if backups else 1
         backup = self.directory / f"cib-{number}.raw"
-        self._write_with_sig(backup, data)
-        self._write_with_sig(self.path, data)
+        sig = (md5_hex(data) + "\n").encode()
+        # the backup (with its .sig) lands first, so a crash between renames leaves
+        # cib.xml old-and-valid or torn (then the new backup is the newest valid copy)
+        replace_all_durably([(backup, data), (self._sig_path(backup), sig),
+                             (self.path, data), (self._sig_path(self.path), sig)])
         for _, old in self.backups()[self.keep:]:
             old.unlink(missing_ok=True)
             old.with_name(old.name + SIG_SUFFIX).unlink(missing_ok=True)
