@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,24 @@ def test_the_writer_saves_configuration_versions_at_once_and_status_ones_in_its_
     writer.close()  # writes what is pending
     loaded = CIBStore(tmp_path).load()
     assert loaded is not None and b'num_updates="2"' in loaded.data
+
+
+def test_a_deferred_configuration_version_is_saved_durably_by_the_thread(
+        tmp_path: Path) -> None:
+    from hacluster.drivers.cibfile import CIBWriter
+
+    status = '<cib admin_epoch="0" epoch="{e}" num_updates="{n}"><status/></cib>'
+    writer = CIBWriter(CIBStore(tmp_path))
+    try:
+        assert writer.save(status.format(e=1, n=0).encode())  # not deferred: at once
+        assert not writer.save(status.format(e=2, n=0).encode(), defer=True)
+        deadline = time.monotonic() + 30
+        while (tmp_path / "cib.xml").read_bytes() != status.format(e=2, n=0).encode():
+            assert time.monotonic() < deadline, "the thread never saved it"
+            time.sleep(0.01)
+        assert [n for n, _ in CIBStore(tmp_path).backups()] == [2, 1], "with its backup"
+    finally:
+        writer.close()
 
 
 def test_a_presaved_version_is_not_written_again_by_the_loops_save(tmp_path: Path) -> None:

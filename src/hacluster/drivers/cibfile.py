@@ -224,9 +224,9 @@ class CIBStore:
 
 class CIBWriter:
     """Saves a node's CIB versions through `store` for the daemon's loop: a configuration
-    version at once (durable, before the loop goes on to the outputs that depend on it), a
-    status-only one from a thread, newest only. The lock keeps a thread's older version from
-    landing after a newer one the loop saved."""
+    version at once (durable, before the loop goes on to the outputs that depend on it)
+    unless deferred, a status-only (or deferred) one from a thread, newest only. The lock
+    keeps a thread's older version from landing after a newer one the loop saved."""
 
     def __init__(self, store: CIBStore) -> None:
         self.store = store
@@ -238,13 +238,18 @@ class CIBWriter:
         self._thread = threading.Thread(target=self._run, name="cib-writer", daemon=True)
         self._thread.start()
 
-    def save(self, data: bytes) -> bool:
-        """Save `data`; True when it was written before returning (durable)."""
+    def save(self, data: bytes, defer: bool = False) -> bool:
+        """Save `data`; True when it was written before returning (durable). With `defer`
+        a configuration version too goes to the thread (durable there, with its backup):
+        for a replica whose acknowledgements wait for presave() (the daemon's, which makes
+        every write an ApplyJob), what else it persists (a sync's merged copy) nothing
+        acknowledges, and any later save is of a whole newer copy, so a crash before it
+        lands only leaves the older copy this node held before that membership change."""
         with self._lock:
             if data is self._saved:
                 self._saved = None
                 return True  # presave() wrote these very bytes already
-            if not self._closed and self.store.is_status_only(data):
+            if not self._closed and (defer or self.store.is_status_only(data)):
                 self._pending = data
                 self._wake.set()
                 return False
@@ -285,7 +290,7 @@ class CIBWriter:
                 try:
                     self.store.save(pending)
                 except OSError as error:
-                    log.error("cib status version not saved dir=%s: %s", self.store.directory,
+                    log.error("cib version not saved dir=%s: %s", self.store.directory,
                               error)
 
 

@@ -200,8 +200,11 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     socket when the caller bound it already (run() does, before daemonizing)."""
     loop = asyncio.get_running_loop()
     core = core_factory(settings)
+    # the daemon's replica offloads every write (nodecore): its acknowledgements wait for
+    # the ApplyJob's save, so the loop never waits for a disk
     daemon_loop = DaemonLoop(core, _NoTransport(), settings.state_dir,
-                             lambda: describe_settings(settings), status_view=status_view)
+                             lambda: describe_settings(settings), status_view=status_view,
+                             defer_cib_saves=True)
     peers = {node: (address, settings.port) for node, address in settings.peers.items()}
     transport = UdpTransport((settings.address, settings.port), peers,
                              daemon_loop.packet_in, daemon_loop.peer_unreachable,

@@ -158,8 +158,13 @@ class DaemonLoop:
     def __init__(self, core: Core, transport: Transport, state_dir: str,
                  describe: Callable[[], dict[str, Any]],
                  clock_ms: Callable[[], int] = monotonic_ms,
-                 status_view: Callable[[Any], dict[str, Any]] | None = None) -> None:
+                 status_view: Callable[[Any], dict[str, Any]] | None = None,
+                 defer_cib_saves: bool = False) -> None:
         self.core = core
+        # True when the core's CIB replica acknowledges a write only after its ApplyJob's
+        # presave: then no Persist("cib.xml") needs to be durable before the loop goes on
+        # (see CIBWriter.save), and a sync's merged copy is saved off the loop too.
+        self.defer_cib_saves = defer_cib_saves
         self.transport = transport
         self.state_dir = state_dir
         self.clock_ms = clock_ms
@@ -318,8 +323,8 @@ class DaemonLoop:
         assert "/" not in name and not name.startswith("."), f"bad state file name {name!r}"
         started = time.monotonic()
         if name == CIB_NAME:
-            if not self._writer().save(data):
-                return  # a status-only version, written by the writer's thread
+            if not self._writer().save(data, defer=self.defer_cib_saves):
+                return  # written by the writer's thread
         else:
             write_atomically(os.path.join(self.state_dir, name), data)
         log.debug("persisted name=%s bytes=%d ms=%.1f", name, len(data),
