@@ -29,7 +29,7 @@ from hacluster.events import (
     Tick,
 )
 from hacluster.totem.drops import GarbageWarnings
-from hacluster.totem.messages import CommitToken, Token
+from hacluster.totem.messages import CommitToken, Queued, Token
 from hacluster.totem.params import TotemParams
 from hacluster.totem.ring import RingLog
 
@@ -110,7 +110,7 @@ class TotemCore:
         self.commit: CommitToken | None = None
         self.transitional: tuple[NodeId, ...] = ()
         self.recovery_queue: list[bytes] = []
-        self.queue: list[tuple[bytes, bool]] = []
+        self.queue: list[Queued] = []
         self.queue_offset = 0
         self.started = False
         self.counters: Counter[str] = Counter()
