@@ -24,7 +24,8 @@ IO_MODULES = frozenset(
 ALLOWED = {
     "common": set(),
     "config": {"common"},
-    "events": {"common", "config"},
+    "replies": {"common"},  # the IPC reply bodies, re-exported by events
+    "events": {"common", "config", "replies"},
     "totem": {"common", "config", "events"},
     "cpg": {"common", "config", "events"},
     "quorum": {"common", "config", "events"},

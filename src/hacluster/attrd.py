@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 
 from hacluster.common import Codec
-from hacluster.events import AttrUpdate, Tick
+from hacluster.events import AttrUpdate, AttrValue, Tick
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +61,6 @@ class AttrWrite:
     node: str
     name: str
     value: str | None
-    lifetime: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttrValue:
-    node: str
-    name: str
-    value: str
     lifetime: str
 
 

@@ -10,7 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hacluster import replies
 from hacluster.common import Codec, NodeId, Problem
+
+# The reply bodies (hacluster.replies), re-exported: the IPC vocabulary is one import.
+AttrValue = replies.AttrValue
+AttrValues = replies.AttrValues
+CibText = replies.CibText
+CibWritten = replies.CibWritten
+DaemonPid = replies.DaemonPid
+FenceEvent = replies.FenceEvent
+FenceOutcome = replies.FenceOutcome
+FencerReport = replies.FencerReport
+ReplyBody = replies.ReplyBody
+StatusTree = replies.StatusTree
+Subscribed = replies.Subscribed
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -369,13 +383,13 @@ class NodeStatusQuery:
 
 @dataclass(frozen=True, slots=True)
 class CibQuery:
-    """The whole CIB as text: Reply body {"xml": text}."""
+    """The whole CIB as text: Reply body CibText."""
 
 
 @dataclass(frozen=True, slots=True)
 class CibWrite:
-    """A CIB write (a CIBRequest's bytes); answered {"version": "a.e.n"} once applied in
-    agreed order, or with the problems why not."""
+    """A CIB write (a CIBRequest's bytes); answered CibWritten once applied in agreed
+    order, or with the problems why not."""
 
     request: bytes
 
@@ -432,11 +446,12 @@ class IpcRequest:
 
 @dataclass(frozen=True, slots=True)
 class IpcReply:
-    """The answer to IpcRequest `id` (None: the connection itself was refused)."""
+    """The answer to IpcRequest `id` (None: the connection itself was refused); `body` is
+    None for a plain acknowledgement or a refusal."""
 
     id: int | None
     ok: bool
-    body: Any = None
+    body: ReplyBody | None = None
     problems: tuple[Problem, ...] = ()
 
 
@@ -455,4 +470,8 @@ IPC_CODEC = Codec({
     "cib.query": CibQuery, "cib.write": CibWrite, "attrd.update": AttrUpdate,
     "attrd.query": AttrdQuery, "stonith.fence": FenceRequest, "stonith.status": FencerStatusQuery,
     "daemon.ping": DaemonPing, "daemon.status": DaemonStatus, "daemon.shutdown": DaemonShutdown,
-    "daemon.subscribe": Subscribe})
+    "daemon.subscribe": Subscribe,
+    "cib.text": CibText, "cib.written": CibWritten, "daemon.pid": DaemonPid,
+    "daemon.subscribed": Subscribed, "attrd.value": AttrValue, "attrd.values": AttrValues,
+    "stonith.event": FenceEvent, "stonith.report": FencerReport,
+    "stonith.outcome": FenceOutcome, "status.tree": StatusTree})

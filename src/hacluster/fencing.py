@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hacluster.common import duration_ms
-from hacluster.events import AgentDone, FenceRequest, FenceResult, RunAgent, Tick
+from hacluster.events import AgentDone, FenceEvent, FenceRequest, FenceResult, RunAgent, Tick
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +85,6 @@ class FencingConfig:
     devices: tuple[FenceDevice, ...] = ()
     levels: tuple[FenceLevel, ...] = ()
     timeout_ms: int = DEFAULT_TIMEOUT_MS
-
-
-@dataclass(frozen=True, slots=True)
-class FenceEvent:
-    target: str
-    action: str
-    ok: bool
-    origin: str
-    executioner: str
-    device: str
-    completed_ms: int
-    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

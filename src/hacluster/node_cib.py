@@ -9,8 +9,8 @@ order, before anything that depends on it. Spec: DESIGN.md §2; Pacemaker Explai
 
 Requests (a client's ClientRequest of CibQuery / CibWrite(CIBRequest.to_bytes()), or the
 node's own write(CIBRequest)):
-  CibQuery -> Reply(ok, {"xml": the whole CIB})
-  CibWrite, write() -> Reply(ok, {"version": "a.e.n"}) once acknowledged, else Problems:
+  CibQuery -> Reply(ok, CibText(the whole CIB))
+  CibWrite, write() -> Reply(ok, CibWritten("a.e.n")) once acknowledged, else Problems:
     configuration write (status_of=None): needs quorum (votequorum's, handed on by node.py)
       else CIB_NO_QUORUM; acknowledged once members with a quorum of votes (or all members)
       applied and persisted it; CIB_SYNC_INTERRUPTED when the membership changed first.

@@ -14,7 +14,7 @@ itself: node.py carries what ServiceOutputs lists, in order.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hacluster.attrd import (
@@ -32,9 +32,12 @@ from hacluster.events import (
     AgentDone,
     AttrdQuery,
     AttrUpdate,
+    AttrValues,
     ClientRequest,
+    FenceOutcome,
     FenceRequest,
     FenceResult,
+    FencerReport,
     FencerStatusQuery,
     Reply,
     Tick,
@@ -160,13 +163,11 @@ class NodeServices:
                     out.external.append(Reply(req.request_id, False, None, (problem,)))
                     return out
                 self._attrd(now_ms, replace(update, node=update.node or self.node_name), out)
-                out.external.append(Reply(req.request_id, True, {}))
+                out.external.append(Reply(req.request_id, True))
             case AttrdQuery(name, node, all_nodes):
                 where = None if all_nodes and not node else node or self.node_name
-                values = [[v.node, v.name, v.value, v.lifetime]
-                          for v in self.attrd.query(name, where)]
-                out.external.append(Reply(req.request_id, True,
-                                          {"node": self.node_name, "values": values}))
+                values = AttrValues(self.node_name, self.attrd.query(name, where))
+                out.external.append(Reply(req.request_id, True, values))
             case FenceRequest(target, action):
                 self._fence_requests += 1
                 request_id = f"{self.node_name}-admin-{self._fence_requests}"
@@ -174,9 +175,8 @@ class NodeServices:
                 self._fencer(now_ms, FenceRequest(target, action, self.node_name, request_id), out)
             case FencerStatusQuery():
                 fencer = self.fencer.status()
-                out.external.append(Reply(req.request_id, True, {
-                    "devices": list(fencer.devices), "now_ms": now_ms,
-                    "history": [asdict(event) for event in fencer.history]}))
+                out.external.append(Reply(req.request_id, True, FencerReport(
+                    fencer.devices, now_ms, fencer.history)))
         return out
 
     # ------------------------------------------------------------------- cores
@@ -207,8 +207,8 @@ class NodeServices:
                 told.add((item.target, item.action))
                 out.sends.append((STONITH_GROUP, FENCE_WIRE.encode(item)))
             for client in self._waiters.pop(item.request_id, []):
-                out.external.append(Reply(client, True, {
-                    "ok": item.ok, "device": item.device, "reason": item.reason}))
+                out.external.append(Reply(client, True, FenceOutcome(
+                    item.ok, item.device, item.reason)))
 
     def _name_of(self, node_id: NodeId) -> str:
         return self._names.get(node_id, str(int(node_id)))

@@ -31,7 +31,7 @@ def tool(daemon: Daemon, *args: str, stdin: str | None = None,
 def cib_view(daemon: Daemon) -> tuple[str, str] | None:
     """(version, digest) of the node's CIB once its sync is done."""
     try:
-        view = daemon.call(DaemonStatus())["view"]
+        view = daemon.call(DaemonStatus()).tree["view"]
     except Exception:  # noqa: BLE001 - a daemon starting up or gone
         return None
     if view.get("cib_syncing", True):

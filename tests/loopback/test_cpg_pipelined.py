@@ -98,7 +98,7 @@ def test_a_truncated_binary_frame_gets_a_protocol_error_and_the_connection_stays
         refusal = conn._receive()
         assert isinstance(refusal, IpcReply) and refusal.ok is False
         assert refusal.problems[0].code is Code.IPC_PROTOCOL
-        assert conn.call(DaemonPing())["pid"] > 0
+        assert conn.call(DaemonPing()).pid > 0
 
 
 def test_binary_cpg_send_frames_decode_to_the_fields_of_the_request() -> None:

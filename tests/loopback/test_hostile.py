@@ -162,5 +162,5 @@ def test_sealed_datagrams_relayed_to_the_third_node_are_dropped_ring_and_writes_
     print(f"dropped as relayed {relayed}, as replayed {replayed}")
     assert all(n > 0 for n in relayed), relayed
     assert sum(relayed) + sum(replayed) >= relay.sent * 0.9, (relayed, replayed, relay.sent)
-    names = daemons[2].call(CibQuery())["xml"]
+    names = daemons[2].call(CibQuery()).xml
     assert all(f'id="relayed-{n}"' in names for n in range(10))

@@ -57,7 +57,7 @@ def start_with_dummy(cluster: Cluster, token_ms: int = 1000) -> list[Daemon]:
 
 
 def cib_text(daemon: Daemon) -> str:
-    return str(daemon.call(CibQuery())["xml"])
+    return str(daemon.call(CibQuery()).xml)
 
 
 def running_on(daemons: list[Daemon]) -> list[str]:

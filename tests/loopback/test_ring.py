@@ -209,7 +209,7 @@ def test_without_f_the_daemon_detaches_and_cfgtool_h_stops_it(cluster: Cluster) 
     assert wait_until(lambda: daemon.status() is not None, 10)
     pid = int(pid_file.read_text())
     try:
-        assert daemon.call(DaemonPing())["pid"] == pid
+        assert daemon.call(DaemonPing()).pid == pid
         daemon.call(DaemonShutdown())
         assert wait_until(lambda: not Path(f"/proc/{pid}").exists(), 10)
         assert not pid_file.exists()
@@ -259,5 +259,5 @@ def test_the_seed_loopback_config_itself_forms_a_ring(cluster: Cluster) -> None:
         daemon.start()
     ring_id, members = formed(cluster, daemons)
     assert len(members) == 3
-    cmap = daemons[0].call(DaemonStatus())["cmap"]
+    cmap = daemons[0].call(DaemonStatus()).tree["cmap"]
     assert ["runtime.config.totem.token", "u32", 3000] in cmap

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hacluster.common import MAX_CIB_BYTES, MAX_IPC_MESSAGE_BYTES, Code, HaError, ipcwire
-from hacluster.events import IPC_CODEC, CibWrite, IpcReply, IpcRequest
+from hacluster.events import IPC_CODEC, CibText, CibWrite, IpcReply, IpcRequest
 
 
 def frames_of(data: bytes) -> list[bytes]:
@@ -22,13 +22,13 @@ def frames_of(data: bytes) -> list[bytes]:
 
 def test_a_message_larger_than_a_frame_is_split_and_joined_again() -> None:
     xml = '<cib a="1">' + "x" * (40 * 1024 * 1024) + "</cib>"
-    frames = frames_of(ipcwire.frame(IPC_CODEC.encode(IpcReply(1, True, {"xml": xml}))))
+    frames = frames_of(ipcwire.frame(IPC_CODEC.encode(IpcReply(1, True, CibText(xml)))))
     assert len(frames) == 3
     assembler = ipcwire.MessageAssembler()
     results = [assembler.add(f) for f in frames]
     assert results[:2] == [None, None]
     whole = results[2]
-    assert isinstance(whole, bytes) and IPC_CODEC.decode(whole).body["xml"] == xml
+    assert isinstance(whole, bytes) and IPC_CODEC.decode(whole).body == CibText(xml)
 
 
 def test_a_small_message_is_one_plain_frame() -> None:
@@ -41,7 +41,7 @@ def test_the_largest_cib_fits_in_a_message_both_ways() -> None:
     worst = '"' * MAX_CIB_BYTES  # every byte a quote: JSON escaping makes each one 2 bytes
     write = IpcRequest(1, CibWrite(json.dumps({"operation": "replace", "xml": worst}).encode()))
     assert len(IPC_CODEC.encode(write)) <= MAX_IPC_MESSAGE_BYTES  # the request's bytes: raw
-    assert len(IPC_CODEC.encode(IpcReply(1, True, {"xml": worst}))) <= MAX_IPC_MESSAGE_BYTES
+    assert len(IPC_CODEC.encode(IpcReply(1, True, CibText(worst)))) <= MAX_IPC_MESSAGE_BYTES
 
 
 def test_parts_beyond_the_message_limit_are_refused_with_a_code() -> None:

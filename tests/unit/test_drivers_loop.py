@@ -148,7 +148,8 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
     def body(dirs: list[Path]) -> None:
         def heard_all() -> bool:
             status = env.call(events.DaemonStatus(), state_dir_path=str(dirs[0]))
-            return bool(status["status"]["heard"] == [2, 3])
+            assert isinstance(status, events.StatusTree)
+            return bool(status.tree["status"]["heard"] == [2, 3])
 
         wait_for(heard_all)
         results["echo"] = env.call(events.SendRequest(b"x=1"), state_dir_path=str(dirs[1]))
@@ -159,10 +160,10 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
         results["persisted"] = (dirs[1] / "echo").read_text()
 
     cores = run_cluster(tmp_path, port, body)
-    assert results["echo"] == {"echo": "x=1"}
+    assert results["echo"] == events.StatusTree({"echo": "x=1"})
     assert results["unknown"] is Code.IPC_UNKNOWN_REQUEST
     assert results["persisted"] == "x=1"
-    status = results["status"]
+    status = results["status"].tree
     assert status["node_id"] == 3 and status["transport_stats"]["received"] > 0
     assert status["addresses"] == {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"}
     # Every core was told to shut down (a peer's last packet may still arrive after it).
@@ -225,8 +226,8 @@ def test_subscribers_receive_published_outputs(tmp_path: Path) -> None:
 
     def body(dirs: list[Path]) -> None:
         with env.Client(str(dirs[0])) as conn:
-            assert conn.call(events.Subscribe(("Delivered",))) == {
-                "events": ["Delivered"]}
+            assert conn.call(events.Subscribe(("Delivered",))) == events.Subscribed(
+                ("Delivered",))
             for message in conn.events():
                 got.append(message)
                 if len(got) >= 3:

@@ -61,7 +61,7 @@ def test_a_request_that_trips_a_core_assertion_gets_an_error_and_the_loop_goes_o
     (first, ok1, _, problems1), (second, ok2, body2, _), (third, ok3, _, problems3) = \
         client.replies
     assert (first, ok1, problems1[0].code) == (1, False, Code.INTERNAL_ERROR)
-    assert (second, ok2, body2) == (2, True, {"pong": True})
+    assert (second, ok2, body2) == (2, True, events.StatusTree({"pong": True}))
     assert (third, ok3, problems3[0].code) == (3, False, Code.IPC_UNKNOWN_REQUEST)
 
 
@@ -119,13 +119,13 @@ def test_a_reply_too_large_to_send_becomes_a_coded_error(monkeypatch: pytest.Mon
 
     async def answer() -> None:
         connection = Connection(1, writer, 0)  # type: ignore[arg-type]
-        connection.reply(5, True, {"xml": "x" * 500})  # split into parts
-        connection.reply(6, True, {"xml": "x" * 5000})  # over the limit
+        connection.reply(5, True, events.CibText("x" * 500))  # split into parts
+        connection.reply(6, True, events.CibText("x" * 5000))  # over the limit
         connection.reply(7, True, {"bad": object()})  # not encodable at all
         await asyncio.sleep(0)
 
     asyncio.run(answer())
     five, six, seven = replies_written(writer.data)
-    assert five.ok and five.body["xml"] == "x" * 500
+    assert five.ok and five.body == events.CibText("x" * 500)
     assert not six.ok and six.problems[0].code is Code.IPC_MESSAGE_TOO_LARGE
     assert not seven.ok and seven.problems[0].code is Code.INTERNAL_ERROR

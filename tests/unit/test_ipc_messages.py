@@ -3,6 +3,7 @@ and a frame that does not decode to one is refused with the codec's reason."""
 
 from __future__ import annotations
 
+import json
 import typing
 
 import pytest
@@ -14,16 +15,24 @@ from hacluster.events import (
     IPC_CODEC,
     AttrdQuery,
     AttrUpdate,
+    AttrValue,
+    AttrValues,
     CibQuery,
+    CibText,
     CibWrite,
+    CibWritten,
     CpgJoinRequest,
     CpgLeaveRequest,
     CpgSendRequest,
+    DaemonPid,
     DaemonPing,
     DaemonRequest,
     DaemonShutdown,
     DaemonStatus,
+    FenceEvent,
+    FenceOutcome,
     FenceRequest,
+    FencerReport,
     FencerStatusQuery,
     IpcEvent,
     IpcReply,
@@ -31,8 +40,11 @@ from hacluster.events import (
     NodeRequest,
     NodeStatusQuery,
     ProcessExited,
+    ReplyBody,
     SendRequest,
+    StatusTree,
     Subscribe,
+    Subscribed,
 )
 
 EXAMPLES = [
@@ -57,11 +69,77 @@ def test_every_request_round_trips_in_its_envelope(request_: object) -> None:
     assert IPC_CODEC.decode(frame, IpcRequest) == IpcRequest(42, request_)  # type: ignore[arg-type]
 
 
-def test_replies_and_events_carry_problems_and_json_bodies() -> None:
-    reply = IpcReply(3, False, {"why": [1, "x"]}, (Problem(Code.IPC_BAD_REQUEST, "bad pid"),))
+REPLIES = [
+    CibText("<cib/>"), CibWritten("0.5.2"), DaemonPid(41), Subscribed(("CpgDeliver", "*")),
+    AttrValues("node1", (AttrValue("node2", "pingd", "100", "reboot"),)),
+    FencerReport(("f",), 9000, (FenceEvent("node2", "off", True, "node1", "node3", "f", 8000),)),
+    FenceOutcome(False, "", "no device can fence node2"),
+    StatusTree({"node_id": 1, "view": {"members": [1, 2]}, "_type": "NodeStatus"}),
+]
+
+
+def test_every_reply_body_kind_is_registered_and_has_an_example() -> None:
+    kinds = set(typing.get_args(ReplyBody))
+    assert kinds == {type(r) for r in REPLIES}
+    assert kinds <= set(IPC_CODEC.classes.values())
+
+
+@pytest.mark.parametrize("body", [None, *REPLIES], ids=lambda b: type(b).__name__)
+def test_every_reply_body_round_trips_in_its_envelope(body: object) -> None:
+    reply = IpcReply(3, True, body)  # type: ignore[arg-type]
+    assert IPC_CODEC.decode(IPC_CODEC.encode(reply), IpcReply) == reply
+
+
+def test_a_refusal_carries_its_problems_and_no_body() -> None:
+    reply = IpcReply(3, False, None, (Problem(Code.IPC_BAD_REQUEST, "bad pid"),))
     assert IPC_CODEC.decode(IPC_CODEC.encode(reply)) == reply
     event = IpcEvent("CpgDeliver", {"group": "g", "data": "x"})
     assert IPC_CODEC.decode(IPC_CODEC.encode(event)) == event
+
+
+@pytest.mark.parametrize("frame,why", [
+    (b'{"@":"ipc.reply","id":1,"ok":true,"body":{"xml":"<cib/>"},"problems":[]}',
+     "matches no member"),  # an untagged JSON body is no longer a reply
+    (b'{"@":"ipc.reply","id":1,"ok":true,"body":{"@":"cib.text","xml":7},"problems":[]}',
+     "CibText.xml: expected a string"),
+    (b'{"@":"ipc.reply","id":1,"ok":true,"body":{"@":"daemon.pid"},"problems":[]}',
+     "DaemonPid fields [] do not match"),
+    (b'{"@":"ipc.reply","id":1,"ok":true,"body":{"@":"cib.query"},"problems":[]}',
+     "matches no member"),  # a request class is not a reply body
+])
+def test_a_reply_that_does_not_decode_is_refused_with_a_reason(frame: bytes, why: str) -> None:
+    result = IPC_CODEC.check(frame, IpcReply)
+    assert isinstance(result, DecodeError) and why in result.reason, result
+
+
+_text = st.text(max_size=20)
+_json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(_text, inner, max_size=3), max_leaves=10)
+_bodies = st.one_of(
+    st.none(), st.builds(CibText, _text), st.builds(CibWritten, _text),
+    st.builds(DaemonPid, st.integers(0, 2**31)),
+    st.builds(Subscribed, st.lists(_text, max_size=3).map(tuple)),
+    st.builds(AttrValues, _text, st.lists(st.builds(AttrValue, _text, _text, _text, _text),
+                                          max_size=3).map(tuple)),
+    st.builds(FencerReport, st.lists(_text, max_size=2).map(tuple), st.integers(),
+              st.lists(st.builds(FenceEvent, _text, _text, st.booleans(), _text, _text, _text,
+                                 st.integers(), _text), max_size=2).map(tuple)),
+    st.builds(FenceOutcome, st.booleans(), _text, _text),
+    st.builds(StatusTree, _json))
+
+
+@given(st.integers(0, 2**40) | st.none(), st.booleans(), _bodies)
+def test_any_reply_round_trips(request_id: int | None, ok: bool, body: object) -> None:
+    reply = IpcReply(request_id, ok, body)  # type: ignore[arg-type]
+    assert IPC_CODEC.decode(IPC_CODEC.encode(reply), IpcReply) == reply
+
+
+@given(st.binary(max_size=200) | _json.map(lambda v: json.dumps(
+    {"@": "ipc.reply", "id": 1, "ok": True, "body": v, "problems": []}).encode()))
+def test_reply_garbage_never_raises(data: bytes) -> None:
+    result = IPC_CODEC.check(data, (IpcReply, IpcEvent))
+    assert isinstance(result, DecodeError | IpcReply | IpcEvent)
 
 
 @pytest.mark.parametrize("frame,why", [

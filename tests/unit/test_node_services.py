@@ -8,8 +8,12 @@ from hacluster.events import (
     AgentDone,
     AttrdQuery,
     AttrUpdate,
+    AttrValue,
+    AttrValues,
     ClientRequest,
+    FenceOutcome,
     FenceRequest,
+    FencerReport,
     FencerStatusQuery,
     Reply,
     RunAgent,
@@ -34,15 +38,15 @@ def services() -> NodeServices:
 def test_an_attribute_update_goes_round_the_group_and_into_the_cib() -> None:
     node = services()
     out = node.request(1, ClientRequest(7, AttrUpdate("node2", "pingd", "5")))
-    assert out.external == [Reply(7, True, {})]
+    assert out.external == [Reply(7, True)]
     [(group, data)] = out.sends
     delivered = node.deliver(2, group, NodeId(3), data)
     [write] = delivered.cib_writes
     assert (write.operation, write.section) == ("modify", "status")
     assert 'id="status-2-pingd"' in write.xml and 'uname="node2"' in write.xml
     query = node.request(3, ClientRequest(8, AttrdQuery("pingd", all_nodes=True)))
-    assert query.external == [Reply(8, True, {"node": "node1",
-                                              "values": [["node2", "pingd", "5", "reboot"]]})]
+    assert query.external == [Reply(8, True, AttrValues(
+        "node1", (AttrValue("node2", "pingd", "5", "reboot"),)))]
 
 
 def test_merged_fence_requests_answer_everyone_and_tell_peers_once() -> None:
@@ -54,10 +58,11 @@ def test_merged_fence_requests_answer_everyone_and_tell_peers_once() -> None:
     done = node.agent_done(2, AgentDone(run.call_id, 0))
     assert [r.request_id for r in done.to_controller] == ["t1", "node1-admin-1"]
     assert [group for group, _ in done.sends] == [STONITH_GROUP]
-    assert done.external == [Reply(9, True, {"ok": True, "device": "f", "reason": ""})]
+    assert done.external == [Reply(9, True, FenceOutcome(True, "f", ""))]
     status = node.request(3, ClientRequest(10, FencerStatusQuery()))
     body = status.external[0].body
-    assert body["devices"] == ["f"] and body["history"][0]["target"] == "node2"
+    assert isinstance(body, FencerReport)
+    assert body.devices == ("f",) and body.history[0].target == "node2"
 
 
 def test_a_peers_fencing_result_reaches_history_and_controller_but_not_our_own_echo() -> None:

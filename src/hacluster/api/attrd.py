@@ -2,8 +2,8 @@
 
 Owns what attrd_updater does once its options are parsed: on the live cluster the request
 goes to the local haclusterd's attrd (IPC AttrUpdate(node, name, value, lifetime,
-dampen_ms) and AttrdQuery(name, node, all_nodes) -> {"node": local name, "values": [[node, name,
-value, lifetime], ...]}); with CIB_file the attribute is written straight into the file's
+dampen_ms) and AttrdQuery(name, node, all_nodes) -> AttrValues(local name, values)); with
+CIB_file the attribute is written straight into the file's
 status or nodes section, where a cluster started on that CIB would find it. Must never
 print or parse command lines (cli/ does).
 """
@@ -16,7 +16,7 @@ from typing import Any
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.cib import node_attribute_request, node_attributes, node_id_of
 from hacluster.common import Code, HaError, Problem, parse_duration_ms, raise_if_errors
-from hacluster.events import AttrdQuery, AttrUpdate
+from hacluster.events import AttrdQuery, AttrUpdate, AttrValues
 
 LIFETIMES = ("reboot", "forever")
 
@@ -96,10 +96,9 @@ def query(env: CIBEnvironment, name: str, node: str | None = None,
 
 
 def _values(body: Any) -> list[tuple[str, str, str, str]]:
-    if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+    if not isinstance(body, AttrValues):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected attrd reply from haclusterd")
-    return [tuple(str(x) for x in entry)  # type: ignore[misc]
-            for entry in body["values"] if isinstance(entry, list) and len(entry) == 4]
+    return [(v.node, v.name, v.value, v.lifetime) for v in body.values]
 
 
 def _live(env: CIBEnvironment, request: AttrUpdate | AttrdQuery) -> Any:

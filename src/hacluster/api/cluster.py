@@ -19,7 +19,7 @@ from typing import Any
 
 from hacluster.api import env
 from hacluster.common import Code, HaError
-from hacluster.events import DaemonPing, DaemonShutdown, DaemonStatus
+from hacluster.events import DaemonPid, DaemonPing, DaemonShutdown, DaemonStatus, StatusTree
 
 CmapEntry = tuple[str, str, Any]
 
@@ -91,7 +91,7 @@ def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
 
 def local_status(state_dir: str | None = None) -> ClusterStatus:
     """Ask the local daemon (state dir: explicit, $HACLUSTER_STATE_DIR or the default)."""
-    return status_from_reply(env.call(DaemonStatus(), state_dir_path=state_dir))
+    return status_from_reply(daemon_description(state_dir))
 
 
 def shutdown_daemon(state_dir: str | None = None,
@@ -104,15 +104,17 @@ def daemon_description(state_dir: str | None = None,
                        timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> dict[str, Any]:
     """The daemon's own description (settings, status, counters) as it sends it."""
     reply = env.call(DaemonStatus(), state_dir_path=state_dir, timeout_ms=timeout_ms)
-    if not isinstance(reply, dict):
+    if not isinstance(reply, StatusTree) or not isinstance(reply.tree, dict):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected status reply from haclusterd")
-    return reply
+    return reply.tree
 
 
 def ping_daemon(state_dir: str | None = None, timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> int:
     """The local daemon's pid (HaError IPC_NOT_RUNNING when none answers)."""
     reply = env.call(DaemonPing(), state_dir_path=state_dir, timeout_ms=timeout_ms)
-    return int(reply["pid"])
+    if not isinstance(reply, DaemonPid):
+        raise HaError.single(Code.IPC_PROTOCOL, "unexpected ping reply from haclusterd")
+    return reply.pid
 
 
 def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:

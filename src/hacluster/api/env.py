@@ -11,8 +11,9 @@ Requests are the frozen dataclasses of hacluster.events (IPC vocabulary): the da
 DaemonPing, DaemonStatus, DaemonShutdown and Subscribe(events: output class names or "*";
 then CpgDeliver, ConfigChange, QuorumNotice... arrive as IpcEvents) itself; every
 NodeRequest goes to the Node as a ClientRequest (CpgJoinRequest, CpgSendRequest, ...;
-CibQuery → {"xml": CIB text}; CibWrite(CIBRequest.to_bytes()) → {"version": "a.e.n"} once
-the write has been applied in agreed order, or the problems why not).
+CibQuery → CibText; CibWrite(CIBRequest.to_bytes()) → CibWritten("a.e.n") once the write
+has been applied in agreed order, or the problems why not). Every reply body is one of
+hacluster.events' ReplyBody classes (None: a plain acknowledgement).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from lxml import etree
 
@@ -44,12 +45,14 @@ from hacluster.common import MAX_CIB_BYTES, Code, HaError, Problem, ipcwire
 from hacluster.events import (
     IPC_CODEC,
     CibQuery,
+    CibText,
     CibWrite,
     DaemonRequest,
     IpcEvent,
     IpcReply,
     IpcRequest,
     NodeRequest,
+    ReplyBody,
 )
 
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
@@ -104,7 +107,7 @@ class Client:
     def close(self) -> None:
         self._sock.close()
 
-    def call(self, request: NodeRequest | DaemonRequest) -> Any:
+    def call(self, request: NodeRequest | DaemonRequest) -> ReplyBody | None:
         """Send one request; return the reply body or raise HaError with its problems."""
         request_id = self._next_id
         self._next_id += 1
@@ -195,7 +198,7 @@ def error_of(reply: IpcReply) -> HaError:
 
 
 def call(request: NodeRequest | DaemonRequest, state_dir_path: str | None = None,
-         timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Any:
+         timeout_ms: int = DEFAULT_TIMEOUT_MS) -> ReplyBody | None:
     """One request on a fresh connection."""
     with Client(state_dir_path, timeout_ms) as client:
         return client.call(request)
@@ -329,10 +332,10 @@ class LiveCluster:
             raise
 
     def _document(self, body: object) -> CIBDocument:
-        if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+        if not isinstance(body, CibText):
             raise HaError.single(Code.CIB_NO_LIVE_CLUSTER,
                                  "no live cluster connection: unexpected reply from haclusterd")
-        return parse_cib(body["xml"])
+        return parse_cib(body.xml)
 
     def read(self) -> CIBDocument:
         return self._document(self._call(CibQuery()))

@@ -1,9 +1,9 @@
 """Fencing commands (stonith_admin): fence a node, list the fence devices, show the history.
 
 Owns what stonith_admin does once its options are parsed. Live: IPC FenceRequest(target,
-action) -> {"ok", "device", "reason"} once the fencer has an answer, and
-FencerStatusQuery -> {"devices": [ids], "now_ms": int, "history": [{target, action, ok,
-origin, executioner, device, completed_ms, reason}]}. With CIB_file only the device list
+action) -> FenceOutcome(ok, device, reason) once the fencer has an answer, and
+FencerStatusQuery -> FencerReport(devices, now_ms, history of FenceEvent). With CIB_file
+only the device list
 works (from the file's stonith resources): fencing needs a running cluster.
 Must never print or parse command lines.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.common import Code, HaError
-from hacluster.events import FenceRequest, FencerStatusQuery
+from hacluster.events import FenceOutcome, FenceRequest, FencerReport, FencerStatusQuery
 
 FENCE_ACTIONS = ("reboot", "off", "on")
 FENCE_WAIT_MS = 180_000
@@ -45,8 +45,7 @@ def registered_devices(env: CIBEnvironment) -> list[str]:
             if not roles or roles[-1].lower() != "stopped":
                 devices.append(str(primitive.get("id")))
         return devices
-    body = _status(env)
-    return [str(d) for d in body.get("devices", [])]
+    return list(_status(env).devices)
 
 
 def fence(env: CIBEnvironment, target: str, action: str = "reboot",
@@ -57,35 +56,28 @@ def fence(env: CIBEnvironment, target: str, action: str = "reboot",
         raise HaError.single(Code.FENCE_NO_LIVE_CLUSTER,
                              "fencing needs a running cluster, not a CIB file")
     body = _live(env, FenceRequest(target, action), timeout_ms)
-    if not isinstance(body, dict):
+    if not isinstance(body, FenceOutcome):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected fencing reply from haclusterd")
-    if not body.get("ok"):
+    if not body.ok:
         raise HaError.single(Code.FENCE_FAILED, f"fencing of {target} failed: "
-                             f"{body.get('reason') or 'no reason given'}", target=target)
-    return str(body.get("device", ""))
+                             f"{body.reason or 'no reason given'}", target=target)
+    return body.device
 
 
 def history(env: CIBEnvironment, target: str = "*") -> list[FenceHistoryEntry]:
     """What was fenced (newest last), for one target or every one ("*")."""
     if isinstance(env, CibFile):
         return []
-    body = _status(env)
-    now_ms = int(body.get("now_ms", 0))
-    entries = []
-    for item in body.get("history", []):
-        if not isinstance(item, dict) or (target != "*" and item.get("target") != target):
-            continue
-        entries.append(FenceHistoryEntry(
-            str(item.get("target")), str(item.get("action")), bool(item.get("ok")),
-            str(item.get("origin", "")), str(item.get("executioner", "")),
-            str(item.get("device", "")), now_ms - int(item.get("completed_ms", now_ms)),
-            str(item.get("reason", ""))))
-    return entries
+    report = _status(env)
+    return [FenceHistoryEntry(item.target, item.action, item.ok, item.origin,
+                              item.executioner, item.device,
+                              report.now_ms - item.completed_ms, item.reason)
+            for item in report.history if target in ("*", item.target)]
 
 
-def _status(env: CIBEnvironment) -> dict[str, Any]:
+def _status(env: CIBEnvironment) -> FencerReport:
     body = _live(env, FencerStatusQuery(), None)
-    if not isinstance(body, dict):
+    if not isinstance(body, FencerReport):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected fencer reply from haclusterd")
     return body
 

@@ -67,7 +67,7 @@ from hacluster.cib.requests import (
     request_problem,
 )
 from hacluster.common import Code, DecodeError, HaError, NodeId
-from hacluster.events import CibQuery, CibWrite, ClientRequest, Persist, Reply
+from hacluster.events import CibQuery, CibText, CibWrite, CibWritten, ClientRequest, Persist, Reply
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class CIBReplica:
     def _on_client(self, event: ClientRequest | LocalWrite) -> list[Output]:
         asked = event.request
         if isinstance(asked, CibQuery):
-            return [Reply(event.request_id, True, {"xml": self.doc.to_text()})]
+            return [Reply(event.request_id, True, CibText(self.doc.to_text()))]
         try:
             request = self._request_of(asked)
         except HaError as error:
@@ -448,7 +448,7 @@ class CIBReplica:
         if not done:
             return []
         del self.confirming[message.request_id]
-        return [Reply(message.request_id, True, {"version": str(self.doc.version)})]
+        return [Reply(message.request_id, True, CibWritten(str(self.doc.version)))]
 
     def _apply_update(self, origin: NodeId, update: CIBUpdate, quorate: bool) -> list[Output]:
         request = update.request

@@ -199,7 +199,9 @@ class Codec:
         def decode(tree: Any, blobs: _Blobs) -> Any:
             if type(tree) is not dict:
                 raise Malformed(f"{cls.__name__} is not a JSON object")
-            if tree.get(TAG_KEY, tag) != tag:
+            # A registered class always carries its tag (encode writes it): an untagged
+            # object is not one of them, so a union of classes is told apart by tags only.
+            if (tree.get(TAG_KEY) if tag is not None else tree.get(TAG_KEY, tag)) != tag:
                 raise Malformed(f"{cls.__name__} has tag {tree.get(TAG_KEY)!r}")
             keys = tree.keys() - {TAG_KEY}
             if not keys <= names or not required <= keys:
@@ -350,6 +352,7 @@ def _literal(values: tuple[Any, ...]) -> tuple[Encoder, Decoder]:
 
 def _union(parts: list[tuple[Encoder, Decoder]], hints: tuple[Any, ...]) -> tuple[Encoder, Decoder]:
     checks = [_runtime_check(h) for h in hints]
+    classes = [isinstance(h, type) and dataclasses.is_dataclass(h) for h in hints]
 
     def encode(value: Any, blobs: _Sink) -> Any:
         for check, (enc, _) in zip(checks, parts, strict=True):
@@ -359,11 +362,12 @@ def _union(parts: list[tuple[Encoder, Decoder]], hints: tuple[Any, ...]) -> tupl
 
     def decode(value: Any, blobs: _Blobs) -> Any:
         reasons = []
-        for _, dec in parts:
+        for (_, dec), is_class in zip(parts, classes, strict=True):
             try:
                 return dec(value, blobs)
             except Malformed as error:
-                reasons.append(str(error))
+                if is_class:
+                    reasons.append(str(error))
         # A tagged object that failed inside its own class says why (not "wrong tag").
         own = [r for r in reasons if " has tag " not in r]
         if type(value) is dict and TAG_KEY in value and len(own) == 1:

@@ -30,6 +30,7 @@ from hacluster.events import (
     IpcReply,
     IpcRequest,
     NodeRequest,
+    ReplyBody,
 )
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class Connection:
     def is_closed(self) -> bool:
         return self._writer.is_closing()
 
-    def reply(self, request_id: int | None, ok: bool, body: object = None,
+    def reply(self, request_id: int | None, ok: bool, body: ReplyBody | None = None,
               problems: tuple[Problem, ...] = ()) -> None:
         """Answer a request. A reply that cannot be encoded (too large, or a bug) becomes an
         error reply with its code: the client always hears back, the daemon goes on."""

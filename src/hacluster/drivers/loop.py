@@ -16,6 +16,7 @@ import enum
 import logging
 import os
 import time
+import typing
 from collections import deque
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii as _json_string
@@ -98,6 +99,17 @@ def to_jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
+
+
+def reply_body(body: Any) -> events.ReplyBody | None:
+    """A core's Reply body as it crosses the socket: the typed bodies as they are; a status
+    snapshot (NodeStatusQuery's NodeStatus, any other frozen status value) as a StatusTree."""
+    if body is None or isinstance(body, REPLY_BODIES):
+        return body
+    return events.StatusTree(to_jsonable(body))
+
+
+REPLY_BODIES = typing.get_args(events.ReplyBody)
 
 
 def event_body(output: Any) -> Any:
@@ -346,7 +358,7 @@ class DaemonLoop:
             # A core bug: every refusal carries its Problems, and only Problems.
             log.error("refusal without proper problems request=%d", reply.request_id)
             problems = (*problems, Problem(Code.INTERNAL_ERROR, "request failed"))
-        connection.reply(client_id, reply.ok, to_jsonable(reply.body), problems)
+        connection.reply(client_id, reply.ok, reply_body(reply.body), problems)
 
     def _publish(self, output: Any) -> None:
         kind = type(output).__name__
@@ -371,16 +383,17 @@ class DaemonLoop:
                     request: events.NodeRequest | events.DaemonRequest) -> None:
         match request:
             case events.DaemonPing():
-                connection.reply(client_id, True, {"pid": os.getpid()})
+                connection.reply(client_id, True, events.DaemonPid(os.getpid()))
             case events.DaemonStatus():
-                connection.reply(client_id, True, self.describe())
+                connection.reply(client_id, True, events.StatusTree(self.describe()))
             case events.DaemonShutdown():
-                connection.reply(client_id, True, {"pid": os.getpid()})
+                connection.reply(client_id, True, events.DaemonPid(os.getpid()))
                 self.shutdown()
             case events.Subscribe(wanted):
                 connection.subscriptions.update(wanted)
                 self._subscribers[connection.number] = connection
-                connection.reply(client_id, True, {"events": sorted(connection.subscriptions)})
+                connection.reply(client_id, True,
+                                 events.Subscribed(tuple(sorted(connection.subscriptions))))
             case _:
                 self._forward(connection, client_id, request)
 
