@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hacluster.common import INFINITY, add_scores
+from hacluster.scheduler.instance_order import order_instances
 from hacluster.scheduler.model import Role
 from hacluster.scheduler.placement import (
     choose_with_colocated,
@@ -78,7 +79,7 @@ def assign_clone(work: Work, rid: str) -> None:
     available = sum(1 for n in table if model.nodes[n].can_run)
     turns = Turns(rid, table, clone.clone_max < available)
     done = place_fixed(work, rid, turns, stopped_all)
-    order = sorted(instances, key=lambda i: instance_order(work, i, table))
+    order = order_instances(work, rid, instances, lambda i: sort_scores(work, i, table), table)
     if not stopped_all:
         loop_max = max(1, clone.clone_max // available) if available else 1
         for inst in order:
@@ -339,18 +340,6 @@ def current_node(work: Work, inst: str) -> str | None:
     return None
 
 
-def instance_order(work: Work, inst: str, table: dict[str, int]
-                   ) -> tuple[bool, bool, tuple[int, ...]]:
-    """Instances active on a node that is gone (e.g. being fenced) choose first; an
-    instance banned from a node which is still up goes last; in between, the instance
-    that prefers some node more chooses first (equal best scores compare the next best)."""
-    model = work.model
-    scores = sort_scores(work, inst, table)
-    ranked = sorted((v for n, v in scores.items() if model.nodes[n].can_run), reverse=True)
-    return (displaced_online(work, inst, scores), not on_lost_node(work, inst),
-            tuple(-v for v in ranked))
-
-
 def sort_scores(work: Work, inst: str, table: dict[str, int]) -> dict[str, int]:
     """The clone's scores plus the instance's stickiness, bans and promotion preference."""
     scores = dict(table)
@@ -362,19 +351,3 @@ def sort_scores(work: Work, inst: str, table: dict[str, int]) -> dict[str, int]:
         if node in scores:
             scores[node] = add_scores(scores[node], value)
     return scores
-
-
-def displaced_online(work: Work, inst: str, scores: dict[str, int]) -> bool:
-    node = next((st.running_on[0] for p in work.model.primitives(inst)
-                 if (st := work.model.states.get(p)) is not None and st.running_on), None)
-    if node is None or not work.model.nodes[node].online or work.model.nodes[node].unclean:
-        return False
-    return scores.get(node, -1) < 0
-
-
-def on_lost_node(work: Work, inst: str) -> bool:
-    node = current_node(work, inst)
-    nodes = work.model.nodes
-    return node is not None and (node not in nodes or not nodes[node].online
-                                 or nodes[node].unclean)
-

@@ -252,7 +252,8 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
             h.agent_changed or is_redefined(h, rsc))),
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
                                   and not h.agent_changed and is_redefined(h, rsc)),
-        promote_failed=any(h.promote_failed for h in hist.values()))
+        promote_failed=any(h.promote_failed for h in hist.values()),
+        unstarted_nodes=frozenset(n for n, h in hist.items() if n in roles and h.active_unstarted))
 
 
 def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:

@@ -144,6 +144,8 @@ class PrimitiveState:
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id
     # A promote failed (its role after failure is Unpromoted): no promotion this time.
     promote_failed: bool = False
+    # Nodes where it is active without having been started (see NodeHistory).
+    unstarted_nodes: frozenset[str] = frozenset()
 
     @property
     def running_on(self) -> tuple[str, ...]:

@@ -41,6 +41,9 @@ class NodeHistory:
     start_digest: str | None = None
     agent_changed: bool = False
     promote_failed: bool = False  # a failed promote: next role Unpromoted (its fail role)
+    # Active without a start (found by a monitor, or by a failure): Pacemaker's role for
+    # it is Unpromoted in a promotable clone, Started only after a start.
+    active_unstarted: bool = False
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -81,6 +84,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     """Walk one resource's operations on one node in call order."""
     role, failed, on_fail = Role.UNKNOWN, False, "ignore"
     banned = fatal = pending = stop_failed = promote_failed = False
+    unstarted = False
     last_rc = 0
     digest: str | None = None
     for op in sorted(ops, key=op_sort_key):
@@ -107,8 +111,10 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         if ok:
             if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
                 digest = op.get("op-digest", "") if task != "monitor" else digest
+            before = role
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)
+            unstarted = unstarted_after(task, before, role, unstarted)
             last_rc = rc
             continue
         last_rc = rc
@@ -125,12 +131,23 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             fatal = fatal or rc == 6
         failed, on_fail = True, worse_on_fail(on_fail, action)
         managed = rsc is None or parse_boolean(rsc.meta.get("is-managed", "true")) is not False
+        before = role
         role = failure_role(task, rc, role, managed)
+        unstarted = unstarted_after(task, before, role, unstarted)
         if task == "stop":
             stop_failed = True
         promote_failed = promote_failed or task == "promote"
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
-                       digest, promote_failed=promote_failed)
+                       digest, promote_failed=promote_failed,
+                       active_unstarted=unstarted and role == Role.STARTED)
+
+
+def unstarted_after(task: str, before: Role, after: Role, unstarted: bool) -> bool:
+    """Whether the role Started was reached without a start: a monitor or a failure
+    making a stopped (or unknown) resource active."""
+    if task in ("start", "migrate_from") or after != Role.STARTED:
+        return False
+    return unstarted or before in (Role.UNKNOWN, Role.STOPPED)
 
 
 ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,

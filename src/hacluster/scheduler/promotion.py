@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hacluster.common import INFINITY, add_scores
 from hacluster.scheduler.model import ClusterModel, Colocation, Role
-from hacluster.scheduler.policy import next_role_stopped, target_role
+from hacluster.scheduler.policy import is_managed, next_role_stopped, target_role
 from hacluster.scheduler.scores import (
     Work,
     can_run_any,
@@ -119,8 +119,13 @@ def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool) -> 
     score (-1 when unset), plus role=Promoted locations and colocations by role."""
     model = work.model
     prims = model.primitives(inst)
+    frozen = frozen_priority(model, prims, node)
+    if frozen is not None:
+        return frozen
     if must_not_promote(model, rid, inst, node):
         prio = -INFINITY
+    elif any(base_table(work, p).get(node, 0) < 0 for p in prims):
+        prio = -1  # a node the instance is not allowed on takes no promotion score
     else:
         prio = promotion_score(work, inst, node)
     for owner in (inst, rid):
@@ -133,6 +138,22 @@ def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool) -> 
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
             prio = role_colocation(work, c, node, prio)
     return prio
+
+
+def frozen_priority(model: ClusterModel, prims: tuple[str, ...], node: str) -> int | None:
+    """An unmanaged instance keeps its role: INFINITY when it is promoted there,
+    -INFINITY when it is active there without ever having been started (Pacemaker's
+    Unpromoted), else None (its promotion score counts)."""
+    if not prims or is_managed(model, prims[0]):
+        return None
+    state = model.states.get(prims[0])
+    if state is None or node not in state.roles:
+        return None
+    if state.roles[node] == Role.PROMOTED:
+        return INFINITY
+    if node in state.unstarted_nodes:
+        return -INFINITY
+    return None
 
 
 def must_not_promote(model: ClusterModel, rid: str, inst: str, node: str) -> bool:

@@ -48,7 +48,9 @@ def fresh_base_table(work: Work, rid: str) -> dict[str, int]:
     if owner is not None:
         clone = work.model.resources[owner].parent or owner
         for node, value in promotion_preference(work, owner, path_locations(work, clone)).items():
-            if node in table and rid == work.model.primitives(owner)[0]:
+            # Added only where the instance is allowed (Pacemaker 2.1.5: not to a
+            # negative location score).
+            if node in table and table[node] >= 0 and rid == work.model.primitives(owner)[0]:
                 table[node] = add_scores(table[node], value)
     for node, value in primitive_scores(work, rid, with_location=False).items():
         if node in table:
@@ -63,7 +65,7 @@ def promotion_score(work: Work, inst: str, node: str) -> int:
     history (on that node, else anywhere: an instance that took another number's history
     answers to that number), else its own id; then (anonymous clones) the primitive's
     plain id. An anonymous instance with history somewhere takes no score on a node where
-    it has none while another instance has (anonymous_score_here). -1 when unset."""
+    it has none while another instance has (score_applies). -1 when unset."""
     cached = work.promo.get((inst, node))
     if cached is None:
         cached = work.promo[(inst, node)] = fresh_promotion_score(work, inst, node)
@@ -77,7 +79,7 @@ def fresh_promotion_score(work: Work, inst: str, node: str) -> int:
     attrs = model.nodes[node].attrs
     for prim in model.primitives(inst):
         rsc = model.resources[prim]
-        if not clone.unique and not anonymous_score_here(work, clone.id, prim, node):
+        if not score_applies(work, clone.id, prim, node, clone.unique):
             continue
         state = model.states.get(prim)
         names = [clone_name(state, node, prim)]
@@ -92,17 +94,23 @@ def fresh_promotion_score(work: Work, inst: str, node: str) -> int:
     return total if found else -1
 
 
-def anonymous_score_here(work: Work, clone: str, prim: str, node: str) -> bool:
-    """Observed in Pacemaker 2.1.5: on a node where an instance of an anonymous clone is
-    active, the score goes to that instance and to instances known nowhere (neither
-    active nor with history), not to instances known elsewhere; on other nodes, to all."""
-    per_prim, active = known_index(work, clone, work.model.resources[prim].base)
-    if node not in active:
-        return True
+def score_applies(work: Work, clone: str, prim: str, node: str, unique: bool) -> bool:
+    """Observed in Pacemaker 2.1.5: an instance's promotion score on a node counts when
+    (anonymous clones) it is active there, or no instance is active there but some
+    instance has history there; when the instance is known nowhere (neither active nor
+    with history); or when it has history there itself. Not otherwise: an instance
+    active on another node takes no score on a node nobody has probed."""
     state = work.model.states.get(prim)
+    if unique:
+        mine = frozenset(state.running_on) | state.probed_nodes if state else frozenset()
+        return not mine or node in mine
+    per_prim, active = known_index(work, clone, work.model.resources[prim].base)
     if state is not None and node in state.running_on:
         return True
-    return not per_prim.get(prim)
+    if node not in active and any(node in known for known in per_prim.values()):
+        return True
+    mine = per_prim.get(prim, frozenset())
+    return not mine or node in mine
 
 
 def known_index(work: Work, clone: str, base: str
