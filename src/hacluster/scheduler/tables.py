@@ -107,8 +107,9 @@ def score_applies(work: Work, clone: str, prim: str, node: str, unique: bool) ->
     per_prim, active = known_index(work, clone, work.model.resources[prim].base)
     if state is not None and node in state.running_on:
         return True
-    if node not in active and any(node in known for known in per_prim.values()):
-        return True
+    base = work.model.resources[prim].base
+    if node not in active and node in work.model.known_on.get(base, {}):
+        return True  # probed there (the history may have made an orphan instance)
     mine = per_prim.get(prim, frozenset())
     return not mine or node in mine
 
