@@ -248,8 +248,14 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
     need_role = promotable(model, rid)
     fmt = Formatter(rid, role, next_role, need_role)
     if start is not None and start.reason == INHIBITED:
-        # Taken off its node by an interleaved ordering: a plain Stop where it runs.
-        return [fmt.line("Stop", node, None, None, None) for node in roles]
+        # Taken off its node by an interleaved ordering: a Stop where it runs (due to
+        # the start of the instance it pairs with elsewhere, if any).
+        out = []
+        for node in roles:
+            stop_op = first(plan.find(rid, "stop"), node)
+            out.append(fmt.line("Stop", node, None, stop_op if stop_op and stop_op.reason
+                                else None, None))
+        return out
     if role == next_role and nxt is not None:
         if start is None or start.optional:
             if demote and promote and not demote.optional and not promote.optional:

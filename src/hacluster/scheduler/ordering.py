@@ -28,7 +28,12 @@ from hacluster.scheduler.edges import (
     Edge,
     link,
 )
-from hacluster.scheduler.interleave import INHIBITED, inhibited_instances, inhibiting
+from hacluster.scheduler.interleave import (
+    INHIBITED,
+    inhibited_instances,
+    inhibiting,
+    pair_elsewhere,
+)
 from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.propagation import (
     enforce_colocations,
@@ -221,6 +226,7 @@ def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
             for t in thens:
                 if t.runnable:
                     stop_anyway(model, plan, plan.update(t, runnable=False, reason=INHIBITED))
+            stop_reason(model, asg, plan, order, inst, inhibited)
             continue
         if not match:
             if THEN_RUNNABLE in flags:
@@ -233,6 +239,23 @@ def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
         link(edges, instance_actions(model, plan, match[0], order.first_action, True), thens,
              flags, reason=True)
     return edges
+
+
+def stop_reason(model: ClusterModel, asg: Assignment, plan: Plan, order: Order, inst: str,
+                inhibited: frozenset[str]) -> None:
+    """An inhibited instance stopping where it runs: its stop is due to the start of the
+    instance it pairs with elsewhere, when that one starts (interleave.pair_elsewhere)."""
+    pair = pair_elsewhere(model, asg, order, inst, inhibited)
+    if pair is None:
+        return
+    starts = [a for a in instance_actions(model, plan, pair, "start", True)
+              if a.rsc is not None and not a.pseudo]
+    if not any(a.runnable and not a.optional for a in starts):
+        return
+    for prim in model.primitives(inst):
+        for stop in plan.find(prim, "stop"):
+            if stop.runnable and not stop.optional and not stop.reason:
+                plan.update(stop, reason=f"required {pair} start")
 
 
 def running_node(model: ClusterModel, inst: str) -> str | None:
