@@ -462,3 +462,36 @@ def test_to_syslog_sends_to_the_syslog_socket_with_the_facility(
     # local0 (16) * 8 + info (6) = 134
     assert datagram.startswith("<134>haclusterd[")
     assert "node=7 hacluster.test INFO: quorum gained members=[1, 2]" in datagram
+
+
+def test_the_ring_seq_is_overwritten_in_place_with_one_data_sync(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At every membership change each node saves the ring seq before passing the commit
+    token on: after the first save, one fdatasync of a fixed-width record, no rename."""
+    from hacluster.drivers.loop import RECORD_WIDTH, overwrite_durably
+    from hacluster.drivers.nodecore import read_ring_seq
+    from hacluster.node import RING_SEQ_FILE
+
+    path = str(tmp_path / RING_SEQ_FILE)
+    overwrite_durably(path, b"7")  # the first save creates it (write-temp-rename)
+    assert read_ring_seq(str(tmp_path)) == 7
+    syncs: list[str] = []
+    real_fsync, real_fdatasync = os.fsync, os.fdatasync
+
+    def fsync(fd: int) -> None:
+        syncs.append("fsync")
+        real_fsync(fd)
+
+    def fdatasync(fd: int) -> None:
+        syncs.append("fdatasync")
+        real_fdatasync(fd)
+
+    monkeypatch.setattr("os.fsync", fsync)
+    monkeypatch.setattr("os.fdatasync", fdatasync)
+    overwrite_durably(path, b"1234")
+    assert syncs == ["fdatasync"] and read_ring_seq(str(tmp_path)) == 1234
+    assert os.path.getsize(path) == RECORD_WIDTH
+    assert sorted(os.listdir(tmp_path)) == [RING_SEQ_FILE], "no temp file left"
+    (tmp_path / RING_SEQ_FILE).write_bytes(b"40\n")  # an older daemon's file: rewritten whole
+    overwrite_durably(path, b"41")
+    assert read_ring_seq(str(tmp_path)) == 41 and os.path.getsize(path) == RECORD_WIDTH

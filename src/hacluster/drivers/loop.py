@@ -30,7 +30,7 @@ from hacluster.drivers.cibfile import CIB_NAME, CIBStore, CIBWriter
 from hacluster.drivers.ipc import Connection
 from hacluster.drivers.stats import stats_map, totem_counters
 from hacluster.drivers.udp import UdpStats
-from hacluster.node import ApplyJob
+from hacluster.node import RING_SEQ_FILE, ApplyJob
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,32 @@ def write_atomically(path: str, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+RECORD_WIDTH = 32  # bytes of an overwritten record (a ring seq has at most 20 digits)
+
+
+def overwrite_durably(path: str, data: bytes) -> None:
+    """Save a small value rewritten often (Totem's ring seq, at every membership change,
+    on the commit token's path through each node in turn): one fixed-width record (`data`
+    right-aligned in spaces, which readers strip) overwritten in place and fdatasync'd, a
+    single data sync where write_atomically costs two syncs and a journal commit. A write of
+    a few bytes within one sector is atomic on the device. The first save (or a file of
+    another size, or a longer value) goes through write_atomically."""
+    record = data.rjust(RECORD_WIDTH)
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        write_atomically(path, record)
+        return
+    try:
+        if len(record) == RECORD_WIDTH and os.fstat(fd).st_size == RECORD_WIDTH:
+            os.pwrite(fd, record, 0)
+            os.fdatasync(fd)
+            return
+    finally:
+        os.close(fd)
+    write_atomically(path, record)
 
 
 class DaemonLoop:
@@ -337,6 +363,8 @@ class DaemonLoop:
         if name == CIB_NAME:
             if not self._writer().save(data, defer=self.defer_cib_saves):
                 return  # written by the writer's thread
+        elif name == RING_SEQ_FILE:
+            overwrite_durably(os.path.join(self.state_dir, name), data)
         else:
             write_atomically(os.path.join(self.state_dir, name), data)
         log.debug("persisted name=%s bytes=%d ms=%.1f", name, len(data),
