@@ -7,7 +7,7 @@ a clone's own table never turn a node negative and leave an unusable node unusab
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -15,14 +15,7 @@ NODES = ("node1", "node2", "node3")
 
 
 def cib(resources: str, constraints: str) -> object:
-    states = "".join(f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" '
-                     'join="member" expected="member"/>' for n in NODES)
-    return etree.fromstring(
-        '<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-        '<nvpair id="se" name="stonith-enabled" value="false"/></cluster_property_set>'
-        '</crm_config><nodes>' + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-        + f"</nodes><resources>{resources}</resources><constraints>{constraints}"
-        f"</constraints></configuration><status>{states}</status></cib>")
+    return cibkit.cib(NODES, resources, constraints)
 
 
 def dummy(rid: str) -> str:

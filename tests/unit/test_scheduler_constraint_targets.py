@@ -12,6 +12,7 @@ asymmetrically: the corpus' bug-5014-GROUP-A-stopped-B-started, promoted-asymmet
 
 from __future__ import annotations
 
+import cibkit
 from lxml import etree
 
 from hacluster.scheduler import schedule
@@ -41,26 +42,14 @@ def history(rid: str, rc: int, call: int) -> str:
 def cib(constraints: str, lrm: dict[str, str] | None = None, offline: str = "",
         fencing: bool = False, clone_meta: str = "", agent: str = "Dummy") -> object:
     """Clone C of P, primitives X and Y; `lrm` maps node -> its lrm_resource elements."""
-    lrm = lrm or {}
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="{"false" if n == offline else "true"}" '
-        f'crmd="{"offline" if n == offline else "online"}" '
-        f'join="{"down" if n == offline else "member"}" '
-        f'expected="{"down" if n == offline else "member"}"><lrm id="{n}"><lrm_resources>'
-        f'{lrm.get(n, "")}</lrm_resources></lrm></node_state>' for n in NODES)
+    states = cibkit.node_states(NODES, lrm or {}, (offline,) if offline else (), down=True)
     device = '<primitive id="F" class="stonith" type="fence_xvm"/>' if fencing else ""
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            f'<nvpair id="s" name="stonith-enabled" value="{str(fencing).lower()}"/>'
-            '</cluster_property_set></crm_config><nodes>'
-            + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-            + '</nodes><resources><clone id="C"><meta_attributes id="cm">'
-            f'<nvpair id="cm1" name="clone-max" value="2"/>{clone_meta}</meta_attributes>'
-            f'<primitive id="P" class="ocf" provider="pacemaker" type="{agent}"/></clone>'
-            '<primitive id="X" class="ocf" provider="pacemaker" type="Dummy"/>'
-            f'{device}<primitive id="Y" class="ocf" provider="pacemaker" type="Dummy"/>'
-            f"</resources><constraints>{LOCATIONS}{constraints}</constraints>"
-            f"</configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    resources = ('<clone id="C"><meta_attributes id="cm">'
+                 f'<nvpair id="cm1" name="clone-max" value="2"/>{clone_meta}</meta_attributes>'
+                 f'<primitive id="P" class="ocf" provider="pacemaker" type="{agent}"/></clone>'
+                 '<primitive id="X" class="ocf" provider="pacemaker" type="Dummy"/>'
+                 f'{device}<primitive id="Y" class="ocf" provider="pacemaker" type="Dummy"/>')
+    return cibkit.cib(NODES, resources, LOCATIONS + constraints, states, stonith=fencing)
 
 
 def summary(root: object) -> list[str]:

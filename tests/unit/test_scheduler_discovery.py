@@ -5,7 +5,7 @@ prints for the same CIBs."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -14,18 +14,11 @@ PRIM = '<primitive id="{0}" class="ocf" provider="pacemaker" type="Dummy"/>'
 
 def cib(constraints: str, offline: tuple[str, ...] = (), clone: bool = False) -> object:
     nodes = ("node1", "node2", "node3")
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"/>' for n in nodes if n not in offline)
+    states = "".join(cibkit.node_state(n) for n in nodes if n not in offline)
     rsc = PRIM.format("A")
     if clone:
         rsc = f'<clone id="C">{rsc}</clone>'
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="s" name="stonith-enabled" value="false"/></cluster_property_set>'
-            "</crm_config><nodes>" + "".join(f'<node id="{n}" uname="{n}"/>' for n in nodes)
-            + f"</nodes><resources>{rsc}</resources><constraints>{constraints}"
-            f"</constraints></configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    return cibkit.cib(nodes, rsc, constraints, states)
 
 
 def location(node: str, score: str, mode: str, rsc: str = "A") -> str:

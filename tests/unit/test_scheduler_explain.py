@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cibkit
 import pytest
 from lxml import etree
 
@@ -44,19 +45,14 @@ def cib(resources: str, constraints: str = "", props: str = "", lrm: dict[str, s
     names = [f"node{i}" for i in range(1, nodes + 1)]
     node_xml = "".join(f'<node id="{i}" uname="{n}">{(node_attrs or {}).get(n, "")}</node>'
                        for i, n in enumerate(names, 1))
-    states = "".join(
-        f'<node_state id="{i}" uname="{n}" in_ccm="{"false" if n in offline else "true"}" '
-        f'crmd="{"offline" if n in offline else "online"}" join="member" expected="member">'
-        f'<transient_attributes id="{i}"><instance_attributes id="st-{i}">'
-        f'{(transient or {}).get(n, "")}</instance_attributes></transient_attributes>'
-        f'<lrm id="{i}"><lrm_resources>{(lrm or {}).get(n, "")}</lrm_resources></lrm>'
-        '</node_state>' for i, n in enumerate(names, 1))
-    return ('<cib epoch="1" num_updates="0" admin_epoch="0" validate-with="pacemaker-3.7" '
-            'have-quorum="1"><configuration><crm_config><cluster_property_set id="cp">'
-            '<nvpair id="cp-st" name="stonith-enabled" value="false"/>'
-            f'{props}</cluster_property_set></crm_config><nodes>{node_xml}</nodes>'
-            f'<resources>{resources}</resources><constraints>{constraints}</constraints>'
-            f'</configuration><status>{states}</status></cib>')
+    states = "".join(cibkit.node_state(
+        n, node_id=str(i), online=n not in offline, lrm=(lrm or {}).get(n, ""),
+        inner=f'<transient_attributes id="{i}"><instance_attributes id="st-{i}">'
+              f'{(transient or {}).get(n, "")}</instance_attributes></transient_attributes>')
+        for i, n in enumerate(names, 1))
+    return cibkit.cib_text(names, resources, constraints, states, props=props,
+                           node_xml=node_xml, set_id="cp", root='epoch="1" num_updates="0" admin_epoch="0" '
+                           'validate-with="pacemaker-3.7" have-quorum="1"')
 
 
 def prop(name: str, value: str) -> str:

@@ -5,7 +5,7 @@ places and scores them on the same CIBs."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -19,19 +19,13 @@ def dummy(rid: str) -> str:
 def cib(colocation: str = "") -> object:
     """Group g (a, b, d; collocated=false) and primitive x; a prefers node1 by 100, b
     node2 by 100, x node3 by 50."""
-    states = "".join(f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" '
-                     'join="member" expected="member"/>' for n in NODES)
-    return etree.fromstring(
-        '<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-        '<nvpair id="se" name="stonith-enabled" value="false"/></cluster_property_set>'
-        "</crm_config><nodes>" + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-        + "</nodes><resources>" + dummy("x") + '<group id="g"><meta_attributes id="gm">'
+    return cibkit.cib(
+        NODES, dummy("x") + '<group id="g"><meta_attributes id="gm">'
         '<nvpair id="gc" name="collocated" value="false"/></meta_attributes>'
-        + dummy("a") + dummy("b") + dummy("d") + "</group></resources><constraints>"
+        + dummy("a") + dummy("b") + dummy("d") + "</group>",
         '<rsc_location id="l1" rsc="a" node="node1" score="100"/>'
         '<rsc_location id="l2" rsc="b" node="node2" score="100"/>'
-        f'<rsc_location id="l3" rsc="x" node="node3" score="50"/>{colocation}'
-        f"</constraints></configuration><status>{states}</status></cib>")
+        f'<rsc_location id="l3" rsc="x" node="node3" score="50"/>{colocation}')
 
 
 def result(root: object) -> tuple[list[str], set[str]]:

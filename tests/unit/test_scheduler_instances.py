@@ -4,7 +4,7 @@ prints such an instance's promotion score 'on none')."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -30,24 +30,15 @@ STARTED = op("start", 0, 2)
 def cib(histories: dict[str, str], *, clone_max: int = 2, requires: str = "",
         lost: str = "", stonith: bool = True) -> object:
     """A promotable clone 's' on three nodes; `lost` is a node that left uncleanly."""
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="{"false" if n == lost else "true"}" '
-        f'crmd="{"offline" if n == lost else "online"}" join="member" expected="member">'
-        f'<lrm id="{n}"><lrm_resources>{histories.get(n, "")}</lrm_resources></lrm>'
-        "</node_state>" for n in NODES)
     meta = (f'<meta_attributes id="sm"><nvpair id="sr" name="requires" value="{requires}"/>'
             "</meta_attributes>" if requires else "")
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            f'<nvpair id="se" name="stonith-enabled" value="{str(stonith).lower()}"/>'
-            '</cluster_property_set></crm_config><nodes>'
-            + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-            + '</nodes><resources><clone id="sc"><meta_attributes id="cm">'
-            f'<nvpair id="cmax" name="clone-max" value="{clone_max}"/>'
-            '<nvpair id="cp" name="promotable" value="true"/></meta_attributes>'
-            f'<primitive id="s" class="ocf" provider="pacemaker" type="Stateful">{meta}'
-            "</primitive></clone></resources><constraints/></configuration>"
-            f"<status>{states}</status></cib>")
-    return etree.fromstring(text)
+    resources = ('<clone id="sc"><meta_attributes id="cm">'
+                 f'<nvpair id="cmax" name="clone-max" value="{clone_max}"/>'
+                 '<nvpair id="cp" name="promotable" value="true"/></meta_attributes>'
+                 f'<primitive id="s" class="ocf" provider="pacemaker" type="Stateful">{meta}'
+                 "</primitive></clone>")
+    states = cibkit.node_states(NODES, histories, (lost,) if lost else ())
+    return cibkit.cib(NODES, resources, "", states, stonith=stonith)
 
 
 def promotion_lines(root: object) -> list[str]:

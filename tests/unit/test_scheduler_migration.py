@@ -6,7 +6,7 @@ crm_simulate 2.1.5 prints for the same CIBs."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -39,16 +39,7 @@ def order(first: str, then: str) -> str:
 
 def cib(resources: str, constraints: str, lrm: dict[str, str]) -> object:
     nodes = ("node1", "node2")
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>{lrm.get(n, "")}</lrm_resources>'
-        "</lrm></node_state>" for n in nodes)
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="s" name="stonith-enabled" value="false"/></cluster_property_set>'
-            "</crm_config><nodes>" + "".join(f'<node id="{n}" uname="{n}"/>' for n in nodes)
-            + f"</nodes><resources>{resources}</resources><constraints>{constraints}"
-            f"</constraints></configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    return cibkit.cib(nodes, resources, constraints, cibkit.node_states(nodes, lrm))
 
 
 def lines(root: object) -> list[str]:

@@ -6,7 +6,7 @@ set)."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -25,17 +25,9 @@ def prim(rid: str) -> str:
 
 
 def cib(resources: str, constraints: str, on_node2: tuple[str, ...]) -> object:
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>'
-        + ("".join(history(r) for r in on_node2) if n == "node2" else "")
-        + "</lrm_resources></lrm></node_state>" for n in ("node1", "node2"))
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="s" name="stonith-enabled" value="false"/></cluster_property_set>'
-            '</crm_config><nodes><node id="node1" uname="node1"/><node id="node2" '
-            f'uname="node2"/></nodes><resources>{resources}</resources><constraints>'
-            f"{constraints}</constraints></configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    nodes = ("node1", "node2")
+    lrm = {"node2": "".join(history(r) for r in on_node2)}
+    return cibkit.cib(nodes, resources, constraints, cibkit.node_states(nodes, lrm))
 
 
 def lines(root: object) -> list[str]:

@@ -4,19 +4,16 @@ notifications, resource history)."""
 
 from __future__ import annotations
 
+import cibkit
+
 from hacluster.api.simulate import simulate
 
 
 def cib(resources: str, status: dict[str, str], props: str = "", attrs: str = "") -> str:
-    nodes = "".join(f'<node id="{n}" uname="{n}"/>' for n in ("n1", "n2"))
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member">{attrs if n == "n2" else ""}<lrm id="{n}"><lrm_resources>'
-        f'{status.get(n, "")}</lrm_resources></lrm></node_state>' for n in ("n1", "n2"))
-    return (f'<cib have-quorum="1" execution-date="1000"><configuration><crm_config>'
-            f'<cluster_property_set id="c">{props}</cluster_property_set></crm_config>'
-            f"<nodes>{nodes}</nodes><resources>{resources}</resources><constraints/>"
-            f"</configuration><status>{states}</status></cib>")
+    states = "".join(cibkit.node_state(n, lrm=status.get(n, ""), inner=attrs if n == "n2" else "")
+                     for n in ("n1", "n2"))
+    return cibkit.cib_text(("n1", "n2"), resources, "", states, props=props, stonith=None,
+                           root='have-quorum="1" execution-date="1000"')
 
 
 def op(rid: str, task: str, rc: int, call: int, agent: str = 'class="ocf" '

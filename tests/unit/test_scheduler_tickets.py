@@ -5,7 +5,7 @@ for the same CIBs."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -29,18 +29,9 @@ def history(rid: str, role: str = "Started", agent: str = "Dummy") -> str:
 
 def cib(resources: str, constraints: str, lrm: dict[str, str], tickets: str = "",
         fencing: bool = False, nodes: tuple[str, ...] = ("node1", "node2")) -> object:
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>{lrm.get(n, "")}</lrm_resources>'
-        "</lrm></node_state>" for n in nodes)
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            f'<nvpair id="s" name="stonith-enabled" value="{str(fencing).lower()}"/>'
-            "</cluster_property_set></crm_config><nodes>"
-            + "".join(f'<node id="{n}" uname="{n}"/>' for n in nodes)
-            + f"</nodes><resources>{FENCE if fencing else ''}{resources}</resources>"
-            f"<constraints>{constraints}</constraints></configuration>"
-            f"<status>{states}<tickets>{tickets}</tickets></status></cib>")
-    return etree.fromstring(text)
+    states = cibkit.node_states(nodes, lrm) + f"<tickets>{tickets}</tickets>"
+    return cibkit.cib(nodes, f"{FENCE if fencing else ''}{resources}", constraints, states,
+                      stonith=fencing)
 
 
 def prim(rid: str) -> str:
