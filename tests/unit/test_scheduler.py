@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import cibkit
 from lxml import etree
 
 from hacluster.scheduler import schedule, unpack
 from hacluster.scheduler.rules import compare_values
 
-NODE_STATE = ('<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-              'expected="member">{lrm}</node_state>')
 RUNNING = ('<lrm id="{n}"><lrm_resources><lrm_resource id="{r}" class="ocf" provider="heartbeat" '
            'type="Dummy"><lrm_rsc_op id="{r}_start_0" operation="start" interval="0" '
            'op-status="0" rc-code="{rc}" call-id="2" transition-key="1:1:0:x" '
@@ -20,16 +19,10 @@ def cib(resources: str, constraints: str = "", running: dict[str, str] | None = 
         props: str = "", rc: int = 0, nodes: tuple[str, ...] = ("node1", "node2")) -> object:
     running = running or {}
     states = "".join(
-        NODE_STATE.format(n=n, lrm="".join(RUNNING.format(n=n, r=r, rc=rc)
+        cibkit.node_state(n, inner="".join(RUNNING.format(n=n, r=r, rc=rc)
                                            for r, where in running.items() if where == n))
         for n in nodes)
-    text = (f'<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="cps">'
-            f'<nvpair id="s" name="stonith-enabled" value="false"/>{props}'
-            f'</cluster_property_set></crm_config><nodes>'
-            + "".join(f'<node id="{n}" uname="{n}"/>' for n in nodes)
-            + f"</nodes><resources>{resources}</resources><constraints>{constraints}"
-            f"</constraints></configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    return cibkit.cib(nodes, resources, constraints, states, props=props, set_id="cps")
 
 
 def prim(rid: str, meta: str = "") -> str:

@@ -6,7 +6,7 @@ assignment, -INFINITY everywhere."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -33,10 +33,6 @@ def cib(unique: bool = False, demote_op: str = "", clone_meta: str = "",
     lrm = {"node1": history(first, op(first, "start", 0, 1) + op(first, "promote", 0, 2)
                             + op(first, "demote", 1, 3)),
            "node2": history(second, op(second, "start", 0, 4))}
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>{lrm.get(n, "")}</lrm_resources>'
-        "</lrm></node_state>" for n in NODES)
     prim = ('<primitive id="s" class="ocf" provider="pacemaker" type="Stateful"><operations>'
             '<op id="m10" name="monitor" interval="10s" role="Promoted" on-fail="stop"/>'
             f'<op id="m11" name="monitor" interval="11s" role="Unpromoted"/>{demote_op}'
@@ -44,16 +40,12 @@ def cib(unique: bool = False, demote_op: str = "", clone_meta: str = "",
     if group:
         prim = (f'<group id="g">{prim}<primitive id="t" class="ocf" provider="pacemaker" '
                 'type="Dummy"/></group>')
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="se" name="stonith-enabled" value="false"/></cluster_property_set>'
-            '</crm_config><nodes>' + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-            + '</nodes><resources><clone id="sc"><meta_attributes id="cm">'
-            '<nvpair id="cmax" name="clone-max" value="2"/>'
-            f'<nvpair id="cu" name="globally-unique" value="{str(unique).lower()}"/>'
-            f'<nvpair id="cp" name="promotable" value="{str(not group).lower()}"/>'
-            f"{clone_meta}</meta_attributes>{prim}</clone></resources><constraints/>"
-            f"</configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    resources = ('<clone id="sc"><meta_attributes id="cm">'
+                 '<nvpair id="cmax" name="clone-max" value="2"/>'
+                 f'<nvpair id="cu" name="globally-unique" value="{str(unique).lower()}"/>'
+                 f'<nvpair id="cp" name="promotable" value="{str(not group).lower()}"/>'
+                 f"{clone_meta}</meta_attributes>{prim}</clone>")
+    return cibkit.cib(NODES, resources, "", cibkit.node_states(NODES, lrm))
 
 
 def summary(root: object) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cibkit
+
 from hacluster.api.simulate import simulate
 from hacluster.scheduler import Transition
 
@@ -9,17 +11,12 @@ NODES = ("n1", "n2", "n3")
 
 
 def cib(resources: str, status: str = "", props: str = "") -> str:
-    nodes = "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-    return f"""<cib have-quorum="1" execution-date="1000"><configuration><crm_config>
-<cluster_property_set id="c"><nvpair id="s" name="stonith-enabled" value="false"/>{props}
-</cluster_property_set></crm_config><nodes>{nodes}</nodes><resources>{resources}</resources>
-<constraints/></configuration><status>{status}</status></cib>"""
+    return cibkit.cib_text(NODES, resources, "", status, props=props,
+                           root='have-quorum="1" execution-date="1000"')
 
 
 def online(name: str, lrm: str = "") -> str:
-    return (f'<node_state id="{name}" uname="{name}" in_ccm="true" crmd="online" '
-            f'join="member" expected="member"><lrm id="{name}"><lrm_resources>{lrm}'
-            "</lrm_resources></lrm></node_state>")
+    return cibkit.node_state(name, lrm=lrm)
 
 
 def stopped_history(rsc: str) -> str:

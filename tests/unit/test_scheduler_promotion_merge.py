@@ -7,7 +7,7 @@ by the table printed for it."""
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -24,28 +24,22 @@ def op(task: str, call: int) -> str:
 def cib(m1: int, m2: int) -> object:
     """Promotable clone ms (master-s 10 on both nodes, s running unpromoted on both);
     group g (m1, m2) with ms Promoted at INFINITY; m1 and m2 score m1/m2 on node2."""
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources><lrm_resource id="s" class="ocf" '
-        f'provider="pacemaker" type="Stateful">{op("start", i)}</lrm_resource>'
-        f'</lrm_resources></lrm><transient_attributes id="t{n}"><instance_attributes '
-        f'id="ta{n}"><nvpair id="m{n}" name="master-s" value="10"/></instance_attributes>'
-        "</transient_attributes></node_state>" for i, n in enumerate(NODES, 1))
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="se" name="stonith-enabled" value="false"/>'
-            '</cluster_property_set></crm_config><nodes>'
-            + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-            + '</nodes><resources><clone id="ms"><meta_attributes id="cm"><nvpair id="cp" '
-            'name="promotable" value="true"/></meta_attributes><primitive id="s" '
-            'class="ocf" provider="pacemaker" type="Stateful"/></clone><group id="g">'
-            '<primitive id="m1" class="ocf" provider="pacemaker" type="Dummy"/>'
-            '<primitive id="m2" class="ocf" provider="pacemaker" type="Dummy"/></group>'
-            '</resources><constraints><rsc_colocation id="colo" rsc="g" with-rsc="ms" '
-            'with-rsc-role="Promoted" score="INFINITY"/>'
-            f'<rsc_location id="l1" rsc="m1" node="node2" score="{m1}"/>'
-            f'<rsc_location id="l2" rsc="m2" node="node2" score="{m2}"/>'
-            f"</constraints></configuration><status>{states}</status></cib>")
-    return etree.fromstring(text)
+    states = "".join(cibkit.node_state(
+        n, lrm='<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">'
+               f'{op("start", i)}</lrm_resource>',
+        inner=f'<transient_attributes id="t{n}"><instance_attributes id="ta{n}"><nvpair '
+              f'id="m{n}" name="master-s" value="10"/></instance_attributes>'
+              "</transient_attributes>") for i, n in enumerate(NODES, 1))
+    resources = ('<clone id="ms"><meta_attributes id="cm"><nvpair id="cp" '
+                 'name="promotable" value="true"/></meta_attributes><primitive id="s" '
+                 'class="ocf" provider="pacemaker" type="Stateful"/></clone><group id="g">'
+                 '<primitive id="m1" class="ocf" provider="pacemaker" type="Dummy"/>'
+                 '<primitive id="m2" class="ocf" provider="pacemaker" type="Dummy"/></group>')
+    constraints = ('<rsc_colocation id="colo" rsc="g" with-rsc="ms" '
+                   'with-rsc-role="Promoted" score="INFINITY"/>'
+                   f'<rsc_location id="l1" rsc="m1" node="node2" score="{m1}"/>'
+                   f'<rsc_location id="l2" rsc="m2" node="node2" score="{m2}"/>')
+    return cibkit.cib(NODES, resources, constraints, states)
 
 
 def score(root: object, prefix: str) -> str:

@@ -4,7 +4,7 @@ the same CIB: a partition without quorum prints the scores it would have with qu
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -23,24 +23,19 @@ def cib(quorum: bool = True, policy: str = "stop") -> object:
     """ms of s runs unpromoted on node1 and node2; node3 never ran it; master-s is 5, 10
     and 7; a Promoted location prefers node3 by 100."""
     hist = {"node1": op("start", 1), "node2": op("start", 2)}
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>'
-        + (f'<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">'
-           f"{hist[n]}</lrm_resource>" if n in hist else "")
-        + f'</lrm_resources></lrm><transient_attributes id="t{n}"><instance_attributes '
-        f'id="ta{n}"><nvpair id="m{n}" name="master-s" value="{MASTER[n]}"/>'
-        "</instance_attributes></transient_attributes></node_state>" for n in NODES)
-    return etree.fromstring(
-        f'<cib have-quorum="{int(quorum)}"><configuration><crm_config>'
-        '<cluster_property_set id="c"><nvpair id="se" name="stonith-enabled" value="false"/>'
-        f'<nvpair id="nq" name="no-quorum-policy" value="{policy}"/></cluster_property_set>'
-        "</crm_config><nodes>" + "".join(f'<node id="{n}" uname="{n}"/>' for n in NODES)
-        + '</nodes><resources><clone id="ms"><meta_attributes id="cm"><nvpair id="cp" '
-        'name="promotable" value="true"/></meta_attributes><primitive id="s" class="ocf" '
-        'provider="pacemaker" type="Stateful"/></clone></resources><constraints>'
-        '<rsc_location id="l" rsc="ms" role="Promoted" node="node3" score="100"/>'
-        f"</constraints></configuration><status>{states}</status></cib>")
+    states = "".join(cibkit.node_state(
+        n, lrm=(f'<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">'
+                f"{hist[n]}</lrm_resource>" if n in hist else ""),
+        inner=f'<transient_attributes id="t{n}"><instance_attributes id="ta{n}"><nvpair '
+              f'id="m{n}" name="master-s" value="{MASTER[n]}"/></instance_attributes>'
+              "</transient_attributes>") for n in NODES)
+    resources = ('<clone id="ms"><meta_attributes id="cm"><nvpair id="cp" '
+                 'name="promotable" value="true"/></meta_attributes><primitive id="s" class="ocf" '
+                 'provider="pacemaker" type="Stateful"/></clone>')
+    return cibkit.cib(NODES, resources,
+                      '<rsc_location id="l" rsc="ms" role="Promoted" node="node3" score="100"/>',
+                      states, root=f'have-quorum="{int(quorum)}"',
+                      props=f'<nvpair id="nq" name="no-quorum-policy" value="{policy}"/>')
 
 
 def lines(root: object) -> set[str]:

@@ -6,7 +6,7 @@ move a resource. Expected results are what crm_simulate 2.1.5 prints for the sam
 
 from __future__ import annotations
 
-from lxml import etree
+import cibkit
 
 from hacluster.scheduler import schedule
 
@@ -36,18 +36,11 @@ def cib(strategy: str, capacity: dict[str, tuple[int, int]], resources: str,
         constraints: str, running: dict[str, str]) -> object:
     nodes = "".join(f'<node id="{n}" uname="{n}">{util(n + "-cap", *c)}</node>'
                     for n, c in capacity.items())
-    states = "".join(
-        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
-        f'expected="member"><lrm id="{n}"><lrm_resources>'
-        + "".join(history(r) for r, where in running.items() if where == n)
-        + "</lrm_resources></lrm></node_state>" for n in capacity)
-    text = ('<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
-            '<nvpair id="s" name="stonith-enabled" value="false"/><nvpair id="p" '
-            f'name="placement-strategy" value="{strategy}"/></cluster_property_set>'
-            f"</crm_config><nodes>{nodes}</nodes><resources>{resources}</resources>"
-            f"<constraints>{constraints}</constraints></configuration><status>{states}"
-            "</status></cib>")
-    return etree.fromstring(text)
+    lrm = {n: "".join(history(r) for r, where in running.items() if where == n)
+           for n in capacity}
+    return cibkit.cib(capacity, resources, constraints, cibkit.node_states(capacity, lrm),
+                      node_xml=nodes,
+                      props=f'<nvpair id="p" name="placement-strategy" value="{strategy}"/>')
 
 
 def with_(dep: str, primary: str, score: str = "INFINITY") -> str:
