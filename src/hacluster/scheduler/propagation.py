@@ -102,10 +102,16 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
     """What one edge implies now (stored as new action values); whether anything changed."""
     changed = False
     f, t = plan.actions[e.first], plan.actions[e.then]
-    first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
-        not a.optional and a.node is not None
-        for p in model.primitives(f.rsc) for a in plan.find(p, "start"))) or (
-        IMPLIES_THEN in e.flags and instance_changes_there(model, plan, f, t))
+    if IMPLIES_THEN in e.flags and seen_on_node(model, f, t):
+        # A clone's action seen from a primitive's action on one node is what its
+        # instances do on that node (Pacemaker 2.1.5: a clone's flags for an ordering
+        # are taken on the 'then' node, only its runnable is global).
+        first_changes = bool(local_instance_actions(model, plan, f, t, runnable=False))
+    else:
+        first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
+            not a.optional and a.node is not None
+            for p in model.primitives(f.rsc) for a in plan.find(p, "start"))) or (
+            IMPLIES_THEN in e.flags and instance_changes_there(model, plan, f, t))
     # A first that is migrating requires nothing of what follows it (Pacemaker: a
     # migrate-runnable first does not imply its then).
     if IMPLIES_THEN in e.flags and first_changes and not f.migrate and (
@@ -134,7 +140,10 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         # What must happen first cannot wait for a migration: no migration then.
         f = plan.update(f, migrate=False, reason=f"unrunnable {action_name(t)}")
         changed = True
-    if IMPLIES_FIRST in e.flags and not t.optional and f.optional and not t.migrate:
+    if IMPLIES_FIRST in e.flags and not t.optional and f.optional and not t.migrate \
+            and not seen_on_node(model, t, f):
+        # (A primitive's action before a clone's: Pacemaker 2.1.5 takes the primitive's
+        # own flags as the first's, so a required clone action requires nothing of it.)
         f = plan.update(f, optional=False)
         changed = True
         push_to_members(model, plan, f)
@@ -374,17 +383,29 @@ def instance_edges(model: ClusterModel, plan: Plan, edges: list[Edge]) -> list[E
     return out
 
 
+def seen_on_node(model: ClusterModel, collective: Action, other: Action) -> bool:
+    """Whether `collective` is a clone's own action ordered before `other`, an action of
+    a primitive outside that clone on a node."""
+    clone = model.resources.get(collective.rsc or "")
+    primitive = model.resources.get(other.rsc or "")
+    return (collective.node is None and other.node is not None and clone is not None
+            and clone.kind == "clone" and primitive is not None
+            and primitive.kind == "primitive" and primitive.id not in model.primitives(clone.id))
+
+
 def local_instance_actions(model: ClusterModel, plan: Plan, collective: Action,
-                           other: Action) -> list[Action]:
-    """The live actions of `collective`'s clone instances on `other`'s node, for a clone's
-    action and a primitive outside it."""
+                           other: Action, runnable: bool = True) -> list[Action]:
+    """The live (mandatory, and unless `runnable` is false runnable) actions of
+    `collective`'s clone instances on `other`'s node, for a clone's action and a
+    primitive outside it."""
     clone = model.resources.get(collective.rsc or "")
     primitive = model.resources.get(other.rsc or "")  # pseudo sets have no resource
     if collective.node is not None or clone is None or clone.kind != "clone" \
             or primitive is None or primitive.kind != "primitive" \
             or primitive.id in model.primitives(clone.id):
         return []
-    task = {"running": "start", "stopped": "stop"}.get(collective.task, collective.task)
+    task = {"running": "start", "stopped": "stop", "promoted": "promote",
+            "demoted": "demote"}.get(collective.task, collective.task)
     return [a for p in model.primitives(clone.id) for a in plan.find(p, task)
-            if a.node == other.node and not a.optional and a.runnable]
+            if a.node == other.node and not a.optional and (a.runnable or not runnable)]
 
