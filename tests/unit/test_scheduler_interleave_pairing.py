@@ -52,3 +52,28 @@ def test_a_stop_forced_by_an_interleaved_ordering_names_the_start_it_pairs_with(
     assert lines == ["* Move b:0 (n2 -> n1)",
                      "* Restart c:0 (n1) due to required b:0 start",
                      "* Stop c:1 (n2) due to required b:0 start"]
+
+
+def test_the_stop_names_the_instance_on_its_own_node_even_when_that_one_cannot_start() -> None:
+    # A is stopped (target-role), so no instance of B may be active (interleaved after A),
+    # nor of C after B: C's instances pair with B's on their own nodes, whose starts cannot
+    # run, and say so.
+    lrm = {"n1": running("b", 1) + running("c", 2), "n2": running("b", 1) + running("c", 2)}
+    states = "".join(
+        f'<node_state id="{n}" uname="{n}" in_ccm="true" crmd="online" join="member" '
+        f'expected="member"><lrm id="{n}"><lrm_resources>{lrm[n]}</lrm_resources></lrm>'
+        "</node_state>" for n in ("n1", "n2"))
+    root = etree.fromstring(
+        '<cib have-quorum="1"><configuration><crm_config><cluster_property_set id="c">'
+        '<nvpair id="se" name="stonith-enabled" value="false"/></cluster_property_set>'
+        '</crm_config><nodes><node id="n1" uname="n1"/><node id="n2" uname="n2"/></nodes>'
+        "<resources>" + clone("A", "a", {"target-role": "Stopped"})
+        + clone("B", "b", {"interleave": "true"}) + clone("C", "c", {"interleave": "true"})
+        + '</resources><constraints><rsc_order id="ab" first="A" then="B"/>'
+        '<rsc_order id="bc" first="B" then="C"/></constraints>'
+        f"</configuration><status>{states}</status></cib>")
+    lines = sorted(" ".join(line.split()).replace("( ", "(").replace(" )", ")")
+                   for line in schedule(root, now_s=0).summary_lines())
+    assert lines == ["* Stop b:0 (n1)", "* Stop b:1 (n2)",
+                     "* Stop c:0 (n1) due to unrunnable b:0 start",
+                     "* Stop c:1 (n2) due to unrunnable b:1 start"]

@@ -22,8 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hacluster.common import INFINITY, parse_score
-from hacluster.scheduler.scores import Work, merge_factor
-from hacluster.scheduler.tables import base_table, has_influence, promotion_score
+from hacluster.scheduler.scores import Work, location_scores, merge_factor
+from hacluster.scheduler.tables import (
+    base_table,
+    has_influence,
+    merge_colocated,
+    promotion_score,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,17 @@ def colocated_score(work: Work, clone: str, node: str) -> int:
                              usable=work.usable)
     for c in work.deps_of.get(clone, ()):
         if not has_influence(work, c) or c.dependent not in model.resources:
+            continue
+        dep = model.resources[c.dependent]
+        if dep.kind == "clone" and c.dependent not in work.clone_tables:
+            # A clone not assigned yet offers its locations and what follows it.
+            table = merge_factor(table, location_scores(work, c.dependent),
+                                 c.score / INFINITY, only_positive=False, usable=work.usable)
+            for d in work.deps_of.get(c.dependent, ()):
+                if has_influence(work, d):
+                    table = merge_colocated(work, table, d.dependent,
+                                            c.score / INFINITY * d.score / INFINITY,
+                                            frozenset({clone, c.dependent}), positive=True)
             continue
         source = primary_table(work, c.dependent)
         table = merge_factor(table, {n: v for n, v in source.items() if v >= 0},

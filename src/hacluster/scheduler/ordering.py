@@ -244,18 +244,30 @@ def interleaved(model: ClusterModel, asg: Assignment, plan: Plan, order: Order,
 def stop_reason(model: ClusterModel, asg: Assignment, plan: Plan, order: Order, inst: str,
                 inhibited: frozenset[str]) -> None:
     """An inhibited instance stopping where it runs: its stop is due to the start of the
-    instance it pairs with elsewhere, when that one starts (interleave.pair_elsewhere)."""
-    pair = pair_elsewhere(model, asg, order, inst, inhibited)
+    'first' instance it pairs with: the one placed on its own node (even one inhibited
+    in turn: Pacemaker pairs them before it takes that one off), else the one elsewhere
+    (interleave.pair_elsewhere). A start that must happen requires it, one that cannot
+    run leaves it unrunnable."""
+    node = asg.nodes.get(inst)
+    pair = next((f for f in model.resources[order.first].children
+                 if node is not None and asg.nodes.get(f) == node), None)
+    if pair is None:
+        pair = pair_elsewhere(model, asg, order, inst, inhibited)
     if pair is None:
         return
+    where = asg.nodes.get(pair)
     starts = [a for a in instance_actions(model, plan, pair, "start", True)
-              if a.rsc is not None and not a.pseudo]
-    if not any(a.runnable and not a.optional for a in starts):
+              if a.rsc is not None and not a.pseudo and a.node == where]
+    if any(not a.optional for a in starts):
+        reason = f"required {pair} start"
+    elif any(not a.runnable for a in starts):
+        reason = f"unrunnable {pair} start"
+    else:
         return
     for prim in model.primitives(inst):
         for stop in plan.find(prim, "stop"):
             if stop.runnable and not stop.optional and not stop.reason:
-                plan.update(stop, reason=f"required {pair} start")
+                plan.update(stop, reason=reason)
 
 
 def running_node(model: ClusterModel, inst: str) -> str | None:
