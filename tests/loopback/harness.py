@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from hacluster.api import cluster as api
 from hacluster.api import env
 from hacluster.common import HaError
+from hacluster.demo import cluster as demo_cluster
 
 REPO = Path(__file__).resolve().parents[2]
 DAEMON = [sys.executable, "-m", "hacluster.drivers.daemon"]
@@ -139,25 +139,11 @@ class Cluster:
 
 
 def wait_until(predicate: Callable[[], Any], timeout_s: float, poll_s: float = 0.01) -> Any:
-    """The first truthy value of `predicate`, or None after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(poll_s)
+    """The first truthy value of `predicate`, or None after `timeout_s` (the demo's wait,
+    polling every 10 ms: many tests' daemons share the machine)."""
+    return demo_cluster.wait_until(predicate, timeout_s, poll_s)
 
 
 def ring_of(daemons: list[Daemon]) -> tuple[str, tuple[int, ...]] | None:
     """(ring id, members) when every daemon reports the same ring made of exactly them."""
-    views = [d.status() for d in daemons]
-    if any(v is None for v in views):
-        return None
-    rings = {(v.ring_id, v.members) for v in views if v is not None}
-    if len(rings) != 1:
-        return None
-    ring = next(iter(rings))
-    expected = {v.node_id for v in views if v is not None}
-    return ring if set(ring[1]) == expected and ring[0] else None
+    return api.common_ring([d.status() for d in daemons])

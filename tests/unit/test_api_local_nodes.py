@@ -4,10 +4,12 @@ command names."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hacluster.api import local_nodes
-from hacluster.api.cluster import ClusterStatus
+from hacluster.api.cluster import ClusterStatus, common_ring
 from hacluster.common import Code, HaError
 
 CONF = """totem {
@@ -105,3 +107,18 @@ def test_a_node_is_started_once_in_its_ring_with_its_cib_synced() -> None:
     assert not local_nodes.is_fully_started({**view, "cib_syncing": True}, 1)
     assert not local_nodes.is_fully_started({**view, "members": [2]}, 1)
     assert not local_nodes.is_fully_started(None, 1)
+
+
+def view(node_id: int, ring_id: str, members: tuple[int, ...]) -> ClusterStatus:
+    return replace(status(True, 3, 2), node_id=node_id, ring_id=ring_id,
+                   members=members)
+
+
+def test_a_common_ring_is_one_ring_of_exactly_the_nodes_asked() -> None:
+    both = [view(1, "1.8", (1, 2)), view(2, "1.8", (1, 2))]
+    assert common_ring(both) == ("1.8", (1, 2))
+    assert common_ring([*both, None]) is None, "a node that does not answer"
+    assert common_ring([view(1, "1.8", (1, 2)), view(2, "2.9", (1, 2))]) is None
+    assert common_ring([view(1, "1.8", (1, 2, 3)), view(2, "1.8", (1, 2, 3))]) is None
+    assert common_ring([view(1, "", (1,))]) is None, "no ring yet"
+    assert common_ring([]) is None

@@ -12,7 +12,7 @@ flags, votes} that drivers/nodecore.py normalizes from the Node's status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -115,6 +115,19 @@ def ping_daemon(state_dir: str | None = None, timeout_ms: int = env.DEFAULT_TIME
     if not isinstance(reply, DaemonPid):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected ping reply from haclusterd")
     return reply.pid
+
+
+def common_ring(views: Sequence[ClusterStatus | None]) -> tuple[str, tuple[int, ...]] | None:
+    """(ring id, members) when every view (one per daemon, None: no answer) reports the same
+    ring and its members are exactly these daemons' nodes; None otherwise."""
+    if not views or any(view is None for view in views):
+        return None
+    rings = {(v.ring_id, v.members) for v in views if v is not None}
+    if len(rings) != 1:
+        return None
+    ring_id, members = next(iter(rings))
+    expected = {v.node_id for v in views if v is not None}
+    return (ring_id, members) if ring_id and set(members) == expected else None
 
 
 def runtime_entries(status: ClusterStatus) -> list[CmapEntry]:

@@ -187,15 +187,7 @@ class DemoCluster:
 
     def ring_of(self, indexes: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
         """(ring id, members) when exactly these nodes report one common ring of themselves."""
-        views = [self.node(i).status() for i in indexes]
-        if any(view is None for view in views):
-            return None
-        rings = {(v.ring_id, v.members) for v in views if v is not None}
-        if len(rings) != 1:
-            return None
-        ring_id, members = next(iter(rings))
-        expected = {v.node_id for v in views if v is not None}
-        return (ring_id, members) if ring_id and set(members) == expected else None
+        return cluster_api.common_ring([self.node(i).status() for i in indexes])
 
     def tool(self, index: int, *argv: str) -> subprocess.CompletedProcess[str]:
         """One of our corosync-* tools, pointed at node `index` through HACLUSTER_STATE_DIR."""
