@@ -23,7 +23,7 @@ from hacluster.totem import (
     decode,
     encode,
 )
-from hacluster.totem.messages import CHUNK_HEAD, Frag, Queued, pack_messages
+from hacluster.totem.messages import CHUNK_HEAD, Frag, pack_messages
 
 RING = RingId(NodeId(1), 8)
 SAMPLES = [
@@ -55,7 +55,7 @@ def test_trailing_garbage_is_rejected() -> None:
 
 
 def test_small_messages_are_packed_and_large_ones_fragmented() -> None:
-    queue = [Queued(b"a" * 10, False), Queued(b"b" * 10, False), Queued(b"c" * 500, False)]
+    queue = [(b"a" * 10, False), (b"b" * 10, False), (b"c" * 500, False)]
     chunks, done, offset = pack_messages(queue, 0, 200)
     assert [f for f, _ in chunks] == [Frag.WHOLE, Frag.WHOLE, Frag.FIRST]
     assert done == 2 and offset == sum(len(d) for f, d in chunks if f == Frag.FIRST)
@@ -69,7 +69,7 @@ def test_small_messages_are_packed_and_large_ones_fragmented() -> None:
 
 
 def test_a_message_that_does_not_fit_the_rest_of_a_datagram_fills_it_with_a_fragment() -> None:
-    queue = [Queued(b"a" * 120, False), Queued(b"b" * 120, False)]
+    queue = [(b"a" * 120, False), (b"b" * 120, False)]
     chunks, done, offset = pack_messages(queue, 0, 200)
     assert [f for f, _ in chunks] == [Frag.WHOLE, Frag.FIRST] and done == 1
     assert sum(CHUNK_HEAD.size + len(d) for _, d in chunks) == 200

@@ -33,7 +33,6 @@ from hacluster.events import (
 from hacluster.totem import drops
 from hacluster.totem.messages import (
     MCAST_OVERHEAD,
-    Chunk,
     CommitToken,
     Frag,
     HoldCancel,
@@ -42,7 +41,6 @@ from hacluster.totem.messages import (
     Mcast,
     MergeDetect,
     Message,
-    Queued,
     Token,
     decode,
     encode,
@@ -94,7 +92,7 @@ class Totem(MembershipPhases):
         """Queue an application message for agreed (or safe) delivery to the ring."""
         assert self.state is not TotemState.LEFT, "send after leaving"
         was_empty = not self.queue
-        self.queue.append(Queued(bytes(data), safe))
+        self.queue.append((bytes(data), safe))
         if self.held is not None and self.nxt is None:
             self.held = replace(self.held, release_at_ms=0)  # stop holding: pass it at once
         elif was_empty and self.saw_quiet and self.state is TotemState.OPERATIONAL:
@@ -278,11 +276,11 @@ class Totem(MembershipPhases):
             while self.recovery_queue and len(fresh) < allowed:
                 data = self.recovery_queue.pop(0)
                 fresh.append(Mcast(self.me, ring.ring_id, seq + len(fresh) + 1, True,
-                                   (Chunk(Frag.WHOLE, data),)))
+                                   ((Frag.WHOLE, data),)))
             return fresh
         room = self.params.netmtu - MCAST_OVERHEAD - ENCAP_MARGIN
         while self.queue and len(fresh) < allowed:
-            safe = self.queue[0].safe
+            safe = self.queue[0][1]
             chunks, done, self.queue_offset = pack_messages(self.queue, self.queue_offset, room)
             del self.queue[:done]
             fresh.append(Mcast(self.me, ring.ring_id, seq + len(fresh) + 1, False, chunks, safe))
@@ -353,6 +351,6 @@ class Totem(MembershipPhases):
         """A message of some old ring retransmitted on the new one: keep it if it is ours."""
         if len(msg.chunks) != 1:
             return
-        old = decode(msg.chunks[0].data)
+        old = decode(msg.chunks[0][1])
         if isinstance(old, Mcast) and old.ring_id == self.cur.ring_id and old.sender in self.cur.members:
             self.cur.insert(old, OWN_WINDOW)

@@ -110,7 +110,7 @@ class TotemCore:
         self.commit: CommitToken | None = None
         self.transitional: tuple[NodeId, ...] = ()
         self.recovery_queue: list[bytes] = []
-        self.queue: list[Queued] = []
+        self.queue: list[Queued] = []  # (data, safe) each
         self.queue_offset = 0
         self.started = False
         self.counters: Counter[str] = Counter()
