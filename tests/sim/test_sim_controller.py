@@ -211,3 +211,18 @@ def test_notify_actions_carry_the_lists_of_the_transition() -> None:
     assert env["OCF_RESKEY_CRM_meta_notify_start_uname"] == "node1 node2 node3"
     assert env["OCF_RESKEY_CRM_meta_notify_active_resource"] == " "
     assert env["OCF_RESKEY_CRM_meta_notify_all_uname"] == "node1 node2 node3"
+
+
+def test_the_dc_records_its_version_and_the_cluster_layer_in_crm_config() -> None:
+    """As Pacemaker's DC does: cib-bootstrap-options dc-version and cluster-infrastructure
+    (with the ids Pacemaker gives them), written once the DC has quorum."""
+    world = make_world()
+    world.run_for(3000)
+    doc = world.nodes[NodeId(3)].cib.replica.doc
+    pairs = {p.get("name"): (p.get("id"), p.get("value")) for p in doc.xpath(
+        "//crm_config/cluster_property_set[@id='cib-bootstrap-options']/nvpair")}
+    assert pairs["cluster-infrastructure"] == (
+        "cib-bootstrap-options-cluster-infrastructure", "corosync")
+    dc_id, version = pairs["dc-version"]
+    assert dc_id == "cib-bootstrap-options-dc-version" and version.startswith("2.1.5-hacluster")
+    assert pairs["stonith-enabled"][1] == "false"  # the user's options stay

@@ -28,6 +28,7 @@ from hacluster.controller.failures import (
 )
 from hacluster.controller.join import (
     cib_attrs_write,
+    dc_properties_write,
     forget_node,
     node_state_writes,
     patch_membership,
@@ -322,7 +323,10 @@ class Controller:
         return list(forget_node(self.doc.root, node_id))
 
     def _write_cib_attrs(self) -> list[Output]:
-        return [cib_attrs_write(self.quorate, self.members, str(int(self.node_id)))]
+        out: list[Output] = [cib_attrs_write(self.quorate, self.members,
+                                             str(int(self.node_id)))]
+        props = dc_properties_write(self.doc.root) if self.quorate else None
+        return out + [props] if props is not None else out
 
     # ------------------------------------------------------------------ DC: observing
 

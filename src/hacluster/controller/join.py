@@ -12,13 +12,26 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from hacluster import __version__
 from hacluster.cib import CIBRequest, parse_fragment
 from hacluster.common import NodeId
 from hacluster.controller.messages import CibWrite
 from hacluster.controller.observe import ops_of
-from hacluster.controller.records import attrs_xml, node_names, node_state_of, transient_attrs
+from hacluster.controller.records import (
+    attrs_xml,
+    cluster_property,
+    node_names,
+    node_state_of,
+    transient_attrs,
+)
 
 CREATE = frozenset({"allow-create"})
+# What the DC records about itself in crm_config, as Pacemaker's DC does: the version it
+# runs (Pacemaker's "<version>-<build>": the Pacemaker we stand in for, then ours) and the
+# cluster layer under it.
+DC_PROPERTIES = (("dc-version", f"2.1.5-hacluster-{__version__}"),
+                 ("cluster-infrastructure", "corosync"))
+BOOTSTRAP = "cib-bootstrap-options"
 
 
 def node_states(root: Any, members: Collection[NodeId],
@@ -80,6 +93,19 @@ def cib_attrs_write(quorate: bool, members: Collection[NodeId], node_id: str) ->
     return CibWrite(CIBRequest("modify", attrs_xml("cib", {
         "have-quorum": "1" if quorate else "0",
         "dc-uuid": str(int(min(members)))}), status_of=node_id))
+
+
+def dc_properties_write(root: Any) -> CibWrite | None:
+    """dc-version and cluster-infrastructure into cib-bootstrap-options, when the CIB
+    does not say them yet (a configuration write: the DC sends it only with quorum)."""
+    if root is None or all(cluster_property(root, name, "") == value
+                           for name, value in DC_PROPERTIES):
+        return None
+    pairs = "".join(attrs_xml("nvpair", {"id": f"{BOOTSTRAP}-{name}", "name": name,
+                                         "value": value}) for name, value in DC_PROPERTIES)
+    block = attrs_xml("cluster_property_set", {"id": BOOTSTRAP}, pairs)
+    return CibWrite(CIBRequest("modify", attrs_xml("crm_config", {}, block), "crm_config",
+                               options=CREATE))
 
 
 def patch_membership(root: Any, quorate: bool, members: Collection[NodeId],
