@@ -5,8 +5,10 @@ is sent to the group and applied only when delivered back, so every member appli
 updates in the same (Totem agreed) order. One member, the writer (the lowest node name of
 the group), turns values into CIB writes: transient ones (lifetime "reboot") go to the
 status section's transient_attributes, permanent ones ("forever") to the nodes section.
-A changed value is written once its dampening delay has passed since its first change
-(so a flapping value settles first). When a node leaves, its transient values are gone
+Dampening is per attribute, as in Pacemaker's attrd: a change of an attribute's value on any
+node (re)starts that attribute's delay, and when it expires the values changed meanwhile are
+written together. So nodes that notice the same loss (a ping gateway) at slightly different
+times reach the CIB in one go, and the scheduler never sees one of them without the others. When a node leaves, its transient values are gone
 (the writer erases them, as Pacemaker's DC does); when nodes join, each member re-sends
 the values about itself, the node being the authority on its own state. Never touches
 the CIB or the network itself: AttrdSend and AttrWrite are outputs that node.py routes.
@@ -122,8 +124,9 @@ class Attrd:
     def __init__(self, node_name: str) -> None:
         self.node_name = node_name
         self._values: dict[Key, AttrValue] = {}
-        self._dampen_ms: dict[Key, int] = {}
-        self._due: dict[Key, int] = {}  # writer only: when a changed value gets written
+        self._dampen_ms: dict[str, int] = {}  # attribute name -> its dampening
+        self._due: dict[str, int] = {}  # writer only: attribute name -> when it gets written
+        self._unwritten: set[Key] = set()  # writer only: changed values waiting for _due
         self._members: tuple[str, ...] = ()
         self._dropped = 0
 
@@ -148,7 +151,8 @@ class Attrd:
         return AttrdStatus(
             node=self.node_name, writer=self.writer, members=self._members,
             values=tuple(self._values[k] for k in sorted(self._values)),
-            pending_writes=tuple((k[0], k[1], due) for k, due in sorted(self._due.items())),
+            pending_writes=tuple((k[0], k[1], self._due[k[1]])
+                                 for k in sorted(self._unwritten) if k[1] in self._due),
             dropped=self._dropped)
 
     @property
@@ -176,7 +180,7 @@ class Attrd:
         message = WIRE.decode(data)
         if isinstance(message, _Set) and self._is_valid_set(message):
             key = (message.node, message.name)
-            self._dampen_ms[key] = message.dampen_ms
+            self._dampen_ms[message.name] = message.dampen_ms
             new = None if message.value is None else AttrValue(
                 message.node, message.name, message.value, message.lifetime)
             return self._apply(now_ms, key, new, message.lifetime)
@@ -198,9 +202,11 @@ class Attrd:
             # A new writer cannot know what the old one left unwritten: write everything.
             log.info("attrd writer is now this node node=%s", self.node_name)
             for key in sorted(self._values):
-                self._due[key] = now_ms
+                self._unwritten.add(key)
+                self._due[key[1]] = now_ms
         elif self.writer != self.node_name:
             self._due.clear()
+            self._unwritten.clear()
         if any(member not in previous for member in members):
             mine = tuple(v for k, v in sorted(self._values.items()) if k[0] == self.node_name)
             out.append(AttrdSend(WIRE.encode(_Sync(self.node_name, mine))))
@@ -208,11 +214,13 @@ class Attrd:
 
     def _flush(self, now_ms: int) -> list[Output]:
         out: list[Output] = []
-        for key in sorted(k for k, due in self._due.items() if due <= now_ms):
-            del self._due[key]
-            value = self._values.get(key)
-            if value is not None:
-                out.append(AttrWrite(key[0], key[1], value.value, value.lifetime))
+        for name in sorted(n for n, due in self._due.items() if due <= now_ms):
+            del self._due[name]
+            for key in sorted(k for k in self._unwritten if k[1] == name):
+                self._unwritten.discard(key)
+                value = self._values.get(key)
+                if value is not None:
+                    out.append(AttrWrite(key[0], key[1], value.value, value.lifetime))
         return out
 
     # ------------------------------------------------------------------- applying
@@ -229,16 +237,19 @@ class Attrd:
         if self.writer != self.node_name:
             return []
         if new is None:
-            self._due.pop(key, None)
+            self._unwritten.discard(key)
             return [AttrWrite(key[0], key[1], None, old.lifetime if old else lifetime)]
-        if old is not None and old.lifetime != new.lifetime:
-            immediate = True  # it moves between sections: remove the old one now
-        dampen_ms = 0 if immediate else self._dampen_ms.get(key, 0)
-        self._due.setdefault(key, now_ms + dampen_ms)
         out: list[Output] = []
         if old is not None and old.lifetime != new.lifetime:
+            immediate = True  # it moves between sections: remove the old one now
             out.append(AttrWrite(key[0], key[1], None, old.lifetime))
-        return out + self._flush(now_ms)
+        dampen_ms = 0 if immediate else self._dampen_ms.get(key[1], 0)
+        if dampen_ms == 0:
+            self._unwritten.discard(key)
+            return out + [AttrWrite(key[0], key[1], new.value, new.lifetime)]
+        self._unwritten.add(key)
+        self._due[key[1]] = now_ms + dampen_ms  # each change restarts the attribute's delay
+        return out
 
     def _apply_sync(self, now_ms: int, sync: _Sync) -> list[Output]:
         out: list[Output] = []

@@ -63,17 +63,40 @@ def test_an_update_is_applied_only_when_delivered_back() -> None:
     assert core.step(2, AttrdDeliver("node1", send.data)) == [AttrWrite("node1", "a", "1", "reboot")]
 
 
-def test_dampening_writes_the_settled_value_once_after_the_first_change() -> None:
+def test_dampening_writes_the_settled_value_once_the_changes_stop() -> None:
+    """Each change restarts the attribute's delay (Pacemaker's attrd restarts its timer)."""
     group = Group()
     group.update(0, "node2", AttrUpdate("node2", "pingd", "100", dampen_ms=5_000))
     group.update(2_000, "node2", AttrUpdate("node2", "pingd", "0", dampen_ms=5_000))
     group.update(3_000, "node2", AttrUpdate("node2", "pingd", "200", dampen_ms=5_000))
-    assert group.cores["node1"].next_deadline_ms() == 5_000
-    group.tick(4_999)
+    assert group.cores["node1"].next_deadline_ms() == 8_000
+    assert group.cores["node1"].status().pending_writes == (("node2", "pingd", 8_000),)
+    group.tick(7_999)
     assert group.writes["node1"] == []
-    group.tick(5_000)
+    group.tick(8_000)
     assert group.writes["node1"] == [AttrWrite("node2", "pingd", "200", "reboot")]
     assert group.cores["node1"].next_deadline_ms() is None
+
+
+def test_nodes_noticing_the_same_change_apart_are_written_together() -> None:
+    """Dampening is per attribute, not per node: node2 and node3 lose their ping gateway 4 s
+    apart; the CIB gets both zeros in the same flush, never node2's alone (a scheduler run
+    in between would move a resource to node3 only to stop it there)."""
+    group = Group()
+    group.update(0, "node2", AttrUpdate("node2", "pingd", "0", dampen_ms=30_000))
+    group.update(4_000, "node3", AttrUpdate("node3", "pingd", "0", dampen_ms=30_000))
+    group.tick(30_000)
+    assert group.writes["node1"] == []
+    group.tick(34_000)
+    assert group.writes["node1"] == [AttrWrite("node2", "pingd", "0", "reboot"),
+                                     AttrWrite("node3", "pingd", "0", "reboot")]
+
+
+def test_an_undampened_attribute_is_written_at_once_beside_a_dampened_one() -> None:
+    group = Group()
+    group.update(0, "node2", AttrUpdate("node2", "pingd", "0", dampen_ms=30_000))
+    group.update(10, "node3", AttrUpdate("node3", "fail-count-d1#start_0", "1"))
+    assert group.writes["node1"] == [AttrWrite("node3", "fail-count-d1#start_0", "1", "reboot")]
 
 
 def test_a_delete_removes_the_value_everywhere_and_from_the_cib() -> None:
