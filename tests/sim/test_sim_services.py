@@ -26,18 +26,19 @@ PINGD_RULE = ('<rsc_location id="dummy-needs-ping" rsc="dummy"><rule id="r" scor
               '</rule></rsc_location>')
 
 
-def props(stonith: bool) -> str:
+def props(stonith: bool, extra: str = "") -> str:
     return ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
-            f'<nvpair id="o1" name="stonith-enabled" value="{str(stonith).lower()}"/>'
+            f'<nvpair id="o1" name="stonith-enabled" value="{str(stonith).lower()}"/>{extra}'
             '</cluster_property_set></crm_config>')
 
 
 def make_world(seed: int, stonith: bool, resources: str,
-               constraints: str = "") -> tuple[World, FakeAgents]:
+               constraints: str = "", extra_props: str = "") -> tuple[World, FakeAgents]:
     world = World(seed, IDS, params_for_token(1000), crm=True)  # real executors, fake agents
     agents = world.agents
     world.run_for(3000, lambda: world.is_converged())
-    world.cib_write(NodeId(1), CIBRequest("replace", props(stonith), "crm_config"))
+    world.cib_write(NodeId(1), CIBRequest("replace", props(stonith, extra_props),
+                                          "crm_config"))
     world.run_for(200)
     # Resources and constraints in one write: the scheduler never sees one without the other.
     live = world.nodes[NodeId(1)].cib.replica.doc.root  # type: ignore[union-attr]
@@ -87,6 +88,39 @@ def test_a_failed_fence_leaves_the_lost_nodes_resource_alone() -> None:
     assert agents.active("dummy") == (holder,), "no recovery without confirmed fencing"
     assert (holder, False) in fence_history(world)
     assert (holder, True) not in fence_history(world)
+
+
+def fence_attempts(world: World, target: str) -> list[tuple[int, bool]]:
+    """(when, ok) of each fencing of `target`, as the fencers that ran it remember them."""
+    seen = set()
+    for node in world.nodes.values():
+        services = node.status().services
+        if services is not None:
+            seen |= {(e.completed_ms, e.ok) for e in services.fencer.history
+                     if e.target == target and services.fencer.node == e.executioner}
+    return sorted(seen)
+
+
+def test_the_dc_stops_retrying_a_failing_fence_after_stonith_max_attempts() -> None:
+    """stonith-max-attempts=3: three failed fencings of the lost node, then the DC plans no
+    new one on its own (in minutes, not only between backoffs); a change (here: the CIB
+    says a new property) makes it try again, and a working device then fences it."""
+    world, agents = make_world(2, True, [FENCE, DUMMY], extra_props=(
+        '<nvpair id="o2" name="stonith-max-attempts" value="3"/>'))
+    run_checking_single_active(world, agents, 5000)
+    [holder] = agents.active("dummy")
+    agents.script(Failure(rsc=holder, action="reboot", rc=1, times=1000))
+    world.crash(NodeId(int(holder.removeprefix("node"))), power_off=False)  # daemon only
+    run_checking_single_active(world, agents, 300_000)
+    assert [ok for _, ok in fence_attempts(world, holder)] == [False] * 3
+    agents._failures.clear()  # the device works again
+    survivor = next(n for n in IDS if f"node{int(n)}" != holder)
+    world.cib_write(survivor, CIBRequest("modify", props(True, (
+        '<nvpair id="o3" name="cluster-recheck-interval" value="20min"/>')), "crm_config"))
+    run_checking_single_active(world, agents, 30_000)
+    assert [ok for _, ok in fence_attempts(world, holder)] == [False] * 3 + [True]
+    [now] = agents.active("dummy")
+    assert now != holder
 
 
 def test_a_pingd_value_set_through_attrd_lets_the_resource_start_there() -> None:

@@ -113,6 +113,13 @@ class ControllerStatus:
     dropped: int
 
 
+def max_attempts(text: str) -> int:
+    """stonith-max-attempts as Pacemaker reads it: a score; below 1 means the default 10."""
+    word = text.strip().upper().lstrip("+")
+    value = 1_000_000 if word == "INFINITY" else int(word) if word.isdigit() else 0
+    return value if value >= 1 else 10
+
+
 class Controller:
     """One node's controller; the DC role is a mode of it, not another object."""
 
@@ -139,6 +146,10 @@ class Controller:
         self.transitions = 0
         self.action_keys: dict[str, int] = {}
         self.fence_ids: dict[str, int] = {}
+        # failed fencing attempts per target, heard by every node (a new DC goes on
+        # counting); a success resets them (Pacemaker's stonith-max-attempts)
+        self.fence_failures: dict[str, int] = {}
+        self.fencing_gave_up = 0  # DC: the current run's fencing failures past the maximum
         self.scheduling: tuple[int, int, int] | None = None
         self.need_schedule = False
         self.seen_ops: dict[Any, SeenOp] = {}
@@ -399,8 +410,12 @@ class Controller:
                 log.info("transition %s id=%d actions=%d failed=%d",
                          "aborted" if st.aborted else "complete", st.transition_id, st.actions,
                          st.failed)
-                if st.aborted or st.failed:
+                # (an abort by a change has set need_schedule already: _abort)
+                if st.failed > self.fencing_gave_up:
                     self.need_schedule = True
+                elif st.failed:
+                    log.warning("fencing gave up: no new transition until something changes")
+                self.fencing_gave_up = 0
                 if st.failed and now_ms == self.run_started_ms:
                     log.warning("transition failed at once id=%d: next one in %d ms",
                                 st.transition_id, RETRY_MS)
@@ -524,9 +539,30 @@ class Controller:
                     "crm-debug-origin": "send_stonith_update"}), "status",
                     options=CREATE, status_of=victim)))
                 out += self._forget_node(victim)
+        if event.action != "on" and (aid is not None or not self.is_dc()):
+            self._count_fencing(event)
         if aid is not None and self.run is not None:
             self.run.finish(aid, event.ok)
+            if not event.ok and self._too_many_fence_failures(event.target):
+                self.fencing_gave_up += 1
         return out
+
+    def _count_fencing(self, event: FenceResult) -> None:
+        if event.ok:
+            self.fence_failures.pop(event.target, None)
+        else:
+            self.fence_failures[event.target] = self.fence_failures.get(event.target, 0) + 1
+
+    def _too_many_fence_failures(self, target: str) -> bool:
+        """stonith-max-attempts: after that many failures the DC stops asking again at
+        once; a later change (CIB, attribute, membership, recheck) plans it anew."""
+        count = self.fence_failures.get(target, 0)
+        maximum = max_attempts(cluster_property(self.doc.root, "stonith-max-attempts", "10")
+                               if self.doc is not None else "10")
+        if count >= maximum:
+            log.warning("too many failures (%d) to fence %s: giving up for now", count, target)
+            return True
+        return False
 
     def _tick(self, now_ms: int) -> list[Output]:
         if self.run is not None:
