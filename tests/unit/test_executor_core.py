@@ -93,10 +93,28 @@ def test_a_cancel_while_the_monitor_runs_drops_its_late_result() -> None:
     (run,) = runs(ex.step(0, ExecuteOp(op("monitor", interval_ms=5_000))))
     (cancelled,) = results(ex.step(10, CancelOp("d1", "monitor", 5_000)))
     assert cancelled.op_status == OpStatus.CANCELLED
-    (start,) = runs(ex.step(11, ExecuteOp(op("start"))))
-    assert ex.step(20, AgentDone(run.call_id, 0)) == []
-    assert ex.status().dropped == 1
+    assert runs(ex.step(11, ExecuteOp(op("start")))) == [], "the monitor still runs"
+    out = ex.step(20, AgentDone(run.call_id, 0))
+    assert results(out) == [], "nobody wants the cancelled monitor's result"
+    (start,) = runs(out)
     assert results(ex.step(30, AgentDone(start.call_id, 0)))[0].op.action == "start"
+
+
+def test_a_stop_waits_for_the_monitor_already_running_on_the_resource() -> None:
+    """No overlapping operations on one resource: the stop cancels the recurring monitor
+    but its agent, already running, finishes before the stop's agent starts."""
+    ex = new()
+    (first,) = runs(ex.step(0, ExecuteOp(op("monitor", interval_ms=5_000))))
+    ex.step(10, AgentDone(first.call_id, 0))
+    (again,) = runs(ex.step(5_010, Tick()))
+    out = ex.step(5_020, ExecuteOp(op("stop")))
+    assert [r.op_status for r in results(out)] == [OpStatus.CANCELLED]
+    assert runs(out) == [] and ex.status().queued == (("d1", "stop", 0),)
+    (stop,) = runs(ex.step(5_400, AgentDone(again.call_id, 0)))
+    assert stop.action == "stop"
+    (stopped,) = results(ex.step(5_500, AgentDone(stop.call_id, 0)))
+    assert (stopped.op.action, stopped.queue_time_ms) == ("stop", 380)
+    assert ex.step(60_000, Tick()) == [], "no monitor after the stop"
 
 
 def test_an_agent_that_never_answers_times_out_with_op_status_2() -> None:

@@ -1,7 +1,8 @@
 """One node's executor: which resource operations run, wait, recur, time out or are cancelled.
 
 Owns the per-node operation bookkeeping of Pacemaker's executor: one operation per
-resource at a time (the rest queue in arrival order), recurring monitors re-run at their
+resource at a time (the rest queue in arrival order; a cancelled monitor's run in flight still
+counts), recurring monitors re-run at their
 interval and reported on their first result and whenever it changes, recurring operations
 cancelled before a stop, timeouts (op-status 2) when no result arrives, and the history of
 what ran, from which the DC rebuilds this node's lrm state on join. Never runs an agent
@@ -328,12 +329,9 @@ class Executor:
         if queue:
             kept = [p for p in queue if not (p.recurring and p.call_id == entry.call_id)]
             self._queues[key[0]] = deque(kept)
-        running = self._running.get(key[0])
-        if running is not None and running[1].call_id == entry.call_id:
-            # Let the agent finish (killing a monitor midway helps nobody); its
-            # result is dropped as stale and the resource's queue moves on.
-            del self._running[key[0]]
-            self._run_owner.pop(running[0].run_id, None)
+        # A run of it in flight goes on: the resource's next operation (the stop that
+        # cancelled it) waits for it, never two agents on one resource at once; its result
+        # is not reported (_finish: nobody wants it).
 
     def _new_call_id(self) -> int:
         call_id = self._next_call_id
