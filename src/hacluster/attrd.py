@@ -5,13 +5,16 @@ is sent to the group and applied only when delivered back, so every member appli
 updates in the same (Totem agreed) order. One member, the writer (the lowest node name of
 the group), turns values into CIB writes: transient ones (lifetime "reboot") go to the
 status section's transient_attributes, permanent ones ("forever") to the nodes section.
-Dampening is per attribute, as in Pacemaker's attrd: a change of an attribute's value on any
-node (re)starts that attribute's delay, and when it expires the values changed meanwhile are
-written together. So nodes that notice the same loss (a ping gateway) at slightly different
-times reach the CIB in one go, and the scheduler never sees one of them without the others. When a node leaves, its transient values are gone
-(the writer erases them, as Pacemaker's DC does); when nodes join, each member re-sends
-the values about itself, the node being the authority on its own state. Never touches
-the CIB or the network itself: AttrdSend and AttrWrite are outputs that node.py routes.
+Dampening is per attribute, as in Pacemaker's attrd: a change of an attribute's value
+on any node (re)starts that attribute's delay, and when it expires the values changed
+meanwhile are written together. So nodes that notice the same loss (a ping gateway) at
+slightly different times reach the CIB in one go, and the scheduler never sees one of them
+without the others. When a node leaves, its transient values are gone (the writer erases
+them, as Pacemaker's DC does); when nodes join, each member re-sends the values about
+itself, the node being the authority on its own state. An attribute created private
+(attrd_updater -p) is never written; a refresh (-R) makes the writer write every other
+value again. Never touches the CIB or the network itself: AttrdSend and AttrWrite are
+outputs that node.py routes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import logging
 from dataclasses import dataclass
 
 from hacluster.common import Codec
-from hacluster.events import AttrUpdate, AttrValue, Tick
+from hacluster.events import AttrdRefresh, AttrUpdate, AttrValue, Tick
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,13 @@ class _Set:
     value: str | None
     lifetime: str
     dampen_ms: int
+    private: bool = False
+    delay_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Refresh:
+    """Write every value again (attrd_updater -R)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +106,9 @@ class _Sync:
     values: tuple[AttrValue, ...]
 
 
-WIRE = Codec({"attrd.set": _Set, "attrd.sync": _Sync})
+WIRE = Codec({"attrd.set": _Set, "attrd.sync": _Sync, "attrd.refresh": _Refresh})
 
-Input = AttrUpdate | AttrdDeliver | AttrdMembers | Tick
+Input = AttrUpdate | AttrdRefresh | AttrdDeliver | AttrdMembers | Tick
 Output = AttrdSend | AttrWrite
 Key = tuple[str, str]  # (node, name)
 
@@ -127,6 +137,7 @@ class Attrd:
         self._dampen_ms: dict[str, int] = {}  # attribute name -> its dampening
         self._due: dict[str, int] = {}  # writer only: attribute name -> when it gets written
         self._unwritten: set[Key] = set()  # writer only: changed values waiting for _due
+        self._private: set[str] = set()  # names created private: never written to the CIB
         self._members: tuple[str, ...] = ()
         self._dropped = 0
 
@@ -136,6 +147,8 @@ class Attrd:
         match event:
             case AttrUpdate():
                 return self._local_update(event)
+            case AttrdRefresh():
+                return [AttrdSend(WIRE.encode(_Refresh()))]
             case AttrdDeliver(sender=sender, data=data):
                 return self._deliver(now_ms, sender, data)
             case AttrdMembers(members=members):
@@ -173,13 +186,17 @@ class Attrd:
             log.debug("attribute update refused: %s", problem)
             return []
         message = _Set(update.node, update.name, update.value, update.lifetime,
-                       update.dampen_ms)
+                       update.dampen_ms, update.private, update.delay_only)
         return [AttrdSend(WIRE.encode(message))]
 
     def _deliver(self, now_ms: int, sender: str, data: bytes) -> list[Output]:
         message = WIRE.decode(data)
         if isinstance(message, _Set) and self._is_valid_set(message):
             key = (message.node, message.name)
+            if message.delay_only:
+                return self._new_delay(now_ms, message.name, message.dampen_ms)
+            if message.private and not any(k[1] == message.name for k in self._values):
+                self._private.add(message.name)  # Pacemaker: only when it creates it
             self._dampen_ms[message.name] = message.dampen_ms
             new = None if message.value is None else AttrValue(
                 message.node, message.name, message.value, message.lifetime)
@@ -187,6 +204,9 @@ class Attrd:
         if isinstance(message, _Sync) and message.node == sender and all(
                 v.node == sender and v.lifetime in LIFETIMES for v in message.values):
             return self._apply_sync(now_ms, message)
+        if isinstance(message, _Refresh):
+            self._write_all(now_ms)
+            return self._flush(now_ms)
         self._dropped += 1
         log.debug("attrd message dropped sender=%s", sender)
         return []
@@ -201,9 +221,7 @@ class Attrd:
         if self.writer == self.node_name and (not previous or previous[0] != self.node_name):
             # A new writer cannot know what the old one left unwritten: write everything.
             log.info("attrd writer is now this node node=%s", self.node_name)
-            for key in sorted(self._values):
-                self._unwritten.add(key)
-                self._due[key[1]] = now_ms
+            self._write_all(now_ms)
         elif self.writer != self.node_name:
             self._due.clear()
             self._unwritten.clear()
@@ -219,7 +237,7 @@ class Attrd:
             for key in sorted(k for k in self._unwritten if k[1] == name):
                 self._unwritten.discard(key)
                 value = self._values.get(key)
-                if value is not None:
+                if value is not None and name not in self._private:
                     out.append(AttrWrite(key[0], key[1], value.value, value.lifetime))
         return out
 
@@ -234,7 +252,7 @@ class Attrd:
             self._values.pop(key, None)
         else:
             self._values[key] = new
-        if self.writer != self.node_name:
+        if self.writer != self.node_name or key[1] in self._private:
             return []
         if new is None:
             self._unwritten.discard(key)
@@ -250,6 +268,26 @@ class Attrd:
         self._unwritten.add(key)
         self._due[key[1]] = now_ms + dampen_ms  # each change restarts the attribute's delay
         return out
+
+    def _write_all(self, now_ms: int) -> None:
+        """The writer writes every value it holds at the next flush (a new writer, or -R)."""
+        if self.writer != self.node_name:
+            return
+        for key in sorted(self._values):
+            self._unwritten.add(key)
+            self._due[key[1]] = now_ms
+
+    def _new_delay(self, now_ms: int, name: str, dampen_ms: int) -> list[Output]:
+        """attrd_updater -Y: a changed dampening of `name` writes its values now."""
+        if self._dampen_ms.get(name, 0) == dampen_ms:
+            return []
+        self._dampen_ms[name] = dampen_ms
+        if self.writer != self.node_name:
+            return []
+        for key in sorted(k for k in self._values if k[1] == name):
+            self._unwritten.add(key)
+        self._due[name] = now_ms
+        return self._flush(now_ms)
 
     def _apply_sync(self, now_ms: int, sync: _Sync) -> list[Output]:
         out: list[Output] = []

@@ -335,13 +335,22 @@ class OpResult:
 class AttrUpdate:
     """Set (value not None) or delete (None) a node attribute through attrd;
     `lifetime` is "reboot" (transient, status section) or "forever" (nodes section);
-    `dampen_ms` delays the write so a flapping value settles first."""
+    `dampen_ms` delays the write so a flapping value settles first; `private` (if this
+    creates the attribute) keeps it out of the CIB for good; `delay_only` changes only the
+    attribute's dampening (attrd_updater -Y), `value` unused."""
 
     node: str
     name: str
     value: str | None
     lifetime: str = "reboot"
     dampen_ms: int = 0
+    private: bool = False
+    delay_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AttrdRefresh:
+    """attrd_updater -R: the attrd writer writes every (not private) value to the CIB again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,8 +440,8 @@ class Subscribe:
 
 
 NodeRequest = (NodeStatusQuery | SendRequest | CpgJoinRequest | CpgLeaveRequest | CpgSendRequest
-               | ProcessExited | CibQuery | CibWrite | AttrUpdate | AttrdQuery | FenceRequest
-               | FencerStatusQuery)
+               | ProcessExited | CibQuery | CibWrite | AttrUpdate | AttrdRefresh | AttrdQuery
+               | FenceRequest | FencerStatusQuery)
 DaemonRequest = DaemonPing | DaemonStatus | DaemonShutdown | Subscribe
 
 
@@ -468,6 +477,7 @@ IPC_CODEC = Codec({
     "node.status": NodeStatusQuery, "node.send": SendRequest, "cpg.join": CpgJoinRequest,
     "cpg.leave": CpgLeaveRequest, "cpg.send": CpgSendRequest, "cpg.exited": ProcessExited,
     "cib.query": CibQuery, "cib.write": CibWrite, "attrd.update": AttrUpdate,
+    "attrd.refresh": AttrdRefresh,
     "attrd.query": AttrdQuery, "stonith.fence": FenceRequest, "stonith.status": FencerStatusQuery,
     "daemon.ping": DaemonPing, "daemon.status": DaemonStatus, "daemon.shutdown": DaemonShutdown,
     "daemon.subscribe": Subscribe,

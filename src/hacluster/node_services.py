@@ -31,6 +31,7 @@ from hacluster.common import Code, Codec, NodeId, Problem
 from hacluster.events import (
     AgentDone,
     AttrdQuery,
+    AttrdRefresh,
     AttrUpdate,
     AttrValues,
     ClientRequest,
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 SERVICE_PID = 0  # the node's own attrd / fencer, not a client process
 STONITH_GROUP = "stonith-ng"
 SERVICE_GROUPS = frozenset({ATTRD_GROUP, STONITH_GROUP})
-SERVICE_REQUESTS = (AttrUpdate, AttrdQuery, FenceRequest, FencerStatusQuery)
+SERVICE_REQUESTS = (AttrUpdate, AttrdRefresh, AttrdQuery, FenceRequest, FencerStatusQuery)
 FENCE_WIRE = Codec({"stonith.result": FenceResult})
 
 
@@ -163,6 +164,9 @@ class NodeServices:
                     out.external.append(Reply(req.request_id, False, None, (problem,)))
                     return out
                 self._attrd(now_ms, replace(update, node=update.node or self.node_name), out)
+                out.external.append(Reply(req.request_id, True))
+            case AttrdRefresh():
+                self._attrd(now_ms, req.request, out)
                 out.external.append(Reply(req.request_id, True))
             case AttrdQuery(name, node, all_nodes):
                 where = None if all_nodes and not node else node or self.node_name

@@ -12,7 +12,7 @@ from hacluster.attrd import (
     AttrValue,
     AttrWrite,
 )
-from hacluster.events import AttrUpdate, Tick
+from hacluster.events import AttrdRefresh, AttrUpdate, Tick
 
 
 class Group:
@@ -97,6 +97,46 @@ def test_an_undampened_attribute_is_written_at_once_beside_a_dampened_one() -> N
     group.update(0, "node2", AttrUpdate("node2", "pingd", "0", dampen_ms=30_000))
     group.update(10, "node3", AttrUpdate("node3", "fail-count-d1#start_0", "1"))
     assert group.writes["node1"] == [AttrWrite("node3", "fail-count-d1#start_0", "1", "reboot")]
+
+
+def test_a_private_attribute_is_known_everywhere_but_never_written() -> None:
+    """attrd_updater -p: private only when it creates the attribute (as Pacemaker)."""
+    group = Group()
+    group.update(0, "node2", AttrUpdate("node2", "secret", "1", private=True))
+    group.update(1, "node3", AttrUpdate("node3", "secret", "2"))
+    group.update(2, "node2", AttrUpdate("node2", "public", "1"))
+    group.update(3, "node2", AttrUpdate("node2", "public", "2", private=True))
+    assert [v.value for v in group.cores["node3"].query("secret")] == ["1", "2"]
+    assert group.writes["node1"] == [AttrWrite("node2", "public", "1", "reboot"),
+                                     AttrWrite("node2", "public", "2", "reboot")]
+    group.membership(10, ("node2", "node3"))  # a new writer writes what it knows
+    assert [w.name for w in group.writes["node2"]] == ["public"]
+
+
+def test_a_refresh_makes_the_writer_write_every_value_again() -> None:
+    group = Group()
+    group.update(0, "node2", AttrUpdate("node2", "a", "1"))
+    group.update(0, "node3", AttrUpdate("node3", "b", "2", lifetime="forever"))
+    group.update(0, "node2", AttrUpdate("node2", "c", "3", dampen_ms=60_000))
+    group.writes["node1"].clear()
+    group.handle(5, "node3", group.cores["node3"].step(5, AttrdRefresh()))
+    assert group.writes == {"node1": [AttrWrite("node2", "a", "1", "reboot"),
+                                      AttrWrite("node3", "b", "2", "forever"),
+                                      AttrWrite("node2", "c", "3", "reboot")],
+                            "node2": [], "node3": []}
+
+
+def test_a_new_dampening_alone_keeps_the_value_and_writes_it_now() -> None:
+    """attrd_updater -Y -d: the value stays; a changed delay writes the attribute."""
+    group = Group()
+    group.update(0, "node2", AttrUpdate("node2", "pingd", "100", dampen_ms=60_000))
+    group.update(10, "node2", AttrUpdate("node2", "pingd", None, dampen_ms=5_000,
+                                         delay_only=True))
+    assert [v.value for v in group.cores["node1"].query("pingd")] == ["100"]
+    assert group.writes["node1"] == [AttrWrite("node2", "pingd", "100", "reboot")]
+    group.update(20, "node2", AttrUpdate("node2", "pingd", "0", dampen_ms=5_000))
+    group.tick(5_020)
+    assert group.writes["node1"][-1] == AttrWrite("node2", "pingd", "0", "reboot")
 
 
 def test_a_delete_removes_the_value_everywhere_and_from_the_cib() -> None:

@@ -102,7 +102,11 @@ def test_a_deleted_attribute_is_gone_and_querying_it_is_105(
     (["-N", "node1", "-n", "pingd", "-U", "1", "-l", "week"], 64, "invalid lifetime"),
     (["-N", "node1", "-n", "pingd", "-U", "1", "-d", "soon"], 64, "invalid delay"),
     (["-N", "node1", "-n", "", "-U", "1"], 64, "invalid attribute name"),
-    (["-N", "node1", "-U", "1"], 64, ""),
+    (["-N", "node1", "-U", "1"], 64, "Command requires --name argument"),
+    (["-Q"], 64, "Command requires --name argument"),
+    (["-R"], 102, "live cluster"),
+    (["-N", "node1", "-n", "pingd", "-U", "1", "-p"], 102, "live cluster"),
+    (["-N", "node1", "-n", "pingd", "-Y", "-d", "5s"], 102, "live cluster"),
 ])
 def test_bad_input_gets_a_clear_error_and_a_stable_status(
         cib_file: Path, capsys: pytest.CaptureFixture[str], argv: list[str], status: int,

@@ -14,6 +14,7 @@ from hacluster.common import Code, DecodeError, Problem
 from hacluster.events import (
     IPC_CODEC,
     AttrdQuery,
+    AttrdRefresh,
     AttrUpdate,
     AttrValue,
     AttrValues,
@@ -52,6 +53,7 @@ EXAMPLES = [
     CpgLeaveRequest("g", 7), CpgSendRequest("g", 7, b"data\x00"), ProcessExited(9),
     CibQuery(), CibWrite(b'{"operation":"replace","xml":"<cib/>"}'),
     AttrUpdate("", "pingd", "100", "reboot", 5000), AttrUpdate("node2", "pingd", None),
+    AttrUpdate("", "x", "1", private=True), AttrdRefresh(),
     AttrdQuery("pingd", all_nodes=True), FenceRequest("node2", "off"), FencerStatusQuery(),
     DaemonPing(), DaemonStatus(), DaemonShutdown(), Subscribe(("CpgDeliver",)),
 ]

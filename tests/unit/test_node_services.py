@@ -7,6 +7,7 @@ from hacluster.common import NodeId
 from hacluster.events import (
     AgentDone,
     AttrdQuery,
+    AttrdRefresh,
     AttrUpdate,
     AttrValue,
     AttrValues,
@@ -47,6 +48,24 @@ def test_an_attribute_update_goes_round_the_group_and_into_the_cib() -> None:
     query = node.request(3, ClientRequest(8, AttrdQuery("pingd", all_nodes=True)))
     assert query.external == [Reply(8, True, AttrValues(
         "node1", (AttrValue("node2", "pingd", "5", "reboot"),)))]
+
+
+def test_a_private_attribute_is_answered_but_never_written_and_a_refresh_rewrites() -> None:
+    """attrd_updater -p / -R through the node's request path."""
+    node = services()
+    for rid, update in enumerate([AttrUpdate("node2", "secret", "1", private=True),
+                                  AttrUpdate("node2", "pingd", "5")], 20):
+        [(group, data)] = node.request(1, ClientRequest(rid, update)).sends
+        written = node.deliver(2, group, NodeId(1), data).cib_writes
+    assert ["secret" in w.xml for w in written] == [False]
+    out = node.request(3, ClientRequest(30, AttrdRefresh()))
+    assert out.external == [Reply(30, True)]
+    [(group, data)] = out.sends
+    rewritten = node.deliver(4, group, NodeId(1), data).cib_writes
+    assert len(rewritten) == 1 and 'name="pingd"' in rewritten[0].xml
+    query = node.request(5, ClientRequest(31, AttrdQuery("secret", "node2")))
+    assert query.external == [Reply(31, True, AttrValues(
+        "node1", (AttrValue("node2", "secret", "1", "reboot"),)))]
 
 
 def test_merged_fence_requests_answer_everyone_and_tell_peers_once() -> None:

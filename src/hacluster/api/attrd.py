@@ -16,7 +16,7 @@ from typing import Any
 from hacluster.api.env import CIBEnvironment, CibFile, LiveCluster, call
 from hacluster.cib import node_attribute_request, node_attributes, node_id_of
 from hacluster.common import Code, HaError, Problem, parse_duration_ms, raise_if_errors
-from hacluster.events import AttrdQuery, AttrUpdate, AttrValues
+from hacluster.events import AttrdQuery, AttrdRefresh, AttrUpdate, AttrValues
 
 LIFETIMES = ("reboot", "forever")
 
@@ -58,9 +58,15 @@ def check_update(name: str, value: str | None, lifetime: str, dampen_ms: int) ->
 
 
 def update(env: CIBEnvironment, name: str, value: str | None, node: str | None = None,
-           lifetime: str = "reboot", dampen_ms: int = 0) -> None:
-    """Set `name` to `value` on `node` (None: delete it); node None means this node."""
+           lifetime: str = "reboot", dampen_ms: int = 0, *, private: bool = False,
+           delay_only: bool = False) -> None:
+    """Set `name` to `value` on `node` (None: delete it); node None means this node.
+    `private`: if this creates it, attrd never writes it to the CIB; `delay_only`: change
+    only its dampening (both need the live cluster)."""
     raise_if_errors(check_update(name, value, lifetime, dampen_ms))
+    if isinstance(env, CibFile) and (private or delay_only):
+        raise HaError.single(Code.CIB_NO_LIVE_CLUSTER, "private attributes and dampening "
+                             "live in attrd: they need the live cluster, not CIB_file")
     if isinstance(env, CibFile):
         if not node:
             raise HaError.single(Code.ATTR_UNKNOWN_NODE,
@@ -72,7 +78,15 @@ def update(env: CIBEnvironment, name: str, value: str | None, node: str | None =
                                  node=node)
         env.submit(node_attribute_request(node_id, node, name, value, lifetime))
         return
-    _live(env, AttrUpdate(node or "", name, value, lifetime, dampen_ms))
+    _live(env, AttrUpdate(node or "", name, value, lifetime, dampen_ms, private, delay_only))
+
+
+def refresh(env: CIBEnvironment) -> None:
+    """attrd_updater -R: attrd's writer writes every (not private) value to the CIB again."""
+    if isinstance(env, CibFile):
+        raise HaError.single(Code.CIB_NO_LIVE_CLUSTER,
+                             "a refresh asks the live cluster's attrd, not CIB_file")
+    _live(env, AttrdRefresh())
 
 
 def query(env: CIBEnvironment, name: str, node: str | None = None,
@@ -101,7 +115,7 @@ def _values(body: Any) -> list[tuple[str, str, str, str]]:
     return [(v.node, v.name, v.value, v.lifetime) for v in body.values]
 
 
-def _live(env: CIBEnvironment, request: AttrUpdate | AttrdQuery) -> Any:
+def _live(env: CIBEnvironment, request: AttrUpdate | AttrdQuery | AttrdRefresh) -> Any:
     state_dir = env.state_dir if isinstance(env, LiveCluster) else None
     try:
         return call(request, state_dir)
