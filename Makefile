@@ -11,7 +11,7 @@ MYPY_STRICT += src/hacluster/executor src/hacluster/attrd.py src/hacluster/fenci
 # the OCF agents shipped in the package (helper agents)
 MYPY_STRICT += src/hacluster/agents
 # the operator tools' api and cli modules (helper tools)
-MYPY_STRICT += src/hacluster/api/cluster_setup.py src/hacluster/cli/crm.py src/hacluster/cli/crm_standby.py src/hacluster/cli/crm_verify.py src/hacluster/cli/crm_node.py src/hacluster/api/property.py src/hacluster/api/stonith.py src/hacluster/api/resource_view.py src/hacluster/api/verify.py src/hacluster/cli/pcs src/hacluster/api/cibedit.py src/hacluster/api/move.py src/hacluster/api/parameter.py src/hacluster/api/wait.py src/hacluster/api/agents.py src/hacluster/api/resource.py src/hacluster/api/resource_layout.py src/hacluster/api/constraint.py src/hacluster/cli/crm_resource.py src/hacluster/cli/usage.py src/hacluster/cli/waiting.py src/hacluster/api/constraint_view.py src/hacluster/api/status_notes.py
+MYPY_STRICT += src/hacluster/api/cluster_setup.py src/hacluster/cli/crm.py src/hacluster/cli/crm_standby.py src/hacluster/cli/crm_verify.py src/hacluster/cli/crm_node.py src/hacluster/api/property.py src/hacluster/api/stonith.py src/hacluster/api/resource_view.py src/hacluster/api/verify.py src/hacluster/cli/pcs src/hacluster/api/cibedit.py src/hacluster/api/move.py src/hacluster/api/parameter.py src/hacluster/api/wait.py src/hacluster/api/agents.py src/hacluster/api/resource.py src/hacluster/api/resource_layout.py src/hacluster/api/constraint.py src/hacluster/api/constraint_set.py src/hacluster/cli/crm_resource.py src/hacluster/cli/usage.py src/hacluster/cli/waiting.py src/hacluster/api/constraint_view.py src/hacluster/api/status_notes.py
 
 .PHONY: test demo setup debs lint typecheck pytest clean
 

@@ -431,6 +431,5 @@ def draw(rng: random.Random, cib_xml: bytes, kinds: str = "pcs,crm") -> Command:
     the families ("pcs", "crm" or both)."""
     wanted = set(kinds.split(","))
     families = [(f, w) for f, w, kind in FAMILIES if kind in wanted]
-    funcs, weights = zip(*families)
-    family = rng.choices(funcs, weights=weights)[0]
+    family = rng.choices([f for f, _ in families], weights=[w for _, w in families])[0]
     return family(Drawer(rng, facts(cib_xml)))

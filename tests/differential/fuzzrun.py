@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-
 from tests.differential import cmdgen
 
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"

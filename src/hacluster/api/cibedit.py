@@ -168,13 +168,15 @@ def sub_element(parent: XMLElement, tag: str, attrs: Mapping[str, str] | None = 
 
 
 def nvset(parent: XMLElement, tag: str, root: XMLElement, wanted_id: str | None = None,
-          create: bool = True) -> XMLElement | None:
-    """The first <tag> set of `parent`, made (with id "<parent>-<tag>") when asked to."""
+          create: bool = True, first: bool = False) -> XMLElement | None:
+    """The first <tag> set of `parent`, made (with id "<parent>-<tag>", as the first child
+    if `first`, else the last) when asked to."""
     found = parent.find(tag)
     if found is not None or not create:
         return found
     return sub_element(parent, tag,
-                       {"id": unique_id(root, wanted_id or f"{parent.get('id')}-{tag}")})
+                       {"id": unique_id(root, wanted_id or f"{parent.get('id')}-{tag}")},
+                       0 if first else None)
 
 
 def set_nvpairs(root: XMLElement, nvs: XMLElement, pairs: Iterable[tuple[str, str]],
@@ -202,8 +204,8 @@ def nvpairs(nvs: XMLElement | None) -> list[tuple[str, str]]:
 
 
 def set_meta(root: XMLElement, element: XMLElement,
-             pairs: Iterable[tuple[str, str]]) -> None:
-    meta = nvset(element, "meta_attributes", root)
+             pairs: Iterable[tuple[str, str]], first: bool = False) -> None:
+    meta = nvset(element, "meta_attributes", root, first=first)
     assert meta is not None
     set_nvpairs(root, meta, pairs)
 

@@ -48,6 +48,23 @@ def missing_resources(root: XMLElement, rids: Sequence[str]) -> list[Problem]:
             for rid in rids if cibedit.find_resource(root, rid) is None]
 
 
+def clone_member_problems(root: XMLElement, rids: Sequence[str], force: bool,
+                          closing: bool = False) -> list[Problem]:
+    """pcs refuses a constraint on a resource inside a clone (the clone is what gets placed)
+    unless forced; `closing` is the newer wording pcs uses for sets."""
+    problems = []
+    for rid in rids:
+        element = cibedit.find_resource(root, rid)
+        parent = element.getparent() if element is not None else None
+        if force or parent is None or parent.tag not in ("clone", "master"):
+            continue
+        hint = (", use --force to override" if closing else ". Use --force to override.")
+        problems.append(error(Code.RSC_WRONG_KIND, f"{rid} is a clone resource, you should "
+                              f"use the clone id: {parent.get('id')} when adding "
+                              f"constraints{hint}", id=rid))
+    return problems
+
+
 def constraints(root: XMLElement) -> list[XMLElement]:
     return [c for c in cibedit.find_all(root, "/cib/configuration/constraints/*")
             if c.tag in CONSTRAINT_TAGS]
@@ -64,7 +81,7 @@ def add_constraint(root: XMLElement, tag: str, attrs: dict[str, str]) -> XMLElem
 def location_prefers(env: CIBEnvironment, rid: str, nodes: Sequence[str], avoids: bool,
                      force: bool = False) -> list[Problem]:
     def edit(root: XMLElement) -> list[Problem]:
-        problems = missing_resources(root, [rid])
+        problems = missing_resources(root, [rid]) or clone_member_problems(root, [rid], force)
         for word in nodes:
             node, _, score = word.partition("=")
             score = score or "INFINITY"
@@ -86,7 +103,7 @@ def location_add(env: CIBEnvironment, cid: str, rid: str, node: str, score: str,
                  force: bool = False) -> list[Problem]:
     """pcs constraint location add ID RSC NODE SCORE."""
     def edit(root: XMLElement) -> list[Problem]:
-        problems = missing_resources(root, [rid])
+        problems = missing_resources(root, [rid]) or clone_member_problems(root, [rid], force)
         bad = score_problem(score) or cibedit.id_problem(cid, "constraint id")
         if bad is None and cibedit.id_exists(root, cid):
             bad = error(Code.RSC_ID_EXISTS, f"'{cid}' already exists", id=cid)
@@ -158,7 +175,8 @@ def location_rule(env: CIBEnvironment, rid: str, words: Sequence[str],
         problems += [bad] if bad else []
 
     def edit(root: XMLElement) -> list[Problem]:
-        found = problems + missing_resources(root, [rid])
+        found = (missing_resources(root, [rid]) or clone_member_problems(root, [rid], force)
+                 or problems)
         if any(p.is_error() for p in found):
             return found
         attrs = {"id": options.get("constraint-id", f"location-{rid}"), "rsc": rid}
@@ -223,7 +241,8 @@ def colocation_add(env: CIBEnvironment, words: Sequence[str],
     options = dict(w.partition("=")[::2] for w in rest)
 
     def edit(root: XMLElement) -> list[Problem]:
-        problems = missing_resources(root, [rsc, with_rsc])
+        problems = (missing_resources(root, [rsc, with_rsc])
+                    or clone_member_problems(root, [rsc, with_rsc], force)[:1])
         bad = score_problem(score)
         problems += [bad] if bad else []
         element = {"rsc": rsc, "with-rsc": with_rsc, "score": score, **attrs}
@@ -259,7 +278,8 @@ def order_add(env: CIBEnvironment, words: Sequence[str],
     kind = options.get("kind", "")
 
     def edit(root: XMLElement) -> list[Problem]:
-        problems = missing_resources(root, [first, then])
+        problems = (missing_resources(root, [first, then])
+                    or clone_member_problems(root, [first, then], force)[:1])
         if kind and kind not in KINDS:
             problems.append(error(Code.TOOL_BAD_VALUE, f"'{kind}' is not a valid kind value, "
                                   "use 'Mandatory', 'Optional', 'Serialize'"))

@@ -265,8 +265,9 @@ def clear(env: CIBEnvironment, rid: str, node: str = "", expired_only: bool = Fa
     removed: list[str] = []
 
     def edit(root: XMLElement) -> list[Problem]:
-        if cibedit.find_resource(root, rid) is None:
-            return [error(Code.RSC_NOT_FOUND, f"Resource '{rid}' not found", id=rid)]
+        problems = check_target(root, rid, node)
+        if problems:
+            return problems
         for location in cli_constraints(root, rid):
             if node and constraint_node(location) != node:
                 continue

@@ -143,11 +143,10 @@ def add_primitive(root: XMLElement, spec: CreateSpec, name: agents.AgentName | N
         nvs = cibedit.sub_element(primitive, "instance_attributes",
                                   {"id": f"{spec.rid}-instance_attributes"})
         cibedit.set_nvpairs(root, nvs, sorted(spec.instance))
-    meta = list(spec.meta)
-    if spec.disabled and not spec.clone:
-        meta.append(("target-role", "Stopped"))
-    if meta:
-        cibedit.set_meta(root, primitive, sorted(meta))
+    if spec.meta:
+        cibedit.set_meta(root, primitive, sorted(spec.meta))
+    if spec.disabled and not spec.clone:  # a new meta_attributes goes first, as pcs does
+        cibedit.set_meta(root, primitive, [("target-role", "Stopped")], first=not spec.meta)
     add_operations(root, primitive, spec.operations, metadata)
     place_primitive(root, primitive, spec)
     return primitive
@@ -211,10 +210,10 @@ def place_primitive(root: XMLElement, primitive: XMLElement, spec: CreateSpec) -
     meta = list(spec.clone_meta)
     if spec.clone == "promotable":
         meta.append(("promotable", "true"))
-    if spec.disabled:
-        meta.append(("target-role", "Stopped"))
     if meta:
         cibedit.set_meta(root, clone, meta)
+    if spec.disabled:
+        cibedit.set_meta(root, clone, [("target-role", "Stopped")], first=not meta)
 
 
 # ------------------------------------------------------------------ update / meta
@@ -307,8 +306,8 @@ def set_target_role(env: CIBEnvironment, rids: Sequence[str], enabled: bool) -> 
             problems += missing
             if element is None:
                 continue
-            if not enabled:
-                cibedit.set_meta(root, element, [("target-role", "Stopped")])
+            if not enabled:  # pcs puts a new meta_attributes first when disabling
+                cibedit.set_meta(root, element, [("target-role", "Stopped")], first=True)
                 continue
             for target in enable_targets(element):
                 nvs = cibedit.nvset(target, "meta_attributes", root, create=False)

@@ -7,16 +7,44 @@ from __future__ import annotations
 import sys
 from types import MappingProxyType
 
-from hacluster.api import constraint
+from hacluster.api import constraint, constraint_set
 from hacluster.cli.pcs import show
 from hacluster.cli.pcs.common import Options, Usage, print_problems
+from hacluster.common import HaError
 
+SET_USAGE = MappingProxyType({
+    "rsc_order": "order set <resource1> [resourceN]... [options] [set <resourceX> ... "
+                 "[options]] [setoptions [constraint_options]]",
+    "rsc_colocation": "colocation set <resource1> [resourceN]... [options] [set "
+                      "<resourceX> ... [options]] [setoptions [constraint_options]]",
+})
 LOCATION = ("location <resource> prefers|avoids <node>[=<score>]...\n    "
             "location <resource> rule [id=<rule id>] [role=<role>] [score=<score>] "
             "<expression>\n    location add <id> <resource> <node> <score>")
 
 
+def add_set(tag: str, words: list[str], options: Options) -> int:
+    """`constraint order|colocation set ...`."""
+    try:
+        warnings = constraint_set.add(options.env(), tag, words, options.force)
+    except constraint_set.SetUsage:
+        raise Usage("constraint [constraints]", SET_USAGE[tag]) from None
+    except HaError as error:
+        listing = constraint_set.duplicate_listing(error.problems)
+        if listing:
+            print(listing, file=sys.stderr)
+        raise
+    listing = constraint_set.duplicate_listing(warnings)
+    if listing:
+        print(listing, file=sys.stderr)
+    print_problems(warnings, options.force)
+    return 0
+
+
 def location(words: list[str], options: Options) -> int:
+    if len(words) == 5 and words[0] == "add":
+        print("Warning: Validation for node existence in the cluster will be skipped",
+              file=sys.stderr)
     if len(words) >= 3 and words[1] in ("prefers", "avoids"):
         print("Warning: Validation for node existence in the cluster will be skipped",
               file=sys.stderr)
@@ -44,6 +72,8 @@ def colocation(words: list[str], options: Options) -> int:
         return 0
     if not words or words[0] in ("config", "show"):
         return show.constraint_config(words[1:], options, ("rsc_colocation",))
+    if words[0] == "set":
+        return add_set("rsc_colocation", words[1:], options)
     if words[0] != "add":
         raise Usage("constraint colocation", "colocation add [<role>] <source resource id> "
                     "with [<role>] <target resource id> [score] [options] [id=constraint-id]")
@@ -58,6 +88,8 @@ def order(words: list[str], options: Options) -> int:
         return 0
     if not words or words[0] in ("config", "show"):
         return show.constraint_config(words[1:], options, ("rsc_order",))
+    if words[0] == "set":
+        return add_set("rsc_order", words[1:], options)
     warnings, summary = constraint.order_add(options.env(), words, options.force)
     print(summary, file=sys.stderr)
     print_problems(warnings, options.force)

@@ -174,8 +174,7 @@ def move_with_constraint(words: list[str], options: Options) -> int:
         print(f"Migration will take effect until: {result.until}", file=sys.stderr)
     if node and not result.constraint_id.startswith("cli-ban"):
         print(f"Warning: A move constraint has been created and the resource '{rid}' may or "
-              "may not move depending on other configuration; remove it with "
-              f"'pcs resource clear {rid}'", file=sys.stderr)
+              "may not move depending on other configuration", file=sys.stderr)
     return 0
 
 
@@ -233,9 +232,16 @@ def clear(words: list[str], options: Options) -> int:
     if not positional or len(positional) > 2:
         raise Usage("resource clear", "clear <resource id> [node] [--promoted] [--expired]")
     node = positional[1] if len(positional) > 1 else ""
-    with missing_resource_says("bundle/clone/group/resource '{id}' does not exist", True):
-        removed = move.clear(options.env(), positional[0], node, options.has("--expired"),
-                             int(time.time()))
+    try:
+        with missing_resource_says("bundle/clone/group/resource '{id}' does not exist", True):
+            removed = move.clear(options.env(), positional[0], node, options.has("--expired"),
+                                 int(time.time()))
+    except HaError as error:
+        if error.problems[0].code is not Code.NODE_NOT_FOUND:
+            raise
+        # pcs runs crm_resource --clear and passes on what it said
+        raise HaError.single(Code.NODE_NOT_FOUND, f"cannot clear resource '{positional[0]}'\n"
+                             f"crm_resource: {error.problems[0].message}") from None
     for cid in removed:
         print(f"Removing constraint: {cid}", file=sys.stderr)
     return 0

@@ -1,0 +1,126 @@
+"""Command scripts that random scripts (tests/differential/cmdgen.py) found ours answering
+differently from the real tools, each run through the real pcs 0.11 / Pacemaker 2.1.5 tools
+and ours on copies of one CIB (tests/differential/fuzzrun.py). After every command the
+configuration sections, the exit statuses and the first lines of stderr must agree, and
+stdout too for listings and queries."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from tests.differential import cmdgen, fuzzrun
+
+SCRIPTS = {
+    "constraints on a resource inside a clone": """
+        pcs resource create a ocf:heartbeat:Dummy clone
+        pcs resource create b ocf:heartbeat:Dummy --group g
+        pcs resource create c ocf:heartbeat:Dummy
+        pcs constraint location a prefers node-1
+        pcs constraint colocation add a with c
+        pcs constraint colocation add c with a 50
+        pcs constraint order a then c
+        pcs constraint order start c then stop a
+        pcs constraint location a rule score=10 pingd lte 0
+        pcs constraint location nope rule score=10 foo bar
+        pcs constraint colocation add a with c --force
+        pcs constraint order a then c --force
+        pcs constraint location add L1 a node-1 10
+        pcs constraint colocation add a with a-clone
+        pcs constraint colocation add b with c
+    """,
+    "resource sets": """
+        pcs resource create alpha ocf:heartbeat:Dummy
+        pcs resource create beta ocf:heartbeat:Dummy
+        pcs resource create gamma3 ocf:heartbeat:Dummy clone
+        pcs constraint order set alpha beta gamma3
+        pcs constraint order set alpha beta gamma3-clone
+        pcs constraint order set alpha beta action=stop require-all=false set gamma3-clone role=Promoted setoptions symmetrical=false id=myset
+        pcs constraint colocation set alpha beta sequential=true set gamma3-clone setoptions score=-50
+        pcs constraint colocation set alpha beta setoptions score=abc
+        pcs constraint order set alpha bogus=1
+        pcs constraint order set
+        pcs constraint order set alpha set
+        pcs constraint order set alpha nope set nope2
+        pcs constraint colocation set alpha setoptions kind=Optional
+        pcs constraint order set alpha setoptions score=1
+        pcs constraint colocation set alpha beta
+        pcs constraint colocation set alpha beta
+        pcs constraint colocation set alpha beta --force
+        pcs constraint order set alpha sequential=maybe action=go role=x require-all=2
+        pcs constraint colocation set alpha bogus=1 setoptions id=1x
+        pcs constraint order set alpha setoptions kind=Bad symmetrical=3
+        pcs constraint order set alpha setoptions id=alpha
+        pcs constraint
+        pcs constraint order
+        pcs constraint colocation
+    """,
+    "disabling puts a new meta_attributes first": """
+        pcs resource create alpha ocf:heartbeat:Dummy --disabled
+        pcs resource create beta ocf:heartbeat:Dummy fake=1 meta priority=1 --disabled
+        pcs resource create gamma ocf:heartbeat:Dummy fake=1 op monitor interval=5 --disabled
+        pcs resource create eps ocf:heartbeat:Dummy clone --disabled
+        pcs resource create eps4 ocf:heartbeat:Dummy clone interleave=true --disabled
+        pcs resource create eps2 ocf:heartbeat:Dummy --group gg --disabled
+        pcs resource create zed ocf:heartbeat:Dummy fake=1
+        pcs resource disable zed
+        pcs resource create zed2 ocf:heartbeat:Dummy fake=1
+        pcs resource meta zed2 priority=4
+        pcs resource disable zed2
+    """,
+    "clearing on an unknown node": """
+        pcs resource create c ocf:heartbeat:Dummy
+        pcs resource move-with-constraint c node-1
+        pcs resource clear c node-9
+        crm_resource --clear -r c -N node-9
+        pcs resource clear c
+    """,
+}
+
+
+def script_lines(text: str) -> list[cmdgen.Command]:
+    commands = []
+    for line in text.strip().splitlines():
+        words = shlex.split(line)
+        commands.append(cmdgen.Command(words[0], tuple(words[1:]), reads=True))
+    return commands
+
+
+@pytest.fixture(scope="module")
+def real_tools() -> fuzzrun.RealTools:
+    missing = fuzzrun.RealTools.missing()
+    if missing:
+        pytest.skip(missing)
+    tools = fuzzrun.RealTools()
+    yield tools  # type: ignore[misc]
+    tools.close()
+
+
+def run_commands(real: fuzzrun.RealTools, commands: list[cmdgen.Command], tmp: Path,
+                 base: str = "empty") -> list[str]:
+    theirs_dir, ours_dir = tmp / "theirs", tmp / "ours"
+    theirs_dir.mkdir()
+    ours_dir.mkdir()
+    theirs, ours = theirs_dir / "cib.xml", ours_dir / "cib.xml"
+    theirs.write_bytes(fuzzrun.base_cib(base))
+    ours.write_bytes(theirs.read_bytes())
+    failures = []
+    for command in commands:
+        got_real = real.run(command.tool, command.argv, theirs)
+        got_ours = fuzzrun.run_ours(command.tool, command.argv, ours, ours_dir)
+        same = fuzzrun.configuration(theirs) == fuzzrun.configuration(ours)
+        outcome = fuzzrun.Outcome(command, got_real, got_ours, same)
+        if not outcome.agrees:
+            failures.append(f"{command.line()}: differs in {outcome.differences()}; "
+                            f"real {got_real} ours {got_ours}")
+            ours.write_bytes(theirs.read_bytes())
+    return failures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_agrees_with_the_real_tools(name: str, real_tools: fuzzrun.RealTools,
+                                           tmp_path: Path) -> None:
+    failures = run_commands(real_tools, script_lines(SCRIPTS[name]), tmp_path)
+    assert not failures, "\n".join(failures)
