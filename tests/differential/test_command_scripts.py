@@ -76,6 +76,55 @@ SCRIPTS = {
         crm_resource --clear -r c -N node-9
         pcs resource clear c
     """,
+    "bad words, agent names and ids, each reported as pcs reports it": """
+        pcs resource create a ocf:heartbeat:Dummy
+        pcs resource create r29 ocf:heartbeat:Dummy op_sleep=121 noequals clone interleave=true
+        pcs resource create r30 ocf:heartbeat:Dummy =x
+        pcs resource create r31 ocf:heartbeat:Dummy meta noequals
+        pcs resource create r32 ocf:heartbeat:Dummy op monitor noequals
+        pcs resource create r33 ocf:heartbeat:Dummy op monitor
+        pcs resource create 1bad ocf:heartbeat:Dummy fake=x194 op_sleep=194 bogus=1
+        pcs resource create a ocf:heartbeat:IPaddr2
+        pcs resource create r38 nosuch:thing op monitor interval=x
+        pcs resource create r15 ocf:heartbeat
+        pcs resource create r3 IPaddr2 --disabled
+        pcs resource create r3 IPaddr2 ip=127.0.0.9
+        pcs resource create r4 Dummy
+        pcs resource create r2 ocf:pacemaker:Dummy --group 'bad id'
+    """,
+    "node attributes and utilization": """
+        pcs node utilization node-2 rack=x
+        pcs node utilization node-2 rack=
+        pcs node utilization node-2 cpu=4
+        pcs node utilization node-2 cpu=
+        pcs node unstandby node-1
+        pcs node unmaintenance node-1
+        pcs node attribute node-1 rack=
+        pcs node attribute node-9 rack=1
+        pcs node attribute node-1 rack=1
+        pcs node attribute node-1 rack=
+    """,
+    "operations, utilization and missing resources": """
+        pcs resource create a ocf:heartbeat:Dummy
+        pcs resource op add a start interval=10 timeout=20
+        pcs resource op add a monitor interval=10s
+        pcs resource op add a monitor interval=10
+        pcs resource op add a monitor interval=20 --force
+        pcs resource op add nope monitor interval=10
+        pcs resource utilization nope cpu=1
+        pcs resource utilization a cpu=x
+        pcs resource utilization a cpu=2
+        pcs resource op delete nope reload
+        pcs resource op delete a bogus
+        pcs resource move-with-constraint nope node-3
+        pcs resource ban nope node-3
+        pcs constraint location add loc21 nope node-3 0
+        pcs resource group add g1 nope
+        pcs resource group add g1 nope nope2
+        pcs resource unclone nope
+        pcs constraint ref nope
+        pcs constraint ref a
+    """,
 }
 
 

@@ -173,12 +173,18 @@ def node_attributes(env: CIBEnvironment, nodes: Sequence[str], pairs: Sequence[t
                                       "exist in configuration", node=name))
                 continue
             suffix = "" if set_tag == "instance_attributes" else f"-{set_tag}"
-            nvs = cibedit.nvset(node, set_tag, root, f"nodes-{node.get('id')}{suffix}")
-            assert nvs is not None
-            cibedit.set_nvpairs(root, nvs, pairs)
+            # only removals: no set is made for them
+            nvs = cibedit.nvset(node, set_tag, root, f"nodes-{node.get('id')}{suffix}",
+                                create=any(value for _, value in pairs))
+            if nvs is not None:
+                cibedit.set_nvpairs(root, nvs, pairs)
         return problems
 
     return cibedit.change(env, edit)
+
+
+def node_names(env: CIBEnvironment) -> list[str]:
+    return cibedit.node_names(env.read().root)
 
 
 def node_attribute_values(env: CIBEnvironment, set_tag: str = "instance_attributes"

@@ -21,6 +21,7 @@ from hacluster.common import Code, Problem
 
 Pairs = tuple[tuple[str, str], ...]
 TRACE_PARAMETERS = ("trace_ra", "trace_file")
+STANDARDS = frozenset({"ocf", "lsb", "service", "systemd", "stonith", "nagios", "upstart"})
 FENCER_SUPPLIED = ("action", "port", "plug", "nodename")
 
 
@@ -43,23 +44,33 @@ class CreateSpec:
 def resolve_agent(text: str) -> tuple[agents.AgentName | None, agents.AgentMetadata | None,
                                       list[Problem]]:
     name = agents.parse_agent_name(text)
-    if name is None:
-        return None, None, [error(Code.RSC_AGENT_UNKNOWN,
-                                  f"Invalid resource agent name '{text}'", agent=text)]
+    if name is None or (name.standard and name.standard not in STANDARDS):
+        return None, None, [error(
+            Code.RSC_AGENT_UNKNOWN, f"Invalid resource agent name '{text}'. Use "
+            "standard:provider:type when standard is 'ocf' or standard:type otherwise. List "
+            "of standards and providers can be obtained by using commands 'pcs resource "
+            "standards' and 'pcs resource providers'.", agent=text, closing="yes")]
+    assumed: list[Problem] = []
     if not name.standard:
-        providers = [p for p in agents.SHORT_NAME_PROVIDERS
-                     if p in api_env.providers_of(name.type)]
+        providers = sorted(set(api_env.providers_of(name.type)))
         if not providers:
             return None, None, [error(Code.RSC_AGENT_UNKNOWN, f"Unable to find agent "
                                       f"'{text}', try specifying its full name", agent=text)]
+        if len(providers) > 1:
+            names = [f"'ocf:{p}:{name.type}'" for p in providers]
+            return None, None, [error(
+                Code.RSC_AGENT_UNKNOWN, f"Multiple agents match '{text}', please specify full "
+                f"name: {', '.join(names[:-1])} or {names[-1]}", agent=text, closing="yes")]
         name = agents.AgentName("ocf", providers[0], name.type)
+        assumed.append(warning(Code.RSC_AGENT_UNKNOWN, f"Assumed agent name '{name}' "
+                               f"(deduced from '{text}')", plain="yes"))
     text_md = api_env.agent_metadata(name.standard, name.provider, name.type)
     metadata = agents.parse_metadata(name, text_md) if text_md else None
     if metadata is None:
-        return name, None, [error(
+        return name, None, [*assumed, error(
             Code.RSC_AGENT_UNKNOWN, f"Agent '{name}' is not installed or does not provide "
             f"valid metadata", forceable=True, agent=str(name))]
-    return name, metadata, []
+    return name, metadata, assumed
 
 
 def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
@@ -88,11 +99,13 @@ def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
 
 
 def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[Problem]:
-    name, metadata, problems = resolve_agent(spec.agent)
-    problems += parameter_problems(metadata, spec.instance, check_required=True)
-
     def edit(root: XMLElement) -> list[Problem]:
-        found = problems + creation_problems(root, spec)
+        bad_id = id_problems(root, spec.rid)
+        if bad_id:  # pcs checks the new id before anything else, and alone
+            return bad_id
+        name, metadata, found = resolve_agent(spec.agent)
+        found += parameter_problems(metadata, spec.instance, check_required=True)
+        found += creation_problems(root, spec)
         if name is None or any(p.code is not Code.RSC_AGENT_UNKNOWN and p.is_error(force)
                                for p in found):
             return found
@@ -106,13 +119,20 @@ def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[P
     return cibedit.change(env, edit, force)
 
 
+def id_problems(root: XMLElement, rid: str) -> list[Problem]:
+    bad = cibedit.id_problem(rid)
+    if bad is not None:
+        return [bad]
+    if cibedit.id_exists(root, rid):
+        return [error(Code.RSC_ID_EXISTS, f"'{rid}' already exists", id=rid)]
+    return []
+
+
 def creation_problems(root: XMLElement, spec: CreateSpec) -> list[Problem]:
     problems: list[Problem] = []
-    bad = cibedit.id_problem(spec.rid)
-    if bad is not None:
-        problems.append(bad)
-    elif cibedit.id_exists(root, spec.rid):
-        problems.append(error(Code.RSC_ID_EXISTS, f"'{spec.rid}' already exists", id=spec.rid))
+    bad_group = cibedit.id_problem(spec.group, "group name") if spec.group else None
+    if bad_group is not None:
+        problems.append(error(bad_group.code, bad_group.message, closing="yes"))
     if spec.clone and spec.group:
         problems.append(error(Code.RSC_WRONG_KIND,
                               "you can specify only one of clone, promotable or --group"))

@@ -16,7 +16,7 @@ from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
 from hacluster.api.resource import Pairs, append_op
 from hacluster.cib import XMLElement
-from hacluster.common import Code, Problem
+from hacluster.common import Code, Problem, duration_ms
 
 CLONE_TAGS = ("clone", "master")
 
@@ -180,6 +180,23 @@ def unclone(env: CIBEnvironment, rid: str) -> list[Problem]:
 # ------------------------------------------------------------------------ operations
 
 
+def duplicate_op(rid: str, op: dict[str, str], existing: XMLElement,
+                 force: bool) -> list[Problem]:
+    """pcs refuses a second operation of a name (unless forced) and, even forced, one with
+    the same interval."""
+    name = op["name"]
+    shown = " ".join(f"{k!s}={v!s}" for k, v in existing.attrib.items()
+                     if k not in ("id", "name"))
+    listing = f"{name} {shown} ({existing.get('id')})"
+    if duration_ms(existing.get("interval", "0")) == duration_ms(op.get("interval", "0")):
+        return [error(Code.RSC_ID_EXISTS, f"operation {name} with interval "
+                      f"{existing.get('interval')} already specified for {rid}:\n{listing}")]
+    if force:
+        return []
+    return [error(Code.RSC_ID_EXISTS, f"operation {name} already specified for {rid}, use "
+                  f"--force to override:\n{listing}")]
+
+
 def op_add(env: CIBEnvironment, rid: str, name: str, options: Pairs,
            force: bool = False) -> list[Problem]:
     def edit(root: XMLElement) -> list[Problem]:
@@ -194,11 +211,7 @@ def op_add(env: CIBEnvironment, rid: str, name: str, options: Pairs,
             operations = cibedit.sub_element(element, "operations")
         for existing in operations.findall("op"):
             if existing.get("name") == name and existing.get("role") == op.get("role"):
-                shown = " ".join(f"{k!s}={v!s}" for k, v in existing.attrib.items()
-                                 if k not in ("id", "name"))
-                problems.append(error(
-                    Code.RSC_ID_EXISTS, f"operation {name} already specified for {rid}:\n"
-                    f"{name} {shown} ({existing.get('id')})", forceable=True))
+                problems += duplicate_op(rid, op, existing, force)
         append_op(root, operations, rid, op)
         return problems
 

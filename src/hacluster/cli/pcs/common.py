@@ -97,13 +97,25 @@ def split_options(words: Sequence[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def pairs_of(words: Sequence[str], command: str, syntax: str) -> tuple[tuple[str, str], ...]:
+    """`name=value` words; pcs refuses a word without a value or a name in its own words
+    (`command` and `syntax` are kept for the callers that print a usage instead)."""
     found = []
     for word in words:
         name, sep, value = word.partition("=")
-        if not sep or not name:
-            raise Usage(command, syntax)
+        if not sep:
+            raise HaError.single(Code.USAGE, f"missing value of '{word}' option")
+        if not name:
+            raise HaError.single(Code.USAGE, f"missing key in '{word}' option")
         found.append((name, value))
     return tuple(found)
+
+
+def integer_utilization(pairs: Sequence[tuple[str, str]]) -> None:
+    """pcs takes only integers (or nothing, to remove) as utilization values."""
+    for name, value in pairs:
+        if value and not value.lstrip("-").isdigit():
+            raise HaError.single(Code.TOOL_BAD_VALUE, "Value of utilization attribute must be "
+                                 f"integer: '{name}={value}'")
 
 
 @contextlib.contextmanager
@@ -129,6 +141,8 @@ def refuse_with_file(options: Options) -> None:
 
 
 def problem_line(problem: Problem, force: bool) -> str:
+    if "plain" in problem.details:  # a note pcs prints as it is ("Assumed agent name ...")
+        return problem.message
     if problem.is_error(force):
         hint = ", use --force to override" if problem.forceable else ""
         return f"Error: {problem.message}{hint}"

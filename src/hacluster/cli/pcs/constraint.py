@@ -108,7 +108,7 @@ def ref(words: list[str], options: Options) -> int:
         raise Usage("constraint ref", "ref <resource>...")
     for rid, ids in constraint.ref(options.env(), words).items():
         print(f"Resource: {rid}")
-        print("\n".join(f"  {cid}" for cid in ids) if ids else "  No Matches")
+        print("\n".join(f"  {cid}" for cid in ids) if ids else "  No Matches.")
     return 0
 
 

@@ -15,7 +15,14 @@ from types import MappingProxyType
 from hacluster.api import cluster, fencing, property, resource_layout, stonith
 from hacluster.cli.pcs import resource as pcs_resource
 from hacluster.cli.pcs import show
-from hacluster.cli.pcs.common import Options, Usage, pairs_of, print_problems, refuse_with_file
+from hacluster.cli.pcs.common import (
+    Options,
+    Usage,
+    integer_utilization,
+    pairs_of,
+    print_problems,
+    refuse_with_file,
+)
 from hacluster.common import Code, HaError
 
 Verb = Callable[[list[str], Options], int]
@@ -73,7 +80,24 @@ def node_pairs(set_tag: str) -> Verb:
                     print(f" {node}: {show.pairs_text(tuple(pairs))}")
             return 0
         given = pairs_of(words[1:], f"node {verb}", f"{verb} <node> <name>=<value>...")
-        property.node_attributes(options.env(), [words[0]], given, set_tag)
+        env = options.env()
+        if verb == "utilization":
+            integer_utilization(given)
+        else:
+            have = dict(property.node_attribute_values(env, set_tag)).get(words[0], [])
+            gone = [n for n, v in given if not v and n not in dict(have)]
+            if gone and words[0] in property.node_names(env):
+                print(f"Error: attribute: '{gone[0]}' doesn't exist for node: '{words[0]}'",
+                      file=sys.stderr)
+                return 2
+        try:
+            property.node_attributes(env, [words[0]], given, set_tag)
+        except HaError as error:
+            if verb == "utilization" or error.problems[0].code is not Code.NODE_NOT_FOUND:
+                raise
+            raise HaError.single(Code.NODE_NOT_FOUND, f"unable to set attribute {given[0][0]}\n"
+                                 f"crm_attribute: Could not map name={words[0]} to a UUID"
+                                 ) from None
         return 0
     return run
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from types import MappingProxyType
 
 from hacluster.api import move, parameter, resource, resource_layout, status
 from hacluster.cli import render, waiting
@@ -19,13 +20,14 @@ from hacluster.cli.pcs import show
 from hacluster.cli.pcs.common import (
     Options,
     Usage,
+    integer_utilization,
     missing_resource_says,
     pairs_of,
     print_problems,
     refuse_with_file,
     split_options,
 )
-from hacluster.common import Code, HaError
+from hacluster.common import Code, HaError, Problem
 
 KEYWORDS = ("op", "meta", "clone", "promotable")
 CREATE = ("create <resource id> [<standard>:[<provider>:]]<type> [resource options] "
@@ -50,12 +52,16 @@ def operations_of(words: list[str], command: str) -> list[tuple[tuple[str, str],
     ops: list[list[tuple[str, str]]] = []
     for word in words:
         name, sep, value = word.partition("=")
-        if not sep:
-            ops.append([("name", word)])
-        elif not ops:
-            raise Usage(f"resource {command}", CREATE)
-        else:
+        if sep and ops:
             ops[-1].append((name, value))
+        elif sep or (ops and len(ops[-1]) == 1):
+            raise HaError.single(Code.USAGE, "When using 'op' you must specify an operation "
+                                 "name and at least one option")
+        else:
+            ops.append([("name", word)])
+    if not ops or len(ops[-1]) == 1:
+        raise HaError.single(Code.USAGE, "When using 'op' you must specify an operation name "
+                             "and at least one option")
     return [tuple(op) for op in ops]
 
 
@@ -128,8 +134,11 @@ def utilization(words: list[str], options: Options) -> int:
     if len(words) < 2:
         show.print_utilization(options.env(), words[0] if words else "")
         return 0
-    resource.utilization(options.env(), words[0],
-                         pairs_of(words[1:], "resource utilization", "utilization"))
+    given = pairs_of(words[1:], "resource utilization", "utilization")
+    integer_utilization(given)
+    with missing_resource_says("Unable to find a resource: {id}"):
+        resource.utilization(options.env(), words[0], given)
+
     return 0
 
 
@@ -191,8 +200,9 @@ def placement(call: Callable[[], move.MoveResult]) -> move.MoveResult:
             raise HaError.single(Code.RSC_NOT_RUNNING, "You must specify a node when "
                                  "moving/banning a stopped resource") from None
         if problem.code is Code.RSC_NOT_FOUND:
-            raise HaError.single(Code.RSC_NOT_FOUND, f"Resource '{problem.details['id']}' "
-                                 "does not exist") from None
+            raise HaError([Problem(Code.RSC_NOT_FOUND, "bundle/clone/group/resource "
+                                   f"'{problem.details['id']}' does not exist",
+                                   MappingProxyType({"closing": "yes"}))]) from None
         raise
 
 

@@ -22,6 +22,7 @@ from hacluster.cli.pcs.common import (
     print_problems,
     split_options,
 )
+from hacluster.common import Code, HaError, Problem
 
 
 def group(words: list[str], options: Options) -> int:
@@ -31,7 +32,19 @@ def group(words: list[str], options: Options) -> int:
     if words[0] == "add":
         if len(words) < 3:
             raise Usage("resource group add", "group add <group id> <resource id>...")
-        resource_layout.group_add(options.env(), words[1], words[2:])
+        try:
+            resource_layout.group_add(options.env(), words[1], words[2:])
+        except HaError as error:
+            missing = [p for p in error.problems if p.code is Code.RSC_NOT_FOUND]
+            if not missing or len(missing) != len(error.problems):
+                raise
+            problems = [Problem(Code.RSC_NOT_FOUND, f"'{p.details.get('id')}' does not exist",
+                                p.details) for p in missing]
+            if len(missing) == len(words[2:]):
+                problems.append(Problem(Code.RSC_NOT_FOUND, f"Cannot modify group '{words[1]}',"
+                                        " no resources to add or remove specified",
+                                        MappingProxyType({"closing": "yes"})))
+            raise HaError(problems) from None
         return 0
     resource_layout.group_remove(options.env(), words[1], words[2:])
     return 0
@@ -62,7 +75,8 @@ def clone(promotable: bool) -> Callable[[list[str], Options], int]:
 def unclone(words: list[str], options: Options) -> int:
     if len(words) != 1:
         raise Usage("resource unclone", "unclone <clone id | resource id>")
-    resource_layout.unclone(options.env(), words[0])
+    with missing_resource_says("could not find resource: {id}"):
+        resource_layout.unclone(options.env(), words[0])
     return 0
 
 
@@ -86,8 +100,9 @@ def op(words: list[str], options: Options) -> int:
     if len(words) < 2:
         raise Usage("resource op delete", syntax)
     name = words[2] if len(words) > 2 else ""
-    resource_layout.op_delete(options.env(), words[1], name,
-                              pairs_of(words[3:], "resource op delete", syntax))
+    with missing_resource_says("Unable to find resource: {id}"):
+        resource_layout.op_delete(options.env(), words[1], name,
+                                  pairs_of(words[3:], "resource op delete", syntax))
     return 0
 
 
