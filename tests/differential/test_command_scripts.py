@@ -91,6 +91,8 @@ SCRIPTS = {
         pcs resource create r3 IPaddr2 ip=127.0.0.9
         pcs resource create r4 Dummy
         pcs resource create r2 ocf:pacemaker:Dummy --group 'bad id'
+        pcs resource create 1bad ocf:heartbeat:Dummy --group a
+        pcs resource create 1bad ocf:heartbeat:Dummy clone --group a
     """,
     "node attributes and utilization": """
         pcs node utilization node-2 rack=x

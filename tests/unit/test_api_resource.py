@@ -57,12 +57,12 @@ def test_unknown_parameter_is_refused_unless_forced(env: CibFile) -> None:
 
 
 @needs_dummy
-def test_bad_id_and_existing_group_kind_are_reported_together(env: CibFile) -> None:
+def test_a_bad_id_is_reported_alone_before_the_group_kind(env: CibFile) -> None:
+    """As pcs 0.11 does: the new id is checked first, and alone."""
     resource.create(env, spec("d1"))
     with pytest.raises(HaError) as caught:
         resource.create(env, spec("1bad", group="d1"))
-    assert [p.code for p in caught.value.problems] == [Code.RSC_ID_INVALID,
-                                                        Code.RSC_WRONG_KIND]
+    assert [p.code for p in caught.value.problems] == [Code.RSC_ID_INVALID]
 
 
 @needs_dummy

@@ -100,6 +100,9 @@ def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
 
 def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[Problem]:
     def edit(root: XMLElement) -> list[Problem]:
+        if spec.clone and spec.group:  # the command line itself is wrong
+            return [error(Code.RSC_WRONG_KIND, "you can specify only one of clone, "
+                          "promotable, bundle or --group")]
         bad_id = id_problems(root, spec.rid)
         if bad_id:  # pcs checks the new id before anything else, and alone
             return bad_id
@@ -133,9 +136,6 @@ def creation_problems(root: XMLElement, spec: CreateSpec) -> list[Problem]:
     bad_group = cibedit.id_problem(spec.group, "group name") if spec.group else None
     if bad_group is not None:
         problems.append(error(bad_group.code, bad_group.message, closing="yes"))
-    if spec.clone and spec.group:
-        problems.append(error(Code.RSC_WRONG_KIND,
-                              "you can specify only one of clone, promotable or --group"))
     if spec.clone:
         clone_id = spec.clone_id or f"{spec.rid}-clone"
         if cibedit.id_exists(root, clone_id):
