@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """A stand-in for the cluster's command-line tools, for agent tests without a cluster.
 
-Installed (see install_tools) under the names attrd_updater, crm_node and crm_resource, it
-keeps node attributes, the partition and where resources run in JSON files under
-$HCT_CLUSTER_DIR, and answers as the node $HCT_NODE. Tests record starts and stops with
-set_running, as a controller would. Only the options the shipped agents use are handled.
+Installed (see install_tools) under the names attrd_updater, crm_node, crm_resource and
+crm_simulate, it keeps node attributes, the partition, where resources run and the plan in
+JSON files under $HCT_CLUSTER_DIR, and answers as the node $HCT_NODE. Tests record starts
+and stops with set_running, as a controller would, and what the scheduler would start with
+set_plan (no plan set: `crm_simulate -L` fails, as with no scheduler to ask). Only the
+options the shipped agents use are handled.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ LAUNCHER = ("#!/usr/bin/python3 -I\nimport os, runpy\nos.environ['HCT_TOOL'] = {
 
 def install_tools(bindir: Path) -> None:
     bindir.mkdir(parents=True, exist_ok=True)
-    for name in ("attrd_updater", "crm_node", "crm_resource"):
+    for name in ("attrd_updater", "crm_node", "crm_resource", "crm_simulate"):
         (bindir / name).write_text(LAUNCHER.format(name, str(Path(__file__).resolve())))
         (bindir / name).chmod(0o755)
 
@@ -58,6 +60,12 @@ def set_running(directory: Path, resource: str, node: str, running: bool) -> Non
         nodes = set(data["running"].get(resource, []))
         nodes = nodes | {node} if running else nodes - {node}
         data["running"][resource] = sorted(nodes)
+
+
+def set_plan(directory: Path, starts: list[tuple[str, str]]) -> None:
+    """What `crm_simulate -L` will say the cluster starts: (instance, node) pairs."""
+    with state(directory) as data:
+        data["plan"] = starts
 
 
 def set_attribute(directory: Path, node: str, name: str, value: str) -> None:
@@ -116,6 +124,16 @@ def crm_resource(data: dict[str, Any], args: list[str]) -> int:
     return 0
 
 
+def crm_simulate(data: dict[str, Any], args: list[str]) -> int:
+    if "-L" not in args or "plan" not in data:
+        print("crm_simulate: no cluster to ask", file=sys.stderr)
+        return 102
+    print("Current cluster status:\n  * Node List:\n\nTransition Summary:")
+    for instance, node in data["plan"]:
+        print(f"  * Start      {instance:<24}( {node} )")
+    return 0
+
+
 def main() -> int:
     tool, args = os.environ.get("HCT_TOOL", ""), sys.argv[1:]
     node = os.environ.get("HCT_NODE", "node-1")
@@ -126,6 +144,8 @@ def main() -> int:
             return crm_node(data, node, args)
         if tool == "crm_resource":
             return crm_resource(data, args)
+        if tool == "crm_simulate":
+            return crm_simulate(data, args)
     return 64
 
 

@@ -30,7 +30,7 @@ from agentkit import (
     require_ocf_tester,
     run_agent,
 )
-from fakecluster import install_tools, set_partition, set_running
+from fakecluster import install_tools, set_partition, set_plan, set_running
 
 from hacluster.agents.rabbitmq_lab import (
     POLICY,
@@ -227,6 +227,52 @@ def test_instances_started_together_take_turns_to_bootstrap_in_name_order() -> N
     assert not bootstrap_turn("node-3", members, {"node-3"}, 59, 30)
     assert bootstrap_turn("node-3", members, {"node-3"}, 60, 30)
     assert bootstrap_turn("node-3", ["node-3"], set(), 0, 30)  # alone in its partition
+
+
+def test_a_node_the_cluster_will_not_start_the_clone_on_is_not_waited_for() -> None:
+    from hacluster.agents.rabbitmq import bootstrap_turn
+
+    members = ["node-1", "node-2", "node-3"]
+    # node-1 and node-2 are online, but the plan starts rabbit on node-3 only (banned there)
+    assert bootstrap_turn("node-3", members, {"node-3"}, 0, 30, planned={"node-3"})
+    # node-2 is planned but has not begun yet: node-3 waits for it only, 30 s, not 60
+    assert not bootstrap_turn("node-3", members, {"node-3"}, 29, 30, planned={"node-2"})
+    assert bootstrap_turn("node-3", members, {"node-3"}, 30, 30, planned={"node-2"})
+    # a node that is starting is waited for whatever the plan says (it may bootstrap)
+    assert not bootstrap_turn("node-3", members, {"node-1", "node-3"}, 999, 30, planned=set())
+
+
+def test_may_bootstrap_reads_the_plan_and_skips_peers_it_leaves_stopped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hacluster.agents import rabbitmq
+    from hacluster.agents.ocf import Env
+
+    state = tmp_path / "cluster"
+    install_tools(tmp_path / "bin")
+    set_partition(state, ["node-1", "node-2", "node-3"])
+    monkeypatch.setenv("HCT_CLUSTER_DIR", str(state))
+    monkeypatch.setenv("HCT_NODE", "node-3")
+    env = Env(rabbitmq.INFO, "start", {
+        "PATH": f"{tmp_path / 'bin'}:{CLEAN_PATH}", "HCT_CLUSTER_DIR": str(state),
+        "HCT_NODE": "node-3", "OCF_RESOURCE_INSTANCE": "p_rabbitmq-server:2"})
+    assert not rabbitmq.may_bootstrap(env, "node-3", 0, 30)  # no plan to read: wait 60 s
+    set_plan(state, [("p_rabbitmq-server:2", "node-3"), ("p_other:0", "node-1")])
+    assert rabbitmq.may_bootstrap(env, "node-3", 0, 30)  # nobody before it will start
+    set_plan(state, [("p_rabbitmq-server:0", "node-2"), ("p_rabbitmq-server:2", "node-3")])
+    assert not rabbitmq.may_bootstrap(env, "node-3", 29, 30)
+    assert rabbitmq.may_bootstrap(env, "node-3", 30, 30)
+
+
+def test_the_plan_is_read_from_crm_simulates_transition_summary() -> None:
+    from hacluster.agents.cluster import PLANNED_LINE
+
+    lines = ["  * Start      p_rabbitmq-server:1     ( node-1 )",
+             "  * Move       vip__public             ( node-1 -> node-2 )",
+             "  * Recover    p_haproxy:0             ( node-3 )",
+             "  * Stop       p_rabbitmq-server:2     ( node-2 )  due to node availability"]
+    found = [PLANNED_LINE.match(line) for line in lines]
+    assert [(m.group(2), m.group(3).split()[-1]) for m in found if m] == [
+        ("p_rabbitmq-server:1", "node-1"), ("vip__public", "node-2"), ("p_haproxy:0", "node-3")]
 
 
 def test_a_node_that_cannot_read_the_cluster_never_bootstraps(

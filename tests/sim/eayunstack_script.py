@@ -49,7 +49,7 @@ from hacluster.cib import CIBDocument, CIBRequest, apply_request
 from hacluster.cli import crm_resource
 from hacluster.cli import pcs as pcs_cli
 from hacluster.common import HaError, NodeId
-from hacluster.events import Reply, RunScheduler
+from hacluster.events import AttrdQuery, AttrUpdate, ClientRequest, Reply, RunScheduler
 from hacluster.scheduler import schedule
 from hacluster.sim import World
 from hacluster.sim.agents import Failure, LoggedRun
@@ -99,6 +99,18 @@ class SimCluster:
         if not reply.ok:  # as LiveCluster raises the daemon's refusal
             raise HaError(reply.problems)
         return self.read()
+
+    def attrd_call(self, request: AttrUpdate | AttrdQuery) -> Any:
+        """attrd_updater's request to the operator's node, as haclusterd's socket takes it."""
+        self.world.counter += 1
+        request_id = self.world.counter
+        self.world.inject(self.node, ClientRequest(request_id, request))
+        answered = self.world.run_for(10_000, lambda: request_id in self.replies)
+        assert answered, "the simulated cluster did not answer an attrd request"
+        reply = self.replies.pop(request_id)
+        if not reply.ok:
+            raise HaError(reply.problems)
+        return reply.body
 
     def now_s(self) -> int:
         return (WALL_OFFSET_MS + self.world.now_ms) // 1000

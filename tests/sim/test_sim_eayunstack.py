@@ -83,3 +83,27 @@ def test_every_scheduler_run_of_the_scenario_agrees_with_crm_simulate(
         ours = normalize(schedule(etree.fromstring(run.cib_xml), run.now_s).summary_lines())
         assert ours == crm_simulate_summary(run.cib_xml, run.now_s, tmp_path), (
             f"scheduler input {len(seen)} at {run.now_s}")
+
+
+def failure_entries(scenario: Scenario, node: str) -> list[str]:
+    status = scenario.env.read().root.find("status")
+    return sorted(str(op.get("id")) for state in status.iter("node_state")
+                  if state.get("uname") == node for op in state.iter("lrm_rsc_op")
+                  if str(op.get("id")).endswith("_last_failure_0"))
+
+
+def test_a17_cleanup_forgets_the_failure_for_good_also_when_the_attrd_writer_changes() -> None:
+    """A cleanup clears the fail count in attrd, not only in the CIB (attrd's next writer
+    writes every value it holds), and the failure entry of the history (the node must not
+    write it back with its next result)."""
+    scenario = Scenario()
+    scenario.run(["cluster", "failop node-2 clone_p_haproxy monitor 7", "run 31000", "settle",
+                  "expect failcount clone_p_haproxy@node-2 1"])
+    assert failure_entries(scenario, "node-2") == ["p_haproxy_last_failure_0"]
+    scenario.run(["crm_resource --cleanup --resource p_haproxy --node node-2", "settle",
+                  "run 40000", "settle", "expect failcount clone_p_haproxy@node-2 0"])
+    assert failure_entries(scenario, "node-2") == []
+    # node-1 (attrd's writer, the lowest name) dies: node-2 becomes the writer
+    scenario.run(["crash node-1", "run 5000", "settle", "run 10000", "settle",
+                  "expect failcount clone_p_haproxy@node-2 0"])
+    assert failure_entries(scenario, "node-2") == []

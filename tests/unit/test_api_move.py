@@ -136,6 +136,52 @@ def test_cleanup_forgets_history_so_the_resource_is_located_nowhere(env: CibFile
     assert move.locate(env, "vip", NOW_S) == []
 
 
+def test_cleanup_of_failures_forgets_a_monitor_that_found_the_resource_stopped(
+        tmp_path: Path) -> None:
+    """A recurring monitor returning 7 (not running, where 0 was expected) is a failure: its
+    `_last_failure_0` entry makes the history one to clean, although its rc is 7."""
+    failure = ('<lrm_rsc_op id="vip_last_failure_0" operation_key="vip_monitor_3000"'
+               ' operation="monitor" call-id="9" rc-code="7" op-status="0" interval="3000"'
+               ' transition-key="4:1:0:x" on_node="n1"/>\n')
+    text = CIB.replace('<lrm_rsc_op id="vip_last_0"', failure + '<lrm_rsc_op id="vip_last_0"')
+    path = tmp_path / "cib.xml"
+    path.write_text(text)
+    env = CibFile(path)
+    assert parameter.cleanup(env, "vip", "n1", failed_only=True) == [("vip", "n1")]
+    assert "vip_last_failure_0" not in path.read_text()
+    assert parameter.cleanup(env, "web", "n1", failed_only=True) == []  # nothing failed
+
+
+def test_cleanup_on_a_live_cluster_makes_attrd_forget_the_fail_counts_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """attrd keeps the values it wrote; a fail count removed from the CIB alone comes back
+    at attrd's next full write (a new writer after a node loss)."""
+    from hacluster.api import attrd
+    from hacluster.events import AttrUpdate
+
+    attrs = ('<transient_attributes id="1"><instance_attributes id="status-1">'
+             '<nvpair id="s1-fc" name="fail-count-vip#monitor_3000" value="3"/>'
+             '<nvpair id="s1-lf" name="last-failure-vip#monitor_3000" value="1700000000"/>'
+             '<nvpair id="s1-other" name="pingd" value="1000"/>'
+             '</instance_attributes></transient_attributes>\n      <lrm id="1">')
+    path = tmp_path / "cib.xml"
+    path.write_text(CIB.replace('<lrm id="1">', attrs, 1))
+    file_env = CibFile(path)
+
+    class Live:  # a live cluster's environment, its CIB kept in the file
+        read, submit = file_env.read, file_env.submit
+
+    sent: list[object] = []
+    monkeypatch.setattr(attrd, "_live", lambda _env, request: sent.append(request))
+    parameter.cleanup(Live(), "vip", "n1", failed_only=False)  # type: ignore[arg-type]
+    assert sent == [AttrUpdate("n1", "fail-count-vip#monitor_3000", None, "reboot", 0),
+                    AttrUpdate("n1", "last-failure-vip#monitor_3000", None, "reboot", 0)]
+    assert "fail-count-vip" not in path.read_text() and "pingd" in path.read_text()
+    sent.clear()
+    parameter.cleanup(file_env, "vip", "n1", failed_only=False)
+    assert sent == []  # a CIB file has no attrd
+
+
 def test_wait_on_a_file_returns_at_once_and_bad_timeouts_are_refused(env: CibFile) -> None:
     from hacluster.cli import waiting
 

@@ -2,8 +2,9 @@
 
 Owns the few cluster queries the Galera and RabbitMQ agents need (SPEC.md §6.4, §6.5), made
 through Pacemaker's command-line tools found on PATH (`crm_node -n/-p/-q`,
-`crm_resource --locate`); hacluster's executor puts its own versions first on PATH. A query
-that fails answers conservatively (no partition, no quorum, running nowhere) and is logged.
+`crm_resource --locate`, `crm_simulate -L` for what the cluster plans to start);
+hacluster's executor puts its own versions first on PATH. A query that fails answers
+conservatively (no partition, no quorum, running nowhere, plan unknown) and is logged.
 Must never change the cluster: it only reads.
 """
 
@@ -69,3 +70,22 @@ def running_on(env: Env, resource: str) -> list[str]:
     if done is None or done.returncode != 0:
         return []
     return sorted(set(LOCATE_LINE.findall(done.stdout)))
+
+
+# "  * Start      p_rabbitmq-server:1     ( node-1 )", "* Move p ( node-1 -> node-2 )"...
+PLANNED_LINE = re.compile(r"^\s*\*\s+(Start|Restart|Recover|Move|Migrate)\s+(\S+)\s+\((.*)\)")
+
+
+def planned_starts(env: Env, primitive: str) -> set[str] | None:
+    """Nodes where the cluster's plan (`crm_simulate -L`, the scheduler run on the live
+    CIB) starts an instance of `primitive`, or where it is starting now (a start in flight
+    is not in the CIB yet, so it is still planned); None when the plan cannot be read."""
+    done = tool(env, ["crm_simulate", "-L"])
+    if done is None or done.returncode != 0 or "Transition Summary:" not in done.stdout:
+        return None
+    nodes: set[str] = set()
+    for line in done.stdout.split("Transition Summary:", 1)[1].splitlines():
+        found = PLANNED_LINE.match(line)
+        if found and found.group(2).split(":")[0] == primitive and found.group(3).split():
+            nodes.add(found.group(3).split()[-1])
+    return nodes

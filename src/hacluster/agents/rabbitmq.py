@@ -6,7 +6,8 @@ as the attributes rmq-node-attr-<rsc> (transient) and rmq-node-attr-last-known-<
 applied, definitions restored from the last stop), otherwise it wipes its mnesia, has a
 running member forget its old name and joins that member. Instances started together take
 turns in node-name order (a start in progress is claimed in rmq-start-<rsc>), so they form
-one cluster, never one each. Monitor asks the broker for its
+one cluster, never one each; a node before it that the cluster's plan leaves stopped is
+not waited for. Monitor asks the broker for its
 cluster status and fails a node in a minority partition. Every RabbitMQ command runs with
 this instance's RABBITMQ_* environment, so several nodes can live on one host.
 """
@@ -56,7 +57,8 @@ INFO = AgentInfo(
      Parameter("ctl", "rabbitmqctl", default="/usr/sbin/rabbitmqctl"),
      Parameter("user", "the user RabbitMQ runs as", default="rabbitmq"),
      Parameter("bootstrap_wait", "seconds per node before it in name order that a node waits"
-               " for them to bootstrap, when no broker runs yet", content="integer",
+               " for them to bootstrap, when no broker runs yet (only for the nodes the"
+               " cluster plans to start it on, per crm_simulate -L)", content="integer",
                default="30")),
     (Action("start", 360), Action("stop", 60), Action("monitor", 60, 30, 0),
      Action("notify", 60), Action("meta-data", 5), Action("validate-all", 20)))
@@ -300,13 +302,17 @@ def join(env: Env, targets: list[str]) -> bool:
 
 
 def bootstrap_turn(me: str, members: list[str], starting: set[str], waited_s: float,
-                   per_rank_s: float) -> bool:
+                   per_rank_s: float, planned: set[str] | None = None) -> bool:
     """Whether `me` may bootstrap now, no broker running anywhere. Nodes take turns in name
     order, so that instances started together form one cluster and not one each: a node
     waits while a node before it is starting (it will bootstrap or join, and then `me`
-    joins it), and otherwise `per_rank_s` for each node before it (time for them to start)."""
+    joins it), and otherwise `per_rank_s` for each node before it that the cluster plans to
+    start an instance on (time for its start to begin). A node before it that the plan
+    leaves stopped (banned, failed, standby) is not waited for; with no plan (None, unread)
+    every node before it is."""
     before = [node for node in sorted(members) if node < me]
-    return not set(before) & starting and waited_s >= per_rank_s * len(before)
+    awaited = [node for node in before if planned is None or node in planned]
+    return not set(before) & starting and waited_s >= per_rank_s * len(awaited)
 
 
 def starting_nodes(env: Env) -> set[str] | None:
@@ -333,7 +339,10 @@ def may_bootstrap(env: Env, me: str, waited_s: float, per_rank_s: int) -> bool:
         return False
     if any(node != me and node in members for node in running):
         return False  # a broker came up meanwhile: the next round joins it
-    return bootstrap_turn(me, members, starting, waited_s, per_rank_s)
+    before = {node for node in members if node < me}
+    planned = cluster.planned_starts(env, env.instance_base) \
+        if before and not before & starting else None
+    return bootstrap_turn(me, members, starting, waited_s, per_rank_s, planned)
 
 
 def claim_name(env: Env) -> str:

@@ -2,17 +2,17 @@
 
 Owns --get-parameter / --set-parameter / --delete-parameter (instance attributes, or meta
 attributes with --meta, or utilization), --query-xml, and --cleanup / --refresh, which
-forget a resource's operation history (its lrm_resource entries and fail counts) so the
-scheduler probes it again. Spec: crm_resource(8). Must never print or parse command lines.
+forget a resource's operation history (its lrm_resource entries and fail counts, in the
+CIB and, on a live cluster, in attrd too) so the scheduler probes it again. Spec: crm_resource(8). Must never print or parse command lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hacluster.api import cibedit
+from hacluster.api import attrd, cibedit
 from hacluster.api.cibedit import error
-from hacluster.api.env import CIBEnvironment
+from hacluster.api.env import CIBEnvironment, CibFile
 from hacluster.cib import XMLElement, serialize
 from hacluster.common import INFINITY, Code, HaError, Problem
 
@@ -114,8 +114,11 @@ def cleanup(env: CIBEnvironment, rid: str | None, node: str | None,
     """Forget history (every op, or only failed ones) of `rid` (or of every resource) on
     `node` (or everywhere); returns the (resource, node) pairs cleaned."""
     cleaned: list[tuple[str, str]] = []
+    forgotten: list[tuple[str, str]] = []  # (node, attribute) of the fail counts removed
 
     def edit(root: XMLElement) -> list[Problem]:
+        cleaned.clear()
+        forgotten.clear()
         ids = _history_ids(root, rid)
         problems = _node_problems(root, node)
         if problems:
@@ -129,10 +132,15 @@ def cleanup(env: CIBEnvironment, rid: str | None, node: str | None,
                 if base in ids and (not failed_only or _has_failure(lrm)):
                     cibedit.remove_element(lrm)
                     cleaned.append((str(lrm.get("id")), uname))
-            _forget_failures(state, ids)
+            forgotten.extend((uname, name) for name in _forget_failures(state, ids))
         return []
 
     cibedit.change(env, edit)
+    if not isinstance(env, CibFile):
+        # attrd holds the values it wrote: unless it forgets them too, its next full write
+        # (a new writer after a node loss) puts the fail counts back into the CIB
+        for uname, name in forgotten:
+            attrd.update(env, name, None, uname)
     return cleaned
 
 
@@ -151,17 +159,23 @@ def _node_problems(root: XMLElement, node: str | None) -> list[Problem]:
 
 
 def _has_failure(lrm: XMLElement) -> bool:
+    """Any failed op: an rc other than 0/7/8, or a `_last_failure_0` entry (a monitor that
+    returned 7 where 0 was expected has rc 7 but is recorded as the last failure)."""
     return any(op.get("rc-code", "0") not in ("0", "7", "8") or
-               op.get("operation_key", "").endswith("_last_failure_0")
+               str(op.get("id", "")).endswith("_last_failure_0")
                for op in lrm.findall("lrm_rsc_op"))
 
 
-def _forget_failures(state: XMLElement, ids: set[str]) -> None:
+def _forget_failures(state: XMLElement, ids: set[str]) -> list[str]:
+    """Remove the fail-count-/last-failure- attributes of `ids`; their names."""
+    removed: list[str] = []
     for pair in cibedit.find_all(state, "transient_attributes/instance_attributes/nvpair"):
         name = str(pair.get("name", ""))
         for prefix in ("fail-count-", "last-failure-"):
             if name.startswith(prefix) and name[len(prefix):].split("#")[0].split(":")[0] in ids:
                 cibedit.remove_element(pair)
+                removed.append(name)
+    return removed
 
 
 def fail_count(env: CIBEnvironment, rid: str, node: str, operation: str = "") -> int:

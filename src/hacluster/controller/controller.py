@@ -30,7 +30,7 @@ from hacluster.controller.join import (
     node_state_writes,
     recorded_active,
 )
-from hacluster.controller.lrm import LocalHistory, is_failure
+from hacluster.controller.lrm import LocalHistory, cleaned_up, is_failure
 from hacluster.controller.messages import (
     ActionResult,
     CibChanged,
@@ -219,9 +219,14 @@ class Controller(DcTransitions):
 
     def _cib_changed(self, now_ms: int, event: CibChanged) -> list[Output]:
         before = self.doc
+        steady = self.synced and event.synced and self.acked_ring == self.ring_seq
         self.doc = event.doc
         self.synced = event.synced
         out: list[Output] = []
+        if steady and before is not None:  # not a membership sync replacing the document
+            for rsc_id in cleaned_up(before.root, event.doc.root, str(int(self.node_id))):
+                if self.history.forget_failure(rsc_id):
+                    log.info("failure history cleaned up node=%s rsc=%s", self.name, rsc_id)
         if self.synced and self.acked_ring != self.ring_seq and self.ring_seq >= 0:
             # Join: our own history is the truth about this node; then say so to the DC.
             self.acked_ring = self.ring_seq

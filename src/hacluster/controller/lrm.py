@@ -5,14 +5,22 @@ Owns the entry rules: one "<rsc>_last_0" per resource for the last one-shot op, 
 "<rsc>_last_failure_0" for the last failed op, one "<rsc>_<task>_<interval>" per recurring
 op (removed when the resource stops), and which resources are active here. It is the truth
 the node rewrites into the CIB on every join, so a merge never loses or invents resource
-state. Must never do I/O. Spec: Pacemaker Explained "Operation History".
+state; a failure an operator cleaned up from the CIB is forgotten here too (else the next
+write of the resource, or the next join, would bring it back). Must never do I/O. Spec: Pacemaker Explained "Operation History".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from hacluster.controller.records import FEATURE_SET, attrs_xml, digest_of, target_rc_of
+from hacluster.controller.records import (
+    FEATURE_SET,
+    attrs_xml,
+    digest_of,
+    node_state_of,
+    target_rc_of,
+)
 from hacluster.events import OpResult
 
 RC_OK, RC_NOT_RUNNING, RC_PROMOTED = 0, 7, 8
@@ -73,6 +81,12 @@ class LocalHistory:
                                                                 "_last_failure_0"))]:
                 del entry.ops[key]
 
+    def forget_failure(self, rsc_id: str) -> bool:
+        """Drop a resource's `_last_failure_0` entry (an operator cleaned it up); False when
+        there was none."""
+        entry = self.resources.get(rsc_id)
+        return entry is not None and entry.ops.pop(f"{rsc_id}_last_failure_0", None) is not None
+
     def forget(self, rsc_id: str) -> bool:
         """Drop a resource's history (a `delete` action); False when there was none."""
         return self.resources.pop(rsc_id, None) is not None
@@ -131,3 +145,19 @@ class LocalHistory:
             parts.append(attrs_xml("lrm_resource", head, ops))
         inner = attrs_xml("lrm_resources", {}, "".join(parts)) if parts else "<lrm_resources/>"
         return attrs_xml("lrm", {"id": node_id}, inner)
+
+
+def lrm_resource_ids(root: Any, node_id: str) -> set[str] | None:
+    """The lrm_resource ids in node `node_id`'s <lrm> of a CIB, None when it has no <lrm>."""
+    state = node_state_of(root, node_id) if root is not None else None
+    lrm = state.find("lrm") if state is not None else None
+    if lrm is None:
+        return None
+    return {str(e.get("id")) for e in lrm.iterfind("lrm_resources/lrm_resource")}
+
+
+def cleaned_up(before: Any, after: Any, node_id: str) -> list[str]:
+    """Resources whose history someone else removed from this node's <lrm> between two
+    CIBs that both hold it (an operator's cleanup: the node never removes one itself)."""
+    old, new = lrm_resource_ids(before, node_id), lrm_resource_ids(after, node_id)
+    return sorted(old - new) if old is not None and new is not None else []
