@@ -6,7 +6,9 @@ Each node's broker gets its own Erlang node name, ports, mnesia and pid file
 the agent asks our crm_node and attrd_updater for the partition and the advertised
 brokers. The cold start of all three instances in one transition forms one RabbitMQ
 cluster with the ha-all policy (one bootstraps, the others join it); a broker killed on
-one node is recovered in place by the cluster: it wipes its mnesia and rejoins the others.
+one node is recovered in place by the cluster: it wipes its mnesia and rejoins the others;
+the only broker left (the others banned) bootstraps at once when restarted, without
+waiting for the peers the cluster will not start.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ from hacluster.demo.realagents import rule_block
 
 pytestmark = pytest.mark.slow
 NODES = ("node-1", "node-2", "node-3")
+# long, so that a node waiting for peers the cluster will not start (2 x 150 s for node-3)
+# is told apart from one that bootstraps at once, whatever the load
+BOOTSTRAP_WAIT_S = 150
 PROPS = ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
          '<nvpair id="o1" name="stonith-enabled" value="false"/>'
          '<nvpair id="o2" name="no-quorum-policy" value="ignore"/>'
@@ -49,7 +54,8 @@ def configuration(lab: RabbitLab) -> str:
     prim = etree.Element("primitive", id="p_rabbitmq-server", **{"class": "ocf"},
                          provider="rabbitmq", type="rabbitmq-server")
     for node in NODES:
-        prim.append(rule_block("p_rabbitmq-server", node, lab.params(node)))
+        params = {**lab.params(node), "bootstrap_wait": str(BOOTSTRAP_WAIT_S)}
+        prim.append(rule_block("p_rabbitmq-server", node, params))
     ops = etree.SubElement(prim, "operations")
     for name, interval, timeout in (("monitor", "10s", "60s"), ("start", "0", "360s"),
                                     ("stop", "0", "120s")):
@@ -148,3 +154,36 @@ def test_a15_a_killed_broker_is_recovered_in_place_and_rejoins_the_others(
                       480, 2.0), ({n: lab.cluster_status(n) for n in NODES}, cluster.logs())
     failed = cluster.tool(1, "crm_mon", "-1").stdout
     assert "p_rabbitmq-server" in failed.split("Failed Resource Actions:")[-1], failed
+
+
+def last_start_ms(cluster: DemoCluster, node: str) -> tuple[str, int]:
+    """(call-id, exec-time in ms) of the last start of rabbit on `node`."""
+    xml = cluster.tool(1, "cibadmin", "-Q", "-o", "status").stdout
+    for state in etree.fromstring(xml.encode()).iter("node_state"):
+        for op in state.iter("lrm_rsc_op"):
+            if (state.get("uname"), op.get("id"), op.get("operation")) == (
+                    node, "p_rabbitmq-server_last_0", "start"):
+                return str(op.get("call-id")), int(op.get("exec-time", "0"))
+    return "", 0
+
+
+def test_a15_the_only_broker_left_bootstraps_without_waiting_for_peers_that_stay_stopped(
+        rabbit: tuple[DemoCluster, RabbitLab]) -> None:
+    cluster, lab = rabbit
+    assert wait_until(lambda: located(cluster) == list(NODES) and one_cluster_of_three(lab),
+                      600, 2.0), cluster.logs()
+    for node in ("node-1", "node-2"):  # online, but the cluster will not start rabbit there
+        done = cluster.tool(1, "crm_resource", "--ban", "--resource", "clone_p_rabbitmq-server",
+                            "--node", node)
+        assert done.returncode == 0, done.stderr
+    assert wait_until(lambda: located(cluster) == ["node-3"], 300, 2.0), cluster.logs()
+    before = last_start_ms(cluster, "node-3")
+    victim = lab.broker_pid("node-3")
+    assert victim
+    os.kill(victim, signal.SIGKILL)
+    assert wait_until(lambda: last_start_ms(cluster, "node-3")[0] not in ("", before[0])
+                      and located(cluster) == ["node-3"], 600, 2.0), cluster.logs()
+    # it bootstrapped a cluster of one, with the policy, without 2 x bootstrap_wait first
+    assert lab.cluster_status("node-3")["running_nodes"] == [lab.erlang_name("node-3")]
+    assert "\tha-all\t" in lab.ctl("node-3", "list_policies", "-q").stdout
+    assert last_start_ms(cluster, "node-3")[1] < 2 * BOOTSTRAP_WAIT_S * 1000
