@@ -19,10 +19,11 @@ def op(task: str, call: int) -> str:
             'op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>')
 
 
-def cib(quorum: bool = True, policy: str = "stop") -> object:
-    """ms of s runs unpromoted on node1 and node2; node3 never ran it; master-s is 5, 10
-    and 7; a Promoted location prefers node3 by 100."""
-    hist = {"node1": op("start", 1), "node2": op("start", 2)}
+def cib(quorum: bool = True, policy: str = "stop", promoted: bool = False) -> object:
+    """ms of s runs unpromoted on node1 (promoted: promoted there) and node2; node3 never
+    ran it; master-s is 5, 10 and 7; a Promoted location prefers node3 by 100."""
+    hist = {"node1": op("start", 1) + (op("promote", 3) if promoted else ""),
+            "node2": op("start", 2)}
     states = "".join(cibkit.node_state(
         n, lrm=(f'<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">'
                 f"{hist[n]}</lrm_resource>" if n in hist else ""),
@@ -50,3 +51,21 @@ def test_without_quorum_the_promotion_scores_print_as_with_quorum() -> None:
     summary = [" ".join(line.split()) for line in schedule(root, now_s=0).summary_lines()]
     assert not any(line.startswith("* Promote") and "blocked" not in line
                    for line in summary)
+
+
+def test_without_quorum_each_policy_decides_like_crm_simulate() -> None:
+    # crm_simulate 2.1.5 on the same CIB (s:0 promoted on node1, s:1 on node2, the
+    # Promoted location prefers node3): promotion is chosen as with quorum; demote
+    # demotes the active instances and keeps them running, stop stops them, freeze
+    # starts nothing; the new promotion cannot run ("blocked").
+    def summary(policy: str) -> list[str]:
+        root = cib(quorum=False, policy=policy, promoted=True)
+        return [" ".join(line.split()).replace("( ", "(").replace(" )", ")")
+                for line in schedule(root, now_s=0).summary_lines()]
+
+    assert summary("demote") == ["* Demote s:0 (Promoted -> Unpromoted node1)",
+                                 "* Promote s:2 (Stopped -> Promoted node3) blocked"]
+    assert summary("stop") == ["* Stop s:0 (Promoted node1) due to no quorum",
+                               "* Stop s:1 (Unpromoted node2) due to no quorum",
+                               "* Promote s:2 (Stopped -> Promoted node3) blocked"]
+    assert summary("freeze") == ["* Start s:2 (node3) due to quorum freeze (blocked)"]

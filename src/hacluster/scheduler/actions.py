@@ -123,6 +123,12 @@ def quorum_blocks(model: ClusterModel, rid: str) -> str:
         if state is not None and state.running_on:
             return ""
         return "quorum freeze"
+    if policy == "demote" and promotable(model, rid):
+        # Explained: no-quorum-policy=demote demotes a promotable resource's active
+        # instances (they keep running unpromoted); everything else stops.
+        state = model.states.get(rid)
+        if state is not None and state.running_on:
+            return ""
     return "no quorum"
 
 
@@ -192,9 +198,9 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     multiple = len(roles) > 1
     changed_params = state.changed_nodes if state else frozenset()
     # no-quorum-policy=stop: a partition without quorum stops what it runs (Explained,
-    # cluster options); "demote" keeps promotable instances running unpromoted.
+    # cluster options); "demote" too, but keeps promotable instances running unpromoted.
     quorum_stop = quorum_blocks(model, rid) == "no quorum" and \
-        model.prop("no-quorum-policy", "stop").lower() == "stop"
+        model.prop("no-quorum-policy", "stop").lower() in ("stop", "demote")
     for node, role in roles.items():
         must_stop = nxt != node or node in failed or multiple or node in changed_params \
             or quorum_stop
@@ -234,7 +240,8 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
     if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed):
         promote = plan.add(Action(rid, "promote", nxt, False))
         if blocker:
-            plan.update(promote, runnable=False, reason=blocker)
+            # crm_simulate 2.1.5 prints such a promotion as plainly "blocked".
+            plan.update(promote, runnable=False)
     if here == Role.PROMOTED and next_role != Role.PROMOTED and not start_needed:
         plan.add(Action(rid, "demote", nxt, False))
 

@@ -168,15 +168,16 @@ def must_not_promote(model: ClusterModel, rid: str, inst: str, node: str) -> boo
 
 
 def quorum_allows(model: ClusterModel, rid: str, inst: str, node: str) -> bool:
-    """Without quorum (unless no-quorum-policy=ignore or requires=nothing) only an
-    instance promoted now stays promoted. Its promotion score is still printed as with
-    quorum (crm_simulate): the promotion is what cannot run."""
+    """Without quorum, promotion is chosen as with it (crm_simulate 2.1.5: what cannot
+    run is the start or promote: "Promote ... blocked"), except that
+    no-quorum-policy=demote demotes every active instance (Explained: cluster options)."""
     if model.have_quorum or model.meta(rid, "requires", "") == "nothing":
         return True
-    prims = model.primitives(inst)
-    state = model.states.get(prims[0]) if prims else None
-    promoted_now = state is not None and state.roles.get(node) == Role.PROMOTED
-    return model.prop("no-quorum-policy", "stop").lower() == "ignore" or promoted_now
+    if model.prop("no-quorum-policy", "stop").lower() == "demote":
+        prims = model.primitives(inst)
+        state = model.states.get(prims[0]) if prims else None
+        return state is None or not state.running_on
+    return True
 
 
 def role_colocation(work: Work, c: Colocation, node: str, prio: int) -> int:
