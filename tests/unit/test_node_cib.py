@@ -15,7 +15,15 @@ from hacluster.cib import (
     MembershipChanged,
 )
 from hacluster.common import Code, NodeId
-from hacluster.events import CibWrite, ClientRequest, CpgJoinRequest, CpgSendRequest, Persist, Reply
+from hacluster.events import (
+    CibWrite,
+    CibWritten,
+    ClientRequest,
+    CpgJoinRequest,
+    CpgSendRequest,
+    Persist,
+    Reply,
+)
 from hacluster.node_cib import CIBQuorum, NodeCIB
 
 IDS = (NodeId(1), NodeId(2), NodeId(3))
@@ -51,7 +59,7 @@ def test_a_write_is_acknowledged_only_once_a_majority_has_applied_it() -> None:
     assert isinstance(theirs[0], Persist), "the confirmation follows the Persist"
     applied = broadcast_of(theirs)
     replies = replicas[NodeId(1)].step(0, Delivered(NodeId(2), applied))
-    assert replies == [Reply(7, True, {"version": "0.2.0"})]
+    assert replies == [Reply(7, True, CibWritten("0.2.0"))]
     assert replicas[NodeId(1)].status().pending == 0
 
 
@@ -84,7 +92,7 @@ def test_the_node_maps_client_ids_to_ids_unique_per_boot_and_back() -> None:
     assert replica.pending and 1 not in replica.pending, "the replica sees the node's own id"
     out, _ = cib.deliver(0, NodeId(1), sends[0])
     assert [type(o) for o in out] == [Persist, Reply] and out[1] == Reply(1, True,
-                                                                          {"version": "0.2.0"})
+                                                                          CibWritten("0.2.0"))
     other = NodeCIB(CIBReplica(NodeId(1)), random.Random(2))
     assert other._next_id != cib._next_id - 1
 
