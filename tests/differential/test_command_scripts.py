@@ -127,6 +127,56 @@ SCRIPTS = {
         pcs constraint ref nope
         pcs constraint ref a
     """,
+    "crm_attribute: lifetimes, types, local node, status entries": """
+        crm_attribute -n foo -t bogus -v 1
+        crm_attribute -n foo -t crm_config -l forever -G
+        crm_attribute -n foo -l reboot -D
+        crm_attribute -n foo -N node-1 -l never -G
+        crm_attribute -n foo -N node-1 -t status -v 1
+        crm_attribute -n foo -N node-1 -t status -G
+        crm_attribute -n foo -N node-1 -t status -D
+        crm_attribute -N node-1 -t nodes -G -q
+        crm_attribute -N node-9 -t nodes -D
+        crm_attribute -n foo -N node-1 -l forever -v 2
+        crm_attribute -n foo -N node-1 -t status -l forever -G
+        crm_attribute -n foo -t nodes -v 1
+        crm_attribute -n foo -v 1
+        crm_attribute -n foo -G -q
+        crm_attribute -n foo -D
+    """,
+    "cibadmin: missing input, unknown scopes, deleting nothing": """
+        cibadmin --create -o bogus --xml-text '<bogus id="b20"/>'
+        cibadmin --query -o bogus
+        cibadmin --create
+        cibadmin --modify
+        cibadmin --delete
+        cibadmin -P
+        cibadmin --delete --xpath //nope
+        cibadmin --delete -X '<rsc_location id="nope"/>'
+        cibadmin -M -X '<nope id="x"/>'
+        cibadmin --replace -o bogus -X '<x/>'
+        cibadmin --query --xpath //nope
+    """,
+    "crm_verify, crm_standby, crm_failcount and an empty resource list": """
+        crm_resource --list
+        crm_verify -L
+        crm_verify -LV
+        pcs cluster verify
+        crm_failcount -r nope -N node-9 -G
+        crm_failcount -r nope -N node-9 -D
+        crm_failcount -r nope -N node-1 -G -q
+        crm_standby -N node-1 -G
+        crm_standby -N node-1 -v on -l reboot
+        crm_standby -N node-9 -G
+        crm_standby -N node-2 -v on
+        crm_standby -N node-2 -G -q
+        crm_standby -N node-2 -D
+        crm_standby -N node-2 -G
+        pcs resource create a ocf:heartbeat:Dummy clone
+        crm_resource --list
+        pcs property set stonith-enabled=false
+        crm_verify -L
+    """,
 }
 
 

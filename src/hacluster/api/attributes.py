@@ -83,6 +83,24 @@ def delete(env: CIBEnvironment, name: str, node: str | None = None,
     return f"Deleted {where} {kind}: id={found.nvpair_id} name={name}"
 
 
+def check_node(env: CIBEnvironment, node: str) -> None:
+    """HaError (Pacemaker's words) when `node` is not in the CIB's nodes."""
+    _node_id(env.read(), node, "nodes")
+
+
+def missing_status_set(env: CIBEnvironment, node: str | None) -> str:
+    """On a CIB file, a node with no <node_state> has nowhere for a transient attribute
+    (Pacemaker's tool fails there): the set id it would have used, "" when there is one
+    or on a live cluster (attrd writes it)."""
+    if not isinstance(env, CibFile) or node is None:
+        return ""
+    doc = env.read()
+    node_id = node_id_of(doc, node)
+    if node_id is None or doc.root.find(f"status/node_state[@id='{node_id}']") is not None:
+        return ""
+    return f"status-{node_id}"
+
+
 def _node_id(doc: CIBDocument, node: str | None, scope: str) -> str | None:
     if scope == "crm_config":
         return None

@@ -21,6 +21,7 @@ from hacluster.api.env import (
     read_input_stream,
 )
 from hacluster.cib import (
+    SECTION_PATHS,
     CIBDocument,
     CIBRequest,
     XMLElement,
@@ -35,6 +36,7 @@ from hacluster.cib import (
 from hacluster.common import MAX_CIB_BYTES, Code, ExitStatus, HaError, Severity
 
 __all__ = [
+    "SECTION_PATHS",
     "CIBEnvironment",
     "CIBRequest",
     "CibFile",

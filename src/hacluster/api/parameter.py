@@ -180,9 +180,9 @@ def _forget_failures(state: XMLElement, ids: set[str]) -> list[str]:
 
 def fail_count(env: CIBEnvironment, rid: str, node: str, operation: str = "") -> int:
     """The sum of a resource's fail-count-<rsc>#<op>_<interval> attributes (and the legacy
-    fail-count-<rsc>) on a node, capped at INFINITY."""
+    fail-count-<rsc>) on a node, capped at INFINITY; 0 for a resource the CIB does not
+    name (Pacemaker's crm_failcount only reads the attributes)."""
     root = env.read().root
-    _resource(root, rid)
     if _node_problems(root, node):
         raise HaError(_node_problems(root, node))
     total = 0

@@ -129,6 +129,14 @@ class StatusView:
     bans: tuple[Ban, ...] = ()
 
 
+def shown_managed(model: ClusterModel, rid: str) -> bool:
+    """Whether crm_mon calls a resource managed: start-up being disabled for want of a
+    fence device does not make it "unmanaged" there."""
+    if is_managed(model, rid):
+        return True
+    return model.startup_disabled() and is_managed(replace(model, stonith_enabled=False), rid)
+
+
 def status_of(env: CIBEnvironment, now_s: int) -> StatusView:
     """The status view of the CIB `env` reads (a CIB_file or the live cluster)."""
     root = env.read().root
@@ -325,7 +333,7 @@ def resource_status(model: ClusterModel, rid: str, known: Known = None) -> Resou
     rsc = model.resources[rid]
     if rsc.kind == "group":
         members = tuple(primitive_status(model, child, False) for child in rsc.children)
-        return GroupStatus(rid, members, is_disabled(model, rid), is_managed(model, rid))
+        return GroupStatus(rid, members, is_disabled(model, rid), shown_managed(model, rid))
     if rsc.kind == "clone":
         return clone_status(model, rid, known)
     return primitive_status(model, rid, False)
@@ -341,12 +349,12 @@ def clone_status(model: ClusterModel, rid: str, known: Known = None) -> CloneSta
             members = tuple(primitive_status(model, m, rsc.promotable, rsc.unique)
                             for m in inst.children)
             instances.append(GroupStatus(child, members, is_disabled(model, child),
-                                         is_managed(model, child)))
+                                         shown_managed(model, child)))
         else:
             instances.append(primitive_status(model, child, rsc.promotable, rsc.unique))
     child_id = rsc.base or (model.resources[rsc.children[0]].base if rsc.children else "")
     return CloneStatus(rid, child_id, rsc.promotable, rsc.unique, is_disabled(model, rid),
-                       is_managed(model, rid), tuple(instances),
+                       shown_managed(model, rid), tuple(instances),
                        stopped_list_nodes(model, rid, known),
                        rsc.clone_max or sum(1 for c in rsc.children
                                             if not model.resources[c].orphan))
@@ -383,13 +391,13 @@ def primitive_status(model: ClusterModel, rid: str, promotable: bool,
     if len(nodes) == 1 and state is not None and nodes[0] in state.pending_start:
         role = Role.STARTED  # shown as "Starting" below
         return PrimitiveStatus(rid if unique or not rsc.base else rsc.base, rsc.agent,
-                               "Starting", nodes, False, rsc.orphan, is_managed(model, rid),
+                               "Starting", nodes, False, rsc.orphan, shown_managed(model, rid),
                                blocked, is_disabled(model, rid), unclean, key=rid)
     ignored = failed and state is not None and all(
         state.on_fail.get(n) == "ignore" for n in set(nodes) & set(state.failed_nodes))
     shown = rid if unique or not rsc.base else rsc.base
     # a resource active on a node in maintenance is left alone there: shown unmanaged
-    managed = is_managed(model, rid) and not any(model.nodes[n].maintenance for n in nodes)
+    managed = shown_managed(model, rid) and not any(model.nodes[n].maintenance for n in nodes)
     return PrimitiveStatus(shown, rsc.agent, role.text, nodes, failed and not ignored,
                            rsc.orphan, managed, blocked, is_disabled(model, rid),
                            unclean, ignored, key=rid)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from hacluster.api import env as api_env
 from hacluster.cib import CIBDocument, parse_cib, validate
-from hacluster.common import Code, Problem, Severity
+from hacluster.common import Code, Problem, Severity, is_true
 
 
 def problems(env: api_env.CIBEnvironment) -> list[Problem]:
@@ -29,4 +29,25 @@ def document_problems(doc: CIBDocument) -> list[Problem]:
         found += [Problem(Code.CIB_SCHEMA_INVALID, f"Relax-NG validity error: {line}",
                           MappingProxyType({}), Severity.ERROR)
                   for line in check(doc.root)]
-    return found + list(validate(doc))
+    return found + list(validate(doc)) + fencing_problems(doc)
+
+
+NO_FENCING = ("Resource start-up disabled since no STONITH resources have been defined",
+              "Either configure some or disable STONITH with the stonith-enabled option",
+              "NOTE: Clusters with shared data need STONITH to ensure data integrity")
+
+
+def fencing_problems(doc: CIBDocument) -> list[Problem]:
+    """Pacemaker refuses to start resources while fencing is enabled (the default) and
+    no fence device is configured; crm_verify reports that as an error."""
+    enabled = "true"
+    for nvpair in doc.root.iterfind("configuration/crm_config/cluster_property_set/nvpair"):
+        if nvpair.get("name") == "stonith-enabled":
+            enabled = str(nvpair.get("value", "true"))
+    if not is_true(enabled, default=True):
+        return []
+    if any(p.get("class") == "stonith" for p in doc.root.iterfind(
+            "configuration/resources//primitive")):
+        return []
+    return [Problem(Code.CIB_MISSING_ATTRIBUTE, text, MappingProxyType({"stage": "unpack_resources"}),
+                    Severity.ERROR) for text in NO_FENCING]

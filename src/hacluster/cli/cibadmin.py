@@ -94,6 +94,15 @@ def run(args: argparse.Namespace) -> int:
         print(api.empty_text(args.empty or None), end="")
         return 0
     command = args.command or "query"
+    if args.section is not None and args.section not in api.SECTION_PATHS:
+        # cibadmin ignores an unknown scope for a query, and creates or deletes nothing
+        if command in ("create", "delete"):
+            return 0
+        if command == "replace":
+            print(f"Call failed: {ERRNO_TEXT[ExitStatus.NOSUCH]}", file=sys.stderr)
+            return int(ExitStatus.NOSUCH)
+        if command == "query":
+            args.section = None
     env = api.environment(timeout_ms=args.timeout * 1000) if args.timeout and args.timeout > 0 \
         else api.environment()
     if command == "query":
@@ -102,18 +111,23 @@ def run(args: argparse.Namespace) -> int:
     if command in ("erase", "upgrade") and not args.force:
         raise dangerous(f"--{command}")
     xml = read_input(args)
-    if command in NEEDS_XML and xml is None:
-        print(f"cibadmin: --{command} needs -X, -x or -p", file=sys.stderr)
-        return int(ExitStatus.USAGE)
-    if command == "delete" and xml is None and args.xpath is None:
-        print("cibadmin: --delete needs -X, -x, -p or --xpath", file=sys.stderr)
-        return int(ExitStatus.USAGE)
+    if command == "apply-diff" and xml is None:
+        return 0  # no patch: nothing to apply
+    if (command in NEEDS_XML and xml is None) or (command == "delete" and xml is None
+                                                  and args.xpath is None):
+        print("Call failed: Invalid argument", file=sys.stderr)  # no input: EINVAL
+        return int(ExitStatus.SOFTWARE)
     options = {"allow-create"} if args.allow_create else set()
     if command == "apply-diff" and args.force:
         options.add("no-version")
     xpath = args.xpath if command == "delete" and xml is None else None
     request = api.CIBRequest(command, xml or "", args.section, xpath, frozenset(options))
-    api.submit(env, request)
+    try:
+        api.submit(env, request)
+    except HaError as error:
+        if command == "delete" and api.exit_status(error) == ExitStatus.NOSUCH:
+            return 0  # deleting what is not there succeeds, as with Pacemaker's cibadmin
+        raise
     return 0
 
 

@@ -10,21 +10,23 @@ attribute or node, 64: usage).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from hacluster.api import attrd as api_attrd
 from hacluster.api import attributes as api
 from hacluster.api import cib as api_cib
+from hacluster.api.env import CibFile
 from hacluster.cli.usage import run_tool
-from hacluster.common import Code, HaError
+from hacluster.common import Code, ExitStatus, HaError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crm_attribute", description="Manage cluster properties and node attributes "
         "(set CIB_file=FILE to work on a file instead of the live cluster).")
-    parser.add_argument("-n", "--name", required=True)
+    parser.add_argument("-n", "--name", default=None)
     command = parser.add_mutually_exclusive_group()
     command.add_argument("-v", "--update", "--attr-value", dest="value", metavar="VALUE")
     command.add_argument("-G", "--query", action="store_true")
@@ -39,11 +41,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def chosen_scope(args: argparse.Namespace) -> str | None:
+    """Where the attribute lives: a lifetime decides it (reboot: status, forever: nodes)
+    even over -t, as in Pacemaker; "" when -l or -t names nothing usable; None: the api
+    decides from -N."""
+    if args.lifetime is not None:
+        lifetime = api_attrd.lifetime_of(args.lifetime) or ""
+        return {"reboot": "status", "forever": "nodes"}.get(lifetime, "")
+    if args.scope is not None:
+        return args.scope if args.scope in api.SCOPES else ""
+    return None
+
+
+def refused(args: argparse.Namespace, env: api_cib.CIBEnvironment) -> int | None:
+    """What Pacemaker's tool refuses once it knows the node: an unusable -l/-t, no -n, or
+    (on a file) a transient attribute of a node with no status entry yet."""
+    scope = chosen_scope(args)
+    if scope == "crm_config" or (scope is None and args.node is None):
+        node = None
+    else:  # a node attribute: without -N, this host's (on a file there is no cluster)
+        node = args.node or (os.uname().nodename if isinstance(env, CibFile) else None)
+        if node is not None:
+            args.node = node
+            api.check_node(env, node)
+    if scope == "":
+        return failed("Error performing operation: No message of desired type",
+                      ExitStatus.PROTOCOL)
+    if args.name is None:
+        if args.query:
+            return failed("Error performing operation: No such device or address",
+                          ExitStatus.NOSUCH)
+        return failed("Error performing operation: Invalid argument", ExitStatus.SOFTWARE)
+    status_set = api.missing_status_set(env, node) if scope == "status" else None
+    if status_set and args.value is not None:
+        print(f"Error setting {args.name}={args.value} (section=status, set={status_set}): "
+              "No such device or address", file=sys.stderr)
+        return failed("Error performing operation: No such device or address",
+                      ExitStatus.NOSUCH)
+    return None
+
+
+def failed(message: str, status: ExitStatus) -> int:
+    print(f"crm_attribute: {message}", file=sys.stderr)
+    return int(status)
+
+
 def run(args: argparse.Namespace) -> int:
     env = api_cib.environment(client_name="crm_attribute")
-    lifetime = None if args.lifetime is None else api_attrd.lifetime_of(args.lifetime)
-    if args.lifetime is not None and lifetime is None:
-        raise HaError.single(Code.ATTR_INVALID, f"invalid lifetime {args.lifetime!r}")
+    stop = refused(args, env)
+    if stop is not None:
+        return stop
+    scope = chosen_scope(args)
+    lifetime = {"status": "reboot", "nodes": "forever"}.get(scope or "")
+    args.scope = scope
     if args.value is not None:
         api.set_value(env, args.name, args.value, args.node, lifetime, args.scope)
         return 0

@@ -109,7 +109,10 @@ def list_resources(env: api_env.CIBEnvironment, now_s: int) -> int:
     print("Full List of Resources:")
     lines = render.resource_lines(view.resources, inactive=True)
     print("\n".join(f"  {line}" for line in lines) if lines else "  * No resources")
-    return 0 if view.resources else int(ExitStatus.NOSUCH)
+    if view.resources:
+        return 0
+    print("crm_resource: Error performing operation: No such object", file=sys.stderr)
+    return int(ExitStatus.NOSUCH)
 
 
 def query_xml(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: int) -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from hacluster.api import attributes, parameter
 from hacluster.api import env as api_env
-from hacluster.api import parameter
 from hacluster.cli import crm_attribute
 from hacluster.cli.usage import ToolParser, report
-from hacluster.common import INFINITY, ExitStatus, HaError
+from hacluster.common import INFINITY, Code, ExitStatus, HaError
 
 
 def standby_parser() -> ToolParser:
@@ -33,6 +33,8 @@ def standby_parser() -> ToolParser:
 
 def standby_main(argv: Sequence[str] | None = None) -> int:
     args = standby_parser().parse_args(argv)
+    if args.value is None and not args.delete and not args.lifetime and args.node:
+        return standby_query(args.node, args.quiet)
     words = ["-n", "standby"]
     words += ["-N", args.node] if args.node else []
     words += ["-l", args.lifetime] if args.lifetime else ["-l", "forever"]
@@ -44,6 +46,21 @@ def standby_main(argv: Sequence[str] | None = None) -> int:
     else:
         words += ["-G"]
     return crm_attribute.main(words)
+
+
+def standby_query(node: str, quiet: bool) -> int:
+    """The node's standby value; "off" (in the status scope) when it has none, as
+    Pacemaker's crm_standby answers."""
+    env = api_env.environment(client_name="crm_standby")
+    try:
+        found = attributes.get(env, "standby", node, "forever")
+        scope, value = found.scope, found.value
+    except HaError as error:
+        if not all(p.code is Code.ATTR_NOT_FOUND for p in error.problems):
+            return report("crm_attribute", error, operation_line=False)
+        scope, value = "status", "off"
+    print(value if quiet else f"scope={scope}  name=standby value={value}")
+    return 0
 
 
 def failcount_parser() -> ToolParser:
@@ -66,12 +83,18 @@ def failcount_main(argv: Sequence[str] | None = None) -> int:
         return int(ExitStatus.USAGE)
     env = api_env.environment(client_name="crm_failcount")
     try:
-        if args.delete:
+        if args.delete:  # Pacemaker's crm_failcount asks crm_resource to clean up
             parameter.cleanup(env, args.resource, args.node, failed_only=True)
             return 0
         count = parameter.fail_count(env, args.resource, args.node, args.operation)
     except HaError as error:
-        return report("crm_failcount", error)
+        if not args.delete and error.problems[0].code is Code.NODE_NOT_FOUND:
+            # it asks crm_attribute, which cannot map the node, and prints no value
+            print(f"crm_attribute: Could not map name={args.node} to a UUID", file=sys.stderr)
+            print("" if args.quiet else f"scope=status  name=fail-count-{args.resource} "
+                  "value=")
+            return 0
+        return report("crm_resource" if args.delete else "crm_failcount", error)
     shown = "INFINITY" if count >= INFINITY else str(count)
     print(shown if args.quiet else f"scope=status  name=fail-count-{args.resource} "
           f"value={shown}")

@@ -44,7 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     for problem in problems:
         if args.verbose or problem.code.value == "CIB_SCHEMA_INVALID":
-            print(f"error: {problem.message}", file=sys.stderr)
+            stage = problem.details.get("stage")
+            prefix = f"({stage}) \terror: " if stage else "error: "
+            print(f"{prefix}{problem.message}", file=sys.stderr)
     print("crm_verify: Errors found during check: config not valid", file=sys.stderr)
     if not args.verbose:
         print("  -V may provide more details", file=sys.stderr)

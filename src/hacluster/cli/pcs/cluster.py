@@ -8,6 +8,7 @@ work is in hacluster.api. Must never decide anything about the CIB.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from types import MappingProxyType
 
@@ -72,9 +73,16 @@ def cluster_verify(words: list[str], options: Options) -> int:
     problems = verify.problems(env)
     if not problems:
         return 0
-    print("Error: invalid cib:", flush=True)
-    for problem in problems:
-        print(f"  {problem.message}")
+    # pcs passes on what crm_verify said (every problem with --full), then its own lines
+    lines = ["Error: invalid cib:"]
+    if options.has("--full"):
+        lines += [f"({p.details.get('stage', 'unpack_config')}) \terror: {p.message}"
+                  for p in problems]
+    lines += ["crm_verify: Errors found during check: config not valid", ""]
+    if not options.has("--full"):
+        lines += ["", "Use --full for more details."]
+    lines.append("Error: Errors have occurred, therefore pcs is unable to continue")
+    print("\n".join(lines), file=sys.stderr)
     return 1
 
 
