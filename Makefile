@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEB_PACKAGES := pacemaker-cli-utils pacemaker-common pcs resource-agents libxml2-utils corosync iproute2 nftables iptables iputils-ping haproxy mariadb-server galera-4 rabbitmq-server
+DEB_PACKAGES := pacemaker-cli-utils pacemaker-common pcs resource-agents libxml2-utils corosync iproute2 nftables iptables iputils-ping haproxy mariadb-server galera-4 rabbitmq-server crmsh
 # mypy --strict covers the leaf layer and the pure cores as they arrive.
 MYPY_STRICT := src/hacluster/common src/hacluster/demo src/hacluster/config src/hacluster/events.py src/hacluster/replies.py src/hacluster/totem src/hacluster/cpg src/hacluster/cpg.py src/hacluster/quorum.py src/hacluster/cib src/hacluster/node.py src/hacluster/node_cib.py src/hacluster/node_setup.py src/hacluster/node_requests.py src/hacluster/node_crm.py src/hacluster/controller src/hacluster/drivers/udp.py src/hacluster/drivers/stats.py src/hacluster/drivers/agents.py src/hacluster/drivers/ipc.py src/hacluster/drivers/loop.py src/hacluster/drivers/daemon.py src/hacluster/drivers/settings.py src/hacluster/drivers/nodecore.py src/hacluster/drivers/cibfile.py src/hacluster/drivers/cibapply.py src/hacluster/api/env.py src/hacluster/api/cpg.py src/hacluster/api/cluster.py src/hacluster/cli/corosync.py src/hacluster/scheduler src/hacluster/api/status.py src/hacluster/api/revised.py src/hacluster/api/ophistory.py src/hacluster/cli/render.py src/hacluster/cli/render_xml.py src/hacluster/cli/crm_mon.py src/hacluster/api/explain.py src/hacluster/cli/crm_simulate.py src/hacluster/api/simulate.py src/hacluster/api/local_nodes.py
 # the executor/attrd/fencing cores (helper exec)

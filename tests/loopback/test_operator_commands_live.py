@@ -61,4 +61,4 @@ def test_operator_commands_on_a_live_cluster(cluster: Cluster) -> None:
     assert wait_until(lambda: len(clone_nodes(daemons)) == 3, 60, 0.3), cluster.logs()
     ok(daemons[0], "crm_resource", "--cleanup", "--resource", "dummy")
     assert "dummy" in ok(daemons[2], "crm", "status")
-    assert "primitive dummy ocf:heartbeat:Dummy" in ok(daemons[2], "crm", "configure", "show")
+    assert "primitive dummy Dummy" in ok(daemons[2], "crm", "configure", "show")

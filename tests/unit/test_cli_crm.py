@@ -40,7 +40,9 @@ def test_configure_show_speaks_crm_syntax(cib_file: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert crm.main(["configure", "show"]) == 0
     out = capsys.readouterr().out
-    assert "primitive a ocf:heartbeat:Dummy \\\n\top monitor interval=10s\ngroup g a" in out
+    # crm's order: nodes, primitives (heartbeat's agents by type), groups, clones, by id
+    assert "primitive a Dummy \\\n\top monitor interval=10s\n" in out
+    assert out.index("primitive a") < out.index("group g a") < out.index("clone c b")
     assert "clone c b" in out
     assert "location l1 g inf: n1" in out
     assert "colocation co -inf: g c" in out

@@ -187,6 +187,17 @@ def node_names(env: CIBEnvironment) -> list[str]:
     return cibedit.node_names(env.read().root)
 
 
+def node_entries(env: CIBEnvironment
+                 ) -> list[tuple[str, str, list[tuple[str, list[tuple[str, str]]]]]]:
+    """Each configured node: its id, name, and its attributes and utilization."""
+    root = env.read().root
+    return [(str(node.get("id")), str(node.get("uname")),
+             [(word, [p for s in node.findall(tag) for p in cibedit.nvpairs(s)])
+              for tag, word in (("instance_attributes", "attributes"),
+                                ("utilization", "utilization"))])
+            for node in cibedit.find_all(root, "/cib/configuration/nodes/node")]
+
+
 def node_attribute_values(env: CIBEnvironment, set_tag: str = "instance_attributes"
                           ) -> list[tuple[str, list[tuple[str, str]]]]:
     root = env.read().root

@@ -255,6 +255,13 @@ def defaults(env: CIBEnvironment, section: str) -> list[tuple[str, str]]:
     return cibedit.nvpairs(found[0]) if found else []
 
 
+def defaults_set_id(env: CIBEnvironment, section: str) -> str:
+    """The id of the meta_attributes set holding `section`'s defaults ("" when none)."""
+    assert section in DEFAULTS_SECTIONS
+    found = cibedit.find_all(env.read().root, f"/cib/configuration/{section}/meta_attributes")
+    return str(found[0].get("id", "")) if found else ""
+
+
 def set_defaults(env: CIBEnvironment, section: str, pairs: Pairs) -> list[Problem]:
     assert section in DEFAULTS_SECTIONS
 

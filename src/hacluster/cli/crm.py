@@ -8,6 +8,7 @@ Anything that would change the CIB is refused with a pointer to pcs. Must never 
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -27,7 +28,28 @@ def score(text: str) -> str:
 
 
 def pairs(values: Sequence[tuple[str, str]]) -> str:
-    return " ".join(f'{k}="{v}"' if " " in v or not v else f"{k}={v}" for k, v in values)
+    """k=v words, quoted when needed; a "password" shown as ****** as crm shows it."""
+    shown = [(k, "******" if k == "password" else v) for k, v in values]
+    return " ".join(f'{k}="{quoted(v)}"' if not v or any(c in v for c in ' "/:=')
+                    or k == "password" else f"{k}={v}" for k, v in shown)
+
+
+def quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def crm_expression(text: str) -> str:
+    """pcs's "attr lte number 0" in crm's words: "attr number:lte 0"."""
+    parts = []
+    for word in re.split(r"( and | or )", text):
+        words = word.split()
+        if len(words) == 4 and words[2] in ("string", "integer", "number", "version"):
+            kind = "" if words[2] == "string" else f"{words[2]}:"
+            word = f"{words[0]} {kind}{words[1]} {words[3]}"
+        elif len(words) > 3 and words[0] == "date":  # a date with a time: quoted
+            word = f'{words[0]} {words[1]} "{" ".join(words[2:])}"'
+        parts.append(word)
+    return "".join(parts)
 
 
 def resource_block(config: resource_view.ResourceConfig) -> list[str]:
@@ -36,22 +58,55 @@ def resource_block(config: resource_view.ResourceConfig) -> list[str]:
     if config.tag == "primitive":
         agent = ":".join(a for a in (attrs.get("class"), attrs.get("provider"),
                                      attrs.get("type")) if a)
+        if agent.startswith("ocf:heartbeat:"):  # crm names heartbeat's agents by type
+            agent = agent.split(":")[-1]
         head = f"primitive {config.id} {agent}"
     else:
         kind = {"master": "ms"}.get(config.tag, config.tag)
         head = f"{kind} {config.id} " + " ".join(c.id for c in config.children)
     for nvs in config.sets:
-        word = {"instance_attributes": "params", "meta_attributes": "meta",
-                "utilization": "utilization"}[nvs.tag]
-        parts.append(f"{word} {pairs(nvs.pairs)}")
+        if nvs.tag != "utilization":
+            word = {"instance_attributes": "params", "meta_attributes": "meta"}[nvs.tag]
+            parts.append(f"{word} {pairs(nvs.pairs)}")
     for _, op_attrs in config.operations:
         named = dict(op_attrs)
         name = named.pop("name", "")
         parts.append(f"op {name} {pairs(tuple(named.items()))}".rstrip())
-    lines = [head.rstrip() + (" \\" if parts else "")]
-    lines += [f"\t{p}" + (" \\" if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
-    blocks = list(config.children)
-    return [line for child in blocks for line in resource_block(child)] + lines
+    parts += [f"utilization {pairs(nvs.pairs)}" for nvs in config.sets
+              if nvs.tag == "utilization"]
+    return continued(head.rstrip(), parts)
+
+
+def continued(head: str, parts: Sequence[str]) -> list[str]:
+    """crm's multi-line form: the head, then each part on a tab-indented line, joined by
+    trailing backslashes."""
+    lines = [head + (" \\" if parts else "")]
+    return lines + [f"\t{p}" + (" \\" if i < len(parts) - 1 else "")
+                    for i, p in enumerate(parts)]
+
+
+KIND_ORDER = MappingProxyType({"primitive": 0, "group": 1, "clone": 2, "master": 3})
+
+
+def every_resource(configs: Sequence[resource_view.ResourceConfig]
+                   ) -> list[resource_view.ResourceConfig]:
+    """Each resource once, children included, in crm's order: primitives, groups, clones,
+    then ms, each kind sorted by id."""
+    found: list[resource_view.ResourceConfig] = []
+    todo = list(configs)
+    while todo:
+        config = todo.pop()
+        found.append(config)
+        todo += config.children
+    return sorted(found, key=lambda c: (KIND_ORDER.get(c.tag, 4), c.id))
+
+
+def node_blocks(env: api_env.CIBEnvironment) -> list[str]:
+    lines = []
+    for node_id, name, sets in property.node_entries(env):
+        parts = [f"{word} {pairs(found)}" for word, found in sets if found]
+        lines += continued(f"node {node_id}: {name}", parts)
+    return lines
 
 
 def constraint_line(view: constraint.ConstraintView) -> str:
@@ -60,30 +115,33 @@ def constraint_line(view: constraint.ConstraintView) -> str:
         if view.rule:
             rule = view.rule.split(" (id:")[0].replace("score=", "")
             head, _, expression = rule.partition(" ")
-            return f"location {view.id} {attrs['rsc']} \\\n\trule {score(head)}: {expression}"
+            role = f" role={attrs['role']}" if attrs.get("role") else ""
+            return (f"location {view.id} {attrs['rsc']}{role} \\\n\trule {score(head)}: "
+                    f"{crm_expression(expression)}")
         return f"location {view.id} {attrs['rsc']} {score(attrs.get('score', '0'))}: " \
                f"{attrs.get('node', '')}"
     if view.tag == "rsc_colocation":
-        return (f"colocation {view.id} {score(attrs.get('score', 'INFINITY'))}: "
-                f"{attrs.get('rsc', '')} {attrs.get('with-rsc', '')}")
+        rsc = attrs.get("rsc", "") + (f":{attrs['rsc-role']}" if attrs.get("rsc-role") else "")
+        with_rsc = attrs.get("with-rsc", "") + (f":{attrs['with-rsc-role']}"
+                                                if attrs.get("with-rsc-role") else "")
+        return f"colocation {view.id} {score(attrs.get('score', 'INFINITY'))}: {rsc} {with_rsc}"
     if view.tag == "rsc_order":
         kind = attrs.get("kind") or score(attrs.get("score", "Mandatory"))
         first = attrs.get("first", "") + (f":{attrs['first-action']}"
-                                          if attrs.get("first-action", "start") != "start"
-                                          else "")
+                                          if attrs.get("first-action") else "")
         then = attrs.get("then", "") + (f":{attrs['then-action']}"
-                                        if attrs.get("then-action", "start") != "start" else "")
+                                        if attrs.get("then-action") else "")
         return f"order {view.id} {kind}: {first} {then}"
     return f"rsc_ticket {view.id} {pairs(view.attributes)}"
 
 
 def configure_show(env: api_env.CIBEnvironment, ids: Sequence[str]) -> list[str]:
-    lines: list[str] = []
-    for config in resource_view.resources(env, tuple(ids)):
+    lines: list[str] = [] if ids else node_blocks(env)
+    for config in every_resource(resource_view.resources(env, tuple(ids))):
         lines += resource_block(config)
     if ids:
         return lines
-    lines += [constraint_line(v) for v in constraint.config(env)]
+    lines += [constraint_line(v) for v in sorted(constraint.config(env), key=lambda v: v.id)]
     current = ""
     for set_id, name, value in property.configured(env):
         if set_id != current:
@@ -94,7 +152,8 @@ def configure_show(env: api_env.CIBEnvironment, ids: Sequence[str]) -> list[str]
     for section in resource_layout.DEFAULTS_SECTIONS:
         found = resource_layout.defaults(env, section)
         if found:
-            lines.append(f"{section} {section.split('_')[0]}-options: \\")
+            set_id = resource_layout.defaults_set_id(env, section)
+            lines.append(f"{section} {set_id}: \\")
             lines += [f"\t{k}={v}" + (" \\" if i < len(found) - 1 else "")
                       for i, (k, v) in enumerate(found)]
     return lines
@@ -108,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             now_s = int(time.time())
             view = status.status_of(env, now_s)
             print("\n".join(render.render_crm_mon(view, now_s, inactive=True)))
+            print()  # crm ends its status with an empty line
             return 0
         if words[:2] == ["configure", "show"]:
             print("\n".join(configure_show(env, words[2:])))
