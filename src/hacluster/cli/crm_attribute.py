@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from hacluster.api import attrd as api_attrd
 from hacluster.api import attributes as api
 from hacluster.api import cib as api_cib
-from hacluster.api.env import CibFile
 from hacluster.cli.usage import run_tool
 from hacluster.common import Code, ExitStatus, HaError
 
@@ -60,7 +59,7 @@ def refused(args: argparse.Namespace, env: api_cib.CIBEnvironment) -> int | None
     if scope == "crm_config" or (scope is None and args.node is None):
         node = None
     else:  # a node attribute: without -N, this host's (on a file there is no cluster)
-        node = args.node or (os.uname().nodename if isinstance(env, CibFile) else None)
+        node = args.node or (os.uname().nodename if isinstance(env, api_cib.CibFile) else None)
         if node is not None:
             args.node = node
             api.check_node(env, node)
