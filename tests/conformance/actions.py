@@ -2,9 +2,9 @@
 probes (`monitor` with interval 0) included, against the 'Executing Cluster Transition'
 section of each corpus case's expected.summary.
 
-Compared: '* Resource action: RSC TASK on NODE' lines (recurring 'monitor=N' ops are left
-out: we do not schedule recurring monitors yet) and '* Fencing NODE' lines. Pseudo actions
-and cluster actions (do_shutdown, ...) are left out too.
+Compared: '* Resource action: RSC TASK on NODE' lines, recurring ops and their cancels
+included ('monitor=10000', 'cancel=10000'), and '* Fencing NODE' lines. Pseudo actions and
+cluster actions (do_shutdown, ...) are left out.
 Run: `.venv/bin/python -m tests.conformance.actions [-v] [--write-passing] [CASE ...]`
 """
 
@@ -28,7 +28,7 @@ def action_set(lines: list[str]) -> set[tuple[str, str, str]]:
     out: set[tuple[str, str, str]] = set()
     for line in lines:
         m = RESOURCE.match(line)
-        if m and "=" not in m.group(2):
+        if m:
             out.add((m.group(1), m.group(2), m.group(3)))
             continue
         m = FENCING.match(line)

@@ -17,8 +17,16 @@ from hacluster.controller import (
 )
 from hacluster.controller.messages import ExecuteRequest, JoinAck, decode, encode
 from hacluster.controller.records import digest_of, op_request
-from hacluster.events import OpRequest, OpResult, RunScheduler
-from hacluster.scheduler import GraphAction, Synapse, op_digest
+from hacluster.events import (
+    CancelOp,
+    ExecuteOp,
+    OpRequest,
+    OpResult,
+    RunScheduler,
+    SchedulerDone,
+    Tick,
+)
+from hacluster.scheduler import GraphAction, Synapse, Transition, op_digest
 
 
 def action(aid: int, pseudo: bool = False) -> GraphAction:
@@ -173,3 +181,36 @@ def test_an_orphan_is_stopped_with_the_agent_its_history_names() -> None:
     assert op is not None and (op.rsc_class, op.provider, op.agent_type) == (
         "ocf", "pacemaker", "Dummy") and op.params == () and op.action == "stop"
     assert op_request(doc.root, "never-seen", "stop", 0, "") is None
+
+
+def test_graph_recurring_monitors_and_cancels_are_done_without_running_twice() -> None:
+    """The scheduler's graph now holds recurring monitors (after the start) and cancels;
+    the controller's RecurringMonitors still starts them itself after the start, so the
+    graph's are marked done at once: the monitor runs once, the cancel never reaches the
+    executor."""
+    dc = Controller(NodeId(1), "node1")
+    doc = apply_request(cib_with_nodes(), CIBRequest(
+        "replace", '<resources><primitive id="d" class="ocf" provider="heartbeat" '
+        'type="Dummy"><operations><op id="d-m" name="monitor" interval="10s"/></operations>'
+        '</primitive></resources>', "resources"))[0]
+    dc.step(0, Membership((NodeId(1),), True, 8))
+    dc.step(1, CibChanged(doc, True))
+    joined = dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
+    request = next(o for o in joined if isinstance(o, RunScheduler))
+    start = GraphAction(0, "d", "start", "node1", False, False, True, "")
+    monitor = GraphAction(1, "d", "monitor", "node1", False, False, True, "",
+                          interval_ms=10_000)
+    cancel = GraphAction(2, "d", "cancel", "node1", False, False, True, "",
+                         interval_ms=30_000, cancels="monitor")
+    transition = Transition((Synapse(0, start, ()), Synapse(1, monitor, (0,)),
+                             Synapse(2, cancel, ())), (), ())
+    out = dc.step(3, SchedulerDone(request.cib_version, transition))
+    out += dc.step(4, Tick())
+    ops = [o.op for o in out if isinstance(o, ExecuteOp)]
+    assert [(op.action, op.interval_ms) for op in ops] == [("start", 0)]
+    assert not any(isinstance(o, CancelOp) for o in out)
+    done = dc.step(5, result(ops[0], 0))
+    done += dc.step(6, Tick())
+    monitors = [o.op for o in done if isinstance(o, ExecuteOp)]
+    assert [(op.action, op.interval_ms) for op in monitors] == [("monitor", 10_000)]
+    assert dc.run is None  # the transition completed

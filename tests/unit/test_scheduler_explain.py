@@ -188,7 +188,7 @@ def test_explanation_scores_are_the_schedulers_allocation_scores() -> None:
 
 def test_explanation_names_the_transition_line_of_the_resource() -> None:
     xml, _, _ = CASES["migration-threshold"]
-    assert "transition: * Move       A          ( node1 -> node2 )" in explain_text(xml, "A")
+    assert "transition: * Move       A       ( node1 -> node2 )" in explain_text(xml, "A")
 
 
 def test_a_clone_primitive_base_id_explains_every_instance() -> None:

@@ -48,6 +48,10 @@ def test_the_cli_prints_a_transition_summary(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "cib.xml"
     path.write_text(CIB)
-    assert main(["-Q", "-S", "-x", str(path)]) == 0
+    assert main(["-S", "-x", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Transition Summary:" in out and "Start      r1" in out
+    # As the real crm_simulate 2.1.5: -Q keeps only the scores (-s), -S prints nothing.
+    assert main(["-Q", "-S", "-x", str(path)]) == 0 and capsys.readouterr().out == ""
+    assert main(["-Q", "-s", "-x", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("pcmk__primitive_assign: r1 allocation")

@@ -79,34 +79,53 @@ def main(argv: list[str] | None = None) -> int:
         # An invalid configuration exits as the real tool does on a schema failure.
         invalid = exc.problems[0].code == Code.SCHED_INVALID_CIB
         return int(ExitStatus.CONFIG if invalid else exc.exit_status)
-    out: list[str] = []
-    if result.used_execution_date:
-        out.append("Using the original execution date of: "
-                   + time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(result.now_s)))
-    view = None if args.quiet else sim.status_view(result)
-    if view is not None:
-        out += ["Current cluster status:", *render_cluster_status(view), ""]
-    if args.show_scores:
-        out += sim.score_lines(result)
-    if args.simulate or args.run or not args.show_scores:
-        out += ["Transition Summary:", *result.transition.summary_lines(), ""]
-    stuck = 0
-    if args.simulate or args.run:
-        executed = result.transition.execution_lines()
-        stuck = len(result.transition.synapses) - len(executed)
-        out += ["Executing Cluster Transition:", *executed, ""]
-        if not args.quiet:
-            out += ["Revised Cluster Status:",
-                    *render_cluster_status(sim.revised_status_view(result, view)), ""]
+    out, stuck = output_lines(args, result)
     if args.save_graph:
         with open(args.save_graph, "w") as fh:
             fh.write(sim.graph_xml(result))
-    print("\n".join(out))
+    if out:
+        print("\n".join(out))
     if stuck:
         print(f"crm_simulate: the transition cannot complete: {stuck} actions wait on an "
               "ordering loop and never run", file=sys.stderr)
         return 1
     return 0
+
+
+def output_lines(args: argparse.Namespace, result: Any) -> tuple[list[str], int]:
+    """What the real crm_simulate 2.1.5 prints, section by section: the execution date
+    it used (again after the executed actions), the count of disabled and blocked
+    instances, the status, the scores (-s), the summary (-S, -R or -s), the executed
+    actions and the revised status (-S, -R); -Q leaves only the scores. No blank line
+    at the very end. Also how many actions could never run (an ordering loop)."""
+    out: list[str] = []
+    dated = ["Using the original execution date of: "
+             + time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(result.now_s))] \
+        if result.used_execution_date else []
+    simulating = args.simulate or args.run
+    if args.quiet:
+        return (sim.score_lines(result) if args.show_scores else []), 0
+    out += dated
+    disabled, blocked, total = sim.instance_counts(result)
+    if disabled or blocked:
+        out += [f"{disabled} of {total} resource instances DISABLED and {blocked} BLOCKED "
+                "from further action due to failure", ""]
+    view = sim.status_view(result)
+    out += ["Current cluster status:", *render_cluster_status(view), ""]
+    if args.show_scores:
+        out += sim.score_lines(result)
+    if simulating or args.show_scores:
+        out += ["Transition Summary:", *result.transition.summary_lines(), ""]
+    stuck = 0
+    if simulating:
+        executed = result.transition.execution_lines()
+        stuck = len(result.transition.synapses) - len(executed)
+        out += ["Executing Cluster Transition:", *executed, *dated, ""]
+        out += ["Revised Cluster Status:",
+                *render_cluster_status(sim.revised_status_view(result, view)), ""]
+    while out and out[-1] == "":
+        out.pop()
+    return out, stuck
 
 
 def register_explain(commands: Any) -> None:

@@ -219,7 +219,8 @@ class DcTransitions:
                 self.run = None
                 self.action_keys = {}
                 break
-            if not any(a.pseudo or a.rsc is None and a.task != "stonith" for a in ready):
+            if not any(a.pseudo or a.rsc is None and a.task != "stonith" or a.is_recurring
+                       for a in ready):
                 break
         if self.retry_ms is not None and now_ms >= self.retry_ms:
             self.retry_ms = None
@@ -286,7 +287,10 @@ class DcTransitions:
     def _fire(self, now_ms: int, action: Any) -> list[Output]:
         assert self.run is not None
         tid = self.run.transition_id
-        if action.pseudo or (action.rsc is None and action.task != "stonith"):
+        if action.pseudo or (action.rsc is None and action.task != "stonith") \
+                or action.is_recurring:
+            # Recurring monitors and their cancels: RecurringMonitors starts and cancels
+            # them itself after each start/promote/demote/stop, so the graph's are done.
             self.run.fire(action.id, None)
             self.run.finish(action.id, True)
             return []

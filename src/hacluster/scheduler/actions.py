@@ -34,9 +34,15 @@ class Action:
     # Part of a live migration that still may happen (Pacemaker's migrate_runnable): set
     # on the start, stop, migrate_to and migrate_from of a resource that may migrate.
     migrate: bool = False
+    # A recurring operation (monitor with an interval), or the cancel of one: its
+    # interval; `cancels` names the operation a cancel ends.
+    interval_ms: int = 0
+    cancels: str = ""
 
     @property
     def key(self) -> Key:
+        if self.interval_ms:
+            return (self.rsc, f"{self.task}_{self.interval_ms}", self.node)
         return (self.rsc, self.task, self.node)
 
 

@@ -9,10 +9,11 @@ leaves is frozen. Must never create actions or do I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hacluster.common import INFINITY
+from hacluster.common import INFINITY, parse_score
 from hacluster.scheduler.clones import assign_clone
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.placement import assign_group, assign_primitive, own_scores
@@ -26,6 +27,8 @@ from hacluster.scheduler.scores import (
 )
 from hacluster.scheduler.unpack_time import int_or_zero
 
+LEADING_INT = re.compile(r"\s*[+-]?\d+")
+
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
@@ -34,6 +37,9 @@ class Assignment:
     nodes: Mapping[str, str | None]
     roles: Mapping[str, Role]
     scores: tuple[ScoreRecord, ...]
+    # Top-level resources in the order they were assigned (Pacemaker lists the
+    # Transition Summary in this order too).
+    order: tuple[str, ...] = ()
 
     @property
     def score_lines(self) -> tuple[str, ...]:
@@ -49,6 +55,7 @@ def assign_work(model: ClusterModel) -> Work:
     """The assignment run itself; its scratch state is what explain.py reads."""
     work = build_work(model)
     order = assignment_order(work)
+    work.order = list(order)
     for rid in order:
         assign_resource(work, rid)
     return work
@@ -63,7 +70,8 @@ def assignment_of(work: Work) -> Assignment:
         node = work.assigned.get(rid)
         roles[rid] = work.roles.get(rid, Role.STARTED) if node else Role.STOPPED
     nodes = {rid: work.assigned.get(rid) for rid in model.resources}
-    return Assignment(nodes=nodes, roles=roles, scores=tuple(work.records))
+    return Assignment(nodes=nodes, roles=roles, scores=tuple(work.records),
+                      order=tuple(work.order))
 
 
 def assignment_order(work: Work) -> list[str]:
@@ -119,7 +127,11 @@ def sort_scores(work: Work, rid: str) -> dict[str, int]:
 
 
 def priority(model: ClusterModel, rid: str) -> int:
-    return int_or_zero(model.meta(rid, "priority", "0"))
+    """The priority meta attribute as Pacemaker reads an integer: its leading digits
+    ("2.0" is 2, as strtoll stops at the dot); 0 when there are none."""
+    text = model.meta(rid, "priority", "0")
+    lead = LEADING_INT.match(text)
+    return int_or_zero(lead.group(0) if lead and parse_score(text) is None else text)
 
 
 def assign_resource(work: Work, rid: str) -> None:

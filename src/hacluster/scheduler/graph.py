@@ -8,11 +8,11 @@ made by earlier stages or do I/O.
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hacluster.scheduler.actions import Action, Actions, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
+from hacluster.scheduler.graph_order import graph_order, run_in_passes
 from hacluster.scheduler.interleave import INHIBITED
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.ordering import Edge, Ordered
@@ -42,12 +42,20 @@ class GraphAction:
     # `long-id`): for an anonymous clone instance the id of its history there, else its
     # primitive's plain id; empty for anything else (then `rsc`).
     history_id: str = ""
+    # A recurring op (or the cancel of one, naming the op in `cancels`): its interval.
+    interval_ms: int = 0
+    cancels: str = ""
 
     @property
     def key(self) -> str:
         if self.rsc is None:
             return f"{self.task} {self.node}"
-        return f"{self.rsc}_{self.task}_0"
+        return f"{self.rsc}_{self.cancels or self.task}_{self.interval_ms}"
+
+    @property
+    def is_recurring(self) -> bool:
+        """A recurring op or the cancel of one (the executor keeps those itself)."""
+        return self.interval_ms > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,26 +84,12 @@ class Transition:
 
     def executed(self) -> list[GraphAction]:
         """Every action of the graph, inputs before the actions that wait for them."""
-        by_id = {syn.id: syn for syn in self.synapses}
-        waiting = {syn.id: set(syn.inputs) for syn in self.synapses}
-        # Who waits for whom, in synapse order: each finished action wakes only its
-        # dependents (a scan of every synapse per action was quadratic on big graphs).
-        dependents: dict[int, list[int]] = {}
-        for sid, inputs in waiting.items():
-            for i in inputs:
-                dependents.setdefault(i, []).append(sid)
-        done: list[GraphAction] = []
-        ready = deque(sorted(i for i, inputs in waiting.items() if not inputs))
-        while ready:
-            current = ready.popleft()
-            done.append(by_id[current].action)
-            for other in dependents.get(current, ()):
-                inputs = waiting[other]
-                inputs.discard(current)
-                if not inputs:
-                    ready.append(other)
-            waiting.pop(current, None)
-        return done
+        # crm_simulate's order: passes over the synapses (graph_order.run_in_passes).
+        # An input that is no synapse of the graph is never done (-1).
+        synapses = sorted(self.synapses, key=lambda syn: syn.id)
+        index = {syn.id: i for i, syn in enumerate(synapses)}
+        inputs = [[index.get(i, -1) for i in syn.inputs] for syn in synapses]
+        return [synapses[i].action for i in run_in_passes(inputs)]
 
     def action_tuples(self) -> list[tuple[str | None, str, str | None]]:
         """(resource or None, task, node) of each executed action, e.g. for revised status."""
@@ -113,6 +107,8 @@ class Transition:
                 lines.append(f"  * Pseudo action:   {a.rsc}_{a.task}_0")
             else:
                 task = "notify" if a.task.endswith("_notify") else a.task
+                if a.interval_ms:
+                    task = f"{task}={a.interval_ms}"
                 lines.append(f"  * Resource action: {a.lrm_name or a.rsc:<15} {task} on {a.node}")
         return lines
 
@@ -134,27 +130,66 @@ class GraphOnly:
 def build_transition(model: ClusterModel, asg: Assignment, ordered: Ordered,
                      graph_only: tuple[GraphOnly, ...] = ()) -> Transition:
     plan = ordered.actions
-    lines: list[str] = []
-    for node, reason in plan.fenced.items():
-        lines.append(f"  * Fence (reboot) {node} '{reason}'")
-    for node, reason in plan.unfenced.items():
-        lines.append(f"  * Fence (on) {node} '{reason}'")
-    for rid, rsc in model.resources.items():
-        if rsc.kind == "primitive":
-            lines.extend(summary_for(model, asg, plan, rid))
-    extra = [a for g in graph_only for a in g.actions]
-    edges = list(ordered.edges) + [e for g in graph_only for e in g.edges]
-    return Transition(synapses=synapses_of(plan, edges, extra, model),
+    # Node actions first, newest first (Pacemaker prepends each new action to its list).
+    lines = [*(f"  * Fence (reboot) {node} '{reason}'" for node, reason in plan.fenced.items()),
+             *(f"  * Fence (on) {node} '{reason}'" for node, reason in plan.unfenced.items())]
+    lines.reverse()
+    items = [item for rid in summary_order(model, asg)
+             for item in summary_for(model, asg, plan, rid)]
+    lines.extend(summary_text(items))
+    starts = collective_starts(model, plan)
+    extra = [a for g in graph_only for a in g.actions] + starts
+    # A collective starts again only after it stopped (Pacemaker orders every resource's
+    # stopped before its start).
+    edges = list(ordered.edges) + [e for g in graph_only for e in g.edges] + [
+        Edge((a.rsc, "stopped", None), a.key, frozenset()) for a in starts]
+    return Transition(synapses=synapses_of(plan, edges, extra, model, asg.order),
                       summary=tuple(lines), scores=asg.scores)
 
 
+def collective_starts(model: ClusterModel, plan: Actions) -> list[Action]:
+    """The start pseudo action of each group or clone one of whose children starts: in
+    the graph, though nothing made it required (Pacemaker: a group's start is 'printed'
+    once a member's start is required; a clone's is created required when an instance
+    starts). Children first, so a clone of groups sees its groups' starts."""
+    live: dict[str, Action] = {}
+    for rid, rsc in reversed(list(model.resources.items())):
+        if rsc.kind == "primitive":
+            continue
+        own = next(iter(plan.find(rid, "start")), None)
+        if own is None or not own.runnable:
+            continue
+        if not own.optional:
+            continue
+        if any(child in live or any(not a.optional and a.runnable
+                                    for a in plan.find(child, "start"))
+               for child in rsc.children):
+            live[rid] = replace(own, optional=False)
+    return list(live.values())
+
+
+def summary_order(model: ClusterModel, asg: Assignment) -> list[str]:
+    """Primitives as the summary lists them: top-level resources in assignment order, each
+    one's primitives in configuration order, then any other primitive."""
+    seen: dict[str, None] = {}
+    for top in (*asg.order, *model.top):
+        if top in model.resources:
+            seen.update((p, None) for p in model.primitives(top))
+    seen.update((rid, None) for rid, rsc in model.resources.items() if rsc.kind == "primitive")
+    return list(seen)
+
+
 def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = None,
-                model: ClusterModel | None = None) -> tuple[Synapse, ...]:
-    """Synapses of the plan's live actions; graph-only actions (`probes`: probes, deletes,
-    notifications, never in the plan) come first, so the ids of the others keep their
-    order."""
+                model: ClusterModel | None = None,
+                order: tuple[str, ...] = ()) -> tuple[Synapse, ...]:
+    """Synapses of the plan's live actions and of the graph-only ones (`probes`: probes,
+    deletes, notifications, recurring ops; never in the plan), numbered in Pacemaker's
+    graph order when the model is given (graph_order.py; `order`: the assignment
+    order of the top-level resources)."""
     live = (probes or []) + [a for a in plan.actions.values()
                              if not a.optional and a.runnable]
+    if model is not None:
+        live = [live[i] for i in graph_order(model, order, live)]
     ids = {a.key: i for i, a in enumerate(live)}
     inputs: dict[int, set[int]] = {i: set() for i in ids.values()}
     for e in edges:
@@ -165,7 +200,8 @@ def synapses_of(plan: Actions, edges: list[Edge], probes: list[Action] | None = 
         i = ids[a.key]
         name = lrm_name(model, a.rsc, a.node) if model is not None else ""
         ga = GraphAction(i, a.rsc, a.task, a.node, a.pseudo, a.optional, a.runnable, a.reason,
-                         name, migration_peer(plan, a), history_id(model, a.rsc, a.node, name))
+                         name, migration_peer(plan, a), history_id(model, a.rsc, a.node, name),
+                         a.interval_ms, a.cancels)
         out.append(Synapse(i, ga, tuple(sorted(inputs[i]))))
     return tuple(out)
 
@@ -194,6 +230,11 @@ def lrm_name(model: ClusterModel, rid: str | None, node: str | None) -> str:
         if model.resources[prim].base == rsc.base and state is not None \
                 and node in state.history_names:
             return state.history_names[node]
+    # An instance read from a history elsewhere keeps that name on every node (crm_simulate
+    # prints "P", not "P:1", for P:1 moving from a node that recorded it as "P").
+    own = model.states.get(rid)
+    if own is not None and own.history_names:
+        return next(iter(own.history_names.values()))
     # A history there under the plain id (today's naming) names a new instance too; an
     # old-style numbered one belongs to that number only.
     return rsc.base if model.known_on.get(rsc.base, {}).get(node) == rsc.base else rid
@@ -223,7 +264,8 @@ def display_name(model: ClusterModel, rid: str) -> str:
     return rid
 
 
-def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -> list[str]:
+def summary_for(model: ClusterModel, asg: Assignment, plan: Actions,
+                rid: str) -> list[SummaryItem]:
     rsc = model.resources[rid]
     roles = current_roles(model, rid)
     nxt = asg.nodes.get(rid)
@@ -271,7 +313,7 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
             return [fmt.line("Recover", current, None, stop, None)]
         return [fmt.line("Restart", current, nxt, start, None)]
     if stop and (next_role == Role.STOPPED or (start is not None and not start.runnable)):
-        out = []
+        out: list[SummaryItem] = []
         for node in roles:
             stop_op = first(plan.find(rid, "stop"), node)
             src = stop_op if (stop_op and stop_op.reason) else start
@@ -295,6 +337,35 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions, rid: str) -
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryItem:
+    """One resource line of the Transition Summary before its columns are laid out."""
+
+    change: str
+    rid: str
+    details: str
+    reason: str
+
+
+def summary_text(items: list[SummaryItem]) -> list[str]:
+    """The lines as crm_simulate lays them out: the resource column widens (to its length
+    plus 2) whenever an id is longer than it, the details column (right-aligned) to the
+    longest details; both start at 5."""
+    rsc_width = detail_width = 5
+    # crm_simulate lays the summary out twice (log, then screen): the screen copy starts
+    # with the widths the whole first pass reached.
+    for item in items:
+        if len(item.rid) > rsc_width:
+            rsc_width = len(item.rid) + 2
+        detail_width = max(detail_width, len(item.details))
+    out = []
+    for item in items:
+        reason = f"  {item.reason}" if item.reason else ""
+        out.append(f"  * {item.change:<8}   {item.rid:<{rsc_width}}   "
+                   f"( {item.details:>{detail_width}} ){reason}")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class Formatter:
     rid: str
     role: Role
@@ -302,20 +373,19 @@ class Formatter:
     need_role: bool
 
     def line(self, change: str, origin: str | None, dest: str | None, action: Action | None,
-             source: Action | None) -> str:
-        details = self.details(origin, dest)
+             source: Action | None) -> SummaryItem:
         src = source or action
         reason = ""
         if action is not None and src is not None:
             if src.reason and not action.runnable:
-                reason = f" due to {src.reason} (blocked)"
+                reason = f"due to {src.reason} (blocked)"
             elif src.reason:
-                reason = f" due to {src.reason}"
+                reason = f"due to {src.reason}"
             elif not action.runnable:
-                reason = " blocked"
+                reason = "blocked"
         elif action is None and src is not None and src.reason:
-            reason = f" due to {src.reason}"
-        return f"  * {change:<10} {self.rid:<10} ( {details} ) {reason}".rstrip()
+            reason = f"due to {src.reason}"
+        return SummaryItem(change, self.rid, self.details(origin, dest), reason)
 
     def details(self, origin: str | None, dest: str | None) -> str:
         role, nrole = self.role.text, self.next_role.text

@@ -253,7 +253,8 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
                                   and not h.agent_changed and is_redefined(h, rsc)),
         promote_failed=any(h.promote_failed for h in hist.values()),
-        unstarted_nodes=frozenset(n for n, h in hist.items() if n in roles and h.active_unstarted))
+        unstarted_nodes=frozenset(n for n, h in hist.items() if n in roles and h.active_unstarted),
+        recurring={n: h.recurring for n, h in hist.items() if h.recurring})
 
 
 def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:

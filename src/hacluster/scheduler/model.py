@@ -84,6 +84,8 @@ class OpConfig:
     on_fail: str | None
     enabled: bool
     timeout_ms: int
+    # The op's own instance attributes (e.g. OCF_CHECK_LEVEL): part of its op-digest.
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,16 @@ class Resource:
     @property
     def is_fencing(self) -> bool:
         return self.agent.startswith("stonith:")
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringOp:
+    """A recurring operation the history shows active on a node (it ran after the last
+    start, and no stop came after): its name, interval and recorded op-digest."""
+
+    task: str
+    interval_ms: int
+    digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +158,8 @@ class PrimitiveState:
     promote_failed: bool = False
     # Nodes where it is active without having been started (see NodeHistory).
     unstarted_nodes: frozenset[str] = frozenset()
+    # node -> the recurring operations active there (Pacemaker: not scheduled again).
+    recurring: Mapping[str, tuple[RecurringOp, ...]] = field(default_factory=dict)
 
     @property
     def running_on(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hacluster.common import parse_boolean
-from hacluster.scheduler.model import Resource, Role
+from hacluster.scheduler.model import RecurringOp, Resource, Role
 
 Element = Any
 
@@ -44,6 +44,7 @@ class NodeHistory:
     # Active without a start (found by a monitor, or by a failure): Pacemaker's role for
     # it is Unpromoted in a promotable clone, Started only after a start.
     active_unstarted: bool = False
+    recurring: tuple[RecurringOp, ...] = ()
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -139,7 +140,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         promote_failed = promote_failed or task == "promote"
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
                        digest, promote_failed=promote_failed,
-                       active_unstarted=unstarted and role == Role.STARTED)
+                       active_unstarted=unstarted and role == Role.STARTED,
+                       recurring=active_recurring(sorted(ops, key=op_sort_key)))
 
 
 def unstarted_after(task: str, before: Role, after: Role, unstarted: bool) -> bool:
@@ -148,6 +150,44 @@ def unstarted_after(task: str, before: Role, after: Role, unstarted: bool) -> bo
     if task in ("start", "migrate_from") or after != Role.STARTED:
         return False
     return unstarted or before in (Role.UNKNOWN, Role.STOPPED)
+
+
+def active_span(ops: list[Element]) -> tuple[int, int]:
+    """(start index, stop index) in call order: the last start or migrate_from, else the
+    last promote/demote, else the last successful monitor since the last completed stop;
+    and the last completed stop (-1 when none)."""
+    start = stop = -1
+    implied_monitor = implied_clone = -1
+    for i, op in enumerate(ops):
+        task = op.get("operation", "")
+        if task == "stop" and op.get("op-status", "0") == "0":
+            stop = i
+        elif task in ("start", "migrate_from"):
+            start = i
+        elif task == "monitor" and implied_monitor <= stop:
+            if op.get("rc-code", "0") in ("0", "8"):
+                implied_monitor = i
+        elif task in ("promote", "demote"):
+            implied_clone = i
+    if start == -1:
+        start = implied_clone if implied_clone != -1 else implied_monitor
+    return start, stop
+
+
+def active_recurring(ops: list[Element]) -> tuple[RecurringOp, ...]:
+    """The recurring operations (interval > 0, not pending) recorded since the resource
+    last started, unless a stop came after that start: those still run on the node."""
+    start, stop = active_span(ops)
+    out: dict[tuple[str, int], RecurringOp] = {}
+    for i, op in enumerate(ops):
+        if start < stop and i <= stop or i < start:
+            continue
+        interval = int(op.get("interval", "0") or 0)
+        if interval <= 0 or op.get("op-status") == "-1":
+            continue
+        task = op.get("operation", "")
+        out[(task, interval)] = RecurringOp(task, interval, op.get("op-digest", ""))
+    return tuple(out.values())
 
 
 ON_FAIL_RANK = MappingProxyType({"ignore": 0, "demote": 1, "restart": 2, "stop": 3, "block": 4, "standby": 5,

@@ -9,6 +9,7 @@ frozen value that no later stage changes (Pacemaker's pcmk__schedule_actions, wi
     probes        Ordered -> GraphOnly (monitor_0 where the state is unknown)
     cleanup       Ordered -> GraphOnly (delete of stale histories)
     notifications Ordered -> GraphOnly (pre/post notify of notify=true clones)
+    recurring     Ordered -> GraphOnly (monitors with an interval, cancels; recurring.py)
     graph         all of the above -> Transition (synapses, summary, scores)
 
 Owns running them once; `schedule_model` and explain both use `run_pipeline`, so an
@@ -27,6 +28,7 @@ from hacluster.scheduler.model import ClusterModel
 from hacluster.scheduler.notifications import create_notifies
 from hacluster.scheduler.ordering import Ordered, order_actions
 from hacluster.scheduler.probes import create_probes
+from hacluster.scheduler.recurring import create_recurring
 from hacluster.scheduler.scores import Work
 from hacluster.scheduler.unfencing import unfence
 
@@ -52,6 +54,7 @@ def run_pipeline(model: ClusterModel) -> Run:
     graph_only = (GraphOnly((), unfence_edges),
                   GraphOnly(*create_probes(model, assignment, ordered.actions)),
                   GraphOnly(*create_deletes(model, ordered.actions)),
-                  GraphOnly(*create_notifies(model, assignment, ordered.actions)))
+                  GraphOnly(*create_notifies(model, assignment, ordered.actions)),
+                  GraphOnly(*create_recurring(model, assignment, ordered.actions)))
     transition = build_transition(model, assignment, ordered, graph_only)
     return Run(model, work, assignment, ordered, graph_only, transition)

@@ -37,6 +37,7 @@ class Work:
     used: dict[str, dict[str, int]] = field(default_factory=dict)
     # What crm_simulate -s prints, in run order (score_lines formats it).
     records: list[ScoreRecord] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # top-level ids in assignment order
     # The same scores as data, for explain: (function, resource, node -> score) in the
     # order printed, and each promotable instance's promotion score per node.
     tables: list[tuple[str, str, Mapping[str, int] | LazyTable]] = field(default_factory=list)

@@ -315,7 +315,8 @@ def unpack_ops(el: Element, ids: Mapping[str, Element],
         ops.append(OpConfig(name=op.get("name", ""),
                             interval_ms=parse_interval_ms(op.get("interval", "0")),
                             role=parse_role(op.get("role")), on_fail=on_fail,
-                            enabled=is_true(enabled), timeout_ms=parse_interval_ms(timeout)))
+                            enabled=is_true(enabled), timeout_ms=parse_interval_ms(timeout),
+                            params=merged_sets(op, "instance_attributes", ids)))
     return tuple(ops)
 
 
