@@ -189,19 +189,6 @@ def params_of(root: Any, rsc: str) -> dict[str, str]:
     return {}
 
 
-def instance_counts(result: SimulationResult) -> tuple[int, int, int]:
-    """(disabled, blocked, all) primitive instances, as crm_simulate counts them before
-    the status: disabled by target-role=Stopped (inherited), blocked by a failure whose
-    on-fail is block."""
-    model = result.model if result.model is not None else unpack(result.cib_root,
-                                                                  result.now_s)
-    prims = [rid for rid, rsc in model.resources.items() if rsc.kind == "primitive"]
-    disabled = sum(1 for rid in prims
-                   if model.meta(rid, "target-role", "Started").lower() == "stopped")
-    blocked = sum(1 for rid in prims if rid in model.states and model.states[rid].blocked)
-    return disabled, blocked, len(prims)
-
-
 def score_lines(result: SimulationResult) -> list[str]:
     return list(result.transition.score_lines)
 

@@ -15,7 +15,7 @@ from typing import Any
 from hacluster.api import env as api_env
 from hacluster.api import explain as api_explain
 from hacluster.api import simulate as sim
-from hacluster.cli.render import render_cluster_status
+from hacluster.cli.render import disabled_blocked_line, render_cluster_status
 from hacluster.common import Code, ExitStatus, HaError, Severity
 
 CHUNK_BYTES = 1 << 20  # the CIB file is fed to the parser in pieces, never held whole
@@ -106,11 +106,9 @@ def output_lines(args: argparse.Namespace, result: Any) -> tuple[list[str], int]
     if args.quiet:
         return (sim.score_lines(result) if args.show_scores else []), 0
     out += dated
-    disabled, blocked, total = sim.instance_counts(result)
-    if disabled or blocked:
-        out += [f"{disabled} of {total} resource instances DISABLED and {blocked} BLOCKED "
-                "from further action due to failure", ""]
     view = sim.status_view(result)
+    note = disabled_blocked_line(view)
+    out += [note, ""] if note else []
     out += ["Current cluster status:", *render_cluster_status(view), ""]
     if args.show_scores:
         out += sim.score_lines(result)

@@ -137,35 +137,47 @@ def build_transition(model: ClusterModel, asg: Assignment, ordered: Ordered,
     items = [item for rid in summary_order(model, asg)
              for item in summary_for(model, asg, plan, rid)]
     lines.extend(summary_text(items))
-    starts = collective_starts(model, plan)
-    extra = [a for g in graph_only for a in g.actions] + starts
+    pseudo = collective_pseudo(model, plan)
+    extra = [a for g in graph_only for a in g.actions] + pseudo
     # A collective starts again only after it stopped (Pacemaker orders every resource's
     # stopped before its start).
     edges = list(ordered.edges) + [e for g in graph_only for e in g.edges] + [
-        Edge((a.rsc, "stopped", None), a.key, frozenset()) for a in starts]
+        Edge((a.rsc, "stopped", None), a.key, frozenset()) for a in pseudo
+        if a.task == "start"]
     return Transition(synapses=synapses_of(plan, edges, extra, model, asg.order),
                       summary=tuple(lines), scores=asg.scores)
 
 
-def collective_starts(model: ClusterModel, plan: Actions) -> list[Action]:
-    """The start pseudo action of each group or clone one of whose children starts: in
-    the graph, though nothing made it required (Pacemaker: a group's start is 'printed'
-    once a member's start is required; a clone's is created required when an instance
-    starts). Children first, so a clone of groups sees its groups' starts."""
-    live: dict[str, Action] = {}
+# A collective's pseudo action and the task of its children that puts it in the graph.
+PSEUDO_OF_CHILD = (("start", "start"), ("running", "start"), ("stop", "stop"),
+                   ("stopped", "stop"), ("promote", "promote"), ("promoted", "promote"),
+                   ("demote", "demote"), ("demoted", "demote"))
+
+
+def collective_pseudo(model: ClusterModel, plan: Actions) -> list[Action]:
+    """The pseudo actions (start/running, stop/stopped, promote/promoted, demote/demoted)
+    of each group or clone one of whose children does that: in the graph even where
+    nothing made them required (Pacemaker creates a clone's required when an instance
+    does it, and 'prints' a group's once a member's is required). Children first, so a
+    clone of groups sees its groups' actions."""
+    live: dict[tuple[str, str], Action] = {}
+
+    def child_does(child: str, task: str) -> bool:
+        return (child, task) in live or any(not a.optional and a.runnable and a.node
+                                            for a in plan.find(child, task))
+
     for rid, rsc in reversed(list(model.resources.items())):
         if rsc.kind == "primitive":
             continue
-        own = next(iter(plan.find(rid, "start")), None)
-        if own is None or not own.runnable:
-            continue
-        if not own.optional:
-            continue
-        if any(child in live or any(not a.optional and a.runnable
-                                    for a in plan.find(child, "start"))
-               for child in rsc.children):
-            live[rid] = replace(own, optional=False)
-    return list(live.values())
+        for task, child_task in PSEUDO_OF_CHILD:
+            own = next(iter(plan.find(rid, task)), None)
+            if own is None or not own.runnable:
+                continue
+            if not own.optional:
+                live[(rid, task)] = own
+            elif any(child_does(child, child_task) for child in rsc.children):
+                live[(rid, task)] = replace(own, optional=False)
+    return [a for a in live.values() if plan.actions[a.key].optional]
 
 
 def summary_order(model: ClusterModel, asg: Assignment) -> list[str]:

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Protocol
 
 from hacluster.scheduler.model import ClusterModel
 
 # Where each task falls in a resource's creation order (see the module docstring).
-TASK_PHASE = {"delete": 0, "cancel": 0, "monitor": 1, "demote": 2, "stop": 3, "start": 4,
-              "promote": 5, "migrate_to": 7, "migrate_from": 8,
-              "pre_notify": 9, "post_notify": 9}
+TASK_PHASE = MappingProxyType({
+    "delete": 0, "cancel": 0, "monitor": 1, "demote": 2, "stop": 3, "start": 4, "promote": 5,
+    "migrate_to": 7, "migrate_from": 8, "pre_notify": 9, "post_notify": 9})
 # A collective's (clone or group) own pseudo actions, in their creation order.
-COLLECTIVE_PHASE = {"start": 0, "running": 1, "stop": 2, "stopped": 3, "promote": 4,
-                    "promoted": 5, "demote": 6, "demoted": 7}
+COLLECTIVE_PHASE = MappingProxyType({
+    "start": 0, "running": 1, "stop": 2, "stopped": 3, "promote": 4, "promoted": 5,
+    "demote": 6, "demoted": 7})
 
 
 class Ranked(Protocol):

@@ -42,6 +42,9 @@ def is_managed(model: ClusterModel, rid: str) -> bool:
         return False
     if is_true(model.meta(rid, "maintenance", "false")) or rid in model.ticket_frozen:
         return False
+    if model.resources[rid].orphan and not is_true(model.prop("stop-orphan-resources", "true"),
+                                                   default=True):
+        return False  # an orphan left alone (stop-orphan-resources=false)
     state = model.states.get(rid)
     if state is not None:
         if state.blocked and any(state.on_fail.get(n) == "block" and n in model.nodes

@@ -114,4 +114,8 @@ def create_probes(model: ClusterModel, asg: Assignment,
                 probes.append(probe)
                 for start in plan.find(prim, "start"):
                     edges.append(Edge(probe.key, start.key, frozenset()))
+                if rid != prim and model.resources[rid].kind == "clone":
+                    # and before the clone's start (crm_simulate runs M_start_0 after
+                    # the probes of M's instances)
+                    edges.append(Edge(probe.key, (rid, "start", None), frozenset()))
     return probes, edges
