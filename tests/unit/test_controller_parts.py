@@ -214,3 +214,22 @@ def test_graph_recurring_monitors_and_cancels_are_done_without_running_twice() -
     monitors = [o.op for o in done if isinstance(o, ExecuteOp)]
     assert [(op.action, op.interval_ms) for op in monitors] == [("monitor", 10_000)]
     assert dc.run is None  # the transition completed
+
+
+def test_a_graph_of_recurring_ops_only_does_not_reschedule_in_a_loop() -> None:
+    """A transition holding only a cancel (e.g. of an op removed from the configuration,
+    which the guard never runs) completes, and the DC stays idle: no new scheduler run
+    while nothing changes."""
+    dc = Controller(NodeId(1), "node1")
+    dc.step(0, Membership((NodeId(1),), True, 8))
+    dc.step(1, CibChanged(cib_with_nodes(), True))
+    joined = dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
+    request = next(o for o in joined if isinstance(o, RunScheduler))
+    cancel = GraphAction(0, "d", "cancel", "node1", False, False, True, "",
+                         interval_ms=30_000, cancels="monitor")
+    out = dc.step(3, SchedulerDone(request.cib_version, Transition(
+        (Synapse(0, cancel, ()),), (), ())))
+    for now in range(4, 600_000, 5_000):
+        out += dc.step(now, Tick())
+    assert dc.run is None
+    assert not any(isinstance(o, (RunScheduler, ExecuteOp, CancelOp)) for o in out)

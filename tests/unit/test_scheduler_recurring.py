@@ -13,6 +13,7 @@ written "40s" and "P40S") does not run at all.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from lxml import etree
 
@@ -205,3 +206,21 @@ def test_a_monitor_without_role_is_not_run_in_the_promoted_role() -> None:
                        '<rsc_location id="l" rsc="M" node="node1" score="100" '
                        'role="Promoted"/>'))
     assert {line for line in got if "=" in line} == {"S:1 monitor=10000 on node2"}
+
+
+def test_a_cluster_whose_graph_only_cancels_counts_as_settled(tmp_path: Path) -> None:
+    """Until the controller runs the graph's recurring ops, `--wait` must not wait for
+    them: an op still in the history after it was removed from the configuration keeps
+    a cancel in every graph (the controller ignores it)."""
+    from hacluster.api import wait
+    from hacluster.api.env import CibFile
+
+    orphan_op = started("A", op("A", "monitor", 2, 10000), op("A", "monitor", 3, 30000))
+    root = cib(primitive("A"), {"node1": orphan_op, "node2": probed("A")})
+    assert executed(root) == {"A cancel=30000 on node1"}
+    root.set("validate-with", "pacemaker-3.7")
+    for name in ("epoch", "num_updates", "admin_epoch"):
+        root.set(name, "1")
+    path = tmp_path / "cib.xml"
+    path.write_bytes(etree.tostring(root))
+    assert wait.pending(CibFile(str(path)), 0).is_settled

@@ -304,7 +304,7 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions,
     if start is not None and start.reason == INHIBITED:
         # Taken off its node by an interleaved ordering: a Stop where it runs (due to
         # the start of the instance it pairs with elsewhere, if any).
-        out = []
+        out: list[SummaryItem] = []
         for node in roles:
             stop_op = first(plan.find(rid, "stop"), node)
             out.append(fmt.line("Stop", node, None, stop_op if stop_op and stop_op.reason
@@ -325,7 +325,7 @@ def summary_for(model: ClusterModel, asg: Assignment, plan: Actions,
             return [fmt.line("Recover", current, None, stop, None)]
         return [fmt.line("Restart", current, nxt, start, None)]
     if stop and (next_role == Role.STOPPED or (start is not None and not start.runnable)):
-        out: list[SummaryItem] = []
+        out = []
         for node in roles:
             stop_op = first(plan.find(rid, "stop"), node)
             src = stop_op if (stop_op and stop_op.reason) else start
