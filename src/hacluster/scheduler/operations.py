@@ -88,7 +88,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     unstarted = False
     last_rc = 0
     digest: str | None = None
-    for op in sorted(ops, key=op_sort_key):
+    ordered = sorted(ops, key=op_sort_key)
+    for op in ordered:
         task = op.get("operation", "")
         interval = int(op.get("interval", "0") or 0)
         rc = int(op.get("rc-code", "0") or 0)
@@ -141,7 +142,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
                        digest, promote_failed=promote_failed,
                        active_unstarted=unstarted and role == Role.STARTED,
-                       recurring=active_recurring(sorted(ops, key=op_sort_key)))
+                       recurring=active_recurring(ordered))
 
 
 def unstarted_after(task: str, before: Role, after: Role, unstarted: bool) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from hacluster.common import is_true
 from hacluster.scheduler.actions import Action, Actions, current_roles, promotable
@@ -39,8 +40,11 @@ class Found:
 def configured_recurring(ops: tuple[OpConfig, ...]) -> list[OpConfig]:
     """The recurring ops in configuration order. A name and interval configured twice is
     a configuration error: none of those ops runs (crm_verify: "duplicate")."""
-    count = Counter((op.name, op.interval_ms) for op in ops)
-    return [op for op in ops if op.interval_ms > 0 and count[(op.name, op.interval_ms)] == 1]
+    recurring = [op for op in ops if op.interval_ms > 0]
+    if len(recurring) < 2:
+        return recurring
+    count = Counter((op.name, op.interval_ms) for op in recurring)
+    return [op for op in recurring if count[(op.name, op.interval_ms)] == 1]
 
 
 def create_recurring(model: ClusterModel, asg: Assignment,
@@ -69,7 +73,7 @@ def cancel_stale(model: ClusterModel, rid: str, found: Found) -> None:
     them in maintenance, or when no enabled op of that name and interval is configured;
     one whose parameters changed is scheduled again (mandatory, see needs_restart)."""
     state = model.states.get(rid)
-    if state is None:
+    if state is None or not state.recurring:
         return
     roles = current_roles(model, rid)
     enabled = {(op.name, op.interval_ms) for op in model.resources[rid].ops if op.enabled}
@@ -95,10 +99,9 @@ def next_role_of(model: ClusterModel, asg: Assignment, rid: str) -> Role:
 def schedule_recurring(model: ClusterModel, asg: Assignment, plan: Actions, rid: str,
                        found: Found) -> None:
     state = model.states.get(rid)
-    if in_maintenance(model, rid) or (state is not None and state.blocked
-                                      and not is_managed(model, rid)):
-        return
     managed = is_managed(model, rid)
+    if in_maintenance(model, rid) or (state is not None and state.blocked and not managed):
+        return
     roles = current_roles(model, rid)
     node = asg.nodes.get(rid)
     if node is None and not managed:
@@ -136,7 +139,13 @@ def changed(model: ClusterModel, rid: str, node: str, op: OpConfig, active: Recu
     if not rsc.digestible or not model.nodes[node].can_run:
         return False
     params = {**rsc.params, **op.params, "CRM_meta_timeout": str(op.timeout_ms)}
-    return active.digest not in params_digests(params)
+    return active.digest not in digests_of(tuple(sorted(params.items())))
+
+
+@lru_cache(maxsize=4096)
+def digests_of(params: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """params_digests of these parameters (many resources share them: computed once)."""
+    return params_digests(dict(params))
 
 
 def for_active(model: ClusterModel, rid: str, where: tuple[Action, str, Role, Role],
