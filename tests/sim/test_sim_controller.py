@@ -8,6 +8,7 @@ from typing import Any
 from hacluster.cib import CIBRequest
 from hacluster.common import NodeId
 from hacluster.events import RunAgent, RunScheduler
+from hacluster.scheduler import schedule
 from hacluster.sim import World
 from hacluster.sim.agents import FakeAgents, FakeRun
 from hacluster.totem import params_for_token
@@ -226,3 +227,26 @@ def test_the_dc_records_its_version_and_the_cluster_layer_in_crm_config() -> Non
     dc_id, version = pairs["dc-version"]
     assert dc_id == "cib-bootstrap-options-dc-version" and version.startswith("2.1.5-hacluster")
     assert pairs["stonith-enabled"][1] == "false"  # the user's options stay
+
+
+def test_an_op_disabled_while_it_runs_does_not_make_the_dc_reschedule_in_a_loop() -> None:
+    """The graph now holds recurring ops; the controller marks them done and runs monitors
+    itself. An op disabled while it runs stays in the history (RecurringMonitors keeps it),
+    so every graph carries its cancel: the transition completes at once and nothing makes
+    the DC schedule again while the cluster is idle."""
+    world = make_world()
+    world.run_for(5000)
+    assert len(where(world, "dummy")) == 1
+    world.cib_write(NodeId(1), CIBRequest(
+        "modify", '<op id="dummy-monitor-10s" name="monitor" interval="10s" enabled="false"/>',
+        "resources"))
+    world.run_for(5000)
+    doc = world.nodes[NodeId(1)].cib.replica.doc
+    graph = schedule(doc.root, 2_000_000_000).synapses
+    assert [(s.action.task, s.action.interval_ms) for s in graph] == [("cancel", 10_000)]
+    crm = world.nodes[NodeId(1)].crm
+    assert crm is not None
+    before = crm.controller.status().transitions
+    world.run_for(60_000)
+    assert crm.controller.status().transitions - before <= 1
+    assert len(where(world, "dummy")) == 1
