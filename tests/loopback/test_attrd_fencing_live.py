@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from harness import Cluster, Daemon, ring_of, wait_until
 from test_cib_live import same_cib, tool
-from test_resources_live import cib_text, nodelist_config, running_on
+from test_resources_live import cib_text, nodelist_config, running_on, write_verb
 
 OCF_DUMMY = Path("/usr/lib/ocf/resource.d/heartbeat/Dummy")
 pytestmark = pytest.mark.skipif(not OCF_DUMMY.exists(), reason="resource-agents not installed")
@@ -57,7 +57,7 @@ def start(cluster: Cluster, stonith: bool, sections: list[tuple[str, str]]) -> l
     writes = [("crm_config", props(stonith))] + [
         (s, x.replace("@FENCE@", fence_device(daemons))) for s, x in sections]
     for section, xml in writes:
-        done = tool(daemons[0], "cibadmin", "-C", "-o", section, "-X", xml)
+        done = tool(daemons[0], "cibadmin", *write_verb(section), "-o", section, "-X", xml)
         assert done.returncode == 0, done.stderr
     return daemons
 

@@ -51,9 +51,16 @@ def start_with_dummy(cluster: Cluster, token_ms: int = 1000) -> list[Daemon]:
     assert wait_until(lambda: same_cib(daemons), 10), cluster.logs()
     for section, xml in (("crm_config", PROPS), ("rsc_defaults", STICKY),
                          ("resources", RESOURCE)):
-        done = tool(daemons[0], "cibadmin", "-C", "-o", section, "-X", xml)
+        done = tool(daemons[0], "cibadmin", *write_verb(section), "-o", section, "-X", xml)
         assert done.returncode == 0, done.stderr
     return daemons
+
+
+def write_verb(section: str) -> tuple[str, ...]:
+    """How the test writes a section: cib-bootstrap-options may already exist (the DC adds
+    dc-version to it once quorate, as Pacemaker's does), so crm_config is merged into
+    (--modify --allow-create); the other sections are created."""
+    return ("-M", "-c") if section == "crm_config" else ("-C",)
 
 
 def cib_text(daemon: Daemon) -> str:
