@@ -70,7 +70,8 @@ def test_a_write_on_one_node_is_read_at_the_same_epoch_on_the_others(cluster: Cl
         assert query.returncode == 0, query.stderr
         assert 'description="changed on node 3"' in query.stdout
         epochs.add(query.stdout.split('epoch="')[1].split('"')[0])
-    assert epochs == {"4"}, epochs  # nodes section 2, create 3, modify 4
+    # nodes section 2, the DC's dc-version/cluster-infrastructure 3, create 4, modify 5
+    assert epochs == {"5"}, epochs
     pcs = tool(daemons[1], "pcs", "cluster", "cib")
     assert pcs.returncode == 0 and 'id="r1"' in pcs.stdout, pcs.stderr
 
