@@ -5,7 +5,7 @@ Installed (see install_tools) under the names attrd_updater, crm_node, crm_resou
 crm_simulate, it keeps node attributes, the partition, where resources run and the plan in
 JSON files under $HCT_CLUSTER_DIR, and answers as the node $HCT_NODE. Tests record starts
 and stops with set_running, as a controller would, and what the scheduler would start with
-set_plan (no plan set: `crm_simulate -L` fails, as with no scheduler to ask). Only the
+set_plan (`crm_simulate -L -S`; no plan set: it fails, as with no scheduler to ask). Only the
 options the shipped agents use are handled.
 """
 
@@ -128,7 +128,10 @@ def crm_simulate(data: dict[str, Any], args: list[str]) -> int:
     if "-L" not in args or "plan" not in data:
         print("crm_simulate: no cluster to ask", file=sys.stderr)
         return 102
-    print("Current cluster status:\n  * Node List:\n\nTransition Summary:")
+    print("Current cluster status:\n  * Node List:\n")
+    if "-S" not in args:  # as the real one: no summary unless it simulates
+        return 0
+    print("Transition Summary:")
     for instance, node in data["plan"]:
         print(f"  * Start      {instance:<24}( {node} )")
     return 0

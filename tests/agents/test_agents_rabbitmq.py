@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -273,6 +275,53 @@ def test_the_plan_is_read_from_crm_simulates_transition_summary() -> None:
     found = [PLANNED_LINE.match(line) for line in lines]
     assert [(m.group(2), m.group(3).split()[-1]) for m in found if m] == [
         ("p_rabbitmq-server:1", "node-1"), ("vip__public", "node-2"), ("p_haproxy:0", "node-3")]
+
+
+PLAN_CIB = """<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.7"
+have-quorum="1" dc-uuid="1">
+<configuration><crm_config><cluster_property_set id="o">
+<nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="node-1"/><node id="2" uname="node-2"/><node id="3" uname="node-3"/>
+</nodes><resources><clone id="clone_p_rabbitmq-server"><primitive id="p_rabbitmq-server"
+class="ocf" provider="heartbeat" type="Dummy"/></clone></resources><constraints>
+<rsc_location id="ban-1" rsc="clone_p_rabbitmq-server" node="node-1" score="-INFINITY"/>
+</constraints></configuration><status>{states}</status></cib>"""
+
+
+@pytest.mark.parametrize("tool", ["ours", "pacemaker"])
+def test_the_plan_is_read_from_what_crm_simulate_prints_with_S_only(
+        tmp_path: Path, tool: str) -> None:
+    """crm_simulate prints its Transition Summary only when it simulates (-S): the agent
+    asks with -S and finds the nodes the clone starts on (not the banned one)."""
+    from hacluster.agents.cluster import planned_nodes
+
+    states = "".join(f'<node_state id="{i}" uname="node-{i}" in_ccm="true" crmd="online" '
+                     'join="member" expected="member"/>' for i in (1, 2, 3))
+    cib = tmp_path / "cib.xml"
+    cib.write_text(PLAN_CIB.format(states=states))
+    if tool == "ours":
+        command = [sys.executable, "-m", "hacluster.cli.crm_simulate"]
+    elif Path("/usr/sbin/crm_simulate").exists():
+        command = ["/usr/sbin/crm_simulate"]
+    else:
+        pytest.skip("Pacemaker's crm_simulate is not installed")
+    plain = subprocess.run([*command, "-x", str(cib)], capture_output=True, text=True)
+    assert plain.returncode == 0, plain.stderr
+    assert planned_nodes(plain.stdout, "p_rabbitmq-server") is None
+    shown = subprocess.run([*command, "-x", str(cib), "-S"], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert planned_nodes(shown.stdout, "p_rabbitmq-server") == {"node-2", "node-3"}
+
+
+def test_a_blocked_start_is_not_planned() -> None:
+    from hacluster.agents.cluster import planned_nodes
+
+    shown = ("Transition Summary:\n"
+             "  * Start      p_rabbitmq-server:0     (    node-1 )  due to no quorum (blocked)\n"
+             "  * Start      p_rabbitmq-server:1     ( node-2 )\n\n"
+             "Executing Cluster Transition:\n"
+             "  * Resource action: p_rabbitmq-server start on node-3\n")
+    assert planned_nodes(shown, "p_rabbitmq-server") == {"node-2"}
 
 
 def test_a_node_that_cannot_read_the_cluster_never_bootstraps(

@@ -73,19 +73,32 @@ def running_on(env: Env, resource: str) -> list[str]:
 
 
 # "  * Start      p_rabbitmq-server:1     ( node-1 )", "* Move p ( node-1 -> node-2 )"...
-PLANNED_LINE = re.compile(r"^\s*\*\s+(Start|Restart|Recover|Move|Migrate)\s+(\S+)\s+\((.*)\)")
+PLANNED_LINE = re.compile(r"^\s*\*\s+(Start|Restart|Recover|Move|Migrate)\s+(\S+)\s+\(([^)]*)\)")
 
 
 def planned_starts(env: Env, primitive: str) -> set[str] | None:
-    """Nodes where the cluster's plan (`crm_simulate -L`, the scheduler run on the live
+    """Nodes where the cluster's plan (`crm_simulate -L -S`, the scheduler run on the live
     CIB) starts an instance of `primitive`, or where it is starting now (a start in flight
-    is not in the CIB yet, so it is still planned); None when the plan cannot be read."""
-    done = tool(env, ["crm_simulate", "-L"])
-    if done is None or done.returncode != 0 or "Transition Summary:" not in done.stdout:
+    is not in the CIB yet, so it is still planned); None when the plan cannot be read.
+    `-S` is needed: like Pacemaker's, our crm_simulate prints the Transition Summary only
+    when it simulates (-S) or shows scores (-s)."""
+    done = tool(env, ["crm_simulate", "-L", "-S"])
+    if done is None or done.returncode != 0:
         return None
+    return planned_nodes(done.stdout, primitive)
+
+
+def planned_nodes(shown: str, primitive: str) -> set[str] | None:
+    """The nodes the Transition Summary of crm_simulate's output `shown` starts an
+    instance of `primitive` on (a blocked start is not planned); None without a summary."""
+    if "Transition Summary:" not in shown:
+        return None
+    summary = shown.split("Transition Summary:", 1)[1]
+    summary = summary.split("Executing Cluster Transition:", 1)[0]
     nodes: set[str] = set()
-    for line in done.stdout.split("Transition Summary:", 1)[1].splitlines():
+    for line in summary.splitlines():
         found = PLANNED_LINE.match(line)
-        if found and found.group(2).split(":")[0] == primitive and found.group(3).split():
+        if (found and "(blocked)" not in line and found.group(3).split()
+                and found.group(2).split(":")[0] == primitive):
             nodes.add(found.group(3).split()[-1])
     return nodes
