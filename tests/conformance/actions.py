@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conformance.run import all_cases
+from tests.conformance.corpus import Verdict, Words, run_corpus
+from tests.conformance.run import all_cases, summary_section
 
 from hacluster.api.simulate import simulate
 
@@ -38,17 +39,7 @@ def action_set(lines: list[str]) -> set[tuple[str, str, str]]:
 
 
 def expected_actions(case: Path) -> set[tuple[str, str, str]]:
-    lines = (case / "expected.summary").read_text().splitlines()
-    inside, section = False, []
-    for line in lines:
-        if line.startswith("Executing Cluster Transition:"):
-            inside = True
-            continue
-        if inside and line and not line[0].isspace():
-            break
-        if inside:
-            section.append(line)
-    return action_set(section)
+    return action_set(summary_section(case, "Executing Cluster Transition:"))
 
 
 def run_case(case: Path) -> tuple[bool, set[tuple[str, str, str]], set[tuple[str, str, str]]]:
@@ -61,28 +52,16 @@ def run_case(case: Path) -> tuple[bool, set[tuple[str, str, str]], set[tuple[str
     return got == expected, expected, got
 
 
+def verdict(case: Path) -> Verdict:
+    ok, exp, got = run_case(case)
+    return Verdict(ok, details=tuple([f"   missing {item}" for item in sorted(exp - got)]
+                                     + [f"   extra   {item}" for item in sorted(got - exp)]))
+
+
 def main(argv: list[str]) -> int:
-    verbose = "-v" in argv
-    names = [a for a in argv if not a.startswith("-")]
-    passed = total = 0
-    passing: list[str] = []
-    for case in all_cases():
-        if names and case.name not in names:
-            continue
-        ok, exp, got = run_case(case)
-        total += 1
-        passed += ok
-        if ok:
-            passing.append(case.name)
-        print(f"{'PASS' if ok else 'FAIL'} {case.name}")
-        if not ok and verbose:
-            for item in sorted(exp - got):
-                print(f"   missing {item}")
-            for item in sorted(got - exp):
-                print(f"   extra   {item}")
-    print(f"{passed} of {total} cases run the expected set of actions")
-    if "--write-passing" in argv and not names:
-        PASSING_ACTIONS.write_text("".join(f"{n}\n" for n in passing))
+    words = Words(total=lambda passed, total:
+                  f"{passed} of {total} cases run the expected set of actions")
+    run_corpus(argv, all_cases(), verdict, words, PASSING_ACTIONS, "--write-passing")
     return 0
 
 

@@ -13,6 +13,8 @@ import time
 import traceback
 from pathlib import Path
 
+from tests.conformance.corpus import Verdict, Words, run_corpus
+
 from hacluster.api.simulate import simulate
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -32,19 +34,24 @@ def normalize(lines: list[str]) -> list[str]:
     return sorted(out)
 
 
-def expected_summary(case: Path) -> list[str]:
+def summary_section(case: Path, heading: str) -> list[str]:
+    """The indented lines under `heading` in the case's expected.summary."""
     lines = (case / "expected.summary").read_text().splitlines()
     out: list[str] = []
     inside = False
     for line in lines:
-        if line.startswith("Transition Summary:"):
+        if line.startswith(heading):
             inside = True
             continue
         if inside and line and not line[0].isspace():
             break
         if inside:
             out.append(line)
-    return normalize(out)
+    return out
+
+
+def expected_summary(case: Path) -> list[str]:
+    return normalize(summary_section(case, "Transition Summary:"))
 
 
 def run_case(case: Path) -> tuple[bool, str, list[str], list[str]]:
@@ -73,26 +80,17 @@ def all_cases() -> list[Path]:
     return sorted(p for p in CASES.iterdir() if (p / "input.xml").exists())
 
 
+def verdict(case: Path) -> Verdict:
+    ok, err, exp, got = run_case(case)
+    details = ([err] if err else []) + [f"    - {line}" for line in sorted(set(exp) - set(got))]
+    details += [f"    + {line}" for line in sorted(set(got) - set(exp))]
+    return Verdict(ok, (" " + err.splitlines()[0]) if err else "", tuple(details))
+
+
 def main(argv: list[str]) -> int:
-    verbose = "-v" in argv
-    names = [a for a in argv if not a.startswith("-")]
+    words = Words(total=lambda passed, total: f"{passed} passed, {total - passed} failed")
+    results = run_corpus(argv, all_cases(), verdict, words, PASSING, "--write-passing")
     cats = categories()
-    results: dict[str, bool] = {}
-    for case in all_cases():
-        if names and case.name not in names:
-            continue
-        ok, err, exp, got = run_case(case)
-        results[case.name] = ok
-        print(f"{'PASS' if ok else 'FAIL'} {case.name}{(' ' + err.splitlines()[0]) if err else ''}")
-        if not ok and verbose:
-            if err:
-                print(err)
-            for line in sorted(set(exp) - set(got)):
-                print(f"    - {line}")
-            for line in sorted(set(got) - set(exp)):
-                print(f"    + {line}")
-    passed = sum(results.values())
-    print(f"{passed} passed, {len(results) - passed} failed")
     table: dict[str, list[int]] = {}
     for name, ok in results.items():
         row = table.setdefault(cats.get(name, "?"), [0, 0])
@@ -100,8 +98,6 @@ def main(argv: list[str]) -> int:
         row[1] += 1
     for cat, (p, n) in sorted(table.items()):
         print(f"  {cat:<22} {p:>3}/{n}")
-    if "--write-passing" in argv:
-        PASSING.write_text("".join(f"{n}\n" for n, ok in sorted(results.items()) if ok))
     return 0
 
 

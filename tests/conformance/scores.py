@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.conformance.corpus import Verdict, Words, run_corpus
 from tests.conformance.run import all_cases
 
 from hacluster.api.simulate import simulate
@@ -48,28 +49,17 @@ def difference(expected: list[str], got: list[str]) -> tuple[list[str], list[str
     return sorted((exp - ours).elements()), sorted((ours - exp).elements())
 
 
+def verdict(case: Path) -> Verdict:
+    ok, exp, got = run_case(case)
+    missing, extra = difference(exp, got)
+    return Verdict(ok, details=tuple([f"   - {line}" for line in missing]
+                                     + [f"   + {line}" for line in extra]))
+
+
 def main(argv: list[str]) -> int:
-    verbose = "-v" in argv
-    names = [a for a in argv if not a.startswith("-")]
-    passing: list[str] = []
-    total = 0
-    for case in all_cases():
-        if names and case.name not in names:
-            continue
-        ok, exp, got = run_case(case)
-        total += 1
-        if ok:
-            passing.append(case.name)
-        print(f"{'PASS' if ok else 'FAIL'} {case.name}")
-        if not ok and verbose:
-            missing, extra = difference(exp, got)
-            for line in missing:
-                print(f"   - {line}")
-            for line in extra:
-                print(f"   + {line}")
-    print(f"{len(passing)} of {total} cases print the expected scores")
-    if "--write-passing" in argv and not names:
-        PASSING_SCORES.write_text("".join(f"{n}\n" for n in passing))
+    words = Words(total=lambda passed, total:
+                  f"{passed} of {total} cases print the expected scores")
+    run_corpus(argv, all_cases(), verdict, words, PASSING_SCORES, "--write-passing")
     return 0
 
 

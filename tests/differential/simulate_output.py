@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conformance.corpus import Verdict, Words, run_corpus
 from tests.conformance.run import all_cases
 
 from hacluster.cli.crm_simulate import main as our_main
@@ -55,22 +56,14 @@ def main(argv: list[str]) -> int:
     if tool is None:
         print("the real crm_simulate is not installed")
         return 2
-    names = [a for a in argv if not a.startswith("-")]
-    same: list[str] = []
-    total = 0
-    for case in all_cases():
-        if names and case.name not in names:
-            continue
-        total += 1
+
+    def verdict(case: Path) -> Verdict:
         diff = differences(tool, case)
-        if not diff:
-            same.append(case.name)
-        print(f"{'SAME' if not diff else 'DIFF'} {case.name}")
-        if diff and "-v" in argv:
-            print("\n".join(diff))
-    print(f"{len(same)} of {total} cases print the same crm_simulate -S output")
-    if "--write" in argv and not names:
-        IDENTICAL.write_text("".join(f"{name}\n" for name in same))
+        return Verdict(not diff, details=tuple(diff))
+
+    words = Words("SAME", "DIFF", lambda passed, total:
+                  f"{passed} of {total} cases print the same crm_simulate -S output")
+    run_corpus(argv, all_cases(), verdict, words, IDENTICAL, "--write")
     return 0
 
 
