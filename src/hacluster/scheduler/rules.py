@@ -163,13 +163,18 @@ def nvpairs(block: Element | None, ids: Mapping[str, Element],
 
 
 def merged_sets(parent: Element | None, tag: str, ids: Mapping[str, Element],
-                attrs: Mapping[str, str] | None = None, now_s: int = 0) -> dict[str, str]:
-    """All direct <tag> sets of an element, earlier sets winning (sorted by score)."""
+                attrs: Mapping[str, str] | None = None, now_s: int = 0,
+                first: str | None = None) -> dict[str, str]:
+    """All direct <tag> sets of an element merged: the set with id `first` wins, then
+    higher scores; among sets of equal score the LATER one in the document wins (as
+    Pacemaker 2.1.5 reads them: a name keeps the value of the first set it processes,
+    and it processes equal-score sets last to first)."""
     out: dict[str, str] = {}
     if parent is None:
         return out
-    blocks = [c for c in parent if c.tag == tag]
-    blocks.sort(key=lambda b: -(parse_score(b.get("score", "0")) or 0))
+    blocks = [c for c in parent if c.tag == tag][::-1]
+    blocks.sort(key=lambda b: (b.get("id") != first or first is None,
+                               -(parse_score(b.get("score", "0")) or 0)))
     for block in blocks:
         for name, value in nvpairs(block, ids, attrs, now_s).items():
             out.setdefault(name, value)

@@ -15,6 +15,7 @@ from hacluster.common import INFINITY, duration_ms, is_true
 from hacluster.scheduler.constraints import unpack_constraints, with_clone_children
 from hacluster.scheduler.history import node_by_state, unpack_status
 from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
+from hacluster.scheduler.references import expand_references
 from hacluster.scheduler.rules import merged_sets
 from hacluster.scheduler.tickets import (
     fence_lost,
@@ -65,6 +66,7 @@ def indexed_elements(root: Element) -> Iterator[Element]:
 
 def unpack(cib_root: Element, now_s: int) -> ClusterModel:
     """Build the model of one CIB at wall-clock time `now_s` (seconds)."""
+    cib_root = expand_references(cib_root)
     ids = id_index(cib_root)
     config = cib_root.find("configuration")
     props = sets_of(config.find("crm_config") if config is not None else None,
@@ -149,7 +151,9 @@ def unpacked_history_ids(root: Element, nodes: Mapping[str, Node],
 
 
 def sets_of(parent: Element | None, tag: str, ids: Mapping[str, Element]) -> dict[str, str]:
-    return merged_sets(parent, tag, ids)
+    """Cluster properties or defaults; cib-bootstrap-options is read before other sets."""
+    return merged_sets(parent, tag, ids, first="cib-bootstrap-options"
+                       if tag == "cluster_property_set" else None)
 
 
 def unpack_nodes(root: Element, ids: Mapping[str, Element], props: Mapping[str, str],
