@@ -27,7 +27,7 @@ def receive(state_dir: str, group: str, count: int, pid: int) -> None:
         print("ready", flush=True)
         got = 0
         for message in conn.events():
-            if message.body.get("group") == group:
+            if isinstance(message, cpg.CpgDeliver) and message.group == group:
                 got += 1
                 if got >= count:
                     break

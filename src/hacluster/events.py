@@ -8,7 +8,7 @@ that depends on it. Must never hold behaviour: these are plain frozen values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from hacluster import replies
 from hacluster.common import Codec, NodeId, Problem
@@ -381,8 +381,8 @@ class FenceResult:
 # What a local tool may ask haclusterd over its Unix socket, and how the answer comes back.
 # The node serves NodeRequest (as ClientRequest); the daemon answers DaemonRequest itself.
 # AttrUpdate (node "" = this node) and FenceRequest (origin and request_id are the node's to
-# set) are requests as they are. IPC_CODEC encodes every frame but the binary cpg_send of
-# hacluster.common.ipcwire.
+# set) are requests as they are; the pushed events (PushedEvent) are the node's outputs as
+# they are. IPC_CODEC encodes every frame but the binary cpg_send of hacluster.common.ipcwire.
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,16 +464,16 @@ class IpcReply:
     problems: tuple[Problem, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class IpcEvent:
-    """A pushed output of the node (after Subscribe): its class name and its fields."""
-
-    event: str
-    body: Any = None
+# What a subscribed connection receives: each pushed output as itself (Subscribe names the
+# class names), CPG payloads as bytes, byte-exact.
+PushedEvent = Deliver | ConfigChange | CpgDeliver | CpgConfigChange | QuorumNotice
+PUSHED_EVENTS: tuple[type, ...] = get_args(PushedEvent)
 
 
 IPC_CODEC = Codec({
-    "ipc.request": IpcRequest, "ipc.reply": IpcReply, "ipc.event": IpcEvent,
+    "ipc.request": IpcRequest, "ipc.reply": IpcReply,
+    "push.deliver": Deliver, "push.config": ConfigChange, "push.cpg.deliver": CpgDeliver,
+    "push.cpg.config": CpgConfigChange, "push.quorum": QuorumNotice,
     "node.status": NodeStatusQuery, "node.send": SendRequest, "cpg.join": CpgJoinRequest,
     "cpg.leave": CpgLeaveRequest, "cpg.send": CpgSendRequest, "cpg.exited": ProcessExited,
     "cib.query": CibQuery, "cib.write": CibWrite, "attrd.update": AttrUpdate,

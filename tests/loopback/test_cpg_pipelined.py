@@ -12,7 +12,15 @@ from harness import Cluster, Daemon, config_text, ring_of, wait_until
 
 from hacluster.api import cpg, env
 from hacluster.common import Code, ipcwire
-from hacluster.events import IPC_CODEC, CpgSendRequest, DaemonPing, IpcReply, IpcRequest
+from hacluster.events import (
+    IPC_CODEC,
+    CpgConfigChange,
+    CpgDeliver,
+    CpgSendRequest,
+    DaemonPing,
+    IpcReply,
+    IpcRequest,
+)
 
 PER_SENDER = 600
 GROUP = "pipe"
@@ -34,11 +42,10 @@ def receive(daemon: Daemon, want: int, out: list[Any], joined: threading.Event,
         conn.join(GROUP, 500 + daemon.index)
         joined.set()
         for message in conn.events():
-            body = message.body
-            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
+            if isinstance(message, CpgConfigChange) and len(message.members) == 3:
                 viewed.set()
-            elif message.event == "CpgDeliver" and body["group"] == GROUP:
-                out.append((body["pid"], body["data"]))
+            elif isinstance(message, CpgDeliver) and message.group == GROUP:
+                out.append((message.pid, message.data.decode()))
                 if len(out) >= want:
                     return
 
@@ -110,3 +117,39 @@ def test_binary_cpg_send_frames_decode_to_the_fields_of_the_request() -> None:
     for cut in range(1, len(ipcwire.CPG_SEND_MARK) + ipcwire.CPG_SEND_HEAD.size + 5):
         assert ipcwire.decode_cpg_send(payload[:cut]) is None
     assert ipcwire.decode_cpg_send(b'{"name":"cpg_send"}') is None
+
+
+def test_a_binary_cpg_payload_with_every_byte_value_arrives_intact_on_every_node(
+        cluster: Cluster) -> None:
+    daemons = start_ring(cluster)
+    payloads = [bytes(range(256)), bytes(range(255, -1, -1)), b"\xff\xfe\x00", b"",
+                "gr\u00fc\u00df".encode("latin-1")]
+    got: list[list[bytes]] = [[], [], []]
+    drops: list[dict[Code, int]] = []
+    joined = [threading.Event() for _ in daemons]
+    viewed = [threading.Event() for _ in daemons]
+
+    def collect(index: int) -> None:
+        with cpg.CpgClient(str(daemons[index].state_dir), timeout_ms=20_000) as conn:
+            conn.subscribe("CpgDeliver", "CpgConfigChange")
+            conn.join(GROUP, 600 + index)
+            joined[index].set()
+            for message in conn.events():
+                if isinstance(message, CpgConfigChange) and len(message.members) == 3:
+                    viewed[index].set()
+                elif isinstance(message, CpgDeliver) and message.group == GROUP:
+                    got[index].append(message.data)
+                    if len(got[index]) == len(payloads):
+                        drops.append(dict(conn.client.drops))
+                        return
+
+    readers = [threading.Thread(target=collect, args=(i,), daemon=True) for i in range(3)]
+    for reader in readers:
+        reader.start()
+    assert all(e.wait(10) for e in joined) and all(e.wait(10) for e in viewed)
+    with cpg.CpgClient(str(daemons[0].state_dir)) as sender:
+        for data in payloads:
+            sender.send(GROUP, 600, data)
+    for reader in readers:
+        reader.join(20)
+    assert got == [payloads, payloads, payloads] and drops == [{}, {}, {}]

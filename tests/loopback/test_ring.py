@@ -20,7 +20,13 @@ import pytest
 from harness import DAEMON, REPO, Cluster, Daemon, config_text, ring_of, wait_until
 
 from hacluster.api import cpg
-from hacluster.events import DaemonPing, DaemonShutdown, DaemonStatus
+from hacluster.events import (
+    CpgConfigChange,
+    CpgDeliver,
+    DaemonPing,
+    DaemonShutdown,
+    DaemonStatus,
+)
 
 FORM_TIMEOUT_S = 20.0
 
@@ -56,11 +62,10 @@ def collect(daemon: Daemon, group: str, pid: int, want: int, out: list[Any],
         conn.join(group, pid)
         ready.set()
         for message in conn.events():
-            body = message.body
-            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
+            if isinstance(message, CpgConfigChange) and len(message.members) == 3:
                 all_joined.set()
-            if message.event == "CpgDeliver" and body["group"] == group:
-                out.append((body["node_id"], body["pid"], body["data"]))
+            if isinstance(message, CpgDeliver) and message.group == group:
+                out.append((message.node_id, message.pid, message.data.decode()))
                 if len(out) >= want:
                     return
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_drivers_udp import free_port
 
 from hacluster import events
@@ -22,7 +24,7 @@ from hacluster.api import env
 from hacluster.common import Code, HaError, NodeId, Problem, ipcwire
 from hacluster.drivers.daemon import pid_file_lock, serve
 from hacluster.drivers.ipc import Connection, IpcServer
-from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, event_body, to_jsonable
+from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, to_jsonable
 from hacluster.drivers.settings import DaemonSettings
 
 
@@ -33,14 +35,11 @@ class FakeStatus:
     unreachable: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    sender: int
-    data: str
+RING = events.RingId(NodeId(1), 4)
 
 
 class FakeCore:
-    """Heartbeats every 20 ms; echoes requests; publishes every heartbeat as Delivered."""
+    """Heartbeats every 20 ms; echoes requests; outputs every heartbeat as a Deliver."""
 
     def __init__(self, node_id: int) -> None:
         self.node_id = node_id
@@ -58,7 +57,7 @@ class FakeCore:
             case events.PacketIn(data=data):
                 sender = int(data.split()[1])
                 self.heard.add(sender)
-                return [Delivered(sender, data.decode())]
+                return [events.Deliver(RING, len(self.seen), 0, NodeId(sender), data)]
             case events.PeerUnreachable(node_id=node):
                 self.unreachable.append(node)
                 return [events.Log("info", f"unreachable {node}")]
@@ -171,19 +170,45 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
     assert not any((tmp_path / f"n{i}" / "haclusterd.sock").exists() for i in (1, 2, 3))
 
 
-def frame_of(message: events.IpcReply | events.IpcEvent) -> bytes:
+def frame_of(message: events.IpcReply | events.PushedEvent) -> bytes:
     return ipcwire.frame(events.IPC_CODEC.encode(message))
 
 
-def test_cpg_deliver_events_encode_exactly_as_the_generic_path() -> None:
-    for data in (b"x" * 100, b"", b"caf\xc3\xa9", b"\xff\x00bad \"utf-8\"\n"):
-        for group in ("bench", 'gr\u00fcp "q"'):
-            output = events.CpgDeliver(group, NodeId(2130706433), 4242, data)
-            generic = frame_of(events.IpcEvent("CpgDeliver", to_jsonable(output)))
-            assert frame_of(events.IpcEvent("CpgDeliver", event_body(output))) == generic
-            assert encode_event("CpgDeliver", output) == generic
-            frame = EventFrame("CpgDeliver", output)
-            assert frame() == generic and frame() is frame()
+@given(st.text(max_size=30), st.integers(0, 2**32 - 1), st.integers(0, 2**31),
+       st.binary(max_size=300))
+def test_cpg_deliver_events_encode_exactly_as_the_codec_and_come_back_intact(
+        group: str, node_id: int, pid: int, data: bytes) -> None:
+    output = events.CpgDeliver(group, NodeId(node_id), pid, data)
+    frame = encode_event(output)
+    assert frame == frame_of(output)
+    assert events.IPC_CODEC.decode(frame[ipcwire.FRAME_HEADER.size:]) == output
+
+
+def test_every_byte_value_and_a_payload_over_one_frame_keep_the_codec_encoding() -> None:
+    for data in (bytes(range(256)), b"", b"\xff\x00bad \"utf-8\"\n",
+                 bytes(range(256)) * (ipcwire.FRAME_MAX // 256 + 1)):
+        output = events.CpgDeliver('gr\u00fcp "q"', NodeId(2130706433), 4242, data)
+        shared = EventFrame(output)
+        assert shared() == frame_of(output) and shared() is shared()
+    assert len(frame_of(output)) > ipcwire.FRAME_MAX  # the last one went out in parts
+
+
+def test_only_pushed_events_are_published_and_the_rest_is_counted() -> None:
+    class Subscriber:
+        number = 1
+        subscriptions = {"*"}
+        frames: list[bytes] = []
+
+        def write_frame(self, frame: Any) -> None:
+            self.frames.append(frame())
+
+    loop = DaemonLoop(FakeCore(1), None, "/nonexistent", dict)  # type: ignore[arg-type]
+    subscriber = Subscriber()
+    loop._subscribers[1] = subscriber  # type: ignore[assignment]
+    quorum = events.QuorumNotice(True, RING, (NodeId(1), NodeId(2)), 2, 2)
+    loop.execute(events.RunAgent(1, "ocf:heartbeat:Dummy", "start"))  # no runner here
+    loop.execute(quorum)
+    assert subscriber.frames == [frame_of(quorum)] and loop.unpublished == 1
 
 
 def test_a_plain_acknowledgement_encodes_exactly_as_the_generic_reply() -> None:
@@ -204,37 +229,54 @@ def test_a_plain_acknowledgement_encodes_exactly_as_the_generic_reply() -> None:
 
 def test_the_client_reads_many_frames_from_one_chunk_and_one_frame_from_many() -> None:
     left, right = socket.socketpair()
-    conn = env.Client.__new__(env.Client)
-    conn._sock, conn._buffer, conn._at, conn._next_id = left, bytearray(), 0, 1
-    conn._assembler = ipcwire.MessageAssembler()
-    frames = [frame_of(events.IpcEvent("E", {"n": n, "pad": "y" * n * 50}))
-              for n in range(200)]
+    conn = env.Client(connected=left)
+    frames = [frame_of(events.CpgDeliver("g", NodeId(1), n, b"y" * n * 50)) for n in range(200)]
     sender = threading.Thread(target=lambda: [right.sendall(f) for f in [
         b"".join(frames[:150]), *(frames[150][i:i + 7] for i in range(0, len(frames[150]), 7)),
         b"".join(frames[151:])]])
     sender.start()
-    got = [conn._receive().body["n"] for _ in range(200)]
+    got = [conn._receive() for _ in range(200)]
     sender.join()
     left.close()
     right.close()
-    assert got == list(range(200))
+    assert [(m.pid, m.data) for m in got] == [(n, b"y" * n * 50)  # type: ignore[union-attr]
+                                              for n in range(200)]
+
+
+def test_a_pushed_frame_that_does_not_decode_is_dropped_and_counted() -> None:
+    left, right = socket.socketpair()
+    conn = env.Client(connected=left, timeout_ms=2000)
+    good = events.CpgDeliver("g", NodeId(1), 5, b"\x00\xff")
+    for payload in (b"\xff\xfe not json", b'{"@":"push.cpg.deliver","group":7}',
+                    b'{"@":"push.cpg.deliver","group":"g","node_id":1,"pid":5,"data":[0,9]}\x00',
+                    b'{"@":"no.such.event"}', b"[]"):
+        right.sendall(ipcwire.frame(payload))
+    right.sendall(frame_of(good))
+    assert next(conn.events()) == good
+    assert conn.drops == {Code.IPC_EVENT_MALFORMED: 5}
+    right.sendall(ipcwire.frame(b'{"@":"ipc.reply","id":"x"}'))  # a reply: never skipped
+    with pytest.raises(HaError) as failure:
+        conn._receive()
+    assert failure.value.problems[0].code is Code.IPC_PROTOCOL
+    left.close()
+    right.close()
 
 
 def test_subscribers_receive_published_outputs(tmp_path: Path) -> None:
     port = free_port("subscribe")
-    got: list[events.IpcEvent] = []
+    got: list[events.PushedEvent] = []
 
     def body(dirs: list[Path]) -> None:
         with env.Client(str(dirs[0])) as conn:
-            assert conn.call(events.Subscribe(("Delivered",))) == events.Subscribed(
-                ("Delivered",))
+            assert conn.call(events.Subscribe(("Deliver",))) == events.Subscribed(("Deliver",))
             for message in conn.events():
                 got.append(message)
                 if len(got) >= 3:
                     break
 
     run_cluster(tmp_path, port, body, nodes=2)
-    assert all(m.event == "Delivered" and m.body["sender"] == 2 for m in got)
+    assert all(isinstance(m, events.Deliver) and m.sender == 2 and m.data == b"hb 2"
+               for m in got), got
 
 
 def test_a_killed_peer_is_reported_unreachable_to_the_core(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hacluster.common import Code, DecodeError, Problem
+from hacluster.common import Code, DecodeError, NodeId, Problem
 from hacluster.events import (
     IPC_CODEC,
+    PUSHED_EVENTS,
     AttrdQuery,
     AttrdRefresh,
     AttrUpdate,
@@ -22,6 +23,9 @@ from hacluster.events import (
     CibText,
     CibWrite,
     CibWritten,
+    ConfigChange,
+    CpgConfigChange,
+    CpgDeliver,
     CpgJoinRequest,
     CpgLeaveRequest,
     CpgSendRequest,
@@ -30,18 +34,21 @@ from hacluster.events import (
     DaemonRequest,
     DaemonShutdown,
     DaemonStatus,
+    Deliver,
     FenceEvent,
     FenceOutcome,
     FenceRequest,
     FencerReport,
     FencerStatusQuery,
-    IpcEvent,
     IpcReply,
     IpcRequest,
     NodeRequest,
     NodeStatusQuery,
     ProcessExited,
+    PushedEvent,
+    QuorumNotice,
     ReplyBody,
+    RingId,
     SendRequest,
     StatusTree,
     Subscribe,
@@ -95,8 +102,6 @@ def test_every_reply_body_round_trips_in_its_envelope(body: object) -> None:
 def test_a_refusal_carries_its_problems_and_no_body() -> None:
     reply = IpcReply(3, False, None, (Problem(Code.IPC_BAD_REQUEST, "bad pid"),))
     assert IPC_CODEC.decode(IPC_CODEC.encode(reply)) == reply
-    event = IpcEvent("CpgDeliver", {"group": "g", "data": "x"})
-    assert IPC_CODEC.decode(IPC_CODEC.encode(event)) == event
 
 
 @pytest.mark.parametrize("frame,why", [
@@ -140,8 +145,43 @@ def test_any_reply_round_trips(request_id: int | None, ok: bool, body: object) -
 @given(st.binary(max_size=200) | _json.map(lambda v: json.dumps(
     {"@": "ipc.reply", "id": 1, "ok": True, "body": v, "problems": []}).encode()))
 def test_reply_garbage_never_raises(data: bytes) -> None:
-    result = IPC_CODEC.check(data, (IpcReply, IpcEvent))
-    assert isinstance(result, DecodeError | IpcReply | IpcEvent)
+    result = IPC_CODEC.check(data, (IpcReply, *PUSHED_EVENTS))
+    assert isinstance(result, DecodeError | IpcReply | PushedEvent)
+
+
+_nodes = st.integers(1, 2**32 - 1).map(NodeId)
+_node_tuple = st.lists(_nodes, max_size=4).map(tuple)
+_ring = st.builds(RingId, _nodes, st.integers(0, 2**63))
+_pushed = st.one_of(
+    st.builds(Deliver, _ring, st.integers(0, 2**31), st.integers(0, 99), _nodes,
+              st.binary(max_size=100), st.booleans()),
+    st.builds(ConfigChange, st.sampled_from(["transitional", "regular"]), _ring, _node_tuple,
+              _node_tuple, _node_tuple),
+    st.builds(CpgDeliver, _text, _nodes, st.integers(0, 2**31), st.binary(max_size=100)),
+    st.builds(CpgConfigChange, _text,
+              st.lists(st.tuples(_nodes, st.integers(0, 2**31)), max_size=3).map(tuple),
+              st.lists(st.tuples(_nodes, st.integers(0, 2**31), st.sampled_from(
+                  ["join", "leave", "nodedown", "procdown"])), max_size=3).map(tuple)),
+    st.builds(QuorumNotice, st.booleans(), _ring, _node_tuple, st.integers(0, 99),
+              st.integers(0, 99)))
+
+
+def test_every_pushed_event_kind_is_registered() -> None:
+    assert set(PUSHED_EVENTS) == set(typing.get_args(PushedEvent))
+    assert set(PUSHED_EVENTS) <= set(IPC_CODEC.classes.values())
+
+
+@given(_pushed)
+def test_any_pushed_event_round_trips_byte_exact(event: PushedEvent) -> None:
+    assert IPC_CODEC.decode(IPC_CODEC.encode(event), PUSHED_EVENTS) == event
+
+
+@given(_pushed, st.integers(0, 400), st.binary(max_size=8))
+def test_a_damaged_pushed_event_never_raises(event: PushedEvent, cut: int, junk: bytes) -> None:
+    data = IPC_CODEC.encode(event)
+    for damaged in (data[:cut], data[:cut] + junk + data[cut:], junk + data):
+        result = IPC_CODEC.check(damaged, (IpcReply, *PUSHED_EVENTS))
+        assert isinstance(result, DecodeError | IpcReply | PushedEvent)
 
 
 @pytest.mark.parametrize("frame,why", [

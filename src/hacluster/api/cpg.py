@@ -2,7 +2,8 @@
 
 Owns the client side of CPG for tools, the demo and tests (the role of corosync's libcpg):
 subscribe to the pushed outputs, join or leave a group under a process id, send to a group,
-and read the pushed IpcEvents. Must never interpret deliveries: callers read the events.
+and read the pushed events (CpgDeliver's data: the bytes sent). Must never interpret
+deliveries: callers read the events.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from collections.abc import Iterator
 
 from hacluster.api.env import DEFAULT_TIMEOUT_MS, Client
 from hacluster.events import (
+    CpgConfigChange,
+    CpgDeliver,
     CpgJoinRequest,
     CpgLeaveRequest,
     CpgSendRequest,
-    IpcEvent,
+    PushedEvent,
     Subscribe,
 )
+
+__all__ = ["CpgClient", "CpgConfigChange", "CpgDeliver", "PushedEvent"]
 
 
 class CpgClient:
@@ -48,6 +53,6 @@ class CpgClient:
     def send(self, group: str, pid: int, data: bytes, safe: bool = False) -> None:
         self.client.call(CpgSendRequest(group, pid, data, safe))
 
-    def events(self) -> Iterator[IpcEvent]:
+    def events(self) -> Iterator[PushedEvent]:
         return self.client.events()
 

@@ -9,7 +9,9 @@ Pacemaker's tools do: an explicit file, else $CIB_file, else the live cluster.
 Must never hold CIB semantics (hacluster.cib owns them) nor print.
 Requests are the frozen dataclasses of hacluster.events (IPC vocabulary): the daemon answers
 DaemonPing, DaemonStatus, DaemonShutdown and Subscribe(events: output class names or "*";
-then CpgDeliver, ConfigChange, QuorumNotice... arrive as IpcEvents) itself; every
+then the node's outputs of those classes arrive as they are: CpgDeliver (its data the bytes
+sent, byte-exact), CpgConfigChange, Deliver, ConfigChange, QuorumNotice; a pushed frame that
+does not decode is dropped and counted in Client.drops under IPC_EVENT_MALFORMED) itself; every
 NodeRequest goes to the Node as a ClientRequest (CpgJoinRequest, CpgSendRequest, ...;
 CibQuery → CibText; CibWrite(CIBRequest.to_bytes()) → CibWritten("a.e.n") once the write
 has been applied in agreed order, or the problems why not). Every reply body is one of
@@ -26,6 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -41,17 +44,18 @@ from hacluster.cib import (
     parse_cib,
     relaxng_check,
 )
-from hacluster.common import MAX_CIB_BYTES, Code, HaError, Problem, ipcwire
+from hacluster.common import MAX_CIB_BYTES, Code, DecodeError, HaError, Problem, ipcwire
 from hacluster.events import (
     IPC_CODEC,
+    PUSHED_EVENTS,
     CibQuery,
     CibText,
     CibWrite,
     DaemonRequest,
-    IpcEvent,
     IpcReply,
     IpcRequest,
     NodeRequest,
+    PushedEvent,
     ReplyBody,
 )
 
@@ -61,6 +65,9 @@ DEFAULT_TIMEOUT_MS = 5000
 # (Pacemaker's cibadmin waits 30 s unless told otherwise with -t).
 CIB_TIMEOUT_MS = 30_000
 READ_CHUNK = 256 * 1024
+RECEIVED = (IpcReply, *PUSHED_EVENTS)
+# How every IpcReply frame starts (IPC_CODEC writes the tag first).
+REPLY_HEAD = b'{"@":"%s"' % IPC_CODEC.tag_of(IpcReply).encode()
 
 
 def state_dir(explicit: str | None = None) -> str:
@@ -76,14 +83,20 @@ class Client:
     """One connection to the daemon; `call` sends a request and waits for its reply."""
 
     def __init__(self, state_dir_path: str | None = None,
-                 timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+                 timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                 connected: socket.socket | None = None) -> None:
+        """Connect to the daemon's socket (`connected`: use this socket as it is)."""
         self.path = socket_path(state_dir_path)
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock = connected or socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout_ms / 1000)
         self._next_id = 1
         self._buffer = bytearray()  # received bytes; those before _at are consumed
         self._at = 0
         self._assembler = ipcwire.MessageAssembler()
+        # Pushed frames that did not decode, by code: dropped, never raised (peer input).
+        self.drops: Counter[Code] = Counter()
+        if connected is not None:
+            return
         try:
             self._sock.connect(self.path)
         except (FileNotFoundError, ConnectionRefusedError) as error:
@@ -114,7 +127,7 @@ class Client:
         self._send(IpcRequest(request_id, request))
         while True:
             reply = self._receive()
-            if isinstance(reply, IpcEvent):
+            if not isinstance(reply, IpcReply):
                 continue
             if reply.id == request_id:
                 break
@@ -124,11 +137,11 @@ class Client:
             raise error_of(reply)
         return reply.body
 
-    def events(self) -> Iterator[IpcEvent]:
+    def events(self) -> Iterator[PushedEvent]:
         """Pushed events (after a Subscribe), until the daemon closes."""
         while True:
             message = self._receive()
-            if isinstance(message, IpcEvent):
+            if not isinstance(message, IpcReply):
                 yield message
 
     def _send(self, message: IpcRequest) -> None:
@@ -137,7 +150,7 @@ class Client:
         except OSError as error:
             # The daemon may have refused us and closed: its reason is waiting to be read.
             try:
-                refusal: IpcReply | IpcEvent | None = self._receive()
+                refusal: IpcReply | PushedEvent | None = self._receive()
             except HaError:
                 refusal = None
             if isinstance(refusal, IpcReply) and not refusal.ok:
@@ -145,8 +158,21 @@ class Client:
             raise HaError.single(Code.IPC_DISCONNECTED,
                                  f"lost connection to haclusterd: {error}") from None
 
-    def _receive(self) -> IpcReply | IpcEvent:
-        """The next whole message (the parts of a split one are joined)."""
+    def _receive(self) -> IpcReply | PushedEvent:
+        """The next whole message (the parts of a split one are joined). A frame that does
+        not decode is a protocol error when it was a reply (its caller would wait forever)
+        and otherwise dropped and counted: a pushed event we cannot read is skipped."""
+        while True:
+            whole = self._next_payload()
+            message = IPC_CODEC.check(whole, RECEIVED)
+            if not isinstance(message, DecodeError):
+                return message  # type: ignore[no-any-return]
+            if whole.startswith(REPLY_HEAD):
+                raise HaError.single(Code.IPC_PROTOCOL,
+                                     f"malformed reply frame from haclusterd: {message.reason}")
+            self.drops[Code.IPC_EVENT_MALFORMED] += 1
+
+    def _next_payload(self) -> bytes:
         while True:
             header = self._read_exact(ipcwire.FRAME_HEADER.size)
             (length,) = ipcwire.FRAME_HEADER.unpack(header)
@@ -157,12 +183,7 @@ class Client:
             if isinstance(whole, ipcwire.Refused):
                 raise HaError.single(whole.code, whole.message)
             if whole is not None:
-                break
-        message = IPC_CODEC.check(whole, (IpcReply, IpcEvent))
-        if not isinstance(message, IpcReply | IpcEvent):
-            raise HaError.single(Code.IPC_PROTOCOL,
-                                 f"malformed reply frame from haclusterd: {message.reason}")
-        return message
+                return whole
 
     def _read_exact(self, size: int) -> bytes:
         """`size` bytes from the buffer, refilled by large reads: a burst of pushed events

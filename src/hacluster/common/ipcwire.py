@@ -1,9 +1,9 @@
 """The IPC wire format between the local tools and haclusterd: frames, nothing else.
 
 Owns the frame: a 4-byte big-endian length, then one message encoded by the IPC codec
-(hacluster.events.IPC_CODEC: IpcRequest, IpcReply, IpcEvent; a payload starting with "{"),
-or (cpg_send only, the CPG hot path) the binary request of encode_cpg_send, whose payload
-starts with CPG_SEND_MARK. A message larger than one frame (FRAME_MAX) is split: frames
+(hacluster.events.IPC_CODEC: IpcRequest, IpcReply, the pushed events; a payload starting
+with "{"), or (cpg_send only, the CPG hot path) the binary request of encode_cpg_send, whose
+payload starts with CPG_SEND_MARK. A message larger than one frame (FRAME_MAX) is split: frames
 marked PART_MARK, then one marked LAST_PART_MARK, joined by MessageAssembler up to
 MAX_IPC_MESSAGE_BYTES (a CIB of MAX_CIB_BYTES always fits: the limits agree, see
 common/limits.py). Both sides use this module: drivers/ipc.py (the server) and

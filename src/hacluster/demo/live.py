@@ -96,11 +96,10 @@ def cpg_reader(cluster: DemoCluster, index: int, want: int, out: list[tuple[str,
         conn.join(CPG_GROUP, 100 + index)
         joined.set()
         for message in conn.events():
-            body = message.body
-            if message.event == "CpgConfigChange" and len(body["members"]) == 3:
+            if isinstance(message, cpg.CpgConfigChange) and len(message.members) == 3:
                 ready.set()
-            if message.event == "CpgDeliver" and body["group"] == CPG_GROUP:
-                out.append((f"node-{index}", body["data"]))
+            if isinstance(message, cpg.CpgDeliver) and message.group == CPG_GROUP:
+                out.append((f"node-{index}", message.data.decode()))
                 if len(out) >= want:
                     return
 

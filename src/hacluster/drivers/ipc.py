@@ -26,7 +26,6 @@ from hacluster.events import (
     IPC_CODEC,
     CpgSendRequest,
     DaemonRequest,
-    IpcEvent,
     IpcReply,
     IpcRequest,
     NodeRequest,
@@ -113,11 +112,6 @@ class Connection:
                 Problem(Code.INTERNAL_ERROR, "reply not encodable"),)))
         self.write_frame(frame)
 
-    def push(self, event: str, body: object) -> None:
-        """Queue one pushed event frame."""
-        if not self._writer.is_closing():
-            self.write_frame(encode_frame(IpcEvent(event, body)))
-
     def write_frame(self, frame: bytes | Callable[[], bytes]) -> None:
         """Queue an encoded frame, or a function that encodes it when the queue is flushed."""
         if self._writer.is_closing():
@@ -151,7 +145,7 @@ class Connection:
         self._writer.close()
 
 
-def encode_frame(message: IpcReply | IpcEvent) -> bytes:
+def encode_frame(message: IpcReply) -> bytes:
     """The frame(s) of one message (HaError IPC_MESSAGE_TOO_LARGE when it cannot be sent)."""
     return ipcwire.frame(IPC_CODEC.encode(message))
 

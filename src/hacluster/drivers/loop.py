@@ -112,40 +112,37 @@ def reply_body(body: Any) -> events.ReplyBody | None:
 REPLY_BODIES = typing.get_args(events.ReplyBody)
 
 
-def event_body(output: Any) -> Any:
-    """to_jsonable(output); CpgDeliver (the CPG hot path) without the generic walk."""
-    if type(output) is events.CpgDeliver:
-        return {"group": output.group, "node_id": int(output.node_id), "pid": output.pid,
-                "data": output.data.decode("utf-8", "backslashreplace"), "_type": "CpgDeliver"}
-    return to_jsonable(output)
+CPG_DELIVER_TAG = events.IPC_CODEC.tag_of(events.CpgDeliver)
 
 
-def encode_event(kind: str, output: Any) -> bytes:
-    """The pushed-event frame of `output`: IPC_CODEC's IpcEvent bytes exactly; CpgDeliver's
-    written directly (json's C string escaper only), as it is sent once per CPG message."""
-    if type(output) is not events.CpgDeliver or type(output.pid) is not int:
-        return ipcwire.frame(events.IPC_CODEC.encode(events.IpcEvent(kind, event_body(output))))
-    data = _json_string(output.data.decode("utf-8", "backslashreplace"))
-    payload = (f'{{"@":"ipc.event","event":"CpgDeliver","body":{{'
-               f'"group":{_json_string(output.group)},"node_id":{int(output.node_id)},'
-               f'"pid":{output.pid},"data":{data},"_type":"CpgDeliver"}}}}').encode()
-    return ipcwire.FRAME_HEADER.pack(len(payload)) + payload
+def encode_event(output: events.PushedEvent) -> bytes:
+    """The pushed-event frame of `output`: IPC_CODEC's bytes exactly. CpgDeliver's (sent once
+    per CPG message to every subscriber) are written directly: the JSON head with json's C
+    string escaper for the group, then NUL and the payload's bytes as they are."""
+    if type(output) is events.CpgDeliver and type(output.pid) is int:
+        data = output.data
+        head = (f'{{"@":"{CPG_DELIVER_TAG}","group":{_json_string(output.group)},'
+                f'"node_id":{int(output.node_id)},"pid":{output.pid},'
+                f'"data":[0,{len(data)}]}}\x00').encode()
+        size = len(head) + len(data)
+        if size <= ipcwire.FRAME_MAX:
+            return b"".join((ipcwire.FRAME_HEADER.pack(size), head, data))
+    return ipcwire.frame(events.IPC_CODEC.encode(output))
 
 
 class EventFrame:
     """One published output, encoded when the first connection flushes it, then shared:
     the loop's steps (and the token they pass on) never wait for JSON encoding."""
 
-    __slots__ = ("_kind", "_output", "_frame")
+    __slots__ = ("_output", "_frame")
 
-    def __init__(self, kind: str, output: Any) -> None:
-        self._kind = kind
+    def __init__(self, output: events.PushedEvent) -> None:
         self._output = output
         self._frame: bytes | None = None
 
     def __call__(self) -> bytes:
         if self._frame is None:
-            self._frame = encode_event(self._kind, self._output)
+            self._frame = encode_event(self._output)
         return self._frame
 
 
@@ -221,6 +218,7 @@ class DaemonLoop:
         self._shutdown_stepped = False  # the core has been told (Shutdown went through step)
         self.steps = 0
         self.packets_dropped = 0
+        self.unpublished = 0  # outputs that are neither executed here nor pushed events
         self.started_ms = clock_ms()
 
     # ------------------------------------------------------------------ inputs
@@ -389,8 +387,14 @@ class DaemonLoop:
         connection.reply(client_id, reply.ok, reply_body(reply.body), problems)
 
     def _publish(self, output: Any) -> None:
+        """A pushed event to the connections subscribed to its class; any other output is
+        one no runner executes here (e.g. RunAgent without agents): logged, never sent."""
+        if type(output) not in events.PUSHED_EVENTS:
+            self.unpublished += 1
+            log.debug("output not executed and not published: %s", type(output).__name__)
+            return
         kind = type(output).__name__
-        frame = EventFrame(kind, output)
+        frame = EventFrame(output)
         for connection in list(self._subscribers.values()):
             if kind in connection.subscriptions or "*" in connection.subscriptions:
                 connection.write_frame(frame)
