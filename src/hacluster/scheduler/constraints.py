@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from hacluster.common import is_true, parse_score
-from hacluster.scheduler.model import Colocation, Location, Node, Order, Resource, parse_role
+from hacluster.scheduler.model import (
+    Colocation,
+    Location,
+    Node,
+    Order,
+    Resource,
+    Role,
+    parse_role,
+)
 from hacluster.scheduler.rules import evaluate_rule, rule_score
 
 Element = Any
@@ -140,13 +148,13 @@ def unpack_colocation(el: Element, resources: Mapping[str, Resource],
             return []
         dep, prim = resources[dep].id, resources[prim].id
         return [Colocation(cid, dep, prim, score,
-                           parse_role(el.get("rsc-role")), parse_role(el.get("with-rsc-role")),
+                           coloc_role(el.get("rsc-role")), coloc_role(el.get("with-rsc-role")),
                            influence, el.get("node-attribute", "#uname"))]
     out: list[Colocation] = []
     sets = sets_of(el, ids)
     for rset in sets:
         members = known_members(rset, ids, resources)
-        role = parse_role(rset.get("role"))
+        role = coloc_role(rset.get("role"))
         if is_sequential(rset):
             for prev, cur in zip(members, members[1:], strict=False):
                 out.append(Colocation(cid, cur, prev, score, role, role, influence))
@@ -161,9 +169,15 @@ def unpack_colocation(el: Element, resources: Mapping[str, Resource],
         prims = [m2[-1]] if seq2 else m2
         for d in deps:
             for p in prims:
-                out.append(Colocation(cid, d, p, score, parse_role(s1.get("role")),
-                                      parse_role(s2.get("role")), influence))
+                out.append(Colocation(cid, d, p, score, coloc_role(s1.get("role")),
+                                      coloc_role(s2.get("role")), influence))
     return out
+
+
+def coloc_role(text: str | None) -> Role | None:
+    """A colocation's role: Started names no role (any active one), as unset."""
+    role = parse_role(text)
+    return None if role == Role.STARTED else role
 
 
 def order_kind(el: Element) -> str:

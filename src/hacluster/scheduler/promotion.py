@@ -53,6 +53,8 @@ def promote(work: Work, rid: str, table: dict[str, int], all_coloc: bool,
         if node is not None:
             priorities[inst] = priority_of(work, rid, inst, node, all_coloc)
     merged = promotion_table(work, rid, table, priorities)
+    # The clone's table now holds what promotion added (what reads it later sees that).
+    work.clone_tables[rid] = merged
     candidates = []
     position = {inst: at for at, inst in enumerate(order)}
     for inst in clone.children:

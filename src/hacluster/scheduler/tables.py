@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from hacluster.common import INFINITY, add_scores, parse_boolean, parse_score
+from hacluster.scheduler.coloc_roles import holds_while_placing, reverted_if_stuck
 from hacluster.scheduler.model import ClusterModel, Colocation, PrimitiveState, Role
 from hacluster.scheduler.policy import ancestors, next_role_stopped
 from hacluster.scheduler.scores import (
@@ -374,9 +375,10 @@ def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int] | N
     parent = [c for c in work.with_of.get(clone, ())
               if all_coloc or c.score < 0 or c.score >= INFINITY] * times
     for c in [*parent, *work.with_of.get(inst, ())]:
-        if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
-            continue
-        table = apply_colocation(work, table, c, whole_group(work, c))
+        if holds_while_placing(work, c, inst):
+            after = apply_colocation(work, table, c, whole_group(work, c))
+            if can_run_any(model, after) or not reverted_if_stuck(c):
+                table = after
     seen = frozenset({inst, clone})
     for c in [*work.deps_of.get(inst, ()),
               *[c for c in work.deps_of.get(clone, ()) if all_coloc or c.score < 0] * times]:
