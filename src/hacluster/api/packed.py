@@ -19,8 +19,8 @@ from hacluster.common import Code, HaError
 
 # Bookkeeping attributes of lrm_rsc_op that neither the scheduler nor the status view reads
 # (the test above checks that no stage names them): a lean parse drops them altogether.
-UNREAD_OP_ATTRS = frozenset({"crm-debug-origin", "crm_feature_set", "transition-magic",
-                             "on_node"})
+# (crm_feature_set is read: it says how an old history computed its secure digest.)
+UNREAD_OP_ATTRS = frozenset({"crm-debug-origin", "transition-magic", "on_node"})
 PACKED_TAGS = ("lrm_resource", "lrm_rsc_op")
 # DEL: XML-legal (lxml accepts it as text), ASCII (the text stays a compact str) and never
 # in a CIB's names or values; an element whose names or values hold one anyway is left

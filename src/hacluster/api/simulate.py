@@ -114,7 +114,7 @@ def simulate_root(root: Any, now_s: int, injections: Injections | None = None,
         apply_injections(root, injections)
     date = None if forced_now else execution_date_s(root)
     when = date if date is not None else now_s
-    model = unpack(root, when)
+    model = unpack(root, when, sanitized=True)
     return SimulationResult(schedule_model(model), when, date is not None, root, model)
 
 
@@ -198,7 +198,7 @@ def status_view(result: SimulationResult) -> Any:
     the scheduler already unpacked: no second serialize, parse and unpack of the CIB."""
     from hacluster.api import status
 
-    model = result.model if result.model is not None else unpack(result.cib_root, result.now_s)
+    model = result.model if result.model is not None else unpack(result.cib_root, result.now_s, sanitized=True)
     return status.status_view(model, result.cib_root, history=False)
 
 

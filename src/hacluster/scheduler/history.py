@@ -252,6 +252,9 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
             h.agent_changed or is_redefined(h, rsc))),
         redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
                                   and not h.agent_changed and is_redefined(h, rsc)),
+        masked_nodes=frozenset(n for n, h in hist.items() if n in roles
+                               and not h.agent_changed and is_redefined(h, rsc)
+                               and only_masked_changed(h, rsc)),
         promote_failed=any(h.promote_failed for h in hist.values()),
         unstarted_nodes=frozenset(n for n, h in hist.items() if n in roles and h.active_unstarted),
         recurring={n: h.recurring for n, h in hist.items() if h.recurring})
@@ -263,6 +266,41 @@ def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:
     if hist.start_digest is None or not rsc.digestible:
         return False
     return hist.start_digest not in params_digests(rsc.params)
+
+
+def only_masked_changed(hist: NodeHistory, rsc: Resource) -> bool:
+    """The recorded secure digest (parameters without the masked ones the history lists)
+    still matches: only masked parameters differ. Pacemaker's crm_simulate then sees no
+    change (it simulates on CIBs whose secrets were masked); a live cluster does. A
+    history older than feature set 3.16.0 left fencing devices' pcmk_* parameters out."""
+    if hist.start_secure is None:
+        return False
+    recorded, masked, version = hist.start_secure
+    hidden = set(masked.split())
+    old = _version(version) < (3, 16, 0)
+    fence = old and rsc.agent.startswith("stonith:")
+    kept = {k: v for k, v in rsc.params.items()
+            if k not in hidden and not (fence and is_fence_param(k))}
+    return recorded in params_digests(kept)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = [p for p in text.split(".") if p.isdigit()]
+    return tuple(int(p) for p in parts) if parts else (0,)
+
+
+FENCE_PARAMS = frozenset({"provides", "stonith-timeout", "pcmk_action_limit",
+                          "pcmk_delay_base", "pcmk_delay_max", "pcmk_host_argument",
+                          "pcmk_host_check", "pcmk_host_list", "pcmk_host_map"})
+
+
+def is_fence_param(name: str) -> bool:
+    """A parameter Pacemaker itself reads from a fencing device's configuration."""
+    if name in FENCE_PARAMS:
+        return True
+    if not name.startswith("pcmk_") or "_" not in name[5:]:
+        return False
+    return name[5:][name[5:].index("_"):] in ("_action", "_timeout", "_retries")
 
 
 def agent_of_history(lrm_rsc: Element) -> str:

@@ -151,6 +151,8 @@ class PrimitiveState:
     blocked: bool
     changed_nodes: frozenset[str] = frozenset()  # agent or parameters changed since start
     redefined_nodes: frozenset[str] = frozenset()  # of those, the parameter changes
+    # of those, changes only in parameters the history masks (op-secure-params)
+    masked_nodes: frozenset[str] = frozenset()
     agent_changed_nodes: frozenset[str] = frozenset()  # history of another agent, any role
     locked_to: str | None = None  # shutdown-lock: held for a node that shut down cleanly
     history_names: Mapping[str, str] = field(default_factory=dict)  # node -> lrm_resource id

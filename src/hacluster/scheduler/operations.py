@@ -39,6 +39,8 @@ class NodeHistory:
     stop_failed: bool
     last_rc: int
     start_digest: str | None = None
+    # (op-secure-digest, op-secure-params, crm_feature_set) of the same operation
+    start_secure: tuple[str, str, str] | None = None
     agent_changed: bool = False
     promote_failed: bool = False  # a failed promote: next role Unpromoted (its fail role)
     # Active without a start (found by a monitor, or by a failure): Pacemaker's role for
@@ -81,6 +83,14 @@ def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str
     return None
 
 
+def secure_of(op: Element) -> tuple[str, str, str] | None:
+    """What an operation recorded of its secure digest (None: nothing)."""
+    value = op.get("op-secure-digest")
+    if value is None:
+        return None
+    return value, op.get("op-secure-params", ""), op.get("crm_feature_set", "")
+
+
 def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeHistory:
     """Walk one resource's operations on one node in call order."""
     role, failed, on_fail = Role.UNKNOWN, False, "ignore"
@@ -88,6 +98,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     unstarted = False
     last_rc = 0
     digest: str | None = None
+    secure: tuple[str, str, str] | None = None
     ordered = sorted(ops, key=op_sort_key)
     for op in ordered:
         task = op.get("operation", "")
@@ -112,7 +123,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
                                    and expected < 0)
         if ok:
             if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
-                digest = op.get("op-digest", "") if task != "monitor" else digest
+                if task != "monitor":
+                    digest, secure = op.get("op-digest", ""), secure_of(op)
             before = role
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)
@@ -140,7 +152,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             stop_failed = True
         promote_failed = promote_failed or task == "promote"
     return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
-                       digest, promote_failed=promote_failed,
+                       digest, start_secure=secure, promote_failed=promote_failed,
                        active_unstarted=unstarted and role == Role.STARTED,
                        recurring=active_recurring(ordered))
 

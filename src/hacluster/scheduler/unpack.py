@@ -14,7 +14,14 @@ from typing import Any
 from hacluster.common import INFINITY, duration_ms, is_true
 from hacluster.scheduler.constraints import unpack_constraints, with_clone_children
 from hacluster.scheduler.history import node_by_state, unpack_status
-from hacluster.scheduler.model import ClusterModel, Node, OpConfig, Resource, parse_role
+from hacluster.scheduler.model import (
+    ClusterModel,
+    Node,
+    OpConfig,
+    PrimitiveState,
+    Resource,
+    parse_role,
+)
 from hacluster.scheduler.references import expand_references
 from hacluster.scheduler.rules import merged_sets
 from hacluster.scheduler.tickets import (
@@ -64,8 +71,10 @@ def indexed_elements(root: Element) -> Iterator[Element]:
                     yield from part.iter()
 
 
-def unpack(cib_root: Element, now_s: int) -> ClusterModel:
-    """Build the model of one CIB at wall-clock time `now_s` (seconds)."""
+def unpack(cib_root: Element, now_s: int, sanitized: bool = False) -> ClusterModel:
+    """Build the model of one CIB at wall-clock time `now_s` (seconds). `sanitized`: the
+    CIB's secrets may be masked (crm_simulate's default): a change only in parameters an
+    operation's history lists as secure is no change."""
     cib_root = expand_references(cib_root)
     ids = id_index(cib_root)
     config = cib_root.find("configuration")
@@ -82,6 +91,8 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
                                       ids, len(nodes), op_defaults)
     states, resources, fence, nodes, deletable = unpack_status(cib_root, nodes, resources, top, rsc_defaults,
                                                     stonith, fence, now_s)
+    if sanitized:
+        states = {rid: unmasked(st) for rid, st in states.items()}
     block = config.find("constraints") if config is not None else None
     renamed = unpacked_history_ids(cib_root, nodes, stonith)
     locs, colocs, orders = unpack_constraints(block, nodes, resources, ids, now_s, renamed)
@@ -97,6 +108,13 @@ def unpack(cib_root: Element, now_s: int) -> ClusterModel:
                         have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
                         unprobed_members=pending_members(cib_root, nodes),
                         known_on=history_nodes(cib_root), deletable=deletable)
+
+
+def unmasked(state: PrimitiveState) -> PrimitiveState:
+    if not state.masked_nodes:
+        return state
+    return replace(state, changed_nodes=state.changed_nodes - state.masked_nodes,
+                   redefined_nodes=state.redefined_nodes - state.masked_nodes)
 
 
 def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, frozenset[str]]:
