@@ -229,11 +229,10 @@ def test_the_dc_records_its_version_and_the_cluster_layer_in_crm_config() -> Non
     assert pairs["stonith-enabled"][1] == "false"  # the user's options stay
 
 
-def test_an_op_disabled_while_it_runs_does_not_make_the_dc_reschedule_in_a_loop() -> None:
-    """The graph now holds recurring ops; the controller marks them done and runs monitors
-    itself. An op disabled while it runs stays in the history (RecurringMonitors keeps it),
-    so every graph carries its cancel: the transition completes at once and nothing makes
-    the DC schedule again while the cluster is idle."""
+def test_an_op_disabled_while_it_runs_is_cancelled_by_the_graph_and_the_dc_goes_idle() -> None:
+    """The graph drives recurring ops: an op disabled while it runs gets a cancel in the
+    next transition; the node stops running it and drops it from its history, so the
+    following graphs are empty and nothing makes the DC schedule again while idle."""
     world = make_world()
     world.run_for(5000)
     assert len(where(world, "dummy")) == 1
@@ -242,11 +241,12 @@ def test_an_op_disabled_while_it_runs_does_not_make_the_dc_reschedule_in_a_loop(
         "resources"))
     world.run_for(5000)
     doc = world.nodes[NodeId(1)].cib.replica.doc
-    graph = schedule(doc.root, 2_000_000_000).synapses
-    assert [(s.action.task, s.action.interval_ms) for s in graph] == [("cancel", 10_000)]
+    assert schedule(doc.root, 2_000_000_000).synapses == ()
+    assert not doc.xpath("//lrm_rsc_op[@operation='monitor'][@interval='10000']")
     crm = world.nodes[NodeId(1)].crm
     assert crm is not None
-    before = crm.controller.status().transitions
+    before, runs = crm.controller.status().transitions, len(world.agents.monitored)
     world.run_for(60_000)
-    assert crm.controller.status().transitions - before <= 1
+    assert crm.controller.status().transitions == before
+    assert len(world.agents.monitored) == runs  # the monitor no longer runs
     assert len(where(world, "dummy")) == 1

@@ -183,53 +183,97 @@ def test_an_orphan_is_stopped_with_the_agent_its_history_names() -> None:
     assert op_request(doc.root, "never-seen", "stop", 0, "") is None
 
 
-def test_graph_recurring_monitors_and_cancels_are_done_without_running_twice() -> None:
-    """The scheduler's graph now holds recurring monitors (after the start) and cancels;
-    the controller's RecurringMonitors still starts them itself after the start, so the
-    graph's are marked done at once: the monitor runs once, the cancel never reaches the
-    executor."""
+def joined_dc(resources: str = "") -> tuple[Controller, RunScheduler]:
+    """A lone DC that joined its ring with `resources` configured, and its first request."""
     dc = Controller(NodeId(1), "node1")
-    doc = apply_request(cib_with_nodes(), CIBRequest(
-        "replace", '<resources><primitive id="d" class="ocf" provider="heartbeat" '
-        'type="Dummy"><operations><op id="d-m" name="monitor" interval="10s"/></operations>'
-        '</primitive></resources>', "resources"))[0]
+    doc = cib_with_nodes()
+    if resources:
+        doc = apply_request(doc, CIBRequest("replace", f"<resources>{resources}</resources>",
+                                            "resources"))[0]
     dc.step(0, Membership((NodeId(1),), True, 8))
     dc.step(1, CibChanged(doc, True))
     joined = dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
-    request = next(o for o in joined if isinstance(o, RunScheduler))
+    return dc, next(o for o in joined if isinstance(o, RunScheduler))
+
+
+def loop_back(dc: Controller, now: int, out: list[object]) -> list[object]:
+    """CPG delivers the DC's own messages to itself too."""
+    back: list[object] = []
+    for sent in [o for o in out if isinstance(o, PeerSend)]:
+        back += dc.step(now, PeerMessage(NodeId(1), sent.data))
+    return back
+
+
+DUMMY_OPS = ('<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations>'
+             '<op id="d-m" name="monitor" interval="10s" timeout="7s"/>'
+             '<op id="d-p" name="monitor" interval="11s" role="Promoted"/>'
+             '</operations></primitive>')
+
+
+def test_the_graph_starts_recurring_monitors_and_waits_for_their_first_result() -> None:
+    """The graph is the one source of recurring ops (as in Pacemaker): the monitor runs
+    when its synapse fires (after the start), with its own transition key and timeout,
+    and the transition completes only once its first result is in."""
+    dc, request = joined_dc(DUMMY_OPS)
     start = GraphAction(0, "d", "start", "node1", False, False, True, "")
     monitor = GraphAction(1, "d", "monitor", "node1", False, False, True, "",
                           interval_ms=10_000)
-    cancel = GraphAction(2, "d", "cancel", "node1", False, False, True, "",
-                         interval_ms=30_000, cancels="monitor")
-    transition = Transition((Synapse(0, start, ()), Synapse(1, monitor, (0,)),
-                             Synapse(2, cancel, ())), (), ())
-    out = dc.step(3, SchedulerDone(request.cib_version, transition))
+    out = dc.step(3, SchedulerDone(request.cib_version, Transition(
+        (Synapse(0, start, ()), Synapse(1, monitor, (0,))), (), ())))
     out += dc.step(4, Tick())
     ops = [o.op for o in out if isinstance(o, ExecuteOp)]
     assert [(op.action, op.interval_ms) for op in ops] == [("start", 0)]
-    assert not any(isinstance(o, CancelOp) for o in out)
     done = dc.step(5, result(ops[0], 0))
-    done += dc.step(6, Tick())
     monitors = [o.op for o in done if isinstance(o, ExecuteOp)]
-    assert [(op.action, op.interval_ms) for op in monitors] == [("monitor", 10_000)]
-    assert dc.run is None  # the transition completed
+    assert [(op.action, op.interval_ms, op.timeout_ms, op.transition_key)
+            for op in monitors] == [("monitor", 10_000, 7_000, "1:1:0:1")]
+    assert dc.run is not None  # waiting for the monitor's first result
+    dc.step(6, result(monitors[0], 0, call=2))
+    assert dc.run is None and dc.monitors.is_running("d", "monitor", 10_000)
+
+
+def test_a_promoted_role_monitor_expects_rc_8_and_a_wrong_rc_fails_the_action() -> None:
+    dc, request = joined_dc(DUMMY_OPS)
+    monitor = GraphAction(0, "d", "monitor", "node1", False, False, True, "",
+                          interval_ms=11_000)
+    out = dc.step(3, SchedulerDone(request.cib_version, Transition(
+        (Synapse(0, monitor, ()),), (), ())))
+    op = next(o.op for o in out if isinstance(o, ExecuteOp))
+    assert op.transition_key == "0:1:8:1"
+    again = dc.step(4, result(op, 0))
+    assert dc.run is None and dc.status().transition is None
+    assert any(isinstance(o, RunScheduler) for o in again)  # failed: schedule again
+
+
+def test_a_graph_cancel_ends_the_monitor_and_drops_it_from_the_history() -> None:
+    dc, request = joined_dc(DUMMY_OPS)
+    monitor = OpRequest("d", "ocf", "heartbeat", "Dummy", "monitor", 10_000, 7_000,
+                        transition_key="9:0:0:1")
+    dc.monitors.start(monitor)
+    dc.history.record(result(monitor, 0), 0)
+    cancel = GraphAction(0, "d", "cancel", "node1", False, False, True, "",
+                         interval_ms=10_000, cancels="monitor")
+    out = dc.step(3, SchedulerDone(request.cib_version, Transition(
+        (Synapse(0, cancel, ()),), (), ())))
+    assert [o for o in out if isinstance(o, CancelOp)] == [CancelOp("d", "monitor", 10_000)]
+    writes = [o.request.xml for o in out if isinstance(o, CibWrite)]
+    assert writes and "d_monitor_10000" not in writes[-1]
+    assert dc.run is not None  # until the target confirms over CPG
+    loop_back(dc, 4, out)
+    assert dc.run is None and not dc.monitors.is_running("d", "monitor", 10_000)
 
 
 def test_a_graph_of_recurring_ops_only_does_not_reschedule_in_a_loop() -> None:
-    """A transition holding only a cancel (e.g. of an op removed from the configuration,
-    which the guard never runs) completes, and the DC stays idle: no new scheduler run
-    while nothing changes."""
-    dc = Controller(NodeId(1), "node1")
-    dc.step(0, Membership((NodeId(1),), True, 8))
-    dc.step(1, CibChanged(cib_with_nodes(), True))
-    joined = dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
-    request = next(o for o in joined if isinstance(o, RunScheduler))
+    """A transition holding only a cancel of an op that runs nowhere (e.g. removed from
+    the configuration) completes once the target confirms, and the DC stays idle: no new
+    scheduler run while nothing changes."""
+    dc, request = joined_dc()
     cancel = GraphAction(0, "d", "cancel", "node1", False, False, True, "",
                          interval_ms=30_000, cancels="monitor")
     out = dc.step(3, SchedulerDone(request.cib_version, Transition(
         (Synapse(0, cancel, ()),), (), ())))
+    out += loop_back(dc, 3, out)
     for now in range(4, 600_000, 5_000):
         out += dc.step(now, Tick())
-    assert dc.run is None
+    assert dc.run is None and dc.status().transitions == 1
     assert not any(isinstance(o, (RunScheduler, ExecuteOp, CancelOp)) for o in out)

@@ -29,9 +29,7 @@ class Pending:
 def pending(env: CIBEnvironment, now_s: int) -> Pending:
     transition = schedule(env.read().root, now_s)
     keys = tuple(f"{a.task} {a.rsc or ''} on {a.node or ''}".replace("  ", " ")
-                 for a in transition.executed() if a.runnable and not a.pseudo
-                 # recurring ops: the controller runs monitors itself for now
-                 and not a.is_recurring)
+                 for a in transition.executed() if a.runnable and not a.pseudo)
     return Pending(keys)
 
 

@@ -33,6 +33,7 @@ from hacluster.controller.join import (
 from hacluster.controller.lrm import LocalHistory, cleaned_up, is_failure
 from hacluster.controller.messages import (
     ActionResult,
+    CancelRequest,
     CibChanged,
     CibWrite,
     JoinAck,
@@ -110,7 +111,7 @@ class Controller(DcTransitions):
         self.previous: tuple[NodeId, ...] = ()  # the members of the ring before this one
         self.joined_ring = -1  # DC: the ring whose join it completed
         self.pending: dict[str, OpRequest] = {}  # one-shot ops at our executor, by key
-        self.monitors = RecurringMonitors(str(int(node_id)), node_name)
+        self.monitors = RecurringMonitors(node_name)
         self._init_dc_state()
         self.shutdown_ms: int | None = None
         self.shutting: set[str] = set()  # DC: node ids that asked to shut down
@@ -236,7 +237,7 @@ class Controller(DcTransitions):
                 out += self._maybe_finish_join(now_ms)
         if self.is_dc() and self.joined_ring == self.ring_seq and before is not None:
             self._observe(now_ms, before)
-        return out + self._maintenance(now_ms)
+        return out
 
     def _peer(self, now_ms: int, event: PeerMessage) -> list[Output]:
         message = decode(event.data)
@@ -255,6 +256,9 @@ class Controller(DcTransitions):
             return []
         if message.target != self.name or message.dc != self.dc_name():
             return []
+        if isinstance(message, CancelRequest):
+            return self._cancel(message.rsc_id, message.task, message.interval_ms,
+                                message.transition_key)
         return self._execute(message.op)
 
     def _maybe_finish_join(self, now_ms: int) -> list[Output]:
@@ -292,11 +296,24 @@ class Controller(DcTransitions):
             self.history.forget(op.rsc_id)
             return self._write_lrm() + [PeerSend(encode(ActionResult(
                 self.name, op.transition_key, 0, 0)))]
-        if op.action in ("stop", "demote", "promote"):
+        if op.interval_ms > 0:  # a recurring op of the graph: runs until cancelled
+            return list(self.monitors.start(op))
+        if op.action in ("stop", "demote", "promote", "migrate_to"):
+            # Its recurring ops end before the resource changes state; the graph starts
+            # those of the new role after it.
             out += self.monitors.cancel(op.rsc_id)
+            self.history.drop_recurring(op.rsc_id)
         self.pending[op.transition_key or f"{op.rsc_id}_{op.action}"] = op
         out.append(ExecuteOp(op))
         return out
+
+    def _cancel(self, rsc_id: str, task: str, interval_ms: int, key: str) -> list[Output]:
+        """A graph cancel action: the recurring op ends and leaves this node's history."""
+        out: list[Output] = list(self.monitors.cancel_one(rsc_id, task, interval_ms))
+        if self.history.drop_op(rsc_id, task, interval_ms):
+            out += self._write_lrm()
+        log.info("cancelled %s_%s_%d on %s", rsc_id, task, interval_ms, self.name)
+        return out + [PeerSend(encode(ActionResult(self.name, key, 0, 0)))]
 
     def _op_result(self, now_ms: int, result: OpResult) -> list[Output]:
         op = result.op
@@ -324,16 +341,7 @@ class Controller(DcTransitions):
         probe = op.action == "monitor" and op.interval_ms == 0
         if is_failure(result) and not probe:
             out += self._count_failure(op, wall_s)
-        if result.rc == 0 and result.op_status == 0 and op.action in (
-                "start", "promote", "demote", "migrate_from"):  # migrate_from: up here now
-            out += self.monitors.start(self.doc.root if self.doc is not None else None, op,
-                                       wall_s)
         return out
-
-    def _maintenance(self, now_ms: int) -> list[Output]:
-        out, changed = self.monitors.maintenance(self.doc.root, self.history,
-                                                 self.wall_ms(now_ms) // 1000)
-        return [*out, *self._write_lrm()] if changed else list(out)
 
     def _count_failure(self, op: OpRequest, wall_s: int) -> list[Output]:
         if self.doc is None:

@@ -26,7 +26,14 @@ from hacluster.controller.failures import (
 )
 from hacluster.controller.join import forget_node, patch_membership, patch_own_history
 from hacluster.controller.lrm import LocalHistory
-from hacluster.controller.messages import CibWrite, ExecuteRequest, Leave, PeerSend, encode
+from hacluster.controller.messages import (
+    CancelRequest,
+    CibWrite,
+    ExecuteRequest,
+    Leave,
+    PeerSend,
+    encode,
+)
 from hacluster.controller.notify import notify_meta
 from hacluster.controller.observe import (
     SeenOp,
@@ -37,10 +44,12 @@ from hacluster.controller.observe import (
     recheck_wall_ms,
 )
 from hacluster.controller.records import (
+    DEFAULT_TIMEOUT_MS,
     attrs_xml,
     cluster_property,
     node_names,
     op_request,
+    recurring_target_rc,
     target_rc_of,
     transition_key,
 )
@@ -99,6 +108,8 @@ class DcTransitions:
         def name_of(self, node_id: int) -> str: ...
         def wall_ms(self, now_ms: int) -> int: ...
         def _execute(self, op: OpRequest) -> list[Output]: ...
+        def _cancel(self, rsc_id: str, task: str, interval_ms: int,
+                    key: str) -> list[Output]: ...
 
     def _init_dc_state(self) -> None:
         self.run: TransitionRun | None = None
@@ -170,7 +181,7 @@ class DcTransitions:
         target = target_rc_of(seen.transition_key)
         probe = seen.operation == "monitor" and seen.interval_ms == 0
         unexpected = seen.op_status != 0 or target is None or seen.rc != target
-        aid = self.action_keys.get(seen.transition_key) if seen.interval_ms == 0 else None
+        aid = self.action_keys.get(seen.transition_key)
         if aid is not None and self.run is not None:
             failed = seen.op_status != 0 or (seen.rc != target and not (probe and seen.rc in
                                                                          (0, 7, 8)))
@@ -219,8 +230,7 @@ class DcTransitions:
                 self.run = None
                 self.action_keys = {}
                 break
-            if not any(a.pseudo or a.rsc is None and a.task != "stonith" or a.is_recurring
-                       for a in ready):
+            if not any(a.pseudo or a.rsc is None and a.task != "stonith" for a in ready):
                 break
         if self.retry_ms is not None and now_ms >= self.retry_ms:
             self.retry_ms = None
@@ -287,10 +297,7 @@ class DcTransitions:
     def _fire(self, now_ms: int, action: Any) -> list[Output]:
         assert self.run is not None
         tid = self.run.transition_id
-        if action.pseudo or (action.rsc is None and action.task != "stonith") \
-                or action.is_recurring:
-            # Recurring monitors and their cancels: RecurringMonitors starts and cancels
-            # them itself after each start/promote/demote/stop, so the graph's are done.
+        if action.pseudo or (action.rsc is None and action.task != "stonith"):
             self.run.fire(action.id, None)
             self.run.finish(action.id, True)
             return []
@@ -300,12 +307,18 @@ class DcTransitions:
             self.run.fire(action.id, now_ms + FENCE_TIMEOUT_MS)
             log.info("fencing node=%s transition=%d", action.node, tid)
             return [FenceRequest(action.node, "reboot", self.name, request_id)]
+        # an anonymous clone instance runs under its history's id (its primitive's plain id)
+        lrm_id = action.history_id or action.rsc
+        if action.task == "cancel":
+            return self._fire_cancel(now_ms, action, lrm_id)
         target = 7 if action.task == "monitor" else 0
+        if action.is_recurring:
+            target = recurring_target_rc(self.doc.root, lrm_id, action.task,
+                                         action.interval_ms)
         key = transition_key(action.id, tid, target, str(int(min(self.members))))
         task = "notify" if action.task.endswith("_notify") else action.task
-        # an anonymous clone instance runs under its history's id (its primitive's plain id)
-        op = op_request(self.doc.root, action.history_id or action.rsc, task, 0, key,
-                        action.node, self.wall_ms(now_ms) // 1000, action.rsc)
+        op = op_request(self.doc.root, lrm_id, task, action.interval_ms, key, action.node,
+                        self.wall_ms(now_ms) // 1000, action.rsc)
         if op is not None and task == "notify":
             op = replace(op, meta=(*op.meta, *notify_meta(
                 self.doc.root, (syn.action for syn in self.run.synapses), action)))
@@ -325,6 +338,18 @@ class DcTransitions:
         if action.node == self.name:
             return self._execute(op)
         return [PeerSend(encode(ExecuteRequest(self.name, action.node, op)))]
+
+    def _fire_cancel(self, now_ms: int, action: Any, lrm_id: str) -> list[Output]:
+        """A graph cancel: the target ends that recurring op and confirms (ActionResult)."""
+        assert self.run is not None
+        key = transition_key(action.id, self.run.transition_id, 0,
+                             str(int(min(self.members))))
+        self.action_keys[key] = action.id
+        self.run.fire(action.id, now_ms + DEFAULT_TIMEOUT_MS + ACTION_SLACK_MS)
+        if action.node == self.name:
+            return self._cancel(lrm_id, action.cancels, action.interval_ms, key)
+        return [PeerSend(encode(CancelRequest(self.name, action.node, lrm_id, action.cancels,
+                                              action.interval_ms, key)))]
 
     def _fence_result(self, event: FenceResult) -> list[Output]:
         aid = self.fence_ids.pop(event.request_id, None)

@@ -81,6 +81,12 @@ class LocalHistory:
                                                                 "_last_failure_0"))]:
                 del entry.ops[key]
 
+    def drop_op(self, rsc_id: str, task: str, interval_ms: int) -> bool:
+        """Forget one recurring op's entry (the graph cancelled it); False when none."""
+        entry = self.resources.get(rsc_id)
+        key = f"{rsc_id}_{task}_{interval_ms}"
+        return entry is not None and entry.ops.pop(key, None) is not None
+
     def forget_failure(self, rsc_id: str) -> bool:
         """Drop a resource's `_last_failure_0` entry (an operator cleaned it up); False when
         there was none."""

@@ -103,8 +103,22 @@ class ExecuteRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """The DC asks `target`'s controller to cancel recurring op `task` every
+    `interval_ms` of lrm resource `rsc_id` (a graph cancel action, `transition_key`)."""
+
+    dc: str
+    target: str
+    rsc_id: str
+    task: str
+    interval_ms: int
+    transition_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
-    """The result of an action the CIB does not record (notify, delete), sent to the DC."""
+    """The result of an action the CIB does not record (notify, delete, cancel), sent to
+    the DC."""
 
     node: str
     transition_key: str
@@ -112,8 +126,9 @@ class ActionResult:
     op_status: int
 
 
-Message = JoinAck | ExecuteRequest | ActionResult
+Message = JoinAck | ExecuteRequest | CancelRequest | ActionResult
 CODEC = Codec(MappingProxyType({"crmd.join-ack": JoinAck, "crmd.execute": ExecuteRequest,
+                                "crmd.cancel": CancelRequest,
                                 "crmd.action-result": ActionResult}))
 
 
@@ -123,5 +138,6 @@ def encode(message: Message) -> bytes:
 
 def decode(data: bytes) -> Message | None:
     """The message in `data`, or None when it is not one of ours (peer input never raises)."""
-    message = CODEC.decode(data, (JoinAck, ExecuteRequest, ActionResult))
-    return message if isinstance(message, JoinAck | ExecuteRequest | ActionResult) else None
+    message = CODEC.decode(data, (JoinAck, ExecuteRequest, CancelRequest, ActionResult))
+    return message if isinstance(message, JoinAck | ExecuteRequest | CancelRequest
+                                 | ActionResult) else None

@@ -69,6 +69,17 @@ def monitor_ops(prim: Any, roles: tuple[str, ...]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def recurring_target_rc(root: Any, rsc_id: str, task: str, interval_ms: int) -> int:
+    """The rc a recurring op of `rsc_id` is expected to give, by the role it is configured
+    for: 8 for the Promoted role's, 7 for a role=Stopped op, 0 otherwise."""
+    prim = find_primitive(root, rsc_id)
+    for op in prim.iterfind("operations/op") if prim is not None else ():
+        if op.get("name") == task and duration_ms(op.get("interval"), 0) == interval_ms:
+            role = op.get("role", "")
+            return 8 if role in ("Master", "Promoted") else 7 if role == "Stopped" else 0
+    return 0
+
+
 def op_timeout_ms(root: Any, prim: Any, task: str, interval_ms: int) -> int:
     for op in prim.iterfind("operations/op"):
         if op.get("name") == task and duration_ms(op.get("interval"), 0) == interval_ms:

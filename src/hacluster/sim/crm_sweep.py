@@ -250,6 +250,6 @@ def unsettled(world: World, counts: dict[str, int]) -> str:
     done = run_scheduler(RunScheduler(doc.version, doc.to_bytes(), (
         WALL_OFFSET_MS + world.now_ms) // 1000))
     actions = [f"{a.task} {a.rsc} on {a.node}" for a in done.transition.executed()
-               if a.runnable and not a.pseudo and not a.is_recurring] \
+               if a.runnable and not a.pseudo] \
         if done.transition is not None else ["none"]
     return f"the scheduler still wants {actions[:4]}" if actions else ""
