@@ -199,7 +199,9 @@ def unpack_order(el: Element, resources: Mapping[str, Resource],
         if first not in resources or then not in resources:
             return []
         first, then = resources[first].id, resources[then].id
-        require_all = is_true(el.get("require-all"), default=True)
+        # (require-all=false is the deprecated clone-min=1 of a clone; else ignored)
+        require_all = is_true(el.get("require-all"), default=True) \
+            or resources[first].kind != "clone"
         return [Order(cid, first, el.get("first-action", "start"), then,
                       el.get("then-action", el.get("first-action", "start")), kind, sym,
                       require_all=require_all, first_set=(first,))]
@@ -235,7 +237,7 @@ def unpack_order_sets(el: Element, cid: str, kind: str, sym: bool,
         if not require_all:
             for t in thens:
                 out.append(Order(s1.get("id", cid), firsts[0], a1, t, a2, kind, sym,
-                                 require_all=False, first_set=tuple(m1)))
+                                 require_all=False, first_set=tuple(m1), from_sets=True))
             continue
         for f in firsts:
             for t in thens:

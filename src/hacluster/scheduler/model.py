@@ -211,6 +211,7 @@ class Order:
     symmetrical: bool
     require_all: bool = True
     first_set: tuple[str, ...] = ()  # set of firsts for require-all=false
+    from_sets: bool = False  # between two resource sets (not a plain first/then)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from hacluster.scheduler.interleave import (
 )
 from hacluster.scheduler.model import ClusterModel, Order
 from hacluster.scheduler.propagation import (
+    block_unrunnable_primaries,
     enforce_colocations,
     instance_edges,
     propagate,
@@ -71,6 +72,10 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
     for order in model.orders:
         edges.extend(constraint_edges(model, asg, plan, order))
     migrating = tuple(a.rsc for a in plan.find_task("migrate_to"))
+    # Pacemaker blocks what is colocated with a start unrunnable from the outset before it
+    # follows any ordering: such a dependent names the colocation as its reason.
+    while block_unrunnable_primaries(model, plan):
+        pass
     propagate(model, plan, edges, migrating)
     while enforce_colocations(model, asg, plan, created):
         propagate(model, plan, edges, migrating)
@@ -307,9 +312,9 @@ def clone_min_edges(model: ClusterModel, plan: Plan, order: Order, flags: set[st
 def one_or_more_edges(model: ClusterModel, plan: Plan, order: Order,
                       flags: set[str]) -> list[Edge]:
     edges: list[Edge] = []
-    name = f"one-or-more:{order.id}"
-    if any(model.resources[r].kind == "clone" for r in order.first_set):
-        name = f"clone-one-or-more:{order.id}"
+    # Between sets: "one-or-more:<first set>"; a plain order from a clone with
+    # require-all=false: the clone-min=1 pseudo action, "clone-one-or-more:<order>".
+    name = f"{'' if order.from_sets else 'clone-'}one-or-more:{order.id}"
     pseudo = plan.add(Action(name, "one-or-more", None, True, pseudo=True))
     for first in order.first_set:
         link(edges, endpoint(model, plan, first, order.first_action, True), [pseudo],

@@ -49,6 +49,20 @@ def enforce_colocations(model: ClusterModel, asg: Assignment, plan: Plan,
     return changed
 
 
+def block_unrunnable_primaries(model: ClusterModel, plan: Plan) -> bool:
+    """Before any ordering is followed: a primitive with a start that cannot run (where
+    it was placed, or the node-less stand-in an ordering asked for) keeps what is
+    mandatorily colocated with it from starting anywhere, "colocation with <primitive>"
+    (Pacemaker 2.1.5 blocks colocation dependents of unrunnable starts first)."""
+    changed = False
+    for c in model.colocations:
+        if c.score < INFINITY or model.resources[c.primary].kind != "primitive":
+            continue
+        if any(not a.runnable for a in plan.find(c.primary, "start")):
+            changed |= block_starts(model, plan, c.dependent, None, c.primary)
+    return changed
+
+
 def collective_blocked(model: ClusterModel, plan: Plan, created: Actions, rid: str) -> bool:
     """A group or clone cannot reach its role: each of its members (instances) has a start
     and none can run, and an ordering made at least one start under it unrunnable
