@@ -23,7 +23,10 @@ FenceEvent = replies.FenceEvent
 FenceOutcome = replies.FenceOutcome
 FencerReport = replies.FencerReport
 ReplyBody = replies.ReplyBody
-StatusTree = replies.StatusTree
+CmapEntry = replies.CmapEntry
+DaemonIdentity = replies.DaemonIdentity
+DaemonReport = replies.DaemonReport
+RingView = replies.RingView
 Subscribed = replies.Subscribed
 
 # ----------------------------------------------------------------------------- inputs
@@ -480,8 +483,4 @@ IPC_CODEC = Codec({
     "attrd.refresh": AttrdRefresh,
     "attrd.query": AttrdQuery, "stonith.fence": FenceRequest, "stonith.status": FencerStatusQuery,
     "daemon.ping": DaemonPing, "daemon.status": DaemonStatus, "daemon.shutdown": DaemonShutdown,
-    "daemon.subscribe": Subscribe,
-    "cib.text": CibText, "cib.written": CibWritten, "daemon.pid": DaemonPid,
-    "daemon.subscribed": Subscribed, "attrd.value": AttrValue, "attrd.values": AttrValues,
-    "stonith.event": FenceEvent, "stonith.report": FencerReport,
-    "stonith.outcome": FenceOutcome, "status.tree": StatusTree})
+    "daemon.subscribe": Subscribe, **replies.REPLY_TAGS})

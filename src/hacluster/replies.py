@@ -1,17 +1,20 @@
 """The bodies of haclusterd's IPC replies: what an answer carries, as frozen values.
 
 Owns one class per kind of answer (CibText for CibQuery, CibWritten for CibWrite, DaemonPid,
-Subscribed, AttrValues, FencerReport, FenceOutcome, and StatusTree for the status snapshots)
-and ReplyBody, their union, which is IpcReply.body's type (None: a plain acknowledgement).
-hacluster.events registers them in IPC_CODEC and re-exports them; attrd and fencing keep
-their AttrValue and FenceEvent here, so the core's value and the wire's are one class.
-Must never hold behaviour and never import above hacluster.common.
+Subscribed, AttrValues, FencerReport, FenceOutcome, RingView for NodeStatusQuery and
+DaemonReport for DaemonStatus), ReplyBody, their union, which is IpcReply.body's type (None:
+a plain acknowledgement), and REPLY_TAGS, their codec tags. hacluster.events registers them
+in IPC_CODEC and re-exports them; attrd and fencing keep their AttrValue and FenceEvent here,
+so the core's value and the wire's are one class. Every field is typed: a tool reads
+attributes, never keys of a JSON tree. Must never hold behaviour and never import above
+hacluster.common.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +96,81 @@ class FenceOutcome:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class StatusTree:
-    """The answer to NodeStatusQuery and DaemonStatus: a status snapshot as one JSON tree
-    (the frozen status dataclasses rendered by drivers.loop.to_jsonable, with "_type" keys),
-    as the tools read many nested, growing fields of it by name."""
+def _no_votes() -> Mapping[int, int]:
+    return MappingProxyType({})
 
-    tree: Any
+
+@dataclass(frozen=True, slots=True)
+class RingView:
+    """The answer to NodeStatusQuery (and DaemonReport.view): the node's ring, quorum and CIB
+    as corosync-quorumtool, pcs and crm_node read them. `ring_id` is Corosync's "rep.seq" in
+    hex ("" before the first ring); `cib_syncing` is None on a node without a CIB."""
+
+    ring_id: str
+    members: tuple[int, ...]
+    state: str
+    quorate: bool = False
+    expected_votes: int = 0
+    highest_expected: int = 0
+    total_votes: int = 0
+    quorum: int = 0
+    flags: tuple[str, ...] = ()
+    votes: Mapping[int, int] = field(default_factory=_no_votes)
+    cib_version: str = ""
+    cib_digest: str = ""
+    cib_syncing: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CmapEntry:
+    """One corosync-cmapctl key: its name, its type ("u32", "str", ...) and its value."""
+
+    key: str
+    kind: str
+    value: bool | int | float | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonIdentity:
+    """Who the daemon is and how it was configured (its settings, as the tools show them)."""
+
+    node_id: int
+    address: str
+    port: int
+    cluster_name: str
+    token_ms: int
+    members: tuple[int, ...]  # every configured node id
+    addresses: Mapping[int, str]
+    names: Mapping[int, str]
+    secauth: bool
+    crypto_cipher: str
+    crypto_hash: str
+    config_path: str
+    cmap: tuple[CmapEntry, ...]
+    transport: str = "udpu"
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonReport:
+    """The answer to DaemonStatus: the daemon's identity, its node's view (None for a core
+    without one), the `stats.` counters (named in drivers/stats.py), the transport's counters
+    and the loop's own."""
+
+    identity: DaemonIdentity
+    view: RingView | None
+    stats: Mapping[str, int]
+    transport_stats: Mapping[str, int]
+    uptime_ms: int
+    steps: int
+    packets_dropped_overload: int
+    pid: int
 
 
 ReplyBody = (CibText | CibWritten | DaemonPid | Subscribed | AttrValues | FencerReport
-             | FenceOutcome | StatusTree)
+             | FenceOutcome | RingView | DaemonReport)
+REPLY_TAGS: Mapping[str, type] = MappingProxyType({
+    "cib.text": CibText, "cib.written": CibWritten, "daemon.pid": DaemonPid,
+    "daemon.subscribed": Subscribed, "attrd.value": AttrValue, "attrd.values": AttrValues,
+    "stonith.event": FenceEvent, "stonith.report": FencerReport,
+    "stonith.outcome": FenceOutcome, "node.view": RingView, "daemon.report": DaemonReport,
+    "daemon.identity": DaemonIdentity, "cmap.entry": CmapEntry})

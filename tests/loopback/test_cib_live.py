@@ -31,12 +31,12 @@ def tool(daemon: Daemon, *args: str, stdin: str | None = None,
 def cib_view(daemon: Daemon) -> tuple[str, str] | None:
     """(version, digest) of the node's CIB once its sync is done."""
     try:
-        view = daemon.call(DaemonStatus()).tree["view"]
+        view = daemon.call(DaemonStatus()).view
     except Exception:  # noqa: BLE001 - a daemon starting up or gone
         return None
-    if view.get("cib_syncing", True):
+    if view is None or view.cib_syncing is not False:
         return None
-    return view["cib_version"], view["cib_digest"]
+    return view.cib_version, view.cib_digest
 
 
 def same_cib(daemons: list[Daemon]) -> tuple[str, str] | None:

@@ -21,6 +21,7 @@ from harness import DAEMON, REPO, Cluster, Daemon, config_text, ring_of, wait_un
 
 from hacluster.api import cpg
 from hacluster.events import (
+    CmapEntry,
     CpgConfigChange,
     CpgDeliver,
     DaemonPing,
@@ -264,5 +265,5 @@ def test_the_seed_loopback_config_itself_forms_a_ring(cluster: Cluster) -> None:
         daemon.start()
     ring_id, members = formed(cluster, daemons)
     assert len(members) == 3
-    cmap = daemons[0].call(DaemonStatus()).tree["cmap"]
-    assert ["runtime.config.totem.token", "u32", 3000] in cmap
+    cmap = daemons[0].call(DaemonStatus()).identity.cmap
+    assert CmapEntry("runtime.config.totem.token", "u32", 3000) in cmap

@@ -11,6 +11,7 @@ import pytest
 from hacluster.api import local_nodes
 from hacluster.api.cluster import ClusterStatus, common_ring
 from hacluster.common import Code, HaError
+from hacluster.events import RingView
 
 CONF = """totem {
     version: 2
@@ -102,10 +103,12 @@ def test_stopping_the_node_that_holds_the_quorum_is_detected() -> None:
 
 
 def test_a_node_is_started_once_in_its_ring_with_its_cib_synced() -> None:
-    view = {"ring_id": "1.4", "members": [1, 2], "cib_syncing": False}
+    view = RingView("1.4", (1, 2), "OPERATIONAL", cib_syncing=False)
     assert local_nodes.is_fully_started(view, 1)
-    assert not local_nodes.is_fully_started({**view, "cib_syncing": True}, 1)
-    assert not local_nodes.is_fully_started({**view, "members": [2]}, 1)
+    assert not local_nodes.is_fully_started(replace(view, cib_syncing=True), 1)
+    assert not local_nodes.is_fully_started(replace(view, cib_syncing=None), 1)
+    assert not local_nodes.is_fully_started(replace(view, members=(2,)), 1)
+    assert not local_nodes.is_fully_started(replace(view, ring_id=""), 1)
     assert not local_nodes.is_fully_started(None, 1)
 
 

@@ -113,7 +113,7 @@ class AgentCore:
                 self.waiting[rid] = rid  # "send" stands for "run this action" here
                 return [events.RunAgent(rid, "ocf:test:Dummy", action.decode())]
             case events.AgentDone(call_id=cid, rc=rc):
-                return [events.Reply(self.waiting.pop(cid), True, {"rc": rc})]
+                return [events.Reply(self.waiting.pop(cid), True, events.CibText(f"rc {rc}"))]
         return []
 
     def next_deadline_ms(self) -> int | None:
@@ -146,9 +146,8 @@ def test_the_daemon_loop_runs_agents_and_feeds_agent_done_back(ocf_root: Path) -
         await asyncio.wait_for(task, 5)
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
-    # a core's untyped body crosses the socket as a StatusTree (drivers.loop.reply_body)
-    assert sorted(replies) == [(1, True, events.StatusTree({"rc": 0})),
-                               (2, True, events.StatusTree({"rc": 7}))]
+    assert sorted(replies) == [(1, True, events.CibText("rc 0")),
+                               (2, True, events.CibText("rc 7"))]
     assert os.environ.get("OCF_RESOURCE_INSTANCE") is None
 
 

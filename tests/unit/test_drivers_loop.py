@@ -24,7 +24,7 @@ from hacluster.api import env
 from hacluster.common import Code, HaError, NodeId, Problem, ipcwire
 from hacluster.drivers.daemon import pid_file_lock, serve
 from hacluster.drivers.ipc import Connection, IpcServer
-from hacluster.drivers.loop import DaemonLoop, EventFrame, encode_event, to_jsonable
+from hacluster.drivers.loop import DaemonLoop, EventFrame, counters_of, encode_event
 from hacluster.drivers.settings import DaemonSettings
 
 
@@ -63,7 +63,7 @@ class FakeCore:
                 return [events.Log("info", f"unreachable {node}")]
             case events.ClientRequest(request_id=rid, request=events.SendRequest(data=data)):
                 return [events.Persist("echo", data),  # "send" stands for "echo" here
-                        events.Reply(rid, True, {"echo": data.decode()})]
+                        events.Reply(rid, True, events.CibText(data.decode()))]
             case events.ClientRequest(request_id=rid, request=request):
                 return [events.Reply(rid, False, None, (Problem(
                     Code.IPC_UNKNOWN_REQUEST, f"no {type(request).__name__}"),))]
@@ -84,10 +84,14 @@ def settings_for(me: int, port: int, state_dir: Path, nodes: int = 3) -> DaemonS
                           str(state_dir), "fake.conf")
 
 
-def test_to_jsonable_flattens_dataclasses_enums_sets_and_bytes() -> None:
-    value = to_jsonable(FakeStatus(1, (2, 3), ()))
-    assert value == {"node_id": 1, "heard": [2, 3], "unreachable": [], "_type": "FakeStatus"}
-    assert to_jsonable({1: frozenset({3, 1}), "b": b"x"}) == {"1": [1, 3], "b": "x"}
+def test_a_transports_counters_are_its_integer_fields() -> None:
+    assert counters_of(FakeStatus(1, (2, 3), ())) == {"node_id": 1}
+    assert counters_of(None) == {} and counters_of(FakeStatus) == {}
+
+
+def fake_view(status: FakeStatus) -> events.RingView:
+    """What a FakeCore's status looks like to the tools: the members it heard."""
+    return events.RingView("", tuple(sorted({status.node_id, *status.heard})), "fake")
 
 
 def test_a_second_daemon_in_the_same_state_dir_is_refused(tmp_path: Path) -> None:
@@ -118,7 +122,7 @@ def run_cluster(tmp_path: Path, port: int, body: Any, nodes: int = 3) -> list[Fa
     async def scenario() -> None:
         loops: list[DaemonLoop] = []
         tasks = [asyncio.create_task(serve(settings_for(i + 1, port, d, nodes), factory,
-                                           loops.append))
+                                           loops.append, fake_view))
                  for i, d in enumerate(dirs)]
         try:
             await asyncio.wait_for(asyncio.to_thread(body, dirs), 20)
@@ -146,9 +150,9 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
 
     def body(dirs: list[Path]) -> None:
         def heard_all() -> bool:
-            status = env.call(events.DaemonStatus(), state_dir_path=str(dirs[0]))
-            assert isinstance(status, events.StatusTree)
-            return bool(status.tree["status"]["heard"] == [2, 3])
+            report = env.call(events.DaemonStatus(), state_dir_path=str(dirs[0]))
+            assert isinstance(report, events.DaemonReport) and report.view is not None
+            return report.view.members == (1, 2, 3)
 
         wait_for(heard_all)
         results["echo"] = env.call(events.SendRequest(b"x=1"), state_dir_path=str(dirs[1]))
@@ -159,12 +163,13 @@ def test_three_fake_daemons_hear_each_other_and_answer_tools(tmp_path: Path) -> 
         results["persisted"] = (dirs[1] / "echo").read_text()
 
     cores = run_cluster(tmp_path, port, body)
-    assert results["echo"] == events.StatusTree({"echo": "x=1"})
+    assert results["echo"] == events.CibText("x=1")
     assert results["unknown"] is Code.IPC_UNKNOWN_REQUEST
     assert results["persisted"] == "x=1"
-    status = results["status"].tree
-    assert status["node_id"] == 3 and status["transport_stats"]["received"] > 0
-    assert status["addresses"] == {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"}
+    report = results["status"]
+    assert report.identity.node_id == 3 and report.transport_stats["received"] > 0
+    assert report.identity.addresses == {1: "127.0.0.1", 2: "127.0.0.2", 3: "127.0.0.3"}
+    assert report.stats["stats.srp.udp.received"] > 0
     # Every core was told to shut down (a peer's last packet may still arrive after it).
     assert all(any(isinstance(e, events.Shutdown) for e in c.seen) for c in cores)
     assert not any((tmp_path / f"n{i}" / "haclusterd.sock").exists() for i in (1, 2, 3))

@@ -21,7 +21,9 @@ class BrokenCore:
         if isinstance(event, events.ClientRequest):
             assert not isinstance(event.request, events.CibQuery), "a bug while handling this"
             if isinstance(event.request, events.NodeStatusQuery):
-                return [events.Reply(event.request_id, True, {"pong": now_ms >= 0})]
+                return [events.Reply(event.request_id, True, events.RingView("", (), "up"))]
+            if isinstance(event.request, events.AttrdQuery):  # a bug: an untyped body
+                return [events.Reply(event.request_id, True, {"pong": True})]
             return [events.Reply(event.request_id, False, None,
                                  (Problem(Code.IPC_UNKNOWN_REQUEST, "no such request"),))]
         return []
@@ -57,16 +59,18 @@ def test_a_request_that_trips_a_core_assertion_gets_an_error_and_the_loop_goes_o
     loop.on_request(client, 1, events.CibQuery())  # type: ignore[arg-type]
     loop.on_request(client, 2, events.NodeStatusQuery())  # type: ignore[arg-type]
     loop.on_request(client, 3, events.FencerStatusQuery())  # type: ignore[arg-type]
+    loop.on_request(client, 4, events.AttrdQuery("x"))  # type: ignore[arg-type]
     run_queued(loop)
-    (first, ok1, _, problems1), (second, ok2, body2, _), (third, ok3, _, problems3) = \
-        client.replies
+    (first, ok1, _, problems1), (second, ok2, body2, _), (third, ok3, _, problems3), \
+        (fourth, ok4, body4, problems4) = client.replies
     assert (first, ok1, problems1[0].code) == (1, False, Code.INTERNAL_ERROR)
-    assert (second, ok2, body2) == (2, True, events.StatusTree({"pong": True}))
+    assert (second, ok2, body2) == (2, True, events.RingView("", (), "up"))
     assert (third, ok3, problems3[0].code) == (3, False, Code.IPC_UNKNOWN_REQUEST)
+    assert (fourth, ok4, body4, problems4[0].code) == (4, False, None, Code.INTERNAL_ERROR)
 
 
 def test_a_daemon_local_request_that_fails_gets_an_error(tmp_path: Any) -> None:
-    def broken_describe() -> dict[str, Any]:
+    def broken_describe() -> events.DaemonIdentity:
         raise RuntimeError("describe failed")
 
     loop = DaemonLoop(BrokenCore(), None, str(tmp_path), broken_describe)  # type: ignore[arg-type]

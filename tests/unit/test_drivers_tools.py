@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import threading
 from pathlib import Path
@@ -12,27 +13,31 @@ import pytest
 from test_drivers_loop import FakeCore, settings_for
 from test_drivers_udp import free_port
 
+from hacluster import events
 from hacluster.api import cluster as api
 from hacluster.cli import corosync as tools
+from hacluster.common import Code, HaError
 from hacluster.drivers.daemon import serve
 from hacluster.drivers.loop import DaemonLoop
 
-REPLY: dict[str, Any] = {
-    "node_id": 1, "address": "127.0.0.1", "port": 5405, "transport": "udpu",
-    "cluster_name": "lab", "members": [1, 2, 3],
-    "addresses": {"1": "127.0.0.1", "2": "127.0.0.2", "3": "127.0.0.3"},
-    "names": {"3": "node-3"},
-    "cmap": [["runtime.config.totem.token", "u32", 1650], ["nodelist.node.0.nodeid", "u32", 1]],
-    "transport_stats": {"sent": 10, "received": 9, "refused": 0, "auth_dropped": 0},
-    "view": {"ring_id": "1.5", "members": [1, 3], "quorate": True, "expected_votes": 3,
-             "highest_expected": 3, "total_votes": 2, "quorum": 2, "flags": ["Quorate"],
-             "votes": {"1": 1, "3": 1}},
-}
+IDENTITY = events.DaemonIdentity(
+    node_id=1, address="127.0.0.1", port=5405, cluster_name="lab", token_ms=1000,
+    members=(1, 2, 3), addresses={1: "127.0.0.1", 2: "127.0.0.2", 3: "127.0.0.3"},
+    names={3: "node-3"}, secauth=False, crypto_cipher="none", crypto_hash="none",
+    config_path="/etc/corosync/corosync.conf",
+    cmap=(events.CmapEntry("runtime.config.totem.token", "u32", 1650),
+          events.CmapEntry("nodelist.node.0.nodeid", "u32", 1)))
+VIEW = events.RingView("1.5", (1, 3), "OPERATIONAL", quorate=True, expected_votes=3,
+                       highest_expected=3, total_votes=2, quorum=2, flags=("Quorate",),
+                       votes={1: 1, 3: 1})
+REPLY = events.DaemonReport(IDENTITY, VIEW, stats={}, transport_stats={
+    "sent": 10, "received": 9, "refused": 0, "auth_dropped": 0}, uptime_ms=5, steps=3,
+    packets_dropped_overload=0, pid=42)
 
 
 def inquorate() -> api.ClusterStatus:
-    view = {**REPLY["view"], "members": [1], "quorate": False, "total_votes": 1, "flags": []}
-    return api.status_from_reply({**REPLY, "view": view})
+    view = dataclasses.replace(VIEW, members=(1,), quorate=False, total_votes=1, flags=())
+    return api.status_from_reply(dataclasses.replace(REPLY, view=view))
 
 
 def test_quorumtool_status_matches_corosyncs_layout() -> None:
@@ -94,12 +99,19 @@ def test_cmap_lists_config_and_runtime_keys_by_prefix() -> None:
         "runtime.config.totem.token (u32) = 1650"
 
 
-def test_a_malformed_status_reply_is_a_protocol_error() -> None:
-    from hacluster.common import Code, HaError
-
+def test_a_status_reply_of_another_kind_is_a_protocol_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.env, "call", lambda *_, **__: events.DaemonPid(7))
     with pytest.raises(HaError) as failure:
-        api.status_from_reply({"node_id": "x"})
+        api.local_status()
     assert failure.value.problems[0].code is Code.IPC_PROTOCOL
+
+
+def test_a_status_reply_survives_the_codec_and_reads_the_same() -> None:
+    frame = events.IPC_CODEC.encode(events.IpcReply(1, True, REPLY))
+    decoded = events.IPC_CODEC.decode(frame, events.IpcReply)
+    assert decoded.body == REPLY
+    assert api.status_from_reply(decoded.body) == api.status_from_reply(REPLY)
 
 
 def test_tools_without_a_daemon_exit_1_with_corosyncs_message(
@@ -112,16 +124,17 @@ def test_tools_without_a_daemon_exit_1_with_corosyncs_message(
     assert tools.cmapctl_main([]) == 1
 
 
-def view_of(status: Any) -> dict[str, Any]:
+def view_of(status: Any) -> events.RingView:
     heard = [status.node_id, *status.heard]
-    return {"ring_id": "1.7", "members": sorted(heard), "quorate": len(heard) >= 2,
-            "expected_votes": 2, "highest_expected": 2, "total_votes": len(heard),
-            "quorum": 2, "flags": ["Quorate"] if len(heard) >= 2 else [], "votes": {}}
+    return events.RingView("1.7", tuple(sorted(heard)), "OPERATIONAL",
+                           quorate=len(heard) >= 2, expected_votes=2, highest_expected=2,
+                           total_votes=len(heard), quorum=2,
+                           flags=("Quorate",) if len(heard) >= 2 else ())
 
 
 def test_cmapctl_shows_the_daemons_stats_map_under_stats() -> None:
     stats = {"stats.hacluster.drops.relayed": 12, "stats.srp.udp.received": 99}
-    status = api.status_from_reply({**REPLY, "stats": stats})
+    status = api.status_from_reply(dataclasses.replace(REPLY, stats=stats))
     assert api.cmap_entries(status, "stats.") == [
         ("stats.hacluster.drops.relayed", "u64", 12), ("stats.srp.udp.received", "u64", 99)]
 

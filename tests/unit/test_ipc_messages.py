@@ -23,14 +23,17 @@ from hacluster.events import (
     CibText,
     CibWrite,
     CibWritten,
+    CmapEntry,
     ConfigChange,
     CpgConfigChange,
     CpgDeliver,
     CpgJoinRequest,
     CpgLeaveRequest,
     CpgSendRequest,
+    DaemonIdentity,
     DaemonPid,
     DaemonPing,
+    DaemonReport,
     DaemonRequest,
     DaemonShutdown,
     DaemonStatus,
@@ -49,8 +52,8 @@ from hacluster.events import (
     QuorumNotice,
     ReplyBody,
     RingId,
+    RingView,
     SendRequest,
-    StatusTree,
     Subscribe,
     Subscribed,
 )
@@ -83,7 +86,15 @@ REPLIES = [
     AttrValues("node1", (AttrValue("node2", "pingd", "100", "reboot"),)),
     FencerReport(("f",), 9000, (FenceEvent("node2", "off", True, "node1", "node3", "f", 8000),)),
     FenceOutcome(False, "", "no device can fence node2"),
-    StatusTree({"node_id": 1, "view": {"members": [1, 2]}, "_type": "NodeStatus"}),
+    RingView("1.5", (1, 2), "OPERATIONAL", True, 3, 3, 2, 2, ("Quorate",), {1: 1, 2: 1},
+             "0.5.2", "abc", False),
+    DaemonReport(DaemonIdentity(1, "127.0.0.1", 5405, "lab", 1000, (1, 2), {1: "127.0.0.1"},
+                                {1: "node-1"}, True, "aes256", "sha256", "/etc/c.conf",
+                                (CmapEntry("totem.token", "u32", 1000),
+                                 CmapEntry("totem.crypto_cipher", "str", "aes256"),
+                                 CmapEntry("quorum.two_node", "flag", True),
+                                 CmapEntry("x", "str", None))),
+                 None, {"stats.srp.udp.sent": 3}, {"sent": 3}, 10, 2, 0, 41),
 ]
 
 
@@ -133,7 +144,11 @@ _bodies = st.one_of(
               st.lists(st.builds(FenceEvent, _text, _text, st.booleans(), _text, _text, _text,
                                  st.integers(), _text), max_size=2).map(tuple)),
     st.builds(FenceOutcome, st.booleans(), _text, _text),
-    st.builds(StatusTree, _json))
+    st.builds(RingView, _text, st.lists(st.integers(0, 2**32), max_size=3).map(tuple), _text,
+              st.booleans(), st.integers(0, 9), st.integers(0, 9), st.integers(0, 9),
+              st.integers(0, 9), st.lists(_text, max_size=2).map(tuple),
+              st.dictionaries(st.integers(0, 9), st.integers(0, 9), max_size=3), _text, _text,
+              st.none() | st.booleans()))
 
 
 @given(st.integers(0, 2**40) | st.none(), st.booleans(), _bodies)

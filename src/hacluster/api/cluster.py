@@ -3,11 +3,10 @@
 Owns asking the local haclusterd for its status (over hacluster.api.env.Client) and turning the
 reply into a frozen `ClusterStatus`, plus the cmap-style key list the tools show. Must never
 print or format for a terminal: the cli renders.
-The daemon's DaemonStatus reply carries: node_id, address, port, transport,
-cluster_name, members (configured), addresses, names, cmap (static keys), stats (the
-`stats.` keys, named and explained in drivers/stats.py), and a "view"
-block {ring_id, members, quorate, expected_votes, highest_expected, total_votes, quorum,
-flags, votes} that drivers/nodecore.py normalizes from the Node's status.
+The daemon's DaemonStatus reply is a DaemonReport (hacluster.replies): its identity (node_id,
+address, port, transport, cluster_name, members configured, addresses, names, cmap), the
+`stats.` counters (named and explained in drivers/stats.py) and the node's RingView (ring_id,
+members, quorum figures, CIB version) that drivers/nodecore.py makes of the Node's status.
 """
 
 from __future__ import annotations
@@ -19,7 +18,14 @@ from typing import Any
 
 from hacluster.api import env
 from hacluster.common import Code, HaError
-from hacluster.events import DaemonPid, DaemonPing, DaemonShutdown, DaemonStatus, StatusTree
+from hacluster.events import (
+    DaemonPid,
+    DaemonPing,
+    DaemonShutdown,
+    DaemonStatus,
+    RingView,
+)
+from hacluster.events import DaemonReport as DaemonReport  # re-exported for the cli
 
 CmapEntry = tuple[str, str, Any]
 
@@ -55,38 +61,22 @@ class ClusterStatus:
         return self.names.get(node_id) or self.addresses.get(node_id, str(node_id))
 
 
-def _int_keys(raw: Any) -> Mapping[int, Any]:
-    if not isinstance(raw, dict):
-        return MappingProxyType({})
-    return MappingProxyType({int(k): v for k, v in raw.items()})
-
-
-def status_from_reply(reply: Mapping[str, Any]) -> ClusterStatus:
-    """Build the status from a DaemonStatus reply; a malformed one is an IPC_PROTOCOL error."""
-    try:
-        view = reply.get("view") or {}
-        return ClusterStatus(
-            node_id=int(reply["node_id"]), address=str(reply["address"]),
-            port=int(reply["port"]), transport=str(reply.get("transport", "udpu")),
-            cluster_name=str(reply.get("cluster_name", "")),
-            configured=tuple(int(n) for n in reply.get("members", ())),
-            addresses=_int_keys(reply.get("addresses")), names=_int_keys(reply.get("names")),
-            ring_id=str(view.get("ring_id", "")),
-            members=tuple(int(n) for n in view.get("members", ())),
-            quorate=bool(view.get("quorate", False)),
-            expected_votes=int(view.get("expected_votes", 0)),
-            highest_expected=int(view.get("highest_expected", 0)),
-            total_votes=int(view.get("total_votes", 0)), quorum=int(view.get("quorum", 0)),
-            flags=tuple(str(f) for f in view.get("flags", ())),
-            votes=_int_keys(view.get("votes")),
-            cmap=tuple((str(k), str(t), v) for k, t, v in reply.get("cmap", ())),
-            secauth=bool(reply.get("secauth", False)),
-            transport_stats=MappingProxyType(dict(reply.get("transport_stats") or {})),
-            stats=MappingProxyType({str(k): int(v) for k, v in (reply.get("stats") or {}).items()}),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise HaError.single(Code.IPC_PROTOCOL,
-                             f"unexpected status reply from haclusterd: {error}") from None
+def status_from_reply(report: DaemonReport) -> ClusterStatus:
+    """The status the tools show, from a DaemonStatus reply (a node without a view: not in a
+    ring, no quorum)."""
+    me = report.identity
+    view = report.view or RingView("", (), "")
+    return ClusterStatus(
+        node_id=me.node_id, address=me.address, port=me.port, transport=me.transport,
+        cluster_name=me.cluster_name, configured=me.members,
+        addresses=MappingProxyType(dict(me.addresses)), names=MappingProxyType(dict(me.names)),
+        ring_id=view.ring_id, members=view.members, quorate=view.quorate,
+        expected_votes=view.expected_votes, highest_expected=view.highest_expected,
+        total_votes=view.total_votes, quorum=view.quorum, flags=view.flags,
+        votes=MappingProxyType(dict(view.votes)),
+        cmap=tuple((e.key, e.kind, e.value) for e in me.cmap), secauth=me.secauth,
+        transport_stats=MappingProxyType(dict(report.transport_stats)),
+        stats=MappingProxyType(dict(report.stats)))
 
 
 def local_status(state_dir: str | None = None) -> ClusterStatus:
@@ -101,12 +91,12 @@ def shutdown_daemon(state_dir: str | None = None,
 
 
 def daemon_description(state_dir: str | None = None,
-                       timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> dict[str, Any]:
-    """The daemon's own description (settings, status, counters) as it sends it."""
+                       timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> DaemonReport:
+    """The daemon's own description (identity, its node's view, counters)."""
     reply = env.call(DaemonStatus(), state_dir_path=state_dir, timeout_ms=timeout_ms)
-    if not isinstance(reply, StatusTree) or not isinstance(reply.tree, dict):
+    if not isinstance(reply, DaemonReport):
         raise HaError.single(Code.IPC_PROTOCOL, "unexpected status reply from haclusterd")
-    return reply.tree
+    return reply
 
 
 def ping_daemon(state_dir: str | None = None, timeout_ms: int = env.DEFAULT_TIMEOUT_MS) -> int:

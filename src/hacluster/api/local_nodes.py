@@ -21,6 +21,7 @@ from types import MappingProxyType
 from hacluster.api.cluster import ClusterStatus
 from hacluster.common import Code, HaError, Problem, Severity
 from hacluster.config import ClusterConfig, NodeConfig, parse_config
+from hacluster.events import RingView
 
 DEFAULT_STATE_DIR = "/var/lib/hacluster"
 
@@ -103,14 +104,12 @@ def select_nodes(located: Sequence[LocalNode], names: Sequence[str], all_nodes: 
                          f"{', '.join(n.name for n in local)}): name them or use --all")
 
 
-def is_fully_started(view: object, node_id: int) -> bool:
+def is_fully_started(view: RingView | None, node_id: int) -> bool:
     """A DaemonStatus view of a node that has joined its ring and finished its CIB sync
     (pcs waits for "online and not pending")."""
-    if not isinstance(view, dict):
+    if view is None:
         return False
-    members = view.get("members") or ()
-    return bool(view.get("ring_id")) and node_id in members \
-        and view.get("cib_syncing") is False
+    return bool(view.ring_id) and node_id in view.members and view.cib_syncing is False
 
 
 def stopping_loses_quorum(status: ClusterStatus) -> bool:

@@ -135,7 +135,8 @@ class Codec:
         try:
             if not isinstance(data, bytes | bytearray | memoryview):
                 raise Malformed("payload is not bytes")
-            data = bytes(data)
+            if type(data) is not bytes:
+                data = bytes(data)
             end = data.find(BLOB_MARK)
             text = data if end < 0 else data[:end]
             tree = _parse_json(text)
@@ -189,6 +190,7 @@ class Codec:
                              and f.default_factory is dataclasses.MISSING)
         names = frozenset(f.name for f in fields)
         tag = self._tags.get(cls)
+        complete = names | {TAG_KEY} if tag is not None else names
 
         def encode(value: Any, blobs: _Sink) -> Any:
             out: dict[str, Any] = {TAG_KEY: tag} if tag is not None else {}
@@ -203,9 +205,10 @@ class Codec:
             # object is not one of them, so a union of classes is told apart by tags only.
             if (tree.get(TAG_KEY) if tag is not None else tree.get(TAG_KEY, tag)) != tag:
                 raise Malformed(f"{cls.__name__} has tag {tree.get(TAG_KEY)!r}")
-            keys = tree.keys() - {TAG_KEY}
-            if not keys <= names or not required <= keys:
-                raise Malformed(f"{cls.__name__} fields {sorted(keys)} do not match")
+            if tree.keys() != complete:  # else every field is there, and nothing else
+                keys = tree.keys() - {TAG_KEY}
+                if not keys <= names or not required <= keys:
+                    raise Malformed(f"{cls.__name__} fields {sorted(keys)} do not match")
             kwargs = {}
             for name, _, dec in compiled:
                 if name in tree:
@@ -256,10 +259,25 @@ class Codec:
 # ------------------------------------------------------------------ leaf (de)coders
 
 
+_RAW_DECODE = json.JSONDecoder().raw_decode  # stateless; json.loads without its detours
+
+
 def _parse_json(text: bytes) -> Any:
+    """The JSON value of `text`: the decoder's raw_decode first (what json.loads does, minus
+    its detours: encoding detection, whitespace scans); json.loads for anything else."""
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        string = text.decode()  # ours is UTF-8 (json.dumps escapes everything to ASCII)
+    except UnicodeDecodeError as error:
+        raise Malformed(f"not JSON: {str(error)[:80]}") from None
+    try:
+        tree, end = _RAW_DECODE(string)
+        if end == len(string):
+            return tree
+    except (ValueError, RecursionError):
+        pass  # json.loads below says why (or accepts surrounding whitespace)
+    try:
+        return json.loads(string)
+    except (ValueError, RecursionError) as error:
         raise Malformed(f"not JSON: {str(error)[:80]}") from None
 
 

@@ -25,10 +25,11 @@ from collections.abc import Callable, Iterator
 from logging.handlers import SysLogHandler
 from typing import Any
 
+from hacluster import events
 from hacluster.common import Code, ExitStatus, HaError
 from hacluster.drivers.agents import AgentRunner
 from hacluster.drivers.ipc import ALLOWED_GROUP, IpcServer
-from hacluster.drivers.loop import Core, DaemonLoop, monotonic_ms, write_atomically
+from hacluster.drivers.loop import Core, DaemonLoop, StatusView, monotonic_ms, write_atomically
 from hacluster.drivers.scheduler import SchedulerWorker
 from hacluster.drivers.settings import DEFAULT_CONFIG, DaemonSettings, LogSettings, state_dir_from
 from hacluster.drivers.udp import UdpTransport, bind_socket
@@ -161,19 +162,17 @@ def make_sealer(settings: DaemonSettings) -> secauth.Secauth | None:
                            settings.crypto_cipher, settings.crypto_hash)
 
 
-def describe_settings(settings: DaemonSettings) -> dict[str, Any]:
-    return {
-        "node_id": settings.node_id, "address": settings.address, "port": settings.port,
-        "transport": "udpu",
-        "cluster_name": settings.cluster_name, "token_ms": settings.token_ms,
-        "members": list(settings.members),
-        "addresses": {str(n): a for n, a in sorted({**settings.peers,
-                                                     settings.node_id: settings.address}.items())},
-        "names": {str(n): name for n, name in sorted(settings.names.items())},
-        "secauth": settings.secauth, "crypto_cipher": settings.crypto_cipher,
-        "crypto_hash": settings.crypto_hash, "config_path": settings.config_path,
-        "cmap": [list(entry) for entry in settings.cmap],
-    }
+def describe_settings(settings: DaemonSettings) -> events.DaemonIdentity:
+    addresses = {**settings.peers, settings.node_id: settings.address}
+    return events.DaemonIdentity(
+        node_id=settings.node_id, address=settings.address, port=settings.port,
+        cluster_name=settings.cluster_name, token_ms=settings.token_ms,
+        members=tuple(settings.members),
+        addresses={int(n): a for n, a in sorted(addresses.items())},
+        names={int(n): name for n, name in sorted(settings.names.items())},
+        secauth=settings.secauth, crypto_cipher=settings.crypto_cipher,
+        crypto_hash=settings.crypto_hash, config_path=settings.config_path,
+        cmap=tuple(events.CmapEntry(key, kind, value) for key, kind, value in settings.cmap))
 
 
 def bind_totem_socket(settings: DaemonSettings) -> socket.socket:
@@ -191,7 +190,7 @@ def bind_totem_socket(settings: DaemonSettings) -> socket.socket:
 
 async def serve(settings: DaemonSettings, core_factory: CoreFactory,
                 on_ready: Callable[[DaemonLoop], None] | None = None,
-                status_view: Callable[[Any], dict[str, Any]] | None = None,
+                status_view: StatusView | None = None,
                 sock: socket.socket | None = None) -> None:
     """Run one node until SIGTERM/SIGINT (or the core's Shutdown has been stepped).
 
@@ -250,7 +249,7 @@ class _NoTransport:
 
 
 def run(settings: DaemonSettings, core_factory: CoreFactory, foreground: bool,
-        status_view: Callable[[Any], dict[str, Any]] | None = None) -> int:
+        status_view: StatusView | None = None) -> int:
     # The port is bound before daemonizing, so a taken port fails the command itself (one
     # line on stderr, exit status of DAEMON_BIND_FAILED), not a detached child. A daemon
     # already running in this state dir is named as such first (it holds the port too).

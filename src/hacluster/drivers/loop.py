@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import enum
 import logging
 import os
 import time
@@ -76,37 +75,17 @@ def monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
-def to_jsonable(value: Any) -> Any:
-    """Dataclasses, enums, tuples, sets, bytes and mappings as plain JSON values."""
-    kind = type(value)
-    if value is None or kind in (str, int, float, bool):  # exact types: enums go below
-        return value
-    if kind is bytes:
-        return value.decode("utf-8", "backslashreplace")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        out["_type"] = type(value).__name__
-        return out
-    if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        items = [to_jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "backslashreplace")
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
+StatusView = Callable[[Any], events.RingView]
 
 
-def reply_body(body: Any) -> events.ReplyBody | None:
-    """A core's Reply body as it crosses the socket: the typed bodies as they are; a status
-    snapshot (NodeStatusQuery's NodeStatus, any other frozen status value) as a StatusTree."""
+def reply_body(body: Any, status_view: StatusView | None) -> events.ReplyBody | None:
+    """A core's Reply body as it crosses the socket: the typed bodies as they are; the core's
+    status (NodeStatusQuery's NodeStatus) as the RingView `status_view` makes of it. Any
+    other body is a core bug: an AssertionError, which the reply turns into INTERNAL_ERROR."""
     if body is None or isinstance(body, REPLY_BODIES):
         return body
-    return events.StatusTree(to_jsonable(body))
+    assert status_view is not None, f"untyped reply body {type(body).__name__}"
+    return status_view(body)
 
 
 REPLY_BODIES = typing.get_args(events.ReplyBody)
@@ -191,9 +170,9 @@ class DaemonLoop:
     """Feeds one core from a queue and executes what it returns, in order."""
 
     def __init__(self, core: Core, transport: Transport, state_dir: str,
-                 describe: Callable[[], dict[str, Any]],
+                 describe: Callable[[], events.DaemonIdentity],
                  clock_ms: Callable[[], int] = monotonic_ms,
-                 status_view: Callable[[Any], dict[str, Any]] | None = None,
+                 status_view: StatusView | None = None,
                  defer_cib_saves: bool = False) -> None:
         self.core = core
         # True when the core's CIB replica acknowledges a write only after its ApplyJob's
@@ -384,7 +363,14 @@ class DaemonLoop:
             # A core bug: every refusal carries its Problems, and only Problems.
             log.error("refusal without proper problems request=%d", reply.request_id)
             problems = (*problems, Problem(Code.INTERNAL_ERROR, "request failed"))
-        connection.reply(client_id, reply.ok, reply_body(reply.body), problems)
+        try:
+            body = reply_body(reply.body, self._status_view)
+        except AssertionError:  # a core bug: the client still hears back, with a code
+            log.exception("untyped reply body request=%d", reply.request_id)
+            connection.reply(client_id, False, None, (
+                Problem(Code.INTERNAL_ERROR, "haclusterd could not send its answer"),))
+            return
+        connection.reply(client_id, reply.ok, body, problems)
 
     def _publish(self, output: Any) -> None:
         """A pushed event to the connections subscribed to its class; any other output is
@@ -417,7 +403,7 @@ class DaemonLoop:
             case events.DaemonPing():
                 connection.reply(client_id, True, events.DaemonPid(os.getpid()))
             case events.DaemonStatus():
-                connection.reply(client_id, True, events.StatusTree(self.describe()))
+                connection.reply(client_id, True, self.describe())
             case events.DaemonShutdown():
                 connection.reply(client_id, True, events.DaemonPid(os.getpid()))
                 self.shutdown()
@@ -451,22 +437,26 @@ class DaemonLoop:
         for request_id in gone:
             del self._pending[request_id]
 
-    def describe(self) -> dict[str, Any]:
-        """Everything the tools show: settings, core status, transport counters."""
-        info = dict(self._describe())
+    def describe(self) -> events.DaemonReport:
+        """Everything the tools show: settings, the node's view, counters."""
         status = self.core.status()
-        info["status"] = to_jsonable(status)
-        if self._status_view is not None:
-            info["view"] = self._status_view(status)
         transport_stats = self.transport.stats()
-        info["transport_stats"] = to_jsonable(transport_stats)
         udp = transport_stats if isinstance(transport_stats, UdpStats) else None
-        info["stats"] = stats_map(udp, totem_counters(status), self.packets_dropped)
-        info["uptime_ms"] = self.clock_ms() - self.started_ms
-        info["steps"] = self.steps
-        info["packets_dropped_overload"] = self.packets_dropped
-        info["pid"] = os.getpid()
-        return info
+        return events.DaemonReport(
+            identity=self._describe(),
+            view=None if self._status_view is None else self._status_view(status),
+            stats=stats_map(udp, totem_counters(status), self.packets_dropped),
+            transport_stats=counters_of(transport_stats),
+            uptime_ms=self.clock_ms() - self.started_ms, steps=self.steps,
+            packets_dropped_overload=self.packets_dropped, pid=os.getpid())
+
+
+def counters_of(stats: Any) -> dict[str, int]:
+    """The integer fields of a transport's stats dataclass (UdpStats), by name."""
+    if not dataclasses.is_dataclass(stats) or isinstance(stats, type):
+        return {}
+    return {f.name: value for f in dataclasses.fields(stats)
+            if type(value := getattr(stats, f.name)) is int}
 
 
 def _event_name(event: Any) -> str:

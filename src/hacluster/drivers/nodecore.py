@@ -16,6 +16,7 @@ import socket
 import time
 from typing import Any
 
+from hacluster import events
 from hacluster.common import Code, HaError, NodeId
 from hacluster.config import DEFAULT_MCASTPORT, ClusterConfig, find_local_node, parse_config
 from hacluster.drivers.cibfile import CIBStore, load_cib_bytes, schema_lookup
@@ -208,20 +209,20 @@ def format_ring_id(ring_id: Any) -> str:
     return str(ring_id or "")
 
 
-def status_view(status: Any) -> dict[str, Any]:
+def status_view(status: Any) -> events.RingView:
     """The Node's status as the tools read it (see hacluster.api.cluster)."""
-    members = [int(m) for m in (getattr(status, "members", ()) or ())]
     quorum = getattr(status, "quorum", None)
-    view: dict[str, Any] = {"ring_id": format_ring_id(getattr(status, "ring_id", None)),
-                            "members": sorted(members),
-                            "state": str(getattr(status, "state", ""))}
-    if quorum is not None:
-        view.update(quorate=bool(quorum.quorate), expected_votes=int(quorum.expected_votes),
-                    highest_expected=int(quorum.highest_expected),
-                    total_votes=int(quorum.total_votes), quorum=int(quorum.quorum),
-                    flags=list(quorum.flags))
     cib = getattr(status, "cib", None)
+    figures: dict[str, Any] = {}
+    if quorum is not None:
+        figures.update(quorate=bool(quorum.quorate), expected_votes=int(quorum.expected_votes),
+                       highest_expected=int(quorum.highest_expected),
+                       total_votes=int(quorum.total_votes), quorum=int(quorum.quorum),
+                       flags=tuple(quorum.flags))
     if cib is not None:
-        view.update(cib_version=cib.version_text, cib_digest=cib.digest,
-                    cib_syncing=bool(cib.syncing))
-    return view
+        figures.update(cib_version=cib.version_text, cib_digest=cib.digest,
+                       cib_syncing=bool(cib.syncing))
+    return events.RingView(
+        ring_id=format_ring_id(getattr(status, "ring_id", None)),
+        members=tuple(sorted(int(m) for m in (getattr(status, "members", ()) or ()))),
+        state=str(getattr(status, "state", "")), **figures)

@@ -74,7 +74,7 @@ def wait_seconds(options: Options) -> float | None:
     return parsed / 1000
 
 
-def daemon_status(node: local_nodes.LocalNode) -> dict[str, object] | None:
+def daemon_status(node: local_nodes.LocalNode) -> api_cluster.DaemonReport | None:
     try:
         return api_cluster.daemon_description(node.state_dir, timeout_ms=2000)
     except HaError:
@@ -167,7 +167,7 @@ def wait_started(nodes: tuple[local_nodes.LocalNode, ...], wait_s: float, named:
     while waiting:
         for node in list(waiting):
             status = daemon_status(node)
-            if status is not None and local_nodes.is_fully_started(status.get("view"),
+            if status is not None and local_nodes.is_fully_started(status.view,
                                                                    node.node_id):
                 say(f"{node.name}: Started" if named else "Started")
                 waiting.remove(node)
