@@ -138,20 +138,22 @@ def quorum_blocks(model: ClusterModel, rid: str) -> str:
     return "no quorum"
 
 
-def can_fence(model: ClusterModel) -> bool:
+def can_fence(model: ClusterModel, node: str) -> bool:
+    """Fencing is enabled with a device; without quorum (unless no-quorum-policy=ignore)
+    only a node still in this partition's membership may be fenced (Pacemaker 2.1.5)."""
     if not model.stonith_enabled or model.startup_disabled():
         return False
-    return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore"
+    return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore" \
+        or model.nodes[node].online
 
 
 def create_actions(model: ClusterModel, asg: Assignment) -> Actions:
     plan = Plan()
-    if can_fence(model):
-        for name, node in model.nodes.items():
-            if node.unclean:
-                reason = model.fence_nodes.get(name) or node.fence_reason or "node is unclean"
-                plan.fenced[name] = reason
-                plan.add(Action(None, "stonith", name, False))
+    for name, node in model.nodes.items():
+        if node.unclean and can_fence(model, name):
+            reason = model.fence_nodes.get(name) or node.fence_reason or "node is unclean"
+            plan.fenced[name] = reason
+            plan.add(Action(None, "stonith", name, False))
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
             primitive_actions(model, asg, plan, rid)
