@@ -71,7 +71,8 @@ def test_delete_takes_its_constraints_and_the_emptied_group(env: CibFile) -> Non
     resource.create(env, spec("d2"))
     constraint.colocation_add(env, ["d2", "with", "g"])
     report = resource_layout.delete(env, "d1")
-    assert report == ["Removing Constraint - colocation-d2-g-INFINITY", "Deleting Resource - d1"]
+    assert report == ["Removing Constraint - colocation-d2-g-INFINITY",
+                      "Deleting Resource (and group) - d1"]
     assert ids(env, "//group") == [] and ids(env, "//rsc_colocation") == []
 
 

@@ -45,10 +45,17 @@ class AgentMetadata:
     name: AgentName
     parameters: tuple[Parameter, ...]
     actions: tuple[tuple[tuple[str, str], ...], ...]  # each action's attributes, in order
+    version: str = "1.0"  # the OCF version the meta-data declares (1.0 when it says none)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
+
+    @property
+    def provides_promotability(self) -> bool:
+        """Only an agent with both promote and demote actions can run promoted."""
+        names = {dict(action).get("name") for action in self.actions}
+        return {"promote", "demote"} <= names
 
     def default_operations(self) -> list[dict[str, str]]:
         """The operations pcs adds for a new resource: one per advertised action."""
@@ -94,7 +101,8 @@ def parse_metadata(name: AgentName, text: str) -> AgentMetadata | None:
                        if p.get("name"))
     actions = tuple(tuple((str(k), str(v)) for k, v in a.attrib.items())
                     for a in root.iterfind("actions/action"))
-    return AgentMetadata(name, parameters, actions)
+    version = (root.findtext("version") or "1.0").strip()
+    return AgentMetadata(name, parameters, actions, version)
 
 
 def _parameter(element: XMLElement) -> Parameter:

@@ -20,6 +20,7 @@ from hacluster.cib import XMLElement
 from hacluster.common import Code, HaError, Problem, parse_score
 
 CONSTRAINT_TAGS = ("rsc_location", "rsc_colocation", "rsc_order", "rsc_ticket")
+REMOVAL_ORDER = ("rsc_colocation", "rsc_location", "rsc_order", "rsc_ticket")
 REFERENCING_ATTRS = ("rsc", "with-rsc", "first", "then")
 COMPARISONS = frozenset({"lt", "gt", "lte", "gte", "eq", "ne"})
 UNARY = frozenset({"defined", "not_defined"})
@@ -351,8 +352,8 @@ def remove_references(root: XMLElement, rid: str) -> list[str]:
     and the constraint, once empty). Returns the ids of constraints removed whole."""
     removed: list[str] = []
     found = references(root, rid)
-    # pcs reports (and removes) locations, then colocations, then orders, then tickets.
-    found.sort(key=lambda c: CONSTRAINT_TAGS.index(str(c.tag)))
+    # pcs reports (and removes) colocations, then locations, then orders, then tickets.
+    found.sort(key=lambda c: REMOVAL_ORDER.index(str(c.tag)))
     for constraint in found:
         if any(constraint.get(a) == rid for a in REFERENCING_ATTRS):
             cibedit.remove_element(constraint)

@@ -146,8 +146,9 @@ def parse_duration_s(text: str) -> tuple[int, int] | None:
 def lifetime_end(lifetime: str, now_s: int) -> str:
     parsed = parse_duration_s(lifetime)
     if parsed is None:
-        raise HaError([error(Code.TOOL_BAD_VALUE, f"Invalid duration specified: {lifetime}",
-                             lifetime=lifetime)])
+        raise HaError([error(Code.TOOL_BAD_VALUE, f"Invalid duration specified: {lifetime}\n"
+                             "Please refer to https://en.wikipedia.org/wiki/ISO_8601#Durations "
+                             "for examples of valid durations", lifetime=lifetime)])
     months, seconds = parsed
     start = dt.datetime.fromtimestamp(now_s, dt.UTC)
     year, month = divmod(start.month - 1 + months, 12)
@@ -203,28 +204,75 @@ def check_target(root: XMLElement, rid: str, node: str) -> list[Problem]:
     return node_problem(root, node) if node else []
 
 
-def current_node(root: XMLElement, rid: str, now_s: int, verb: str) -> tuple[str, list[Problem]]:
+def current_node(root: XMLElement, rid: str, now_s: int) -> tuple[str, list[Problem]]:
+    """Where a move or ban without a node applies: the one node `rid` is active on. Else
+    crm_resource's refusal (it says "not moved" for a ban too), with the promoted count
+    for a promotable resource."""
     where = resource_locations(root, rid, now_s) or []
     nodes = sorted({loc.node for loc in where})
     if len(nodes) == 1:
         return nodes[0], []
-    return "", [error(Code.RSC_NOT_RUNNING, f"Resource '{rid}' not {verb}: active in "
-                      f"{len(nodes)} locations.\nTo prevent '{rid}' from running on a specific "
-                      "location, specify a node.", id=rid)]
+    element = cibedit.find_resource(root, rid)
+    promotable = element is not None and promotable_clone(element) is not None
+    promoted = len({loc.node for loc in where if loc.role == "Promoted"})
+    count = f" (promoted in {promoted})" if promotable else ""
+    extra = (f"To prevent '{rid}' from being promoted at a specific location, specify a node "
+             "and the --promoted option." if promotable else "")
+    return "", [error(Code.RSC_NOT_RUNNING, f"Resource '{rid}' not moved: active in "
+                      f"{len(nodes)} locations{count}.\nTo prevent '{rid}' from running on a "
+                      f"specific location, specify a node.{extra}", id=rid)]
+
+
+def promotable_clone(element: XMLElement) -> XMLElement | None:
+    """The promotable clone `element` is or lies in (None when none)."""
+    current: XMLElement | None = element
+    while current is not None:
+        if current.tag == "master" or (current.tag == "clone" and any(
+                is_true(v) for v in cibedit.find_values(
+                    current, "meta_attributes/nvpair[@name='promotable']/@value"))):
+            return current
+        current = current.getparent()
+    return None
+
+
+def pcs_move_problems(element: XMLElement, promoted: bool) -> list[Problem]:
+    """pcs moves only promotable clones among clones, and those only by the clone's id."""
+    rid = str(element.get("id"))
+    in_clone = element.tag in ("clone", "master") or any(
+        a.tag in ("clone", "master") for a in element.iterancestors())
+    promotable = promotable_clone(element)
+    if in_clone and promotable is None:
+        return [error(Code.RSC_WRONG_KIND, "cannot move cloned resources", id=rid,
+                      closing="yes")]
+    if promoted and promotable is not element:
+        known = f" ({promotable.get('id')})" if promotable is not None else ""
+        return [error(Code.RSC_WRONG_KIND, "when specifying --promoted you must use the "
+                      f"promotable clone id{known}", id=rid, closing="yes")]
+    if promotable is not None and promotable is not element:
+        return [error(Code.RSC_WRONG_KIND, "to move promotable clone resources you must use "
+                      f"the promotable clone id ({promotable.get('id')})", id=rid,
+                      closing="yes")]
+    return []
 
 
 def move(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = "",
-         promoted: bool = False) -> MoveResult:
-    """cli-prefer-<rsc> on `node`; without a node, a ban from where it runs now."""
-    until = lifetime_end(lifetime, now_s) if lifetime else ""
+         promoted: bool = False, pcs_rules: bool = False) -> MoveResult:
+    """cli-prefer-<rsc> on `node`; without a node, a ban from where it runs now. With
+    `pcs_rules`, what pcs refuses to move (pcs_move_problems) is refused."""
     if not node:
-        return ban(env, rid, "", now_s, lifetime, promoted, verb="moved")
+        return ban(env, rid, "", now_s, lifetime, promoted)
     role = "Promoted" if promoted else "Started"
+    ends: list[str] = []
 
     def edit(root: XMLElement) -> list[Problem]:
         problems = check_target(root, rid, node)
+        element = cibedit.find_resource(root, rid)
+        if pcs_rules and element is not None:
+            problems = pcs_move_problems(element, promoted) + problems
         if problems:
             return problems
+        until = lifetime_end(lifetime, now_s) if lifetime else ""
+        ends.append(until)
         cli_constraint(root, f"cli-prefer-{rid}", rid, node, "INFINITY", role, until, True)
         for old in cibedit.find_all(root, "/cib/configuration/constraints/rsc_location[@id=$i]",
                               i=f"cli-ban-{rid}-on-{node}"):
@@ -232,22 +280,24 @@ def move(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = "
         return []
 
     cibedit.change(env, edit)
-    return MoveResult(f"cli-prefer-{rid}", until)
+    return MoveResult(f"cli-prefer-{rid}", ends[0])
 
 
 def ban(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = "",
-        promoted: bool = False, verb: str = "banned") -> MoveResult:
-    until = lifetime_end(lifetime, now_s) if lifetime else ""
+        promoted: bool = False) -> MoveResult:
     role = "Promoted" if promoted else "Started"
     chosen: list[str] = []
+    ends: list[str] = []
 
     def edit(root: XMLElement) -> list[Problem]:
         problems = check_target(root, rid, node)
         target = node
         if not problems and not target:
-            target, problems = current_node(root, rid, now_s, verb)
+            target, problems = current_node(root, rid, now_s)
         if problems:
             return problems
+        until = lifetime_end(lifetime, now_s) if lifetime else ""
+        ends.append(until)
         chosen.append(target)
         cli_constraint(root, f"cli-ban-{rid}-on-{target}", rid, target, "-INFINITY", role,
                        until, False)
@@ -256,7 +306,7 @@ def ban(env: CIBEnvironment, rid: str, node: str, now_s: int, lifetime: str = ""
                         f"{rid} on {target}.")]
 
     warnings = cibedit.change(env, edit)
-    return MoveResult(f"cli-ban-{rid}-on-{chosen[0]}", until, tuple(warnings))
+    return MoveResult(f"cli-ban-{rid}-on-{chosen[0]}", ends[0], tuple(warnings))
 
 
 def clear(env: CIBEnvironment, rid: str, node: str = "", expired_only: bool = False,

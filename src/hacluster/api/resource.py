@@ -17,7 +17,7 @@ from hacluster.api import env as api_env
 from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
-from hacluster.common import Code, Problem
+from hacluster.common import Code, Problem, is_true
 
 Pairs = tuple[tuple[str, str], ...]
 TRACE_PARAMETERS = ("trace_ra", "trace_file")
@@ -67,10 +67,52 @@ def resolve_agent(text: str) -> tuple[agents.AgentName | None, agents.AgentMetad
     text_md = api_env.agent_metadata(name.standard, name.provider, name.type)
     metadata = agents.parse_metadata(name, text_md) if text_md else None
     if metadata is None:
-        return name, None, [*assumed, error(
-            Code.RSC_AGENT_UNKNOWN, f"Agent '{name}' is not installed or does not provide "
-            f"valid metadata", forceable=True, agent=str(name))]
+        return name, None, [*assumed, missing_agent(name)]
     return name, metadata, assumed
+
+
+def missing_agent(name: agents.AgentName) -> Problem:
+    """pcs quotes what crm_resource said when it asked for the meta-data."""
+    return error(Code.RSC_AGENT_UNKNOWN, f"Agent '{name}' is not installed or does not provide "
+                 f"valid metadata: crm_resource: Metadata query for {name} failed: No such "
+                 "device or address, Error performing operation: No such object",
+                 forceable=True, agent=str(name))
+
+
+def agent_of(primitive: XMLElement) -> tuple[agents.AgentName | None,
+                                               agents.AgentMetadata | None]:
+    """A configured primitive's agent name and meta-data (None when not installed)."""
+    provider = primitive.get("provider", "")
+    text = ":".join(p for p in (primitive.get("class", ""), provider, primitive.get("type", ""))
+                    if p or provider)
+    name = agents.parse_agent_name(text)
+    if name is None or not name.standard:
+        return None, None
+    md_text = api_env.agent_metadata(name.standard, name.provider, name.type)
+    return name, agents.parse_metadata(name, md_text) if md_text else None
+
+
+def clone_problems(name: agents.AgentName, metadata: agents.AgentMetadata | None,
+                   clone_meta: Pairs, where: str = "",
+                   check_missing: bool = False) -> list[Problem]:
+    """Clone options an agent cannot honour: globally-unique or promotable for a non-OCF
+    agent (always refused), promotable for an OCF 1.1 agent without promote and demote
+    actions (forceable). `where` is " of resource 'x' [in group 'g']"."""
+    wanted = {key for key, value in clone_meta
+              if key in ("globally-unique", "promotable") and is_true(value)}
+
+    def refused(option: str, forceable: bool) -> Problem:
+        return error(Code.RSC_WRONG_KIND, f"Clone option '{option}' is not compatible with "
+                     f"'{name}' resource agent{where}", forceable=forceable, option=option)
+
+    if name.standard != "ocf":
+        return [refused(o, False) for o in ("globally-unique", "promotable") if o in wanted]
+    if metadata is None:
+        return [missing_agent(name)] if check_missing else []
+    if metadata.version == "1.1" and "promotable" in wanted \
+            and not metadata.provides_promotability:
+        return [refused("promotable", True)]
+    return []
 
 
 def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
@@ -82,10 +124,14 @@ def parameter_problems(metadata: agents.AgentMetadata | None, given: Pairs,
         known += TRACE_PARAMETERS  # resource-agents' tracing, which pcs allows on every agent
     allowed = ", ".join(f"'{n}'" for n in sorted(known))
     fencing = metadata.name.standard == "stonith"
-    problems = [error(Code.RSC_OPTION_UNKNOWN, f"invalid resource option '{name}', allowed "
-                      f"options are: {allowed}", forceable=True, option=name)
-                for name, _ in given
-                if name not in known and not (fencing and name.startswith("pcmk_"))]
+    unknown = sorted({name for name, _ in given
+                      if name not in known and not (fencing and name.startswith("pcmk_"))})
+    # pcs names every unknown option in one error, sorted: "option 'a'" or "options: 'a', 'b'"
+    listed = ", ".join(f"'{n}'" for n in unknown)
+    what = f"options: {listed}" if len(unknown) > 1 else f"option {listed}"
+    problems = [error(Code.RSC_OPTION_UNKNOWN, f"invalid resource {what}, allowed options "
+                      f"are: {allowed}", forceable=True, option=",".join(unknown))
+                ] if unknown else []
     if check_required:
         names = {name for name, _ in given}
         # The fencer supplies a device's action and target port (pcmk_host_map), so pcs does
@@ -107,6 +153,9 @@ def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[P
         if bad_id:  # pcs checks the new id before anything else, and alone
             return bad_id
         name, metadata, found = resolve_agent(spec.agent)
+        if name is not None and spec.clone:  # pcs checks the clone options first
+            promotable = (("promotable", "true"),) if spec.clone == "promotable" else ()
+            found += clone_problems(name, metadata, spec.clone_meta + promotable)
         found += parameter_problems(metadata, spec.instance, check_required=True)
         found += creation_problems(root, spec)
         if name is None or any(p.code is not Code.RSC_AGENT_UNKNOWN and p.is_error(force)
@@ -181,6 +230,8 @@ def add_operations(root: XMLElement, primitive: XMLElement, given: Sequence[Pair
         ops += [{"name": "monitor", "interval": "60s"}] if "monitor" not in named else []
     elif metadata is not None:
         ops += [op for op in metadata.default_operations() if op["name"] not in named]
+    elif "monitor" not in named:  # an agent pcs could not read gets pcs's default monitor
+        ops.append({"name": "monitor", "interval": "60s"})
     if not ops:
         return
     ops.sort(key=lambda op: op["name"])
@@ -250,49 +301,92 @@ def update(env: CIBEnvironment, rid: str, instance: Pairs = (), operations: Sequ
                 return [error(Code.RSC_WRONG_KIND, f"'{rid}' is not a primitive resource")]
             cibedit.set_meta(root, element, meta)
             return []
+        problems += instance_problems(element, instance)
         if instance:
-            problems += instance_problems(element, instance)
             nvs = cibedit.nvset(element, "instance_attributes", root)
             assert nvs is not None
             cibedit.set_nvpairs(root, nvs, instance)
-        for op in operations:
-            replace_operation(root, element, dict(op))
         if meta:
             cibedit.set_meta(root, element, meta)
+        if element.find("operations") is None:  # pcs always leaves an operations element
+            cibedit.sub_element(element, "operations")
+        for op in operations:
+            problems += replace_operation(root, element, dict(op))
         return problems
 
     return cibedit.change(env, edit, force)
 
 
 def instance_problems(primitive: XMLElement, given: Pairs) -> list[Problem]:
-    provider = primitive.get("provider", "")
-    text = ":".join(p for p in (primitive.get("class", ""), provider, primitive.get("type", ""))
-                    if p or provider)
-    name = agents.parse_agent_name(text)
-    if name is None or not name.standard:
+    """pcs reads the agent's meta-data on every update of a primitive: an agent it cannot
+    read is a forceable error even when no instance attribute changes."""
+    name, metadata = agent_of(primitive)
+    if name is None:
         return []
-    md_text = api_env.agent_metadata(name.standard, name.provider, name.type)
-    metadata = agents.parse_metadata(name, md_text) if md_text else None
+    if metadata is None:
+        return [missing_agent(name)]
     return parameter_problems(metadata, tuple((n, v) for n, v in given if v),
                               check_required=False)
 
 
-def replace_operation(root: XMLElement, primitive: XMLElement, op: dict[str, str]) -> None:
-    """pcs resource update ... op NAME ...: the operations of that name give way to this one."""
+def replace_operation(root: XMLElement, primitive: XMLElement,
+                      op: dict[str, str]) -> list[Problem]:
+    """pcs resource update ... op NAME ...: the first operation of that name and role gives
+    way to this one, in its place; another operation of that name at the same interval is
+    an error."""
     operations = primitive.find("operations")
-    if operations is None:
-        operations = cibedit.sub_element(primitive, "operations")
-    same = [o for o in operations.findall("op") if o.get("name") == op["name"]]
-    index = list(operations).index(same[0]) if same else None
-    for old in same:
-        operations.remove(old)
-    new = append_op(root, operations, str(primitive.get("id")), op, index)
-    # pcs writes only what it was given for a replaced operation: id first, then the rest.
+    assert operations is not None
+    role = op_role(op.get("role", ""))
+    existing = operations.findall("op")
+    same = next((o for o in existing
+                 if o.get("name") == op["name"] and op_role(o.get("role", "")) == role), None)
+    index = None
+    if same is not None:
+        index = list(operations).index(same)
+        operations.remove(same)
+    rid = str(primitive.get("id"))
+    interval = legacy_seconds(op_interval(op))
+    clash = [o for o in operations.findall("op") if o.get("name") == op["name"]
+             and legacy_seconds(o.get("interval", "")) == interval]
+    if clash:
+        listing = "\n".join(op_listing(o) for o in clash)
+        return [error(Code.RSC_ID_EXISTS, f"operation {op['name']} with interval {interval}s "
+                      f"already specified for {rid}:\n{listing}")]
+    new = append_op(root, operations, rid, op, index)
+    # pcs writes only what it was given for a replaced operation: id, name, then the rest
+    # sorted by name.
     attrs = {str(k): str(v) for k, v in new.attrib.items()}
     new.attrib.clear()
     new.set("id", attrs.pop("id"))
-    for key, value in attrs.items():
-        new.set(key, value)
+    new.set("name", attrs.pop("name"))
+    for key in sorted(attrs):
+        new.set(key, attrs[key])
+    return []
+
+
+def op_role(role: str) -> str:
+    return {"Master": "Promoted", "Slave": "Unpromoted"}.get(role, role)
+
+
+def legacy_seconds(text: str) -> str:
+    """pcs's reading of an interval for comparing operations: whole seconds with an
+    optional s/sec/m/min/h/hr unit, any other text compared as it is."""
+    units = (("sec", 1), ("min", 60), ("hr", 3600), ("s", 1), ("m", 60), ("h", 3600))
+    if text.isdigit():
+        return str(int(text))
+    for unit, factor in units:
+        number = text[:-len(unit)]
+        if text.endswith(unit) and number.isdigit():
+            return str(int(number) * factor)
+    return text
+
+
+def op_listing(op: XMLElement) -> str:
+    """pcs's one-line form of an operation: name, its other attributes sorted, its id."""
+    words = [str(op.get("name"))]
+    words += [f"{k!s}={v!s}" for k, v in sorted(op.attrib.items()) if k not in ("id", "name")]
+    words += [f"{nv.get('name')}={nv.get('value')}" for nv in op.iter("nvpair")]
+    return " ".join([*words, f"({op.get('id')})"])
 
 
 def meta(env: CIBEnvironment, rid: str, pairs: Pairs, force: bool = False) -> list[Problem]:

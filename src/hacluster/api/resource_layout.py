@@ -14,9 +14,18 @@ from collections.abc import Sequence
 from hacluster.api import cibedit, constraint
 from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
-from hacluster.api.resource import Pairs, append_op
+from hacluster.api.resource import (
+    Pairs,
+    agent_of,
+    append_op,
+    clone_problems,
+    legacy_seconds,
+    op_interval,
+    op_listing,
+    op_role,
+)
 from hacluster.cib import XMLElement
-from hacluster.common import Code, Problem, duration_ms
+from hacluster.common import Code, Problem
 
 CLONE_TAGS = ("clone", "master")
 
@@ -36,25 +45,48 @@ def delete(env: CIBEnvironment, rid: str) -> list[str]:
     return report
 
 
-def removal_root(element: XMLElement) -> XMLElement:
-    """A clone goes with its only child; a group with its last member."""
-    parent = element.getparent()
-    if parent is None:
-        return element
-    if parent.tag in CLONE_TAGS:
-        return removal_root(parent)
-    if parent.tag == "group" and len(parent.findall("primitive")) == 1:
-        return removal_root(parent)
-    return element
-
-
 def remove_resource(root: XMLElement, element: XMLElement) -> list[str]:
-    target = removal_root(element)
-    ids = [str(e.get("id")) for e in target.iter() if e.tag in cibedit.RESOURCE_TAGS]
-    report: list[str] = []
-    for rid in ids:
-        report += [f"Removing Constraint - {c}" for c in constraint.remove_references(root, rid)]
-    report.append(f"Deleting Resource - {element.get('id')}")
+    """pcs 0.11's legacy removal and its report: a clone is removed through its child, a
+    group member by member; constraints go first, the clone's before its child's."""
+    if element.tag in CLONE_TAGS:
+        inner = [c for c in element if c.tag in cibedit.RESOURCE_TAGS]
+        if not inner:
+            cibedit.remove_element(element)
+            return [f"Deleting Resource - {element.get('id')}"]
+        element = inner[0]
+    if element.tag != "group":
+        return remove_primitive(root, element)
+    gid = element.get("id")
+    report = [f"Removing group: {gid} (and all resources within group)",
+              f"Stopping all resources in group: {gid}..."]
+    for member in element.findall("primitive"):
+        report += remove_primitive(root, member)
+    return report
+
+
+def remove_primitive(root: XMLElement, primitive: XMLElement) -> list[str]:
+    """A primitive and the constraints naming it; the last member of a group takes the
+    group (and the group's clone) along."""
+    def constraints_of(rid: object) -> list[str]:
+        return [f"Removing Constraint - {c}"
+                for c in constraint.remove_references(root, str(rid))]
+
+    rid, parent = primitive.get("id"), primitive.getparent()
+    assert parent is not None
+    report = constraints_of(parent.get("id")) if parent.tag in CLONE_TAGS else []
+    report += constraints_of(rid)
+    if parent.tag != "group" or len(parent.findall("primitive")) > 1:
+        report.append(f"Deleting Resource - {rid}")
+        cibedit.remove_element(parent if parent.tag in CLONE_TAGS else primitive)
+        return report
+    target, what = parent, "and group"
+    top = parent.getparent()
+    if top is not None and top.tag in CLONE_TAGS:
+        constraint.remove_references(root, str(parent.get("id")))  # pcs says nothing here
+        target = top
+        what = "and group and M/S" if top.tag == "master" else "and group and clone"
+    report += constraints_of(target.get("id"))
+    report.append(f"Deleting Resource ({what}) - {rid}")
     cibedit.remove_element(target)
     return report
 
@@ -63,36 +95,83 @@ def remove_resource(root: XMLElement, element: XMLElement) -> list[str]:
 
 
 def group_add(env: CIBEnvironment, group_id: str, rids: Sequence[str]) -> list[Problem]:
+    """Move primitives into a group (made when missing), in pcs's order of checks: the new
+    group's id, unknown ids, each member's kind, then the group's own (a group, no duplicate
+    or present member). A group emptied by the move goes, unless something refers to it."""
     def edit(root: XMLElement) -> list[Problem]:
         group = cibedit.find_resource(root, group_id)
-        problems = constraint.missing_resources(root, rids)
-        if group is not None and group.tag != "group":
-            problems.append(error(Code.RSC_WRONG_KIND, f"'{group_id}' is not a group"))
-        elif group is None:
+        problems: list[Problem] = []
+        if group is None:
             bad = cibedit.id_problem(group_id, "group name")
             if bad is None and cibedit.id_exists(root, group_id):
                 bad = error(Code.RSC_ID_EXISTS, f"'{group_id}' already exists")
             problems += [bad] if bad else []
-        members = [cibedit.find_resource(root, rid) for rid in rids]
-        for rid, member in zip(rids, members, strict=True):
-            if member is not None and member.tag != "primitive":
-                problems.append(error(Code.RSC_WRONG_KIND, f"'{rid}' is not a primitive "
-                                      "resource"))
-            elif member is not None and member.getparent().tag in CLONE_TAGS:  # type: ignore[union-attr]
-                problems.append(error(Code.RSC_WRONG_KIND, f"cannot put a cloned resource "
-                                      f"'{rid}' into a group"))
+        problems += [error(Code.RSC_NOT_FOUND, f"'{rid}' does not exist", id=rid)
+                     for rid in rids if cibedit.find_resource(root, rid) is None]
+        members = [m for m in (cibedit.find_resource(root, rid) for rid in rids)
+                   if m is not None]
+        problems += [p for m in members for p in member_problems(m)]
+        problems += group_problems(group, group_id, rids)
         if problems:
             return problems
+        emptied = emptied_groups(members, rids)
+        referred = [g for g in emptied if constraint.references(root, g)]
+        if referred:
+            return [error(Code.RSC_WRONG_KIND, f"Unable to move {plural_ids(emptied[g])} as "
+                          f"it would leave group '{g}' empty. Please, use the 'pcs resource "
+                          f"ungroup {g}' command first.") for g in referred]
         if group is None:
             group = cibedit.sub_element(cibedit.section(root, "resources"), "group",
                                         {"id": group_id})
         for member in members:
-            assert member is not None
             leave_group(root, member)
             group.append(member)
         return []
 
     return cibedit.change(env, edit)
+
+
+def member_problems(member: XMLElement) -> list[Problem]:
+    rid, parent = str(member.get("id")), member.getparent()
+    if member.tag != "primitive":
+        return [error(Code.RSC_WRONG_KIND, f"'{rid}' is a {member.tag} resource, {member.tag} "
+                      "resources cannot be put into a group")]
+    if parent is not None and parent.tag in CLONE_TAGS:
+        return [error(Code.RSC_WRONG_KIND, f"'{rid}' cannot be put into a group because its "
+                      f"parent '{parent.get('id')}' is a clone resource")]
+    return []
+
+
+def group_problems(group: XMLElement | None, group_id: str,
+                   rids: Sequence[str]) -> list[Problem]:
+    if group is not None and group.tag != "group":
+        return [error(Code.RSC_WRONG_KIND, f"'{group_id}' is not a group")]
+    twice = sorted({rid for rid in rids if list(rids).count(rid) > 1})
+    if twice:
+        return [error(Code.RSC_ID_EXISTS, "Resources to add or remove must be unique, "
+                      f"duplicate resources: {', '.join(repr(r) for r in twice)}")]
+    present = {str(m.get("id")) for m in group.findall("primitive")} if group is not None \
+        else set()
+    return [error(Code.RSC_ID_EXISTS, f"Cannot add resource '{rid}', it is already present "
+                  f"in group '{group_id}'") for rid in rids if rid in present]
+
+
+def emptied_groups(members: Sequence[XMLElement], rids: Sequence[str]) -> dict[str, list[str]]:
+    """The groups every member of which is being moved: group id → its members' ids."""
+    found: dict[str, list[str]] = {}
+    for member in members:
+        parent = member.getparent()
+        if parent is None or parent.tag != "group":
+            continue
+        inner = [str(p.get("id")) for p in parent.findall("primitive")]
+        if set(inner) <= set(rids):
+            found[str(parent.get("id"))] = inner
+    return found
+
+
+def plural_ids(ids: Sequence[str]) -> str:
+    listed = ", ".join(f"'{i}'" for i in sorted(ids))
+    return f"resources {listed}" if len(ids) > 1 else f"resource {listed}"
 
 
 def leave_group(root: XMLElement, member: XMLElement) -> None:
@@ -133,7 +212,7 @@ def group_remove(env: CIBEnvironment, group_id: str, rids: Sequence[str]) -> lis
 
 
 def clone(env: CIBEnvironment, rid: str, clone_id: str, options: Pairs,
-          promotable: bool) -> list[Problem]:
+          promotable: bool, force: bool = False) -> list[Problem]:
     def edit(root: XMLElement) -> list[Problem]:
         element, problems = cibedit.resource_or_problem(root, rid)
         if element is None:
@@ -142,6 +221,10 @@ def clone(env: CIBEnvironment, rid: str, clone_id: str, options: Pairs,
         assert parent is not None
         if element.tag not in ("primitive", "group") or parent.tag in CLONE_TAGS:
             return [error(Code.RSC_WRONG_KIND, f"{rid} is already a clone resource")]
+        meta = list(options) + ([("promotable", "true")] if promotable else [])
+        found = agent_problems(element, tuple(meta), force)
+        if any(p.is_error(force) for p in found):
+            return found
         wanted = clone_id or f"{rid}-clone"
         if cibedit.id_exists(root, wanted):
             return [error(Code.RSC_ID_EXISTS, f"'{wanted}' already exists")]
@@ -151,12 +234,32 @@ def clone(env: CIBEnvironment, rid: str, clone_id: str, options: Pairs,
                                       {"id": wanted})
         wrapper.append(element)
         constraint.rename_references(root, rid, wanted)
-        meta = list(options) + ([("promotable", "true")] if promotable else [])
         if meta:
             cibedit.set_meta(root, wrapper, meta)
-        return []
+        return found
 
-    return cibedit.change(env, edit)
+    return cibedit.change(env, edit, force)
+
+
+def agent_problems(element: XMLElement, meta: Pairs, force: bool) -> list[Problem]:
+    """What the agents of a resource about to be cloned say to its clone options. pcs 0.11
+    honours --force only for a group's members: a lone primitive is refused regardless."""
+    found: list[Problem] = []
+    members = element.findall("primitive") if element.tag == "group" else [element]
+    for member in members:
+        name, metadata = agent_of(member)
+        if name is None:
+            continue
+        where = f" of resource '{member.get('id')}'"
+        if element.tag == "group":
+            where += f" in group '{element.get('id')}'"
+        problems = clone_problems(name, metadata, meta, where, check_missing=True)
+        if element.tag != "group":  # refused even when forced
+            problems = [error(p.code, p.message + (", use --force to override"
+                                                   if p.forceable else ""))
+                        for p in problems]
+        found += problems
+    return found
 
 
 def unclone(env: CIBEnvironment, rid: str) -> list[Problem]:
@@ -180,19 +283,24 @@ def unclone(env: CIBEnvironment, rid: str) -> list[Problem]:
 # ------------------------------------------------------------------------ operations
 
 
-def duplicate_op(rid: str, op: dict[str, str], existing: XMLElement,
+def duplicate_op(rid: str, op: dict[str, str], existing: Sequence[XMLElement],
                  force: bool) -> list[Problem]:
-    """pcs refuses a second operation of a name (unless forced) and, even forced, one with
-    the same interval."""
+    """pcs refuses an operation at the interval of another of its name (any role), and,
+    unless forced, a second operation of a name (for monitors: of the same role)."""
     name = op["name"]
-    shown = " ".join(f"{k!s}={v!s}" for k, v in existing.attrib.items()
-                     if k not in ("id", "name"))
-    listing = f"{name} {shown} ({existing.get('id')})"
-    if duration_ms(existing.get("interval", "0")) == duration_ms(op.get("interval", "0")):
+    interval = legacy_seconds(op_interval(op))
+    same = [o for o in existing if o.get("name") == name]
+    clash = [o for o in same if legacy_seconds(o.get("interval", "")) == interval]
+    if clash:
+        listing = "\n".join(op_listing(o) for o in clash)
         return [error(Code.RSC_ID_EXISTS, f"operation {name} with interval "
-                      f"{existing.get('interval')} already specified for {rid}:\n{listing}")]
-    if force:
+                      f"{interval}s already specified for {rid}:\n{listing}")]
+    role = op_role(op.get("role") or "Started")
+    if name == "monitor":
+        same = [o for o in same if op_role(o.get("role") or "Started") == role]
+    if force or not same:
         return []
+    listing = "\n".join(op_listing(o) for o in same)
     return [error(Code.RSC_ID_EXISTS, f"operation {name} already specified for {rid}, use "
                   f"--force to override:\n{listing}")]
 
@@ -209,9 +317,7 @@ def op_add(env: CIBEnvironment, rid: str, name: str, options: Pairs,
         operations = element.find("operations")
         if operations is None:
             operations = cibedit.sub_element(element, "operations")
-        for existing in operations.findall("op"):
-            if existing.get("name") == name and existing.get("role") == op.get("role"):
-                problems += duplicate_op(rid, op, existing, force)
+        problems += duplicate_op(rid, op, operations.findall("op"), force)
         append_op(root, operations, rid, op)
         return problems
 

@@ -152,10 +152,16 @@ def run_placement(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: 
         for cid in move.clear(env, args.resource, node, args.expired, now_s):
             print(f"Removing constraint: {cid}")
         return 0
-    if args.move:
-        result = move.move(env, args.resource, node, now_s, args.lifetime, args.promoted)
-    else:
-        result = move.ban(env, args.resource, node, now_s, args.lifetime, args.promoted)
+    try:
+        if args.move:
+            result = move.move(env, args.resource, node, now_s, args.lifetime, args.promoted)
+        else:
+            result = move.ban(env, args.resource, node, now_s, args.lifetime, args.promoted)
+    except HaError as error:
+        if "lifetime" not in error.problems[0].details:
+            raise
+        print(error.problems[0].message, file=sys.stderr)  # crm_resource prints it plainly
+        return int(ExitStatus.USAGE)
     if result.until:
         print(f"Migration will take effect until: {result.until}")
     for problem in result.problems:

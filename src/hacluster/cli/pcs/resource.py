@@ -96,7 +96,7 @@ def create(words: list[str], options: Options) -> int:
 
 
 def update(words: list[str], options: Options) -> int:
-    if not words:
+    if len(words) < 2:  # pcs wants something to change
         raise Usage("resource update", "update <resource id> [resource options] [op ...] "
                     "[meta <meta options>]")
     instance: tuple[tuple[str, str], ...] = ()
@@ -178,21 +178,31 @@ def move_with_constraint(words: list[str], options: Options) -> int:
                     "[destination node] [lifetime=<lifetime>] [--promoted]")
     rid, node = positional[0], positional[1] if len(positional) > 1 else ""
     result = placement(lambda: move.move(options.env(), rid, node, int(time.time()),
-                                         named.get("lifetime", ""), options.has("--promoted")))
+                                         pcs_lifetime(named), options.has("--promoted"),
+                                         pcs_rules=True), f"cannot move resource '{rid}'")
     if result.until:
         print(f"Migration will take effect until: {result.until}", file=sys.stderr)
-    if node and not result.constraint_id.startswith("cli-ban"):
+    elif node and not result.constraint_id.startswith("cli-ban"):
         print(f"Warning: A move constraint has been created and the resource '{rid}' may or "
               "may not move depending on other configuration", file=sys.stderr)
     return 0
 
 
-def placement(call: Callable[[], move.MoveResult]) -> move.MoveResult:
-    """pcs words the crm_resource errors its move/ban commands get."""
+def pcs_lifetime(named: dict[str, str]) -> str:
+    """pcs makes a lifetime that starts with a digit an ISO 8601 duration by prefixing P."""
+    lifetime = named.get("lifetime", "")
+    return f"P{lifetime}" if lifetime[:1].isdigit() else lifetime
+
+
+def placement(call: Callable[[], move.MoveResult], failed: str) -> move.MoveResult:
+    """pcs words the crm_resource errors its move/ban commands get; `failed` heads what
+    crm_resource itself said ("cannot ban resource 'x'")."""
     try:
         return call()
     except HaError as error:
         problem = error.problems[0]
+        if "lifetime" in problem.details:
+            raise HaError.single(problem.code, f"{failed}\n{problem.message}") from None
         if problem.code is Code.NODE_NOT_FOUND:
             raise HaError.single(Code.NODE_NOT_FOUND, f"Node '{problem.details['node']}' does "
                                  "not appear to exist in configuration") from None
@@ -226,7 +236,8 @@ def ban(words: list[str], options: Options) -> int:
                     "[--promoted]")
     rid, node = positional[0], positional[1] if len(positional) > 1 else ""
     result = placement(lambda: move.ban(options.env(), rid, node, int(time.time()),
-                                        named.get("lifetime", ""), options.has("--promoted")))
+                                        pcs_lifetime(named), options.has("--promoted")),
+                       f"cannot ban resource '{rid}'")
     if result.until:
         print(f"Migration will take effect until: {result.until}", file=sys.stderr)
     target = result.constraint_id.rsplit("-on-", 1)[-1]

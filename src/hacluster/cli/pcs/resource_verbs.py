@@ -66,8 +66,9 @@ def clone(promotable: bool) -> Callable[[list[str], Options], int]:
         positional, named = split_options(words[1:])
         clone_id = positional[0] if positional else ""
         with missing_resource_says("unable to find group or resource: {id}"):
-            resource_layout.clone(options.env(), words[0], clone_id, tuple(named.items()),
-                                  promotable)
+            warnings = resource_layout.clone(options.env(), words[0], clone_id,
+                                             tuple(named.items()), promotable, options.force)
+        print_problems(warnings, options.force)
         return 0
     return run
 
