@@ -137,6 +137,8 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             role = Role.STOPPED if role == Role.UNKNOWN else role
             continue
         action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
+        if action == "fence" and not stonith:
+            action = "stop"  # Pacemaker resets on-fail=fence to stop without fencing
         if action == "ignore":
             role = max(role, Role.STARTED) if task != "stop" else role
             continue
