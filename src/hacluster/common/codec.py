@@ -89,12 +89,29 @@ class Codec:
             by_class[cls] = tag
         self._classes: Mapping[str, type] = MappingProxyType(dict(tags))
         self._tags: Mapping[type, str] = MappingProxyType(by_class)
-        encoders: dict[type, Encoder] = {}
-        decoders: dict[type, Decoder] = {}
-        for cls in tags.values():
-            self._compile_class(cls, encoders, decoders)
-        self._encoders: Mapping[type, Encoder] = MappingProxyType(encoders)
-        self._decoders: Mapping[type, Decoder] = MappingProxyType(decoders)
+        # Compiled on first use of a class (a tool that sends one request pays for that
+        # one, not for the whole vocabulary); only finished (de)coders are ever added here.
+        self._encoders: dict[type, Encoder] = {}
+        self._decoders: dict[type, Decoder] = {}
+
+    def compile_all(self) -> None:
+        """Compile every registered class now (tests: a class the codec cannot carry is an
+        AssertionError here, not at its first message)."""
+        for cls in self._classes.values():
+            self._compiled(cls)
+
+    def _compiled(self, cls: type) -> tuple[Encoder, Decoder]:
+        """`cls`'s encoder and decoder, compiled into private maps and published when
+        complete, so a thread never sees the placeholders of a compilation in progress."""
+        encoder = self._encoders.get(cls)
+        if encoder is not None:
+            return encoder, self._decoders[cls]
+        assert cls in self._tags, f"{cls.__name__} is not registered in this codec"
+        encoders, decoders = dict(self._encoders), dict(self._decoders)
+        self._compile_class(cls, encoders, decoders)
+        self._decoders.update(decoders)  # decoders first: an encoder found implies both
+        self._encoders.update(encoders)
+        return encoders[cls], decoders[cls]
 
     @property
     def classes(self) -> Mapping[str, type]:
@@ -108,7 +125,8 @@ class Codec:
     def encode(self, message: Any) -> bytes:
         """The payload of a registered message (our own value: misuse is asserted)."""
         sink = _Sink()
-        tree = self._encoders[type(message)](message, sink)
+        encoder = self._encoders.get(type(message)) or self._compiled(type(message))[0]
+        tree = encoder(message, sink)
         text = json.dumps(tree, separators=(",", ":"),
                           allow_nan=False).encode()
         if not sink.parts:
@@ -118,7 +136,8 @@ class Codec:
     def to_json(self, message: Any) -> Any:
         """The message as a JSON value with bytes inlined as latin-1 text (no attachments)."""
         sink = _Sink()
-        tree = self._encoders[type(message)](message, sink)
+        encoder = self._encoders.get(type(message)) or self._compiled(type(message))[0]
+        tree = encoder(message, sink)
         if not sink.parts:
             return {"payload": tree}
         return {"payload": tree, "blobs": [b.decode("latin-1") for b in sink.parts]}
@@ -171,7 +190,8 @@ class Codec:
         cls = self._classes.get(tag)
         if cls is None:
             raise Malformed(f"unknown tag {tag!r}"[:200])
-        return self._decoders[cls](tree, blobs)
+        decoder = self._decoders.get(cls) or self._compiled(cls)[1]
+        return decoder(tree, blobs)
 
     # ---------------------------------------------------------------- compiling
 
