@@ -52,7 +52,7 @@ def run_pipeline(model: ClusterModel) -> Run:
     created, unfence_edges = unfence(model, assignment, create_actions(model, assignment))
     ordered = order_actions(model, assignment, created)
     graph_only = (GraphOnly((), unfence_edges),
-                  GraphOnly(*create_probes(model, assignment, ordered.actions)),
+                  GraphOnly(*create_probes(model, assignment, ordered)),
                   GraphOnly(*create_deletes(model, ordered.actions)),
                   GraphOnly(*create_notifies(model, assignment, ordered.actions)),
                   GraphOnly(*create_recurring(model, assignment, ordered.actions)))

@@ -5,17 +5,25 @@ Owns deciding which probes exist (Pacemaker Explained: a resource is probed on e
 online, clean node where it has no operation history; an anonymous clone once per node,
 on one instance; none when enable-startup-probes is false or the resource is an orphan;
 none where a location says resource-discovery=never, and with resource-discovery=
-exclusive only on the nodes such locations name) and the probe -> start edges. Must never change an action the earlier stages decided
-(probes are graph-only: the Transition Summary never lists them) or do I/O.
+exclusive only on the nodes such locations name), the probe -> start edges, and the probe ->
+stop edges of restarts the probed resource's start would cause (Pacemaker orders a probe
+before the stop (demote) of every other resource whose start (promote) the probed
+resource's start requires: if the probe finds it running, the transition aborts before
+the needless restart; else an operator's cleanup of a clone instance restarted, and
+then moved, what is colocated with it). Must never change an action the earlier stages
+decided (probes are graph-only: the Transition Summary never lists them) or do I/O.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from hacluster.common import is_true
 from hacluster.scheduler.actions import Action, Actions
 from hacluster.scheduler.assign import Assignment
+from hacluster.scheduler.edges import IMPLIES_THEN
 from hacluster.scheduler.model import ClusterModel, Node
-from hacluster.scheduler.ordering import Edge
+from hacluster.scheduler.ordering import Edge, Ordered
 from hacluster.scheduler.policy import ancestors
 
 PROBE_TASK = "monitor"
@@ -100,9 +108,67 @@ def probes_of(model: ClusterModel, asg: Assignment, rid: str, node: str,
 
 
 def create_probes(model: ClusterModel, asg: Assignment,
+                  ordered: Ordered) -> tuple[list[Action], list[Edge]]:
+    """Probe actions (mandatory, never pseudo), probe -> start edges for every start of
+    the probed resource, on whichever node it starts, and probe -> restart edges."""
+    probes, edges = probe_actions(model, asg, ordered.actions)
+    after: dict[Key, list[Edge]] = {}
+    for edge in (*ordered.edges, *edges):
+        after.setdefault(edge.first, []).append(edge)
+    for probe in probes:
+        edges += restart_edges(model, ordered.actions, after, probe)
+    return probes, edges
+
+
+Key = tuple[str | None, str, str | None]
+RESTARTED = MappingProxyType({"start": "stop", "promote": "demote"})
+COMPLETES = MappingProxyType({"start": "running", "promote": "promoted", "running": "running",
+                              "promoted": "promoted"})
+
+
+def restart_edges(model: ClusterModel, plan: Actions, after: dict[Key, list[Edge]],
+                  probe: Action) -> list[Edge]:
+    """probe -> the live stops (demotes) of each other primitive whose start (promote)
+    follows the probed resource's start through required orderings: mandatory ones, a
+    collective's action to its members' (not from the probed primitive's own parent to
+    its siblings; for an interleaved clone only to its instance on the probe's node), a
+    member's start (or a collective's running) to its parent's running."""
+    out: list[Edge] = []
+    parent = model.resources[str(probe.rsc)].parent
+    seen: set[Key] = set()
+    todo = [e.then for e in after.get(probe.key, [])]
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        rid, task, _node = key
+        if rid is not None and rid != probe.rsc and rid in model.resources \
+                and model.resources[rid].kind == "primitive" and task in RESTARTED:
+            out += [Edge(probe.key, a.key, frozenset()) for a in plan.find(rid, RESTARTED[task])
+                    if a.runnable and not a.optional and not a.pseudo]
+        todo += [e.then for e in after.get(key, []) if follows(model, e, parent, probe)]
+    return out
+
+
+def follows(model: ClusterModel, edge: Edge, parent: str | None, probe: Action) -> bool:
+    """Does a start required by `edge.first` lead on to `edge.then`?"""
+    if IMPLIES_THEN in edge.flags:
+        return True
+    first, then = edge.first[0], edge.then[0]
+    if first is None or then is None or first not in model.resources \
+            or then not in model.resources:
+        return False
+    if model.resources[then].parent == first:  # a collective to its members
+        interleave = model.resources[first].kind == "clone" and is_true(
+            model.meta(first, "interleave", "false"))
+        return first != parent and (not interleave or edge.then[2] in (None, probe.node))
+    return model.resources[first].parent == then and COMPLETES.get(edge.first[1]) == edge.then[1]
+
+
+def probe_actions(model: ClusterModel, asg: Assignment,
                   plan: Actions) -> tuple[list[Action], list[Edge]]:
-    """Probe actions (mandatory, never pseudo) and probe -> start edges for every start
-    of the probed resource, on whichever node it starts."""
+    """Probe actions and probe -> start edges."""
     probes: list[Action] = []
     edges: list[Edge] = []
     modes = discovery_modes(model)
