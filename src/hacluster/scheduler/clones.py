@@ -309,7 +309,10 @@ def place_instance(work: Work, inst: str, node: str | None,
     if rsc.kind == "primitive":
         record(work, inst, node, rsc.utilization if node else {})
         if node is not None:
-            work.chosen[inst] = tables.get(inst, {}).get(node, 0)
+            # An unmanaged instance is kept on its node, not chosen by score: it is
+            # placed with that node's own weight, 0 (Pacemaker 2.1.5).
+            frozen = unmanaged_node(model, inst)[0]
+            work.chosen[inst] = 0 if frozen else tables.get(inst, {}).get(node, 0)
         return
     work.assigned[inst] = node
     ok = node is not None
