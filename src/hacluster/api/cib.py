@@ -22,7 +22,6 @@ from hacluster.api.env import (
 )
 from hacluster.cib import (
     SECTION_PATHS,
-    CIBDocument,
     CIBRequest,
     XMLElement,
     copy_element,
@@ -122,8 +121,8 @@ def _without_children(element: XMLElement) -> XMLElement:
     return clone
 
 
-def submit(env: CIBEnvironment, request: CIBRequest) -> CIBDocument:
-    return env.submit(request)
+def submit(env: CIBEnvironment, request: CIBRequest) -> None:
+    env.submit(request)
 
 
 def cib_text(env: CIBEnvironment) -> str:
@@ -136,7 +135,7 @@ def empty_text(schema: str | None = None) -> str:
 
 
 def push(env: CIBEnvironment, xml: bytes, diff_against: bytes | None = None,
-         config_only: bool = False) -> CIBDocument:
+         config_only: bool = False) -> None:
     """pcs cluster cib-push: the whole CIB (refused when older than the live one), only its
     configuration (--config), or only the changes from ORIG to FILE (diff-against=ORIG)."""
     pushed = parse_cib(xml)
@@ -145,7 +144,8 @@ def push(env: CIBEnvironment, xml: bytes, diff_against: bytes | None = None,
         diff = create_diff(original, pushed, with_digest=False)
         request = CIBRequest("apply-diff", serialize(diff).decode("utf-8"),
                              options=frozenset({"no-version"}))
-        return env.submit(request)
-    if config_only:
-        return env.submit(CIBRequest("replace-config", pushed.to_text()))
-    return env.submit(CIBRequest("replace", pushed.to_text()))
+        env.submit(request)
+    elif config_only:
+        env.submit(CIBRequest("replace-config", pushed.to_text()))
+    else:
+        env.submit(CIBRequest("replace", pushed.to_text()))

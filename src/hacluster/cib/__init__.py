@@ -11,7 +11,6 @@ import importlib
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from hacluster.cib.applying import OFFLOAD_MIN_BYTES, ApplyDone, ApplyJob, run_apply
 from hacluster.cib.attributes import (
     node_attribute_request,
     node_attributes,
@@ -47,8 +46,6 @@ from hacluster.cib.document import (
     relaxng_check,
     serialize,
 )
-from hacluster.cib.lineage import Lineage, parse_persisted, persisted_bytes
-from hacluster.cib.merge import node_state_id
 from hacluster.cib.ops import (
     Update,
     create,
@@ -72,6 +69,9 @@ from hacluster.cib.upgrade import upgrade
 from hacluster.cib.validate import schema_version, validate
 
 if TYPE_CHECKING:
+    from hacluster.cib.applying import OFFLOAD_MIN_BYTES, ApplyDone, ApplyJob, run_apply
+    from hacluster.cib.lineage import Lineage, parse_persisted, persisted_bytes
+    from hacluster.cib.merge import node_state_id
     from hacluster.cib.messages import CIB_CODEC, CIBAnnounce, CIBApplied, CIBSync, CIBUpdate
     from hacluster.cib.replica import (
         Broadcast,
@@ -82,10 +82,15 @@ if TYPE_CHECKING:
         ReplicaStatus,
     )
 
-# The replication core and its wire messages load on first use (PEP 562): a command-line
-# tool that reads or writes the CIB through the daemon never needs them, and they are a
-# good part of its start-up time.
+# The replication core, its wire messages, the write jobs, lineage and merge load on first
+# use (PEP 562): a command-line tool that reads or writes the CIB through the daemon never
+# needs them, and they are a good part of its start-up time.
 _LAZY = MappingProxyType({
+    **{name: "hacluster.cib.applying" for name in (
+        "OFFLOAD_MIN_BYTES", "ApplyDone", "ApplyJob", "run_apply")},
+    **{name: "hacluster.cib.lineage" for name in (
+        "Lineage", "parse_persisted", "persisted_bytes")},
+    "node_state_id": "hacluster.cib.merge",
     **{name: "hacluster.cib.messages" for name in (
         "CIB_CODEC", "CIBAnnounce", "CIBApplied", "CIBSync", "CIBUpdate")},
     **{name: "hacluster.cib.replica" for name in (
