@@ -173,12 +173,32 @@ class RunAgent:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulingView:
+    """What the DC knows that its copy of the CIB may not show yet, laid over the scheduler's
+    copy wherever the scheduler runs: quorum, the members (their join fields), the nodes
+    shutting down, the DC's own <lrm> (`own_node` "": none) and the fail counts a failing
+    node is about to write (node id, attribute name, value)."""
+
+    quorate: bool
+    members: tuple[int, ...]
+    shutting: tuple[str, ...] = ()
+    own_node: str = ""
+    own_lrm_xml: str = ""
+    predicted: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RunScheduler:
-    """Run the (slow, pure) scheduler on this CIB; the answer comes as SchedulerDone."""
+    """Run the (slow, pure) scheduler on this CIB; the answer comes as SchedulerDone.
+    The DC hands over its parsed CIB as `cib` (a CIBDocument, never encoded) with `cib_xml`
+    empty: copying, patching and serializing a large CIB is the runner's work, off the
+    daemon's loop (hacluster.controller.scheduling). `view`, when given, is laid over it."""
 
     cib_version: tuple[int, int, int]
     cib_xml: bytes
     now_s: int
+    cib: Any = None
+    view: SchedulingView | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ from hacluster.controller import (
     encode_run,
     run_encoded,
     run_scheduler,
+    serialized,
 )
 from hacluster.cpg import Cpg, CpgStatus, Propose, message_prefix
 from hacluster.events import (
@@ -143,7 +144,7 @@ Output = (Send | Multicast | Persist | Deliver | ConfigChange | CpgDeliver | Cpg
 __all__ = ["CIB_GROUP", "OFFLOAD_MIN_BYTES", "RING_SEQ_FILE", "ApplyDone", "ApplyJob", "CIBDocument", "CIBStatus", "Node", "NodeStatus",
            "cib_replica_for", "drops", "initial_cib", "params_from_config", "parse_cib",
            "quorum_from_config", "relaxng_check", "run_scheduler", "run_encoded", "done_of",
-           "encode_run", "run_apply", "secauth"]
+           "encode_run", "run_apply", "secauth", "serialized"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from hacluster.controller import (
     PeerMessage,
     PeerSend,
     TransitionRun,
+    scheduling_bytes,
 )
 from hacluster.controller.messages import ExecuteRequest, JoinAck, decode, encode
 from hacluster.controller.records import digest_of, op_request
@@ -165,7 +166,7 @@ def test_the_lowest_member_is_dc_and_schedules_once_every_member_joined() -> Non
     assert any('in_ccm="true"' in w.xml and w.status_of == "2" for w in writes)
     assert any('dc-uuid="1"' in w.xml for w in writes)
     scheduled = [o for o in joined if isinstance(o, RunScheduler)]
-    assert len(scheduled) == 1 and b'have-quorum="1"' in scheduled[0].cib_xml
+    assert len(scheduled) == 1 and b'have-quorum="1"' in scheduling_bytes(scheduled[0])
 
 
 def test_an_orphan_is_stopped_with_the_agent_its_history_names() -> None:

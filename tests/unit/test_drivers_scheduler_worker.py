@@ -135,3 +135,77 @@ def test_a_worker_that_dies_is_replaced_and_its_run_ends_without_a_transition() 
     assert first != second, "a new worker took the dead one's place"
     assert [(d.cib_version, d.transition is None) for d in done] == [
         ((0, 1, 1), True), ((0, 1, 2), False)]
+
+
+def _eayunstack_request() -> object:
+    """The DC's shape of request: the parsed CIB (no bytes) with a view laid over it that
+    changes the plan (quorum lost, node-2 gone, a fail count about to land on node-1)."""
+    from hacluster.cib import parse_cib
+    from hacluster.events import RunScheduler, SchedulingView
+
+    doc = parse_cib((REPO / "src/hacluster/demo/data/eayunstack-cib.xml").read_bytes())
+    view = SchedulingView(False, (1, 3), ("3",), predicted=(
+        ("1", "fail-count-vip__public#monitor_3000", "INFINITY"),))
+    return RunScheduler(tuple(doc.version), b"", 1_700_000_000, doc, view)
+
+
+def test_the_dc_view_is_laid_over_the_same_way_in_the_worker_and_in_place() -> None:
+    """The DC's request holds its CIB unserialized (the daemon serializes it on a thread);
+    the worker lays the view over the parsed bytes, the inline run over a copy: one graph."""
+    from hacluster.cib import serialize
+    from hacluster.controller import (
+        done_of,
+        encode_run,
+        run_encoded,
+        run_scheduler,
+        scheduling_root,
+        serialized,
+    )
+    from hacluster.events import RunScheduler
+
+    request = _eayunstack_request()
+    assert isinstance(request, RunScheduler) and request.cib is not None
+    before = serialize(request.cib.root, False)
+    root = scheduling_root(request)
+    assert root.get("have-quorum") == "0"
+    assert serialize(request.cib.root, False) == before, "the DC's own tree is never changed"
+    bare = serialized(request)
+    assert bare.cib is None and bare.cib_xml == before and bare.view == request.view
+    here = run_scheduler(request)
+    there = done_of(run_encoded(encode_run(request)))
+    plain = run_scheduler(RunScheduler(request.cib_version, before, request.now_s))
+    assert here.transition is not None and there is not None and there.transition is not None
+    assert there.transition.synapses == here.transition.synapses
+    assert plain.transition is not None
+    assert plain.transition.summary != here.transition.summary, "the view changes the plan"
+
+
+def test_the_daemon_runner_serializes_the_dc_cib_off_its_loop() -> None:
+    """start() returns at once with a DC request, small or big: the CIB is serialized on a
+    thread, then scheduled (in place when small, in the worker when big)."""
+    import asyncio
+
+    from hacluster.controller import run_scheduler
+    from hacluster.drivers.scheduler import SchedulerWorker
+    from hacluster.events import SchedulerDone
+
+    request = _eayunstack_request()
+
+    async def scenario() -> list[SchedulerDone]:
+        done: list[SchedulerDone] = []
+        worker = SchedulerWorker(done.append)
+        try:
+            worker.start(request)  # type: ignore[arg-type]
+            assert done == [], "nothing ran inside start()"
+            for _ in range(1000):
+                if done:
+                    break
+                await asyncio.sleep(0.01)
+            return done
+        finally:
+            worker.close()
+
+    done = asyncio.run(scenario())
+    here = run_scheduler(request)  # type: ignore[arg-type]
+    assert len(done) == 1 and done[0].transition is not None and here.transition is not None
+    assert done[0].transition.synapses == here.transition.synapses

@@ -25,9 +25,14 @@ from hacluster.controller.scheduling import (
     encode_run,
     run_encoded,
     run_scheduler,
+    scheduling_bytes,
+    scheduling_root,
+    serialized,
 )
 from hacluster.controller.transition import TransitionRun, TransitionStatus
 
 __all__ = ["CRMD_GROUP", "CRMD_PID", "CibChanged", "CibWrite", "Controller",
            "ControllerStatus", "Leave", "LocalHistory", "Membership", "PeerMessage", "PeerSend",
-           "QuorumChanged", "ShutdownRequested", "run_scheduler", "run_encoded", "done_of", "encode_run", "WORKER_CODEC", "TransitionRun", "TransitionStatus"]
+           "QuorumChanged", "ShutdownRequested", "run_scheduler", "run_encoded", "done_of",
+           "encode_run", "WORKER_CODEC", "scheduling_bytes", "scheduling_root", "serialized",
+           "TransitionRun", "TransitionStatus"]

@@ -15,16 +15,15 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from hacluster.cib import CIBRequest, copy_element, serialize
+from hacluster.cib import CIBRequest
 from hacluster.common import NodeId, duration_ms
 from hacluster.controller.failures import (
     Prediction,
-    apply_prediction,
     is_predicted,
     predict,
     settle,
 )
-from hacluster.controller.join import forget_node, patch_membership, patch_own_history
+from hacluster.controller.join import forget_node
 from hacluster.controller.lrm import LocalHistory
 from hacluster.controller.messages import (
     CancelRequest,
@@ -63,6 +62,7 @@ from hacluster.events import (
     OpRequest,
     RunScheduler,
     SchedulerDone,
+    SchedulingView,
 )
 
 log = logging.getLogger("hacluster.controller.controller")  # one logger for the controller
@@ -133,14 +133,6 @@ class DcTransitions:
         self.run_started_ms = 0
         self.retry_ms: int | None = None  # DC: no scheduling before (a transition that
         # failed the moment it started would otherwise be planned again in a tight loop)
-
-    def _patch_membership(self, root: Any) -> None:
-        patch_membership(root, self.quorate, self.members, self.shutting)
-
-    def _patch_own_history(self, root: Any) -> None:
-        if self.unrecorded:
-            node_id = str(int(self.node_id))
-            patch_own_history(root, node_id, self.history.lrm_xml(node_id))
 
     def _forget_node(self, node_id: str) -> list[Output]:
         return list(forget_node(self.doc.root, node_id))
@@ -259,17 +251,21 @@ class DcTransitions:
         return out
 
     def _run_scheduler(self, now_ms: int) -> RunScheduler:
+        """The CIB goes out as it is, with what the DC knows beyond it as a view: copying,
+        patching and serializing a large CIB is the runner's work, off the loop."""
         self.need_schedule = False
-        root = copy_element(self.doc.root)
-        self._patch_membership(root)
-        self._patch_own_history(root)
         self.predicted = settle(self.doc.root, self.predicted)
-        apply_prediction(root, self.predicted)
         self.scheduling = tuple(self.doc.version)
         wall = self.wall_ms(now_ms)
-        self.recheck_ms = recheck_wall_ms(root, wall) - self.wall_offset_ms
+        predicted = tuple((node, name, value)
+                          for (node, name), (_, value) in sorted(self.predicted.items()))
+        self.recheck_ms = recheck_wall_ms(self.doc.root, wall, predicted) - self.wall_offset_ms
+        own = str(int(self.node_id)) if self.unrecorded else ""
+        view = SchedulingView(self.quorate, tuple(int(n) for n in self.members),
+                              tuple(sorted(self.shutting)), own,
+                              self.history.lrm_xml(own) if own else "", predicted)
         log.debug("scheduler run requested cib=%s", self.doc.version)
-        return RunScheduler(tuple(self.doc.version), serialize(root, False), wall // 1000)
+        return RunScheduler(tuple(self.doc.version), b"", wall // 1000, self.doc, view)
 
     def _scheduler_done(self, now_ms: int, event: SchedulerDone) -> list[Output]:
         log.debug("scheduler done cib=%s", event.cib_version)

@@ -9,6 +9,7 @@ Spec: Pacemaker Explained "Failure Response" (failure-timeout, cluster-recheck-i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,15 +85,17 @@ def failure_timeouts_ms(root: Any) -> dict[str, int]:
     return out
 
 
-def recheck_wall_ms(root: Any, now_wall_ms: int) -> int:
+def recheck_wall_ms(root: Any, now_wall_ms: int,
+                    predicted: Iterable[tuple[str, str, str]] = ()) -> int:
     """When the DC must schedule again with no other input: the earliest failure expiry
     (last-failure + failure-timeout, plus a second so it has expired), else
-    cluster-recheck-interval from now."""
+    cluster-recheck-interval from now. `predicted`: (node, name, value) attributes about to
+    be written, counted as if they were."""
     interval = duration_ms(cluster_property(root, "cluster-recheck-interval", "15min"),
                            900_000) or 900_000
     best = now_wall_ms + interval
     timeouts = failure_timeouts_ms(root)
-    for _, name, value in sorted(attrs_of(root)):
+    for _, name, value in sorted(attrs_of(root) | frozenset(predicted)):
         if not name.startswith("last-failure-") or not value.isdigit():
             continue
         rsc = name[len("last-failure-"):].split("#", 1)[0].split(":", 1)[0]

@@ -7,8 +7,11 @@ the requests that arrive meanwhile only the newest is kept (the core discards re
 CIB that is no longer current anyway). A big CIB therefore never holds the event loop, and
 Totem's token keeps moving. A small one (INLINE_MAX_BYTES: about a millisecond of
 scheduling) runs at once in the loop: the worker's round trip costs more than the run, on
-the recovery path. A worker that dies is replaced; its run ends as a SchedulerDone without
-a transition (the cluster stays as it is). Must never make a decision: the controller does.
+the recovery path. The DC's request holds its parsed CIB: it is serialized on a thread
+(lxml does it without the interpreter lock), never on the loop, and the DC's view of it is
+laid over in the worker. A worker that dies is replaced; its run ends as a SchedulerDone
+without a transition (the cluster stays as it is). Must never make a decision: the
+controller does.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 from collections.abc import Callable
 
 from hacluster import events
-from hacluster.node import done_of, encode_run, run_encoded, run_scheduler
+from hacluster.node import done_of, encode_run, run_encoded, run_scheduler, serialized
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +154,33 @@ class SchedulerWorker:
         if self._busy:
             self._next = request
             return
-        if len(request.cib_xml) <= self._inline_max_bytes:
-            self._on_done(self._run_inline(request))
-            return
         self._busy = True
+        if request.cib is None:
+            self._dispatch(request)
+            return
+        future = asyncio.get_running_loop().run_in_executor(None, serialized, request)
+        future.add_done_callback(lambda f: self._serialized(request, f))
+
+    def _serialized(self, request: events.RunScheduler,
+                    future: asyncio.Future[events.RunScheduler]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            self._dispatch(future.result())
+            return
+        log.error("scheduler input failed cib=%s: %r", request.cib_version, error)
+        self._complete(events.SchedulerDone(request.cib_version, None))
+
+    def _dispatch(self, request: events.RunScheduler) -> None:
+        """A request with its bytes: a small CIB at once in the loop, else the worker."""
+        if len(request.cib_xml) <= self._inline_max_bytes:
+            self._complete(self._run_inline(request))
+            return
         loop = asyncio.get_running_loop()
         worker = self._worker
-        future = loop.run_in_executor(None, worker.round_trip, encode_run(request))
+        # encoded on the thread too: a 10 MB frame is copied a few times on its way
+        future = loop.run_in_executor(None, lambda: worker.round_trip(encode_run(request)))
         future.add_done_callback(lambda f: self._finished(request, worker, f))
 
     @staticmethod
@@ -170,8 +193,8 @@ class SchedulerWorker:
 
     def _finished(self, request: events.RunScheduler, worker: WorkerProcess,
                   future: asyncio.Future[bytes]) -> None:
-        self._busy = False
         if future.cancelled():
+            self._busy = False
             return
         error = future.exception()
         done = None if error is not None else done_of(future.result())
@@ -183,6 +206,11 @@ class SchedulerWorker:
                 log.warning("scheduler worker replaced")
                 worker.close()
                 self._worker = WorkerProcess()
+        self._complete(done)
+
+    def _complete(self, done: events.SchedulerDone) -> None:
+        """One run over: its answer to the core, then the newest request that waited."""
+        self._busy = False
         self._on_done(done)
         if self._next is not None:
             queued, self._next = self._next, None
