@@ -1,7 +1,7 @@
 """Three real Corosync 3 + Pacemaker 2.1 nodes, each in namespaces this benchmark creates.
 
-Run as issue 11 describes: each node is a network namespace (`hcnet-<tag>-n<i>`, a veth
-into a bridge in the hub namespace `hcnet-<tag>-hub`, 10.213.<k>.<i>/24) plus a mount and
+Run as issue 11 describes: each node is a network namespace (`perf-<tag>-n<i>`, a veth
+into a bridge in the hub namespace `perf-<tag>-hub`, 10.213.<k>.<i>/24) plus a mount and
 UTS namespace (`unshare --mount --uts --propagation private`) with its own /run and /dev/shm
 and bind-mounted /var/lib/corosync, /var/lib/pacemaker/{cib,pengine,blackbox,cores} (owned
 hacluster:haclient) and /var/log/pacemaker. `corosync -f` starts first, then
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PREFIX = "hcnet-"
+PREFIX = "perf-"
 TOOLS = ("corosync", "pacemakerd", "ip", "unshare", "nsenter", "crm_resource")
 PCMK_DIRS = ("cib", "pengine", "blackbox", "cores")
 
@@ -81,7 +81,7 @@ class PacemakerLab:
         self.subnet = f"10.213.{os.getpid() % 200 + 20}"
         self.hub = f"{PREFIX}{tag}-hub"
         self.names = {i: f"{PREFIX}{tag}-n{i}" for i in (1, 2, 3)}
-        self.dir = Path(tempfile.mkdtemp(prefix="hcnet-lab-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="perf-lab-"))
         self.conf = self.dir / "corosync.conf"
         self.conf.write_text(corosync_conf(self.subnet, timings))
         self.configuration = configuration

@@ -542,3 +542,52 @@ def test_the_ring_seq_is_overwritten_in_place_with_one_data_sync(
     (tmp_path / RING_SEQ_FILE).write_bytes(b"40\n")  # an older daemon's file: rewritten whole
     overwrite_durably(path, b"41")
     assert read_ring_seq(str(tmp_path)) == 41 and os.path.getsize(path) == RECORD_WIDTH
+
+
+def test_an_applied_cib_write_comes_back_before_its_save_reaches_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon's loop (defer_cib_saves) hands an ApplyJob's outcome back at once: the
+    acknowledgement and the DC's next transition do not wait for cib.xml's fsyncs, which
+    follow on the writer's thread (Pacemaker's CIB manager also writes after answering)."""
+    import threading
+
+    from hacluster.cib import ApplyDone, ApplyJob, CIBRequest, Lineage, empty_cib
+    from hacluster.drivers import cibfile
+
+    disk = threading.Event()
+    saved: list[bytes] = []
+    real_save = cibfile.CIBStore.save
+
+    def slow_save(store: Any, data: bytes) -> None:
+        disk.wait(10)  # a disk that answers only when the test says so
+        real_save(store, data)
+        saved.append(data)
+
+    monkeypatch.setattr(cibfile.CIBStore, "save", slow_save)
+    loop = DaemonLoop(FakeCore(1), None, str(tmp_path), dict,  # type: ignore[arg-type]
+                      defer_cib_saves=True)
+    request = CIBRequest("create", '<primitive id="d1" class="ocf" provider="pacemaker" '
+                         'type="Dummy"/>', "resources")
+
+    async def scenario() -> ApplyDone:
+        loop.execute(ApplyJob(1, empty_cib(), request, None, Lineage(), heavy=False))
+        for _ in range(200):
+            if loop._queue:
+                break
+            await asyncio.sleep(0.01)
+        assert loop._queue, "the outcome never came back"
+        done = loop._queue.popleft()
+        assert isinstance(done, ApplyDone) and done.new is not None
+        assert saved == [], "the outcome came back while the disk was still busy"
+        loop.execute(events.Persist("cib.xml", done.persisted))  # the replica's next output
+        assert saved == [], "the loop's Persist did not wait for the disk either"
+        return done
+
+    done = asyncio.run(scenario())
+    disk.set()
+    wait_for(lambda: saved == [done.persisted])
+    assert (tmp_path / "cib.xml").read_bytes() == done.persisted
+    if loop.cib_applier is not None:
+        loop.cib_applier.close()
+    if loop._cib_writer is not None:
+        loop._cib_writer.close()

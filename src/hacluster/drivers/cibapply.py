@@ -3,13 +3,14 @@
 A write to a large CIB costs the replica seconds of CPU; most of it (the RelaxNG check,
 parsing, hashing) runs in C without the interpreter lock, and the Python rest yields it
 every switch interval, so on a thread the daemon's loop keeps passing Totem's token.
-One thread: jobs come one at a time anyway (the replica waits for each), in order. The
-new cib.xml is written there too (durably, before the loop sees the outcome), as the
-replica's next output for it would be: the loop's Persist of those bytes is then free.
+One thread: jobs come one at a time anyway (the replica waits for each), in order. With
+`presave`, the new cib.xml is written there too (durably, before the loop sees the outcome),
+as the replica's next output for it would be: the loop's Persist of those bytes is then
+free. The daemon gives none: its outcomes come back at once and the replica's Persist goes
+to the CIB writer's thread (see DaemonLoop.defer_cib_saves), so neither an acknowledgement
+nor the DC's next transition waits for a disk, as with Pacemaker's CIB manager.
 A light job (a small copy, ApplyJob.heavy False) is applied on the loop itself, keeping
-lxml's trees to one thread; only its save goes to the worker, so a node's disk wait (five
-fsyncs of a configuration version) never holds the loop, nor Totem's token on its way to
-the other nodes, and every node saves at the same time instead of one after the other.
+lxml's trees to one thread; only a presave goes to the worker.
 A job that raises is a bug (refusals come back as ApplyDone.error): the daemon stops with it,
 as it would had the apply run inside its step.
 """

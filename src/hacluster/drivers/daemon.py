@@ -199,8 +199,8 @@ async def serve(settings: DaemonSettings, core_factory: CoreFactory,
     socket when the caller bound it already (run() does, before daemonizing)."""
     loop = asyncio.get_running_loop()
     core = core_factory(settings)
-    # the daemon's replica offloads every write (nodecore): its acknowledgements wait for
-    # the ApplyJob's save, so the loop never waits for a disk
+    # the daemon's replica offloads every write (nodecore); its cib.xml saves run on the
+    # writer's thread after the write is applied (and acknowledged), never on the loop
     daemon_loop = DaemonLoop(core, _NoTransport(), settings.state_dir,
                              lambda: describe_settings(settings), status_view=status_view,
                              defer_cib_saves=True)

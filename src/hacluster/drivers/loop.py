@@ -175,9 +175,12 @@ class DaemonLoop:
                  status_view: StatusView | None = None,
                  defer_cib_saves: bool = False) -> None:
         self.core = core
-        # True when the core's CIB replica acknowledges a write only after its ApplyJob's
-        # presave: then no Persist("cib.xml") needs to be durable before the loop goes on
-        # (see CIBWriter.save), and a sync's merged copy is saved off the loop too.
+        # True for the daemon: no Persist("cib.xml") is durable before the loop goes on;
+        # every version is saved (a configuration one durably, with its backup) on the
+        # writer's thread, newest first (see CIBWriter.save), as Pacemaker saves after it
+        # acknowledged. A crash of every node within that moment can lose an acknowledged
+        # write from the disks (as with Pacemaker); one node's crash loses nothing: the
+        # others hold it and the node takes their copy when it joins again.
         self.defer_cib_saves = defer_cib_saves
         self.transport = transport
         self.state_dir = state_dir
@@ -329,7 +332,13 @@ class DaemonLoop:
                 self.scheduler.start(output)
             case ApplyJob():
                 if self.cib_applier is None:
-                    self.cib_applier = CIBApplier(self.put, self._writer().presave)
+                    # No presave: an applied write is acknowledged (and seen by the DC) as
+                    # soon as it is applied; its cib.xml follows on the writer's thread, as
+                    # Pacemaker's CIB manager writes to disk after it has answered. Waiting
+                    # for five fsyncs held every configuration write (a move, a cleanup)
+                    # and the DC's next transition for tens to hundreds of ms.
+                    presave = None if self.defer_cib_saves else self._writer().presave
+                    self.cib_applier = CIBApplier(self.put, presave)
                 self.cib_applier.start(output)
             case _:
                 self._publish(output)
