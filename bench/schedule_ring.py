@@ -17,7 +17,7 @@ measure big CIB writes: their latency, and whether the ring survives them.
 Printed: each node's Totem counters (stats.srp.operational_token_lost, operational_entered)
 and ring id before and after the bumps, the DC's scheduler worker CPU seconds in that
 window (proof that it scheduled, and how much), and the CIB write latency of the bumps.
-    python bench/schedule_ring.py [--bumps N] [--token MS] [--with-status] [--write-mb M]
+    python bench/schedule_ring.py [--bumps N] [--token MS] [--with-status] [--write-mb M] [--settle S]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import cibgen  # noqa: E402
 from failover import config_text, cpu_ticks, group_pids  # noqa: E402
 
-from hacluster.demo.cluster import DemoCluster, choose_port, wait_until  # noqa: E402
+from hacluster.demo.cluster import DemoCluster, choose_port, tool_path, wait_until  # noqa: E402
 from hacluster.drivers.cibfile import CIB_NAME, SIG_SUFFIX, md5_hex  # noqa: E402
 
 PROPS = ('<nvpair id="hcnet-mm" name="maintenance-mode" value="true"/>'
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", type=int, default=1000)
     parser.add_argument("--with-status", action="store_true",
                         help="keep the 16 nodes' operation history (10.7 MB instead of 0.5 MB)")
+    parser.add_argument("--settle", type=float, default=10.0,
+                        help="seconds between the ring and the first bump (more when loaded)")
     parser.add_argument("--write-mb", type=float, default=0.0,
                         help="each bump creates a property set of this many MB")
     args = parser.parse_args(argv)
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         cluster = DemoCluster.create(root, config_text(choose_port(30000 + os.getpid() % 20000), timings))
         try:
-            return run(cluster, args.bumps, args.with_status, args.write_mb, root)
+            return run(cluster, args.bumps, args.with_status, args.write_mb, root, args.settle)
         finally:
             cluster.kill_all()
 
@@ -112,17 +114,20 @@ def bump(cluster: DemoCluster, n: int, write_mb: float,
     if write_mb <= 0:
         xml = ('<cluster_property_set id="cib-bootstrap-options"><nvpair id="hcnet-bump" '
                f'name="hcnet-bump" value="{n}"/></cluster_property_set>')
-        return cluster.tool(1, "cibadmin", "--modify", "-o", "crm_config", "-X", xml)
+        env = {**os.environ, "HACLUSTER_STATE_DIR": str(cluster.node(1).state_dir)}
+        return subprocess.run([tool_path("cibadmin"), "--modify", "-o",
+                               "crm_config", "-X", xml, "-t", "600"], capture_output=True,
+                              text=True, timeout=600, env=env, stdin=subprocess.DEVNULL)
     path = root / f"big{n}.xml"
     path.write_text(property_set(f"hcnet-big{n}", write_mb))
     env = {**os.environ, "HACLUSTER_STATE_DIR": str(cluster.node(1 + n % 3).state_dir)}
-    return subprocess.run([str(REPO / ".venv" / "bin" / "cibadmin"), "-C", "-o", "crm_config",
+    return subprocess.run([tool_path("cibadmin"), "-C", "-o", "crm_config",
                            "-x", str(path), "-t", "600"], capture_output=True, text=True,
                           timeout=600, env=env, stdin=subprocess.DEVNULL)
 
 
 def run(cluster: DemoCluster, bumps: int, with_status: bool, write_mb: float,
-        root: Path) -> int:
+        root: Path, settle_s: float = 10.0) -> int:
     print(f"# load average: {os.getloadavg()}", flush=True)
     data = big_cib(with_status).encode()
     for i in (1, 2, 3):  # as an operator would: the same cib.xml on every node before start
@@ -134,7 +139,7 @@ def run(cluster: DemoCluster, bumps: int, with_status: bool, write_mb: float,
     for i in (1, 2, 3):
         cluster.start(i)
     assert wait_until(lambda: cluster.ring_of((1, 2, 3)), 120, 0.05), cluster.logs()
-    time.sleep(10)  # the CIB sync of the new ring and the DC's first schedule
+    time.sleep(settle_s)  # the CIB sync of the new ring, the join writes, the first schedule
     dc = dc_index(cluster)
     before, ticks = counters(cluster), worker_ticks(cluster, dc)
     latencies = []
