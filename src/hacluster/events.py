@@ -174,26 +174,19 @@ class RunAgent:
 
 @dataclass(frozen=True, slots=True)
 class SchedulingView:
-    """What the DC knows that its copy of the CIB may not show yet, laid over the scheduler's
-    copy wherever the scheduler runs: quorum, the members (their join fields), the nodes
-    shutting down, the DC's own <lrm> (`own_node` "": none) and the fail counts a failing
-    node is about to write (node id, attribute name, value)."""
-
+    """What the DC knows beyond its CIB copy (hacluster.controller.scheduling lays it over)."""
     quorate: bool
     members: tuple[int, ...]
     shutting: tuple[str, ...] = ()
-    own_node: str = ""
+    own_node: str = ""  # "": the DC's own <lrm> in the CIB is current
     own_lrm_xml: str = ""
-    predicted: tuple[tuple[str, str, str], ...] = ()
+    predicted: tuple[tuple[str, str, str], ...] = ()  # (node id, name, value) about to land
 
 
 @dataclass(frozen=True, slots=True)
 class RunScheduler:
-    """Run the (slow, pure) scheduler on this CIB; the answer comes as SchedulerDone.
-    The DC hands over its parsed CIB as `cib` (a CIBDocument, never encoded) with `cib_xml`
-    empty: copying, patching and serializing a large CIB is the runner's work, off the
-    daemon's loop (hacluster.controller.scheduling). `view`, when given, is laid over it."""
-
+    """Run the (slow, pure) scheduler on this CIB; the answer comes as SchedulerDone. The DC
+    gives `cib` (a CIBDocument, never encoded) and no bytes: the runner serializes it."""
     cib_version: tuple[int, int, int]
     cib_xml: bytes
     now_s: int
