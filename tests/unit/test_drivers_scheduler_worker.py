@@ -209,3 +209,30 @@ def test_the_daemon_runner_serializes_the_dc_cib_off_its_loop() -> None:
     here = run_scheduler(request)  # type: ignore[arg-type]
     assert len(done) == 1 and done[0].transition is not None and here.transition is not None
     assert done[0].transition.synapses == here.transition.synapses
+
+
+def test_a_small_dc_cib_is_scheduled_inside_start_without_serializing() -> None:
+    """On the recovery path of a small cluster a thread hop costs more than the run: a DC
+    request whose tree is small is scheduled at once, on a copy, with its view."""
+    import asyncio
+
+    from hacluster.cib import empty_cib
+    from hacluster.drivers.scheduler import INLINE_MAX_ELEMENTS, SchedulerWorker, is_small
+    from hacluster.events import RunScheduler, SchedulerDone, SchedulingView
+
+    doc = empty_cib()
+    assert is_small(doc.root, INLINE_MAX_ELEMENTS)
+    request = RunScheduler((0, 1, 1), b"", 1_700_000_000, doc, SchedulingView(True, (1,)))
+
+    async def scenario() -> list[SchedulerDone]:
+        done: list[SchedulerDone] = []
+        worker = SchedulerWorker(done.append)
+        try:
+            worker.start(request)
+            return list(done)
+        finally:
+            worker.close()
+
+    at_once = asyncio.run(scenario())
+    assert [d.cib_version for d in at_once] == [(0, 1, 1)] and at_once[0].transition is not None
+    assert doc.root.get("have-quorum") != "1", "the view went to a copy, not the DC's tree"

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import itertools
 import logging
 import os
 import signal
@@ -27,6 +28,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
+from typing import Any
 
 from hacluster import events
 from hacluster.node import done_of, encode_run, run_encoded, run_scheduler, serialized
@@ -34,6 +36,7 @@ from hacluster.node import done_of, encode_run, run_encoded, run_scheduler, seri
 log = logging.getLogger(__name__)
 
 INLINE_MAX_BYTES = 8192  # a CIB this small schedules in about 1 ms: no worker round trip
+INLINE_MAX_ELEMENTS = 150  # about INLINE_MAX_BYTES of a parsed CIB, counted without a walk
 FRAME = struct.Struct("!Q")
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -84,6 +87,11 @@ def _serve(sock: socket.socket) -> None:
     """The worker's loop: one encoded RunScheduler in, one encoded WorkerDone out."""
     while (payload := read_frame(sock)) is not None:
         write_frame(sock, run_encoded(payload))
+
+
+def is_small(root: Any, max_elements: int) -> bool:
+    """At most `max_elements` elements (counts no further: a large tree costs no walk)."""
+    return sum(1 for _ in itertools.islice(root.iter(), max_elements + 1)) <= max_elements
 
 
 class WorkerGone(Exception):  # noqa: N818 - a state, not a failure of ours
@@ -141,6 +149,7 @@ class SchedulerWorker:
                  inline_max_bytes: int = INLINE_MAX_BYTES) -> None:
         self._on_done = on_done
         self._inline_max_bytes = inline_max_bytes
+        self._inline_max_elements = INLINE_MAX_ELEMENTS if inline_max_bytes else 0
         self._worker = WorkerProcess()
         self._busy = False
         self._next: events.RunScheduler | None = None
@@ -157,6 +166,10 @@ class SchedulerWorker:
         self._busy = True
         if request.cib is None:
             self._dispatch(request)
+            return
+        if is_small(request.cib.root, self._inline_max_elements):
+            # at once, on a copy of the tree: a thread hop costs more than the whole run
+            self._complete(self._run_inline(request))
             return
         future = asyncio.get_running_loop().run_in_executor(None, serialized, request)
         future.add_done_callback(lambda f: self._serialized(request, f))
