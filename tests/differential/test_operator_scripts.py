@@ -112,6 +112,75 @@ SCRIPTS = {
         pcs resource delete g2-clone
         pcs resource delete e
     """,
+    "cibadmin shows the document the schema refused": """
+        pcs resource create a ocf:heartbeat:Dummy
+        cibadmin --create -o constraints --xml-text '<bogus id="b1"/>'
+        cibadmin --create -o resources --xml-text '<rsc_location id="l1" rsc="a" node="node-1" score="1"/>'
+        cibadmin --create -o constraints --xml-text '<rsc_location id="l3" rsc="nope" node="node-1" score="1"/>'
+        cibadmin --create -o resources --xml-text '<primitive id="a2" class="bogus" type="Dummy"/>'
+        cibadmin --create -o constraints --xml-text '<rsc_location id="a" rsc="a" node="node-1" score="1"/>'
+        cibadmin --create -o constraints --xml-text '<rsc_location id="l5" rsc="a" node="node-1" score="abc"/>'
+        cibadmin --modify --xml-text '<primitive id="a" class="bogus"/>'
+        cibadmin --replace -o resources --xml-text '<primitive id="a" class="bogus" type="x"/>'
+        cibadmin -Q -o
+        cibadmin -Q --scope
+        crm_resource -r
+        crm_resource --resource
+        crm_attribute -n
+    """,
+    "crm_attribute without a name": """
+        crm_attribute -G
+        crm_attribute
+        pcs property set stonith-timeout=60s placement-strategy=utilization
+        crm_attribute -N node-1 -n rack -v 1
+        crm_attribute -t crm_config -G -q
+        crm_attribute -t crm_config -G
+        crm_attribute -N node-1 -G
+        crm_attribute -N node-1 -G -q
+        crm_attribute -N node-2 -G -q
+        crm_attribute -N node-1 -t status -G
+        crm_attribute -D
+        crm_attribute -N node-1 -D
+        crm_attribute
+        crm_attribute -N node-1 -l forever -G
+    """,
+    "one plain location per resource and node; unclone puts the resource last": """
+        pcs resource create a ocf:heartbeat:Dummy
+        pcs constraint location a prefers node-1=50
+        pcs constraint location a prefers node-1=100
+        pcs constraint location a avoids node-2=INFINITY node-2
+        pcs constraint location a avoids node-3=50 node-3=100 node-1
+        pcs constraint location add L1 a node-2 10
+        pcs constraint location a prefers node-2=7
+        pcs constraint location add L2 a node-2 10
+        pcs constraint
+        pcs resource create c ocf:heartbeat:Dummy clone
+        pcs resource create b ocf:heartbeat:Dummy
+        pcs constraint location c-clone prefers node-1
+        pcs resource create d ocf:heartbeat:Dummy --group g
+        pcs resource clone g
+        pcs resource unclone c-clone
+        pcs resource unclone g
+        pcs resource unclone b
+    """,
+    "location rules read as pcs's rule parser reads them": """
+        pcs resource create a ocf:heartbeat:Dummy
+        pcs constraint location a rule score=10 defined pingd and foo bar
+        pcs constraint location a rule score=10 defined pingd and
+        pcs constraint location a rule score=10 defined pingd and defined
+        pcs constraint location a rule score=10 defined pingd and #uname
+        pcs constraint location a rule score=10 pingd lte
+        pcs constraint location a rule score=10 foo
+        pcs constraint location a rule score=10 pingd lte 0 bar
+        pcs constraint location a rule score=10 date gt 2020-01-01
+        pcs constraint location a rule score=10 date lt 2020-01-01
+        pcs constraint location a rule score=10 date gt x
+        pcs constraint location a rule score=1.5 defined pingd
+        pcs constraint location a rule score=abc defined pingd
+        pcs constraint location a rule score=10 pingd gt string 5
+        pcs constraint location a rule score=10 defined pingd and date gt 2020-01-01
+        pcs constraint
+    """,
 }
 
 

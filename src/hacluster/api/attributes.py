@@ -52,6 +52,14 @@ def get(env: CIBEnvironment, name: str, node: str | None = None, lifetime: str |
     return found
 
 
+def get_all(env: CIBEnvironment, node: str | None = None, lifetime: str | None = None,
+            scope: str | None = None) -> list[Found]:
+    """A query without a name: every attribute of the scope (and node), in CIB order."""
+    where = scope_of(node, lifetime, scope)
+    doc = env.read()
+    return _find_all(doc, where, _node_id(doc, node, where))
+
+
 def set_value(env: CIBEnvironment, name: str, value: str, node: str | None = None,
               lifetime: str | None = None, scope: str | None = None) -> None:
     where = scope_of(node, lifetime, scope)
@@ -114,6 +122,10 @@ def _node_id(doc: CIBDocument, node: str | None, scope: str) -> str | None:
 
 
 def _find(doc: CIBDocument, scope: str, name: str, node_id: str | None) -> Found | None:
+    return next((f for f in _find_all(doc, scope, node_id) if f.name == name), None)
+
+
+def _find_all(doc: CIBDocument, scope: str, node_id: str | None) -> list[Found]:
     if scope == "crm_config":
         paths = ["configuration/crm_config/cluster_property_set/nvpair"]
     elif scope == "nodes":
@@ -121,11 +133,8 @@ def _find(doc: CIBDocument, scope: str, name: str, node_id: str | None) -> Found
     else:
         paths = [f"status/node_state[@id='{node_id}']/transient_attributes/"
                  "instance_attributes/nvpair"]
-    for path in paths:
-        for nvpair in doc.root.iterfind(path):
-            if nvpair.get("name") == name:
-                return Found(scope, name, str(nvpair.get("value", "")), str(nvpair.get("id")))
-    return None
+    return [Found(scope, str(nvpair.get("name", "")), str(nvpair.get("value", "")),
+                  str(nvpair.get("id"))) for path in paths for nvpair in doc.root.iterfind(path)]
 
 
 def _set_request(doc: CIBDocument, scope: str, name: str, value: str, node: str | None,

@@ -24,12 +24,16 @@ from hacluster.cib import (
     SECTION_PATHS,
     CIBRequest,
     XMLElement,
+    apply_request,
     copy_element,
+    create,
     create_diff,
     empty_cib,
+    modify,
     parse_cib,
     parse_fragment,
     query,
+    replace,
     serialize,
 )
 from hacluster.common import MAX_CIB_BYTES, Code, ExitStatus, HaError, Severity
@@ -123,6 +127,29 @@ def _without_children(element: XMLElement) -> XMLElement:
 
 def submit(env: CIBEnvironment, request: CIBRequest) -> None:
     env.submit(request)
+
+
+def candidate_text(env: CIBEnvironment, request: CIBRequest) -> str:
+    """The CIB a write the schema refused would have made (cibadmin shows it, its lines
+    numbered, before "Call failed"); "" when the write cannot even be applied."""
+    doc = env.read()
+    try:
+        fragment = parse_fragment(request.xml) if request.xml else None
+        if fragment is not None and request.operation == "create":
+            new, _ = create(doc, fragment, request.section, check=False)
+        elif fragment is not None and request.operation == "modify":
+            new, _ = modify(doc, fragment, request.section, "allow-create" in request.options,
+                            check=False)
+        elif fragment is not None and request.operation == "replace" and fragment.tag != "cib":
+            new, _ = replace(doc, fragment, request.section, check=False)
+        else:
+            new, _ = apply_request(doc, request)
+    except HaError:
+        return ""
+    # Pacemaker's own formatting: two-space indents, attributes in document order, and
+    # the last line's newline starting one more (empty) line.
+    lines = serialize(new.root).decode("utf-8").split("\n")
+    return "\n".join(f"{number:4d} {line}" for number, line in enumerate(lines, 1))
 
 
 def cib_text(env: CIBEnvironment) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from hacluster.api import cibedit
+from hacluster.api import cibedit, rule_syntax
 from hacluster.api.cibedit import error
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
@@ -92,12 +92,20 @@ def location_prefers(env: CIBEnvironment, rid: str, nodes: Sequence[str], avoids
             if bad is not None:
                 problems.append(bad)
                 continue
-            add_constraint(root, "rsc_location", {
-                "id": f"location-{rid}-{node}-{score}", "rsc": rid, "node": node,
-                "score": score})
+            add_node_location(root, f"location-{rid}-{node}-{score}", rid, node, score)
         return problems
 
     return cibedit.change(env, edit, force)
+
+
+def add_node_location(root: XMLElement, cid: str, rid: str, node: str, score: str) -> None:
+    """pcs keeps one plain location per resource and node: the newest, at the end."""
+    for old in cibedit.find_all(
+            root, "/cib/configuration/constraints/rsc_location[@rsc=$r][@node=$n]",
+            r=rid, n=node):
+        cibedit.remove_element(old)
+    add_constraint(root, "rsc_location", {"id": cid, "rsc": rid, "node": node,
+                                          "score": score})
 
 
 def location_add(env: CIBEnvironment, cid: str, rid: str, node: str, score: str,
@@ -109,8 +117,7 @@ def location_add(env: CIBEnvironment, cid: str, rid: str, node: str, score: str,
         if bad is None and cibedit.id_exists(root, cid):
             bad = error(Code.RSC_ID_EXISTS, f"'{cid}' already exists", id=cid)
         problems += [bad] if bad else []
-        add_constraint(root, "rsc_location", {"id": cid, "rsc": rid, "node": node,
-                                              "score": score})
+        add_node_location(root, cid, rid, node, score)
         return problems
 
     return cibedit.change(env, edit, force)
@@ -134,36 +141,19 @@ def parse_rule(words: Sequence[str]) -> tuple[dict[str, str], list[list[str]], s
         else:
             expressions[-1].append(word)
     problems: list[Problem] = []
-    if len(joins) > 1:
+    reason = rule_syntax.problem(rest)
+    if reason:
+        problems.append(error(Code.TOOL_BAD_VALUE, f"'{' '.join(rest)}' is not a valid rule "
+                              f"expression: {reason}"))
+    elif len(joins) > 1:
         problems.append(error(Code.TOOL_BAD_VALUE,
                               "mixing 'and' and 'or' needs parentheses, which are not supported"))
-    for expression in expressions:
-        if not is_expression(expression):
-            problems.append(error(Code.TOOL_BAD_VALUE,
-                                  f"'{' '.join(expression)}' is not a valid rule expression"))
     return options, expressions, (joins.pop() if joins else ""), problems
 
 
-def is_expression(words: Sequence[str]) -> bool:
-    if len(words) == 2:
-        return words[0] in UNARY
-    if len(words) == 3:
-        return words[1] in COMPARISONS
-    return len(words) == 4 and words[1] in COMPARISONS and words[2] in VALUE_TYPES
-
-
-def expression_attrs(words: Sequence[str]) -> dict[str, str]:
-    if words[0] in UNARY:
-        return {"operation": words[0], "attribute": words[1]}
-    attrs = {"operation": words[1], "attribute": words[0], "value": words[-1]}
-    if len(words) == 4:
-        attrs["type"] = words[2]
-    return attrs
-
-
 def rule_key(rule: XMLElement) -> tuple[object, ...]:
-    expressions = sorted(tuple(sorted((str(k), str(v)) for k, v in e.attrib.items()
-                                      if k != "id")) for e in rule.iterfind("expression"))
+    expressions = sorted((str(e.tag), *sorted((str(k), str(v)) for k, v in e.attrib.items()
+                                               if k != "id")) for e in rule)
     return (rule.get("score"), rule.get("boolean-op", "and"), tuple(expressions))
 
 
@@ -171,9 +161,8 @@ def location_rule(env: CIBEnvironment, rid: str, words: Sequence[str],
                   force: bool = False) -> list[Problem]:
     options, expressions, join, problems = parse_rule(words)
     score = options.get("score", "INFINITY") if "score-attribute" not in options else ""
-    if score:
-        bad = score_problem(score)
-        problems += [bad] if bad else []
+    if score and score_problem(score) is not None:  # pcs's words for a rule's score
+        problems.append(error(Code.SCORE_INVALID, f"invalid score'{score}'", score=score))
 
     def edit(root: XMLElement) -> list[Problem]:
         found = (missing_resources(root, [rid]) or clone_member_problems(root, [rid], force)
@@ -193,9 +182,9 @@ def location_rule(env: CIBEnvironment, rid: str, words: Sequence[str],
         else:
             rule.set("score-attribute", options["score-attribute"])
         for expression in expressions:
-            attrs = expression_attrs(expression)
+            tag, attrs = rule_syntax.element_of(expression)
             attrs["id"] = cibedit.unique_id(root, f"{rule.get('id')}-expr")
-            cibedit.sub_element(rule, "expression", attrs)
+            cibedit.sub_element(rule, tag, attrs)
         found += duplicate_rule(root, rid, constraint, rule)
         return found
 

@@ -149,13 +149,16 @@ def create(env: CIBEnvironment, spec: CreateSpec, force: bool = False) -> list[P
         if spec.clone and spec.group:  # the command line itself is wrong
             return [error(Code.RSC_WRONG_KIND, "you can specify only one of clone, "
                           "promotable, bundle or --group")]
-        bad_id = id_problems(root, spec.rid)
-        if bad_id:  # pcs checks the new id before anything else, and alone
-            return bad_id
         name, metadata, found = resolve_agent(spec.agent)
-        if name is not None and spec.clone:  # pcs checks the clone options first
+        if spec.clone:  # a clone's agent and clone options come before anything else
             promotable = (("promotable", "true"),) if spec.clone == "promotable" else ()
-            found += clone_problems(name, metadata, spec.clone_meta + promotable)
+            found += clone_problems(name, metadata, spec.clone_meta + promotable) \
+                if name is not None else []
+            if any(p.is_error(force) for p in found):
+                return found
+        bad_id = id_problems(root, spec.rid)
+        if bad_id:  # then pcs checks the new id, and reports it alone
+            return bad_id
         found += parameter_problems(metadata, spec.instance, check_required=True)
         found += creation_problems(root, spec)
         if name is None or any(p.code is not Code.RSC_AGENT_UNKNOWN and p.is_error(force)

@@ -271,10 +271,10 @@ def unclone(env: CIBEnvironment, rid: str) -> list[Problem]:
         if wrapper is None or wrapper.tag not in CLONE_TAGS:
             return [error(Code.RSC_WRONG_KIND, f"'{rid}' is not a clone resource")]
         child = [c for c in wrapper if c.tag in cibedit.RESOURCE_TAGS][0]
-        parent = wrapper.getparent()
-        assert parent is not None
         constraint.remove_references(root, str(wrapper.get("id")))
-        parent.replace(wrapper, child)
+        cibedit.remove_element(wrapper)
+        # pcs puts the uncloned resource last in the resources section
+        cibedit.section(root, "resources").append(child)
         return []
 
     return cibedit.change(env, edit)

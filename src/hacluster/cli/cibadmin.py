@@ -26,7 +26,8 @@ COMMANDS = (
 NEEDS_XML = frozenset({"create", "modify", "replace", "apply-diff"})
 
 
-ERRNO_TEXT = MappingProxyType({105: "No such device or address", 108: "File exists"})
+ERRNO_TEXT = MappingProxyType({105: "No such device or address", 108: "File exists",
+                               78: "Update does not conform to the configured schema"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     except HaError as error:
         if command == "delete" and api.exit_status(error) == ExitStatus.NOSUCH:
             return 0  # deleting what is not there succeeds, as with Pacemaker's cibadmin
+        if api.exit_status(error) == ExitStatus.CONFIG:
+            # a document the schema refuses (Pacemaker's schema also holds the id, idref and
+            # value rules): the real cibadmin shows it, lines numbered, before saying so
+            print(api.candidate_text(env, request), file=sys.stderr)
         raise
     return 0
 

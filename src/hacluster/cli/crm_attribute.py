@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from hacluster.api import attrd as api_attrd
 from hacluster.api import attributes as api
 from hacluster.api import cib as api_cib
-from hacluster.cli.usage import run_tool
+from hacluster.cli.usage import ToolParser, run_tool
 from hacluster.common import Code, ExitStatus, HaError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ToolParser(
         prog="crm_attribute", description="Manage cluster properties and node attributes "
         "(set CIB_file=FILE to work on a file instead of the live cluster).")
     parser.add_argument("-n", "--name", default=None)
@@ -66,10 +66,10 @@ def refused(args: argparse.Namespace, env: api_cib.CIBEnvironment) -> int | None
     if scope == "":
         return failed("Error performing operation: No message of desired type",
                       ExitStatus.PROTOCOL)
-    if args.name is None:
-        if args.query:
-            return failed("Error performing operation: No such device or address",
-                          ExitStatus.NOSUCH)
+    if args.name is None and args.delete:
+        return failed("Error: must specify attribute name or pattern to delete",
+                      ExitStatus.USAGE)
+    if args.name is None and args.value is not None:
         return failed("Error performing operation: Invalid argument", ExitStatus.SOFTWARE)
     status_set = api.missing_status_set(env, node) if scope == "status" else None
     if status_set and args.value is not None:
@@ -100,6 +100,15 @@ def run(args: argparse.Namespace) -> int:
         line = api.delete(env, args.name, args.node, lifetime, args.scope)
         if line and not args.quiet:
             print(line)
+        return 0
+    if args.name is None:  # a query without a name lists every attribute of the scope
+        every = api.get_all(env, args.node, lifetime, args.scope)
+        if not every:
+            return failed("Error performing operation: No such device or address",
+                          ExitStatus.NOSUCH)
+        for found in every:
+            print(found.value if args.quiet
+                  else f"scope={found.scope}  name={found.name} value={found.value}")
         return 0
     try:
         found = api.get(env, args.name, args.node, lifetime, args.scope)

@@ -48,11 +48,14 @@ class ToolParser(argparse.ArgumentParser):
     (glib's option parser) do; `unknown` words that line ("{}" is the option)."""
 
     unknown = "Unknown option {}"
+    missing = "Missing argument for {}"  # glib's words; "{}" is the option as typed
+    words: tuple[str, ...] = ()
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:
         words = list(sys.argv[1:] if args is None else args)
+        self.words = tuple(words)
         unknown = unknown_long_option(self, words)
         if unknown:
             self.error(f"unrecognized arguments: {unknown}")
@@ -61,12 +64,26 @@ class ToolParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: "):
             message = self.unknown.format(message.split(": ", 1)[1].split()[0])
+        elif message.startswith("argument ") and message.endswith(": expected one argument"):
+            spellings = message[len("argument "):-len(": expected one argument")].split("/")
+            typed = [w for w in self.words if w in spellings]
+            message = self.missing_argument(typed[-1] if typed else spellings[0])
         print(f"{self.prog}: {message}", file=sys.stderr)
         sys.exit(int(ExitStatus.USAGE))
 
+    def missing_argument(self, option: str) -> str:
+        return self.missing.format(option)
+
 
 class CibadminParser(ToolParser):
+    """cibadmin parses with getopt: getopt's words for unknown and argument-less options."""
+
     unknown = "unrecognized option '{}'"
+
+    def missing_argument(self, option: str) -> str:
+        if option.startswith("--"):
+            return f"option '{option}' requires an argument"
+        return f"option requires an argument -- '{option[1:]}'"
 
 
 def exit_text(status: int) -> str:
