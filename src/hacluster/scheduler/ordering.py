@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hacluster.common import is_true
-from hacluster.scheduler.actions import Action, Actions, Plan
+from hacluster.scheduler.actions import Action, Actions, Key, Plan
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.edges import (
     ASYMMETRICAL,
@@ -76,12 +76,33 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
     # follows any ordering: such a dependent names the colocation as its reason.
     while block_unrunnable_primaries(model, plan):
         pass
+    blocked = born_blocked(model, plan)
     propagate(model, plan, edges, migrating)
     while enforce_colocations(model, asg, plan, created):
         propagate(model, plan, edges, migrating)
+    for key in blocked:
+        if plan.actions[key].optional:
+            plan.update(plan.actions[key], optional=False)
     settle_migrations(plan, migrating, final=True)
     edges.extend(instance_edges(model, plan, edges))
     return Ordered(plan.freeze(), tuple(edges))
+
+
+def born_blocked(model: ClusterModel, plan: Plan) -> list[Key]:
+    """Starts of a primitive not active on their node that cannot run from the outset:
+    Pacemaker leaves such a start optional (it requires only a runnable start), so it
+    requires nothing of what is ordered after it; it is marked optional while the
+    orderings are followed and required again after (the summary still shows it)."""
+    out: list[Key] = []
+    for a in plan.find_task("start"):
+        state = model.states.get(a.rsc or "")
+        if a.runnable or a.pseudo or a.node is None or a.optional or a.rsc is None \
+                or model.resources[a.rsc].kind != "primitive" \
+                or (state is not None and a.node in state.roles):
+            continue
+        plan.update(a, optional=True)
+        out.append(a.key)
+    return out
 
 
 def primitive_edges(plan: Plan, rid: str) -> list[Edge]:

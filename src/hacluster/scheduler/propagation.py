@@ -122,7 +122,8 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         # are taken on the 'then' node, only its runnable is global).
         first_changes = bool(local_instance_actions(model, plan, f, t, runnable=False))
     else:
-        first_changes = not f.optional or (CLONE_GROWS in e.flags and f.rsc is not None and any(
+        first_changes = not f.optional or restarts_anyway(model, plan, f) or (
+            CLONE_GROWS in e.flags and f.rsc is not None and any(
             not a.optional and a.node is not None
             for p in model.primitives(f.rsc) for a in plan.find(p, "start"))) or (
             IMPLIES_THEN in e.flags and instance_changes_there(model, plan, f, t))
@@ -166,6 +167,22 @@ def follow(model: ClusterModel, plan: Plan, e: Edge) -> bool:
         plan.update(f, optional=False)
         changed = True
     return changed
+
+
+def restarts_anyway(model: ClusterModel, plan: Plan, start: Action) -> bool:
+    """An unrunnable start of a managed primitive where it runs, whose stop there an
+    ordering already made required (stop_anyway): the start after that stop is required
+    too, and Pacemaker has settled both before what follows the start sees it, so that
+    reads it as required."""
+    rid = start.rsc
+    if start.task != "start" or start.runnable or start.node is None or rid is None \
+            or model.resources.get(rid) is None or model.resources[rid].kind != "primitive":
+        return False
+    state = model.states.get(rid)
+    if state is None or start.node not in state.roles or not is_managed(model, rid):
+        return False
+    return any(s.node == start.node and s.runnable and not s.optional
+               for s in plan.find(rid, "stop"))
 
 
 def runs_there(model: ClusterModel, action: Action) -> bool:
