@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from hacluster.common import INFINITY, parse_boolean, parse_score
@@ -19,6 +20,7 @@ from hacluster.scheduler.model import (
     EMPTY_STATE,
     Node,
     PrimitiveState,
+    RecurringOp,
     Resource,
     Role,
 )
@@ -55,11 +57,8 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
         fence.setdefault(node, f"{first_active.get(node, node)} is thought to be active there")
     failures: FailureIndex = {}
     states = {rid: build_state(rid, resources, nodes, histories.get(rid, {}), props, now_s,
-                               failures)
+                               failures, names.get(rid))
               for rid, rsc in resources.items() if rsc.kind == "primitive"}
-    for rid, seen_as in names.items():
-        if rid in states and states[rid] is not EMPTY_STATE:
-            states[rid] = replace(states[rid], history_names=seen_as)
     for rid, (node, _when) in locks.items():
         if rid in states:
             states[rid] = replace(states[rid], locked_to=node)
@@ -143,7 +142,7 @@ def history_of(lrm_rsc: Element, resources: Mapping[str, Resource],
                stonith: bool) -> NodeHistory:
     lrm_id = str(lrm_rsc.get("id"))
     guess = resources.get(lrm_id) or resources.get(lrm_id.split(":")[0] + ":0")
-    hist = replay_ops(list(lrm_rsc.iterfind("lrm_rsc_op")), guess, stonith)
+    hist = replay_ops(lrm_rsc.findall("lrm_rsc_op"), guess, stonith)
     if guess is not None and guess.agent and lrm_rsc.get("type") and (
             lrm_rsc.get("provider") or guess.agent.count(":") == 1) \
             and agent_of_history(lrm_rsc) != guess.agent:
@@ -220,13 +219,22 @@ def fail_count(rsc: Resource, node: Node, resources: Mapping[str, Resource],
 
 def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str, Node],
                 hist: Mapping[str, NodeHistory], props: Mapping[str, str],
-                now_s: int, failures: FailureIndex | None = None) -> PrimitiveState:
+                now_s: int, failures: FailureIndex | None = None,
+                seen_as: Mapping[str, str] | None = None) -> PrimitiveState:
+    """What the histories of primitive `rid` say (`seen_as`: node -> the lrm id its
+    active history there was read as)."""
     rsc = resources[rid]
     timeout_s = meta_of(rid, resources, "failure-timeout", props, "0")
     threshold = meta_of(rid, resources, "migration-threshold", props, str(INFINITY))
     counts: dict[str, int] = {}
     banned: set[str] = set()
+    clone = clone_of(rsc, resources)
+    anonymous = clone is not None and not clone.unique
     for name, node in nodes.items():
+        if failures is not None and (node.name, anonymous) in failures:
+            attrs = failures[(node.name, anonymous)]
+            if rsc.id not in attrs and not (anonymous and rsc.base in attrs):
+                continue  # no failure attribute names it on this node
         count = fail_count(rsc, node, resources, timeout_s // 1000, now_s, failures)
         if count:
             counts[name] = count
@@ -234,30 +242,61 @@ def build_state(rid: str, resources: Mapping[str, Resource], nodes: Mapping[str,
                 banned.add(name)
     if not hist and not counts:
         return EMPTY_STATE
-    roles = {n: h.role for n, h in hist.items() if h.role not in (Role.UNKNOWN, Role.STOPPED)}
-    banned |= {n for n, h in hist.items() if h.banned}
     if any(h.fatal for h in hist.values()):
         banned |= set(nodes)
+    return state_of(rsc, hist, counts, banned, seen_as or {})
+
+
+def state_of(rsc: Resource, hist: Mapping[str, NodeHistory], counts: dict[str, int],
+             banned: set[str], seen_as: Mapping[str, str]) -> PrimitiveState:
+    """The PrimitiveState of `rsc`'s histories (one pass over them)."""
+    roles: dict[str, Role] = {}
+    on_fail: dict[str, str] = {}
+    recurring: dict[str, tuple[RecurringOp, ...]] = {}
+    failed: set[str] = set()
+    pending: set[str] = set()
+    stop_failed: set[str] = set()
+    agent_changed: set[str] = set()
+    changed: set[str] = set()
+    redefined: set[str] = set()
+    unstarted: set[str] = set()
+    masked: set[str] = set()
+    blocked = promote_failed = False
+    for n, h in hist.items():
+        active = h.role not in (Role.UNKNOWN, Role.STOPPED)
+        if active:
+            roles[n] = h.role
+            redone = not h.agent_changed and is_redefined(h, rsc)
+            if h.agent_changed or redone:
+                changed.add(n)
+            if redone:
+                redefined.add(n)
+                if only_masked_changed(h, rsc):
+                    masked.add(n)
+            if h.active_unstarted:
+                unstarted.add(n)
+        if h.banned:
+            banned.add(n)
+        if h.failed:
+            on_fail[n] = h.on_fail
+            if active and h.on_fail != "demote":
+                failed.add(n)
+            blocked = blocked or active and h.on_fail == "block"
+        for flag, where in ((h.pending_start, pending), (h.stop_failed, stop_failed),
+                            (h.agent_changed, agent_changed)):
+            if flag:
+                where.add(n)
+        promote_failed = promote_failed or h.promote_failed
+        if h.recurring:
+            recurring[n] = h.recurring
     return PrimitiveState(
-        roles=roles, failed_nodes=frozenset(n for n, h in hist.items()
-                                            if h.failed and n in roles and h.on_fail != "demote"),
-        on_fail={n: h.on_fail for n, h in hist.items() if h.failed},
-        fail_counts=counts, banned_nodes=frozenset(banned),
-        pending_start=frozenset(n for n, h in hist.items() if h.pending_start),
-        probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(
-            n for n, h in hist.items() if h.stop_failed),
-        blocked=any(h.failed and h.on_fail == "block" and n in roles for n, h in hist.items()),
-        agent_changed_nodes=frozenset(n for n, h in hist.items() if h.agent_changed),
-        changed_nodes=frozenset(n for n, h in hist.items() if n in roles and (
-            h.agent_changed or is_redefined(h, rsc))),
-        redefined_nodes=frozenset(n for n, h in hist.items() if n in roles
-                                  and not h.agent_changed and is_redefined(h, rsc)),
-        masked_nodes=frozenset(n for n, h in hist.items() if n in roles
-                               and not h.agent_changed and is_redefined(h, rsc)
-                               and only_masked_changed(h, rsc)),
-        promote_failed=any(h.promote_failed for h in hist.values()),
-        unstarted_nodes=frozenset(n for n, h in hist.items() if n in roles and h.active_unstarted),
-        recurring={n: h.recurring for n, h in hist.items() if h.recurring})
+        roles=roles, failed_nodes=frozenset(failed), on_fail=on_fail, fail_counts=counts,
+        banned_nodes=frozenset(banned), pending_start=frozenset(pending),
+        probed_nodes=frozenset(hist), stop_failed_nodes=frozenset(stop_failed),
+        blocked=blocked, agent_changed_nodes=frozenset(agent_changed),
+        changed_nodes=frozenset(changed), redefined_nodes=frozenset(redefined),
+        masked_nodes=frozenset(masked), promote_failed=promote_failed,
+        unstarted_nodes=frozenset(unstarted), recurring=recurring, history_names=seen_as)
 
 
 def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:
@@ -321,12 +360,18 @@ def xml_escape(value: str) -> str:
 def params_digests(params: Mapping[str, str]) -> tuple[str, str]:
     """op-digests a resource's parameters may have been recorded with (the corpus README's
     recipe), with and without meta attributes that old CIBs wrote as parameters."""
-    def digest(items: list[tuple[str, str]]) -> str:
+    return sorted_digests(tuple(sorted(params.items())))
+
+
+@lru_cache(maxsize=4096)
+def sorted_digests(every: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """params_digests of parameters already sorted (many resources share them, and each
+    active one is checked per node: computed once)."""
+    def digest(items: Iterable[tuple[str, str]]) -> str:
         # Values as Pacemaker serializes them: XML-escaped inside double quotes.
         text = " <parameters" + "".join(f' {k}="{xml_escape(v)}"' for k, v in items) + "/>\n"
         return hashlib.md5(text.encode()).hexdigest()
 
-    every = sorted(params.items())
     return digest(every), digest([(k, v) for k, v in every
                                   if k.replace("_", "-") not in META_NAMES])
 

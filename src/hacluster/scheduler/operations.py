@@ -8,6 +8,7 @@ expected results from the transition key, on-fail defaults). Must never do I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -99,14 +100,17 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     last_rc = 0
     digest: str | None = None
     secure: tuple[str, str, str] | None = None
-    ordered = sorted(ops, key=op_sort_key)
+    recurring = False  # any op with an interval (most histories have none)
+    ordered = sorted(ops, key=op_sort_key) if len(ops) > 1 else ops
     for op in ordered:
-        task = op.get("operation", "")
-        interval = int(op.get("interval", "0") or 0)
-        rc = int(op.get("rc-code", "0") or 0)
-        status = int(op.get("op-status", "0") or 0)
+        get = op.get
+        task = get("operation", "")
+        interval = int(get("interval", "0") or 0)
+        recurring = recurring or interval > 0
+        rc = int(get("rc-code", "0") or 0)
+        status = int(get("op-status", "0") or 0)
         is_probe = task == "monitor" and interval == 0
-        if status == -1 or op.get("call-id") == "-1":
+        if status == -1 or get("call-id") == "-1":
             if task in ("start", "promote", "migrate_from"):
                 role, pending = max(role, Role.STARTED), True
             continue
@@ -117,14 +121,17 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             rc = RC_OK
         if rc == RC_DEGRADED_PROMOTED:
             rc = RC_PROMOTED
-        expected = target_rc(op)
-        ok = status in (0, 4) and (rc == expected or rc in (0, 7, 8) and (is_probe or expected < 0)
-                                   or task in ("stop", "start", "promote", "demote") and rc == 0
-                                   and expected < 0)
+        if status not in (0, 4):
+            ok = False
+        elif is_probe and rc in (0, 7, 8):
+            ok = True  # a probe's result is never a failure
+        else:
+            expected = target_rc(op)
+            ok = rc == expected or rc in (0, 7, 8) and expected < 0 \
+                or task in ("stop", "start", "promote", "demote") and rc == 0 and expected < 0
         if ok:
-            if task in ("start", "migrate_from") or task == "monitor" and interval == 0:
-                if task != "monitor":
-                    digest, secure = op.get("op-digest", ""), secure_of(op)
+            if task in ("start", "migrate_from"):
+                digest, secure = get("op-digest", ""), secure_of(op)
             before = role
             role, failed, on_fail, stop_failed = success_role(task, rc, role, is_probe,
                                                               failed, on_fail, stop_failed)
@@ -153,10 +160,18 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
         if task == "stop":
             stop_failed = True
         promote_failed = promote_failed or task == "promote"
-    return NodeHistory(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
-                       digest, start_secure=secure, promote_failed=promote_failed,
-                       active_unstarted=unstarted and role == Role.STARTED,
-                       recurring=active_recurring(ordered))
+    return node_history(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
+                        digest, secure, False, promote_failed,
+                        unstarted and role == Role.STARTED,
+                        active_recurring(ordered) if recurring else ())
+
+
+@lru_cache(maxsize=1024)
+def node_history(*fields: Any) -> NodeHistory:
+    """NodeHistory(*fields) in field order, one shared value per outcome: most histories
+    end alike (a probe that found nothing, a start and its monitor), and a frozen value
+    is cheaper looked up than built again."""
+    return NodeHistory(*fields)
 
 
 def unstarted_after(task: str, before: Role, after: Role, unstarted: bool) -> bool:

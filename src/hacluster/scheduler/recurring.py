@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from hacluster.common import is_true
 from hacluster.scheduler.actions import Action, Actions, current_roles, promotable
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.edges import Edge
-from hacluster.scheduler.history import params_digests
+from hacluster.scheduler.history import sorted_digests
 from hacluster.scheduler.model import ClusterModel, OpConfig, RecurringOp, Role
 from hacluster.scheduler.policy import ancestors, is_managed
 
@@ -139,13 +138,7 @@ def changed(model: ClusterModel, rid: str, node: str, op: OpConfig, active: Recu
     if not rsc.digestible or not model.nodes[node].can_run:
         return False
     params = {**rsc.params, **op.params, "CRM_meta_timeout": str(op.timeout_ms)}
-    return active.digest not in digests_of(tuple(sorted(params.items())))
-
-
-@lru_cache(maxsize=4096)
-def digests_of(params: tuple[tuple[str, str], ...]) -> tuple[str, str]:
-    """params_digests of these parameters (many resources share them: computed once)."""
-    return params_digests(dict(params))
+    return active.digest not in sorted_digests(tuple(sorted(params.items())))
 
 
 def for_active(model: ClusterModel, rid: str, where: tuple[Action, str, Role, Role],
