@@ -6,7 +6,8 @@ instance off the primary's promoted node; a mandatory Unpromoted-with-Promoted o
 it on that node), except a mandatory Promoted-with-Promoted one, which waits for
 promotion; a colocation naming the dependent's Promoted role is undone when it would
 leave the instance nowhere to run; promotion then reads the primary clone's table with
-the promotion scores it took in."""
+the promotion scores it took in. What is colocated with a clone steers the clone's table
+and its instances whatever role the colocation names."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ def promotable(cid: str, pid: str) -> str:
             'class="ocf" provider="pacemaker" type="Stateful"/></clone>')
 
 
-def cib(score: str, a_role: str, b_role: str) -> object:
+def cib(score: str, a_role: str, b_role: str, d_colocation: str = "") -> object:
     """b runs promoted on node1, unpromoted on node2 (master-b 10 on both); a runs
-    promoted on node2 only (master-a 100 there); a-clone (a_role) with b-clone (b_role)."""
+    promoted on node2 only (master-a 100 there); a-clone (a_role) with b-clone (b_role).
+    `d_colocation`: a primitive d preferring node2 (50), colocated with b-clone so."""
     lrm = {"node1": history("b", op("b", "start", 1) + op("b", "promote", 2)),
            "node2": history("b", op("b", "start", 3))
            + history("a", op("a", "start", 4) + op("a", "promote", 5))}
@@ -50,8 +52,12 @@ def cib(score: str, a_role: str, b_role: str) -> object:
               + "</instance_attributes></transient_attributes>") for n in NODES)
     constraint = (f'<rsc_colocation id="colo" rsc="a-clone" rsc-role="{a_role}" '
                   f'with-rsc="b-clone" with-rsc-role="{b_role}" score="{score}"/>')
-    return cibkit.cib(NODES, promotable("a-clone", "a") + promotable("b-clone", "b"),
-                      constraint, states)
+    resources = promotable("a-clone", "a") + promotable("b-clone", "b")
+    if d_colocation:
+        resources += '<primitive id="d" class="ocf" provider="pacemaker" type="Dummy"/>'
+        constraint += (f'<rsc_colocation id="colo-d" rsc="d" {d_colocation}/>'
+                       '<rsc_location id="loc-d" rsc="d" node="node2" score="50"/>')
+    return cibkit.cib(NODES, resources, constraint, states)
 
 
 def lines_of(root: object) -> list[str]:
@@ -88,3 +94,40 @@ def test_a_mandatory_promoted_with_promoted_colocation_waits_for_promotion() -> 
     assert "pcmk__primitive_assign: a:0 allocation score on node1: 0" in lines
     assert "a:1 promotion score on node1: INFINITY" in lines
     assert "a:0 promotion score on node2: -INFINITY" in lines
+
+
+def test_what_names_its_promoted_role_still_steers_the_clone_it_is_colocated_with() -> None:
+    # d (Promoted, which a primitive never is) with b-clone Unpromoted at INFINITY: d's
+    # 50 on node2 enters b-clone's table, so b is promoted there instead (60 > 10) and d
+    # follows the unpromoted b to node1 (10 + stickiness of b there).
+    root = cib("-INFINITY", "Promoted", "Promoted",
+               'rsc-role="Promoted" with-rsc="b-clone" with-rsc-role="Unpromoted" '
+               'score="INFINITY"')
+    lines = schedule(root, now_s=0).score_lines
+    assert "pcmk__clone_allocate: b-clone allocation score on node2: 50" in lines
+    assert "pcmk__primitive_assign: d allocation score on node1: 11" in lines
+    summary = [" ".join(line.split()) for line in schedule(root, now_s=0).summary_lines()]
+    assert "* Promote b:1 ( Unpromoted -> Promoted node2 )" in summary
+    assert "* Start d ( node1 )" in summary
+
+
+def test_a_negative_colocation_by_role_reaches_the_instances_of_its_primary() -> None:
+    # d (Promoted) against b-clone Promoted at -INFINITY: b's instances take d's 50 on
+    # node2 at -1 (a negative colocation is always passed on to the instances).
+    root = cib("-INFINITY", "Promoted", "Promoted",
+               'rsc-role="Promoted" with-rsc="b-clone" with-rsc-role="Promoted" '
+               'score="-INFINITY"')
+    assert "pcmk__primitive_assign: b:0 allocation score on node2: -50" in \
+        schedule(root, now_s=0).score_lines
+
+
+def test_a_mandatory_promoted_with_promoted_colocation_leaves_a_primitive_free() -> None:
+    # d can never be promoted: the colocation waits for a promotion that never comes, so
+    # d goes where it prefers, and still pulls b-clone's table there.
+    root = cib("-INFINITY", "Promoted", "Promoted",
+               'rsc-role="Promoted" with-rsc="b-clone" with-rsc-role="Promoted" '
+               'score="INFINITY"')
+    lines = schedule(root, now_s=0).score_lines
+    assert "pcmk__primitive_assign: d allocation score on node1: 0" in lines
+    assert "pcmk__primitive_assign: d allocation score on node2: 50" in lines
+    assert "pcmk__clone_allocate: b-clone allocation score on node2: 50" in lines

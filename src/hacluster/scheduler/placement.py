@@ -120,7 +120,7 @@ def with_influence(work: Work, rid: str, scores: dict[str, int], factor: float,
     model = work.model
     for c in work.deps_of.get(rid, ()):
         dep = c.dependent
-        if dep in seen or dep in work.assigned or c.dependent_role == Role.PROMOTED:
+        if dep in seen or dep in work.assigned:
             continue
         running = any(model.states.get(p) and model.states[p].running_on
                       for p in model.primitives(rid))

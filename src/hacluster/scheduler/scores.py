@@ -280,14 +280,22 @@ def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
                      fully: bool | str = False) -> dict[str, int]:
     """`scores` after colocation `c` with its primary where the run placed it. A
     mandatory colocation with a role of a promotable clone also adds, on each node where
-    an instance takes that role, the score that instance was placed with (unless both
-    sides name the Promoted role)."""
+    an instance takes that role, the score that instance was placed with; one where both
+    sides name the Promoted role waits for promotion (changes nothing here). A mandatory
+    colocation with a clone bans the dependent from every node the clone is not on,
+    adding (banned) the clone's nodes the dependent's table did not list."""
     primary = work.model.resources[c.primary]
     if primary.kind == "clone" and abs(c.score) < INFINITY and c.primary_role is None \
             and c.primary in work.assigned:
         return per_instance(work, scores, c)
+    if primary.promotable and c.score >= INFINITY and c.primary_role == Role.PROMOTED \
+            and c.dependent_role == Role.PROMOTED:
+        return scores  # waits for the dependent's promotion
     where = nodes_of(work, c.primary, c.primary_role, fully)
     out = colocation_effect(work.model, scores, where, c)
+    if where and primary.kind == "clone" and c.score >= INFINITY:
+        for name in sorted(where - out.keys()):
+            out[name] = -INFINITY  # a node of the primary's shows up, banned (Pacemaker)
     if not where or c.score < INFINITY or c.primary_role is None or not primary.promotable \
             or (c.dependent_role == Role.PROMOTED and c.primary_role == Role.PROMOTED):
         return out

@@ -382,7 +382,7 @@ def instance_table(work: Work, clone: str, inst: str, adjust: dict[str, int] | N
     seen = frozenset({inst, clone})
     for c in [*work.deps_of.get(inst, ()),
               *[c for c in work.deps_of.get(clone, ()) if all_coloc or c.score < 0] * times]:
-        if not has_influence(work, c) or c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
+        if not has_influence(work, c):
             continue
         table = merge_colocated(work, table, c.dependent, c.score / INFINITY, seen)
     if next_role_stopped(model, inst):
