@@ -15,7 +15,7 @@ from types import MappingProxyType
 from hacluster.common import is_true
 from hacluster.scheduler.assign import Assignment
 from hacluster.scheduler.model import ClusterModel, Role
-from hacluster.scheduler.policy import is_managed
+from hacluster.scheduler.policy import can_fence_node, is_managed
 
 Key = tuple[str | None, str, str | None]
 
@@ -138,19 +138,12 @@ def quorum_blocks(model: ClusterModel, rid: str) -> str:
     return "no quorum"
 
 
-def can_fence(model: ClusterModel, node: str) -> bool:
-    """Fencing is enabled with a device; without quorum (unless no-quorum-policy=ignore)
-    only a node still in this partition's membership may be fenced (Pacemaker 2.1.5)."""
-    if not model.stonith_enabled or model.startup_disabled():
-        return False
-    return model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore" \
-        or model.nodes[node].online
-
-
 def create_actions(model: ClusterModel, asg: Assignment) -> Actions:
     plan = Plan()
     for name, node in model.nodes.items():
-        if node.unclean and can_fence(model, name):
+        # Without quorum only a node still in the membership can be fenced (as Pacemaker
+        # 2.1.5 does unless no-quorum-policy=ignore).
+        if node.unclean and can_fence_node(model, name):
             reason = model.fence_nodes.get(name) or node.fence_reason or "node is unclean"
             plan.fenced[name] = reason
             plan.add(Action(None, "stonith", name, False))

@@ -261,6 +261,7 @@ def state_of(rsc: Resource, hist: Mapping[str, NodeHistory], counts: dict[str, i
     redefined: set[str] = set()
     unstarted: set[str] = set()
     masked: set[str] = set()
+    unrecoverable: set[str] = set()
     blocked = promote_failed = False
     for n, h in hist.items():
         active = h.role not in (Role.UNKNOWN, Role.STOPPED)
@@ -283,7 +284,8 @@ def state_of(rsc: Resource, hist: Mapping[str, NodeHistory], counts: dict[str, i
                 failed.add(n)
             blocked = blocked or active and h.on_fail == "block"
         for flag, where in ((h.pending_start, pending), (h.stop_failed, stop_failed),
-                            (h.agent_changed, agent_changed)):
+                            (h.agent_changed, agent_changed),
+                            (h.stop_unrecoverable, unrecoverable)):
             if flag:
                 where.add(n)
         promote_failed = promote_failed or h.promote_failed
@@ -296,7 +298,8 @@ def state_of(rsc: Resource, hist: Mapping[str, NodeHistory], counts: dict[str, i
         blocked=blocked, agent_changed_nodes=frozenset(agent_changed),
         changed_nodes=frozenset(changed), redefined_nodes=frozenset(redefined),
         masked_nodes=frozenset(masked), promote_failed=promote_failed,
-        unstarted_nodes=frozenset(unstarted), recurring=recurring, history_names=seen_as)
+        unstarted_nodes=frozenset(unstarted), recurring=recurring, history_names=seen_as,
+        unrecoverable_nodes=frozenset(unrecoverable))
 
 
 def is_redefined(hist: NodeHistory, rsc: Resource) -> bool:

@@ -162,6 +162,8 @@ class PrimitiveState:
     unstarted_nodes: frozenset[str] = frozenset()
     # node -> the recurring operations active there (Pacemaker: not scheduled again).
     recurring: Mapping[str, tuple[RecurringOp, ...]] = field(default_factory=dict)
+    # Nodes where a stop failed with a hard error: only fencing them recovers it.
+    unrecoverable_nodes: frozenset[str] = frozenset()
 
     @property
     def running_on(self) -> tuple[str, ...]:

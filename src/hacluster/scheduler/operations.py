@@ -25,6 +25,7 @@ RC_DEGRADED, RC_DEGRADED_PROMOTED = 190, 191
 
 
 HARD_RCS = frozenset({2, 3, 4, 5, 6})
+STOP_UNRECOVERABLE_RCS = frozenset({2, 3, 4, 5})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,9 @@ class NodeHistory:
     # it is Unpromoted in a promotable clone, Started only after a start.
     active_unstarted: bool = False
     recurring: tuple[RecurringOp, ...] = ()
+    # A stop failed with a hard error (not installed, bad parameters, no privilege): only
+    # fencing the node can recover it (else the resource is blocked there).
+    stop_unrecoverable: bool = False
 
 
 def op_sort_key(op: Element) -> tuple[int, int]:
@@ -96,7 +100,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     """Walk one resource's operations on one node in call order."""
     role, failed, on_fail = Role.UNKNOWN, False, "ignore"
     banned = fatal = pending = stop_failed = promote_failed = False
-    unstarted = False
+    unstarted = unrecoverable = False
     last_rc = 0
     digest: str | None = None
     secure: tuple[str, str, str] | None = None
@@ -143,6 +147,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
             banned = True
             role = Role.STOPPED if role == Role.UNKNOWN else role
             continue
+        unrecoverable = unrecoverable or task == "stop" and rc in STOP_UNRECOVERABLE_RCS
         action = configured_on_fail(rsc, task, interval) or default_on_fail(task, stonith)
         if action == "fence" and not stonith:
             action = "stop"  # Pacemaker resets on-fail=fence to stop without fencing
@@ -163,7 +168,7 @@ def replay_ops(ops: list[Element], rsc: Resource | None, stonith: bool) -> NodeH
     return node_history(role, failed, on_fail, banned, fatal, pending, stop_failed, last_rc,
                         digest, secure, False, promote_failed,
                         unstarted and role == Role.STARTED,
-                        active_recurring(ordered) if recurring else ())
+                        active_recurring(ordered) if recurring else (), unrecoverable)
 
 
 @lru_cache(maxsize=1024)

@@ -34,9 +34,15 @@ def health_score(model: ClusterModel, node: str) -> int:
 
 
 def is_managed(model: ClusterModel, rid: str) -> bool:
-    if is_true(model.prop("maintenance-mode", "false")):
-        return False
     if model.startup_disabled():
+        return False  # fencing enabled without a device: nothing may be acted on
+    return managed_by_config(model, rid)
+
+
+def managed_by_config(model: ClusterModel, rid: str) -> bool:
+    """Managed as far as the configuration and the resource's failures go (maintenance,
+    is-managed, on-fail=block, ...), fencing aside."""
+    if is_true(model.prop("maintenance-mode", "false")):
         return False
     if parse_boolean(model.meta(rid, "is-managed", "true")) is False:
         return False
@@ -133,3 +139,22 @@ def blocked_from_running(model: ClusterModel, rid: str) -> bool:
                 model.meta(prim, "multiple-active", "") == "stop_only":
             return True
     return target_role(model, rid) == Role.STOPPED
+
+
+def can_fence_node(model: ClusterModel, node: str) -> bool:
+    """Whether the cluster could fence `node` now: fencing enabled with a device, and
+    quorum (or no-quorum-policy=ignore, or the node still in the membership)."""
+    if not model.stonith_enabled or model.startup_disabled():
+        return False
+    if model.have_quorum or model.prop("no-quorum-policy", "stop").lower() == "ignore":
+        return True
+    return node in model.nodes and model.nodes[node].online
+
+
+def is_blocked(model: ClusterModel, rid: str) -> bool:
+    """Pacemaker's blocked resource: a failure with on-fail=block, or a stop that failed
+    with a hard error on a node that cannot be fenced (nothing more can be done there)."""
+    state = model.states.get(rid)
+    if state is None:
+        return False
+    return state.blocked or any(not can_fence_node(model, n) for n in state.unrecoverable_nodes)

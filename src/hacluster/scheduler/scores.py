@@ -19,8 +19,9 @@ from hacluster.scheduler.model import ClusterModel, Colocation, Role
 from hacluster.scheduler.policy import (
     ancestors,
     health_score,
-    is_managed,
+    is_blocked,
     lock_node,
+    managed_by_config,
 )
 from hacluster.scheduler.unpack_time import int_or_zero
 
@@ -177,10 +178,11 @@ def fresh_primitive_scores(work: Work, rid: str, with_location: bool,
                 scores[node] = add_scores(scores[node], stick)
             elif node not in scores and is_symmetric(model):
                 scores[node] = stick
-    if len(state.running_on) == 1 and not is_managed(model, rid) \
+    if len(state.running_on) == 1 and not managed_by_config(model, rid) \
             and rid not in model.ticket_frozen:
         # An unmanaged resource stays where it is: INFINITY on its node (one frozen by a
-        # lost ticket became unmanaged only after its scores were set).
+        # lost ticket, or by fencing without a device, became unmanaged only after its
+        # scores were set).
         node = state.running_on[0]
         scores[node] = add_scores(scores.get(node, 0), INFINITY)
     for node in state.banned_nodes | state.stop_failed_nodes:
@@ -292,6 +294,8 @@ def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
             and c.dependent_role == Role.PROMOTED:
         return scores  # waits for the dependent's promotion
     where = nodes_of(work, c.primary, c.primary_role, fully)
+    if where and primary.kind == "clone" and c.score >= INFINITY and c.primary_role is None:
+        where = {n for n in where if not blocked_only_on(work, c.primary, n)}
     out = colocation_effect(work.model, scores, where, c)
     if where and primary.kind == "clone" and c.score >= INFINITY:
         for name in sorted(where - out.keys()):
@@ -305,6 +309,16 @@ def apply_colocation(work: Work, scores: dict[str, int], c: Colocation,
         if node in out and work.roles.get(prims[0]) == c.primary_role:
             out[node] = add_scores(out[node], work.chosen.get(prims[0], 0))
     return out
+
+
+def blocked_only_on(work: Work, clone: str, node: str) -> bool:
+    """Whether every instance of `clone` placed on `node` is blocked there (a failure
+    with on-fail=block, a stop that failed without fencing): a mandatory colocation
+    with the clone does not count such an instance (Pacemaker 2.1.5)."""
+    model = work.model
+    placed = [i for i in model.resources[clone].children if work.assigned.get(i) == node]
+    return bool(placed) and all(any(is_blocked(model, p) for p in model.primitives(i))
+                                for i in placed)
 
 
 def per_instance(work: Work, scores: dict[str, int], c: Colocation) -> dict[str, int]:
