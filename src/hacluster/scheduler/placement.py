@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hacluster.common import INFINITY
+from hacluster.scheduler.instance_order import merge_sort
 from hacluster.scheduler.model import ClusterModel, Role
 from hacluster.scheduler.policy import blocked_from_running, next_role_stopped, unmanaged_node
 from hacluster.scheduler.scores import (
@@ -34,22 +35,24 @@ from hacluster.scheduler.tables import (
 )
 
 
-def free_capacity(work: Work, node: str) -> int:
-    node_util = work.model.nodes[node].utilization
-    return sum(node_util.get(k, 0) - work.used[node].get(k, 0) for k in node_util)
-
-
-def node_key(work: Work, node: str, score: int, current: tuple[str, ...],
-             util: Mapping[str, int]) -> tuple[object, ...]:
-    """Sort key for candidate nodes: score, capacity (balanced only), load, current node,
-    name. Explained: "utilization" weighs capacity only for eligibility."""
-    strategy = work.model.prop("placement-strategy", "default")
-    capacity = free_capacity(work, node) if strategy == "balanced" else 0
-    load = 0 if strategy == "minimal" else work.counts.get(node, 0)
-    # Among equals, the node it runs on first (Pacemaker's "current node") wins; with
-    # placement-strategy=minimal only the name breaks ties.
-    rank = current.index(node) if node in current and strategy != "minimal" else len(current)
-    return (-score, -capacity, load, rank, node)
+def compare_nodes(work: Work, a: str, b: str, scores: Mapping[str, int],
+                  current: tuple[str, ...], strategy: str) -> int:
+    """Candidate order as Pacemaker 2.1.5 sorts nodes (negative: `a` first): score; with
+    placement-strategy=minimal then the name; with balanced, the node with more room
+    left attribute by attribute (not a sum: a tie when each leads in some); then fewer
+    resources placed; then the node it runs on; then the name."""
+    if scores[a] != scores[b]:
+        return -1 if scores[a] > scores[b] else 1
+    if strategy != "minimal":
+        room = more_room(work, a, b) if strategy == "balanced" else 0
+        if room:
+            return -1 if room > 0 else 1
+        load_a, load_b = work.counts.get(a, 0), work.counts.get(b, 0)
+        if load_a != load_b:
+            return -1 if load_a < load_b else 1
+        if current and current[0] in (a, b):
+            return -1 if current[0] == a else 1
+    return (a > b) - (a < b)
 
 
 def fits(work: Work, node: str, util: Mapping[str, int]) -> bool:
@@ -68,8 +71,11 @@ def choose_node(work: Work, scores: Mapping[str, int], current: tuple[str, ...],
                   and fits(work, n, util) and (extra_ok is None or n in extra_ok)]
     if not candidates:
         return None
-    candidates.sort(key=lambda n: node_key(work, n, scores[n], current, util))
-    best = candidates[0]
+    top = max(scores[n] for n in candidates)
+    tied = [n for n in candidates if scores[n] == top]  # the score decides first
+    strategy = model.prop("placement-strategy", "default")
+    best = tied[0] if len(tied) == 1 else merge_sort(
+        tied, lambda a, b: compare_nodes(work, a, b, scores, current, strategy))[0]
     # A positive best score that the current node shares keeps the resource in place
     # (with nothing to lose, a resource is instead moved to balance the load).
     if scores[best] > 0:
