@@ -103,7 +103,7 @@ def assign_clone(work: Work, rid: str) -> None:
             take_turn(work, turns, inst, None)
     work.assigned[rid] = None
     if clone.promotable:
-        promote(work, rid, table, turns.all_coloc, order)
+        promote(work, rid, table, turns.all_coloc, order, turns.times)
 
 
 def place_fixed(work: Work, rid: str, turns: Turns, stopped_all: bool) -> set[str]:

@@ -12,6 +12,7 @@ then instance order) within the limits. Must never create actions or do I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hacluster.common import INFINITY, add_scores
@@ -39,9 +40,10 @@ class Candidate:
 
 
 def promote(work: Work, rid: str, table: dict[str, int], all_coloc: bool,
-            order: list[str]) -> None:
+            order: list[str], turns: Mapping[str, int] | None = None) -> None:
     """Pick the promoted instances of clone `rid` (its instances already placed, in
-    `order`: ties in promotion score and current role go by that order)."""
+    `order`: ties in promotion score and current role go by that order; `turns`: how
+    many placement turns each instance had, each leaving it the clone's colocations)."""
     model = work.model
     clone = model.resources[rid]
     priorities: dict[str, int] = {}
@@ -51,7 +53,8 @@ def promote(work: Work, rid: str, table: dict[str, int], all_coloc: bool,
             if work.assigned.get(p) is not None:
                 work.roles[p] = Role.UNPROMOTED
         if node is not None:
-            priorities[inst] = priority_of(work, rid, inst, node, all_coloc)
+            priorities[inst] = priority_of(work, rid, inst, node, all_coloc,
+                                           (turns or {}).get(inst, 1))
     merged = promotion_table(work, rid, table, priorities)
     # The clone's table now holds what promotion added (what reads it later sees that).
     work.clone_tables[rid] = merged
@@ -115,7 +118,8 @@ def current_role(model: ClusterModel, inst: str) -> int:
     return int(state.role) if state is not None else int(Role.STOPPED)
 
 
-def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool) -> int:
+def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool,
+                times: int = 1) -> int:
     """An instance's promotion priority on its node: -INFINITY when it must not be
     promoted (target-role Unpromoted, on-fail=demote), else its promotion
     score (-1 when unset), plus role=Promoted locations and colocations by role."""
@@ -135,7 +139,7 @@ def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool) -> 
             if role == Role.PROMOTED and loc_node == node:
                 prio = add_scores(prio, score)
     cons = [c for c in work.with_of.get(rid, ())
-            if all_coloc or c.score < 0 or c.score >= INFINITY]
+            if all_coloc or c.score < 0 or c.score >= INFINITY] * max(times, 1)
     for c in [*cons, *(c for p in prims for c in work.with_of.get(p, ()))]:
         if c.dependent_role in (Role.PROMOTED, Role.UNPROMOTED):
             prio = role_colocation(work, c, node, prio)
@@ -185,7 +189,8 @@ def quorum_allows(model: ClusterModel, rid: str, inst: str, node: str) -> bool:
 def role_colocation(work: Work, c: Colocation, node: str, prio: int) -> int:
     """A colocation naming this instance's role shifts its priority: +score where the
     primary (in its role) is on the same node, -INFINITY for a mandatory Promoted one
-    where it is not; an Unpromoted dependent role counts the other way."""
+    where it is not; an Unpromoted dependent role counts the other way. A mandatory one
+    with a plain clone only keeps the instance to the clone's nodes (no shift)."""
     model = work.model
     primary = model.resources[c.primary]
     where = nodes_of(work, c.primary, c.primary_role, c.score >= INFINITY) or set()
@@ -195,6 +200,8 @@ def role_colocation(work: Work, c: Colocation, node: str, prio: int) -> int:
         if node in where:
             return add_scores(prio, c.score)
         return -INFINITY if c.score >= INFINITY else prio
+    if primary.kind == "clone" and c.score >= INFINITY:
+        return prio  # it keeps the instance to the clone's nodes, its priority as it was
     sign = -1 if c.dependent_role == Role.UNPROMOTED else 1
     if node in where:
         times = 1
