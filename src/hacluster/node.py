@@ -453,7 +453,8 @@ class Node:
         if seen[0] is self._cib_seen[0] and seen[1] == self._cib_seen[1]:
             return []
         self._cib_seen = seen
-        out = self._crm(self.now_ms, CibChanged(seen[0], seen[1]))
+        out = self._crm(self.now_ms, CibChanged(seen[0], seen[1],
+                                                self.cib.replica.touched.take()))
         if self.services is not None:
             out += self._services(self.now_ms, self.services.cib_changed(self.now_ms, seen[0]))
         return out

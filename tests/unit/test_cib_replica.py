@@ -472,3 +472,21 @@ def test_a_copy_below_the_offload_size_hands_out_light_jobs() -> None:
     assert order.jobs[NodeId(1)].heavy and small.busy
     order.drain()
     assert order.replies[(NodeId(2), 2)].ok and small.doc.find_by_id("big") is not None
+
+
+def test_the_replica_says_which_node_states_its_writes_touched() -> None:
+    """What the DC rescans: status writes name their node_state; a sync or a configuration
+    write may change anything (None)."""
+    order = cluster()
+    replica = order.replicas[NodeId(1)]
+    assert replica.touched.take() is None  # the first copy and the sync
+    for node in ("2", "3"):
+        order.write(NodeId(int(node)), 1, CIBRequest(
+            "modify", f'<node_state id="{node}" uname="n{node}"/>', "status",
+            options=frozenset({"allow-create"}), status_of=node))
+    order.drain()
+    assert replica.touched.take() == frozenset({"2", "3"})
+    assert replica.touched.take() == frozenset()  # a new count
+    order.write(NodeId(2), 2, primitive("d1"))
+    order.drain()
+    assert replica.touched.take() is None

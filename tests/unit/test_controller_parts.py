@@ -278,3 +278,47 @@ def test_a_graph_of_recurring_ops_only_does_not_reschedule_in_a_loop() -> None:
         out += dc.step(now, Tick())
     assert dc.run is None and dc.status().transitions == 1
     assert not any(isinstance(o, (RunScheduler, ExecuteOp, CancelOp)) for o in out)
+
+
+def two_node_dc() -> tuple[Controller, object]:
+    dc = Controller(NodeId(1), "node1")
+    doc = apply_request(cib_with_nodes(), CIBRequest(
+        "replace", f"<resources>{DUMMY_OPS}</resources>", "resources"))[0]
+    dc.step(0, Membership((NodeId(1), NodeId(2)), True, 8))
+    dc.step(1, CibChanged(doc, True))
+    dc.step(2, PeerMessage(NodeId(1), encode(JoinAck("node1", 8))))
+    joined = dc.step(3, PeerMessage(NodeId(2), encode(JoinAck("node2", 8))))
+    request = next(o for o in joined if isinstance(o, RunScheduler))
+    start = GraphAction(0, "d", "start", "node2", False, False, True, "")
+    out = dc.step(4, SchedulerDone(request.cib_version, Transition(
+        (Synapse(0, start, ()),), (), ())))
+    sent = next(decode(o.data) for o in out if isinstance(o, PeerSend))
+    assert isinstance(sent, ExecuteRequest)
+    history = LocalHistory("node2")
+    history.record(result(sent.op, 0), 0)
+    with_result = apply_request(doc, CIBRequest(
+        "modify", f'<node_state id="2" uname="node2">{history.lrm_xml("2")}</node_state>',
+        "status", options=frozenset({"allow-create"}), status_of="2"))[0]
+    return dc, with_result
+
+
+def test_the_dc_rescans_only_the_node_states_a_change_touched() -> None:
+    """16 nodes x 1000 resources made a full status scan per CIB change cost ~0.7 s: the
+    DC looks only at the node_states the replica says changed."""
+    dc, with_result = two_node_dc()
+    dc.step(5, CibChanged(with_result, True, frozenset({"1"})))
+    assert dc.run is not None  # node2's result is not in a node_state said to change
+    dc.step(6, CibChanged(with_result, True, frozenset({"2"})))
+    assert dc.run is None
+
+
+def test_after_a_change_the_dc_did_not_look_at_its_next_look_is_a_full_one() -> None:
+    dc, with_result = two_node_dc()
+    dc.step(5, Membership((NodeId(1), NodeId(2)), True, 9))  # a new ring: joining again
+    dc.step(6, CibChanged(with_result, True, frozenset()))
+    dc.step(7, PeerMessage(NodeId(1), encode(JoinAck("node1", 9))))
+    assert dc.seen_ops["2"]  # the join looked at everything
+    dc2, with_result2 = two_node_dc()
+    dc2.ops_stale = True  # e.g. a CibChanged while it was not DC
+    dc2.step(5, CibChanged(with_result2, True, frozenset()))
+    assert dc2.run is None

@@ -66,6 +66,7 @@ from hacluster.cib.requests import (
     request_from_bytes,
     request_problem,
 )
+from hacluster.cib.touched import TouchedStatus
 from hacluster.common import Code, DecodeError, HaError, NodeId
 from hacluster.events import CibQuery, CibText, CibWrite, CibWritten, ClientRequest, Persist, Reply
 
@@ -197,6 +198,7 @@ class CIBReplica:
         self.confirming: dict[int, _Confirming] = {}
         self.applied = 0
         self.dropped = 0
+        self.touched = TouchedStatus()  # which node_states changed, for the controller
 
     # ------------------------------------------------------------------ contract
 
@@ -398,6 +400,7 @@ class CIBReplica:
         if merged.digest() != self.digest() or lineage != self.lineage \
                 or merged.version != self.doc.version:
             self.doc, self.lineage = merged, lineage
+            self.touched.replaced()
             outputs.append(self._persist())
         self.syncing = False
         log.info("cib sync done ring=%s version=%s lineage=%s", self.ring_id,
@@ -473,6 +476,7 @@ class CIBReplica:
         if done.new is not None:
             assert done.new.version >= self.doc.version, "versions never go backwards"
             self.doc = done.new
+            self.touched.wrote(status_of)
             self._facts.record(done.new, len(done.persisted), done)
             self.applied += 1
             self.lineage = write_lineage(self.lineage, update.request)

@@ -50,7 +50,7 @@ from hacluster.controller.monitors import RecurringMonitors
 from hacluster.controller.observe import (
     SeenOp,
     attrs_of,
-    ops_of,
+    ops_by_node,
 )
 from hacluster.controller.records import (
     attrs_xml,
@@ -236,7 +236,9 @@ class Controller(DcTransitions):
             if self.is_dc():
                 out += self._maybe_finish_join(now_ms)
         if self.is_dc() and self.joined_ring == self.ring_seq and before is not None:
-            self._observe(now_ms, before)
+            self._observe(now_ms, before, event.touched)
+        else:
+            self.ops_stale = True
         return out
 
     def _peer(self, now_ms: int, event: PeerMessage) -> list[Output]:
@@ -272,7 +274,7 @@ class Controller(DcTransitions):
         self.joined_ring = self.ring_seq
         log.info("dc join complete node=%s ring=%d members=%s", self.name, self.ring_seq,
                  sorted(wanted))
-        self._see_ops(ops_of(self.doc.root))  # results that landed while joining
+        self._see_ops(ops_by_node(self.doc.root), full=True)  # landed while joining
         self.seen_attrs = attrs_of(self.doc.root)
         self.need_schedule = True
         return self._write_node_states() + self._write_cib_attrs()

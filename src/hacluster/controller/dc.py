@@ -35,11 +35,12 @@ from hacluster.controller.messages import (
 )
 from hacluster.controller.notify import notify_meta
 from hacluster.controller.observe import (
+    NodeOps,
     SeenOp,
     attrs_of,
     expired_failures,
-    new_ops,
-    ops_of,
+    new_node_ops,
+    ops_by_node,
     recheck_wall_ms,
 )
 from hacluster.controller.records import (
@@ -122,7 +123,8 @@ class DcTransitions:
         self.fencing_gave_up = 0  # DC: the current run's fencing failures past the maximum
         self.scheduling: tuple[int, int, int] | None = None
         self.need_schedule = False
-        self.seen_ops: dict[Any, SeenOp] = {}
+        self.seen_ops: NodeOps = {}  # the op entries of the CIB seen last, by node id
+        self.ops_stale = True  # a CIB went by unobserved: the next look is a full one
         self.seen_attrs: frozenset[tuple[str, str, str]] = frozenset()
         self.predicted: Prediction = {}  # fail counts a failing node is about to write
         # (rsc, call) -> order: results of the DC's own executor it acted on before the CIB
@@ -140,12 +142,15 @@ class DcTransitions:
 
     # ------------------------------------------------------------------ DC: observing
 
-    def _observe(self, now_ms: int, before: Any) -> None:
+    def _observe(self, now_ms: int, before: Any, touched: frozenset[str] | None) -> None:
+        """A new CIB: its op results (only the node_states `touched` since the copy seen
+        before, unless that copy was not looked at; None: all) and node attributes."""
         root = self.doc.root
         log.debug("dc sees cib version=%s before=%s", self.doc.version, before.version)
         if before.version[:2] != self.doc.version[:2]:
             self._abort("configuration changed")
-        self._see_ops(ops_of(root))
+        only = None if self.ops_stale else touched
+        self._see_ops(ops_by_node(root, only), full=only is None)
         attrs = attrs_of(root)
         self.shutting = {node for node, name, _ in attrs if name == "shutdown"} | {
             n for n in self.shutting if NodeId(int(n)) not in self.members}
@@ -156,9 +161,10 @@ class DcTransitions:
             self.seen_attrs = attrs
         self.predicted = settle(root, self.predicted)
 
-    def _see_ops(self, ops: dict[Any, SeenOp]) -> None:
+    def _see_ops(self, ops: NodeOps, full: bool) -> None:
+        """New op results among `ops` (every node's when `full`, else some nodes')."""
         handled = 0
-        for seen in new_ops(self.seen_ops, ops):
+        for seen in new_node_ops(self.seen_ops, ops):
             order = self.unrecorded.get((seen.rsc_id, seen.call_id)) \
                 if seen.node_id == str(int(self.node_id)) else None
             if order is None:
@@ -166,7 +172,8 @@ class DcTransitions:
             handled = max(handled, order or 0)  # the DC's own: acted on when it ran
         # whole-lrm writes: a CIB that shows one own result shows every one before it
         self.unrecorded = {k: v for k, v in self.unrecorded.items() if v > handled}
-        self.seen_ops = ops
+        self.seen_ops = ops if full else {**self.seen_ops, **ops}
+        self.ops_stale = False
 
     def _finish_action(self, seen: SeenOp) -> None:
         """An op result, seen in the CIB or (the DC's own) reported by its executor."""

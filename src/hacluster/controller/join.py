@@ -16,7 +16,7 @@ from hacluster import __version__
 from hacluster.cib import CIBRequest, parse_fragment
 from hacluster.common import NodeId
 from hacluster.controller.messages import CibWrite
-from hacluster.controller.observe import ops_of
+from hacluster.controller.observe import ops_by_node
 from hacluster.controller.records import (
     attrs_xml,
     cluster_property,
@@ -145,8 +145,8 @@ def recorded_active(root: Any, node_id: str) -> bool:
     """Does this node's lrm in the CIB still show a resource active there?"""
     if root is None:
         return False
-    for (node, _rsc, op_id), seen in ops_of(root).items():
-        if node != node_id or not op_id.endswith("_last_0"):
+    for (_node, _rsc, op_id), seen in ops_by_node(root, frozenset({node_id}))[node_id].items():
+        if not op_id.endswith("_last_0"):
             continue
         if seen.operation == "stop" and seen.rc == 0 and seen.op_status == 0:
             continue

@@ -40,10 +40,12 @@ class QuorumChanged:
 @dataclass(frozen=True, slots=True)
 class CibChanged:
     """The node's CIB replica holds a new document (`doc`: a hacluster.cib CIBDocument);
-    `synced` is False while a membership sync is still running."""
+    `synced` is False while a membership sync is still running. `touched`: the ids of
+    the node_states changed since the previous CibChanged (None: any part may have)."""
 
     doc: Any
     synced: bool
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,21 +32,42 @@ class SeenOp:
     last_rc_change: int = 0
 
 
+NodeOps = dict[str, dict[OpKey, SeenOp]]  # node id -> that node's op entries
+
+
 def ops_of(root: Any) -> dict[OpKey, SeenOp]:
     out: dict[OpKey, SeenOp] = {}
     for ns in root.iterfind("status/node_state"):
+        out.update(node_ops(ns))
+    return out
+
+
+def ops_by_node(root: Any, only: frozenset[str] | None = None) -> NodeOps:
+    """The op entries of every node_state (or of those whose id is in `only`; a node
+    without a node_state maps to no entries)."""
+    out: NodeOps = {node: {} for node in sorted(only)} if only is not None else {}
+    for ns in root.iterfind("status/node_state"):
         node_id = ns.get("id", "")
-        for rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
-            for op in rsc.iterfind("lrm_rsc_op"):
-                try:
-                    seen = SeenOp(node_id, rsc.get("id", ""), op.get("operation", ""),
-                                  int(op.get("interval", "0")), op.get("call-id", ""),
-                                  int(op.get("rc-code", "0")), int(op.get("op-status", "0")),
-                                  op.get("transition-key", ""),
-                                  int(op.get("last-rc-change", "0")))
-                except ValueError:
-                    continue
-                out[(node_id, seen.rsc_id, op.get("id", ""))] = seen
+        if only is None or node_id in only:
+            out[node_id] = node_ops(ns)
+    return out
+
+
+def node_ops(ns: Any) -> dict[OpKey, SeenOp]:
+    """The op entries of one node_state element."""
+    out: dict[OpKey, SeenOp] = {}
+    node_id = ns.get("id", "")
+    for rsc in ns.iterfind("lrm/lrm_resources/lrm_resource"):
+        for op in rsc.iterfind("lrm_rsc_op"):
+            try:
+                seen = SeenOp(node_id, rsc.get("id", ""), op.get("operation", ""),
+                              int(op.get("interval", "0")), op.get("call-id", ""),
+                              int(op.get("rc-code", "0")), int(op.get("op-status", "0")),
+                              op.get("transition-key", ""),
+                              int(op.get("last-rc-change", "0")))
+            except ValueError:
+                continue
+            out[(node_id, seen.rsc_id, op.get("id", ""))] = seen
     return out
 
 
@@ -63,6 +84,13 @@ def attrs_of(root: Any) -> frozenset[tuple[str, str, str]]:
 def new_ops(before: dict[OpKey, SeenOp], after: dict[OpKey, SeenOp]) -> list[SeenOp]:
     """Entries that are new or whose call changed, in key order."""
     return [after[k] for k in sorted(after) if before.get(k) != after[k]]
+
+
+def new_node_ops(before: NodeOps, after: NodeOps) -> list[SeenOp]:
+    """new_ops of the nodes in `after` (each against its own entries in `before`), in
+    key order."""
+    return [seen for node in sorted(after)
+            for seen in new_ops(before.get(node, {}), after[node])]
 
 
 def failure_timeouts_ms(root: Any) -> dict[str, int]:
