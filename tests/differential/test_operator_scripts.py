@@ -181,6 +181,50 @@ SCRIPTS = {
         pcs constraint location a rule score=10 defined pingd and date gt 2020-01-01
         pcs constraint
     """,
+    "defaults listings, property values, node listings": """
+        pcs resource defaults
+        pcs resource op defaults
+        pcs resource defaults update resource-stickiness=100
+        pcs resource defaults
+        pcs resource op defaults update timeout=60s
+        pcs resource op defaults config
+        pcs resource defaults resource-stickiness=5 priority=3
+        pcs resource defaults
+        pcs property set cluster-recheck-interval=soon
+        pcs property set cluster-recheck-interval=soon --force
+        pcs property set stonith-timeout=x start-failure-is-fatal=true
+        pcs property set stonith-timeout=90 placement-strategy=best
+        pcs property set node-health-strategy=sick
+        pcs property set stonith-timeout=PT1M
+        pcs property set cluster-recheck-interval=5min stonith-timeout=60s
+        pcs node utilization
+        pcs node attribute
+        pcs node utilization node-9 rack=8
+        pcs node utilization node-9 rack=x
+        pcs node utilization node-1 cpu=2
+        pcs node utilization node-1
+        pcs node utilization node-9
+        pcs node attribute node-1 rack=1
+        pcs node attribute
+        pcs node attribute node-2
+    """,
+    "colocation roles, negative scores without --, forced duplicates": """
+        pcs resource create a ocf:heartbeat:Dummy
+        pcs resource create b ocf:heartbeat:Dummy
+        pcs resource create s ocf:pacemaker:Stateful promotable
+        pcs constraint colocation add nope with nope 1.5
+        pcs constraint colocation add a with b -INFINITY
+        pcs constraint colocation add nope with b -100
+        pcs constraint colocation add a with Promoted s-clone
+        pcs constraint colocation add Master a with s-clone
+        pcs constraint colocation add b with slave s-clone 10
+        pcs constraint colocation add Bogus b with s-clone 10
+        pcs constraint colocation add started b with s-clone 10 --force
+        pcs constraint location a avoids node-1=-5
+        pcs constraint order a then b
+        pcs constraint order a then b --force
+        pcs constraint
+    """,
 }
 
 

@@ -9,12 +9,12 @@ Constraints" and "Rules". Must never print or parse command lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 from hacluster.api import cibedit, rule_syntax
-from hacluster.api.cibedit import error
+from hacluster.api.cibedit import error, warning
 from hacluster.api.env import CIBEnvironment
 from hacluster.cib import XMLElement
 from hacluster.common import Code, HaError, Problem, parse_score
@@ -24,6 +24,7 @@ REMOVAL_ORDER = ("rsc_colocation", "rsc_location", "rsc_order", "rsc_ticket")
 REFERENCING_ATTRS = ("rsc", "with-rsc", "first", "then")
 COMPARISONS = frozenset({"lt", "gt", "lte", "gte", "eq", "ne"})
 UNARY = frozenset({"defined", "not_defined"})
+ALL_ROLES = ("Master", "Promoted", "Slave", "Started", "Stopped", "Unpromoted")
 VALUE_TYPES = frozenset({"string", "integer", "number", "version"})
 ACTIONS = frozenset({"start", "stop", "promote", "demote"})
 KINDS = frozenset({"Optional", "Mandatory", "Serialize"})
@@ -210,18 +211,18 @@ def colocation_add(env: CIBEnvironment, words: Sequence[str],
                    force: bool = False) -> list[Problem]:
     """`[ROLE] RSC with [ROLE] WITH [SCORE] [name=value ...]`."""
     words = list(words)
-    roles = ("Promoted", "Unpromoted", "Started", "Stopped", "master", "slave")
     attrs: dict[str, str] = {}
-    if words and words[0] in roles:
-        attrs["rsc-role"] = words.pop(0)
+    notes: list[Problem] = []
+    if len(words) > 2 and words[2] == "with":
+        attrs["rsc-role"] = cib_role(words.pop(0), notes)
     if len(words) < 3 or words[1] != "with":
         usage_error("constraint colocation add [<role>] <source resource id> with "
                            "[<role>] <target resource id> [score] [options] [id=constraint-id]")
     rsc, with_rsc, rest = words[0], words[2], words[3:]
-    if rest and rest[0] in roles and with_rsc in roles:
+    # pcs reads a word after "with" as a role when the word after it is no score or option
+    if rest and not (score_problem(rest[0]) is None or "=" in rest[0]):
+        attrs["with-rsc-role"] = cib_role(with_rsc, notes)
         with_rsc, rest = rest[0], rest[1:]
-    if with_rsc in roles and rest:
-        attrs["with-rsc-role"], with_rsc, rest = with_rsc, rest[0], rest[1:]
     if attrs:  # pcs writes both roles once one is given
         attrs.setdefault("rsc-role", "Started")
         attrs.setdefault("with-rsc-role", "Started")
@@ -231,24 +232,45 @@ def colocation_add(env: CIBEnvironment, words: Sequence[str],
     options = dict(w.partition("=")[::2] for w in rest)
 
     def edit(root: XMLElement) -> list[Problem]:
-        problems = (missing_resources(root, [rsc, with_rsc])
-                    or clone_member_problems(root, [rsc, with_rsc], force)[:1])
+        problems = notes + (missing_resources(root, [rsc, with_rsc])
+                            or clone_member_problems(root, [rsc, with_rsc], force)[:1])
         bad = score_problem(score)
         problems += [bad] if bad else []
         element = {"rsc": rsc, "with-rsc": with_rsc, "score": score, **attrs}
         element.update(options)
         element["id"] = options.get("id", f"colocation-{rsc}-{with_rsc}-{score}")
-        problems += duplicate_pair(root, "rsc_colocation", element, ("rsc", "with-rsc"))
+        if not force:  # forced, pcs adds the duplicate without a word
+            problems += duplicate_pair(root, "rsc_colocation", element, ("rsc", "with-rsc"))
         add_constraint(root, "rsc_colocation", element)
         return problems
 
     return cibedit.change(env, edit, force)
 
 
+def cib_role(word: str, notes: list[Problem]) -> str:
+    """A role as pcs takes it (any case), written as the newer name; a legacy name gets
+    pcs's deprecation warning in `notes`."""
+    role = word.lower().capitalize()
+    if role not in ALL_ROLES:
+        raise HaError.single(Code.TOOL_BAD_VALUE, f"invalid role value '{word}', allowed "
+                             "values are: " + ", ".join(f"'{r}'" for r in ALL_ROLES))
+    newer = {"Master": "Promoted", "Slave": "Unpromoted"}.get(role, role)
+    if newer != role:
+        notes.append(warning(Code.TOOL_BAD_VALUE, f"Deprecation Warning: Role value "
+                             f"'{word}' is deprecated and should not be used, use '{newer}' "
+                             "instead", plain="yes"))
+    return newer
+
+
 def duplicate_pair(root: XMLElement, tag: str, attrs: dict[str, str],
-                   keys: tuple[str, str]) -> list[Problem]:
+                   keys: tuple[str, ...]) -> list[Problem]:
+    """The same pair (for colocations: in the same roles, Started when unsaid) exists."""
+    def key(get: Callable[[str], str | None]) -> tuple[str, ...]:
+        roles = ("rsc-role", "with-rsc-role") if tag == "rsc_colocation" else ()
+        return (*(get(k) or "" for k in keys), *(get(r) or "Started" for r in roles))
+
     for other in constraints(root):
-        if other.tag == tag and all(other.get(k) == attrs[k] for k in keys):
+        if other.tag == tag and key(other.get) == key(attrs.get):
             return [error(Code.CONSTRAINT_DUPLICATE, "duplicate constraint already exists",
                           forceable=True, id=str(other.get("id")))]
     return []
@@ -276,7 +298,7 @@ def order_add(env: CIBEnvironment, words: Sequence[str],
         attrs = {"first": first, "then": then, **options, "first-action": first_action,
                  "then-action": then_action}
         attrs["id"] = options.get("id", f"order-{first}-{then}-{kind or 'mandatory'}")
-        problems += duplicate_pair(root, "rsc_order", attrs, ("first", "then"))
+        problems += [] if force else duplicate_pair(root, "rsc_order", attrs, ("first", "then"))
         add_constraint(root, "rsc_order", attrs)
         return problems
 

@@ -74,8 +74,11 @@ def value_problem(name: str, value: str) -> Problem | None:
         allowed = ", ".join(f"'{v}'" for v in BOOLEANS)
         return error(Code.TOOL_BAD_VALUE, f"'{value}' is not a valid {name} value, use a "
                      f"pacemaker boolean value: {allowed}", forceable=True)
+    if option.kind == "duration" and not is_time_interval(value):
+        return error(Code.TOOL_BAD_VALUE, f"'{value}' is not a valid {name} value, use time "
+                     "interval (e.g. 1, 2s, 3m, 4h, ...)", forceable=True)
     if option.kind.startswith("enum:") and value not in option.kind[5:].split("|"):
-        allowed = ", ".join(f"'{v}'" for v in option.kind[5:].split("|"))
+        allowed = ", ".join(f"'{v}'" for v in sorted(option.kind[5:].split("|")))
         return error(Code.TOOL_BAD_VALUE, f"'{value}' is not a valid {name} value, use "
                      f"{allowed}", forceable=True)
     if option.kind == "integer" and not value.lstrip("-+").isdigit() \
@@ -83,6 +86,15 @@ def value_problem(name: str, value: str) -> Problem | None:
         return error(Code.TOOL_BAD_VALUE, f"'{value}' is not a valid {name} value, use an "
                      "integer or INFINITY or -INFINITY", forceable=True)
     return None
+
+
+def is_time_interval(value: str) -> bool:
+    """pcs's time interval: whole seconds, or a whole number with s, sec, m, min, h or hr."""
+    for unit in ("", "s", "sec", "m", "min", "h", "hr"):
+        number = value[:len(value) - len(unit)] if unit else value
+        if value.endswith(unit) and number.isdigit():
+            return True
+    return False
 
 
 def property_problems(pairs: Sequence[tuple[str, str]]) -> list[Problem]:

@@ -361,6 +361,13 @@ def defaults(env: CIBEnvironment, section: str) -> list[tuple[str, str]]:
     return cibedit.nvpairs(found[0]) if found else []
 
 
+def defaults_sets(env: CIBEnvironment, section: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every meta_attributes set of `section`: (its id, its name/value pairs), in order."""
+    assert section in DEFAULTS_SECTIONS
+    found = cibedit.find_all(env.read().root, f"/cib/configuration/{section}/meta_attributes")
+    return [(str(s.get("id", "")), cibedit.nvpairs(s)) for s in found]
+
+
 def defaults_set_id(env: CIBEnvironment, section: str) -> str:
     """The id of the meta_attributes set holding `section`'s defaults ("" when none)."""
     assert section in DEFAULTS_SECTIONS

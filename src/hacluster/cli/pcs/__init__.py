@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from hacluster.cli.pcs import cluster, constraint, nodes, resource_verbs
 from hacluster.cli.pcs import help_text as help_pages
-from hacluster.cli.pcs.common import Options, Usage, parse_flags, print_error
+from hacluster.cli.pcs.common import VALUE_FLAGS, Options, Usage, parse_flags, print_error
 from hacluster.cli.pcs.status_text import status
 from hacluster.common import Code, HaError
 
@@ -62,12 +62,40 @@ def dispatch(words: list[str], options: Options) -> int:
     return verbs[verb](rest[1:], options)
 
 
+def negative_numbers(words: Sequence[str]) -> list[str]:
+    """Words like -100 or -INFINITY before any "--", not an option's value."""
+    if "--" in words:
+        return []
+    found = []
+    for index, word in enumerate(words):
+        rest = word[1:]
+        number = rest.isdigit() or rest.lower() == "infinity" or is_float(word)
+        after_value_flag = index > 0 and words[index - 1] in VALUE_FLAGS
+        if word.startswith("-") and number and not after_value_flag:
+            found.append(word)
+    return found
+
+
+def is_float(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words in (["--version"], ["-v"]):
         print("0.11.5")
         return 0
     options = Options()
+    negative = negative_numbers(words)
+    if negative:  # pcs 0.11 still reads them as arguments, with this warning first
+        listed = "', '".join(negative)
+        print(f"Deprecation Warning: Using '{listed}' without '--' is deprecated, those "
+              "parameters will be considered position independent options in future pcs "
+              "versions", file=sys.stderr)
     try:
         words, options = parse_flags(words)
         if options.has("--help"):

@@ -75,6 +75,10 @@ def node_pairs(set_tag: str) -> Verb:
     def run(words: list[str], options: Options) -> int:
         verb = "attribute" if set_tag == "instance_attributes" else "utilization"
         if len(words) < 2:
+            if verb == "utilization" and words and \
+                    words[0] not in property.node_names(options.env()):
+                raise HaError.single(Code.NODE_NOT_FOUND, f"Unable to find a node: {words[0]}")
+            print("Node Attributes:" if verb == "attribute" else "Node Utilization:")
             for node, pairs in property.node_attribute_values(options.env(), set_tag):
                 if not words or words[0] == node:
                     print(f" {node}: {show.pairs_text(tuple(pairs))}")
@@ -82,6 +86,8 @@ def node_pairs(set_tag: str) -> Verb:
         given = pairs_of(words[1:], f"node {verb}", f"{verb} <node> <name>=<value>...")
         env = options.env()
         if verb == "utilization":
+            if words[0] not in property.node_names(env):  # pcs looks for the node first
+                raise HaError.single(Code.NODE_NOT_FOUND, f"Unable to find a node: {words[0]}")
             integer_utilization(given)
         else:
             have = dict(property.node_attribute_values(env, set_tag)).get(words[0], [])

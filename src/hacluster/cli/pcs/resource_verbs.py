@@ -110,8 +110,13 @@ def op(words: list[str], options: Options) -> int:
 def defaults(words: list[str], options: Options, section: str = "rsc_defaults") -> int:
     prefix = "resource op defaults" if section == "op_defaults" else "resource defaults"
     if not words or words[0] == "config":
-        for name, value in resource_layout.defaults(options.env(), section):
-            print(f"{name}={value}")
+        sets = resource_layout.defaults_sets(options.env(), section)
+        if not sets:
+            print("No defaults set")
+        for set_id, listed in sets:  # pcs 0.11 lists each set under its id
+            print(f"Meta Attrs: {set_id}")
+            for name, value in sorted(listed):
+                print(f"  {name}={value}")
         return 0
     if words[0] == "update":
         words = words[1:]
