@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hacluster.common import parse_boolean
-from hacluster.scheduler.model import RecurringOp, Resource, Role
+from hacluster.scheduler.model import OpConfig, RecurringOp, Resource, Role
 
 Element = Any
 
@@ -73,12 +73,24 @@ def default_on_fail(task: str, stonith: bool) -> str:
     return "restart"
 
 
+def valid_on_fail(op: OpConfig, value: str) -> str | None:
+    """`value`, or None (the default) where Pacemaker 2.1.5 does not allow it: standby,
+    demote or stop for a stop; demote for anything but a promote or a recurring monitor
+    of the Promoted role."""
+    if op.name == "stop" and value in ("standby", "demote", "stop"):
+        return None
+    if value == "demote" and op.name != "promote" and not (
+            op.name == "monitor" and op.role == Role.PROMOTED and op.interval_ms > 0):
+        return None
+    return value
+
+
 def configured_on_fail(rsc: Resource | None, task: str, interval_ms: int) -> str | None:
     if rsc is None:
         return None
     for op in rsc.ops:
         if op.name == task and op.interval_ms == interval_ms and op.on_fail:
-            return op.on_fail.lower()
+            return valid_on_fail(op, op.on_fail.lower())
     if task == "demote":
         # A demote without its own on-fail fails like the Promoted role's monitor.
         for op in rsc.ops:
