@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from hacluster.common import duration_ms
+from hacluster.common import duration_ms, is_true
 from hacluster.common import xml_quoteattr as quoteattr
 from hacluster.events import OpRequest
 from hacluster.scheduler import op_digest, params_on_node
@@ -105,9 +105,35 @@ def op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
     numbered = instance if ":" in instance else rsc_id
     if ":" in numbered:
         meta.append(("clone", numbered.split(":", 1)[1]))
+    meta += clone_meta(root, prim)
     return OpRequest(rsc_id, prim.get("class", "ocf"), prim.get("provider", ""),
                      prim.get("type", ""), task, interval_ms, timeout, params, tuple(meta),
                      transition_key)
+
+
+def clone_meta(root: Any, prim: Any) -> list[tuple[str, str]]:
+    """The clone's meta attributes Pacemaker passes to every op of one of its instances
+    (CRM_meta_clone_max, clone_node_max, globally_unique, notify; for a promotable clone
+    promoted_max/promoted_node_max and their older master_* names), defaults filled in
+    as the real crm_simulate -G shows them; none outside a clone."""
+    clone = prim.getparent()
+    if clone is not None and clone.tag == "group":
+        clone = clone.getparent()
+    if clone is None or clone.tag not in ("clone", "master"):
+        return []
+    meta = {**nvpairs(root.find("configuration/rsc_defaults"), "meta_attributes"),
+            **nvpairs(clone, "meta_attributes")}
+    nodes = len(root.findall("configuration/nodes/node"))
+    out = [("clone_max", meta.get("clone-max", str(nodes))),
+           ("clone_node_max", meta.get("clone-node-max", "1")),
+           ("globally_unique", str(is_true(meta.get("globally-unique"))).lower()),
+           ("notify", str(is_true(meta.get("notify"))).lower())]
+    if clone.tag == "master" or is_true(meta.get("promotable")):
+        most = meta.get("promoted-max", meta.get("master-max", "1"))
+        per_node = meta.get("promoted-node-max", meta.get("master-node-max", "1"))
+        out += [("promoted_max", most), ("promoted_node_max", per_node),
+                ("master_max", most), ("master_node_max", per_node)]
+    return out
 
 
 def orphan_op_request(root: Any, rsc_id: str, task: str, interval_ms: int,
