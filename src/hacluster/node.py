@@ -265,21 +265,22 @@ class Node:
         """A local request: application messages go to Totem tagged APP; CPG requests go
         through the CPG core, whose proposals go to Totem tagged CPG."""
         if type(event) is SendRequest:
-            self.totem.send(APP + event.data, event.safe)
-            return []
-        return self._propose(self.cpg.step(now_ms, event))  # type: ignore[arg-type]
+            return [*self.totem.step(now_ms, SendRequest(APP + event.data, event.safe))]
+        return self._propose(now_ms, self.cpg.step(now_ms, event))  # type: ignore[arg-type]
 
-    def _propose(self, outputs: list[Any]) -> list[Output]:
-        """CPG's outputs in order: Propose goes to Totem, the rest leaves the node."""
+    def _propose(self, now_ms: int, outputs: list[Any]) -> list[Output]:
+        """CPG's outputs in order: Propose goes to Totem (a local proposal through its step),
+        the rest leaves the node."""
         if len(outputs) == 1 and type(outputs[0]) is Propose:  # a local request: the hot path
-            if self.totem.state is not TotemState.LEFT:
-                self.totem.send(CPG + outputs[0].payload, outputs[0].safe)
-            return []
+            if self.totem.state is TotemState.LEFT:
+                return []
+            return [*self.totem.step(now_ms, SendRequest(CPG + outputs[0].payload,
+                                                         outputs[0].safe))]
         out: list[Output] = []
         for item in outputs:
             if type(item) is Propose:
                 if self.totem.state is not TotemState.LEFT:
-                    self.totem.send(CPG + item.payload, item.safe)
+                    out += self.totem.step(now_ms, SendRequest(CPG + item.payload, item.safe))
             else:
                 out.append(item)
         return out
@@ -288,7 +289,7 @@ class Node:
                        safe: bool = False) -> None:
         """A message of one of the node's own processes (CIB manager, controller, attrd,
         fencer) to its CPG group."""
-        self._propose(self.cpg.step(now_ms, CpgSendRequest(group, pid, data, safe)))
+        self._propose(now_ms, self.cpg.step(now_ms, CpgSendRequest(group, pid, data, safe)))
 
     def handle_request(self, req: ClientRequest) -> list[Output]:
         """Client input is not trusted: a malformed request gets Reply(ok=False) with a
@@ -374,7 +375,7 @@ class Node:
     def _regular(self, now_ms: int, change: ConfigChange) -> list[Output]:
         """A regular configuration, in order: CPG's nodedown changes (and its sync proposal),
         votequorum's notice, then the CIB manager, the controller and attrd/the fencer."""
-        out = self._propose(self.cpg.step(now_ms, change))
+        out = self._propose(now_ms, self.cpg.step(now_ms, change))
         out += self.votequorum.step(now_ms, change)
         state = self.votequorum.status()
         if self.cib is not None:

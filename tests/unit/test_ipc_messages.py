@@ -218,3 +218,18 @@ def test_a_request_that_does_not_decode_is_refused_with_a_reason(frame: bytes, w
 def test_garbage_never_raises(data: bytes) -> None:
     assert IPC_CODEC.decode(data, IpcRequest) is None or isinstance(
         IPC_CODEC.decode(data, IpcRequest), IpcRequest)
+
+
+def test_a_cib_write_carries_its_request_in_the_codec_and_garbage_is_cib_diff_invalid() -> None:
+    from hacluster.cib import CIBRequest, request_from_bytes
+    from hacluster.common import HaError
+
+    request = CIBRequest("modify", "<nodes/>", "nodes", None, frozenset({"allow-create"}),
+                         (("update-client", "cibadmin"),), None)
+    assert request_from_bytes(request.to_bytes()) == request
+    for garbage in (b"", b"\xff", b'{"@":"cib.request"}', b'{"operation":"modify"}',
+                    CIBRequest("drop", "").to_bytes(),
+                    CIBRequest("modify", "", stamp=(("epoch", "9"),)).to_bytes()):
+        with pytest.raises(HaError) as failure:
+            request_from_bytes(garbage)
+        assert failure.value.problems[0].code is Code.CIB_DIFF_INVALID, garbage

@@ -6,12 +6,14 @@ import random
 
 from hacluster.common import NodeId
 from hacluster.events import (
+    Deliver,
     Multicast,
     PacketIn,
     PeerUnreachable,
     Persist,
     RingId,
     Send,
+    SendRequest,
     Shutdown,
     Tick,
 )
@@ -76,6 +78,33 @@ def test_a_lone_node_forms_a_ring_of_itself_and_persists_its_ring_seq() -> None:
     assert core.state is TotemState.OPERATIONAL and core.cur.members == (NodeId(1),)
     assert Persist(RING_SEQ_FILE, b"44") in out
     assert any(isinstance(o, Multicast) and isinstance(decode(o.data), Join) for o in out)
+
+
+class Recording:
+    """A core whose every output is also kept (pump keeps only the packets)."""
+
+    def __init__(self, core: Totem) -> None:
+        self.core = core
+        self.outputs: list[object] = []
+
+    def step(self, now_ms: int, event: object) -> list[object]:
+        out = self.core.step(now_ms, event)  # type: ignore[arg-type]
+        self.outputs += out
+        return list(out)
+
+    def next_deadline_ms(self) -> int | None:
+        return self.core.next_deadline_ms()
+
+
+def test_a_local_proposal_enters_through_step_and_is_delivered_everywhere_in_order() -> None:
+    nodes, now = formed()
+    recording = {n: Recording(c) for n, c in nodes.items()}
+    assert nodes[NodeId(2)].step(now, SendRequest(b"\x00first")) == []  # queued for the token
+    assert nodes[NodeId(2)].step(now, SendRequest(b"second", safe=True)) == []
+    pump(recording, now, {}, now + 2_000)  # type: ignore[arg-type]
+    for node in IDS:
+        delivered = [o.data for o in recording[node].outputs if isinstance(o, Deliver)]
+        assert delivered == [b"\x00first", b"second"], node
 
 
 def test_three_cores_merge_into_one_ring() -> None:

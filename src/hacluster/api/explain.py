@@ -2,8 +2,9 @@
 
 Owns `explain_root` (why a resource is where it is, from the scheduler's own run) and
 `check_cib` (a CIB the scheduler cannot trust: not a <cib>, no configuration, constraints
-naming unknown resources, unsupported resource kinds), which returns Problems and never
-raises. Must never print, read files or read the clock: callers pass roots and `now_s`.
+naming unknown resources, unsupported resource kinds, operation history with non-numeric
+numbers), which returns Problems and never raises: callers check first, so the scheduler
+never meets a value it cannot read. Must never print, read files or read the clock: callers pass roots and `now_s`.
 """
 
 from __future__ import annotations
@@ -36,26 +37,7 @@ def explain_root(root: Any, rsc: str, now_s: int, forced_now: bool = False) -> E
     date = root.get("execution-date")
     when = int(date) if date is not None and date.strip().lstrip("-").isdigit() \
         and not forced_now else now_s
-    try:
-        return explain(unpack(root, when), rsc, rule_constraints_of(root))
-    except ValueError as exc:
-        raise bad_value_error(root, exc) from exc
-
-
-def bad_value_error(root: Any, exc: ValueError) -> Exception:
-    """Name the operation history entry with a non-numeric value that made scheduling
-    fail (looked for only after a failure, so good CIBs pay nothing); when there is none
-    the ValueError is a bug of ours and is returned as it is."""
-    for op in root.iter("lrm_rsc_op"):
-        for attr in OP_INT_ATTRS:
-            value = op.get(attr)
-            if value and not value.strip().lstrip("-").isdigit():
-                state = next((p for p in op.iterancestors() if p.tag == "node_state"), None)
-                node = state.get("uname", "?") if state is not None else "?"
-                return HaError([error(f"operation history {op.get('id', '?')} on {node} has "
-                                      f"a non-numeric {attr} '{value}'", operation=str(
-                                          op.get("id", "")), attribute=attr)])
-    return exc
+    return explain(unpack(root, when), rsc, rule_constraints_of(root))
 
 
 def explain_env(env: CIBEnvironment, rsc: str, now_s: int,
@@ -72,7 +54,33 @@ def check_cib(root: Any) -> list[Problem]:
     if config is None:
         return [error("the CIB has no <configuration> section")]
     return identity_problems(config) + reference_problems(root, config) + \
-        score_problems(config) + clone_size_problems(config) + unsupported_problems(config)
+        score_problems(config) + clone_size_problems(config) + unsupported_problems(config) \
+        + history_problems(root)
+
+
+def history_problems(root: Any) -> list[Problem]:
+    """Operation history entries with a value the scheduler reads as an integer but is not
+    one (it would otherwise fail half-way; the entry is named, with its node)."""
+    out: list[Problem] = []
+    for op in root.iter("lrm_rsc_op"):
+        for attr in OP_INT_ATTRS:
+            value = op.get(attr)
+            if not value or _is_integer(value):
+                continue
+            state = next((p for p in op.iterancestors() if p.tag == "node_state"), None)
+            node = state.get("uname", "?") if state is not None else "?"
+            out.append(error(f"operation history {op.get('id', '?')} on {node} has a "
+                             f"non-numeric {attr} '{value}'", operation=str(op.get("id", "")),
+                             attribute=attr))
+    return out
+
+
+def _is_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
 
 
 def identity_problems(config: Any) -> list[Problem]:

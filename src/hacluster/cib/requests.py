@@ -1,14 +1,13 @@
 """CIB write requests as values: what a client asked for, carried between nodes and applied.
 
-Owns `CIBRequest` (operation name, XML, section, XPath, options), its byte encoding for
-replication, and `apply_request`, the one dispatch from a request to the pure operations.
+Owns `CIBRequest` (operation name, XML, section, XPath, options), its bytes (REQUEST_CODEC,
+the tagged-JSON codec of hacluster.common: CibWrite carries them), and `apply_request`, the one dispatch from a request to the pure operations.
 The same function runs on a file (api/env.py CibFile) and on every replica in agreed order,
 so a write means the same thing everywhere. Must never do I/O or read a clock.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -26,7 +25,7 @@ from hacluster.cib.document import (
 from hacluster.cib.ops import Update, create, delete, erase, modify, replace, replace_document
 from hacluster.cib.schema_scope import check_skeleton
 from hacluster.cib.upgrade import upgrade
-from hacluster.common import Code, HaError, Problem
+from hacluster.common import Code, Codec, DecodeError, HaError, Problem
 
 OPERATIONS = frozenset({"create", "modify", "replace", "delete", "erase", "upgrade",
                         "apply-diff", "replace-config"})
@@ -59,29 +58,22 @@ class CIBRequest:
     status_of: str | None = None
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"operation": self.operation, "xml": self.xml, "section": self.section,
-                           "xpath": self.xpath, "options": sorted(self.options),
-                           "stamp": [list(item) for item in self.stamp],
-                           "status_of": self.status_of},
-                          sort_keys=True).encode()
+        """The request as REQUEST_CODEC carries it (CibWrite's bytes over the IPC socket)."""
+        return REQUEST_CODEC.encode(self)
+
+
+REQUEST_CODEC = Codec({"cib.request": CIBRequest})
 
 
 def request_from_bytes(data: bytes) -> CIBRequest:
     """Decode a request; anything malformed is CIB_DIFF_INVALID (peers drop, never raise)."""
-    try:
-        raw = json.loads(data)
-        stamp = tuple((str(k), str(v)) for k, v in raw.get("stamp") or ()
-                      if str(k) in STAMP_ATTRS)
-        request = CIBRequest(str(raw["operation"]), str(raw.get("xml") or ""),
-                             raw.get("section"), raw.get("xpath"),
-                             frozenset(str(o) for o in raw.get("options") or ()), stamp,
-                             raw.get("status_of"))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise HaError.single(Code.CIB_DIFF_INVALID, "malformed CIB request") from None
+    request = REQUEST_CODEC.check(data, CIBRequest)
+    if isinstance(request, DecodeError):
+        raise HaError.single(Code.CIB_DIFF_INVALID, f"malformed CIB request: {request.reason}")
     problem = request_problem(request)
     if problem is not None:
         raise problem
-    return request
+    return request  # type: ignore[no-any-return]
 
 
 def request_problem(request: CIBRequest) -> HaError | None:

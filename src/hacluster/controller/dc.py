@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hacluster.cib import CIBRequest
-from hacluster.common import NodeId, duration_ms
+from hacluster.common import NodeId, duration_ms, parse_score
 from hacluster.controller.failures import (
     Prediction,
     is_predicted,
@@ -79,8 +79,7 @@ CREATE = frozenset({"allow-create"})
 
 def max_attempts(text: str) -> int:
     """stonith-max-attempts as Pacemaker reads it: a score; below 1 means the default 10."""
-    word = text.strip().upper().lstrip("+")
-    value = 1_000_000 if word == "INFINITY" else int(word) if word.isdigit() else 0
+    value = parse_score(text) or 0
     return value if value >= 1 else 10
 
 

@@ -27,6 +27,7 @@ from hacluster.events import (
     PeerUnreachable,
     RingId,
     Send,
+    SendRequest,
     Shutdown,
     Tick,
 )
@@ -73,6 +74,9 @@ class Totem(MembershipPhases):
     # ------------------------------------------------------------------ the contract
 
     def step(self, now_ms: int, event: Input) -> list[Output]:
+        if type(event) is SendRequest:  # a local proposal (the hot path): queued, no output
+            self._queue_local(event.data, event.safe)
+            return []
         out: list[Output] = []
         if not self.started and not isinstance(event, Shutdown):
             self.started = True
@@ -88,7 +92,7 @@ class Totem(MembershipPhases):
                 out += self._leave()
         return out
 
-    def send(self, data: bytes, safe: bool = False) -> None:
+    def _queue_local(self, data: bytes, safe: bool) -> None:
         """Queue an application message for agreed (or safe) delivery to the ring."""
         assert self.state is not TotemState.LEFT, "send after leaving"
         was_empty = not self.queue

@@ -25,6 +25,7 @@ from hacluster.events import (
     Persist,
     RingId,
     Send,
+    SendRequest,
     Shutdown,
     Tick,
 )
@@ -38,7 +39,8 @@ log = logging.getLogger("hacluster.totem")
 RING_SEQ_FILE = "totem.ringseq"
 
 Output = Send | Multicast | Persist | Deliver | ConfigChange
-Input = Tick | PacketIn | PeerUnreachable | Shutdown
+# SendRequest: a local proposal (the node's own message, queued for agreed or safe order).
+Input = Tick | PacketIn | PeerUnreachable | Shutdown | SendRequest
 
 
 class TotemState(StrEnum):
