@@ -87,3 +87,58 @@ def test_no_fencing_device_leaves_scores_unpinned() -> None:
     # Unmanaged only when assigned: p:1 keeps its stickiness (1), not INFINITY.
     lines = scores(blocked_clone(True, 1))
     assert "pcmk__primitive_assign: p:1 allocation score on node2: 1" in lines
+
+
+def fenced_with_a_stopped_failure(first: str, second: str) -> object:
+    """On node1 a failed (monitor, on-fail=fence) and b failed (on-fail=stop), their
+    histories read in the order `first`, `second`; a fencing device runs on node2."""
+    nodes = ("node1", "node2")
+
+    def failed(rid: str, call: int) -> str:
+        return history(rid, op(rid, "start", call) + op(rid, "monitor", call + 1, rc=1)
+                       .replace('interval="0"', 'interval="10000"')
+                       .replace("_monitor_0", "_monitor_10000"))
+
+    def prim(rid: str, on_fail: str) -> str:
+        return (f'<primitive id="{rid}" class="ocf" provider="pacemaker" type="Dummy">'
+                f'<operations><op id="{rid}-mon" name="monitor" interval="10s" '
+                f'on-fail="{on_fail}"/></operations></primitive>')
+
+    lrm = {"node2": history("fence", op("fence", "start", 1), "stonith"),
+           "node1": failed(first, 2) + failed(second, 4)}
+    return cibkit.cib(nodes, '<primitive id="fence" class="stonith" type="fence_xvm"/>'
+                      + prim("a", "fence") + prim("b", "stop"), "",
+                      cibkit.node_states(nodes, lrm=lrm), stonith=True)
+
+
+def test_on_fail_stop_holds_on_a_node_fenced_for_another_failure() -> None:
+    for order in (("a", "b"), ("b", "a")):
+        lines = summary(fenced_with_a_stopped_failure(*order))
+        assert "* Fence (reboot) node1 'a failed there'" in lines
+        assert "* Recover a ( node1 -> node2 )" in lines
+        assert "* Stop b ( node1 ) due to node availability" in lines
+
+
+def blocked_then_fenced(block_first: bool) -> object:
+    """On node2 b's monitor failed (on-fail=block) and s's stop failed (fencing
+    recovers it); a fencing device runs on node1."""
+    nodes = ("node1", "node2")
+    blocked = history("b", op("b", "start", 2) + op("b", "monitor", 3, rc=1)
+                      .replace('interval="0"', 'interval="10000"')
+                      .replace("_monitor_0", "_monitor_10000"))
+    stopped = history("s", op("s", "start", 4) + op("s", "stop", 5, rc=1))
+    lrm = {"node1": history("fence", op("fence", "start", 1), "stonith"),
+           "node2": blocked + stopped if block_first else stopped + blocked}
+    resources = ('<primitive id="fence" class="stonith" type="fence_xvm"/>'
+                 '<primitive id="b" class="ocf" provider="pacemaker" type="Dummy"><operations>'
+                 '<op id="b-mon" name="monitor" interval="10s" on-fail="block"/></operations>'
+                 '</primitive><primitive id="s" class="ocf" provider="pacemaker" type="Dummy"/>')
+    return cibkit.cib(nodes, resources, "", cibkit.node_states(nodes, lrm=lrm), stonith=True)
+
+
+def test_a_block_read_before_its_node_is_to_be_fenced_stays_blocked() -> None:
+    lines = summary(blocked_then_fenced(True))
+    assert "* Recover s ( node2 -> node1 )" in lines
+    assert not any(" b " in line for line in lines)  # unmanaged: nothing done for it
+    # Read after the node was marked for fencing, the block is moot: b just moves.
+    assert "* Move b ( node2 -> node1 )" in summary(blocked_then_fenced(False))

@@ -65,13 +65,17 @@ def unpack_status(root: Element, nodes: dict[str, Node], resources: dict[str, Re
     nodes = dict(nodes)
     # Histories in the order they were read (node by node): a failure read on a node
     # already unclean (lost, or fenced for an earlier failure) is moot, as in Pacemaker
-    # ("no extra processing needed"); the resource just moves off the fenced node.
+    # ("no extra processing needed"); the resource just moves off the fenced node. Only
+    # on-fail=stop still holds: its next role (Stopped) was set when the failed op was
+    # read, whatever happens to the node.
     unclean = {n for n, node in nodes.items() if node.unclean}
     for rid, node in read_order(entries, names):
         hist = histories[rid][node]
         if hist.failed and node in unclean and rid in states \
-                and node in states[rid].failed_nodes:
-            states[rid] = replace(states[rid], failed_nodes=states[rid].failed_nodes - {node})
+                and node in states[rid].failed_nodes and hist.on_fail != "stop":
+            left = states[rid].failed_nodes - {node}
+            states[rid] = replace(states[rid], failed_nodes=left, blocked=any(
+                states[rid].on_fail.get(n) == "block" for n in left))
             continue
         apply_node_effects(rid, node, hist, nodes, fence, stonith)
         if nodes[node].unclean:

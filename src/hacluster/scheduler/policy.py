@@ -53,9 +53,8 @@ def managed_by_config(model: ClusterModel, rid: str) -> bool:
         return False  # an orphan left alone (stop-orphan-resources=false)
     state = model.states.get(rid)
     if state is not None:
-        if state.blocked and any(state.on_fail.get(n) == "block" and n in model.nodes
-                                 and not model.nodes[n].unclean for n in state.failed_nodes):
-            return False  # on-fail=block, unless fencing that node settles it anyway
+        if state.blocked:
+            return False  # on-fail=block (read before its node was to be fenced)
         if any(model.nodes[n].maintenance for n in state.running_on if n in model.nodes):
             return False
         if len(state.running_on) > 1 and model.meta(rid, "multiple-active", "") == "block":
