@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1-10")
     parser.add_argument("--length", type=int, default=40)
-    parser.add_argument("--kinds", default="pcs,crm")
+    parser.add_argument("--kinds", default="pcs,crm,reads")
     parser.add_argument("--base", default="", choices=("", "empty", "eayun"))
     parser.add_argument("--show", type=int, default=30, help="differing commands to print")
     parser.add_argument("-v", "--verbose", action="store_true", help="print their/our stderr")

@@ -417,19 +417,27 @@ def crm_misc(d: Drawer) -> Command:
                    reads="-G" in action)
 
 
-FAMILIES: tuple[tuple[Callable[[Drawer], Command], int, str], ...] = (
-    (pcs_resource_create, 12, "pcs"), (pcs_resource_change, 10, "pcs"),
-    (pcs_resource_layout, 5, "pcs"), (pcs_resource_place, 5, "pcs"),
-    (pcs_constraint, 10, "pcs"), (pcs_property_node, 6, "pcs"), (pcs_read, 4, "pcs"),
-    (crm_resource, 8, "crm"), (crm_attribute, 5, "crm"), (cibadmin, 6, "crm"),
-    (crm_misc, 4, "crm"),
-)
+def families() -> tuple[tuple[Callable[[Drawer], Command], int, str], ...]:
+    """Each family, its weight and its kind; "reads" (tests/differential/cmdgen_reads.py:
+    crm_mon, crm_resource queries, pcs listings, crmsh) only when asked for."""
+    from tests.differential import cmdgen_reads as reads
+
+    return (
+        (pcs_resource_create, 12, "pcs"), (pcs_resource_change, 10, "pcs"),
+        (pcs_resource_layout, 5, "pcs"), (pcs_resource_place, 5, "pcs"),
+        (pcs_constraint, 10, "pcs"), (pcs_property_node, 6, "pcs"), (pcs_read, 4, "pcs"),
+        (crm_resource, 8, "crm"), (crm_attribute, 5, "crm"), (cibadmin, 6, "crm"),
+        (crm_misc, 4, "crm"), (reads.crm_mon, 5, "reads"),
+        (reads.crm_resource_reads, 5, "reads"), (reads.pcs_reads, 4, "reads"),
+        (reads.crmsh_reads, 3, "reads"),
+    )
 
 
 def draw(rng: random.Random, cib_xml: bytes, kinds: str = "pcs,crm") -> Command:
     """The next command, given the CIB as it is now (the real tools' copy); kinds picks
-    the families ("pcs", "crm" or both)."""
+    the families ("pcs", "crm", "reads", comma-separated)."""
     wanted = set(kinds.split(","))
-    families = [(f, w) for f, w, kind in FAMILIES if kind in wanted]
-    family = rng.choices([f for f, _ in families], weights=[w for _, w in families])[0]
+    families_wanted = [(f, w) for f, w, kind in families() if kind in wanted]
+    family = rng.choices([f for f, _ in families_wanted],
+                         weights=[w for _, w in families_wanted])[0]
     return family(Drawer(rng, facts(cib_xml)))

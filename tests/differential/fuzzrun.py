@@ -32,7 +32,7 @@ SERVER = Path(__file__).resolve().parent / "pcs_server.py"
 REPO = Path(__file__).resolve().parents[2]
 EAYUN = REPO / "src" / "hacluster" / "demo" / "data" / "eayunstack-cib.xml"
 CRM_TOOLS = ("crm_resource", "crm_attribute", "cibadmin", "crm_node", "crm_verify",
-             "crm_standby", "crm_failcount")
+             "crm_standby", "crm_failcount", "crm_mon", "crm")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Outcome:
 _STAMPS = (
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)?"), "<time>"),
     (re.compile(r"(?m)^.*(Last updated|Last change):.*$"), "<stamp line>"),
+    (re.compile(r"\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}"), "<time>"),
     (re.compile(r"/tmp/\S+"), "<path>"),
     (re.compile(r"/usr/sbin/"), ""),
     (re.compile(r'end="[^"]*"'), 'end="*"'),
@@ -153,7 +154,9 @@ class RealTools:
 def our_main(tool: str) -> Callable[[list[str]], int]:
     from hacluster.cli import (
         cibadmin,
+        crm,
         crm_attribute,
+        crm_mon,
         crm_node,
         crm_resource,
         crm_standby,
@@ -165,7 +168,8 @@ def our_main(tool: str) -> Callable[[list[str]], int]:
             "crm_attribute": crm_attribute.main, "cibadmin": cibadmin.main,
             "crm_node": crm_node.main, "crm_verify": crm_verify.main,
             "crm_standby": crm_standby.standby_main,
-            "crm_failcount": crm_standby.failcount_main}[tool]
+            "crm_failcount": crm_standby.failcount_main, "crm_mon": crm_mon.main,
+            "crm": crm.main}[tool]
 
 
 @contextlib.contextmanager

@@ -225,6 +225,25 @@ SCRIPTS = {
         pcs constraint order a then b --force
         pcs constraint
     """,
+    "crm_resource --why and crm_mon grouped by node": """
+        crm_resource --why
+        crm_mon -1 -n -r
+        pcs resource create a ocf:heartbeat:Dummy clone
+        pcs resource create g1 ocf:heartbeat:Dummy --group g
+        pcs resource create v ocf:heartbeat:Dummy meta is-managed=false target-role=Stopped
+        crm_resource --why
+        crm_resource --why -r a
+        crm_resource --why -r a-clone -N node-1
+        crm_resource --why -r v -N node-2
+        crm_resource --why -r g1
+        crm_resource --why -N node-1
+        crm_resource --why -r nope
+        crm_resource --why -N node-9
+        crm_mon -1 -n
+        crm_mon -1 -n -r
+        crm_mon -1 -A -r -f
+        crm_mon -1 -o -t
+    """,
 }
 
 

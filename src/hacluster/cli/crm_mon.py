@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from hacluster.api import env as api_env
 from hacluster.api import status
-from hacluster.cli import render, render_xml, waiting
+from hacluster.cli import render, render_bynode, render_xml, waiting
 from hacluster.cli.usage import ToolParser
 from hacluster.common import Code, ExitStatus, HaError
 
@@ -33,6 +33,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show inactive resources too")
     parser.add_argument("-f", "--failcounts", action="store_true",
                         help="show the fail counts (Migration Summary)")
+    parser.add_argument("-n", "--group-by-node", action="store_true",
+                        help="group resources by node")
+    # Accepted as the real crm_mon accepts them; their sections (node attributes of online
+    # nodes, the operation history, its timing) are not rendered yet.
+    parser.add_argument("-A", "--show-node-attributes", action="store_true",
+                        help="accepted; the Node Attributes section is not shown yet")
+    parser.add_argument("-o", "--operations", action="store_true",
+                        help="accepted; the operations history is not shown yet")
+    parser.add_argument("-t", "--timing-details", action="store_true",
+                        help="accepted; operation timing is not shown yet")
     parser.add_argument("--output-as", default="text", choices=("text", "xml"),
                         help="output format")
     return parser
@@ -98,8 +108,10 @@ def show_once(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         request = " ".join(typed)  # the command line as given, like the real tool
         lines = render_xml.render_crm_mon_xml(view, now_s, request)
     else:
+        body = render_bynode.by_node_lines(view, args.inactive) if args.group_by_node \
+            else None
         lines = render.render_crm_mon(view, now_s, inactive=args.inactive,
-                                      fail_counts=args.failcounts)
+                                      fail_counts=args.failcounts, body=body)
     sys.stdout.write("\n".join(lines) + "\n")
     return int(ExitStatus.OK)
 

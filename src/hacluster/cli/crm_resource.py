@@ -36,6 +36,7 @@ def build_parser() -> ToolParser:
     add("-L", "--list", action="store_true", help="list all cluster resources with status")
     add("--list-raw", action="store_true", help="list resource ids (instances included)")
     add("-q", "--query-xml", action="store_true", help="show the resource's configuration")
+    add("-Y", "--why", action="store_true", help="show why resources are (not) running")
     add("-M", "--move", action="store_true", help="move the resource (cli-prefer constraint)")
     add("-B", "--ban", action="store_true", help="ban the resource from a node")
     add("-U", "--clear", action="store_true", help="remove move and ban constraints")
@@ -84,6 +85,11 @@ def run(args: argparse.Namespace, env: api_env.CIBEnvironment, now_s: int) -> in
         return run_placement(args, env, now_s)
     if args.cleanup or args.refresh:
         return run_cleanup(args, env)
+    if args.why:
+        from hacluster.api import why
+        for line in why.reasons(env, args.resource or "", args.node or "", now_s):
+            print(line)
+        return 0
     if args.query_xml:
         needs_resource(args, "--query-xml")
         return query_xml(args, env, now_s)

@@ -312,10 +312,8 @@ def migration_lines(view: st.StatusView) -> list[str]:
     return lines
 
 
-def render_crm_mon(view: st.StatusView, now_s: int, inactive: bool = False,
-                   fail_counts: bool = False) -> list[str]:
-    """`crm_mon -1` (with `-r`: inactive resources too; with `-f`: the migration summary)."""
-    lines = summary_lines(view, now_s)
+def resources_section(view: st.StatusView, inactive: bool) -> list[str]:
+    lines: list[str] = []
     if view.nodes:  # crm_mon leaves the section out when no node is configured
         lines += ["", "Node List:"] + ["  " + ln for ln in node_lines(view.nodes)]
     resources = resource_lines(view.resources, inactive)
@@ -324,6 +322,15 @@ def render_crm_mon(view: st.StatusView, now_s: int, inactive: bool = False,
         lines += ["  " + ln for ln in resources]
     else:
         lines.append("  * No resources" if inactive else "  * No active resources")
+    return lines
+
+
+def render_crm_mon(view: st.StatusView, now_s: int, inactive: bool = False,
+                   fail_counts: bool = False, body: list[str] | None = None) -> list[str]:
+    """`crm_mon -1` (with `-r`: inactive resources too; with `-f`: the migration summary);
+    `body` replaces the nodes and resources sections (`-n`: see render_bynode)."""
+    lines = summary_lines(view, now_s)
+    lines += resources_section(view, inactive) if body is None else body
     migration = migration_lines(view) if fail_counts else []
     if migration:
         lines += [""] + migration
