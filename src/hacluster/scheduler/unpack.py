@@ -107,7 +107,8 @@ def unpack(cib_root: Element, now_s: int, sanitized: bool = False) -> ClusterMod
                         colocations=colocs, orders=orders, ticket_frozen=tickets.frozen,
                         have_quorum=quorum, stonith_enabled=stonith, fence_nodes=fence,
                         unprobed_members=pending_members(cib_root, nodes),
-                        known_on=history_nodes(cib_root), deletable=deletable)
+                        known_on=history_nodes(cib_root, nodes, stonith),
+                        deletable=deletable)
 
 
 def unmasked(state: PrimitiveState) -> PrimitiveState:
@@ -132,23 +133,38 @@ def pending_members(root: Element, nodes: Mapping[str, Node]) -> dict[str, froze
     return out
 
 
-def history_nodes(root: Element) -> dict[str, dict[str, str]]:
+def history_nodes(root: Element, nodes: Mapping[str, Node] | None = None,
+                  stonith: bool = True) -> dict[str, dict[str, str]]:
     """Base resource id (`rsc` for both `rsc` and `rsc:N`) -> the nodes whose lrm holds an
     entry for it with at least one completed operation (a pending probe, op-status or
-    call-id -1, does not make the state known), each with that entry's id."""
+    call-id -1, does not make the state known), each with that entry's id. Without
+    fencing, the history of a node that is down is never read (Pacemaker 2.1.5)."""
     out: dict[str, dict[str, str]] = {}
     status = root.find("status")
     for ns in (status.findall("node_state") if status is not None else []):
         name = ns.get("uname")
         if not name:
             continue
+        node = nodes.get(name) if nodes is not None else None
+        if node is not None and not stonith and not (
+                node.online or node.unclean or node.maintenance):
+            continue
         for entry in ns.iterfind("lrm/lrm_resources/lrm_resource"):
-            ops = entry.findall("lrm_rsc_op")
-            if ops and all("-1" in (op.get("call-id"), op.get("op-status")) for op in ops):
+            if not completed(entry):
                 continue
             lrm_id = str(entry.get("id"))
             out.setdefault(lrm_id.split(":")[0], {}).setdefault(name, lrm_id)
     return out
+
+
+def completed(entry: Element) -> bool:
+    """An lrm_resource without operations, or with one that is not pending."""
+    found = False
+    for op in entry.iterfind("lrm_rsc_op"):
+        if op.get("call-id") != "-1" and op.get("op-status") != "-1":
+            return True
+        found = True
+    return not found
 
 
 def unpacked_history_ids(root: Element, nodes: Mapping[str, Node],
