@@ -244,6 +244,19 @@ SCRIPTS = {
         crm_mon -1 -A -r -f
         crm_mon -1 -o -t
     """,
+    "crm_resource names clone members as instances; a parameter hidden by a meta": """
+        pcs resource create a ocf:heartbeat:Dummy meta target-role=Stopped
+        pcs resource create b ocf:heartbeat:Dummy clone
+        pcs resource meta b-clone is-managed=true
+        crm_resource -r b --get-parameter bogus
+        crm_resource -r b --get-parameter bogus --meta
+        crm_resource -r b-clone --get-parameter bogus
+        crm_resource -r a --set-parameter target-role --parameter-value Started
+        crm_resource -r a --set-parameter target-role --parameter-value Started --force
+        crm_resource -r b --set-parameter is-managed --parameter-value false
+        crm_resource -r b --set-parameter is-managed --parameter-value false --meta
+        crm_resource -r a --set-parameter fake --parameter-value 1
+    """,
 }
 
 

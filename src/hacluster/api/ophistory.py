@@ -225,3 +225,13 @@ def bans(model: ClusterModel, root: Element) -> Iterable[Ban]:
             yield Ban(rule_ids.get(loc.id, loc.id), loc.rsc, loc.node,
                       max(loc.score, -INFINITY),
                       loc.role is not None and loc.role.text == "Promoted")
+
+
+def history_order(cib_root: Element) -> dict[str, list[str]]:
+    """Each node's lrm_resource ids in the order its history records them (crm_mon -n lists
+    a node's resources in this order)."""
+    order: dict[str, list[str]] = {}
+    for state in cib_root.iterfind("status/node_state"):
+        ids = [str(r.get("id")) for r in state.iterfind("lrm/lrm_resources/lrm_resource")]
+        order[str(state.get("uname") or state.get("id"))] = ids
+    return order

@@ -40,6 +40,19 @@ def owner_of(element: XMLElement, set_tag: str, force: bool) -> XMLElement:
     return parent
 
 
+def meta_clash(element: XMLElement, name: str) -> tuple[str, str] | None:
+    """crm_resource will not set a parameter its top-level resource has as a meta
+    attribute (unless forced): (that resource's id, the nvpair's id), or None."""
+    top = element
+    for ancestor in element.iterancestors():
+        if ancestor.tag in cibedit.RESOURCE_TAGS:
+            top = ancestor
+    for pair in top.iterfind("meta_attributes/nvpair"):
+        if pair.get("name") == name:
+            return str(top.get("id")), str(pair.get("id"))
+    return None
+
+
 def _resource(root: XMLElement, rid: str) -> XMLElement:
     element = cibedit.find_resource(root, rid)
     if element is None:
@@ -67,7 +80,16 @@ def set_value(env: CIBEnvironment, rid: str, name: str, value: str,
     done: list[ParameterChange] = []
 
     def edit(root: XMLElement) -> list[Problem]:
-        element = owner_of(_resource(root, rid), set_tag, force)
+        found = _resource(root, rid)
+        clash = meta_clash(found, name) if set_tag == "instance_attributes" and not force \
+            else None
+        if clash is not None:
+            top, pair_id = clash
+            return [error(Code.RSC_ID_EXISTS, f"WARNING: There is already a meta attribute "
+                          f"for '{top}' called '{name}' (id={pair_id})\n         Delete "
+                          f"'{pair_id}' first or use the force option to override",
+                          id=pair_id, multiple="yes")]
+        element = owner_of(found, set_tag, force)
         nvs = cibedit.nvset(element, set_tag, root)
         assert nvs is not None
         created = not any(p.get("name") == name for p in nvs.findall("nvpair"))

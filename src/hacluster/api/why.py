@@ -69,6 +69,12 @@ def instance_name(element: XMLElement) -> str:
     return f"{element.get('id')}:0" if inside else str(element.get("id"))
 
 
+def instance_id(env: CIBEnvironment, rid: str) -> str:
+    """The name crm_resource gives the resource it finds for `rid` ("rsc:0" in a clone)."""
+    element = cibedit.find_resource(env.read().root, rid)
+    return instance_name(element) if element is not None else rid
+
+
 def uber_parent(element: XMLElement) -> XMLElement:
     top = element
     for ancestor in element.iterancestors():

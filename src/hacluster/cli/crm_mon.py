@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 
 from hacluster.api import env as api_env
-from hacluster.api import status
+from hacluster.api import ophistory, status
 from hacluster.cli import render, render_bynode, render_xml, waiting
 from hacluster.cli.usage import ToolParser
 from hacluster.common import Code, ExitStatus, HaError
@@ -96,7 +96,8 @@ def refresh(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 def show_once(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     now_s = int(time.time())
     try:
-        view = status.status_of(api_env.environment(), now_s)
+        root = api_env.environment().read().root
+        view = status.status_of_root(root, now_s)
     except HaError as error:
         if any(p.code == Code.FILE_NOT_FOUND for p in error.problems):
             return cannot_connect(args.output_as, argv)
@@ -108,8 +109,10 @@ def show_once(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         request = " ".join(typed)  # the command line as given, like the real tool
         lines = render_xml.render_crm_mon_xml(view, now_s, request)
     else:
-        body = render_bynode.by_node_lines(view, args.inactive) if args.group_by_node \
-            else None
+        body = None
+        if args.group_by_node:
+            order = ophistory.history_order(root)
+            body = render_bynode.by_node_lines(view, args.inactive, order)
         lines = render.render_crm_mon(view, now_s, inactive=args.inactive,
                                       fail_counts=args.failcounts, body=body)
     sys.stdout.write("\n".join(lines) + "\n")

@@ -195,7 +195,9 @@ def run_parameter(args: argparse.Namespace, env: api_env.CIBEnvironment, name: s
     if name == "get_parameter":
         value = parameter.get(env, args.resource, attribute, tag)
         if value is None:
-            print(f"Attribute '{attribute}' not found for '{args.resource}'", file=sys.stderr)
+            from hacluster.api import why
+            print(f"Attribute '{attribute}' not found for "
+                  f"'{why.instance_id(env, args.resource)}'", file=sys.stderr)
         else:
             print(value)
         return 0
@@ -204,8 +206,16 @@ def run_parameter(args: argparse.Namespace, env: api_env.CIBEnvironment, name: s
             print("crm_resource: You need to supply a value with the -v option",
                   file=sys.stderr)
             return int(ExitStatus.USAGE)
-        done = parameter.set_value(env, args.resource, attribute, args.parameter_value, tag,
-                                   args.force)
+        try:
+            done = parameter.set_value(env, args.resource, attribute, args.parameter_value,
+                                       tag, args.force)
+        except HaError as error:
+            if "multiple" not in error.problems[0].details:
+                raise
+            print(error.problems[0].message, file=sys.stderr)  # a parameter hidden by a meta
+            print("crm_resource: Error performing operation: Multiple items match request",
+                  file=sys.stderr)
+            return int(ExitStatus.MULTIPLE)
         if done.redirected_from:
             print(f"Performing update of '{attribute}' on '{done.rid}', the parent of "
                   f"'{done.redirected_from}'")
