@@ -257,6 +257,20 @@ SCRIPTS = {
         crm_resource -r b --set-parameter is-managed --parameter-value false --meta
         crm_resource -r a --set-parameter fake --parameter-value 1
     """,
+    "constraint ref lists a clone member's clone first, then colocations, locations, orders, sets": """
+        pcs resource create r18 ocf:heartbeat:Dummy
+        pcs resource create r8 ocf:heartbeat:Dummy
+        pcs constraint colocation set r8 r18
+        pcs constraint location r18 prefers node-1
+        pcs constraint colocation add r8 with r18
+        pcs constraint order r18 then r8
+        pcs constraint ref r18
+        pcs resource create c ocf:heartbeat:Dummy clone
+        pcs constraint location c-clone prefers node-1
+        pcs constraint location c rule score=5 defined x --force
+        pcs constraint ref c
+        pcs constraint ref nope
+    """,
 }
 
 

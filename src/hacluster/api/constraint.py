@@ -383,7 +383,22 @@ def remove_references(root: XMLElement, rid: str) -> list[str]:
 
 def ref(env: CIBEnvironment, rids: Sequence[str]) -> dict[str, list[str]]:
     root = env.read().root
-    return {rid: [str(c.get("id")) for c in references(root, rid)] for rid in rids}
+    return {rid: referring_ids(root, rid) for rid in rids}
+
+
+def referring_ids(root: XMLElement, rid: str) -> list[str]:
+    """pcs's order: a clone member's clone first; direct references as colocations,
+    locations, orders, tickets; then the constraints holding it in a resource set."""
+    element = cibedit.find_resource(root, rid)
+    parent = element.getparent() if element is not None else None
+    found = referring_ids(root, str(parent.get("id"))) \
+        if parent is not None and parent.tag in ("clone", "master") else []
+    direct = sorted((c for c in constraints(root)
+                     if any(c.get(a) == rid for a in REFERENCING_ATTRS)),
+                    key=lambda c: REMOVAL_ORDER.index(str(c.tag)))
+    in_sets = [c for c in constraints(root)
+               if cibedit.find_all(c, ".//resource_ref[@id=$i]", i=rid)]
+    return found + [str(c.get("id")) for c in direct + in_sets]
 
 
 def config(env: CIBEnvironment) -> list[ConstraintView]:
