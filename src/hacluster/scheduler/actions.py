@@ -238,12 +238,15 @@ def primitive_actions(model: ClusterModel, asg: Assignment, plan: Plan, rid: str
             plan.update(start, optional=False)
     if start.runnable and not quorum_stop and may_migrate(model, rid, roles, nxt, next_role):
         offer_migration(plan, rid, next(iter(roles)), start)
-    if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed):
+    # A failure with on-fail=demote demotes the instance where it failed; promoted again
+    # there when it still scores best (Re-promote).
+    demoted = here == Role.PROMOTED and state is not None and state.on_fail.get(nxt) == "demote"
+    if next_role == Role.PROMOTED and (here != Role.PROMOTED or start_needed or demoted):
         promote = plan.add(Action(rid, "promote", nxt, False))
         if blocker:
             # crm_simulate 2.1.5 prints such a promotion as plainly "blocked".
             plan.update(promote, runnable=False)
-    if here == Role.PROMOTED and next_role != Role.PROMOTED and not start_needed:
+    if here == Role.PROMOTED and (next_role != Role.PROMOTED or demoted) and not start_needed:
         plan.add(Action(rid, "demote", nxt, False))
 
 

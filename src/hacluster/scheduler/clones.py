@@ -30,6 +30,7 @@ from hacluster.scheduler.promotion import promote
 from hacluster.scheduler.scores import (
     Work,
     apply_colocation,
+    demote_failed,
     log_scores,
     primitive_scores,
     stopped_by_failure,
@@ -142,8 +143,8 @@ def stopped_turn(work: Work, turns: Turns, inst: str) -> None:
 
 
 def failed(work: Work, inst: str) -> bool:
-    return any((st := work.model.states.get(p)) is not None and st.failed_nodes
-               for p in work.model.primitives(inst))
+    return any((st := work.model.states.get(p)) is not None
+               and (st.failed_nodes or demote_failed(st)) for p in work.model.primitives(inst))
 
 
 def may_run_on(work: Work, turns: Turns, inst: str, node: str) -> bool:

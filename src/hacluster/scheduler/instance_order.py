@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hacluster.common import INFINITY, parse_score
-from hacluster.scheduler.scores import Work, location_scores, merge_factor
+from hacluster.scheduler.scores import Work, demote_failed, location_scores, merge_factor
 from hacluster.scheduler.tables import (
     base_table,
     has_influence,
@@ -104,7 +104,7 @@ def facts_of(work: Work, clone: str, inst: str, own: dict[str, int],
         if state is None:
             continue
         nodes += [n for n in state.running_on if n not in nodes]
-        failed = failed or bool(state.failed_nodes)
+        failed = failed or bool(state.failed_nodes) or demote_failed(state)
     node = nodes[0] if nodes else None
     forbidden = node is not None and own.get(node, -INFINITY) < 0
     if forbidden:

@@ -83,18 +83,18 @@ def choose_promoted(work: Work, rid: str, candidates: list[Candidate]) -> None:
     for c in candidates:
         if c.node is None or c.index < 0 or chosen >= limit or c.priority < 0:
             continue
-        if not quorum_allows(model, rid, c.inst, c.node):
-            continue
         if not model.nodes[c.node].can_run or per_node.get(c.node, 0) >= clone.promoted_node_max:
             continue
         prims = model.primitives(c.inst)
         if not frozen_allows(model, prims, c.node):
             continue
+        per_node[c.node] = per_node.get(c.node, 0) + 1
+        chosen += 1
+        if not quorum_allows(model, rid, c.inst, c.node):
+            continue  # chosen, then demoted by no-quorum-policy=demote: its slot is taken
         for p in prims:
             if work.assigned.get(p) is not None:
                 work.roles[p] = Role.PROMOTED
-        per_node[c.node] = per_node.get(c.node, 0) + 1
-        chosen += 1
 
 
 def frozen_allows(model: ClusterModel, prims: tuple[str, ...], node: str) -> bool:
@@ -121,7 +121,7 @@ def current_role(model: ClusterModel, inst: str) -> int:
 def priority_of(work: Work, rid: str, inst: str, node: str, all_coloc: bool,
                 times: int = 1) -> int:
     """An instance's promotion priority on its node: -INFINITY when it must not be
-    promoted (target-role Unpromoted, on-fail=demote), else its promotion
+    promoted (target-role Unpromoted, a failed promote), else its promotion
     score (-1 when unset), plus role=Promoted locations and colocations by role."""
     model = work.model
     prims = model.primitives(inst)
@@ -167,10 +167,10 @@ def must_not_promote(model: ClusterModel, rid: str, inst: str, node: str) -> boo
     if model.meta(inst, "target-role", "").lower() in ("unpromoted", "slave") or \
             target_role(model, rid) == Role.STOPPED:
         return True
-    if any((st := model.states.get(p)) is not None
-           and (st.on_fail.get(node) == "demote" or st.promote_failed) for p in prims):
-        return True
-    return False
+    # A failed promote leaves the instance Unpromoted for this transition (its role after
+    # failure); a monitor failing with on-fail=demote only demotes it: it may be promoted
+    # again (re-promoted) when it still scores best.
+    return any((st := model.states.get(p)) is not None and st.promote_failed for p in prims)
 
 
 def quorum_allows(model: ClusterModel, rid: str, inst: str, node: str) -> bool:

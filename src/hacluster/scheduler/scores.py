@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hacluster.common import INFINITY, add_scores, is_true, parse_boolean
-from hacluster.scheduler.model import ClusterModel, Colocation, Role
+from hacluster.scheduler.model import ClusterModel, Colocation, PrimitiveState, Role
 from hacluster.scheduler.policy import (
     ancestors,
     health_score,
@@ -137,6 +137,12 @@ def stopped_by_failure(model: ClusterModel, rid: str) -> bool:
     """A failure of primitive `rid` whose on-fail is stop."""
     state = model.states.get(rid)
     return state is not None and any(state.on_fail.get(n) == "stop" for n in state.failed_nodes)
+
+
+def demote_failed(state: PrimitiveState) -> bool:
+    """A failure with on-fail=demote where the resource is active: it is demoted, not
+    recovered, but counts as failed (placed after the others, not kept first)."""
+    return any(state.on_fail.get(n) == "demote" for n in state.running_on)
 
 
 def in_anonymous_clone(model: ClusterModel, rid: str) -> bool:
