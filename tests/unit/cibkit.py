@@ -65,3 +65,23 @@ def cib(nodes: Iterable[str], resources: str = "", constraints: str = "",
     """cib_text parsed, as schedule() takes it."""
     return etree.fromstring(cib_text(nodes, resources, constraints, states,
                                      **options))  # type: ignore[arg-type]
+
+
+STATEFUL_DIGEST = "f2317cad3d54cec5d7d7aa7d0bf35cf8"
+
+
+def stateful_op(task: str, call: int, rc: int = 0, interval: int = 0, target: int = 0,
+                rsc: str = "s") -> str:
+    """One recorded operation of `rsc` (an ocf:pacemaker:Stateful) as the controller writes
+    it: `target` is the rc the transition expected (8 for a Promoted-role monitor)."""
+    return (f'<lrm_rsc_op id="{rsc}_{task}_{call}" operation_key="{rsc}_{task}_{interval}" '
+            f'operation="{task}" interval="{interval}" op-status="0" rc-code="{rc}" '
+            f'call-id="{call}" transition-key="1:1:{target}:x" '
+            f'transition-magic="0:{rc};1:1:{target}:x" '
+            f'op-digest="{STATEFUL_DIGEST}"/>')
+
+
+def stateful_history(ops: str, rsc: str = "s") -> str:
+    """The lrm_resource of `rsc` (ocf:pacemaker:Stateful) holding `ops`."""
+    return (f'<lrm_resource id="{rsc}" class="ocf" provider="pacemaker" type="Stateful">'
+            f"{ops}</lrm_resource>")

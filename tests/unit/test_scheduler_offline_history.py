@@ -9,20 +9,10 @@ import cibkit
 
 from hacluster.scheduler import schedule
 
+op = cibkit.stateful_op
+history = cibkit.stateful_history
+
 NODES = ("node1", "node2", "node3")
-
-
-def op(task: str, call: int, rc: int = 0, interval: int = 0, target: int = 0) -> str:
-    return (f'<lrm_rsc_op id="s_{task}_{call}" operation_key="s_{task}_{interval}" '
-            f'operation="{task}" interval="{interval}" op-status="0" rc-code="{rc}" '
-            f'call-id="{call}" transition-key="1:1:{target}:x" '
-            f'transition-magic="0:{rc};1:1:{target}:x" '
-            'op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>')
-
-
-def history(ops: str) -> str:
-    return (f'<lrm_resource id="s" class="ocf" provider="pacemaker" type="Stateful">{ops}'
-            "</lrm_resource>")
 
 
 def cib() -> object:
