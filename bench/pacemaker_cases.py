@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,34 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from differential import normalize, summary_of  # noqa: E402  (one reading of a summary)
 from hacluster.api.simulate import simulate  # noqa: E402
 
 REAL = "/usr/sbin/crm_simulate"
-
-
-def normalize(lines: list[str]) -> list[str]:
-    out = []
-    for line in lines:
-        text = re.sub(r"\s+", " ", line.strip())
-        if text:
-            out.append(text.replace("( ", "(").replace(" )", ")"))
-    return sorted(out)
-
-
-def summary_of(output: str) -> list[str]:
-    lines: list[str] = []
-    inside = False
-    for line in output.splitlines():
-        if line.startswith("Transition Summary:"):
-            inside = True
-            continue
-        if inside and line.strip() and not line[0].isspace():
-            break
-        if inside:
-            lines.append(line)
-    return normalize(lines)
 
 
 def theirs(case: Path, cache: Path) -> list[str] | None:
