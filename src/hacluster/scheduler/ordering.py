@@ -35,6 +35,7 @@ from hacluster.scheduler.interleave import (
     pair_elsewhere,
 )
 from hacluster.scheduler.model import ClusterModel, Order
+from hacluster.scheduler.policy import is_managed
 from hacluster.scheduler.propagation import (
     block_unrunnable_primaries,
     enforce_colocations,
@@ -65,6 +66,7 @@ def order_actions(model: ClusterModel, asg: Assignment, created: Actions) -> Ord
     for rid, rsc in model.resources.items():
         if rsc.kind == "primitive":
             edges.extend(primitive_edges(plan, rid))
+            edges.extend(fencing_edges(model, plan, rid))
         elif rsc.kind == "group":
             edges.extend(group_edges(model, plan, rid))
         else:
@@ -122,6 +124,22 @@ def primitive_edges(plan: Plan, rid: str) -> list[Edge]:
     for stop in stops:
         if stop.node in plan.fenced:
             link(edges, [plan.actions[(None, "stonith", stop.node)]], [stop], {THEN_RUNNABLE})
+    return edges
+
+
+def fencing_edges(model: ClusterModel, plan: Plan, rid: str) -> list[Edge]:
+    """Every fencing comes before the starts and promotes of a managed primitive that
+    requires fencing (its default with stonith-enabled, fence devices aside), as Pacemaker
+    orders them even where the resource has no history: until the node is fenced, what it
+    ran when it was lost (a start whose result never came back) may still run there."""
+    if not plan.fenced or not model.stonith_enabled or not is_managed(model, rid):
+        return []
+    default = "quorum" if model.resources[rid].is_fencing else "fencing"
+    if model.meta(rid, "requires", default).strip().lower() not in ("fencing", "unfencing"):
+        return []
+    edges: list[Edge] = []
+    fences = [plan.actions[(None, "stonith", node)] for node in sorted(plan.fenced)]
+    link(edges, fences, plan.find(rid, "start") + plan.find(rid, "promote"), set())
     return edges
 
 
