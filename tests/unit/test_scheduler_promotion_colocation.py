@@ -14,10 +14,7 @@ NODES = ("node1", "node2")
 
 
 def op(rid: str, task: str, call: int) -> str:
-    return (f'<lrm_rsc_op id="{rid}_{task}_{call}" operation_key="{rid}_{task}_0" '
-            f'operation="{task}" interval="0" op-status="0" rc-code="0" call-id="{call}" '
-            'transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x" '
-            'op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/>')
+    return cibkit.stateful_op(task, call, rsc=rid)
 
 
 def history(rid: str, agent: str, call: int) -> str:
